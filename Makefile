@@ -1,0 +1,55 @@
+# Front door for trawl. CMake does the building; this file names the jobs.
+#   make          release build: build/bin/trawl, build/lib/libtrawl.{a,so}
+#   make check    build + every test under CTest
+#   make asan     the test suite under AddressSanitizer + UBSan
+#   make fuzz     every libFuzzer target for FUZZ_SECONDS each
+#   make bench    benchmarks against peers (see bench/README.md)
+#   make demo     install what is missing, build, scan the bundled samples
+#   make install  PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+JOBS ?= 2
+FUZZ_SECONDS ?= 20
+CMAKE ?= cmake
+
+.PHONY: all build check asan fuzz bench demo install clean deps format
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build:
+	@$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@$(CMAKE) --build build -j$(JOBS)
+
+check: deps build
+	cd build && ctest --output-on-failure -j$(JOBS)
+
+asan: deps
+	@$(CMAKE) -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DTRAWL_ASAN=ON -DTRAWL_BENCH=OFF >/dev/null
+	@$(CMAKE) --build build-asan -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+fuzz: deps
+	@CC=clang $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRAWL_FUZZ=ON \
+	  -DTRAWL_TESTS=OFF -DTRAWL_BENCH=OFF \
+	  -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" >/dev/null
+	@$(CMAKE) --build build-fuzz -j$(JOBS)
+	@sh scripts/fuzz.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
+bench: deps build
+	@sh bench/run.sh
+
+demo: deps build
+	@sh scripts/demo.sh
+
+install: build
+	@$(CMAKE) --install build --prefix $(PREFIX)
+
+format:
+	@clang-format -i include/trawl/*.h src/*/*.c src/*/*.h tests/*.c fuzz/*.c bench/*.c 2>/dev/null || true
+
+clean:
+	rm -rf build build-asan build-fuzz

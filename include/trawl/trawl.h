@@ -1,0 +1,7 @@
+/* trawl.h -- the umbrella header: everything public in trawl. */
+#ifndef TRAWL_H
+#define TRAWL_H
+
+#include <trawl/common.h>
+
+#endif

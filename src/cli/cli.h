@@ -1,0 +1,49 @@
+/* cli.h -- what the subcommands of the `trawl` command share. The CLI uses
+ * only the public API (<trawl/...>); these helpers are about the shell:
+ * opening inputs, printing JSON and hex, reporting errors. */
+#ifndef TRAWL_CLI_H
+#define TRAWL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <trawl/trawl.h>
+
+/* Exit codes, as grep: 0 found, 1 nothing found, 2 error. */
+enum { CLI_FOUND = 0, CLI_NONE = 1, CLI_ERROR = 2 };
+
+/* Subcommands: each takes argv with argv[0] = the subcommand's name. */
+int cli_scan(int argc, char **argv);
+
+/* An input: a regular file is mapped whole (data/len set, fd = -1); a pipe,
+ * terminal or "-" is left open for streaming (fd >= 0, data NULL). */
+typedef struct cli_input {
+    const char *name; /* as given on the command line; "-" is stdin */
+    const uint8_t *data;
+    size_t len;
+    int fd;
+    bool mapped;
+} cli_input;
+
+/* Opens path ("-" = stdin). On failure prints "trawl: PATH: reason" and
+ * returns -1. */
+int cli_input_open(const char *path, cli_input *in);
+void cli_input_close(cli_input *in);
+
+/* Prints "trawl CMD: message" to stderr (printf-style). */
+void cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a trawl_error to stderr with whatever position it carries. */
+void cli_report(const char *cmd, const char *what, const trawl_error *err);
+
+/* Writes s as a JSON string literal (quotes included). */
+void cli_json_string(FILE *out, const char *s);
+/* Writes bytes as lowercase hex, no separators. */
+void cli_hex(FILE *out, const uint8_t *p, size_t n);
+
+/* Parses a non-negative decimal size with optional k/K, m/M, g/G suffix
+ * (powers of 1024). Returns false on junk or overflow. */
+bool cli_parse_size(const char *s, uint64_t *out);
+
+#endif
