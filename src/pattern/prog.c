@@ -1,0 +1,319 @@
+/* prog.c -- compile the IR to a Thompson-NFA program and run it Pike-VM
+ * style for the longest anchored match. Threads are kept in sparse sets
+ * (Briggs & Torczon), so each step costs what the live threads cost. */
+#include "pattern/prog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t sadd(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t smul(uint64_t a, uint64_t b)
+{
+    if (a == 0 || b == 0)
+        return 0;
+    return a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+uint64_t prog_size(const pnode *n)
+{
+    uint64_t s = 0, k;
+    switch (n->kind) {
+    case N_SET:
+    case N_BOL:
+    case N_EOL:
+        return 1;
+    case N_CAT:
+        for (const pnode *c = n->kid; c; c = c->next)
+            s = sadd(s, prog_size(c));
+        return s;
+    case N_ALT:
+        for (const pnode *c = n->kid; c; c = c->next)
+            s = sadd(s, sadd(prog_size(c), 2));
+        return s;
+    case N_REP:
+        k = prog_size(n->kid);
+        s = smul(k, n->rmin);
+        if (n->rmax == PAT_REP_INF)
+            return sadd(s, sadd(k, 2));
+        return sadd(s, smul(sadd(k, 1), n->rmax - n->rmin));
+    }
+    return UINT64_MAX;
+}
+
+typedef struct builder {
+    vprog *p;
+    uint32_t cap_code, cap_sets;
+    bool failed;
+} builder;
+
+static uint32_t emit(builder *b, uint32_t op, uint32_t x, uint32_t y)
+{
+    if (b->p->n == b->cap_code) {
+        uint32_t cap = b->cap_code ? b->cap_code * 2 : 64;
+        vinst *c = realloc(b->p->code, cap * sizeof(*c));
+        if (!c) {
+            b->failed = true;
+            return 0;
+        }
+        b->p->code = c;
+        b->cap_code = cap;
+    }
+    b->p->code[b->p->n] = (vinst){op, x, y};
+    return b->p->n++;
+}
+
+static uint32_t add_set(builder *b, const byteset *s)
+{
+    if (b->p->nsets == b->cap_sets) {
+        uint32_t cap = b->cap_sets ? b->cap_sets * 2 : 16;
+        byteset *t = realloc(b->p->sets, cap * sizeof(*t));
+        if (!t) {
+            b->failed = true;
+            return 0;
+        }
+        b->p->sets = t;
+        b->cap_sets = cap;
+    }
+    b->p->sets[b->p->nsets] = *s;
+    return b->p->nsets++;
+}
+
+static void gen(builder *b, const pnode *n)
+{
+    if (b->failed)
+        return;
+    switch (n->kind) {
+    case N_SET:
+        emit(b, OP_SET, add_set(b, &n->set), 0);
+        return;
+    case N_BOL:
+        emit(b, OP_BOL, 0, 0);
+        return;
+    case N_EOL:
+        emit(b, OP_EOL, 0, 0);
+        return;
+    case N_CAT:
+        for (const pnode *c = n->kid; c; c = c->next)
+            gen(b, c);
+        return;
+    case N_ALT: {
+        /* split L1, next; L1: kid; jmp end; next: split ... ; last kid; end: */
+        uint32_t jumps_head = UINT32_MAX; /* chain of JMPs to patch, via .y */
+        for (const pnode *c = n->kid; c; c = c->next) {
+            if (c->next) {
+                uint32_t sp = emit(b, OP_SPLIT, 0, 0);
+                gen(b, c);
+                uint32_t j = emit(b, OP_JMP, 0, jumps_head);
+                jumps_head = j;
+                if (b->failed)
+                    return;
+                b->p->code[sp].x = sp + 1;
+                b->p->code[sp].y = b->p->n;
+            } else {
+                gen(b, c);
+            }
+        }
+        if (b->failed)
+            return;
+        while (jumps_head != UINT32_MAX) {
+            uint32_t nxt = b->p->code[jumps_head].y;
+            b->p->code[jumps_head].x = b->p->n;
+            b->p->code[jumps_head].y = 0;
+            jumps_head = nxt;
+        }
+        return;
+    }
+    case N_REP: {
+        for (uint32_t i = 0; i < n->rmin; i++)
+            gen(b, n->kid);
+        if (n->rmax == PAT_REP_INF) {
+            /* L: split body, out; body; jmp L; out: */
+            uint32_t sp = emit(b, OP_SPLIT, 0, 0);
+            gen(b, n->kid);
+            emit(b, OP_JMP, sp, 0);
+            if (b->failed)
+                return;
+            b->p->code[sp].x = sp + 1;
+            b->p->code[sp].y = b->p->n;
+            return;
+        }
+        /* optional copies: split body, out_all; body; split body, out_all; ... */
+        uint32_t opt = n->rmax - n->rmin;
+        uint32_t first_split = b->p->n;
+        uint32_t *splits = opt ? malloc(opt * sizeof(*splits)) : NULL;
+        if (opt && !splits) {
+            b->failed = true;
+            return;
+        }
+        for (uint32_t i = 0; i < opt; i++) {
+            splits[i] = emit(b, OP_SPLIT, 0, 0);
+            gen(b, n->kid);
+        }
+        (void)first_split;
+        if (!b->failed)
+            for (uint32_t i = 0; i < opt; i++) {
+                b->p->code[splits[i]].x = splits[i] + 1;
+                b->p->code[splits[i]].y = b->p->n;
+            }
+        free(splits);
+        return;
+    }
+    }
+}
+
+vprog *prog_compile(const pnode *root)
+{
+    vprog *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    builder b = {.p = p};
+    gen(&b, root);
+    emit(&b, OP_MATCH, 0, 0);
+    if (b.failed) {
+        prog_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void prog_free(vprog *p)
+{
+    if (!p)
+        return;
+    free(p->code);
+    free(p->sets);
+    free(p);
+}
+
+int vm_mem_reserve(vm_mem *m, uint32_t cap)
+{
+    if (cap <= m->cap)
+        return 0;
+    vm_mem t = {.cap = cap};
+    /* calloc: the sparse-set trick tolerates junk, but tools like valgrind
+     * rightly do not. Each instruction pushes at most two, so 2 * cap + 1. */
+    for (int i = 0; i < 2; i++) {
+        t.dense[i] = calloc(cap, sizeof(uint32_t));
+        t.sparse[i] = calloc(cap, sizeof(uint32_t));
+    }
+    t.stack = calloc(2 * (size_t)cap + 1, sizeof(uint32_t));
+    if (!t.dense[0] || !t.dense[1] || !t.sparse[0] || !t.sparse[1] || !t.stack) {
+        vm_mem_free(&t);
+        return -1;
+    }
+    vm_mem_free(m);
+    *m = t;
+    return 0;
+}
+
+void vm_mem_free(vm_mem *m)
+{
+    for (int i = 0; i < 2; i++) {
+        free(m->dense[i]);
+        free(m->sparse[i]);
+    }
+    free(m->stack);
+    memset(m, 0, sizeof(*m));
+}
+
+typedef struct run {
+    const vprog *p;
+    vm_mem *m;
+    size_t n;
+    uint64_t abs_start;
+    bool eof;
+    bool undecided;
+    long long last; /* longest match end seen, or -1 */
+} run;
+
+static bool in_set(const vm_mem *m, int w, uint32_t pc)
+{
+    uint32_t i = m->sparse[w][pc];
+    return i < m->count[w] && m->dense[w][i] == pc;
+}
+
+static void insert(vm_mem *m, int w, uint32_t pc)
+{
+    m->sparse[w][pc] = m->count[w];
+    m->dense[w][m->count[w]++] = pc;
+}
+
+/* Adds pc and everything reachable from it without consuming a byte. */
+static void add_thread(run *r, int w, uint32_t pc0, size_t pos)
+{
+    vm_mem *m = r->m;
+    uint32_t sp = 0;
+    m->stack[sp++] = pc0;
+    while (sp) {
+        uint32_t pc = m->stack[--sp];
+        if (in_set(m, w, pc))
+            continue;
+        insert(m, w, pc);
+        const vinst *in = &r->p->code[pc];
+        switch (in->op) {
+        case OP_JMP:
+            m->stack[sp++] = in->x;
+            break;
+        case OP_SPLIT:
+            m->stack[sp++] = in->y;
+            m->stack[sp++] = in->x;
+            break;
+        case OP_BOL:
+            if (r->abs_start + pos == 0)
+                m->stack[sp++] = pc + 1;
+            break;
+        case OP_EOL:
+            if (pos == r->n && r->eof)
+                m->stack[sp++] = pc + 1;
+            else if (pos == r->n)
+                r->undecided = true;
+            break;
+        case OP_MATCH:
+            r->last = (long long)pos;
+            break;
+        default: /* OP_SET waits for a byte */
+            break;
+        }
+    }
+}
+
+vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n,
+                       uint64_t abs_start, bool eof, size_t *len)
+{
+    run r = {.p = p, .m = m, .n = n, .abs_start = abs_start, .eof = eof, .last = -1};
+    int cur = 0;
+    m->count[0] = m->count[1] = 0;
+    add_thread(&r, cur, 0, 0);
+    for (size_t i = 0;; i++) {
+        bool alive = false;
+        for (uint32_t k = 0; k < m->count[cur] && !alive; k++)
+            alive = p->code[m->dense[cur][k]].op == OP_SET;
+        if (!alive)
+            break;
+        if (i == n) {
+            if (!eof)
+                r.undecided = true;
+            break;
+        }
+        int nxt = cur ^ 1;
+        m->count[nxt] = 0;
+        unsigned c = data[i];
+        for (uint32_t k = 0; k < m->count[cur]; k++) {
+            uint32_t pc = m->dense[cur][k];
+            const vinst *in = &p->code[pc];
+            if (in->op == OP_SET && bs_has(&p->sets[in->x], c))
+                add_thread(&r, nxt, pc + 1, i + 1);
+        }
+        cur = nxt;
+    }
+    if (r.undecided)
+        return VR_MORE;
+    if (r.last < 0)
+        return VR_NOMATCH;
+    *len = (size_t)r.last;
+    return VR_MATCH;
+}

@@ -1,0 +1,53 @@
+/* prog.h -- the verifier: a Thompson-NFA program run Pike-VM style, used to
+ * find the longest match that begins at a given offset. Vectorscan says
+ * where matches end; for patterns whose width varies, this says exactly
+ * where they start and how long the longest one from each start is.
+ *
+ * The program is flat and immutable (shareable); the VM's working sets live
+ * in a caller-owned vm_mem sized for the largest program. */
+#ifndef TRAWL_PATTERN_PROG_H
+#define TRAWL_PATTERN_PROG_H
+
+#include "pattern/ast.h"
+
+enum { OP_SET, OP_SPLIT, OP_JMP, OP_MATCH, OP_BOL, OP_EOL };
+
+typedef struct vinst {
+    uint32_t op;
+    uint32_t x, y; /* OP_SET: set index; OP_SPLIT: targets; OP_JMP: target */
+} vinst;
+
+typedef struct vprog {
+    vinst *code;
+    uint32_t n;
+    byteset *sets;
+    uint32_t nsets;
+} vprog;
+
+/* Instructions the tree would compile to, saturating at UINT64_MAX. */
+uint64_t prog_size(const pnode *n);
+/* Compiles the tree; NULL on out-of-memory. The caller has checked
+ * prog_size() against TRAWL_PATTERN_MAX_STATES. */
+vprog *prog_compile(const pnode *root);
+void prog_free(vprog *p);
+
+/* Working memory for running programs of up to cap instructions. */
+typedef struct vm_mem {
+    uint32_t cap;
+    uint32_t *dense[2], *sparse[2], count[2];
+    uint32_t *stack;
+} vm_mem;
+
+int vm_mem_reserve(vm_mem *m, uint32_t cap); /* 0 ok, -1 out of memory */
+void vm_mem_free(vm_mem *m);
+
+typedef enum { VR_NOMATCH, VR_MATCH, VR_MORE } vm_result;
+
+/* Runs p anchored at data[0], which is absolute offset abs_start; n bytes are
+ * available; eof says whether they are all there will ever be. Returns
+ * VR_MATCH with *len = the longest match, VR_NOMATCH, or VR_MORE when the
+ * answer depends on bytes past n. O(n * p->n), allocates nothing. */
+vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n,
+                       uint64_t abs_start, bool eof, size_t *len);
+
+#endif

@@ -1,0 +1,519 @@
+/* test_pattern.c -- the pattern language and scan semantics, case by case:
+ * the acceptance cases of the Python tool trawl replaces, then the syntax
+ * corners, the errors (code and column) and the API's argument checks. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <trawl/trawl.h>
+
+typedef struct hits {
+    size_t n;
+    uint64_t off[64], len[64];
+    uint32_t pat[64];
+} hits;
+
+static int collect(const trawl_match *m, void *u)
+{
+    hits *h = u;
+    if (h->n < 64) {
+        h->off[h->n] = m->offset;
+        h->len[h->n] = m->length;
+        h->pat[h->n] = m->pattern;
+    }
+    h->n++;
+    return 0;
+}
+
+/* Compiles expr, scans data (len bytes), returns the hits. */
+static hits scan_flags(const char *expr, const void *data, size_t len, unsigned flags)
+{
+    hits h = {0};
+    trawl_pattern_db *db = NULL;
+    trawl_scratch *s = NULL;
+    trawl_error err;
+    trawl_status st = trawl_pattern_compile_one(expr, TRAWL_SYNTAX_AUTO, 0, &db, &err);
+    if (st != TRAWL_OK)
+        fail_msg("compile %s: %s (col %d)", expr, err.message, err.column);
+    assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
+    assert_int_equal(trawl_scan(db, s, data, len, flags, collect, &h, &err), TRAWL_OK);
+    trawl_scratch_free(s);
+    trawl_pattern_db_free(db);
+    return h;
+}
+
+static hits scan1(const char *expr, const void *data, size_t len)
+{
+    return scan_flags(expr, data, len, 0);
+}
+
+static trawl_error compile_err(const char *expr, trawl_pattern_syntax syn, unsigned flags)
+{
+    trawl_pattern_db *db = (trawl_pattern_db *)1;
+    trawl_error err;
+    trawl_status st = trawl_pattern_compile_one(expr, syn, flags, &db, &err);
+    assert_int_not_equal(st, TRAWL_OK);
+    assert_int_equal(st, err.status);
+    assert_null(db);
+    return err;
+}
+
+/* ---- the Python tool's acceptance cases ---- */
+
+static void test_hex_literal_at_offset_2(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0x00, 0x11, 0xAA, 0x55, 0x22};
+    hits h = scan1("\\xAA\\x55", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 2);
+    assert_int_equal(h.len[0], 2);
+}
+
+static void test_wildcard_length_2(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0xAA, 0x7F, 0x00};
+    hits h = scan1("\\xAA??", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 0);
+    assert_int_equal(h.len[0], 2);
+}
+
+static void test_class_finds_0x10_at_1(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0x41, 0x10, 0x42};
+    hits h = scan1("[\\x00-\\x1F]", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 1);
+}
+
+static void test_counted_repeats(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0x01, 0xAA, 0xAA, 0xAA, 0x02};
+    hits h = scan1("\\xAA{3}", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 1);
+    assert_int_equal(h.len[0], 3);
+    h = scan1("\\xAA{2,4}", d, sizeof d); /* longest: all three */
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 1);
+    assert_int_equal(h.len[0], 3);
+    const uint8_t five[] = {0xAA, 0xAA, 0xAA, 0xAA, 0xAA};
+    h = scan1("\\xAA{2,4}", five, sizeof five); /* 4, then the last one alone is too short */
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.len[0], 4);
+}
+
+static void test_alternation(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0x00, 0xFF, 0x01, 0xAA};
+    hits h = scan1("(\\xAA|\\xFF)", d, sizeof d);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.off[0], 1);
+    assert_int_equal(h.off[1], 3);
+}
+
+static void test_anchors(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0xAA, 0x01, 0xAA};
+    hits h = scan1("^\\xAA", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 0);
+    h = scan1("\\xAA$", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 2);
+    const uint8_t nl[] = {0xAA, '\n'}; /* $ is the end of the data, not before a newline */
+    h = scan1("\\xAA$", nl, sizeof nl);
+    assert_int_equal(h.n, 0);
+}
+
+static void test_findall_offsets(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0xAB, 0x00, 0xAB, 0x00, 0xAB, 0x00};
+    hits h = scan1("\\xAB", d, sizeof d);
+    assert_int_equal(h.n, 3);
+    assert_int_equal(h.off[0], 0);
+    assert_int_equal(h.off[1], 2);
+    assert_int_equal(h.off[2], 4);
+}
+
+static void test_overlap_modes(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0xAA, 0xAA, 0xAA};
+    hits h = scan1("\\xAA\\xAA", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 0);
+    h = scan_flags("\\xAA\\xAA", d, sizeof d, TRAWL_SCAN_OVERLAP);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.off[0], 0);
+    assert_int_equal(h.off[1], 1);
+    /* variable width: every start, with the longest match from there */
+    h = scan_flags("\\xAA+", d, sizeof d, TRAWL_SCAN_OVERLAP);
+    assert_int_equal(h.n, 3);
+    assert_int_equal(h.len[0], 3);
+    assert_int_equal(h.len[1], 2);
+    assert_int_equal(h.len[2], 1);
+}
+
+static void test_dot_escape(void **state)
+{
+    (void)state;
+    hits h = scan1("a\\.b", "axb a.b", 7);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 4);
+    h = scan1("a.b", "axb a.b", 7);
+    assert_int_equal(h.n, 2);
+    const uint8_t nl[] = {'a', '\n', 'b'}; /* . is any byte, newline included */
+    h = scan1("a.b", nl, 3);
+    assert_int_equal(h.n, 1);
+}
+
+static void test_unclosed_class_column(void **state)
+{
+    (void)state;
+    trawl_error e = compile_err("\\xAA[\\x00-\\x1F", TRAWL_SYNTAX_AUTO, 0);
+    assert_int_equal(e.status, TRAWL_ESYNTAX);
+    assert_int_equal(e.column, 5);
+    assert_int_equal(e.index, 0);
+    assert_non_null(strstr(e.message, "']'"));
+}
+
+/* ---- more syntax ---- */
+
+static void test_nibbles(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0x1A, 0x2B, 0xA1, 0x3A};
+    hits h = scan1("\\x?A", d, sizeof d);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.off[0], 0);
+    assert_int_equal(h.off[1], 3);
+    h = scan1("\\xA?", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 2);
+}
+
+static void test_negated_class(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0x00, 0x20, 0x7F, 0x41};
+    hits h = scan1("[^\\x00-\\x1F\\x7F]", d, sizeof d);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.off[0], 1);
+    assert_int_equal(h.off[1], 3);
+}
+
+static void test_quantifiers(void **state)
+{
+    (void)state;
+    hits h = scan1("ab*c", "ac abc abbbc", 12);
+    assert_int_equal(h.n, 3);
+    assert_int_equal(h.len[2], 5);
+    h = scan1("ab+c", "ac abc", 6);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 3);
+    h = scan1("ab?c", "ac abc abbc", 11);
+    assert_int_equal(h.n, 2);
+    h = scan1("a{2,}", "a aa aaaaa", 10);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.len[1], 5);
+    /* "??" is any byte, so "A??" is A then any byte */
+    h = scan1("A??", "xAy", 3);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.len[0], 2);
+}
+
+static void test_yara_hex(void **state)
+{
+    (void)state;
+    const uint8_t d[] = {0x00, 0xAA, 0x55, 0x01, 0x02, 0x03, 0x04, 0xA7, 0x35, 0xFE, 0x11};
+    hits h = scan1("{ AA 55 [4] A? ?5 ( FF | FE ) ~00 }", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 1);
+    assert_int_equal(h.len[0], 10);
+    h = scan1("{ AA 55 [2-6] FE }", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.len[0], 9);
+    h = scan1("{ AA [8-] 11 }", d, sizeof d);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.len[0], 10);
+    h = scan1("{ 55 ~01 }", d, sizeof d);
+    assert_int_equal(h.n, 0);
+}
+
+static void test_nocase_and_literal(void **state)
+{
+    (void)state;
+    trawl_pattern_set *set;
+    trawl_pattern_db *db;
+    trawl_scratch *s = NULL;
+    trawl_error err;
+    assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add(set, "IgNoRe", 6, TRAWL_SYNTAX_LITERAL,
+                                           TRAWL_PATTERN_NOCASE, "ign", &err), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add(set, "a.b\0c", 5, TRAWL_SYNTAX_LITERAL, 0, NULL, &err),
+                     TRAWL_OK);
+    assert_int_equal(trawl_pattern_compile(set, &db, &err), TRAWL_OK);
+    trawl_pattern_set_free(set);
+    assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
+    hits h = {0};
+    const char text[] = "please ignore IGNORE a.b\0c axb\0c";
+    assert_int_equal(trawl_scan(db, s, (const uint8_t *)text, sizeof text - 1, 0, collect, &h,
+                                &err), TRAWL_OK);
+    assert_int_equal(h.n, 3);
+    trawl_pattern_info info;
+    assert_int_equal(trawl_pattern_info_get(db, 0, &info), TRAWL_OK);
+    assert_string_equal(info.name, "ign");
+    assert_int_equal(info.min_width, 6);
+    assert_int_equal(trawl_pattern_info_get(db, 2, &info), TRAWL_EINVAL);
+    trawl_scratch_free(s);
+    trawl_pattern_db_free(db);
+}
+
+/* ---- errors: code and column ---- */
+
+static void test_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *expr;
+        trawl_status st;
+        int col;
+    } cases[] = {
+        {"", TRAWL_ESYNTAX, 1},
+        {"\\xZZ", TRAWL_ESYNTAX, 3},
+        {"\\xA", TRAWL_ESYNTAX, 4},
+        {"ab(cd", TRAWL_ESYNTAX, 3},
+        {"ab)", TRAWL_ESYNTAX, 3},
+        {"*a", TRAWL_ESYNTAX, 1},
+        {"a{3,1}", TRAWL_ESYNTAX, 2},
+        {"a{2", TRAWL_ESYNTAX, 4},
+        {"a{x}", TRAWL_ESYNTAX, 3},
+        {"a{99999}", TRAWL_ELIMIT, 3},
+        {"a*?", TRAWL_EUNSUPPORTED, 3},
+        {"a**", TRAWL_ESYNTAX, 3},
+        {"[]", TRAWL_ESYNTAX, 1},
+        {"[z-a]", TRAWL_ESYNTAX, 2},
+        {"[^\\x00-\\xff]", TRAWL_ESYNTAX, 1},
+        {"a*", TRAWL_ESYNTAX, 1},
+        {"(a|)", TRAWL_ESYNTAX, 1},
+        {"\\b", TRAWL_EUNSUPPORTED, 1},
+        {"\\1", TRAWL_EUNSUPPORTED, 1},
+        {"\\q", TRAWL_ESYNTAX, 1},
+        {"(?i)a", TRAWL_EUNSUPPORTED, 1},
+        {"a\tb", TRAWL_ESYNTAX, 2},
+        {"^*", TRAWL_ESYNTAX, 1},
+        {"a]", TRAWL_ESYNTAX, 2},
+        {"{ AA [4] }", TRAWL_ESYNTAX, 10},
+        {"{ [4] AA }", TRAWL_ESYNTAX, 1},
+        {"{ AA B }", TRAWL_ESYNTAX, 7},
+        {"{ AA ( BB | ) }", TRAWL_ESYNTAX, 13},
+        {"{ AA", TRAWL_ESYNTAX, 1},
+        {"{ AA ~?? }", TRAWL_ESYNTAX, 6},
+        {"{ AA [3-1] BB }", TRAWL_ESYNTAX, 6},
+        {"{ AA } x", TRAWL_ESYNTAX, 8},
+        {"{ AA ( BB }", TRAWL_ESYNTAX, 6},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        trawl_error e = compile_err(cases[i].expr, TRAWL_SYNTAX_AUTO, 0);
+        if (e.status != cases[i].st || e.column != cases[i].col)
+            fail_msg("'%s': got %s col %d (%s), want %s col %d", cases[i].expr,
+                     trawl_status_name(e.status), e.column, e.message,
+                     trawl_status_name(cases[i].st), cases[i].col);
+    }
+    trawl_error e = compile_err("{ AA }", TRAWL_SYNTAX_HEX, TRAWL_PATTERN_NOCASE);
+    assert_int_equal(e.status, TRAWL_EUNSUPPORTED);
+    /* nesting is capped, not a stack overflow */
+    char deep[1000];
+    memset(deep, '(', 500);
+    deep[500] = 'a';
+    memset(deep + 501, ')', 498);
+    deep[999] = 0;
+    e = compile_err(deep, TRAWL_SYNTAX_REGEX, 0);
+    assert_int_equal(e.status, TRAWL_ELIMIT);
+    assert_int_equal(e.column, 201);
+    /* expansion is capped before anything is built */
+    e = compile_err("((a{1000}){1000}){1000}", TRAWL_SYNTAX_REGEX, 0);
+    assert_int_equal(e.status, TRAWL_ELIMIT);
+}
+
+static void test_set_index_in_error(void **state)
+{
+    (void)state;
+    trawl_pattern_set *set;
+    trawl_error err;
+    assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add(set, "ab", 2, TRAWL_SYNTAX_AUTO, 0, NULL, &err), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add(set, "a(b", 3, TRAWL_SYNTAX_AUTO, 0, NULL, &err),
+                     TRAWL_ESYNTAX);
+    assert_int_equal(err.index, 1);
+    assert_int_equal(err.column, 2);
+    assert_int_equal(trawl_pattern_set_count(set), 1);
+    trawl_pattern_set_free(set);
+}
+
+static void test_rules(void **state)
+{
+    (void)state;
+    const char *rules = "# comment\n"
+                        "\n"
+                        "mz: MZ\n"
+                        "  elf : \\x7fELF\n"
+                        "word/i: hello\n"
+                        "lit/lit: a.b*\n"
+                        "yara: { 50 4B 03 04 }\n";
+    trawl_pattern_set *set;
+    trawl_error err;
+    assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add_rules(set, rules, strlen(rules), &err), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_count(set), 5);
+    trawl_pattern_db *db;
+    assert_int_equal(trawl_pattern_compile(set, &db, &err), TRAWL_OK);
+    trawl_scratch *s = NULL;
+    assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
+    hits h = {0};
+    const char data[] = "MZ HeLLo a.b* PK\x03\x04 \x7f" "ELF";
+    assert_int_equal(trawl_scan(db, s, (const uint8_t *)data, sizeof data - 1, 0, collect, &h, &err),
+                     TRAWL_OK);
+    assert_int_equal(h.n, 5);
+    trawl_scratch_free(s);
+    trawl_pattern_db_free(db);
+
+    /* errors name the line and the column within the line; nothing is added */
+    const char *bad = "ok: ab\n\n  bad: a(b\n";
+    assert_int_equal(trawl_pattern_set_add_rules(set, bad, strlen(bad), &err), TRAWL_ESYNTAX);
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 9);
+    assert_int_equal(trawl_pattern_set_count(set), 5);
+    const char *noname = ": ab\n";
+    assert_int_equal(trawl_pattern_set_add_rules(set, noname, strlen(noname), &err), TRAWL_ESYNTAX);
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 1);
+    const char *nocolon = "x ab\n";
+    assert_int_equal(trawl_pattern_set_add_rules(set, nocolon, strlen(nocolon), &err), TRAWL_ESYNTAX);
+    assert_int_equal(err.column, 3);
+    const char *badmod = "x/q: ab\n";
+    assert_int_equal(trawl_pattern_set_add_rules(set, badmod, strlen(badmod), &err), TRAWL_ESYNTAX);
+    assert_int_equal(err.column, 3);
+    trawl_pattern_set_free(set);
+}
+
+static int stop_at_first(const trawl_match *m, void *u)
+{
+    (void)m;
+    ++*(int *)u;
+    return 1;
+}
+
+static void test_api_checks(void **state)
+{
+    (void)state;
+    trawl_pattern_db *db;
+    trawl_scratch *s = NULL;
+    trawl_error err;
+    assert_int_equal(trawl_pattern_compile_one("ab", TRAWL_SYNTAX_AUTO, 0, &db, &err), TRAWL_OK);
+    assert_int_equal(trawl_scan(db, NULL, (const uint8_t *)"ab", 2, 0, collect, NULL, &err),
+                     TRAWL_EINVAL);
+    assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
+    assert_int_equal(trawl_scan(db, s, NULL, 5, 0, collect, NULL, &err), TRAWL_EINVAL);
+    assert_int_equal(trawl_scan(db, s, (const uint8_t *)"ab", 2, 0x80, collect, NULL, &err),
+                     TRAWL_EINVAL);
+    int calls = 0;
+    assert_int_equal(trawl_scan(db, s, (const uint8_t *)"ab ab ab", 8, 0, stop_at_first, &calls,
+                                &err), TRAWL_ESTOPPED);
+    assert_int_equal(calls, 1);
+    hits h = {0};
+    assert_int_equal(trawl_scan(db, s, NULL, 0, 0, collect, &h, &err), TRAWL_OK);
+    assert_int_equal(h.n, 0);
+    trawl_pattern_set *empty;
+    assert_int_equal(trawl_pattern_set_new(&empty), TRAWL_OK);
+    trawl_pattern_db *db2;
+    assert_int_equal(trawl_pattern_compile(empty, &db2, &err), TRAWL_EINVAL);
+    trawl_pattern_set_free(empty);
+    trawl_pattern_set_free(NULL);
+    trawl_pattern_db_free(NULL);
+    trawl_scratch_free(NULL);
+    trawl_stream_free(NULL);
+    trawl_scratch_free(s);
+    trawl_pattern_db_free(db);
+}
+
+static void test_serialize(void **state)
+{
+    (void)state;
+    trawl_pattern_set *set;
+    trawl_error err;
+    const char *rules = "a: \\xAA.{2,5}\\xBB\nb/i: tExt\nc: { 01 [2] 02 }\n";
+    assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add_rules(set, rules, strlen(rules), &err), TRAWL_OK);
+    trawl_pattern_db *db, *db2;
+    assert_int_equal(trawl_pattern_compile(set, &db, &err), TRAWL_OK);
+    trawl_pattern_set_free(set);
+    uint8_t *bytes;
+    size_t n;
+    assert_int_equal(trawl_pattern_db_serialize(db, &bytes, &n, &err), TRAWL_OK);
+    assert_int_equal(trawl_pattern_db_deserialize(bytes, n, &db2, &err), TRAWL_OK);
+    assert_int_equal(trawl_pattern_db_count(db2), 3);
+    trawl_pattern_info info;
+    assert_int_equal(trawl_pattern_info_get(db2, 1, &info), TRAWL_OK);
+    assert_string_equal(info.name, "b");
+    assert_int_equal(info.flags, TRAWL_PATTERN_NOCASE);
+    trawl_scratch *s = NULL;
+    assert_int_equal(trawl_scratch_alloc(db2, &s, &err), TRAWL_OK);
+    const uint8_t data[] = {0xAA, 1, 2, 3, 0xBB, 'T', 'E', 'X', 'T', 1, 9, 9, 2};
+    hits h = {0};
+    assert_int_equal(trawl_scan(db2, s, data, sizeof data, 0, collect, &h, &err), TRAWL_OK);
+    assert_int_equal(h.n, 3);
+    /* damage: bad magic, wrong version, truncation at every length */
+    bytes[0] ^= 1;
+    assert_int_equal(trawl_pattern_db_deserialize(bytes, n, &db2, &err), TRAWL_EFORMAT);
+    assert_int_equal(err.offset, 0);
+    bytes[0] ^= 1;
+    bytes[8] = 99;
+    assert_int_equal(trawl_pattern_db_deserialize(bytes, n, &db2, &err), TRAWL_EVERSION);
+    bytes[8] = 1;
+    for (size_t cut = 0; cut < n; cut += 1 + cut / 8) {
+        trawl_pattern_db *t = NULL;
+        trawl_status st = trawl_pattern_db_deserialize(bytes, cut, &t, &err);
+        assert_int_not_equal(st, TRAWL_OK);
+        assert_null(t);
+    }
+    free(bytes);
+    trawl_scratch_free(s);
+    trawl_pattern_db_free(db);
+    trawl_pattern_db_free(db2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex_literal_at_offset_2),
+        cmocka_unit_test(test_wildcard_length_2),
+        cmocka_unit_test(test_class_finds_0x10_at_1),
+        cmocka_unit_test(test_counted_repeats),
+        cmocka_unit_test(test_alternation),
+        cmocka_unit_test(test_anchors),
+        cmocka_unit_test(test_findall_offsets),
+        cmocka_unit_test(test_overlap_modes),
+        cmocka_unit_test(test_dot_escape),
+        cmocka_unit_test(test_unclosed_class_column),
+        cmocka_unit_test(test_nibbles),
+        cmocka_unit_test(test_negated_class),
+        cmocka_unit_test(test_quantifiers),
+        cmocka_unit_test(test_yara_hex),
+        cmocka_unit_test(test_nocase_and_literal),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_set_index_in_error),
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_api_checks),
+        cmocka_unit_test(test_serialize),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
