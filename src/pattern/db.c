@@ -47,8 +47,12 @@ void db_summarize(trawl_pattern_db *db)
     }
 }
 
-static trawl_status compile_mode(trawl_pattern_db *db, unsigned mode, hs_database_t **out,
-                                 trawl_error *err)
+/* Variable-width patterns are compiled with HS_FLAG_SOM_LEFTMOST: on Debian's
+ * Vectorscan 5.4.9 it avoids a class of missed matches seen without it (for example
+ * \x41[\x40-\x4f]*\x42 over certain inputs; see docs/pattern-syntax.md).
+ * A pattern Vectorscan refuses with SOM is compiled without it. */
+static trawl_status compile_mode(trawl_pattern_db *db, unsigned mode, bool *som,
+                                 hs_database_t **out, trawl_error *err)
 {
     const char **exprs = malloc(db->n * sizeof(*exprs));
     unsigned *flags = malloc(db->n * sizeof(*flags));
@@ -59,11 +63,15 @@ static trawl_status compile_mode(trawl_pattern_db *db, unsigned mode, hs_databas
         free(ids);
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
+    bool any_som = false;
     for (size_t i = 0; i < db->n; i++) {
         exprs[i] = db->pats[i].hs_expr;
-        flags[i] = HS_FLAG_DOTALL;
+        flags[i] = HS_FLAG_DOTALL | (som[i] ? HS_FLAG_SOM_LEFTMOST : 0);
         ids[i] = (unsigned)i;
+        any_som |= som[i];
     }
+    if (mode == HS_MODE_STREAM && any_som)
+        mode |= HS_MODE_SOM_HORIZON_LARGE;
     hs_compile_error_t *ce = NULL;
     hs_error_t r = hs_compile_multi(exprs, flags, ids, (unsigned)db->n, mode, NULL, out, &ce);
     free(exprs);
@@ -72,6 +80,11 @@ static trawl_status compile_mode(trawl_pattern_db *db, unsigned mode, hs_databas
     if (r == HS_SUCCESS)
         return TRAWL_OK;
     trawl_status st;
+    if (ce && ce->expression >= 0 && som[ce->expression]) {
+        som[ce->expression] = false; /* retry without start of match */
+        hs_free_compile_error(ce);
+        return TRAWL_EUNSUPPORTED;
+    }
     if (ce && ce->expression >= 0) {
         st = trawl__fail_at(err, TRAWL_EENGINE, -1, ce->expression,
                             "Vectorscan refused pattern %d: %s", ce->expression, ce->message);
@@ -84,11 +97,36 @@ static trawl_status compile_mode(trawl_pattern_db *db, unsigned mode, hs_databas
     return st;
 }
 
+static trawl_status compile_with_retry(trawl_pattern_db *db, unsigned mode, bool *som,
+                                       hs_database_t **out, trawl_error *err)
+{
+    for (;;) {
+        trawl_status st = compile_mode(db, mode, som, out, err);
+        if (st != TRAWL_EUNSUPPORTED)
+            return st;
+    }
+}
+
 trawl_status db_compile_hs(trawl_pattern_db *db, trawl_error *err)
 {
-    trawl_status st = compile_mode(db, HS_MODE_BLOCK, &db->block, err);
+    bool *som = malloc(db->n * sizeof(*som));
+    if (!som)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < db->n; i++)
+        som[i] = db->pats[i].prog != NULL;
+    /* Block mode with start of match aborts inside Debian's Vectorscan 5.4.9
+     * on some inputs (a fortify failure in hs_scan); stream mode does not. So
+     * a set with any variable-width pattern is scanned in stream mode even
+     * for blocks, and has no block database. */
+    bool any_som = false;
+    for (size_t i = 0; i < db->n; i++)
+        any_som |= som[i];
+    trawl_status st = TRAWL_OK;
+    if (!any_som)
+        st = compile_with_retry(db, HS_MODE_BLOCK, som, &db->block, err);
     if (st == TRAWL_OK)
-        st = compile_mode(db, HS_MODE_STREAM, &db->stream, err);
+        st = compile_with_retry(db, HS_MODE_STREAM, som, &db->stream, err);
+    free(som);
     return st;
 }
 

@@ -122,6 +122,8 @@ static void emit(sbuf *b, const pnode *n)
         }
         break;
     case N_REP:
+        if (n->rmax == 0) /* x{0} matches the empty string: nothing to write */
+            break;
         emit_group(b, n->kid);
         if (n->rmax == PAT_REP_INF)
             snprintf(t, sizeof(t), "{%u,}", n->rmin);

@@ -74,7 +74,8 @@ bool scan_drain(scan_ctx *c, uint32_t id)
 int scan_on_engine_match(unsigned id, unsigned long long from, unsigned long long to,
                          unsigned flags, void *ctx)
 {
-    (void)from;
+    (void)from; /* the leftmost start of a match ending here is not enough: an
+                 * earlier start may have a longer match that ends later */
     (void)flags;
     scan_ctx *c = ctx;
     const tpat *t = &c->db->pats[id];
@@ -121,7 +122,7 @@ trawl_status trawl_scratch_alloc(const trawl_pattern_db *db, trawl_scratch **s, 
         return trawl__fail(err, TRAWL_ESTATE, "scratch is not valid or is in use");
     }
     trawl_status st = TRAWL_OK;
-    if (hs_alloc_scratch(db->block, &sc->hs) != HS_SUCCESS ||
+    if ((db->block && hs_alloc_scratch(db->block, &sc->hs) != HS_SUCCESS) ||
         hs_alloc_scratch(db->stream, &sc->hs) != HS_SUCCESS)
         st = trawl__fail(err, TRAWL_ENOMEM, "Vectorscan could not allocate scratch");
     else if (vm_mem_reserve(&sc->vm, db->max_prog) != 0)
@@ -169,9 +170,10 @@ static trawl_status check_scratch(const trawl_pattern_db *db, trawl_scratch *s, 
     return TRAWL_OK;
 }
 
-/* Blocks too large for one hs_scan go through the stream database piece by
- * piece; the verifier still sees the whole buffer. */
-static hs_error_t scan_huge(const trawl_pattern_db *db, trawl_scratch *s, scan_ctx *c)
+/* Blocks too large for one hs_scan, and all blocks of a database with
+ * variable-width patterns (see db.c), go through the stream database piece
+ * by piece; the verifier still sees the whole buffer. */
+static hs_error_t scan_as_stream(const trawl_pattern_db *db, trawl_scratch *s, scan_ctx *c)
 {
     hs_stream_t *hs = NULL;
     hs_error_t r = hs_open_stream(db->stream, 0, &hs);
@@ -204,11 +206,11 @@ trawl_status trawl_scan(const trawl_pattern_db *db, trawl_scratch *s, const uint
                   .buf = data ? data : (const uint8_t *)"", .len = len, .eof = true,
                   .cb = cb, .user = user};
     hs_error_t r;
-    if (len <= UINT32_MAX)
+    if (db->block && len <= UINT32_MAX)
         r = hs_scan(db->block, (const char *)c.buf, (unsigned)len, 0, s->hs, scan_on_engine_match,
                     &c);
     else
-        r = scan_huge(db, s, &c);
+        r = scan_as_stream(db, s, &c);
     s->busy = 0;
     if (c.stopped)
         return trawl__fail(err, TRAWL_ESTOPPED, "stopped by callback");

@@ -59,6 +59,10 @@ static trawl_status put_hs(wbuf *b, const hs_database_t *hs, trawl_error *err)
 {
     char *bytes = NULL;
     size_t n = 0;
+    if (!hs) { /* a set with variable-width patterns has no block database */
+        w64(b, 0);
+        return TRAWL_OK;
+    }
     if (hs_serialize_database(hs, &bytes, &n) != HS_SUCCESS)
         return trawl__fail(err, TRAWL_EENGINE, "Vectorscan could not serialize the database");
     w64(b, n);
@@ -133,11 +137,13 @@ static trawl_status damaged(trawl_error *err, const rbuf *r, const char *what)
     return trawl__fail_at(err, TRAWL_EFORMAT, (int64_t)r->pos, -1, "damaged database: %s", what);
 }
 
-static trawl_status get_hs(rbuf *r, hs_database_t **out, trawl_error *err)
+static trawl_status get_hs(rbuf *r, hs_database_t **out, bool out_may_be_empty, trawl_error *err)
 {
     uint64_t n;
     if (!r64(r, &n) || n > r->len - r->pos)
         return damaged(err, r, "truncated Vectorscan database");
+    if (n == 0 && out_may_be_empty)
+        return TRAWL_OK;
     hs_error_t e = hs_deserialize_database((const char *)r->p + r->pos, (size_t)n, out);
     if (e == HS_DB_VERSION_ERROR || e == HS_DB_PLATFORM_ERROR)
         return trawl__fail(err, TRAWL_EVERSION,
@@ -207,15 +213,19 @@ trawl_status trawl_pattern_db_deserialize(const uint8_t *buf, size_t len, trawl_
             db->n++;
     }
     if (st == TRAWL_OK)
-        st = get_hs(&r, &db->block, err);
+        st = get_hs(&r, &db->block, true, err);
     if (st == TRAWL_OK)
-        st = get_hs(&r, &db->stream, err);
+        st = get_hs(&r, &db->stream, false, err);
     if (st == TRAWL_OK && r.pos != r.len)
         st = damaged(err, &r, "trailing bytes");
     if (st == TRAWL_OK) {
         /* the Vectorscan databases must be for exactly these patterns */
         size_t sz;
-        if (hs_database_size(db->block, &sz) != HS_SUCCESS ||
+        bool any_var = false;
+        for (size_t i = 0; i < db->n; i++)
+            any_var |= db->pats[i].prog != NULL;
+        if ((db->block == NULL) != any_var ||
+            (db->block && hs_database_size(db->block, &sz) != HS_SUCCESS) ||
             hs_database_size(db->stream, &sz) != HS_SUCCESS)
             st = damaged(err, &r, "unusable Vectorscan database");
     }
