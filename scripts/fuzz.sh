@@ -16,7 +16,7 @@ for t in "$dir"/fuzz_*; do
     printf '== %s (%ss) ' "$name" "$secs"
     if ASAN_OPTIONS=detect_leaks=1 "$t" -max_total_time="$secs" -rss_limit_mb=2048 \
         -timeout=10 -artifact_prefix=build-fuzz/ "$work" $seeds >"$log" 2>&1; then
-        grep -E "^#[0-9]+ +DONE" "$log" | tail -1 || echo ok
+        grep -E "^Done [0-9]+ runs" "$log" | tail -1
     else
         echo FAILED
         tail -40 "$log"

@@ -314,7 +314,7 @@ static void test_sets_and_streaming(void **state)
     (void)state;
     tu_rng r;
     tu_seed(&r, 77);
-    uint8_t data[1200];
+    uint8_t data[500];
     int rounds = 0;
     for (int iter = 0; iter < 120; iter++) {
         trawl_pattern_set *set;

@@ -11,7 +11,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"version", NULL, "print the version"},
+    {"scan", cli_scan, "search bytes for binary patterns (regex-style or YARA hex)"},
 };
 
 static void usage(FILE *out)
