@@ -472,12 +472,15 @@ static void test_serialize(void **state)
     assert_int_equal(trawl_scan(db2, s, data, sizeof data, 0, collect, &h, &err), TRAWL_OK);
     assert_int_equal(h.n, 3);
     /* damage: bad magic, wrong version, truncation at every length */
+    trawl_pattern_db *bad = NULL;
     bytes[0] ^= 1;
-    assert_int_equal(trawl_pattern_db_deserialize(bytes, n, &db2, &err), TRAWL_EFORMAT);
+    assert_int_equal(trawl_pattern_db_deserialize(bytes, n, &bad, &err), TRAWL_EFORMAT);
     assert_int_equal(err.offset, 0);
+    assert_null(bad);
     bytes[0] ^= 1;
     bytes[8] = 99;
-    assert_int_equal(trawl_pattern_db_deserialize(bytes, n, &db2, &err), TRAWL_EVERSION);
+    assert_int_equal(trawl_pattern_db_deserialize(bytes, n, &bad, &err), TRAWL_EVERSION);
+    assert_null(bad);
     bytes[8] = 1;
     for (size_t cut = 0; cut < n; cut += 1 + cut / 8) {
         trawl_pattern_db *t = NULL;

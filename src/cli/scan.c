@@ -83,7 +83,7 @@ static int on_match(const trawl_match *m, void *user)
         snprintf(id, sizeof id, "%s", info.name);
     else
         snprintf(id, sizeof id, "%" PRIu32, m->pattern);
-    printf("%s:%-10" PRIu64 " len %-6" PRIu64 " %-12s", c->file, m->offset, m->length, id);
+    printf("%s:%-10" PRIu64 " len %-6" PRIu64 " %-16s", c->file, m->offset, m->length, id);
     if (!c->o->no_data) {
         fputs(" ", stdout);
         size_t n = m->length > 32 ? 32 : (size_t)m->length;

@@ -20,8 +20,8 @@ check json "{\"file\":\"$dir/s.bin\",\"offset\":2,\"length\":4,\"pattern\":0,\"d
 {\"file\":\"$dir/s.bin\",\"offset\":8,\"length\":4,\"pattern\":0,\"data\":\"aa550304\"}" "$out"
 
 out=$("$T" scan -e '\xAA\x55' "$dir/s.bin")
-check text "$dir/s.bin:2          len 2      0            aa55
-$dir/s.bin:8          len 2      0            aa55" "$out"
+check text "$dir/s.bin:2          len 2      0                aa55
+$dir/s.bin:8          len 2      0                aa55" "$out"
 
 out=$(cat "$dir/s.bin" | "$T" scan -c -e '\xAA\x55'); rc=$?
 check stdin-count "2" "$out"
