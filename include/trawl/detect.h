@@ -1,0 +1,170 @@
+/* trawl/detect.h -- threat detectors with one result shape.
+ *
+ * A detection engine holds the configured detectors (prompt_injection,
+ * shadow_ai, polymorphic, synthetic_media, ai_vs_ai) and their compiled rule
+ * packs. It is created once and shared by all threads; each thread runs it
+ * with its own trawl_detect_ctx (scratch for the pattern databases, buffers).
+ * Detectors that keep per-client history (ai_vs_ai) lock it internally.
+ *
+ * Every confidence is explained by evidence: a violation lists what matched
+ * and where. No score is derived from a hash of the input.
+ *
+ * Ownership: inputs are the caller's; reports are the library's until
+ * trawl_detect_report_free(). Strings inside a report live as long as it.
+ */
+#ifndef TRAWL_DETECT_H
+#define TRAWL_DETECT_H
+
+#include <trawl/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum trawl_severity {
+    TRAWL_SEVERITY_LOW,     /* confidence < 0.5 */
+    TRAWL_SEVERITY_MEDIUM,  /* 0.5 <= c < 0.7 */
+    TRAWL_SEVERITY_HIGH,    /* 0.7 <= c < 0.9 */
+    TRAWL_SEVERITY_CRITICAL /* c >= 0.9 */
+} trawl_severity;
+
+TRAWL_API trawl_severity trawl_severity_from_confidence(double confidence);
+/* "low", "medium", "high", "critical". */
+TRAWL_API const char *trawl_severity_name(trawl_severity s);
+
+/* The detectors, as bits for selecting a subset. */
+enum {
+    TRAWL_DET_PROMPT_INJECTION = 1u << 0,
+    TRAWL_DET_SHADOW_AI = 1u << 1,
+    TRAWL_DET_POLYMORPHIC = 1u << 2,
+    TRAWL_DET_SYNTHETIC_MEDIA = 1u << 3,
+    TRAWL_DET_AI_VS_AI = 1u << 4,
+    TRAWL_DET_ALL = (1u << 5) - 1
+};
+#define TRAWL_DET_COUNT 5
+
+/* "prompt_injection" for TRAWL_DET_PROMPT_INJECTION, ...; NULL otherwise. */
+TRAWL_API const char *trawl_detector_name(unsigned bit);
+/* Parses "prompt_injection,shadow_ai" into a mask. TRAWL_EINVAL with
+ * err->column at the unknown name. */
+TRAWL_API trawl_status trawl_detector_mask_parse(const char *list, unsigned *mask,
+                                                 trawl_error *err);
+
+/* ---- input --------------------------------------------------------------- */
+
+typedef struct trawl_connection {
+    char *host;
+    int port; /* -1 when absent */
+} trawl_connection;
+
+typedef struct trawl_process {
+    char *name;
+    int64_t pid;               /* -1 when absent */
+    double gpu_memory_percent; /* -1 when absent */
+} trawl_process;
+
+typedef struct trawl_memory_region {
+    uint64_t address;
+    uint64_t size;
+    char perms[8]; /* e.g. "rwx", "r-x" */
+} trawl_memory_region;
+
+/* The unified input object (see docs/detect.md for the JSON form). Absent
+ * fields are NULL / 0. Strings are NUL-terminated UTF-8 as received. */
+typedef struct trawl_detect_input {
+    char *prompt;
+    size_t prompt_len;
+    char **urls;
+    size_t n_urls;
+    char **hosts;
+    size_t n_hosts;
+    trawl_connection *connections;
+    size_t n_connections;
+    trawl_process *processes;
+    size_t n_processes;
+    char **files; /* paths, checked by name and (when readable) content */
+    size_t n_files;
+    uint8_t *data; /* decoded from data_base64 */
+    size_t data_len;
+    char **behavior; /* behaviour event types, e.g. "write_then_execute" */
+    size_t n_behavior;
+    char **syscalls;
+    size_t n_syscalls;
+    trawl_memory_region *memory;
+    size_t n_memory;
+    char *client_id;
+    char *query;
+    char **history;
+    size_t n_history;
+    uint64_t timestamp_ms; /* when the request arrived; 0 = now */
+} trawl_detect_input;
+
+/* Parses the JSON input object. Unknown keys are ignored; a known key of the
+ * wrong type is TRAWL_EFORMAT with a message naming the field (and
+ * err->offset = its byte offset when known). Bounded: at most 100000 array
+ * elements in all. O(len). */
+TRAWL_API trawl_status trawl_detect_input_parse(const char *json, size_t len,
+                                                trawl_detect_input **out, trawl_error *err);
+TRAWL_API void trawl_detect_input_free(trawl_detect_input *in);
+
+/* ---- results ------------------------------------------------------------- */
+
+typedef struct trawl_violation {
+    const char *detector; /* static */
+    const char *category; /* static, e.g. "instruction_override" */
+    double confidence;    /* 0..1 */
+    trawl_severity severity;
+    char *description;
+    char **evidence; /* what matched, where */
+    size_t n_evidence;
+} trawl_violation;
+
+typedef struct trawl_detector_result {
+    const char *detector; /* static */
+    double threat_score;  /* max confidence, 0 when clean */
+    trawl_violation *violations;
+    size_t n_violations;
+    size_t cap_;
+} trawl_detector_result;
+
+typedef struct trawl_detect_report {
+    double threat_score; /* max over detectors */
+    unsigned ran;        /* mask of the detectors that ran */
+    trawl_detector_result results[TRAWL_DET_COUNT]; /* index = bit position */
+    uint64_t latency_us;
+} trawl_detect_report;
+
+TRAWL_API void trawl_detect_report_free(trawl_detect_report *r);
+/* The report as JSON: {"threat_score","detectors":{name:{"threat_score",
+ * "violations":[...]}},"latency_us"}. malloc'd; free() it. NULL on OOM. */
+TRAWL_API char *trawl_detect_report_json(const trawl_detect_report *r);
+
+/* ---- the engine ------------------------------------------------------------ */
+
+typedef struct trawl_detect_engine trawl_detect_engine;
+typedef struct trawl_detect_ctx trawl_detect_ctx;
+
+/* Creates an engine. config is the text of a config file (docs/detect.md;
+ * NULL or "" for defaults). Errors name the config line. Compiles every rule
+ * pack: costs milliseconds to a second. */
+TRAWL_API trawl_status trawl_detect_engine_new(const char *config, size_t config_len,
+                                               trawl_detect_engine **out, trawl_error *err);
+TRAWL_API void trawl_detect_engine_free(trawl_detect_engine *e);
+/* Mask of the detectors enabled by the configuration. */
+TRAWL_API unsigned trawl_detect_engine_enabled(const trawl_detect_engine *e);
+
+/* Per-thread context for running the engine. */
+TRAWL_API trawl_status trawl_detect_ctx_new(const trawl_detect_engine *e, trawl_detect_ctx **out,
+                                            trawl_error *err);
+TRAWL_API void trawl_detect_ctx_free(trawl_detect_ctx *c);
+
+/* Runs the enabled detectors selected by mask (TRAWL_DET_ALL for all) on in.
+ * *out is a new report. */
+TRAWL_API trawl_status trawl_detect_run(trawl_detect_engine *e, trawl_detect_ctx *c,
+                                        const trawl_detect_input *in, unsigned mask,
+                                        trawl_detect_report **out, trawl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,43 @@
+/* detector.h -- what a detector implements, and the helpers every detector
+ * uses to build its result. Internal to src/detect/.
+ *
+ * A detector is a table of functions. create() builds its immutable state
+ * from the configuration (compiling rule packs, reading lists); thread_new()
+ * builds per-thread scratch; run() fills a trawl_detector_result. run() may
+ * be called from many threads at once with distinct thread states; state
+ * that must be shared and mutable (per-client history) is the detector's to
+ * lock. */
+#ifndef TRAWL_DETECT_DETECTOR_H
+#define TRAWL_DETECT_DETECTOR_H
+
+#include <stdbool.h>
+#include <trawl/detect.h>
+
+#include "common/error.h"
+#include "detect/config.h"
+
+typedef struct detector_ops {
+    const char *name;
+    unsigned bit;
+    trawl_status (*create)(const det_config *cfg, void **state, trawl_error *err);
+    void (*destroy)(void *state);
+    trawl_status (*thread_new)(void *state, void **tstate, trawl_error *err); /* may be NULL */
+    void (*thread_free)(void *tstate);                                        /* may be NULL */
+    trawl_status (*run)(void *state, void *tstate, const trawl_detect_input *in,
+                        trawl_detector_result *out, trawl_error *err);
+} detector_ops;
+
+/* The five detectors, in bit order. A detector not built yet is NULL. */
+extern const detector_ops *const det_all[TRAWL_DET_COUNT];
+
+/* Adds a violation; confidence is clamped to [0,1] and the severity derived
+ * from it. description is printf-style. Returns the violation (to add
+ * evidence to) or NULL on out-of-memory. */
+trawl_violation *det_violation(trawl_detector_result *r, const char *category, double confidence,
+                               const char *fmt, ...) TRAWL__PRINTF(4, 5);
+/* Adds one evidence string (printf-style). -1 on out-of-memory. */
+int det_evidence(trawl_violation *v, const char *fmt, ...) TRAWL__PRINTF(2, 3);
+/* Frees the violations of r and resets it. */
+void det_result_clear(trawl_detector_result *r);
+
+#endif

@@ -1,0 +1,22 @@
+/* registry.c -- the detectors, in bit order, and the embedded rule packs'
+ * lookup. A detector not built yet is NULL and reported as unavailable. */
+#include <string.h>
+
+#include "detect/detector.h"
+#include "detect/rules.h"
+
+const detector_ops *const det_all[TRAWL_DET_COUNT] = {
+    NULL, /* prompt_injection */
+    NULL, /* shadow_ai */
+    NULL, /* polymorphic */
+    NULL, /* synthetic_media */
+    NULL, /* ai_vs_ai */
+};
+
+const det_rule_pack *det_rules_find(const char *name)
+{
+    for (const det_rule_pack *p = det_rule_packs; p->name; p++)
+        if (!strcmp(p->name, name))
+            return p;
+    return NULL;
+}

@@ -1,0 +1,156 @@
+/* test_detect_core.c -- the detection framework: severities, detector
+ * masks, the config file, the JSON input object and the report shape. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <trawl/trawl.h>
+
+#include "detect/config.h"
+#include "detect/detector.h"
+
+static void test_severity(void **state)
+{
+    (void)state;
+    assert_int_equal(trawl_severity_from_confidence(0.0), TRAWL_SEVERITY_LOW);
+    assert_int_equal(trawl_severity_from_confidence(0.49), TRAWL_SEVERITY_LOW);
+    assert_int_equal(trawl_severity_from_confidence(0.5), TRAWL_SEVERITY_MEDIUM);
+    assert_int_equal(trawl_severity_from_confidence(0.69), TRAWL_SEVERITY_MEDIUM);
+    assert_int_equal(trawl_severity_from_confidence(0.7), TRAWL_SEVERITY_HIGH);
+    assert_int_equal(trawl_severity_from_confidence(0.9), TRAWL_SEVERITY_CRITICAL);
+    assert_string_equal(trawl_severity_name(TRAWL_SEVERITY_HIGH), "high");
+}
+
+static void test_mask(void **state)
+{
+    (void)state;
+    unsigned m;
+    trawl_error err;
+    assert_int_equal(trawl_detector_mask_parse("shadow_ai,ai_vs_ai", &m, &err), TRAWL_OK);
+    assert_int_equal(m, TRAWL_DET_SHADOW_AI | TRAWL_DET_AI_VS_AI);
+    assert_int_equal(trawl_detector_mask_parse("shadow_ai,bogus", &m, &err), TRAWL_EINVAL);
+    assert_int_equal(err.column, 11);
+    assert_string_equal(trawl_detector_name(TRAWL_DET_POLYMORPHIC), "polymorphic");
+    assert_null(trawl_detector_name(3));
+}
+
+static void test_config(void **state)
+{
+    (void)state;
+    const char *text = "# c\n[shadow_ai]\nenabled = false\nallow = a.com, .b.org ,, c\n"
+                       "[polymorphic]\nentropy = 7.25\n";
+    det_config *c;
+    trawl_error err;
+    assert_int_equal(det_config_parse(text, strlen(text), &c, &err), TRAWL_OK);
+    bool b;
+    double d;
+    assert_int_equal(det_config_bool(c, "shadow_ai", "enabled", true, &b, &err), TRAWL_OK);
+    assert_false(b);
+    assert_int_equal(det_config_double(c, "polymorphic", "entropy", 1, &d, &err), TRAWL_OK);
+    assert_true(d > 7.24 && d < 7.26);
+    assert_int_equal(det_config_double(c, "polymorphic", "absent", 3, &d, &err), TRAWL_OK);
+    assert_true(d == 3);
+    char **items;
+    size_t n;
+    assert_int_equal(det_config_list(c, "shadow_ai", "allow", &items, &n, &err), TRAWL_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(items[1], ".b.org");
+    det_config_list_free(items, n);
+    assert_int_equal(det_config_bool(c, "polymorphic", "entropy", true, &b, &err), TRAWL_EINVAL);
+    det_config_free(c);
+
+    static const struct {
+        const char *text;
+        int line, col;
+    } bad[] = {
+        {"[nope]\n", 1, 2},
+        {"x = 1\n", 1, 1},
+        {"[ai_vs_ai]\n\n  junk\n", 3, 3},
+        {"[ai_vs_ai\n", 1, 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(det_config_parse(bad[i].text, strlen(bad[i].text), &c, &err),
+                         TRAWL_ESYNTAX);
+        assert_int_equal(err.line, bad[i].line);
+        assert_int_equal(err.column, bad[i].col);
+    }
+}
+
+static void test_input(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"prompt\":\"hi\",\"urls\":[\"https://a/b\"],\"connections\":[{\"host\":\"x\",\"port\":"
+        "11434}],\"processes\":[{\"name\":\"ollama\",\"pid\":7,\"gpu_memory_percent\":61.5}],"
+        "\"data_base64\":\"aGVsbG8gd29ybGQ=\",\"syscalls\":[\"mmap\"],\"memory\":[{\"address\":"
+        "4096,\"size\":8192,\"perms\":\"rwx\"}],\"client_id\":\"c1\",\"unknown\":[1,2]}";
+    trawl_detect_input *in;
+    trawl_error err;
+    assert_int_equal(trawl_detect_input_parse(json, strlen(json), &in, &err), TRAWL_OK);
+    assert_string_equal(in->prompt, "hi");
+    assert_int_equal(in->n_urls, 1);
+    assert_int_equal(in->connections[0].port, 11434);
+    assert_int_equal(in->processes[0].pid, 7);
+    assert_true(in->processes[0].gpu_memory_percent > 61);
+    assert_int_equal(in->data_len, 11);
+    assert_memory_equal(in->data, "hello world", 11);
+    assert_string_equal(in->memory[0].perms, "rwx");
+    assert_string_equal(in->client_id, "c1");
+    trawl_detect_input_free(in);
+
+    static const struct {
+        const char *json;
+        const char *field;
+    } bad[] = {
+        {"{\"prompt\":5}", "'prompt'"},
+        {"{\"urls\":\"x\"}", "'urls'"},
+        {"{\"urls\":[1]}", "'urls'"},
+        {"{\"connections\":[{\"host\":\"a\",\"port\":\"80\"}]}", "connections[].port"},
+        {"{\"connections\":[{\"host\":\"a\",\"port\":70000}]}", "connections[].port"},
+        {"{\"processes\":[5]}", "'processes'"},
+        {"{\"data_base64\":\"@@@\"}", "data_base64"},
+        {"{\"memory\":[{\"perms\":\"rwxrwxrwx\"}]}", "memory[].perms"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        trawl_status st = trawl_detect_input_parse(bad[i].json, strlen(bad[i].json), &in, &err);
+        assert_int_equal(st, TRAWL_EFORMAT);
+        assert_null(in);
+        if (!strstr(err.message, bad[i].field))
+            fail_msg("%s: message '%s' does not name %s", bad[i].json, err.message, bad[i].field);
+    }
+    assert_int_equal(trawl_detect_input_parse("{\"a\":", 5, &in, &err), TRAWL_EFORMAT);
+    assert_int_equal(trawl_detect_input_parse("[1]", 3, &in, &err), TRAWL_EFORMAT);
+}
+
+static void test_report_json(void **state)
+{
+    (void)state;
+    trawl_detect_report *r = calloc(1, sizeof *r);
+    r->results[0].detector = "prompt_injection";
+    r->ran = TRAWL_DET_PROMPT_INJECTION | TRAWL_DET_SHADOW_AI;
+    r->results[1].detector = "shadow_ai";
+    trawl_violation *v = det_violation(&r->results[0], "instruction_override", 0.95,
+                                       "asks to ignore %s", "previous instructions");
+    assert_non_null(v);
+    assert_int_equal(v->severity, TRAWL_SEVERITY_CRITICAL);
+    assert_int_equal(det_evidence(v, "'%s' at %d", "ignore previous", 0), 0);
+    assert_null(det_violation(&r->results[0], "x", 2.0, "clamped") ? NULL : (void *)1);
+    assert_true(r->results[0].violations[1].confidence == 1.0);
+    r->threat_score = 1.0;
+    char *s = trawl_detect_report_json(r);
+    assert_non_null(strstr(s, "\"detectors\":{\"prompt_injection\":{\"threat_score\":1,"));
+    assert_non_null(strstr(s, "\"evidence\":[\"'ignore previous' at 0\"]"));
+    assert_non_null(strstr(s, "\"shadow_ai\":{\"threat_score\":0,\"violations\":[]}"));
+    free(s);
+    trawl_detect_report_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_severity),   cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_config),     cmocka_unit_test(test_input),
+        cmocka_unit_test(test_report_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
