@@ -214,7 +214,65 @@ TRAWL_API void trawl_frame_reader_counts(const trawl_frame_reader *r, uint64_t *
 /* NULL is harmless. */
 TRAWL_API void trawl_frame_reader_free(trawl_frame_reader *r);
 
-/* @@PCAP@@ */
+/* --- pcap and pcapng captures (through libpcap) ------------------------------ */
+
+/* The transport payload of one captured frame: Ethernet (with up to two VLAN
+ * tags), Linux cooked (SLL), BSD loopback/null and raw IP link types, IPv4
+ * (options; non-first fragments carry no transport header) and IPv6 (hop,
+ * routing, destination-options and fragment extension headers), then TCP or
+ * UDP. No reassembly of IP fragments or TCP streams: each frame stands
+ * alone. */
+typedef struct trawl_frame_l4 {
+    uint8_t ip_version; /* 4 or 6; 0 when the frame is not IP */
+    uint8_t proto;      /* IP protocol number (6 TCP, 17 UDP), 0 when not IP */
+    uint16_t src_port, dst_port;
+    bool has_payload;      /* TCP or UDP header decoded; payload may be empty */
+    bool truncated;        /* the capture cut the payload short */
+    size_t payload_offset; /* of payload.ptr within the frame */
+    trawl_span payload;    /* points into the frame */
+} trawl_frame_l4;
+
+/* Decodes frame[0..caplen) of the given libpcap DLT_ link type into *out.
+ * Returns true when a TCP or UDP header was found. Hostile input: every
+ * header length is checked against caplen and against the enclosing
+ * header's length field (Ethernet padding is not payload). O(headers),
+ * allocates nothing, thread-safe. */
+TRAWL_API bool trawl_frame_l4_decode(int linktype, const uint8_t *frame, size_t caplen,
+                                     trawl_frame_l4 *out);
+
+typedef struct trawl_frame_pcap trawl_frame_pcap;
+
+typedef struct trawl_frame_packet {
+    uint64_t index;    /* packet number from 0 (Wireshark's frame number - 1) */
+    uint64_t offset;   /* file offset where libpcap began reading this record */
+    int64_t ts_sec;    /* timestamp, seconds since the epoch */
+    uint32_t ts_nsec;  /* and nanoseconds */
+    uint32_t caplen;   /* bytes captured (data.len) */
+    uint32_t len;      /* bytes on the wire */
+    trawl_span data;   /* the captured frame; valid until the next call */
+    trawl_frame_l4 l4; /* its transport payload, when there is one */
+} trawl_frame_packet;
+
+/* Opens a pcap or pcapng capture from fp and takes ownership of fp: it is
+ * closed by trawl_frame_pcap_free, or here on failure. Errors: TRAWL_EINVAL,
+ * TRAWL_EFORMAT (not a capture libpcap reads; libpcap's message in err),
+ * TRAWL_ENOMEM. Allocates the reader (libpcap's buffer is one packet). */
+TRAWL_API trawl_status trawl_frame_pcap_open(FILE *fp, trawl_frame_pcap **out, trawl_error *err);
+/* The same from a path. TRAWL_EIO when it cannot be opened. */
+TRAWL_API trawl_status trawl_frame_pcap_open_path(const char *path, trawl_frame_pcap **out,
+                                                  trawl_error *err);
+/* The capture's libpcap DLT_ link type. */
+TRAWL_API int trawl_frame_pcap_linktype(const trawl_frame_pcap *p);
+/* The next packet, or a fault: truncated-header / truncated-value when the
+ * file ends inside a record, bad-capture for anything else libpcap rejects
+ * (see trawl_frame_pcap_message). Faults always stop (libpcap cannot
+ * resync). O(caplen); allocates nothing. */
+TRAWL_API trawl_frame_step trawl_frame_pcap_next(trawl_frame_pcap *p, trawl_frame_packet *pkt,
+                                                 trawl_frame_fault *fault);
+/* libpcap's text for the last fault, "" when none. Owned by p. */
+TRAWL_API const char *trawl_frame_pcap_message(const trawl_frame_pcap *p);
+/* Closes the capture and its FILE. NULL is harmless. */
+TRAWL_API void trawl_frame_pcap_free(trawl_frame_pcap *p);
 
 #ifdef __cplusplus
 }
