@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
     {"version", NULL, "print the version"},
+    {"frame", cli_frame, "cut bytes into TLV records, fixed records, packets, lines, pcap packets"},
 };
 
 static void usage(FILE *out)
