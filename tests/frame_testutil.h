@@ -92,6 +92,30 @@ static inline void ft_iter(const trawl_framer *fr, unsigned flags, const uint8_t
     trawl_frame_iter_free(it);
 }
 
+/* The same through trawl_frame_iter_next_batch with batches of 1..max. */
+static inline void ft_iter_batch(const trawl_framer *fr, unsigned flags, const uint8_t *p, size_t n,
+                                 size_t max, ft_events *e)
+{
+    trawl_frame_iter *it;
+    assert_int_equal(trawl_frame_iter_new(fr, flags, &it, NULL), TRAWL_OK);
+    trawl_frame_iter_reset(it, p, n);
+    trawl_frame_unit u[32];
+    trawl_frame_fault f;
+    assert_true(max >= 1 && max <= 32);
+    for (size_t round = 0;; round++) {
+        size_t want = 1 + round % max;
+        size_t k = trawl_frame_iter_next_batch(it, u, want);
+        assert_true(k <= want);
+        for (size_t i = 0; i < k; i++)
+            ft_record(e, TRAWL_FRAME_UNIT, &u[i], NULL, p, n);
+        if (k == want) continue;
+        int s = trawl_frame_iter_next(it, &u[0], &f);
+        if (s == TRAWL_FRAME_END) break;
+        ft_record(e, s, &u[0], &f, p, n);
+    }
+    trawl_frame_iter_free(it);
+}
+
 /* A read callback serving p[0..n) in chunks: fixed size `chunk`, or random
  * sizes in [1, chunk] when rng is set. */
 typedef struct ft_src {

@@ -1,9 +1,10 @@
 /* test_frame_props.c -- property tests over random inputs (fixed seeds):
  *   - serialize-then-parse round-trips for random valid TLV streams, flat and
  *     nested, in every type/length size and byte order;
- *   - the streaming reader yields exactly the buffer iterator's units and
- *     faults for random chunkings (1 byte, small random, large random), in
- *     stop and resync mode, for every framer, on valid and corrupted input;
+ *   - the streaming reader (random chunkings: 1 byte, small and large
+ *     random reads) and the batch API yield exactly the buffer iterator's
+ *     units and faults, in stop and resync mode, for every framer, on valid
+ *     and corrupted input;
  *   - random corruption of TLV and packet streams: the fault kind, offset and
  *     index equal those of a simple reference parser written here, and
  *     nothing reads out of bounds (run under ASan by `make asan`). */
@@ -236,6 +237,10 @@ static void test_stream_equals_buffer(void **state)
             for (unsigned flags = 0; flags <= TRAWL_FRAME_RESYNC; flags++) {
                 ft_events a = {0};
                 ft_iter(f, flags, buf, n, &a);
+                ft_events c1 = {0};
+                ft_iter_batch(f, flags, buf, n, 1 + tu_below(&r, 32), &c1);
+                ft_assert_same(&a, &c1); /* batches == one at a time */
+                ft_free(&c1);
                 static const size_t chunks[] = {1, 7, 300, 5000};
                 for (size_t c = 0; c < 4; c++) {
                     ft_events b = {0};

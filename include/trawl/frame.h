@@ -176,6 +176,13 @@ TRAWL_API void trawl_frame_iter_reset(trawl_frame_iter *it, const uint8_t *p, si
  * delimiter; resync: the bytes skipped); allocates nothing. */
 TRAWL_API trawl_frame_step trawl_frame_iter_next(trawl_frame_iter *it, trawl_frame_unit *unit,
                                                  trawl_frame_fault *fault);
+/* Up to max units at once into units[0..max): the same units next() would
+ * return, in order, without a call per unit (fixed-width TLV without
+ * containers and fixed records take an inlined path). Returns the count;
+ * fewer than max (possibly 0) means the next step is a fault or the end:
+ * call trawl_frame_iter_next to get it. O(units); allocates nothing. */
+TRAWL_API size_t trawl_frame_iter_next_batch(trawl_frame_iter *it, trawl_frame_unit *units,
+                                             size_t max);
 /* Units delivered, faults reported and bytes skipped since the last reset. */
 TRAWL_API void trawl_frame_iter_counts(const trawl_frame_iter *it, uint64_t *units,
                                        uint64_t *faults, uint64_t *skipped);

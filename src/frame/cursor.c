@@ -85,8 +85,79 @@ int trawl__cursor_fault(frame_cursor *c, trawl_frame_fault_kind kind, trawl_fram
     return r >= 0 ? r : trawl__cursor_step(c, u, fault);
 }
 
+/* A plain unit with no nesting, fault or held unit pending: the hot path. */
+static bool fast_unit(frame_cursor *c, trawl_frame_unit *u)
+{
+    const trawl_framer *f = c->f;
+    size_t n = c->len - c->pos;
+    const uint8_t *p = c->buf + c->pos;
+    dec_out o;
+    if (f->kind == FRAMER_TLV && f->u.tlv.fast) {
+        if (!trawl__tlv_fast(trawl__tlv_params(f, c->cap), p, n, &o)) return false;
+    } else if (f->kind == FRAMER_RECORDS && n >= f->u.record_size) {
+        o.used = o.vlen = (size_t)f->u.record_size;
+        o.vstart = 0;
+        o.type = 0;
+    } else {
+        return false;
+    }
+    u->index = c->index++;
+    u->offset = c->base + c->pos;
+    u->data.ptr = p;
+    u->data.len = o.used;
+    u->value.ptr = p + o.vstart;
+    u->value.len = o.vlen;
+    u->type = o.type;
+    u->depth = 0;
+    u->container = false;
+    u->terminated = false;
+    c->pos += o.used;
+    c->n_units++;
+    return true;
+}
+
+size_t trawl__cursor_batch(frame_cursor *c, trawl_frame_unit *units, size_t max)
+{
+    if (c->held | c->stopped | c->faulting || c->depth != 0) return 0;
+    const trawl_framer *f = c->f;
+    size_t k = 0;
+    if (f->kind == FRAMER_TLV && f->u.tlv.fast) {
+        /* pos and index stay in registers: the loop's only dependency chain
+         * is position -> length byte -> position */
+        size_t pos = c->pos, len = c->len;
+        const uint8_t *buf = c->buf;
+        uint64_t index = c->index, base = c->base;
+        tlv_params q = trawl__tlv_params(f, c->cap);
+        dec_out o;
+        while (k < max && pos < len && trawl__tlv_fast(q, buf + pos, len - pos, &o)) {
+            trawl_frame_unit *u = &units[k++];
+            u->index = index++;
+            u->offset = base + pos;
+            u->data.ptr = buf + pos;
+            u->data.len = o.used;
+            u->value.ptr = buf + pos + o.vstart;
+            u->value.len = o.vlen;
+            u->type = o.type;
+            u->depth = 0;
+            u->container = false;
+            u->terminated = false;
+            pos += o.used;
+        }
+        c->pos = pos;
+        c->index = index;
+        c->n_units += k;
+        return k;
+    }
+    while (k < max && c->pos < c->len && fast_unit(c, &units[k]))
+        k++;
+    return k;
+}
+
 int trawl__cursor_step(frame_cursor *c, trawl_frame_unit *u, trawl_frame_fault *fault)
 {
+    if (!(c->held | c->stopped | c->faulting) && c->depth == 0 && c->pos < c->len &&
+        fast_unit(c, u))
+        return TRAWL_FRAME_UNIT;
     if (c->held) {
         c->held = false;
         *u = c->held_unit;
@@ -111,8 +182,10 @@ int trawl__cursor_step(frame_cursor *c, trawl_frame_unit *u, trawl_frame_fault *
             return TRAWL_FRAME_END;
         }
         dec_in in = {c->buf + c->pos, limit - c->pos, final, c->cap, &c->st};
-        dec_out o;
-        memset(&o, 0, sizeof(o));
+        dec_out o; /* decoders set what a result needs; these three are optional */
+        o.type = 0;
+        o.container = false;
+        o.terminated = false;
         int r;
         switch (c->f->decode(c->f, &in, &o)) {
         case DEC_NEED:

@@ -7,6 +7,8 @@
 
 struct trawl_frame_iter {
     frame_cursor c;
+    bool has_fault; /* a fault met by next_batch, for the next call to next() */
+    trawl_frame_fault fault;
 };
 
 trawl_status trawl_frame_iter_new(const trawl_framer *f, unsigned flags, trawl_frame_iter **out,
@@ -27,6 +29,7 @@ trawl_status trawl_frame_iter_new(const trawl_framer *f, unsigned flags, trawl_f
 void trawl_frame_iter_reset(trawl_frame_iter *it, const uint8_t *p, size_t n)
 {
     trawl__cursor_init(&it->c, it->c.f, it->c.flags);
+    it->has_fault = false;
     it->c.buf = p;
     it->c.len = p ? n : 0;
     it->c.eof = true;
@@ -35,8 +38,28 @@ void trawl_frame_iter_reset(trawl_frame_iter *it, const uint8_t *p, size_t n)
 trawl_frame_step trawl_frame_iter_next(trawl_frame_iter *it, trawl_frame_unit *unit,
                                        trawl_frame_fault *fault)
 {
+    if (it->has_fault) {
+        it->has_fault = false;
+        *fault = it->fault;
+        return TRAWL_FRAME_FAULT;
+    }
     /* eof is set, so the cursor never asks for more bytes */
     return (trawl_frame_step)trawl__cursor_step(&it->c, unit, fault);
+}
+
+size_t trawl_frame_iter_next_batch(trawl_frame_iter *it, trawl_frame_unit *units, size_t max)
+{
+    if (!it || !units) return 0;
+    if (it->has_fault) return 0;
+    size_t k = trawl__cursor_batch(&it->c, units, max);
+    while (k < max) { /* the general path, one unit at a time, until a non-unit */
+        int s = trawl__cursor_step(&it->c, &units[k], &it->fault);
+        if (s == TRAWL_FRAME_FAULT) it->has_fault = true; /* kept for trawl_frame_iter_next */
+        if (s != TRAWL_FRAME_UNIT) break; /* an end stays an end: the cursor is stopped */
+        k++;
+        k += trawl__cursor_batch(&it->c, units + k, max - k);
+    }
+    return k;
 }
 
 void trawl_frame_iter_counts(const trawl_frame_iter *it, uint64_t *units, uint64_t *faults,

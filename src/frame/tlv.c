@@ -12,15 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t load(const uint8_t *p, unsigned w, bool little)
+/* BER long-form lengths: big endian, 1 to 8 bytes. */
+static uint64_t load_be(const uint8_t *p, size_t k)
 {
     uint64_t v = 0;
-    if (little)
-        for (unsigned k = w; k-- > 0;)
-            v = v << 8 | p[k];
-    else
-        for (unsigned k = 0; k < w; k++)
-            v = v << 8 | p[k];
+    for (size_t i = 0; i < k; i++)
+        v = v << 8 | p[i];
     return v;
 }
 
@@ -61,7 +58,7 @@ static dec_result read_length(const trawl_framer *f, const dec_in *in, dec_out *
     if (!o->ber) {
         *hdr = ts + o->length_size;
         if (in->n < *hdr) return short_header(in, out);
-        *len = load(in->p + ts, o->length_size, o->little_endian);
+        *len = trawl__load(in->p + ts, o->length_size, o->little_endian);
         return DEC_UNIT;
     }
     if (in->n < ts + 1) return short_header(in, out);
@@ -75,7 +72,7 @@ static dec_result read_length(const trawl_framer *f, const dec_in *in, dec_out *
     if (k == 0 || k > 8) return fault(out, TRAWL_FRAME_BAD_LENGTH);
     *hdr = ts + 1 + k;
     if (in->n < *hdr) return short_header(in, out);
-    *len = load(in->p + ts + 1, (unsigned)k, false);
+    *len = load_be(in->p + ts + 1, k);
     return DEC_UNIT;
 }
 
@@ -97,7 +94,7 @@ dec_result trawl__tlv_decode(const trawl_framer *f, const dec_in *in, dec_out *o
     out->used = hdr + (size_t)len;
     out->vstart = hdr;
     out->vlen = (size_t)len;
-    out->type = load(in->p, o->type_size, o->little_endian);
+    out->type = trawl__load(in->p, o->type_size, o->little_endian);
     out->container = is_container(f, out->type, in->p[0]);
     return DEC_UNIT;
 }
@@ -138,6 +135,8 @@ trawl_status trawl_frame_tlv_new(const trawl_frame_tlv_opts *o, trawl_framer **o
         memcpy(f->u.tlv.containers, o->containers, o->n_containers * sizeof(uint64_t));
     qsort(f->u.tlv.containers, o->n_containers, sizeof(uint64_t), cmp_u64);
     f->max_depth = o->max_depth ? o->max_depth : 32;
+    f->u.tlv.hdr = o->type_size + o->length_size;
+    f->u.tlv.fast = !o->ber && !o->n_containers;
     *out = f;
     return TRAWL_OK;
 }
