@@ -2,7 +2,7 @@
  * input with the buffer iterator and with the streaming reader (chunk sizes
  * taken from the input), in stop and resync mode, touch every byte of every
  * span (so ASan sees any out-of-bounds span), and trap when the two
- * disagree. */
+ * disagree (and when the batch API disagrees with one-at-a-time). */
 #ifndef TRAWL_FRAME_FUZZ_H
 #define TRAWL_FRAME_FUZZ_H
 
@@ -90,6 +90,19 @@ static void ff_run(const trawl_framer *f, const uint8_t *p, size_t n, uint8_t se
             nb = ff_record(b, nb, s, &u, &flt);
         if (na != nb || memcmp(a, b, na * sizeof(ff_event)) != 0)
             __builtin_trap(); /* streaming must equal buffer parsing */
+        static trawl_frame_unit batch[64];
+        trawl_frame_iter_reset(it, p, n);
+        nb = 0;
+        for (size_t want = 1 + seed % 64;; want = 1 + (want * 7 + 3) % 64) {
+            size_t k = trawl_frame_iter_next_batch(it, batch, want);
+            for (size_t i = 0; i < k; i++)
+                nb = ff_record(b, nb, TRAWL_FRAME_UNIT, &batch[i], NULL);
+            if (k == want) continue;
+            if ((s = trawl_frame_iter_next(it, &u, &flt)) == TRAWL_FRAME_END) break;
+            nb = ff_record(b, nb, s, &u, &flt);
+        }
+        if (na != nb || memcmp(a, b, na * sizeof(ff_event)) != 0)
+            __builtin_trap(); /* batches must equal one unit at a time */
         trawl_frame_iter_free(it);
         trawl_frame_reader_free(r);
     }
