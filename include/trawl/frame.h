@@ -11,7 +11,8 @@
  *     callback, in bounded memory: spans point into the reader's window and
  *     live until the next call on the reader.
  * Both report absolute byte offsets from the start of the input and number
- * units from 0 (the record index). Neither allocates while iterating.
+ * units from 0 (the record index). Neither allocates while iterating. An
+ * iterator or reader is mutable state: one thread at a time uses it.
  *
  * Errors are data. Malformed input is not a failed call: next() returns
  * TRAWL_FRAME_FAULT with a trawl_frame_fault saying what is wrong (kind),
@@ -198,7 +199,8 @@ typedef ssize_t (*trawl_frame_read_fn)(void *ud, uint8_t *buf, size_t cap);
 typedef struct trawl_frame_reader trawl_frame_reader;
 
 /* Creates a reader that pulls bytes with read_fn(ud, ...) into a window of
- * `window` bytes (0 = 1 MiB; at least 64 bytes), allocated here and never
+ * `window` bytes (0 = 1 MiB; raised when smaller than 64 bytes, a fixed
+ * record, or a packet header + 64 bytes), allocated here and never
  * grown: memory is constant in the input size. A unit that does not fit in
  * the window is the fault record-too-large (packet-too-large for packets).
  * flags as for the iterator. Errors: TRAWL_EINVAL, TRAWL_ENOMEM. */

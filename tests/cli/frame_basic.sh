@@ -107,6 +107,23 @@ check lines-oversized 3 "$tmp/want" -- "$T" frame lines --delimiter 7c --max-siz
 : >"$tmp/empty"
 check tlv-empty 0 "$tmp/empty" -- "$T" frame tlv "$tmp/empty"
 
+# a pipe (streaming reader) prints exactly what a mapped file (iterator)
+# prints, on real bytes that are not TLV at all, in both modes
+for mode in "" --resync; do
+    for kind in "tlv --length-size 2" "packets --header <BH --length-field 1" \
+        "lines --delimiter 0000" "records --size 7"; do
+        "$T" frame $kind $mode --json tests/data/modbus_test_data_part1.pcap >"$tmp/file.out"
+        rc1=$?
+        "$T" frame $kind $mode --json - <tests/data/modbus_test_data_part1.pcap >"$tmp/pipe.out"
+        rc2=$?
+        if [ "$rc1" = "$rc2" ] && cmp -s "$tmp/file.out" "$tmp/pipe.out"; then
+            echo "ok   pipe == file: $kind $mode"
+        else
+            echo "FAIL pipe != file: $kind $mode (exit $rc1 vs $rc2)"; fail=1
+        fi
+    done
+done
+
 # usage errors: exit 2, nothing on stdout
 check usage-no-kind 2 "$tmp/empty" -- "$T" frame
 check usage-bad-kind 2 "$tmp/empty" -- "$T" frame blocks x
