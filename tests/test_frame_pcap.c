@@ -177,6 +177,81 @@ static void test_not_a_capture(void **state)
     trawl_frame_pcap_free(NULL);
 }
 
+/* A pcapng file built by hand: section header, interface description
+ * (Ethernet), one enhanced packet block holding a UDP datagram. */
+static size_t put32(uint8_t *p, size_t at, uint32_t v)
+{
+    memcpy(p + at, &v, 4); /* pcapng is written in the writer's byte order */
+    return at + 4;
+}
+
+static void test_pcapng(void **state)
+{
+    (void)state;
+    static uint8_t f[256];
+    uint8_t frame[64];
+    long fl = tu_unhex("000000000001 000000000002 0800"
+                       "4500 001f 0000 0000 4011 0000 0a000001 0a000002"
+                       "04d2 0035 000b 0000 aabbcc 00",
+                       frame, sizeof(frame));
+    assert_int_equal(fl, 46);
+    size_t n = 0;
+    n = put32(f, n, 0x0A0D0D0A); /* SHB */
+    n = put32(f, n, 28);
+    n = put32(f, n, 0x1A2B3C4D);
+    n = put32(f, n, 1); /* version 1.0 */
+    n = put32(f, n, 0xFFFFFFFF);
+    n = put32(f, n, 0xFFFFFFFF);
+    n = put32(f, n, 28);
+    n = put32(f, n, 1); /* IDB */
+    n = put32(f, n, 20);
+    n = put32(f, n, 1); /* link type Ethernet, reserved 0 */
+    n = put32(f, n, 65535);
+    n = put32(f, n, 20);
+    size_t epb = n;
+    uint32_t blen = 32 + 48;
+    n = put32(f, n, 6); /* EPB */
+    n = put32(f, n, blen);
+    n = put32(f, n, 0);
+    uint64_t ts = 1700000000ull * 1000000 + 123456; /* microseconds */
+    n = put32(f, n, (uint32_t)(ts >> 32));
+    n = put32(f, n, (uint32_t)ts);
+    n = put32(f, n, 46);
+    n = put32(f, n, 60);
+    memcpy(f + n, frame, 46);
+    memset(f + n + 46, 0, 2);
+    n += 48;
+    n = put32(f, n, blen);
+    for (int cut = 0; cut < 2; cut++) {
+        FILE *fp = fmemopen(f, cut ? n - 10 : n, "rb");
+        trawl_frame_pcap *p;
+        assert_int_equal(trawl_frame_pcap_open(fp, &p, NULL), TRAWL_OK);
+        assert_int_equal(trawl_frame_pcap_linktype(p), DLT_EN10MB);
+        trawl_frame_packet pkt;
+        trawl_frame_fault flt;
+        int s = trawl_frame_pcap_next(p, &pkt, &flt);
+        if (cut) {
+            assert_int_equal(s, TRAWL_FRAME_FAULT);
+            assert_int_equal(flt.offset, epb);
+            assert_int_equal(flt.index, 0);
+            assert_true(flt.kind == TRAWL_FRAME_TRUNCATED_VALUE ||
+                        flt.kind == TRAWL_FRAME_TRUNCATED_HEADER);
+        } else {
+            assert_int_equal(s, TRAWL_FRAME_UNIT);
+            assert_int_equal(pkt.offset, epb);
+            assert_int_equal(pkt.ts_sec, 1700000000);
+            assert_int_equal(pkt.ts_nsec, 123456000);
+            assert_int_equal(pkt.caplen, 46);
+            assert_int_equal(pkt.len, 60);
+            assert_true(pkt.l4.has_payload);
+            assert_int_equal(pkt.l4.payload.len, 3);
+            assert_memory_equal(pkt.l4.payload.ptr, "\xaa\xbb\xcc", 3);
+            assert_int_equal(trawl_frame_pcap_next(p, &pkt, &flt), TRAWL_FRAME_END);
+        }
+        trawl_frame_pcap_free(p);
+    }
+}
+
 /* --- the decoder on hand-made frames --------------------------------------- */
 
 static size_t build(const char *hex, uint8_t *buf, size_t cap)
@@ -264,9 +339,13 @@ static void test_l4_tcp_ipv6_raw(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_modbus_capture),      cmocka_unit_test(test_bacnet_capture),
-        cmocka_unit_test(test_truncated_capture),   cmocka_unit_test(test_not_a_capture),
-        cmocka_unit_test(test_l4_udp_padding_vlan), cmocka_unit_test(test_l4_tcp_ipv6_raw),
+        cmocka_unit_test(test_modbus_capture),
+        cmocka_unit_test(test_bacnet_capture),
+        cmocka_unit_test(test_truncated_capture),
+        cmocka_unit_test(test_not_a_capture),
+        cmocka_unit_test(test_pcapng),
+        cmocka_unit_test(test_l4_udp_padding_vlan),
+        cmocka_unit_test(test_l4_tcp_ipv6_raw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
