@@ -3,9 +3,13 @@
 #include "common/error.h"
 #include "frame/framer.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
+#define ITER_MAGIC 0x54495246u /* debug builds catch use after free and stray pointers */
+
 struct trawl_frame_iter {
+    unsigned magic;
     frame_cursor c;
     bool has_fault; /* a fault met by next_batch, for the next call to next() */
     trawl_frame_fault fault;
@@ -20,6 +24,7 @@ trawl_status trawl_frame_iter_new(const trawl_framer *f, unsigned flags, trawl_f
         return trawl__fail(err, TRAWL_EINVAL, "frame iterator: unknown flags 0x%x", flags);
     trawl_frame_iter *it = malloc(sizeof(*it));
     if (!it) return trawl__fail(err, TRAWL_ENOMEM, "frame iterator: out of memory");
+    it->magic = ITER_MAGIC;
     trawl__cursor_init(&it->c, f, flags);
     trawl_frame_iter_reset(it, NULL, 0);
     *out = it;
@@ -28,6 +33,7 @@ trawl_status trawl_frame_iter_new(const trawl_framer *f, unsigned flags, trawl_f
 
 void trawl_frame_iter_reset(trawl_frame_iter *it, const uint8_t *p, size_t n)
 {
+    assert(it && it->magic == ITER_MAGIC);
     trawl__cursor_init(&it->c, it->c.f, it->c.flags);
     it->has_fault = false;
     it->c.buf = p;
@@ -38,6 +44,7 @@ void trawl_frame_iter_reset(trawl_frame_iter *it, const uint8_t *p, size_t n)
 trawl_frame_step trawl_frame_iter_next(trawl_frame_iter *it, trawl_frame_unit *unit,
                                        trawl_frame_fault *fault)
 {
+    assert(it && it->magic == ITER_MAGIC && unit && fault);
     if (it->has_fault) {
         it->has_fault = false;
         *fault = it->fault;
@@ -72,5 +79,8 @@ void trawl_frame_iter_counts(const trawl_frame_iter *it, uint64_t *units, uint64
 
 void trawl_frame_iter_free(trawl_frame_iter *it)
 {
+    if (!it) return;
+    assert(it->magic == ITER_MAGIC);
+    it->magic = 0;
     free(it);
 }

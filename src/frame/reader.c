@@ -8,14 +8,17 @@
 #include "common/error.h"
 #include "frame/framer.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define DEFAULT_WINDOW ((size_t)1 << 20)
+#define READER_MAGIC   0x44525246u /* debug builds catch use after free and stray pointers */
 
 struct trawl_frame_reader {
+    unsigned magic;
     frame_cursor c;
     trawl_frame_read_fn read_fn;
     void *ud;
@@ -58,6 +61,7 @@ trawl_status trawl_frame_reader_new(const trawl_framer *f, trawl_frame_read_fn r
     r->read_fn = read_fn;
     r->ud = ud;
     r->fd = -1;
+    r->magic = READER_MAGIC;
     r->buf = buf;
     r->cap = window;
     *out = r;
@@ -104,6 +108,7 @@ static int refill(trawl_frame_reader *r)
 trawl_frame_step trawl_frame_reader_next(trawl_frame_reader *r, trawl_frame_unit *unit,
                                          trawl_frame_fault *fault)
 {
+    assert(r && r->magic == READER_MAGIC && unit && fault);
     frame_cursor *c = &r->c;
     int s = trawl__cursor_step(c, unit, fault);
     while (s == CURSOR_NEED) {
