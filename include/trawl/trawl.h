@@ -4,5 +4,8 @@
 
 #include <trawl/common.h>
 #include <trawl/pattern.h>
+#include <trawl/frame.h>
+#include <trawl/struct.h>
+#include <trawl/detect.h>
 
 #endif

@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
     {"scan", cli_scan, "search bytes for binary patterns (regex-style or YARA hex)"},
+    {"frame", cli_frame, "cut bytes into TLV records, fixed records, packets, lines, pcap packets"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,660 @@
+/* frame.c -- `trawl frame KIND [OPTIONS] FILE|-`: cut a byte stream into
+ * units and print one line (or JSON object) per unit.
+ *
+ * A mapped file goes through the buffer iterator; a pipe through the
+ * streaming reader, whose window is sized from --max-size. Both print the
+ * same thing. Exit: 0 clean input, 3 malformed input (every complete unit
+ * is printed first, then the error), 2 usage or I/O error. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EXIT_MALFORMED = 3 };
+
+enum kind { K_TLV, K_RECORDS, K_PACKETS, K_LINES, K_PCAP };
+
+typedef struct frame_args {
+    enum kind kind;
+    const char *kind_name;
+    bool json, no_data, count, resync, payload;
+    /* tlv */
+    unsigned type_size, length_size;
+    bool little, includes, ber;
+    uint64_t containers[TRAWL_FRAME_MAX_CONTAINERS];
+    size_t n_containers;
+    unsigned max_depth;
+    /* records */
+    uint64_t size;
+    /* packets */
+    const char *header;
+    long length_field;
+    int64_t adjust;
+    /* lines */
+    uint8_t delim[TRAWL_FRAME_MAX_DELIMITER];
+    size_t delim_len;
+    uint64_t max_size;
+    uint64_t window;
+    const char *path;
+} frame_args;
+
+typedef struct frame_out {
+    const frame_args *a;
+    FILE *out;
+    const trawl_struct *hdr;
+    uint64_t units, faults;
+    bool io_error;
+} frame_out;
+
+static const char usage_text[] =
+    "usage: trawl frame tlv [--type-size N] [--length-size N] [--little-endian]\n"
+    "                       [--length-includes-header] [--containers T,T...] [--ber]\n"
+    "                       [--max-depth N] [--max-size N] [COMMON] FILE|-\n"
+    "       trawl frame records --size N [COMMON] FILE|-\n"
+    "       trawl frame packets --header FORMAT --length-field I [--length-includes-header]\n"
+    "                           [--adjust N] [--max-size N] [COMMON] FILE|-\n"
+    "       trawl frame lines [--delimiter HEX] [--max-size N] [COMMON] FILE|-\n"
+    "       trawl frame pcap [--payload] [COMMON] FILE\n"
+    "\n"
+    "Cut bytes into units and print one per line: index, offset, length, kind-specific\n"
+    "fields and the bytes in hex.\n"
+    "\n"
+    "tlv      type-length-value records; type and length fields of 1, 2 or 4 bytes\n"
+    "         (default 1 and 1), big endian unless --little-endian. --ber reads a\n"
+    "         BER/DER definite length instead of a fixed length field (constructed\n"
+    "         types, bit 0x20, are then containers). --containers lists types whose\n"
+    "         value holds nested records (decimal or 0x hex), printed after their\n"
+    "         container with their depth, up to --max-depth (default 32).\n"
+    "records  fixed-size records of --size bytes; a partial last record is an error.\n"
+    "packets  length-prefixed packets: --header is a struct format (byte order < > !,\n"
+    "         codes x b B h H i I q Q s with counts, e.g. '>HH'); --length-field is the\n"
+    "         index of the length among its values (pads x do not count); the packet\n"
+    "         is length + header (or length alone with --length-includes-header)\n"
+    "         + --adjust bytes.\n"
+    "lines    messages ending at --delimiter (hex, default 0a); the last message may\n"
+    "         lack one. The delimiter is not part of value or length.\n"
+    "pcap     packets of a pcap or pcapng file (libpcap), with timestamps. --payload\n"
+    "         prints only packets with a TCP or UDP payload, and that payload (no IP or\n"
+    "         TCP reassembly).\n"
+    "\n"
+    "COMMON\n"
+    "  --json           one JSON object per unit: {\"index\",\"offset\",\"length\",...,\"value\"}\n"
+    "  --no-data        leave the bytes out\n"
+    "  --count          print only the number of units (and errors)\n"
+    "  --resync         after malformed bytes, skip ahead until a unit decodes again and\n"
+    "                   go on (default: stop at the first error)\n"
+    "  --max-size N     largest unit (k/m/g suffixes); larger ones are errors\n"
+    "  --window N       streaming window for pipes (default max(1m, 2 x max-size))\n"
+    "  -h, --help       this text\n"
+    "\n"
+    "Errors in the input end the output with\n"
+    "  {\"error\":\"truncated-value\",\"offset\":N,\"index\":N}   (or a text line)\n"
+    "kinds: truncated-header truncated-value length-below-header packet-too-large\n"
+    "record-too-large short-tail bad-length bad-capture.\n"
+    "Exit status: 0 clean input, 3 malformed input, 2 usage or I/O error.\n";
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "trawl frame: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see `trawl frame --help`)\n");
+    return CLI_ERROR;
+}
+
+static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s || *s == '-') return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v > max) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_containers(const char *s, frame_args *a)
+{
+    char buf[4096];
+    if (strlen(s) >= sizeof(buf)) return false;
+    strcpy(buf, s);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (a->n_containers == TRAWL_FRAME_MAX_CONTAINERS ||
+            !parse_uint(t, UINT64_MAX, &a->containers[a->n_containers]))
+            return false;
+        a->n_containers++;
+    }
+    return a->n_containers > 0;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static bool parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
+    while (*s) {
+        if (*s == ' ') {
+            s++;
+            continue;
+        }
+        int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+        if (lo < 0 || *n == cap) return false;
+        out[(*n)++] = (uint8_t)(hi << 4 | lo);
+        s += 2;
+    }
+    return *n > 0;
+}
+
+static int parse_kind(const char *k, frame_args *a)
+{
+    static const char *const names[] = {"tlv", "records", "packets", "lines", "pcap"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(k, names[i])) {
+            a->kind = (enum kind)i;
+            a->kind_name = names[i];
+            return 0;
+        }
+    return -1;
+}
+
+enum {
+    O_TYPE_SIZE = 256,
+    O_LENGTH_SIZE,
+    O_LITTLE,
+    O_INCLUDES,
+    O_CONTAINERS,
+    O_BER,
+    O_MAX_DEPTH,
+    O_SIZE,
+    O_HEADER,
+    O_LENGTH_FIELD,
+    O_ADJUST,
+    O_DELIM,
+    O_MAX_SIZE,
+    O_PAYLOAD,
+    O_JSON,
+    O_NO_DATA,
+    O_COUNT,
+    O_RESYNC,
+    O_WINDOW
+};
+
+static const struct option options[] = {
+    {"type-size", required_argument, NULL, O_TYPE_SIZE},
+    {"length-size", required_argument, NULL, O_LENGTH_SIZE},
+    {"little-endian", no_argument, NULL, O_LITTLE},
+    {"length-includes-header", no_argument, NULL, O_INCLUDES},
+    {"containers", required_argument, NULL, O_CONTAINERS},
+    {"ber", no_argument, NULL, O_BER},
+    {"max-depth", required_argument, NULL, O_MAX_DEPTH},
+    {"size", required_argument, NULL, O_SIZE},
+    {"header", required_argument, NULL, O_HEADER},
+    {"length-field", required_argument, NULL, O_LENGTH_FIELD},
+    {"adjust", required_argument, NULL, O_ADJUST},
+    {"delimiter", required_argument, NULL, O_DELIM},
+    {"max-size", required_argument, NULL, O_MAX_SIZE},
+    {"payload", no_argument, NULL, O_PAYLOAD},
+    {"json", no_argument, NULL, O_JSON},
+    {"no-data", no_argument, NULL, O_NO_DATA},
+    {"count", no_argument, NULL, O_COUNT},
+    {"resync", no_argument, NULL, O_RESYNC},
+    {"window", required_argument, NULL, O_WINDOW},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Options that only mean something for some kinds. */
+static bool allowed(int opt, enum kind k)
+{
+    switch (opt) {
+    case O_TYPE_SIZE:
+    case O_LENGTH_SIZE:
+    case O_LITTLE:
+    case O_CONTAINERS:
+    case O_BER:
+    case O_MAX_DEPTH:
+        return k == K_TLV;
+    case O_INCLUDES:
+        return k == K_TLV || k == K_PACKETS;
+    case O_SIZE:
+        return k == K_RECORDS;
+    case O_HEADER:
+    case O_LENGTH_FIELD:
+    case O_ADJUST:
+        return k == K_PACKETS;
+    case O_DELIM:
+        return k == K_LINES;
+    case O_MAX_SIZE:
+        return k != K_RECORDS && k != K_PCAP;
+    case O_PAYLOAD:
+        return k == K_PCAP;
+    case O_RESYNC:
+    case O_WINDOW:
+        return k != K_PCAP;
+    default:
+        return true;
+    }
+}
+
+static int apply_option(int c, const char *arg, frame_args *a)
+{
+    uint64_t v;
+    char *end;
+    switch (c) {
+    case O_TYPE_SIZE:
+    case O_LENGTH_SIZE:
+        if (!parse_uint(arg, 4, &v) || (v != 1 && v != 2 && v != 4))
+            return usage_error("field sizes are 1, 2 or 4, not '%s'", arg);
+        *(c == O_TYPE_SIZE ? &a->type_size : &a->length_size) = (unsigned)v;
+        return 0;
+    case O_LITTLE:
+        a->little = true;
+        return 0;
+    case O_INCLUDES:
+        a->includes = true;
+        return 0;
+    case O_BER:
+        a->ber = true;
+        return 0;
+    case O_CONTAINERS:
+        return parse_containers(arg, a) ? 0 : usage_error("bad --containers list '%s'", arg);
+    case O_MAX_DEPTH:
+        if (!parse_uint(arg, TRAWL_FRAME_MAX_DEPTH, &v) || v == 0)
+            return usage_error("--max-depth must be 1 to 64, not '%s'", arg);
+        a->max_depth = (unsigned)v;
+        return 0;
+    case O_SIZE:
+        if (!cli_parse_size(arg, &a->size) || a->size == 0)
+            return usage_error("bad --size '%s'", arg);
+        return 0;
+    case O_HEADER:
+        a->header = arg;
+        return 0;
+    case O_LENGTH_FIELD:
+        if (!parse_uint(arg, TRAWL_STRUCT_MAX_FIELDS, &v))
+            return usage_error("bad --length-field '%s'", arg);
+        a->length_field = (long)v;
+        return 0;
+    case O_ADJUST:
+        errno = 0;
+        a->adjust = strtoll(arg, &end, 0);
+        if (errno || *end || !*arg) return usage_error("bad --adjust '%s'", arg);
+        return 0;
+    case O_DELIM:
+        if (!parse_hex(arg, a->delim, sizeof(a->delim), &a->delim_len))
+            return usage_error("--delimiter takes 1 to 64 bytes in hex, not '%s'", arg);
+        return 0;
+    case O_MAX_SIZE:
+        if (!cli_parse_size(arg, &a->max_size)) return usage_error("bad --max-size '%s'", arg);
+        return 0;
+    case O_WINDOW:
+        if (!cli_parse_size(arg, &a->window) || a->window > ((uint64_t)1 << 34))
+            return usage_error("bad --window '%s'", arg);
+        return 0;
+    case O_PAYLOAD:
+        a->payload = true;
+        return 0;
+    case O_JSON:
+        a->json = true;
+        return 0;
+    case O_NO_DATA:
+        a->no_data = true;
+        return 0;
+    case O_COUNT:
+        a->count = true;
+        return 0;
+    case O_RESYNC:
+        a->resync = true;
+        return 0;
+    default:
+        return usage_error("%s", "unknown option");
+    }
+}
+
+static const char *opt_name(int c)
+{
+    for (const struct option *o = options; o->name; o++)
+        if (o->val == c) return o->name;
+    return "?";
+}
+
+/* Returns -1 after printing help (exit 0), 0 when parsed, CLI_ERROR on bad use. */
+static int parse_args(int argc, char **argv, frame_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->type_size = a->length_size = 1;
+    a->length_field = -1;
+    a->delim[0] = '\n';
+    a->delim_len = 1;
+    if (argc < 2) return usage_error("%s", "which kind: tlv, records, packets, lines or pcap?");
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(usage_text, stdout);
+        return -1;
+    }
+    if (parse_kind(argv[1], a) != 0)
+        return usage_error("unknown kind '%s' (tlv, records, packets, lines, pcap)", argv[1]);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc - 1, argv + 1, "h", options, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            return -1;
+        }
+        if (c == '?')
+            return usage_error("unknown option or missing argument in '%s'", argv[optind]);
+        if (!allowed(c, a->kind))
+            return usage_error("--%s does not apply to this kind", opt_name(c));
+        int r = apply_option(c, optarg, a);
+        if (r) return r;
+    }
+    if (optind + 1 != argc - 1)
+        return usage_error("%s", "expected exactly one FILE (or - for stdin)");
+    a->path = argv[optind + 1];
+    if (a->kind == K_RECORDS && !a->size) return usage_error("%s", "records needs --size N");
+    if (a->kind == K_PACKETS && (!a->header || a->length_field < 0))
+        return usage_error("%s", "packets needs --header FORMAT and --length-field I");
+    if (a->kind == K_PCAP && !strcmp(a->path, "-"))
+        return usage_error("%s", "pcap needs a file, not a pipe (record offsets need seeking)");
+    return 0;
+}
+
+static int build_framer(const frame_args *a, trawl_framer **f)
+{
+    trawl_error err;
+    trawl_error_clear(&err);
+    trawl_status s = TRAWL_EINVAL;
+    if (a->kind == K_TLV) {
+        trawl_frame_tlv_opts o = {.type_size = a->type_size,
+                                  .length_size = a->length_size,
+                                  .little_endian = a->little,
+                                  .length_includes_header = a->includes,
+                                  .ber = a->ber,
+                                  .ber_constructed = a->ber,
+                                  .containers = a->containers,
+                                  .n_containers = a->n_containers,
+                                  .max_depth = a->max_depth,
+                                  .max_record = a->max_size};
+        s = trawl_frame_tlv_new(&o, f, &err);
+    } else if (a->kind == K_RECORDS) {
+        s = trawl_frame_records_new(a->size, f, &err);
+    } else if (a->kind == K_PACKETS) {
+        trawl_frame_packet_opts o = {.header = a->header,
+                                     .length_field = (unsigned)a->length_field,
+                                     .length_includes_header = a->includes,
+                                     .adjust = a->adjust,
+                                     .max_size = a->max_size};
+        s = trawl_frame_packets_new(&o, f, &err);
+    } else if (a->kind == K_LINES) {
+        trawl_frame_delim_opts o = {a->delim, a->delim_len, a->max_size};
+        s = trawl_frame_delim_new(&o, f, &err);
+    }
+    if (s == TRAWL_OK) return 0;
+    if (err.column > 0)
+        fprintf(stderr, "trawl frame: --header '%s': %s\n", a->header, err.message);
+    else
+        fprintf(stderr, "trawl frame: %s\n", err.message);
+    return CLI_ERROR;
+}
+
+static void print_data(frame_out *o, const uint8_t *p, size_t n)
+{
+    if (o->a->no_data) return;
+    if (o->a->json) {
+        fputs(",\"value\":\"", o->out);
+        cli_hex(o->out, p, n);
+        fputc('"', o->out);
+        return;
+    }
+    if (n == 0)
+        return;
+    fputc(' ', o->out);
+    cli_hex(o->out, p, n > 32 ? 32 : n);
+    if (n > 32) fputs("...", o->out);
+}
+
+static void print_header_fields(frame_out *o, const trawl_frame_unit *u)
+{
+    size_t n = trawl_struct_count(o->hdr);
+    fputs(o->a->json ? ",\"header\":[" : " header=", o->out);
+    for (size_t i = 0; i < n; i++) {
+        trawl_struct_value v;
+        trawl_struct_get(o->hdr, i, u->data.ptr, u->data.len, &v);
+        if (i) fputc(',', o->out);
+        if (v.code == 's') {
+            fputs(o->a->json ? "\"" : "", o->out);
+            cli_hex(o->out, v.v.s.ptr, v.v.s.len);
+            fputs(o->a->json ? "\"" : "", o->out);
+        } else if (v.code == 'b' || v.code == 'h' || v.code == 'i' || v.code == 'q') {
+            fprintf(o->out, "%lld", (long long)v.v.i);
+        } else {
+            fprintf(o->out, "%llu", (unsigned long long)v.v.u);
+        }
+    }
+    if (o->a->json) fputc(']', o->out);
+}
+
+static void print_unit(frame_out *o, const trawl_frame_unit *u)
+{
+    o->units++;
+    if (o->a->count) return;
+    const frame_args *a = o->a;
+    FILE *out = o->out;
+    bool tlv = a->kind == K_TLV, lines = a->kind == K_LINES;
+    size_t len = tlv || lines ? u->value.len : u->data.len;
+    if (a->json) {
+        fprintf(out, "{\"index\":%llu,\"offset\":%llu", (unsigned long long)u->index,
+                (unsigned long long)u->offset);
+        if (tlv)
+            fprintf(out, ",\"type\":%llu,\"depth\":%u,\"container\":%s",
+                    (unsigned long long)u->type, u->depth, u->container ? "true" : "false");
+        fprintf(out, ",\"length\":%zu", len);
+        if (lines) fprintf(out, ",\"terminated\":%s", u->terminated ? "true" : "false");
+    } else {
+        fprintf(out, "%8llu %10llu %8zu", (unsigned long long)u->index,
+                (unsigned long long)u->offset, len);
+        if (tlv)
+            fprintf(out, " type=0x%llx depth=%u%s", (unsigned long long)u->type, u->depth,
+                    u->container ? " container" : "");
+        if (lines && !u->terminated) fputs(" unterminated", out);
+    }
+    if (a->kind == K_PACKETS) print_header_fields(o, u);
+    if (tlv || lines)
+        print_data(o, u->value.ptr, u->value.len);
+    else
+        print_data(o, u->data.ptr, u->data.len);
+    fputs(a->json ? "}\n" : "\n", out);
+}
+
+static void print_fault(frame_out *o, const trawl_frame_fault *f, const char *detail)
+{
+    o->faults++;
+    if (f->kind == TRAWL_FRAME_IO) o->io_error = true;
+    FILE *out = o->out;
+    if (o->a->json) {
+        fprintf(out, "{\"error\":\"%s\",\"offset\":%llu,\"index\":%llu",
+                trawl_frame_fault_name(f->kind), (unsigned long long)f->offset,
+                (unsigned long long)f->index);
+        if (o->a->resync) fprintf(out, ",\"skipped\":%llu", (unsigned long long)f->skipped);
+        if (detail && *detail) {
+            fputs(",\"message\":", out);
+            cli_json_string(out, detail);
+        }
+        fputs("}\n", out);
+    } else {
+        fprintf(out, "error %s at offset %llu, index %llu", trawl_frame_fault_name(f->kind),
+                (unsigned long long)f->offset, (unsigned long long)f->index);
+        if (o->a->resync) fprintf(out, ", %llu bytes skipped", (unsigned long long)f->skipped);
+        fprintf(out, ": %s\n", detail && *detail ? detail : trawl_frame_fault_message(f->kind));
+    }
+    if (f->kind == TRAWL_FRAME_IO)
+        fprintf(stderr, "trawl frame: %s: %s\n", o->a->path, strerror(f->sys_errno));
+}
+
+static void print_packet(frame_out *o, const trawl_frame_packet *p)
+{
+    const frame_args *a = o->a;
+    const trawl_frame_l4 *l4 = &p->l4;
+    if (a->payload && (!l4->has_payload || l4->payload.len == 0)) return;
+    o->units++;
+    if (a->count) return;
+    FILE *out = o->out;
+    size_t len = a->payload ? l4->payload.len : p->caplen;
+    const char *proto = l4->proto == 6 ? "tcp" : "udp";
+    if (a->json) {
+        fprintf(out, "{\"index\":%llu,\"offset\":%llu,\"length\":%zu,\"ts\":\"%lld.%09u\"",
+                (unsigned long long)p->index, (unsigned long long)p->offset, len,
+                (long long)p->ts_sec, p->ts_nsec);
+        if (a->payload)
+            fprintf(out,
+                    ",\"payload_offset\":%zu,\"proto\":\"%s\",\"src_port\":%u,"
+                    "\"dst_port\":%u,\"truncated\":%s",
+                    l4->payload_offset, proto, l4->src_port, l4->dst_port,
+                    l4->truncated ? "true" : "false");
+        else
+            fprintf(out, ",\"wire_length\":%u", p->len);
+    } else {
+        fprintf(out, "%8llu %10llu %8zu %lld.%09u", (unsigned long long)p->index,
+                (unsigned long long)p->offset, len, (long long)p->ts_sec, p->ts_nsec);
+        if (a->payload)
+            fprintf(out, " %s %u->%u%s", proto, l4->src_port, l4->dst_port,
+                    l4->truncated ? " truncated" : "");
+    }
+    if (a->payload)
+        print_data(o, l4->payload.ptr, l4->payload.len);
+    else
+        print_data(o, p->data.ptr, p->data.len);
+    fputs(a->json ? "}\n" : "\n", out);
+}
+
+static int run_pcap(frame_out *o)
+{
+    trawl_frame_pcap *p;
+    trawl_error err;
+    trawl_error_clear(&err);
+    trawl_status s = trawl_frame_pcap_open_path(o->a->path, &p, &err);
+    if (s == TRAWL_EIO) {
+        fprintf(stderr, "trawl frame: %s: %s\n", o->a->path, strerror(errno));
+        return CLI_ERROR;
+    }
+    if (s != TRAWL_OK) { /* not a capture: malformed input at offset 0 */
+        trawl_frame_fault f = {.kind = TRAWL_FRAME_BAD_CAPTURE};
+        print_fault(o, &f, err.message);
+        return 0;
+    }
+    trawl_frame_packet pkt;
+    trawl_frame_fault f;
+    trawl_frame_step st;
+    while ((st = trawl_frame_pcap_next(p, &pkt, &f)) != TRAWL_FRAME_END) {
+        if (st == TRAWL_FRAME_UNIT)
+            print_packet(o, &pkt);
+        else
+            print_fault(o, &f, trawl_frame_pcap_message(p));
+    }
+    trawl_frame_pcap_free(p);
+    return 0;
+}
+
+static int run_buffer(frame_out *o, const trawl_framer *f, const cli_input *in)
+{
+    trawl_frame_iter *it;
+    if (trawl_frame_iter_new(f, o->a->resync ? TRAWL_FRAME_RESYNC : 0, &it, NULL) != TRAWL_OK)
+        return CLI_ERROR;
+    trawl_frame_iter_reset(it, in->data, in->len);
+    trawl_frame_unit u;
+    trawl_frame_fault flt;
+    trawl_frame_step st;
+    while ((st = trawl_frame_iter_next(it, &u, &flt)) != TRAWL_FRAME_END) {
+        if (st == TRAWL_FRAME_UNIT)
+            print_unit(o, &u);
+        else
+            print_fault(o, &flt, NULL);
+    }
+    trawl_frame_iter_free(it);
+    return 0;
+}
+
+static int run_stream(frame_out *o, const trawl_framer *f, const cli_input *in)
+{
+    uint64_t window = o->a->window;
+    if (!window) {
+        window = (uint64_t)1 << 20;
+        if (o->a->max_size && o->a->max_size <= ((uint64_t)1 << 33) && 2 * o->a->max_size > window)
+            window = 2 * o->a->max_size;
+        if (o->a->kind == K_RECORDS && o->a->size > window) window = o->a->size;
+    }
+    trawl_frame_reader *r;
+    trawl_error err;
+    trawl_error_clear(&err);
+    if (trawl_frame_reader_new_fd(f, in->fd, (size_t)window, o->a->resync ? TRAWL_FRAME_RESYNC : 0,
+                                  &r, &err) != TRAWL_OK) {
+        fprintf(stderr, "trawl frame: %s\n", err.message);
+        return CLI_ERROR;
+    }
+    trawl_frame_unit u;
+    trawl_frame_fault flt;
+    trawl_frame_step st;
+    while ((st = trawl_frame_reader_next(r, &u, &flt)) != TRAWL_FRAME_END) {
+        if (st == TRAWL_FRAME_UNIT)
+            print_unit(o, &u);
+        else
+            print_fault(o, &flt, NULL);
+    }
+    trawl_frame_reader_free(r);
+    return 0;
+}
+
+static void print_count(frame_out *o)
+{
+    if (o->a->json)
+        fprintf(o->out, "{\"count\":%llu,\"errors\":%llu}\n", (unsigned long long)o->units,
+                (unsigned long long)o->faults);
+    else
+        fprintf(o->out, "%llu\n", (unsigned long long)o->units);
+}
+
+int cli_frame(int argc, char **argv)
+{
+    static char outbuf[1 << 16];
+    frame_args a;
+    int r = parse_args(argc, argv, &a);
+    if (r) return r < 0 ? 0 : r;
+    setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+    frame_out o = {.a = &a, .out = stdout};
+    if (a.kind == K_PCAP) {
+        r = run_pcap(&o);
+    } else {
+        trawl_framer *f = NULL;
+        if ((r = build_framer(&a, &f)) != 0) return r;
+        o.hdr = trawl_framer_header(f);
+        cli_input in;
+        if (cli_input_open(a.path, &in) != 0) {
+            trawl_framer_free(f);
+            return CLI_ERROR;
+        }
+        r = in.data ? run_buffer(&o, f, &in) : run_stream(&o, f, &in);
+        cli_input_close(&in);
+        trawl_framer_free(f);
+    }
+    if (r) return r;
+    if (a.count) print_count(&o);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "trawl frame: writing output: %s\n", strerror(errno));
+        return CLI_ERROR;
+    }
+    if (o.io_error) return CLI_ERROR;
+    return o.faults ? EXIT_MALFORMED : 0;
+}
