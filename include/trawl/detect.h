@@ -84,6 +84,8 @@ typedef struct trawl_detect_input {
     size_t n_processes;
     char **files; /* paths, checked by name and (when readable) content */
     size_t n_files;
+    char **pcaps; /* capture files whose DNS, TLS SNI and HTTP Host are checked */
+    size_t n_pcaps;
     uint8_t *data; /* decoded from data_base64 */
     size_t data_len;
     char **behavior; /* behaviour event types, e.g. "write_then_execute" */

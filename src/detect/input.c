@@ -277,6 +277,8 @@ trawl_status trawl_detect_input_parse(const char *json, size_t len, trawl_detect
     if (st == TRAWL_OK)
         st = get_strings(&p, root, "files", &in->files, &in->n_files);
     if (st == TRAWL_OK)
+        st = get_strings(&p, root, "pcaps", &in->pcaps, &in->n_pcaps);
+    if (st == TRAWL_OK)
         st = get_data(&p, root);
     if (st == TRAWL_OK)
         st = get_strings(&p, root, "behavior", &in->behavior, &in->n_behavior);
@@ -320,6 +322,7 @@ void trawl_detect_input_free(trawl_detect_input *in)
         free(in->processes[i].name);
     free(in->processes);
     free_strings(in->files, in->n_files);
+    free_strings(in->pcaps, in->n_pcaps);
     free(in->data);
     free_strings(in->behavior, in->n_behavior);
     free_strings(in->syscalls, in->n_syscalls);
