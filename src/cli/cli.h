@@ -18,6 +18,11 @@ enum { CLI_FOUND = 0, CLI_NONE = 1, CLI_ERROR = 2 };
 int cli_scan(int argc, char **argv);
 int cli_frame(int argc, char **argv);
 
+/* Builds a framer from a --frames SPEC, KIND[,option[=value]]..., where the
+ * options are `trawl frame` long options without their dashes (e.g.
+ * "tlv,type-size=2,little-endian"). Prints errors; returns 0 or CLI_ERROR. */
+int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync);
+
 /* An input: a regular file is mapped whole (data/len set, fd = -1); a pipe,
  * terminal or "-" is left open for streaming (fd >= 0, data NULL). */
 typedef struct cli_input {

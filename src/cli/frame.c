@@ -658,3 +658,57 @@ int cli_frame(int argc, char **argv)
     if (o.io_error) return CLI_ERROR;
     return o.faults ? EXIT_MALFORMED : 0;
 }
+
+/* ---- framers for other commands (trawl scan --frames) ---------------------- */
+
+int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync)
+{
+    /* KIND[,opt[=value]]... becomes: frame KIND --opt value ... - */
+    char *copy = strdup(spec);
+    size_t n = 4;
+    for (const char *p = spec; *p; p++)
+        n += *p == ',' ? 2 : 0;
+    char **argv = calloc(n + 2, sizeof(*argv));
+    int rc = CLI_ERROR;
+    if (!copy || !argv)
+        goto out;
+    int argc = 0;
+    argv[argc++] = "frame";
+    char *save = NULL;
+    char *kind = strtok_r(copy, ",", &save);
+    if (!kind) {
+        usage_error("%s", "--frames: expected KIND[,option[=value]]...");
+        goto out;
+    }
+    argv[argc++] = kind;
+    char *opts = NULL; /* the option strings live in one buffer */
+    size_t optlen = strlen(spec) * 2 + 64;
+    opts = malloc(optlen);
+    if (!opts)
+        goto out;
+    size_t used = 0;
+    for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(o, '=');
+        if (eq)
+            *eq = 0;
+        int w = snprintf(opts + used, optlen - used, "--%s", o);
+        argv[argc++] = opts + used;
+        used += (size_t)w + 1;
+        if (eq)
+            argv[argc++] = eq + 1;
+    }
+    argv[argc++] = "-";
+    frame_args a;
+    int r = parse_args(argc, argv, &a);
+    if (r == 0 && a.kind == K_PCAP)
+        r = usage_error("%s", "--frames pcap is not supported; use trawl frame pcap");
+    if (r == 0 && build_framer(&a, f) == 0) {
+        *resync = a.resync;
+        rc = 0;
+    }
+    free(opts);
+out:
+    free(argv);
+    free(copy);
+    return rc;
+}

@@ -36,6 +36,8 @@ static const char usage_text[] =
 typedef struct scan_opts {
     bool json, count, overlap, no_data;
     uint64_t window;
+    const trawl_framer *framer; /* --frames */
+    bool resync;
 } scan_opts;
 
 typedef struct out_ctx {
@@ -43,6 +45,10 @@ typedef struct out_ctx {
     const trawl_pattern_db *db;
     const char *file;
     uint64_t matches;
+    bool in_unit;     /* --frames: matches are inside a unit */
+    uint64_t unit_at; /* the unit value's offset in the file */
+    uint64_t unit_index;
+    bool fault; /* --frames: malformed input, already reported */
 } out_ctx;
 
 static void print_pattern_id(FILE *out, const trawl_pattern_db *db, uint32_t id, bool json)
@@ -64,10 +70,14 @@ static int on_match(const trawl_match *m, void *user)
     c->matches++;
     if (c->o->count)
         return 0;
+    uint64_t offset = m->offset + (c->in_unit ? c->unit_at : 0);
     if (c->o->json) {
         fputs("{\"file\":", stdout);
         cli_json_string(stdout, c->file);
-        printf(",\"offset\":%" PRIu64 ",\"length\":%" PRIu64 ",\"pattern\":", m->offset, m->length);
+        printf(",\"offset\":%" PRIu64 ",\"length\":%" PRIu64, offset, m->length);
+        if (c->in_unit)
+            printf(",\"record\":%" PRIu64, c->unit_index);
+        fputs(",\"pattern\":", stdout);
         print_pattern_id(stdout, c->db, m->pattern, true);
         if (!c->o->no_data) {
             fputs(",\"data\":\"", stdout);
@@ -83,7 +93,9 @@ static int on_match(const trawl_match *m, void *user)
         snprintf(id, sizeof id, "%s", info.name);
     else
         snprintf(id, sizeof id, "%" PRIu32, m->pattern);
-    printf("%s:%-10" PRIu64 " len %-6" PRIu64 " %-16s", c->file, m->offset, m->length, id);
+    printf("%s:%-10" PRIu64 " len %-6" PRIu64 " %-16s", c->file, offset, m->length, id);
+    if (c->in_unit)
+        printf(" record %-6" PRIu64, c->unit_index);
     if (!c->o->no_data) {
         fputs(" ", stdout);
         size_t n = m->length > 32 ? 32 : (size_t)m->length;
@@ -179,6 +191,51 @@ static trawl_status stream_fd(const trawl_pattern_db *db, trawl_scratch *s, int 
     return rc;
 }
 
+static trawl_status cli_fail_msg(trawl_error *err, const char *msg)
+{
+    snprintf(err->message, sizeof err->message, "%s", msg);
+    return err->status = TRAWL_EINVAL;
+}
+
+/* --frames: scan each unit's value as its own block. A malformed unit ends
+ * the input with an error naming its offset and index (or, with resync in
+ * the spec, is reported on stderr and skipped). */
+static trawl_status scan_units(const trawl_pattern_db *db, trawl_scratch *s, const cli_input *in,
+                               const scan_opts *o, out_ctx *c, trawl_error *err)
+{
+    trawl_frame_iter *it;
+    trawl_status rc = trawl_frame_iter_new(o->framer, o->resync ? TRAWL_FRAME_RESYNC : 0, &it, err);
+    if (rc != TRAWL_OK)
+        return rc;
+    trawl_frame_iter_reset(it, in->data, in->len);
+    trawl_frame_unit u;
+    trawl_frame_fault f;
+    trawl_frame_step step;
+    unsigned flags = o->overlap ? TRAWL_SCAN_OVERLAP : 0;
+    while (rc == TRAWL_OK && (step = trawl_frame_iter_next(it, &u, &f)) != TRAWL_FRAME_END) {
+        if (step == TRAWL_FRAME_FAULT) {
+            fflush(stdout);
+            fprintf(stderr, "trawl scan: %s: record %" PRIu64 " at offset %" PRIu64 ": %s%s\n",
+                    c->file, f.index, f.offset, trawl_frame_fault_name(f.kind),
+                    o->resync ? " (skipped)" : "");
+            if (!o->resync) {
+                c->fault = true;
+                break;
+            }
+            continue;
+        }
+        if (u.container) /* its children come next and are scanned themselves */
+            continue;
+        c->in_unit = true;
+        c->unit_at = (uint64_t)(u.value.ptr - in->data);
+        c->unit_index = u.index;
+        rc = trawl_scan(db, s, u.value.ptr, u.value.len, flags, on_match, c, err);
+    }
+    c->in_unit = false;
+    trawl_frame_iter_free(it);
+    return rc;
+}
+
 static int scan_input(const trawl_pattern_db *db, trawl_scratch *s, const char *path,
                       const scan_opts *o, bool many, uint64_t *found)
 {
@@ -189,7 +246,11 @@ static int scan_input(const trawl_pattern_db *db, trawl_scratch *s, const char *
     trawl_error err;
     trawl_error_clear(&err);
     trawl_status rc;
-    if (in.data)
+    if (o->framer && !in.data)
+        rc = cli_fail_msg(&err, "--frames needs a regular file, not a pipe");
+    else if (o->framer)
+        rc = scan_units(db, s, &in, o, &c, &err);
+    else if (in.data)
         rc = trawl_scan(db, s, in.data, in.len, o->overlap ? TRAWL_SCAN_OVERLAP : 0, on_match, &c,
                         &err);
     else
@@ -207,6 +268,8 @@ static int scan_input(const trawl_pattern_db *db, trawl_scratch *s, const char *
         }
     }
     *found += c.matches;
+    if (c.fault)
+        return -1;
     if (rc != TRAWL_OK) {
         fflush(stdout);
         cli_report("scan", c.file, &err);
@@ -263,17 +326,19 @@ int cli_scan(int argc, char **argv)
         {"overlap", no_argument, NULL, 'O'},       {"json", no_argument, NULL, 'J'},
         {"count", no_argument, NULL, 'c'},         {"no-data", no_argument, NULL, 'N'},
         {"window", required_argument, NULL, 'W'},  {"help", no_argument, NULL, 'h'},
+        {"frames", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0}};
     scan_opts o = {0};
     const char **exprs = calloc((size_t)argc, sizeof(*exprs));
     const char **rules = calloc((size_t)argc, sizeof(*rules));
     size_t nexpr = 0, nrules = 0;
-    const char *db_path = NULL, *save_path = NULL;
+    const char *db_path = NULL, *save_path = NULL, *frames_spec = NULL;
     bool nocase = false, literal = false;
     int rc = CLI_ERROR, opt;
     trawl_pattern_set *set = NULL;
     trawl_pattern_db *db = NULL;
     trawl_scratch *scratch = NULL;
+    trawl_framer *framer = NULL;
     trawl_error err;
     if (!exprs || !rules)
         goto out;
@@ -296,6 +361,9 @@ int cli_scan(int argc, char **argv)
                 goto out;
             }
             break;
+        case 'T':
+            frames_spec = optarg; /* parsed after this loop: it uses getopt too */
+            break;
         case 'h':
             fputs(usage_text, stdout);
             rc = 0;
@@ -304,6 +372,12 @@ int cli_scan(int argc, char **argv)
             fputs(usage_text, stderr);
             goto out;
         }
+    }
+    int first_file = optind;
+    if (frames_spec) {
+        if (cli_frame_spec(frames_spec, &framer, &o.resync) != 0)
+            goto out;
+        o.framer = framer;
     }
     if (db_path && (nexpr || nrules)) {
         cli_errorf("scan", "--database cannot be combined with -e or -r");
@@ -359,10 +433,10 @@ int cli_scan(int argc, char **argv)
     }
     uint64_t found = 0;
     bool failed = false;
-    int nfiles = argc - optind;
+    int nfiles = argc - first_file;
     if (nfiles == 0)
         failed = scan_input(db, scratch, "-", &o, false, &found) != 0;
-    for (int i = optind; i < argc; i++)
+    for (int i = first_file; i < argc; i++)
         if (scan_input(db, scratch, argv[i], &o, nfiles > 1, &found) != 0)
             failed = true;
     rc = failed ? CLI_ERROR : found ? CLI_FOUND : CLI_NONE;
@@ -372,6 +446,7 @@ out:
         rc = CLI_ERROR;
     }
     trawl_scratch_free(scratch);
+    trawl_framer_free(framer);
     trawl_pattern_db_free(db);
     trawl_pattern_set_free(set);
     free(exprs);

@@ -69,5 +69,20 @@ check help 0 "$rc"
 "$T" scan --bogus 2>/dev/null; rc=$?
 check bad-flag-rc 2 "$rc"
 
+# --frames: each TLV value is scanned alone (so 'ab..c' running over a
+# header into the next record is not a match), offsets stay absolute, the
+# record index is given
+printf '\001\002ab\001\002cx\001\005abxyc' >"$dir/t.tlv"
+out=$("$T" scan --json --no-data --frames tlv -e 'ab..c' "$dir/t.tlv"); rc=$?
+check frames-rc 0 "$rc"
+check frames "{\"file\":\"$dir/t.tlv\",\"offset\":10,\"length\":5,\"record\":2,\"pattern\":0}" "$out"
+check frames-unframed 2 "$("$T" scan -c -e 'ab..c' "$dir/t.tlv")"
+printf '\001\003abc\002\011xa' >"$dir/bad.tlv"
+err=$("$T" scan --frames tlv -e abc "$dir/bad.tlv" 2>&1 >/dev/null); rc=$?
+check frames-bad-rc 2 "$rc"
+check frames-bad-msg "trawl scan: $dir/bad.tlv: record 1 at offset 5: truncated-value" "$err"
+"$T" scan --frames tlv,bogus-option -e abc "$dir/t.tlv" 2>/dev/null; rc=$?
+check frames-bad-spec 2 "$rc"
+
 echo "cli scan: $fails failed"
 [ "$fails" = 0 ]
