@@ -20,8 +20,9 @@ void trawl_pattern_db_free(trawl_pattern_db *db)
     if (!db)
         return;
     db_free_pats(db);
-    hs_free_database(db->block);
-    hs_free_database(db->stream);
+    hs_free_database(db->fixed_block);
+    hs_free_database(db->fixed_stream);
+    hs_free_database(db->var_stream);
     db->magic = 0;
     free(db);
 }
@@ -48,85 +49,84 @@ void db_summarize(trawl_pattern_db *db)
 }
 
 /* Variable-width patterns are compiled with HS_FLAG_SOM_LEFTMOST: on Debian's
- * Vectorscan 5.4.9 it avoids a class of missed matches seen without it (for example
- * \x41[\x40-\x4f]*\x42 over certain inputs; see docs/pattern-syntax.md).
- * A pattern Vectorscan refuses with SOM is compiled without it. */
-static trawl_status compile_mode(trawl_pattern_db *db, unsigned mode, bool *som,
-                                 hs_database_t **out, trawl_error *err)
-{
-    const char **exprs = malloc(db->n * sizeof(*exprs));
-    unsigned *flags = malloc(db->n * sizeof(*flags));
-    unsigned *ids = malloc(db->n * sizeof(*ids));
-    if (!exprs || !flags || !ids) {
-        free(exprs);
-        free(flags);
-        free(ids);
-        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    }
-    bool any_som = false;
-    for (size_t i = 0; i < db->n; i++) {
-        exprs[i] = db->pats[i].hs_expr;
-        flags[i] = HS_FLAG_DOTALL | (som[i] ? HS_FLAG_SOM_LEFTMOST : 0);
-        ids[i] = (unsigned)i;
-        any_som |= som[i];
-    }
-    if (mode == HS_MODE_STREAM && any_som)
-        mode |= HS_MODE_SOM_HORIZON_LARGE;
-    hs_compile_error_t *ce = NULL;
-    hs_error_t r = hs_compile_multi(exprs, flags, ids, (unsigned)db->n, mode, NULL, out, &ce);
-    free(exprs);
-    free(flags);
-    free(ids);
-    if (r == HS_SUCCESS)
-        return TRAWL_OK;
-    trawl_status st;
-    if (ce && ce->expression >= 0 && som[ce->expression]) {
-        som[ce->expression] = false; /* retry without start of match */
-        hs_free_compile_error(ce);
-        return TRAWL_EUNSUPPORTED;
-    }
-    if (ce && ce->expression >= 0) {
-        st = trawl__fail_at(err, TRAWL_EENGINE, -1, ce->expression,
-                            "Vectorscan refused pattern %d: %s", ce->expression, ce->message);
-    } else {
-        st = trawl__fail(err, r == HS_NOMEM ? TRAWL_ENOMEM : TRAWL_EENGINE,
-                         "Vectorscan could not compile the set: %s",
-                         ce ? ce->message : "unknown error");
-    }
-    hs_free_compile_error(ce);
-    return st;
-}
+ * Vectorscan 5.4.9 it avoids a class of missed matches seen without it
+ * (for example \x41[\x40-\x4f]*\x42 over certain inputs; see
+ * docs/pattern-syntax.md). Block mode with start of match, in turn, aborts
+ * inside hs_scan on some inputs, so variable-width patterns get a stream
+ * database only, which scans blocks too. Fixed-width patterns need neither
+ * and keep Vectorscan's fastest path: block mode, no start of match.
+ * A pattern Vectorscan refuses with start of match is compiled without. */
+typedef struct subset {
+    const char **exprs;
+    unsigned *flags, *ids;
+    unsigned n;
+} subset;
 
-static trawl_status compile_with_retry(trawl_pattern_db *db, unsigned mode, bool *som,
-                                       hs_database_t **out, trawl_error *err)
+static trawl_status compile_subset(const trawl_pattern_db *db, subset *ss, unsigned mode,
+                                   hs_database_t **out, trawl_error *err)
 {
     for (;;) {
-        trawl_status st = compile_mode(db, mode, som, out, err);
-        if (st != TRAWL_EUNSUPPORTED)
-            return st;
+        bool any_som = false;
+        for (unsigned i = 0; i < ss->n; i++)
+            any_som |= (ss->flags[i] & HS_FLAG_SOM_LEFTMOST) != 0;
+        unsigned m = mode | (mode == HS_MODE_STREAM && any_som ? HS_MODE_SOM_HORIZON_LARGE : 0);
+        hs_compile_error_t *ce = NULL;
+        hs_error_t r = hs_compile_multi(ss->exprs, ss->flags, ss->ids, ss->n, m, NULL, out, &ce);
+        if (r == HS_SUCCESS)
+            return TRAWL_OK;
+        int bad = ce ? ce->expression : -1; /* an index into the subset */
+        if (bad >= 0 && (unsigned)bad < ss->n && (ss->flags[bad] & HS_FLAG_SOM_LEFTMOST)) {
+            ss->flags[bad] &= ~(unsigned)HS_FLAG_SOM_LEFTMOST; /* retry without */
+            hs_free_compile_error(ce);
+            continue;
+        }
+        trawl_status st;
+        if (bad >= 0 && (unsigned)bad < ss->n) {
+            unsigned id = ss->ids[bad];
+            st = trawl__fail_at(err, TRAWL_EENGINE, -1, id, "Vectorscan refused pattern %u: %s",
+                                id, ce->message);
+        } else {
+            st = trawl__fail(err, r == HS_NOMEM ? TRAWL_ENOMEM : TRAWL_EENGINE,
+                             "Vectorscan could not compile the set: %s",
+                             ce ? ce->message : "unknown error");
+        }
+        hs_free_compile_error(ce);
+        (void)db;
+        return st;
     }
 }
 
 trawl_status db_compile_hs(trawl_pattern_db *db, trawl_error *err)
 {
-    bool *som = malloc(db->n * sizeof(*som));
-    if (!som)
-        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < db->n; i++)
-        som[i] = db->pats[i].prog != NULL;
-    /* Block mode with start of match aborts inside Debian's Vectorscan 5.4.9
-     * on some inputs (a fortify failure in hs_scan); stream mode does not. So
-     * a set with any variable-width pattern is scanned in stream mode even
-     * for blocks, and has no block database. */
-    bool any_som = false;
-    for (size_t i = 0; i < db->n; i++)
-        any_som |= som[i];
+    subset fx = {0}, vr = {0};
+    fx.exprs = malloc(db->n * sizeof(*fx.exprs));
+    fx.flags = malloc(db->n * sizeof(*fx.flags));
+    fx.ids = malloc(db->n * sizeof(*fx.ids));
+    vr.exprs = malloc(db->n * sizeof(*vr.exprs));
+    vr.flags = malloc(db->n * sizeof(*vr.flags));
+    vr.ids = malloc(db->n * sizeof(*vr.ids));
     trawl_status st = TRAWL_OK;
-    if (!any_som)
-        st = compile_with_retry(db, HS_MODE_BLOCK, som, &db->block, err);
-    if (st == TRAWL_OK)
-        st = compile_with_retry(db, HS_MODE_STREAM, som, &db->stream, err);
-    free(som);
+    if (!fx.exprs || !fx.flags || !fx.ids || !vr.exprs || !vr.flags || !vr.ids)
+        st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    for (size_t i = 0; st == TRAWL_OK && i < db->n; i++) {
+        subset *ss = db->pats[i].prog ? &vr : &fx;
+        ss->exprs[ss->n] = db->pats[i].hs_expr;
+        ss->flags[ss->n] = HS_FLAG_DOTALL | (db->pats[i].prog ? HS_FLAG_SOM_LEFTMOST : 0);
+        ss->ids[ss->n] = (unsigned)i;
+        ss->n++;
+    }
+    if (st == TRAWL_OK && fx.n)
+        st = compile_subset(db, &fx, HS_MODE_BLOCK, &db->fixed_block, err);
+    if (st == TRAWL_OK && fx.n)
+        st = compile_subset(db, &fx, HS_MODE_STREAM, &db->fixed_stream, err);
+    if (st == TRAWL_OK && vr.n)
+        st = compile_subset(db, &vr, HS_MODE_STREAM, &db->var_stream, err);
+    free(fx.exprs);
+    free(fx.flags);
+    free(fx.ids);
+    free(vr.exprs);
+    free(vr.flags);
+    free(vr.ids);
     return st;
 }
 

@@ -32,8 +32,13 @@ struct trawl_pattern_db {
     uint32_t magic;
     tpat *pats;
     size_t n;
-    hs_database_t *block; /* HS_MODE_BLOCK */
-    hs_database_t *stream; /* HS_MODE_STREAM */
+    /* Fixed-width patterns: block and stream databases, no start of match.
+     * Variable-width patterns: one stream database with start of match (see
+     * db.c for why), used for blocks too. Either side is NULL when the set
+     * has no pattern of that kind. */
+    hs_database_t *fixed_block;
+    hs_database_t *fixed_stream;
+    hs_database_t *var_stream;
     uint32_t max_prog;    /* largest verifier program */
     uint64_t max_bounded; /* largest finite max width */
     bool any_unbounded;
