@@ -3,6 +3,8 @@
  * corners, the errors (code and column) and the API's argument checks. */
 #include "testutil.h"
 
+#include <pthread.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <trawl/trawl.h>
@@ -494,6 +496,96 @@ static void test_serialize(void **state)
     trawl_pattern_db_free(db2);
 }
 
+/* The scratch is single-use: a scan started from inside another scan's
+ * callback with the same scratch is refused, not corrupted. */
+typedef struct reenter {
+    const trawl_pattern_db *db;
+    trawl_scratch *s;
+    trawl_status inner;
+} reenter;
+
+static int scan_again(const trawl_match *m, void *u)
+{
+    (void)m;
+    reenter *r = u;
+    trawl_error err;
+    r->inner = trawl_scan(r->db, r->s, (const uint8_t *)"ab", 2, 0, collect, NULL, &err);
+    return 0;
+}
+
+static void test_scratch_in_use(void **state)
+{
+    (void)state;
+    trawl_pattern_db *db;
+    trawl_error err;
+    assert_int_equal(trawl_pattern_compile_one("ab", TRAWL_SYNTAX_AUTO, 0, &db, &err), TRAWL_OK);
+    reenter r = {.db = db, .inner = TRAWL_OK};
+    assert_int_equal(trawl_scratch_alloc(db, &r.s, &err), TRAWL_OK);
+    assert_int_equal(trawl_scan(db, r.s, (const uint8_t *)"xab", 3, 0, scan_again, &r, &err),
+                     TRAWL_OK);
+    assert_int_equal(r.inner, TRAWL_ESTATE);
+    trawl_scratch_free(r.s);
+    trawl_pattern_db_free(db);
+}
+
+/* One database, four threads, each with its own scratch: every thread sees
+ * exactly what a single-threaded scan sees. */
+typedef struct worker {
+    const trawl_pattern_db *db;
+    const uint8_t *data;
+    size_t len;
+    hits h;
+    trawl_status st;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    trawl_scratch *s = NULL;
+    trawl_error err;
+    w->st = trawl_scratch_alloc(w->db, &s, &err);
+    for (int i = 0; i < 50 && w->st == TRAWL_OK; i++) {
+        w->h.n = 0;
+        w->st = trawl_scan(w->db, s, w->data, w->len, 0, collect, &w->h, &err);
+    }
+    trawl_scratch_free(s);
+    return NULL;
+}
+
+static void test_threads_share_db(void **state)
+{
+    (void)state;
+    trawl_pattern_set *set;
+    trawl_error err;
+    const char *rules = "a: \\xAA\\x55.{2}\\xFF\nb: \\xAA.{1,6}\\xFF\nc: { AA [2-3] FF }\n";
+    assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add_rules(set, rules, strlen(rules), &err), TRAWL_OK);
+    trawl_pattern_db *db;
+    assert_int_equal(trawl_pattern_compile(set, &db, &err), TRAWL_OK);
+    trawl_pattern_set_free(set);
+    uint8_t data[4096];
+    tu_rng r;
+    tu_seed(&r, 9);
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t[]){0xAA, 0x55, 0xFF, 0x00}[tu_below(&r, 4)];
+    worker w[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){.db = db, .data = data, .len = sizeof data};
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(w[i].st, TRAWL_OK);
+        assert_true(w[i].h.n > 10);
+        assert_int_equal(w[i].h.n, w[0].h.n);
+        assert_memory_equal(w[i].h.off, w[0].h.off, sizeof w[0].h.off);
+        assert_memory_equal(w[i].h.len, w[0].h.len, sizeof w[0].h.len);
+    }
+    trawl_pattern_db_free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -517,6 +609,8 @@ int main(void)
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_api_checks),
         cmocka_unit_test(test_serialize),
+        cmocka_unit_test(test_scratch_in_use),
+        cmocka_unit_test(test_threads_share_db),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
