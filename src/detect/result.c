@@ -25,7 +25,7 @@ const char *trawl_severity_name(trawl_severity s)
     return (unsigned)s < 4 ? names[s] : "unknown";
 }
 
-static char *vformat(const char *fmt, va_list ap)
+TRAWL__PRINTF(1, 0) static char *vformat(const char *fmt, va_list ap)
 {
     va_list ap2;
     va_copy(ap2, ap);
