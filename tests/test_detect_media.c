@@ -239,6 +239,18 @@ static void test_png_crc_and_structure(void **state)
     assert_non_null(find(r, "generator_metadata"));
     trawl_detect_report_free(r);
 
+    /* A damaged IDAT: reported, unless check_data_crc = false. */
+    mb_buf d = {0};
+    sd_png(&d, false);
+    d.p[45] ^= 1;
+    r = run(&d);
+    expect_evidence(r, find(r, "container_anomaly"), "CRC mismatch in chunk 'IDAT' at offset 33");
+    trawl_detect_report_free(r);
+    r = run_cfg("[synthetic_media]\ncheck_data_crc = false\n", d.p, d.n);
+    expect_clean(r);
+    trawl_detect_report_free(r);
+    mb_free(&d);
+
     /* Data after IEND. */
     mb_buf c = {0};
     sd_png(&c, false);
@@ -456,6 +468,15 @@ static void test_jpeg_comment_and_truncation(void **state)
 
 /* ---- C2PA -------------------------------------------------------------------- */
 
+static size_t find_bytes(const mb_buf *b, const char *s)
+{
+    size_t k = strlen(s);
+    for (size_t i = 0; i + k <= b->n; i++)
+        if (!memcmp(b->p + i, s, k)) return i;
+    fail_msg("'%s' not in the image", s);
+    return 0;
+}
+
 static void check_c2pa(const trawl_detect_report *r, const char *where)
 {
     const trawl_violation *c = find(r, "c2pa_manifest");
@@ -482,6 +503,11 @@ static void test_c2pa(void **state)
     mb_png_end(&b);
     trawl_detect_report *r = run(&b);
     check_c2pa(r, "PNG caBX chunk at offset 41");
+    /* Offsets inside the manifest are offsets in the file. */
+    char want[96];
+    snprintf(want, sizeof want,
+             "claim_generator at offset %zu:", find_bytes(&b, "Adobe Firefly 1.0"));
+    expect_evidence(r, find(r, "generator_metadata"), want);
     trawl_detect_report_free(r);
     mb_free(&b);
 
@@ -493,7 +519,12 @@ static void test_c2pa(void **state)
         mb_jpeg_app11(&b, &j, seg);
         mb_jpeg_image(&b, 50, 1);
         r = run(&b);
-        check_c2pa(r, seg > 100 ? "JPEG APP11 JUMBF at offset 2" : "segments reassembled");
+        check_c2pa(r, seg > 100 ? "JPEG APP11 JUMBF at offset 14" : "segments reassembled");
+        if (seg > 100) {
+            snprintf(want, sizeof want,
+                     "assertion at offset %zu:", find_bytes(&b, "digitalsourcetype/"));
+            expect_evidence(r, find(r, "declared_ai_source"), want);
+        }
         trawl_detect_report_free(r);
         mb_free(&b);
     }

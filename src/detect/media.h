@@ -24,6 +24,7 @@ typedef struct media_state {
     bool report_editing;   /* editing-software signatures as low violations */
     bool report_c2pa;      /* C2PA presence alone as a low violation */
     bool report_anomalies; /* container defects as a low violation */
+    bool check_data_crc;   /* verify the CRC of PNG image-data chunks too */
     size_t max_manifest;   /* JUMBF bytes reassembled per image */
     size_t max_file;       /* bytes read from each file named in the input */
     char **generators;     /* extra generator names (config) */

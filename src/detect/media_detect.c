@@ -117,6 +117,8 @@ static trawl_status media_create(const det_config *cfg, void **state, trawl_erro
     if (s == TRAWL_OK)
         s = det_config_bool(cfg, SECTION, "report_anomalies", true, &st->report_anomalies, err);
     if (s == TRAWL_OK)
+        s = det_config_bool(cfg, SECTION, "check_data_crc", true, &st->check_data_crc, err);
+    if (s == TRAWL_OK)
         s = read_size(cfg, "max_manifest_bytes", 16.0 * 1024 * 1024, &st->max_manifest, err);
     if (s == TRAWL_OK)
         s = read_size(cfg, "max_file_bytes", 256.0 * 1024 * 1024, &st->max_file, err);

@@ -21,7 +21,7 @@ static const char xmp_ext_sig[] = "http://ns.adobe.com/xmp/extension/";
 
 typedef struct app11 {
     int instance; /* En of the box being reassembled, -1 for none */
-    size_t first; /* offset of its first segment */
+    size_t first; /* offset of the box in its first segment */
     unsigned segments;
 } app11;
 
@@ -85,7 +85,7 @@ static void app11_segment(media_ctx *m, app11 *a, size_t off, const uint8_t *s, 
     if (en != a->instance || z == 1) app11_flush(m, a);
     if (a->instance < 0) {
         a->instance = en;
-        a->first = off;
+        a->first = off + 4 + 8; /* marker, length, "JP", En, Z: the box starts here */
         if (!tls_append(m, s + 8, n - 8))
             media_anomaly(m, "APP11 JUMBF box at offset %zu exceeds max_manifest_bytes", off);
     } else if (!tls_append(m, s + 8 + hdr, n - 8 - hdr)) {

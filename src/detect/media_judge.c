@@ -17,14 +17,11 @@
 const uint8_t *media_mem(const uint8_t *h, size_t n, const void *needle, size_t k)
 {
     const uint8_t *nd = needle;
-    if (k == 0)
-        return h;
+    if (k == 0) return h;
     for (size_t i = 0; i < n && n - i >= k;) {
         const uint8_t *q = memchr(h + i, nd[0], n - i - k + 1);
-        if (!q)
-            return NULL;
-        if (!memcmp(q + 1, nd + 1, k - 1))
-            return q;
+        if (!q) return NULL;
+        if (!memcmp(q + 1, nd + 1, k - 1)) return q;
         i = (size_t)(q - h) + 1;
     }
     return NULL;
@@ -162,8 +159,7 @@ static const char *const generator_names[] = {
     "Stability AI",
     "Midjourney",
     "DALL-E",
-    "DALL\xC2\xB7"
-    "E",
+    "DALL\u00B7E", /* DALL·E, the U+00B7 middle dot as UTF-8 */
     "DALLE",
     "OpenAI",
     "ChatGPT",

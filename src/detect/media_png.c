@@ -139,7 +139,11 @@ void media_png(media_ctx *m, const uint8_t *p, size_t n)
         }
         if (index == 0 && strcmp(name, "IHDR"))
             media_anomaly(m, "first chunk is '%s', not IHDR", name);
-        uint32_t stored = rd32be(p + pos + 8 + len), computed = media_crc32(m->st, type, 4 + len);
+        /* Image data is most of the file; its CRC can be left unchecked
+         * (check_data_crc = false) to save ~0.4 ms per MB. */
+        bool data = !strcmp(name, "IDAT") || !strcmp(name, "fdAT");
+        uint32_t stored = rd32be(p + pos + 8 + len), computed = stored;
+        if (m->st->check_data_crc || !data) computed = media_crc32(m->st, type, 4 + len);
         if (stored != computed)
             media_anomaly(m,
                           "CRC mismatch in chunk '%s' at offset %zu (stored %08x, computed %08x)",
