@@ -440,6 +440,32 @@ static void test_jpeg_exif_loop(void **state)
     trawl_detect_report_free(r);
     mb_free(&d);
     mb_free(&b);
+
+    /* 200 ImageDescription entries all pointing at one 20 KB value: at most
+     * 32 are judged, and the rest is reported as a defect. */
+    mb_put(&d, "Exif\0\0MM\0\x2a\0\0\0\x08", 14);
+    mb_be16(&d, 200);
+    uint32_t value = 8 + 2 + 200 * 12 + 4;
+    for (int i = 0; i < 200; i++) {
+        mb_be16(&d, 0x010E);
+        mb_be16(&d, 2);
+        mb_be32(&d, 20000);
+        mb_be32(&d, value);
+    }
+    mb_be32(&d, 0);
+    for (int i = 0; i < 2000; i++)
+        mb_str(&d, "Steps: 20 ");
+    mb_str(&b, "\xFF\xD8");
+    mb_put(&b, "\xFF\xE1", 2);
+    mb_be16(&b, (unsigned)d.n + 2);
+    mb_put(&b, d.p, d.n);
+    mb_str(&b, "\xFF\xD9");
+    r = run(&b);
+    expect_evidence(r, find(r, "container_anomaly"), "more than 32 EXIF text fields");
+    assert_true(res(r)->threat_score <= 0.1);
+    trawl_detect_report_free(r);
+    mb_free(&d);
+    mb_free(&b);
 }
 
 static void test_jpeg_comment_and_truncation(void **state)

@@ -17,6 +17,7 @@
 
 #define MAX_IFDS    8
 #define MAX_ENTRIES 1024
+#define MAX_FIELDS  32 /* string fields judged per EXIF block */
 
 typedef struct tiff {
     const uint8_t *t;
@@ -113,6 +114,7 @@ static void field(media_ctx *m, const char *where, uint64_t base, const tiff *x,
 typedef struct ifd_queue {
     uint32_t off[MAX_IFDS];
     unsigned n, seen;
+    unsigned fields; /* string fields judged so far */
 } ifd_queue;
 
 static void push(media_ctx *m, ifd_queue *q, uint32_t off)
@@ -158,7 +160,13 @@ static void ifd(media_ctx *m, const char *where, uint64_t base, const tiff *x, i
                           cnt, voff);
             continue;
         }
-        field(m, where, base, x, tag, voff, cnt);
+        /* Offsets may point many entries at one large value: the work per
+         * block is bounded by judging at most MAX_FIELDS values of at most
+         * MEDIA_TEXT_CAP bytes each. */
+        if (q->fields++ == MAX_FIELDS)
+            media_anomaly(m, "more than %d EXIF text fields; rest ignored", MAX_FIELDS);
+        if (q->fields > MAX_FIELDS) continue;
+        field(m, where, base, x, tag, voff, cnt < MEDIA_TEXT_CAP ? cnt : MEDIA_TEXT_CAP);
     }
     size_t next = off + 2 + 12 * count;
     if (count == u16(x, off) && x->n - next >= 4) push(m, q, u32(x, next));
@@ -176,7 +184,7 @@ void media_exif(media_ctx *m, const char *where, uint64_t base, const uint8_t *t
         media_anomaly(m, "%s at offset %llu has no TIFF header", where, (unsigned long long)base);
         return;
     }
-    ifd_queue q = {{0}, 0, 0};
+    ifd_queue q = {{0}, 0, 0, 0};
     push(m, &q, u32(&x, 4));
     while (q.seen < q.n && !m->oom)
         ifd(m, where, base, &x, &q, q.off[q.seen++]);

@@ -189,7 +189,8 @@ static const char *match_names(const uint8_t *p, size_t n, const char *const *na
     return NULL;
 }
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define COUNT(a)       (sizeof(a) / sizeof((a)[0]))
+#define MAX_NAME_FIELD 4096 /* bytes of a field searched for tool names */
 
 static const char *generator_in(const media_state *st, const uint8_t *p, size_t n)
 {
@@ -319,6 +320,7 @@ static const struct {
     {"workflow", 0.6, "ComfyUI"},
     {"invokeai_metadata", 0.85, "InvokeAI 3+"},
     {"invokeai_graph", 0.85, "InvokeAI 3+"},
+    {"invokeai_workflow", 0.85, "InvokeAI 3+"},
     {"sd-metadata", 0.85, "InvokeAI 2"},
     {"Dream", 0.7, "InvokeAI 2"},
     {"fooocus_scheme", 0.85, "Fooocus"},
@@ -363,6 +365,8 @@ void media_field_value(media_ctx *m, media_field field, const char *where, uint6
     }
     char ex[120];
     media_excerpt(ex, sizeof ex, val, vlen);
+    if (vlen > MAX_NAME_FIELD) /* tool names come first; bounds the name search */
+        vlen = MAX_NAME_FIELD;
     const char *g = generator_in(m->st, val, vlen);
     if (g) {
         trawl_violation *f =

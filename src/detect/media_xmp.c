@@ -12,7 +12,8 @@
 
 #include "detect/media.h"
 
-#define MAX_TOOLS 8 /* distinct tool values judged per packet */
+#define MAX_TOOLS 8   /* distinct tool values judged per packet */
+#define MAX_VALUE 256 /* bytes of a tool-name value */
 
 static bool is_letter(uint8_t c)
 {
@@ -56,7 +57,10 @@ static bool prop_value(const uint8_t *x, size_t n, size_t i, size_t *vs, size_t 
     } else {
         return false;
     }
-    const uint8_t *q = memchr(x + i, end, n - i);
+    /* Tool names are short; a bounded look keeps a packet full of unclosed
+     * properties linear. */
+    size_t lim = n - i < MAX_VALUE ? n - i : MAX_VALUE;
+    const uint8_t *q = memchr(x + i, end, lim);
     if (!q) return false;
     *vs = i;
     *ve = (size_t)(q - x);
