@@ -5,6 +5,7 @@
  * containers harmless, the configuration keys honoured. */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -555,6 +556,27 @@ static void test_c2pa(void **state)
         mb_free(&b);
     }
 
+    /* Over max_manifest_bytes: not read, and said so. */
+    static const uint8_t zero[2048], u[16] = {1};
+    mb_buf content = {0}, big = {0};
+    mb_put(&content, j.p, j.n);
+    mb_box(&content, "free", zero, sizeof zero);
+    mb_jumb(&big, u, "wrapper", &content);
+    mb_str(&b, "\xFF\xD8");
+    mb_jpeg_app11(&b, &big, 100);
+    mb_jpeg_image(&b, 50, 1);
+    r = run(&b);
+    check_c2pa(r, "segments reassembled"); /* found inside the wrapper */
+    trawl_detect_report_free(r);
+    mb_free(&content);
+    mb_free(&big);
+    r = run_cfg("[synthetic_media]\nmax_manifest_bytes = 1024\n", b.p, b.n);
+    assert_int_equal(res(r)->n_violations, 1);
+    expect_evidence(r, find(r, "container_anomaly"),
+                    "APP11 JUMBF box at offset 14 exceeds max_manifest_bytes; not read");
+    trawl_detect_report_free(r);
+    mb_free(&b);
+
     /* A camera's manifest: presence only, low. */
     mb_free(&j);
     mb_c2pa_store(&j, "Leica M11-P lc_c2pa/1.6", "digitalCapture");
@@ -759,6 +781,112 @@ static void test_config_and_files(void **state)
     trawl_detect_report_free(r);
 }
 
+/* ---- threads ---------------------------------------------------------------- */
+
+typedef struct thread_job {
+    trawl_detect_engine *e;
+    const mb_buf *imgs;
+    int n_imgs;
+    const char *const *want; /* the reports' violation lists, run alone */
+    int failures;
+} thread_job;
+
+/* A report's violations as one string (the latency varies, so not the JSON
+ * of the whole report). */
+static char *violations_text(const trawl_detect_report *r)
+{
+    mb_buf t = {0};
+    const trawl_detector_result *d = res(r);
+    for (size_t i = 0; i < d->n_violations; i++) {
+        mb_str(&t, d->violations[i].category);
+        mb_str(&t, d->violations[i].description);
+        for (size_t k = 0; k < d->violations[i].n_evidence; k++)
+            mb_str(&t, d->violations[i].evidence[k]);
+    }
+    mb_u8(&t, 0);
+    return (char *)t.p;
+}
+
+static void *thread_main(void *arg)
+{
+    thread_job *job = arg;
+    trawl_detect_ctx *c;
+    if (trawl_detect_ctx_new(job->e, &c, NULL) != TRAWL_OK) {
+        job->failures++;
+        return NULL;
+    }
+    for (int round = 0; round < 300; round++) {
+        const mb_buf *img = &job->imgs[round % job->n_imgs];
+        trawl_detect_input in;
+        memset(&in, 0, sizeof in);
+        in.data = img->p;
+        in.data_len = img->n;
+        trawl_detect_report *r;
+        if (trawl_detect_run(job->e, c, &in, TRAWL_DET_SYNTHETIC_MEDIA, &r, NULL) != TRAWL_OK) {
+            job->failures++;
+            continue;
+        }
+        char *got = violations_text(r);
+        job->failures += strcmp(got, job->want[round % job->n_imgs]) != 0;
+        free(got);
+        trawl_detect_report_free(r);
+    }
+    trawl_detect_ctx_free(c);
+    return NULL;
+}
+
+/* One engine, four threads with their own contexts, the same answers as one
+ * thread alone (the JUMBF buffer and the UTF-16 buffer are per thread). */
+static void test_threads(void **state)
+{
+    (void)state;
+    mb_buf imgs[4] = {{0}}, j = {0};
+    sd_png(&imgs[0], true);
+    mb_c2pa_store(&j, "Adobe Firefly", "trainedAlgorithmicMedia");
+    mb_str(&imgs[1], "\xFF\xD8");
+    mb_jpeg_app11(&imgs[1], &j, 100);
+    mb_jpeg_image(&imgs[1], 5000, 1);
+    mb_webp(&imgs[2], XMP_DST("compositeSynthetic"));
+    const char *s = SD_PARAMS;
+    size_t k = strlen(s);
+    uint8_t *uc = malloc(8 + 2 * k);
+    memcpy(uc, "UNICODE\0", 8);
+    for (size_t i = 0; i < k; i++) {
+        uc[8 + 2 * i] = (uint8_t)s[i];
+        uc[9 + 2 * i] = 0; /* little-endian this time */
+    }
+    mb_tag x[] = {{0x9286, 7, uc, (uint32_t)(8 + 2 * k)}};
+    mb_str(&imgs[3], "\xFF\xD8");
+    mb_jpeg_exif(&imgs[3], true, NULL, 0, x, 1);
+    mb_jpeg_image(&imgs[3], 100, 2);
+    char *want[4];
+    for (int i = 0; i < 4; i++) {
+        trawl_detect_report *r = run(&imgs[i]);
+        assert_true(res(r)->threat_score >= 0.75);
+        want[i] = violations_text(r);
+        trawl_detect_report_free(r);
+    }
+    trawl_detect_engine *e;
+    assert_int_equal(trawl_detect_engine_new(NULL, 0, &e, NULL), TRAWL_OK);
+    thread_job jobs[4];
+    pthread_t th[4];
+    for (int t = 0; t < 4; t++) {
+        jobs[t] = (thread_job){e, imgs, 4, (const char *const *)want, 0};
+        assert_int_equal(pthread_create(&th[t], NULL, thread_main, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        assert_int_equal(jobs[t].failures, 0);
+    }
+    trawl_detect_engine_free(e);
+    for (int i = 0; i < 4; i++) {
+        free(want[i]);
+        mb_free(&imgs[i]);
+    }
+    mb_free(&j);
+    free(uc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -778,6 +906,7 @@ int main(void)
         cmocka_unit_test(test_random_corruption),
         cmocka_unit_test(test_findings_capped),
         cmocka_unit_test(test_config_and_files),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

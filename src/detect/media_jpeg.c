@@ -23,6 +23,7 @@ typedef struct app11 {
     int instance; /* En of the box being reassembled, -1 for none */
     size_t first; /* offset of the box in its first segment */
     unsigned segments;
+    bool dropped; /* over max_manifest_bytes: the rest of this box is ignored */
 } app11;
 
 static uint16_t be16(const uint8_t *p)
@@ -54,7 +55,7 @@ static bool tls_append(media_ctx *m, const uint8_t *p, size_t n)
 
 static void app11_flush(media_ctx *m, app11 *a)
 {
-    if (a->instance >= 0 && m->tls->jumbf_len) {
+    if (a->instance >= 0 && !a->dropped && m->tls->jumbf_len) {
         char where[128];
         if (a->segments == 1)
             snprintf(where, sizeof where, "JPEG APP11 JUMBF");
@@ -66,6 +67,7 @@ static void app11_flush(media_ctx *m, app11 *a)
     }
     a->instance = -1;
     a->segments = 0;
+    a->dropped = false;
     m->tls->jumbf_len = 0;
 }
 
@@ -83,13 +85,18 @@ static void app11_segment(media_ctx *m, app11 *a, size_t off, const uint8_t *s, 
         hdr = 16;
     }
     if (en != a->instance || z == 1) app11_flush(m, a);
+    bool ok = true;
     if (a->instance < 0) {
         a->instance = en;
         a->first = off + 4 + 8; /* marker, length, "JP", En, Z: the box starts here */
-        if (!tls_append(m, s + 8, n - 8))
-            media_anomaly(m, "APP11 JUMBF box at offset %zu exceeds max_manifest_bytes", off);
-    } else if (!tls_append(m, s + 8 + hdr, n - 8 - hdr)) {
-        media_anomaly(m, "APP11 JUMBF box from offset %zu exceeds max_manifest_bytes", a->first);
+        ok = tls_append(m, s + 8, n - 8);
+    } else if (!a->dropped) {
+        ok = tls_append(m, s + 8 + hdr, n - 8 - hdr);
+    }
+    if (!ok && !m->oom) {
+        media_anomaly(m, "APP11 JUMBF box at offset %zu exceeds max_manifest_bytes; not read",
+                      a->first);
+        a->dropped = true;
     }
     a->segments++;
 }
@@ -130,7 +137,7 @@ static size_t skip_scan(const uint8_t *p, size_t n, size_t pos)
 
 void media_jpeg(media_ctx *m, const uint8_t *p, size_t n)
 {
-    app11 a = {-1, 0, 0};
+    app11 a = {-1, 0, 0, false};
     m->tls->jumbf_len = 0;
     size_t pos = 2;
     bool eoi = false;
