@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <trawl/trawl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "detect/detector.h"
@@ -757,11 +758,17 @@ static void test_config_and_files(void **state)
     sd_png(&b, true);
     assert_int_equal(write(fd, b.p, b.n), (ssize_t)b.n);
     close(fd);
-    char *files[2] = {path, "/nonexistent/x.png"};
+    char fifo[] = "/tmp/trawl_media_fifo_XXXXXX";
+    int ffd = mkstemp(fifo);
+    assert_true(ffd >= 0);
+    close(ffd);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0); /* opening it would block: skipped */
+    char *files[4] = {fifo, path, "/nonexistent/x.png", "/tmp"};
     trawl_detect_input in;
     memset(&in, 0, sizeof in);
     in.files = files;
-    in.n_files = 2;
+    in.n_files = 4;
     trawl_detect_ctx *c;
     assert_int_equal(trawl_detect_engine_new(NULL, 0, &e, &err), TRAWL_OK);
     assert_int_equal(trawl_detect_ctx_new(e, &c, &err), TRAWL_OK);
@@ -773,6 +780,7 @@ static void test_config_and_files(void **state)
     trawl_detect_ctx_free(c);
     trawl_detect_engine_free(e);
     unlink(path);
+    unlink(fifo);
     mb_free(&b);
 
     /* Not an image: nothing to say. */

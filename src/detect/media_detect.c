@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "detect/media.h"
 
@@ -57,10 +58,13 @@ int media_scan(const media_state *st, media_tls *tls, const char *source, const 
 /* ---- files named in the input ---------------------------------------------- */
 
 /* Reads the file when it starts with an image signature; up to max bytes.
- * NULL when it cannot be read or is not an image (not an error: the other
- * detectors look at files too). */
+ * NULL when it is not a regular file, cannot be read or is not an image
+ * (not an error: the other detectors look at files too). */
 static uint8_t *read_image_file(const char *path, size_t max, size_t *n, bool *cut)
 {
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return NULL; /* a FIFO or device could block or never end */
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     uint8_t head[12];

@@ -256,16 +256,17 @@ static bool judge_text(media_ctx *m, const char *where, uint64_t off, const uint
         evidence(m, f, "%s at offset %llu: %s", where, (unsigned long long)off, ex);
         return true;
     }
-    unsigned found = 0;
+    unsigned found = 0, nfound = 0;
     char keys[160] = "";
     for (size_t i = 0; i < COUNT(a1111_keys); i++) {
         if (!has(v, n, a1111_keys[i])) continue;
         found |= 1u << i;
+        nfound++;
         size_t k = strlen(keys);
         snprintf(keys + k, sizeof keys - k, "%s'%.*s'", k ? ", " : "",
                  (int)strlen(a1111_keys[i]) - 2, a1111_keys[i]);
     }
-    if ((found & 1) && __builtin_popcount(found) >= 3) {
+    if ((found & 1) && nfound >= 3) {
         f = finding(m, "generator_metadata", 0.95,
                     "Stable Diffusion generation parameters (AUTOMATIC1111-style infotext) in %s",
                     where);
