@@ -57,15 +57,16 @@ typedef struct media_ctx {
     unsigned suppressed;
     size_t anomaly_idx; /* the violation collecting this image's defects, or SIZE_MAX */
     unsigned n_anomalies;
-    int c2pa_seen; /* manifests stores reported so far */
+    int c2pa_seen; /* manifest stores seen so far */
     bool oom;
 } media_ctx;
 
 /* ---- entry points ----------------------------------------------------- */
 
 /* Scans one image in p[0..n) when it starts with a PNG, JPEG or WebP
- * signature; returns false (and adds nothing) otherwise. source names the
- * input in evidence. Violations go to out. -1 on out-of-memory. */
+ * signature. source names the input in evidence; violations go to out.
+ * Returns 1 when scanned, 0 when p is not such an image (nothing added), -1
+ * on out-of-memory. Never fails on malformed input. */
 int media_scan(const media_state *st, media_tls *tls, const char *source, const uint8_t *p,
                size_t n, trawl_detector_result *out);
 /* True when p starts with a signature media_scan understands. */
