@@ -141,11 +141,65 @@ static bool reg_name(cur *c, char *out, shadow_url_error *e, bool bare)
     return host_check(out, &len, start, e);
 }
 
+/* A dotted-quad IPv4 address (the tail of an IPv6 literal). */
+static bool ipv4_ok(const char *s, size_t n)
+{
+    unsigned parts = 0, digits = 0, v = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '.') {
+            if (digits == 0 || digits > 3 || v > 255 || ++parts > 4) return false;
+            digits = v = 0;
+        } else if (s[i] >= '0' && s[i] <= '9') {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            digits++;
+        } else {
+            return false;
+        }
+    }
+    return parts == 4;
+}
+
+/* RFC 4291 2.2 text forms: eight groups of 1-4 hex digits, one "::" for a
+ * run of zero groups, an IPv4 dotted quad for the last two groups. */
+static bool ipv6_ok(const char *s, size_t n)
+{
+    size_t groups = 0, i = 0;
+    bool gap = false;
+    if (n >= 2 && s[0] == ':' && s[1] == ':') {
+        gap = true;
+        i = 2;
+    } else if (n && s[0] == ':') {
+        return false;
+    }
+    while (i < n) {
+        size_t j = i;
+        while (j < n && hexval(s[j]) >= 0 && j - i < 5)
+            j++;
+        if (j < n && s[j] == '.') {
+            if (!ipv4_ok(s + i, n - i)) return false;
+            groups += 2;
+            break;
+        }
+        if (j == i || j - i > 4) return false;
+        groups++;
+        if (j == n) break;
+        if (s[j] != ':' || j + 1 == n) return false;
+        if (s[j + 1] == ':') {
+            if (gap) return false;
+            gap = true;
+            i = j + 2;
+        } else {
+            i = j + 1;
+        }
+    }
+    return gap ? groups <= 7 : groups == 8;
+}
+
 static bool ipv6_literal(cur *c, shadow_url *u, shadow_url_error *e)
 {
     size_t start = c->i;
     c->i++; /* '[' */
-    size_t len = 0, colons = 0;
+    size_t len = 0;
     for (;;) {
         int ch = peek(c);
         if (ch < 0 || is_end_of_authority(ch)) return fail(e, "unterminated IPv6 literal", start);
@@ -156,11 +210,10 @@ static bool ipv6_literal(cur *c, shadow_url *u, shadow_url_error *e)
         if (!(hexval(ch) >= 0 || ch == ':' || ch == '.'))
             return fail(e, "invalid character in IPv6 literal", c->i - 1);
         if (len >= 45) return fail(e, "IPv6 literal longer than 45 bytes", start);
-        colons += ch == ':';
         u->host[len++] = (char)ch;
     }
     u->host[len] = 0;
-    if (colons < 2 || colons > 7) return fail(e, "IPv6 literal needs 2 to 7 colons", start);
+    if (!ipv6_ok(u->host, len)) return fail(e, "malformed IPv6 literal", start);
     u->ipv6 = true;
     return true;
 }
