@@ -68,6 +68,7 @@ typedef enum shadow_host_kind {
 typedef struct shadow_endpoint {
     char *provider; /* "openai" */
     char *pattern;  /* as written, lowercased */
+    size_t len;     /* of pattern */
     shadow_host_kind kind;
     size_t star;                   /* wildcard: offset of '*' in pattern */
     char *paths[SHADOW_MAX_PATHS]; /* path prefixes that identify the API; '*' = one segment */

@@ -197,18 +197,24 @@ typedef struct run {
     bool oom;
 } run;
 
-/* The group for (category, key), created with a violation when new.
- * Returns NULL on out-of-memory (and sets r->oom). */
-static group *group_get(run *r, const char *category, const char *key, double conf,
-                        const char *desc)
+/* The group for (category, key), or NULL; raises its violation's
+ * confidence to conf when that is higher (the strongest occurrence
+ * decides). */
+static group *group_find(run *r, const char *category, const char *key, double conf)
 {
     for (size_t i = 0; i < r->n; i++)
         if (r->g[i].category == category && !strcmp(r->g[i].key, key)) {
             trawl_violation *v = &r->out->violations[r->g[i].vi];
-            if (conf > v->confidence) /* the strongest occurrence decides */
-                v->confidence = conf;
+            if (conf > v->confidence) v->confidence = conf;
             return &r->g[i];
         }
+    return NULL;
+}
+
+/* A new group with its violation. NULL on out-of-memory (sets r->oom). */
+static group *group_new(run *r, const char *category, const char *key, double conf,
+                        const char *desc)
+{
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
         group *g = realloc(r->g, cap * sizeof(*g));
@@ -223,6 +229,24 @@ static group *group_get(run *r, const char *category, const char *key, double co
     g->vi = r->out->n_violations - 1;
     g->extra = g->evidence = 0;
     return g;
+}
+
+static group *group_get(run *r, const char *category, const char *key, double conf,
+                        const char *desc)
+{
+    group *g = group_find(r, category, key, conf);
+    return g ? g : group_new(r, category, key, conf, desc);
+}
+
+/* true when an occurrence for g would only be counted, not listed (and
+ * counts it). */
+static bool evidence_full(group *g)
+{
+    if (g && g->evidence >= MAX_EVIDENCE) {
+        g->extra++;
+        return true;
+    }
+    return false;
 }
 
 static void evidence(run *r, group *g, const char *text)
@@ -297,12 +321,18 @@ static void check_host(run *r, const char *category, const char *where, const ch
     const char *ap = m.path_matched ? NULL : api_path(path);
     if (ap) conf += API_PATH_BONUS;
     if (kind == SRC_DNS) conf -= DNS_PENALTY;
-    char desc[SHADOW_HOST_MAX + 128];
-    snprintf(desc, sizeof(desc), "%s to %s (%s), not allowlisted",
-             kind == SRC_DNS ? "name lookup of an AI API host" : "AI API use", host, e->provider);
-    char key[SHADOW_HOST_MAX];
-    snprintf(key, sizeof(key), "%s", host);
-    group *g = group_get(r, category, key, conf, desc);
+    /* A lookup and a connection to the same host are separate findings. */
+    char key[SHADOW_HOST_MAX + 8];
+    snprintf(key, sizeof(key), "%s%s", host, kind == SRC_DNS ? " (dns)" : "");
+    group *g = group_find(r, category, key, conf);
+    if (!g) {
+        char desc[SHADOW_HOST_MAX + 128];
+        snprintf(desc, sizeof(desc), "%s to %s (%s), not allowlisted",
+                 kind == SRC_DNS ? "name lookup of an AI API host" : "AI API use", host,
+                 e->provider);
+        if (!(g = group_new(r, category, key, conf, desc))) return;
+    }
+    if (evidence_full(g)) return;
     char ev[1024], pbuf[200] = "";
     if (path && path[0]) printable(path, pbuf, sizeof(pbuf));
     char portbuf[32] = "";

@@ -155,6 +155,7 @@ static trawl_status host_line(shadow_rules *r, caps *cp, const tok *t, int k, un
     if (!e->provider || !e->pattern) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     if (!pattern_ok(e->pattern, &e->kind, &e->star))
         return syntax(err, line, t[2].col, "bad host pattern");
+    e->len = t[2].n;
     for (int i = 3; i < k; i++) {
         if (t[i].n == 0 || t[i].p[0] != '/')
             return syntax(err, line, t[i].col, "a path prefix starts with '/'");
@@ -277,16 +278,21 @@ void shadow_rules_free(shadow_rules *r)
     memset(r, 0, sizeof(*r));
 }
 
-bool shadow_host_within(const char *host, const char *name)
+/* host[0..h) is name[0..n) or ends with "." name. */
+static bool within(const char *host, size_t h, const char *name, size_t n)
 {
-    size_t h = strlen(host), n = strlen(name);
     if (n == 0 || h < n || memcmp(host + h - n, name, n)) return false;
     return h == n || host[h - n - 1] == '.';
 }
 
-static bool wildcard_match(const shadow_endpoint *e, const char *host)
+bool shadow_host_within(const char *host, const char *name)
 {
-    size_t h = strlen(host), pre = e->star, suf = strlen(e->pattern) - e->star - 1;
+    return within(host, strlen(host), name, strlen(name));
+}
+
+static bool wildcard_match(const shadow_endpoint *e, const char *host, size_t h)
+{
+    size_t pre = e->star, suf = e->len - e->star - 1;
     if (h < pre + suf + 1 || memcmp(host, e->pattern, pre) ||
         memcmp(host + h - suf, e->pattern + e->star + 1, suf))
         return false;
@@ -315,17 +321,17 @@ static bool path_match(const char *rule, const char *path)
 bool shadow_rules_match(const shadow_rules *r, const char *host, const char *path, shadow_match *m)
 {
     int best = 0; /* 3 exact, 2 wildcard, 1 suffix */
-    size_t best_len = 0;
+    size_t best_len = 0, h = strlen(host);
     memset(m, 0, sizeof(*m));
     for (size_t i = 0; i < r->n_ep; i++) {
         const shadow_endpoint *e = &r->ep[i];
         int rank = 0;
         if (e->kind == SHADOW_HOST_EXACT)
-            rank = strcmp(host, e->pattern) ? 0 : 3;
+            rank = h == e->len && !memcmp(host, e->pattern, h) ? 3 : 0;
         else if (e->kind == SHADOW_HOST_WILDCARD)
-            rank = wildcard_match(e, host) ? 2 : 0;
+            rank = wildcard_match(e, host, h) ? 2 : 0;
         else
-            rank = shadow_host_within(host, e->pattern + 1) ? 1 : 0;
+            rank = within(host, h, e->pattern + 1, e->len - 1) ? 1 : 0;
         if (!rank) continue;
         bool pm = false;
         if (e->n_paths) {
@@ -334,7 +340,7 @@ bool shadow_rules_match(const shadow_rules *r, const char *host, const char *pat
                 pm = path_match(e->paths[j], path);
             if (!pm) continue;
         }
-        size_t plen = strlen(e->pattern);
+        size_t plen = e->len;
         /* A rule that needs a path and matched it is more specific than one
          * that does not. */
         int score = rank * 2 + pm;
@@ -344,7 +350,7 @@ bool shadow_rules_match(const shadow_rules *r, const char *host, const char *pat
             best_len = plen;
             m->ep = e;
             m->path_matched = pm;
-            m->subdomain = e->kind == SHADOW_HOST_SUFFIX && strcmp(host, e->pattern + 1) != 0;
+            m->subdomain = e->kind == SHADOW_HOST_SUFFIX && h != e->len - 1;
         }
     }
     return m->ep != NULL;
