@@ -327,8 +327,8 @@ static void check_host(run *r, const char *category, const char *where, const ch
     group *g = group_find(r, category, key, conf);
     if (!g) {
         char desc[SHADOW_HOST_MAX + 128];
-        snprintf(desc, sizeof(desc), "%s to %s (%s), not allowlisted",
-                 kind == SRC_DNS ? "name lookup of an AI API host" : "AI API use", host,
+        snprintf(desc, sizeof(desc), "%s %s (%s), not allowlisted",
+                 kind == SRC_DNS ? "DNS lookup of AI API host" : "AI API use:", host,
                  e->provider);
         if (!(g = group_new(r, category, key, conf, desc))) return;
     }
