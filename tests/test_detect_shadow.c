@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <trawl/trawl.h>
 
@@ -450,6 +451,27 @@ static void test_model_false_positives(void **state)
     assert_false(shadow_model_magic((const uint8_t *)"\x08\x05\xff\xff", 4, 4, &h));
 }
 
+/* Special files are never read: a FIFO would block, a device may act on
+ * open. They are judged by name. */
+static void test_model_special_files(void **state)
+{
+    (void)state;
+    const char *fifo = tmp_path("pipe.gguf"), *dir = tmp_path("dir.safetensors");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char json[512];
+    snprintf(json, sizeof(json), "{\"files\":[\"%s\",\"%s\",\"/dev/null\"]}", fifo, dir);
+    trawl_detect_report *r = run_json(json);
+    const trawl_violation *a = find(r, "model_file", "files[0] name");
+    const trawl_violation *b = find(r, "model_file", "files[1] name");
+    if (!a || !b) dump(r);
+    assert_non_null(strstr(a->evidence[0], "content not read: not a regular file"));
+    assert_non_null(strstr(b->evidence[0], "content not read: not a regular file"));
+    assert_true(a->confidence > 0.59 && a->confidence < 0.61);
+    assert_int_equal(shadow(r)->n_violations, 2);
+    trawl_detect_report_free(r);
+}
+
 /* ---- parsers ---------------------------------------------------------------------- */
 
 static void test_url_parser(void **state)
@@ -856,14 +878,23 @@ static void test_shared_pcaps_clean(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_issue_urls),          cmocka_unit_test(test_allowlist),
-        cmocka_unit_test(test_not_substring),       cmocka_unit_test(test_malformed_url),
-        cmocka_unit_test(test_ports_processes_gpu), cmocka_unit_test(test_model_name_only),
-        cmocka_unit_test(test_model_magic_files),   cmocka_unit_test(test_model_false_positives),
-        cmocka_unit_test(test_url_parser),          cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_dns_parser),          cmocka_unit_test(test_pcap),
-        cmocka_unit_test(test_tls_http_parsers),    cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_many_occurrences),    cmocka_unit_test(test_shared_pcaps_clean),
+        cmocka_unit_test(test_issue_urls),
+        cmocka_unit_test(test_allowlist),
+        cmocka_unit_test(test_not_substring),
+        cmocka_unit_test(test_malformed_url),
+        cmocka_unit_test(test_ports_processes_gpu),
+        cmocka_unit_test(test_model_name_only),
+        cmocka_unit_test(test_model_magic_files),
+        cmocka_unit_test(test_model_false_positives),
+        cmocka_unit_test(test_model_special_files),
+        cmocka_unit_test(test_url_parser),
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_dns_parser),
+        cmocka_unit_test(test_pcap),
+        cmocka_unit_test(test_tls_http_parsers),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_many_occurrences),
+        cmocka_unit_test(test_shared_pcaps_clean),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

@@ -328,8 +328,7 @@ static void check_host(run *r, const char *category, const char *where, const ch
     if (!g) {
         char desc[SHADOW_HOST_MAX + 128];
         snprintf(desc, sizeof(desc), "%s %s (%s), not allowlisted",
-                 kind == SRC_DNS ? "DNS lookup of AI API host" : "AI API use:", host,
-                 e->provider);
+                 kind == SRC_DNS ? "DNS lookup of AI API host" : "AI API use:", host, e->provider);
         if (!(g = group_new(r, category, key, conf, desc))) return;
     }
     if (evidence_full(g)) return;
@@ -460,17 +459,28 @@ static void check_process(run *r, size_t i, const trawl_process *p)
 /* ---- (d) model files and data ------------------------------------------------------- */
 
 /* Reads up to SHADOW_MODEL_HEADER bytes of a regular file. Returns the count,
- * or -1 with *why set (an errno text, or "not a regular file"). */
-static ssize_t read_header(const char *path, uint8_t *buf, uint64_t *size, const char **why)
+ * or -1 with *why set (an errno text, or "not a regular file"). Only
+ * regular files are opened: opening a device can have effects (a watchdog
+ * starts counting, a tape rewinds), so the path is stat'ed first and the
+ * open file checked again (it may have been swapped in between). */
+static ssize_t read_header(const char *path, uint8_t *buf, uint64_t *size, char *why, size_t cap)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        *why = strerror(errno);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        strerror_r(errno, why, cap);
         return -1;
     }
-    struct stat st;
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, cap, "not a regular file");
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        strerror_r(errno, why, cap);
+        return -1;
+    }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        *why = "not a regular file";
+        snprintf(why, cap, "not a regular file");
         close(fd);
         return -1;
     }
@@ -480,7 +490,7 @@ static ssize_t read_header(const char *path, uint8_t *buf, uint64_t *size, const
         ssize_t k = read(fd, buf + got, SHADOW_MODEL_HEADER - got);
         if (k < 0 && errno == EINTR) continue;
         if (k < 0) {
-            *why = strerror(errno);
+            strerror_r(errno, why, cap);
             close(fd);
             return -1;
         }
@@ -497,9 +507,9 @@ static void check_file(run *r, size_t i, const char *path)
     bool named = shadow_model_name(path, &byname), content = false, read_ok = false;
     ssize_t got = 0;
     uint64_t size = 0;
-    const char *why = "content checks disabled (check_file_content = false)";
+    char why[128] = "content checks disabled (check_file_content = false)";
     if (r->s->check_content) {
-        got = read_header(path, r->t->buf, &size, &why);
+        got = read_header(path, r->t->buf, &size, why, sizeof(why));
         read_ok = got >= 0;
         if (read_ok) content = shadow_model_magic(r->t->buf, (size_t)got, size, &bycontent);
     }
