@@ -162,7 +162,8 @@ static void test_not_substring(void **state)
         "{\"urls\":[\"https://openai.com.evil.example/\",\"https://notopenai.com/v1/chat/"
         "completions\",\"https://evil.example/api.openai.com\",\"https://api.openai.com@evil."
         "example/v1/messages\",\"https://evil.example/?u=https://api.anthropic.com/\","
-        "\"https://api.openai.co/\",\"https://example.com/#api.openai.com\"],"
+        "\"https://api.openai.co/\",\"https://example.com/#api.openai.com\",\"mailto:x@api.openai."
+        "com\",\"data:text/plain,api.openai.com\",\"file:///home/u/api.openai.com\"],"
         "\"hosts\":[\"openai.com.evil.example\",\"evil-openai.com\",\"example.com\"]}");
     if (shadow(r)->n_violations) dump(r);
     assert_int_equal(shadow(r)->n_violations, 0);

@@ -39,6 +39,7 @@ typedef struct shadow_url {
 typedef struct shadow_url_error {
     const char *reason; /* static */
     size_t offset;
+    bool no_host; /* well-formed but names no host ("mailto:", "data:"): nothing to check */
 } shadow_url_error;
 
 /* Parses an absolute URL "scheme://[userinfo@]host[:port][/path][?q][#f]",

@@ -354,6 +354,7 @@ static void check_url_text(run *r, const char *what, size_t i, const char *text,
     char where[64];
     snprintf(where, sizeof(where), "%s[%zu]", what, i);
     if (!shadow_url_parse(text, strlen(text), &u, &e)) {
+        if (e.no_host) return; /* "mailto:", "data:": names no host, nothing to check */
         char shown[160], key[64], ev[400];
         printable(text, shown, sizeof(shown));
         snprintf(key, sizeof(key), "%s", where);

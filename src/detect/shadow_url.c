@@ -35,7 +35,7 @@ static int peek(cur *c)
 
 static bool fail(shadow_url_error *e, const char *reason, size_t offset)
 {
-    if (e) {
+    if (e) { /* no_host is set by the one caller it applies to, before this */
         e->reason = reason;
         e->offset = offset;
     }
@@ -269,6 +269,7 @@ static bool slash(int ch)
 bool shadow_url_parse(const char *s, size_t len, shadow_url *u, shadow_url_error *e)
 {
     memset(u, 0, sizeof(*u));
+    if (e) e->no_host = false;
     u->port = -1;
     /* Leading and trailing C0 controls and spaces are stripped, as browsers do. */
     size_t a = 0;
@@ -291,6 +292,7 @@ bool shadow_url_parse(const char *s, size_t len, shadow_url *u, shadow_url_error
             c.i = after.i + 1;
         } else if (!(c1 >= '0' && c1 <= '9')) {
             /* "mailto:x", "data:..." -- no authority; "host:8080" falls through. */
+            if (e) e->no_host = true;
             return fail(e, "scheme without '//' names no host", a);
         }
     } else if (slash(peek(&c))) {
