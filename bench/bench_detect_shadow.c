@@ -14,7 +14,8 @@
  *             ClientHellos, HTTP requests; a third name AI hosts), read
  *             from disk on every call
  * Each is run BENCH_CALLS times (default 20000; pcap1k a tenth) after a
- * warm-up; the median and p99 of the per-call times are printed. */
+ * warm-up; the median and p99 of the per-call times are printed. BENCH_ONLY
+ * names one workload to run (e.g. under callgrind). */
 #include "benchutil.h"
 
 #include <stdio.h>
@@ -97,6 +98,8 @@ static int cmp(const void *a, const void *b)
 static void measure(const char *name, trawl_detect_engine *e, trawl_detect_ctx *c,
                     trawl_detect_input *in, int calls)
 {
+    const char *only = getenv("BENCH_ONLY");
+    if (only && strcmp(only, name)) return;
     double *t = malloc(sizeof(double) * (size_t)calls);
     trawl_error err;
     trawl_detect_report *r;

@@ -300,9 +300,29 @@ static const char *api_path(const char *path)
 
 typedef enum src_kind { SRC_REQUEST, SRC_DNS } src_kind;
 
+/* Where a host came from, formatted only when it is reported. */
+typedef struct origin {
+    const char *field; /* "urls", "hosts", "connections"; NULL for a packet */
+    size_t index;      /* into that field, or of the capture in pcaps */
+    const trawl_frame_packet *pk;
+    const char *what; /* packet: "DNS query", "TLS ClientHello SNI", ... */
+} origin;
+
+static void origin_format(const origin *o, char *buf, size_t cap)
+{
+    if (o->field) {
+        snprintf(buf, cap, "%s[%zu]", o->field, o->index);
+        return;
+    }
+    const trawl_frame_l4 *l4 = &o->pk->l4;
+    snprintf(buf, cap, "pcaps[%zu] packet %llu (file offset %llu, %s %u -> %u): %s", o->index,
+             (unsigned long long)o->pk->index, (unsigned long long)o->pk->offset,
+             l4->proto == 17 ? "UDP" : "TCP", l4->src_port, l4->dst_port, o->what);
+}
+
 /* Checks one parsed host (path may be NULL, port -1 when unknown) and adds
  * the violation. where says where it came from, for the evidence. */
-static void check_host(run *r, const char *category, const char *where, const char *host,
+static void check_host(run *r, const char *category, const origin *o, const char *host,
                        const char *path, int port, src_kind kind)
 {
     const shadow_state *s = r->s;
@@ -332,7 +352,8 @@ static void check_host(run *r, const char *category, const char *where, const ch
         if (!(g = group_new(r, category, key, conf, desc))) return;
     }
     if (evidence_full(g)) return;
-    char ev[1024], pbuf[200] = "";
+    char ev[1024], pbuf[200] = "", where[200];
+    origin_format(o, where, sizeof(where));
     if (path && path[0]) printable(path, pbuf, sizeof(pbuf));
     char portbuf[32] = "";
     if (port >= 0) snprintf(portbuf, sizeof(portbuf), ", port %d", port);
@@ -351,11 +372,10 @@ static void check_url_text(run *r, const char *what, size_t i, const char *text,
 {
     shadow_url u;
     shadow_url_error e;
-    char where[64];
-    snprintf(where, sizeof(where), "%s[%zu]", what, i);
     if (!shadow_url_parse(text, strlen(text), &u, &e)) {
         if (e.no_host) return; /* "mailto:", "data:": names no host, nothing to check */
-        char shown[160], key[64], ev[400];
+        char shown[160], key[64], ev[400], where[64];
+        snprintf(where, sizeof(where), "%s[%zu]", what, i);
         printable(text, shown, sizeof(shown));
         snprintf(key, sizeof(key), "%s", where);
         group *g = group_get(r, "malformed_url", key, CONF_MALFORMED,
@@ -366,7 +386,8 @@ static void check_url_text(run *r, const char *what, size_t i, const char *text,
         return;
     }
     int port = u.port >= 0 ? u.port : port_hint;
-    check_host(r, "ai_api_endpoint", where, u.host, u.path[0] ? u.path : NULL, port, SRC_REQUEST);
+    origin o = {what, i, NULL, NULL};
+    check_host(r, "ai_api_endpoint", &o, u.host, u.path[0] ? u.path : NULL, port, SRC_REQUEST);
 }
 
 /* ---- (b) ports and processes, (c) GPU ------------------------------------------------ */
@@ -568,8 +589,6 @@ static void check_payload(run *r, size_t i, const trawl_frame_packet *pk)
     const trawl_frame_l4 *l4 = &pk->l4;
     const uint8_t *p = l4->payload.ptr;
     size_t n = l4->payload.len;
-    const char *proto = l4->proto == 17 ? "UDP" : "TCP";
-    char where[200];
     bool dns_port = l4->src_port == 53 || l4->dst_port == 53;
     if (dns_port && l4->proto == 6 && n >= 2) {
         p += 2; /* DNS over TCP: a 2-byte length first */
@@ -579,30 +598,19 @@ static void check_payload(run *r, size_t i, const trawl_frame_packet *pk)
         char names[SHADOW_DNS_MAX_QUESTIONS][SHADOW_HOST_MAX];
         bool query = false;
         size_t k = shadow_dns_questions(p, n, names, SHADOW_DNS_MAX_QUESTIONS, &query);
-        for (size_t q = 0; q < k; q++) {
-            snprintf(where, sizeof(where),
-                     "pcaps[%zu] packet %llu (file offset %llu, %s %u -> %u): DNS %s", i,
-                     (unsigned long long)pk->index, (unsigned long long)pk->offset, proto,
-                     l4->src_port, l4->dst_port, query ? "query" : "response");
-            check_host(r, "ai_api_traffic", where, names[q], NULL, -1, SRC_DNS);
-        }
+        origin o = {NULL, i, pk, query ? "DNS query" : "DNS response"};
+        for (size_t q = 0; q < k; q++)
+            check_host(r, "ai_api_traffic", &o, names[q], NULL, -1, SRC_DNS);
         if (k) return;
     }
     if (l4->proto != 6 || n == 0) return;
     char host[SHADOW_HOST_MAX], path[SHADOW_PATH_MAX];
     if (shadow_tls_sni(p, n, host)) {
-        snprintf(where, sizeof(where),
-                 "pcaps[%zu] packet %llu (file offset %llu, TCP %u -> %u): TLS ClientHello SNI", i,
-                 (unsigned long long)pk->index, (unsigned long long)pk->offset, l4->src_port,
-                 l4->dst_port);
-        check_host(r, "ai_api_traffic", where, host, NULL, l4->dst_port, SRC_REQUEST);
+        origin o = {NULL, i, pk, "TLS ClientHello SNI"};
+        check_host(r, "ai_api_traffic", &o, host, NULL, l4->dst_port, SRC_REQUEST);
     } else if (shadow_http_host(p, n, host, path, sizeof(path))) {
-        snprintf(where, sizeof(where),
-                 "pcaps[%zu] packet %llu (file offset %llu, TCP %u -> %u): HTTP request Host", i,
-                 (unsigned long long)pk->index, (unsigned long long)pk->offset, l4->src_port,
-                 l4->dst_port);
-        check_host(r, "ai_api_traffic", where, host, path[0] ? path : NULL, l4->dst_port,
-                   SRC_REQUEST);
+        origin o = {NULL, i, pk, "HTTP request Host"};
+        check_host(r, "ai_api_traffic", &o, host, path[0] ? path : NULL, l4->dst_port, SRC_REQUEST);
     }
 }
 

@@ -130,6 +130,16 @@ static bool reg_name(cur *c, char *out, shadow_url_error *e, bool bare)
 {
     size_t start = c->i, len = 0;
     for (;;) {
+        /* Fast path: plain host bytes need no decoding. */
+        while (c->i < c->n && len < SHADOW_HOST_MAX - 2) {
+            unsigned char b = c->s[c->i];
+            if (b >= 'A' && b <= 'Z')
+                b = (unsigned char)(b + 32);
+            else if (!host_char(b))
+                break;
+            out[len++] = (char)b;
+            c->i++;
+        }
         int ch = peek(c);
         if (ch < 0 || (!bare && (ch == ':' || is_end_of_authority(ch)))) break;
         int b = host_byte(c, e);
@@ -236,7 +246,10 @@ static bool port_part(cur *c, shadow_url *u, shadow_url_error *e)
 static void path_part(cur *c, shadow_url *u)
 {
     size_t len = 0;
-    for (int ch; (ch = peek(c)) >= 0 && ch != '?' && ch != '#'; c->i++) {
+    for (; c->i < c->n; c->i++) {
+        unsigned char ch = c->s[c->i];
+        if (ch == '?' || ch == '#') break;
+        if (skippable(ch)) continue;
         if (len + 1 >= SHADOW_PATH_MAX) {
             u->path_truncated = true;
             break;
