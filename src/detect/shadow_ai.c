@@ -573,8 +573,10 @@ static void check_file(run *r, size_t i, const char *path)
 static void check_data(run *r, const trawl_detect_input *in)
 {
     shadow_model_hit h;
-    if (!in->data || !in->data_len || !shadow_model_magic(in->data, in->data_len, in->data_len, &h))
-        return;
+    /* The header only, as for files: the formats are recognised by their
+     * first bytes, and a large buffer must not cost a scan of all of it. */
+    size_t n = in->data_len < SHADOW_MODEL_HEADER ? in->data_len : SHADOW_MODEL_HEADER;
+    if (!in->data || !n || !shadow_model_magic(in->data, n, in->data_len, &h)) return;
     char desc[128], ev[400];
     snprintf(desc, sizeof(desc), "data is a model file (%s)", h.format);
     group *g = group_get(r, "model_data", "data", h.confidence, desc);
