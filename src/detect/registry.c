@@ -7,7 +7,7 @@
 
 const detector_ops *const det_all[TRAWL_DET_COUNT] = {
     NULL, /* prompt_injection */
-    NULL, /* shadow_ai */
+    &det_shadow_ai_ops,
     NULL, /* polymorphic */
     &det_synthetic_media_ops, /* synthetic_media */
     NULL, /* ai_vs_ai */
