@@ -341,6 +341,8 @@ static trawl_status aiva_run(void *state, void *tstate, const trawl_detect_input
     const char *q = in->query ? in->query : in->prompt;
     size_t qlen = in->query ? strlen(in->query) : in->prompt_len;
     uint64_t now = in->timestamp_ms ? in->timestamp_ms : now_ms();
+    bool has_client = in->client_id && in->client_id[0];
+    if (!has_client && !in->n_history) q = NULL; /* no session to compare the query with */
     aiva_qrec cur;
     if (q) {
         aiva_sketch(&s->mh, (const uint8_t *)q, qlen, s->cfg.max_query_bytes, &cur);
@@ -349,11 +351,15 @@ static trawl_status aiva_run(void *state, void *tstate, const trawl_detect_input
     }
     session ss = {.s = s, .cur = q ? &cur : NULL, .now_ms = now, .timed = true};
     aiva_observation obs = {0};
-    bool has_client = in->client_id && in->client_id[0];
     if (has_client) {
-        size_t n_seed = in->n_history ? sketch_history(s, t, in, now) : 0;
-        st = aiva_clients_observe(s->clients, in->client_id, strlen(in->client_id), now, ss.cur,
-                                  t->seed, n_seed, t->hist, t->cap, &obs);
+        /* in->history seeds only a client not seen before: skip sketching it
+         * for known clients (a race with a concurrent first request costs at
+         * most one unused sketch; observe() decides under its lock). */
+        size_t id_len = strlen(in->client_id), n_seed = 0;
+        if (in->n_history && aiva_clients_total(s->clients, in->client_id, id_len) == 0)
+            n_seed = sketch_history(s, t, in, now);
+        st = aiva_clients_observe(s->clients, in->client_id, id_len, now, ss.cur, t->seed, n_seed,
+                                  t->hist, t->cap, &obs);
         if (st != TRAWL_OK) return trawl__fail(err, st, "out of memory");
         ss.hist = t->hist;
         ss.n_hist = obs.n_hist;

@@ -19,8 +19,8 @@ void aiva_mh_init(aiva_mh *mh)
 {
     uint64_t s = 0x7472617761697661ull; /* fixed: signatures must agree across runs */
     for (int i = 0; i < AIVA_MH_K; i++) {
-        mh->a[i] = splitmix64(&s) | 1u;
-        mh->b[i] = splitmix64(&s);
+        mh->a[i] = (uint32_t)splitmix64(&s) | 1u;
+        mh->b[i] = (uint32_t)splitmix64(&s);
     }
 }
 
@@ -68,20 +68,23 @@ static uint8_t type_of(const char *w, size_t n)
     return 0;
 }
 
-static void add_shingle(const aiva_mh *mp, uint64_t x, uint64_t *mins)
+/* 32-bit lanes so that the loop vectorises: h_i = a_i * x + b_i mod 2^32 is
+ * a bijection of 32-bit values for odd a_i. */
+static void add_shingle(const aiva_mh *mp, uint64_t x64, uint32_t *mins)
 {
+    uint32_t x = (uint32_t)(x64 ^ (x64 >> 32));
     for (int i = 0; i < AIVA_MH_K; i++) {
-        uint64_t h = mp->a[i] * x + mp->b[i];
-        if (h < mins[i]) mins[i] = h;
+        uint32_t h = mp->a[i] * x + mp->b[i];
+        mins[i] = h < mins[i] ? h : mins[i];
     }
 }
 
 void aiva_sketch(const aiva_mh *mp, const uint8_t *p, size_t n, size_t max_bytes, aiva_qrec *r)
 {
     if (n > max_bytes) n = max_bytes;
-    uint64_t mins[AIVA_MH_K];
+    uint32_t mins[AIVA_MH_K];
     for (int i = 0; i < AIVA_MH_K; i++)
-        mins[i] = UINT64_MAX;
+        mins[i] = UINT32_MAX;
     char prev[64], cur[64];
     size_t prev_len = 0, words = 0;
     uint64_t first_hash = 0;
@@ -116,7 +119,7 @@ void aiva_sketch(const aiva_mh *mp, const uint8_t *p, size_t n, size_t max_bytes
     if (words == 1) add_shingle(mp, first_hash, mins);
     r->has_sig = words > 0;
     for (int i = 0; i < AIVA_MH_K; i++)
-        r->mh[i] = (uint16_t)(mins[i] >> 48);
+        r->mh[i] = (uint16_t)(mins[i] >> 16);
     /* head: up to AIVA_HEAD bytes, cut at a UTF-8 character boundary */
     size_t h = n < AIVA_HEAD ? n : AIVA_HEAD;
     while (h > 0 && h < n && (p[h] & 0xC0) == 0x80)

@@ -28,11 +28,12 @@ typedef struct aiva_qrec {
     char head[AIVA_HEAD + 1];
 } aiva_qrec;
 
-/* The hash family: h_i(x) = a_i * x + b_i mod 2^64 with odd a_i (a
- * bijection of 64-bit values), applied to the XXH3 hash of each shingle.
- * Constants from a fixed splitmix64 sequence. Immutable once filled. */
+/* The hash family: h_i(x) = a_i * x + b_i mod 2^32 with odd a_i (a
+ * bijection of 32-bit values), applied to the XXH3 hash of each shingle
+ * folded to 32 bits. Constants from a fixed splitmix64 sequence. Immutable
+ * once filled. */
 typedef struct aiva_mh {
-    uint64_t a[AIVA_MH_K], b[AIVA_MH_K];
+    uint32_t a[AIVA_MH_K], b[AIVA_MH_K];
 } aiva_mh;
 void aiva_mh_init(aiva_mh *mh);
 

@@ -67,6 +67,12 @@ typedef struct lm_counts {
     uint64_t total;
 } lm_counts;
 
+static uint16_t to_cost(double p)
+{
+    double bits = -log2(p) * COST_ONE;
+    return (uint16_t)(bits > 65535 ? 65535 : bits + 0.5);
+}
+
 aiva_lm *aiva_lm_new(void)
 {
     lm_counts *k = calloc(1, sizeof(*k));
@@ -88,22 +94,40 @@ aiva_lm *aiva_lm_new(void)
         k->uni[t->c] += t->n;
         k->total += t->n;
     }
-    for (unsigned a = 0; a < V; a++) {
-        for (unsigned b = 0; b < V; b++) {
-            for (unsigned c = 0; c < V; c++) {
-                double p = ((double)k->uni[c] + 1) / ((double)k->total + V);
-                if (k->ctx1[b])
-                    p = ((double)k->bi[b * V + c] + k->types1[b] * p) /
-                        ((double)k->ctx1[b] + k->types1[b]);
-                size_t ab = (size_t)a * V + b;
-                if (k->ctx2[ab])
-                    p = ((double)k->tri[IDX3(a, b, c)] + k->types2[ab] * p) /
-                        ((double)k->ctx2[ab] + k->types2[ab]);
-                double bits = -log2(p) * COST_ONE;
-                lm->cost[IDX3(a, b, c)] = (uint16_t)(bits > 65535 ? 65535 : bits + 0.5);
-            }
+    uint16_t *bi_row = malloc(V * V * sizeof(*bi_row));
+    double *p_bi = malloc(V * V * sizeof(*p_bi));
+    if (!bi_row || !p_bi) {
+        free(bi_row);
+        free(p_bi);
+        free(k);
+        free(lm);
+        return NULL;
+    }
+    for (unsigned b = 0; b < V; b++) {
+        for (unsigned c = 0; c < V; c++) {
+            double p = ((double)k->uni[c] + 1) / ((double)k->total + V);
+            if (k->ctx1[b])
+                p = ((double)k->bi[b * V + c] + k->types1[b] * p) /
+                    ((double)k->ctx1[b] + k->types1[b]);
+            p_bi[b * V + c] = p;
+            bi_row[b * V + c] = to_cost(p);
         }
     }
+    for (unsigned a = 0; a < V; a++) {
+        for (unsigned b = 0; b < V; b++) {
+            size_t ab = (size_t)a * V + b;
+            uint16_t *row = &lm->cost[IDX3(a, b, 0)];
+            if (!k->ctx2[ab]) { /* unseen context: back off to the bigram */
+                memcpy(row, &bi_row[b * V], V * sizeof(*row));
+                continue;
+            }
+            for (unsigned c = 0; c < V; c++)
+                row[c] = to_cost(((double)k->tri[IDX3(a, b, c)] + k->types2[ab] * p_bi[b * V + c]) /
+                                 ((double)k->ctx2[ab] + k->types2[ab]));
+        }
+    }
+    free(bi_row);
+    free(p_bi);
     free(k);
     return lm;
 }
@@ -121,23 +145,11 @@ void aiva_gib_init(aiva_gib *g, const aiva_lm *lm, unsigned window)
     g->a = g->b = AIVA_SYM_SPACE;
     g->sum = 0;
     g->n_other = 0;
+    g->slot = 0;
     g->n = 0;
+    g->best_sum = 0;
     g->best = 0;
     g->scored = false;
-}
-
-/* A window is scored only when at most a quarter of it is outside the
- * model's alphabet (Chinese, Hindi, ... text is not English gibberish). */
-static void consider(aiva_gib *g, unsigned len, size_t start, size_t end)
-{
-    if (g->n_other * 4 > len) return;
-    double mean = (double)g->sum / COST_ONE / len;
-    if (!g->scored || mean > g->best) {
-        g->best = mean;
-        g->best_start = start;
-        g->best_end = end;
-        g->scored = true;
-    }
 }
 
 void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end)
@@ -145,7 +157,7 @@ void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end)
     unsigned c = aiva_sym(cp);
     if (c == AIVA_SYM_SPACE && g->b == AIVA_SYM_SPACE)
         return; /* whitespace runs count once, as in training */
-    unsigned slot = (unsigned)(g->n % g->window);
+    unsigned slot = g->slot;
     if (g->n >= g->window) {
         g->sum -= g->cost[slot];
         g->n_other -= g->other[slot];
@@ -157,12 +169,29 @@ void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end)
     g->sum += cost;
     g->n_other += c == AIVA_SYM_OTHER;
     g->n++;
+    g->slot = slot + 1 == g->window ? 0 : slot + 1;
     g->a = g->b;
     g->b = c;
-    if (g->n >= g->window) consider(g, g->window, g->off[g->n % g->window], end);
+    /* A window is scored only when at most a quarter of it is outside the
+     * model's alphabet (Chinese, Hindi, ... text is not English gibberish).
+     * Full windows have equal length, so sums compare as means do. */
+    if (g->n >= g->window && g->n_other * 4 <= g->window && (!g->scored || g->sum > g->best_sum)) {
+        g->best_sum = g->sum;
+        g->best_start = g->off[g->slot]; /* the oldest entry */
+        g->best_end = end;
+        g->scored = true;
+    }
 }
 
 void aiva_gib_finish(aiva_gib *g, size_t text_end)
 {
-    if (g->n < g->window && g->n >= g->window / 2) consider(g, (unsigned)g->n, g->off[0], text_end);
+    if (g->scored) {
+        g->best = (double)g->best_sum / COST_ONE / g->window;
+    } else if (g->n < g->window && g->n >= g->window / 2 && g->n_other * 4 <= g->n) {
+        /* a text shorter than one window is scored whole */
+        g->best = (double)g->sum / COST_ONE / (double)g->n;
+        g->best_start = g->off[0];
+        g->best_end = text_end;
+        g->scored = true;
+    }
 }

@@ -55,9 +55,11 @@ typedef struct aiva_gib {
     size_t off[AIVA_WINDOW_MAX];
     uint32_t sum; /* of cost over the ring */
     unsigned n_other;
-    size_t n; /* symbols seen */
+    unsigned slot; /* next ring position */
+    size_t n;      /* symbols seen */
     /* best window so far */
-    double best;
+    uint32_t best_sum;
+    double best; /* mean surprise of the best window, bits per symbol */
     size_t best_start, best_end;
     bool scored;
 } aiva_gib;
