@@ -175,11 +175,11 @@ static trawl_status membership(const session *ss, trawl_detector_result *out)
     double series = (double)hits + 1;
     if (series < cfg->membership_min_repeats) return TRAWL_OK;
     double conf = 0.6 + 0.05 * (series - cfg->membership_min_repeats);
-    trawl_violation *v = det_violation(
-        out, "membership_inference", conf > 0.9 ? 0.9 : conf,
-        "probing: this query is the %zu-th near-duplicate in the client's recent queries "
-        "(membership-inference pattern)",
-        hits + 1);
+    trawl_violation *v =
+        det_violation(out, "membership_inference", conf > 0.9 ? 0.9 : conf,
+                      "probing: a series of %zu near-duplicate queries from one client "
+                      "(membership-inference pattern)",
+                      hits + 1);
     if (!v || det_evidence(v,
                            "%zu of the %zu earlier queries kept have estimated word-bigram Jaccard "
                            ">= %.2f with this one (MinHash, %d hashes)",
@@ -189,7 +189,9 @@ static trawl_status membership(const session *ss, trawl_detector_result *out)
     for (int k = 0; k < 3 && top_sim[k] >= 0; k++) {
         const aiva_qrec *r = &ss->hist[top[k]];
         aiva_escape((const uint8_t *)r->head, strlen(r->head), head, sizeof(head));
-        if (det_evidence(v, "similarity %.2f to earlier query \"%s\"", top_sim[k], head))
+        double ago = ss->now_ms >= r->t_ms ? (double)(ss->now_ms - r->t_ms) / 1000 : 0;
+        if (det_evidence(v, "similarity %.2f to the query of %.0f s before%s: \"%s\"", top_sim[k],
+                         ago, r->seeded ? " (from history)" : "", head))
             return TRAWL_ENOMEM;
     }
     return TRAWL_OK;
@@ -246,9 +248,10 @@ static trawl_status extraction(const session *ss, uint64_t count, trawl_detector
     /* Diversity: mean pairwise similarity of the kept queries. A flood of
      * near-identical queries is a different pattern (membership inference
      * or a retry loop), not a sweep of the input space. */
-    const aiva_qrec *q[1025];
+    enum { SAMPLE = 64 }; /* the newest queries: bounds the pairwise work to 2016 pairs */
+    const aiva_qrec *q[SAMPLE];
     size_t m = 0;
-    for (size_t i = 0; i <= ss->n_hist && m < 1025; i++) {
+    for (size_t i = ss->n_hist + 1; i-- > 0 && m < SAMPLE;) {
         const aiva_qrec *r = i < ss->n_hist ? &ss->hist[i] : ss->cur;
         if (r && r->has_sig && (i == ss->n_hist || in_history_window(ss, r))) q[m++] = r;
     }

@@ -449,7 +449,7 @@ static trawl_status report_gibberish(const aiva_text_cfg *cfg, const char *field
     aiva_escape(p + g->best_start, g->best_end - g->best_start, text, sizeof(text));
     if (det_evidence(v,
                      "bytes %zu..%zu: mean surprise %.2f bits/char under the character-trigram "
-                     "model of benign prompts (fluent English ~3.5)",
+                     "model of benign prompts (benign English prompts: median 3.6)",
                      g->best_start, g->best_end, g->best) ||
         det_evidence(v, "text: \"%s\"", text))
         return TRAWL_ENOMEM;
