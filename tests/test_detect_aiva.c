@@ -391,6 +391,108 @@ static void test_dev_prompts_rates(void **state)
     assert_true(flagged[1] >= 140); /* 146 measured */
 }
 
+/* The benign dev prompts as 17 sessions of up to 30 queries, one every 20 s:
+ * no session signal fires (measured: none). */
+static void test_dev_sessions_clean(void **state)
+{
+    (void)state;
+    const char *dir = tu_shared_data();
+    if (!dir) {
+        printf("skipped: ../shared/data not found\n");
+        skip();
+    }
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/prompts/dev.jsonl", dir);
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        printf("skipped: %s not found\n", path);
+        skip();
+    }
+    fixture f;
+    fx_open(&f, "[ai_vs_ai]\ninvisible = false\nhomoglyphs = false\ngibberish = false\n");
+    char *line = NULL;
+    size_t cap = 0, n = 0, flagged = 0;
+    ssize_t k;
+    trawl_error err;
+    while ((k = getline(&line, &cap, fp)) > 0) {
+        trawl_detect_input *row;
+        assert_int_equal(trawl_detect_input_parse(line, (size_t)k, &row, &err), TRAWL_OK);
+        if (strstr(line, "\"label\": 0")) {
+            /* the row's "text" is not an input field: find it by hand */
+            char *t = strstr(line, "\"text\": \"");
+            assert_non_null(t);
+            char id[32];
+            snprintf(id, sizeof(id), "s%zu", n / 30);
+            /* parse {"query": <the text's JSON string>} to unescape it */
+            char *end = strstr(t, "\", \"label\"");
+            assert_non_null(end);
+            size_t len = (size_t)(end - (t + 8)) + 1;
+            char *json = malloc(len + 16);
+            assert_non_null(json);
+            memcpy(json, "{\"query\": ", 10);
+            memcpy(json + 10, t + 8, len);
+            json[10 + len] = '}';
+            trawl_detect_input *in;
+            assert_int_equal(trawl_detect_input_parse(json, 11 + len, &in, &err), TRAWL_OK);
+            in->client_id = strdup(id);
+            in->timestamp_ms = 1700000000000ull + n * 20000;
+            trawl_detector_result r;
+            run(&f, in, &r);
+            flagged += r.n_violations;
+            det_result_clear(&r);
+            trawl_detect_input_free(in);
+            free(json);
+            n++;
+        }
+        trawl_detect_input_free(row);
+    }
+    free(line);
+    fclose(fp);
+    fx_close(&f);
+    printf("dev sessions: %zu benign queries in sessions of 30, %zu session violations\n", n,
+           flagged);
+    assert_int_equal(n, 481);
+    assert_int_equal(flagged, 0);
+}
+
+static void test_out_of_order_and_empty(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f, "[ai_vs_ai]\nrate_limit = 2\nwindow_seconds = 10\n");
+    aiva_clients *cl = ((aiva_state *)f.state)->clients;
+    /* newest first: t = 100 s, then 3 requests from 50 s ago (late, outside the
+     * window: counted in the total, not the window) */
+    uint64_t times[] = {100000, 50000, 50001, 50002, 99000, 99500};
+    for (size_t i = 0; i < 6; i++) {
+        trawl_detect_input in = query_input("late", "status?", times[i]);
+        trawl_detector_result r;
+        run(&f, &in, &r);
+        if (i < 5)
+            assert_null(find(&r, "rate_limit"));
+        else
+            assert_true(has_evidence(find(&r, "rate_limit"), "3 requests within"));
+        det_result_clear(&r);
+    }
+    assert_int_equal(aiva_clients_total(cl, "late", 4), 6);
+    /* empty fields: nothing to report, nothing remembered for an empty id */
+    trawl_detect_input in;
+    memset(&in, 0, sizeof(in));
+    in.prompt = "";
+    in.query = "";
+    in.client_id = "";
+    trawl_detector_result r;
+    run(&f, &in, &r);
+    assert_int_equal(r.n_violations, 0);
+    det_result_clear(&r);
+    memset(&in, 0, sizeof(in));
+    run(&f, &in, &r);
+    assert_int_equal(r.n_violations, 0);
+    det_result_clear(&r);
+    assert_int_equal(aiva_clients_count(cl), 1);
+    fx_close(&f);
+}
+
 /* ---- per-client signals ---------------------------------------------------------- */
 
 static void test_rate_limit_105_queries(void **state)
@@ -816,6 +918,8 @@ int main(void)
         cmocka_unit_test(test_homoglyph_paypal),
         cmocka_unit_test(test_gcg_suffix_scores_high),
         cmocka_unit_test(test_dev_prompts_rates),
+        cmocka_unit_test(test_dev_sessions_clean),
+        cmocka_unit_test(test_out_of_order_and_empty),
         cmocka_unit_test(test_rate_limit_105_queries),
         cmocka_unit_test(test_rate_limit_monotonic_clock),
         cmocka_unit_test(test_membership_inference_series),
