@@ -292,6 +292,12 @@ trawl_status trawl_detect_input_parse(const char *json, size_t len, trawl_detect
         st = get_string(&p, root, "query", &in->query, NULL);
     if (st == TRAWL_OK)
         st = get_strings(&p, root, "history", &in->history, &in->n_history);
+    if (st == TRAWL_OK) {
+        double ts = 0;
+        if (!number_field(root, "timestamp_ms", &ts) || ts < 0 || ts > 9.0e15)
+            st = bad_field(&p, "timestamp_ms", "milliseconds since the epoch");
+        in->timestamp_ms = (uint64_t)ts;
+    }
     cJSON_Delete(root);
     if (st != TRAWL_OK) {
         trawl_detect_input_free(in);

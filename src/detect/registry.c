@@ -10,7 +10,7 @@ const detector_ops *const det_all[TRAWL_DET_COUNT] = {
     &det_shadow_ai_ops,
     NULL, /* polymorphic */
     &det_synthetic_media_ops, /* synthetic_media */
-    NULL, /* ai_vs_ai */
+    &det_ai_vs_ai_ops, /* ai_vs_ai */
 };
 
 const det_rule_pack *det_rules_find(const char *name)
