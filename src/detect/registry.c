@@ -8,7 +8,7 @@
 const detector_ops *const det_all[TRAWL_DET_COUNT] = {
     NULL, /* prompt_injection */
     NULL, /* shadow_ai */
-    NULL, /* polymorphic */
+    &det_polymorphic_ops, /* polymorphic */
     NULL, /* synthetic_media */
     NULL, /* ai_vs_ai */
 };
