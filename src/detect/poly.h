@@ -69,6 +69,7 @@ typedef struct poly_section {
     uint64_t offset, size;    /* file bytes, clipped to the input; size 0 = none */
     uint64_t addr, vsize;     /* virtual address (PE: RVA) and size */
     bool exec, write, alloc;
+    bool code; /* PE: IMAGE_SCN_CNT_CODE; ELF: same as exec */
 } poly_section;
 
 typedef struct poly_segment { /* ELF program header */

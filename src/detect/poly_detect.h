@@ -56,8 +56,8 @@ typedef struct poly_tstate {
     poly_image img;
     poly_hit hits[POLY_MAX_HITS];
     size_t n_hits;
-    uint64_t sled_end; /* end of the last NOP sled reported */
-    uint64_t *count;   /* matches per pattern (verified ones for sc.*) */
+    uint64_t sled_end[2]; /* end of the last sled seen: [1] plain 0x90, [0] NOP equivalents */
+    uint64_t *count;      /* matches per pattern (verified ones for sc.*) */
 } poly_tstate;
 
 /* Judges bytes (the input's data, or a file's content): entropy, structure,

@@ -129,7 +129,7 @@ static void read_sections(const rd *r, poly_image *img, uint64_t shoff, unsigned
         s->offset = w64 ? rdn(r, o + 24, 8) : rdn(r, o + 16, 4);
         uint64_t size = w64 ? rdn(r, o + 32, 8) : rdn(r, o + 20, 4);
         s->vsize = size;
-        s->exec = flags & SHF_EXECINSTR;
+        s->exec = s->code = flags & SHF_EXECINSTR;
         s->write = flags & SHF_WRITE;
         s->alloc = flags & SHF_ALLOC;
         if (name < strsz) copy_name(s->name, r->p, (size_t)(stroff + strsz), stroff + name);

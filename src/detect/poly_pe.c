@@ -49,6 +49,7 @@ static void read_section(const uint8_t *p, size_t n, uint64_t o, poly_image *img
     uint32_t ch = (uint32_t)le(p, n, o + 36, 4);
     s->exec = (ch & (SCN_MEM_EXECUTE | SCN_CNT_CODE)) != 0;
     s->write = (ch & SCN_MEM_WRITE) != 0;
+    s->code = (ch & SCN_CNT_CODE) != 0;
     s->alloc = true;
     if (s->vsize == 0) s->vsize = raw; /* the loader maps SizeOfRawData when VirtualSize is 0 */
     if (raw && s->offset < n) {

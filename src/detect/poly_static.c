@@ -85,13 +85,13 @@ static bool verify(const ctx *c, uint32_t pat, uint64_t *off, uint64_t *len, siz
     case POLY_SC_NOP_POLY: {
         /* The pattern is fixed-width: extend to the end of the run, and skip
          * the later matches inside a run already reported. */
-        if (*off < c->ts->sled_end) return false;
         bool plain = c->st->idiom[pat] == POLY_SC_NOP;
+        if (*off < c->ts->sled_end[plain]) return false;
         size_t e = s + (size_t)*len;
         while (e < c->n && (plain ? c->p[e] == 0x90 : sled_byte(c->p[e])))
             e++;
         *len = e - s;
-        c->ts->sled_end = e;
+        c->ts->sled_end[plain] = e;
         return plain || varied_sled(c->p + s, *len);
     }
     default:
@@ -387,6 +387,9 @@ static int entry_rules(ctx *c)
         why = "outside every section", conf = img->fmt == POLY_FMT_PE ? 0.65 : 0.55;
     else if (img->entry_section >= 0 && !img->sections[img->entry_section].exec)
         why = "in a section that is not executable", conf = 0.6;
+    else if (img->fmt == POLY_FMT_PE && img->entry_section >= 0 &&
+             !img->sections[img->entry_section].code)
+        why = "outside the code: in an executable section not marked as code", conf = 0.55;
     else if (img->fmt == POLY_FMT_PE && img->n_sections >= 2 &&
              img->entry_section == (int)img->n_sections - 1)
         why = "in the last section (where packers and file infectors append their stub)",
@@ -622,7 +625,7 @@ int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t 
 {
     ctx c = {st, ts, p, n, where, out};
     ts->n_hits = 0;
-    ts->sled_end = 0;
+    ts->sled_end[0] = ts->sled_end[1] = 0;
     memset(ts->count, 0, st->npat * sizeof *ts->count);
     bool exe = poly_elf_parse(p, n, &ts->img) || poly_pe_parse(p, n, &ts->img);
     trawl_status s = trawl_scan(st->db, ts->scratch, p, n, 0, on_match, &c, err);
