@@ -488,11 +488,14 @@ static int layout_rules(ctx *c)
 
 /* ---- code idioms ------------------------------------------------------------------ */
 
-static double idiom_conf(poly_idiom id, uint64_t len)
+static double idiom_conf(poly_idiom id, uint64_t len, int bits)
 {
     switch (id) {
     case POLY_SC_GETPC_CALL:
-        return 0.45;
+        /* x86-64 addresses data RIP-relative and needs no GetPC: in 64-bit
+         * code call/pop is mostly a chance alignment (e.g. c6 83 e8 00 00 00
+         * 00 5b is movb $0,0xe8(%rbx); pop %rbx). */
+        return bits == 64 ? 0.3 : 0.45;
     case POLY_SC_GETPC_FNSTENV:
     case POLY_SC_GETPC_JCP:
         return 0.6;
@@ -588,8 +591,8 @@ static int code_rules(ctx *c)
                     if (st->kind[p] == POLY_K_SC && st->idiom[p] == id) total += ts->count[p];
                 v = det_violation(
                     c->out, id == POLY_SC_NOP || id == POLY_SC_NOP_POLY ? "nop_sled" : "shellcode",
-                    idiom_conf((poly_idiom)id, h->length), "%s: %s (%" PRIu64 "x)", c->where,
-                    idiom_text((poly_idiom)id), total);
+                    idiom_conf((poly_idiom)id, h->length, ts->img.bits), "%s: %s (%" PRIu64 "x)",
+                    c->where, idiom_text((poly_idiom)id), total);
                 if (!v) return -1;
             }
             char hex[64];
