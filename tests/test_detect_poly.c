@@ -392,6 +392,24 @@ static void test_shellcode_idioms(void **state)
     assert_true(evidence_has(v, "at 0xe: 80 36 5a 46 e2 fa"));
     trawl_detect_report_free(r);
 
+    /* Amid random bytes the same stub is taken for a chance match (a real
+     * stub is preceded by code, a sled or the start of the input); after
+     * ordinary text it is found. */
+    static uint8_t big[8192];
+    random_fill(big, sizeof big, 21);
+    memcpy(big + 5000, "\x80\x36\x5a\x46\xe2\xfa", 6);
+    r = run_bytes(big, sizeof big);
+    assert_null(find(r, "shellcode"));
+    assert_true(evidence_has(find(r, "high_entropy"), "1 shellcode-like byte sequences"));
+    trawl_detect_report_free(r);
+    for (size_t i = 0; i < 5000; i++)
+        big[i] = (uint8_t) "mov the bytes along, nothing to see here. "[i % 42];
+    r = run_bytes(big, sizeof big);
+    v = find(r, "shellcode");
+    assert_non_null(v);
+    assert_true(evidence_has(v, "at 0x1388: 80 36 5a 46 e2 fa"));
+    trawl_detect_report_free(r);
+
     /* The same bytes with the loop jumping forward are not a loop. */
     buf[19] = 0x06;
     r = run_bytes(buf, sizeof buf);
@@ -795,11 +813,11 @@ static void test_files_input(void **state)
     FILE *f = fdopen(fd, "wb");
     fwrite(buf, 1, sizeof buf, f);
     fclose(f);
-    char *files[] = {path, "/nonexistent/trawl/file"};
+    char *files[] = {path, "/nonexistent/trawl/file", "/dev/zero"};
     trawl_detect_input in;
     memset(&in, 0, sizeof in);
     in.files = files;
-    in.n_files = 2;
+    in.n_files = 3;
     trawl_detect_report *r = run_input(&in);
     const trawl_violation *v = find(r, "high_entropy");
     assert_non_null(v);

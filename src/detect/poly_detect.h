@@ -57,6 +57,7 @@ typedef struct poly_tstate {
     poly_hit hits[POLY_MAX_HITS];
     size_t n_hits;
     uint64_t sled_end[2]; /* end of the last sled seen: [1] plain 0x90, [0] NOP equivalents */
+    uint64_t chance;      /* idioms dropped as chance matches amid random bytes */
     uint64_t *count;      /* matches per pattern (verified ones for sc.*) */
 } poly_tstate;
 

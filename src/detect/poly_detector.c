@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "detect/poly_detect.h"
 #include "detect/rules.h"
@@ -148,8 +149,15 @@ static trawl_status poly_thread_new(void *state, void **tstate, trawl_error *err
 /* Reads at most max bytes of a regular file. NULL when unreadable. */
 static uint8_t *slurp(const char *path, size_t max, size_t *n)
 {
+    /* Only regular files: a FIFO or a device named in a request must not
+     * block or stream forever. */
+    struct stat st;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return NULL;
+    }
     size_t cap = 1 << 16, len = 0;
     uint8_t *buf = malloc(cap);
     while (buf) {

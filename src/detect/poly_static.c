@@ -118,6 +118,19 @@ static bool in_code(const poly_image *img, uint64_t off)
     return false;
 }
 
+/* Is the idiom at off embedded in random-looking bytes? A real stub is
+ * preceded by code, a sled or the start of the input; inside compressed or
+ * encrypted data the same few bytes turn up by chance (about one verified
+ * XOR loop per 16 MiB of random bytes). The 256 bytes before it decide:
+ * random bytes measure 7.37+ (corrected) there, x86 code 5.6 (p99 6.2). */
+static bool amid_random(const uint8_t *p, uint64_t off)
+{
+    if (off < 256) return false;
+    unsigned k;
+    double h = poly_entropy(p + off - 256, 256, &k);
+    return poly_entropy_corrected(h, k, 256) >= 7.3;
+}
+
 static int on_match(const trawl_match *m, void *user)
 {
     ctx *c = user;
@@ -129,6 +142,12 @@ static int on_match(const trawl_match *m, void *user)
     uint64_t off = m->offset, len = m->length;
     if (kind == POLY_K_SC && (!verify(c, m->pattern, &off, &len, &aux) || !in_code(&ts->img, off)))
         return 0;
+    poly_idiom id = (poly_idiom)c->st->idiom[m->pattern];
+    if (kind == POLY_K_SC && id != POLY_SC_NOP && id != POLY_SC_NOP_POLY &&
+        amid_random(c->p, off)) {
+        ts->chance++;
+        return 0;
+    }
     if (ts->count[m->pattern]++ < 4 && ts->n_hits < POLY_MAX_HITS)
         ts->hits[ts->n_hits++] = (poly_hit){m->pattern, off, len, aux};
     return 0;
@@ -353,6 +372,12 @@ static int entropy_rules(ctx *c, bool exe)
         if (!v || det_evidence(v, "whole input: %.3f bits/byte (%.3f bias-corrected)", raw, h))
             return -1;
     }
+    if (v && c->ts->chance &&
+        det_evidence(v,
+                     "%" PRIu64 " shellcode-like byte sequences amid random-looking bytes "
+                     "ignored as chance matches",
+                     c->ts->chance))
+        return -1;
     if (v && w.count > 1 &&
         det_evidence(v,
                      "%u-byte windows every %u bytes: max %.3f bits/byte at offset 0x%" PRIx64
@@ -629,6 +654,7 @@ int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t 
     ctx c = {st, ts, p, n, where, out};
     ts->n_hits = 0;
     ts->sled_end[0] = ts->sled_end[1] = 0;
+    ts->chance = 0;
     memset(ts->count, 0, st->npat * sizeof *ts->count);
     bool exe = poly_elf_parse(p, n, &ts->img) || poly_pe_parse(p, n, &ts->img);
     trawl_status s = trawl_scan(st->db, ts->scratch, p, n, 0, on_match, &c, err);
