@@ -738,6 +738,30 @@ static void test_entropy_measures(void **state)
     assert_true(w.max_offset >= 40000 && w.max_offset + POLY_WINDOW <= 40000 + 8192);
     assert_true(w.above >= 4);
     assert_true(w.first_above >= 40000 - POLY_STRIDE);
+    /* Range histograms filled in the same pass equal a direct count, for
+     * ranges with ragged edges, inside one block, and at both ends. */
+    static poly_range rg[5];
+    const uint64_t spans[5][2] = {
+        {100, 5000}, {3000, 1}, {0, sizeof buf}, {sizeof buf - 7, 7}, {40000, 8192}};
+    for (int i = 0; i < 5; i++)
+        rg[i].offset = spans[i][0], rg[i].len = spans[i][1];
+    uint64_t whole[256];
+    for (size_t len = sizeof buf; len > 100; len = len / 3 + 17) {
+        for (int i = 0; i < 5; i++)
+            if (rg[i].offset + rg[i].len > len) rg[i].offset = 0, rg[i].len = len / 2;
+        poly_entropy_scan(&t, buf, len, 7.6, &w, whole, rg, 5);
+        for (int i = 0; i < 5; i++) {
+            uint64_t h[256] = {0};
+            for (uint64_t q = rg[i].offset; q < rg[i].offset + rg[i].len; q++)
+                h[buf[q]]++;
+            assert_memory_equal(h, rg[i].hist, sizeof h);
+        }
+        uint64_t every[256] = {0};
+        for (size_t q = 0; q < len; q++)
+            every[buf[q]]++;
+        assert_memory_equal(every, whole, sizeof every);
+    }
+
     /* A window flush with the end covers a tail shorter than a stride. */
     static uint8_t tail[POLY_WINDOW * 2 + 100];
     memset(tail, 0, sizeof tail);

@@ -51,10 +51,17 @@ typedef struct poly_windows {
  * Allocates nothing (about 3 KiB of stack). */
 void poly_entropy_windows(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
                           poly_windows *out);
-/* The same, and the histogram of the whole input in whole[] (one pass for
- * both). */
+/* A byte range whose histogram the scan below fills on the way. */
+typedef struct poly_range {
+    uint64_t offset, len; /* inside the input */
+    uint64_t hist[256];
+} poly_range;
+
+/* The same, and in one pass the histogram of the whole input (whole[]) and
+ * of each range in r[0..nr) (blocks inside a range are added as whole block
+ * histograms, the edges byte by byte). */
 void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
-                       poly_windows *out, uint64_t whole[256]);
+                       poly_windows *out, uint64_t whole[256], poly_range *r, size_t nr);
 
 /* ---- executable structure --------------------------------------------------- */
 

@@ -43,7 +43,8 @@ typedef struct poly_state {
     poly_clog clog;
 } poly_state;
 
-#define POLY_MAX_HITS 64
+#define POLY_MAX_HITS   64
+#define POLY_MAX_RANGES 8
 
 typedef struct poly_hit {
     uint32_t pattern;
@@ -57,8 +58,10 @@ typedef struct poly_tstate {
     poly_hit hits[POLY_MAX_HITS];
     size_t n_hits;
     uint64_t sled_end[2]; /* end of the last sled seen: [1] plain 0x90, [0] NOP equivalents */
-    uint64_t chance;      /* idioms dropped as chance matches amid random bytes */
-    uint64_t *count;      /* matches per pattern (verified ones for sc.*) */
+    poly_range ranges[POLY_MAX_RANGES]; /* executable sections, histogrammed in the scan */
+    size_t n_ranges;
+    uint64_t chance; /* idioms dropped as chance matches amid random bytes */
+    uint64_t *count; /* matches per pattern (verified ones for sc.*) */
 } poly_tstate;
 
 /* Judges bytes (the input's data, or a file's content): entropy, structure,

@@ -116,18 +116,49 @@ void poly_entropy_windows(const poly_clog *t, const uint8_t *p, size_t n, double
                           poly_windows *out)
 {
     uint64_t whole[256];
-    poly_entropy_scan(t, p, n, threshold, out, whole);
+    poly_entropy_scan(t, p, n, threshold, out, whole, NULL, 0);
+}
+
+/* Adds block [bs, bs + POLY_STRIDE) (histogram h) to the ranges. */
+static void ranges_add_block(const uint8_t *p, uint64_t bs, const uint16_t *h, poly_range *r,
+                             size_t nr)
+{
+    uint64_t be = bs + POLY_STRIDE;
+    for (size_t i = 0; i < nr; i++) {
+        uint64_t lo = r[i].offset > bs ? r[i].offset : bs;
+        uint64_t hi = r[i].offset + r[i].len < be ? r[i].offset + r[i].len : be;
+        if (lo >= hi) continue;
+        if (lo == bs && hi == be)
+            for (int b = 0; b < 256; b++)
+                r[i].hist[b] += h[b];
+        else
+            for (uint64_t k = lo; k < hi; k++)
+                r[i].hist[p[k]]++;
+    }
+}
+
+static void ranges_add_bytes(const uint8_t *p, uint64_t lo, uint64_t hi, poly_range *r, size_t nr)
+{
+    for (size_t i = 0; i < nr; i++) {
+        uint64_t a = r[i].offset > lo ? r[i].offset : lo;
+        uint64_t b = r[i].offset + r[i].len < hi ? r[i].offset + r[i].len : hi;
+        for (uint64_t k = a; k < b; k++)
+            r[i].hist[p[k]]++;
+    }
 }
 
 void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
-                       poly_windows *out, uint64_t whole[256])
+                       poly_windows *out, uint64_t whole[256], poly_range *r, size_t nr)
 {
     memset(out, 0, sizeof *out);
     memset(whole, 0, 256 * sizeof *whole);
+    for (size_t i = 0; i < nr; i++)
+        memset(r[i].hist, 0, sizeof r[i].hist);
     if (n == 0) return;
     if (n <= POLY_WINDOW) {
         for (size_t i = 0; i < n; i++)
             whole[p[i]]++;
+        ranges_add_bytes(p, 0, n, r, nr);
         unsigned k;
         double h = poly_entropy_hist(whole, n, &k);
         out->max = poly_entropy_corrected(h, k, n);
@@ -151,10 +182,12 @@ void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double th
             win[i] += slot[i];
             whole[i] += slot[i];
         }
+        ranges_add_block(p, (uint64_t)b * POLY_STRIDE, slot, r, nr);
         if (b + 1 >= WB) eval(t, win, (uint64_t)(b + 1 - WB) * POLY_STRIDE, threshold, out);
     }
     for (size_t i = nb * POLY_STRIDE; i < n; i++)
         whole[p[i]]++;
+    ranges_add_bytes(p, (uint64_t)nb * POLY_STRIDE, n, r, nr);
     if (n % POLY_STRIDE) {
         /* The tail: one last window flush with the end. */
         memset(win, 0, sizeof win);

@@ -293,12 +293,36 @@ static int packer_rules(ctx *c, bool exe, trawl_error *err)
 
 /* ---- entropy -------------------------------------------------------------------- */
 
-static double range_entropy(const uint8_t *p, uint64_t off, uint64_t len, double *raw)
+/* Entropy of p[off..off+len): from the histogram the window pass filled
+ * when the range was registered, else by a pass of its own. */
+static double range_entropy(const ctx *c, uint64_t off, uint64_t len, double *raw)
 {
     unsigned k;
-    double h = poly_entropy(p + off, (size_t)len, &k);
+    double h = -1;
+    for (size_t i = 0; i < c->ts->n_ranges && h < 0; i++)
+        if (c->ts->ranges[i].offset == off && c->ts->ranges[i].len == len)
+            h = poly_entropy_hist(c->ts->ranges[i].hist, len, &k);
+    if (h < 0) h = poly_entropy(c->p + off, (size_t)len, &k);
     if (raw) *raw = h;
     return poly_entropy_corrected(h, k, len);
+}
+
+/* The ranges code_entropy will measure, so the window pass histograms them. */
+static void register_ranges(poly_tstate *ts)
+{
+    const poly_image *img = &ts->img;
+    ts->n_ranges = 0;
+    for (size_t i = 0; i < img->n_sections && ts->n_ranges < POLY_MAX_RANGES; i++) {
+        const poly_section *s = &img->sections[i];
+        if (s->exec && s->size >= 512)
+            ts->ranges[ts->n_ranges].offset = s->offset, ts->ranges[ts->n_ranges++].len = s->size;
+    }
+    for (size_t i = 0; !img->n_sections && i < img->n_segments && ts->n_ranges < POLY_MAX_RANGES;
+         i++) {
+        const poly_segment *s = &img->segments[i];
+        if (s->type == ELF_PT_LOAD && s->x && s->filesz >= 512)
+            ts->ranges[ts->n_ranges].offset = s->offset, ts->ranges[ts->n_ranges++].len = s->filesz;
+    }
 }
 
 static int code_entropy(ctx *c)
@@ -309,7 +333,7 @@ static int code_entropy(ctx *c)
     for (size_t i = 0; i < img->n_sections; i++) {
         const poly_section *s = &img->sections[i];
         if (!s->exec || s->size < 512) continue;
-        double raw, h = range_entropy(c->p, s->offset, s->size, &raw);
+        double raw, h = range_entropy(c, s->offset, s->size, &raw);
         if (h < thr) continue;
         trawl_violation *v = det_violation(
             c->out, "high_entropy_code", 0.6 + 0.3 * ramp(h, thr, 8.0),
@@ -325,7 +349,7 @@ static int code_entropy(ctx *c)
     for (size_t i = 0; i < img->n_segments; i++) {
         const poly_segment *s = &img->segments[i];
         if (s->type != ELF_PT_LOAD || !s->x || s->filesz < 512) continue;
-        double raw, h = range_entropy(c->p, s->offset, s->filesz, &raw);
+        double raw, h = range_entropy(c, s->offset, s->filesz, &raw);
         if (h < thr) continue;
         trawl_violation *v = det_violation(
             c->out, "high_entropy_code", 0.6 + 0.3 * ramp(h, thr, 8.0),
@@ -346,7 +370,9 @@ static int entropy_rules(ctx *c, bool exe)
     unsigned k;
     uint64_t whole[256];
     poly_windows w;
-    poly_entropy_scan(&c->st->clog, c->p, c->n, cfg->window_entropy_threshold, &w, whole);
+    register_ranges(c->ts);
+    poly_entropy_scan(&c->st->clog, c->p, c->n, cfg->window_entropy_threshold, &w, whole,
+                      c->ts->ranges, c->ts->n_ranges);
     double raw = poly_entropy_hist(whole, c->n, &k);
     double h = poly_entropy_corrected(raw, k, c->n);
     double thr = cfg->entropy_threshold;
@@ -491,7 +517,7 @@ static int layout_rules(ctx *c)
         img->cert_offset + img->cert_size >= stop)
         stop = img->cert_offset; /* an Authenticode signature is not an overlay */
     if (stop > end && (double)(stop - end) >= cfg->overlay_min_bytes) {
-        double raw, h = range_entropy(c->p, end, stop - end, &raw);
+        double raw, h = range_entropy(c, end, stop - end, &raw);
         bool high = h >= cfg->entropy_threshold;
         v = det_violation(c->out, "overlay", high ? 0.45 : 0.3,
                           "%s: %" PRIu64 " bytes follow the last byte the headers describe%s",
