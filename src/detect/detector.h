@@ -32,6 +32,7 @@ extern const detector_ops *const det_all[TRAWL_DET_COUNT];
 extern const detector_ops det_shadow_ai_ops;
 extern const detector_ops det_synthetic_media_ops;
 extern const detector_ops det_ai_vs_ai_ops;
+extern const detector_ops det_polymorphic_ops;
 
 /* Adds a violation; confidence is clamped to [0,1] and the severity derived
  * from it. description is printf-style. Returns the violation (to add

@@ -8,7 +8,7 @@
 const detector_ops *const det_all[TRAWL_DET_COUNT] = {
     NULL, /* prompt_injection */
     &det_shadow_ai_ops,
-    NULL, /* polymorphic */
+    &det_polymorphic_ops, /* polymorphic */
     &det_synthetic_media_ops, /* synthetic_media */
     &det_ai_vs_ai_ops, /* ai_vs_ai */
 };

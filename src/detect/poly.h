@@ -1,0 +1,160 @@
+/* poly.h -- the parts of the polymorphic detector: byte entropy (whole input,
+ * sliding windows), bounded ELF and PE parsers, XOR key recovery against a
+ * known executable header, and behaviour scoring. Internal to src/detect/.
+ *
+ * The parsers read untrusted bytes: every offset and size is checked against
+ * the input length before use, counts are capped (POLY_MAX_SECTIONS,
+ * POLY_MAX_SEGMENTS), and nothing is allocated. A malformed header is not an
+ * error: the parser records what it could read and names the first problem
+ * in img->problem. */
+#ifndef TRAWL_DETECT_POLY_H
+#define TRAWL_DETECT_POLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- entropy ------------------------------------------------------------- */
+
+#define POLY_WINDOW 4096 /* sliding-window size, bytes */
+#define POLY_STRIDE 1024 /* distance between window starts, bytes */
+
+/* c * log2(c) for c in [0, POLY_WINDOW], built once by poly_clog_init and
+ * read-only afterwards (shared by all threads). */
+typedef struct poly_clog {
+    double v[POLY_WINDOW + 1];
+} poly_clog;
+void poly_clog_init(poly_clog *t);
+
+/* Shannon entropy in bits per byte of a histogram of n bytes; 0 when n == 0.
+ * *distinct (when not NULL) receives the number of non-empty bins. */
+double poly_entropy_hist(const uint64_t hist[256], uint64_t n, unsigned *distinct);
+/* Entropy of p[0..n). O(n). */
+double poly_entropy(const uint8_t *p, size_t n, unsigned *distinct);
+/* The Miller-Madow bias correction: a plug-in estimate from n samples is
+ * low by about (K - 1) / (2 n ln 2) for K non-empty bins. */
+double poly_entropy_corrected(double h, unsigned distinct, uint64_t n);
+
+typedef struct poly_windows {
+    double max;           /* highest window entropy (bias-corrected), bits/byte */
+    uint64_t max_offset;  /* start of that window */
+    uint64_t count;       /* windows evaluated */
+    uint64_t above;       /* windows at or above the threshold given */
+    uint64_t first_above; /* start of the first such window */
+} poly_windows;
+
+/* Slides a POLY_WINDOW window over p[0..n) in POLY_STRIDE steps with a
+ * rolling histogram kept as the sum of the last POLY_WINDOW/POLY_STRIDE
+ * block histograms (each block added and subtracted once: O(n), plus 256
+ * table reads per step); when n is not a multiple of the stride one more
+ * window ends flush with the input. Inputs up to a window are one window.
+ * Allocates nothing (about 3 KiB of stack). */
+void poly_entropy_windows(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
+                          poly_windows *out);
+/* A byte range whose histogram the scan below fills on the way. */
+typedef struct poly_range {
+    uint64_t offset, len; /* inside the input */
+    uint64_t hist[256];
+} poly_range;
+
+/* The same, and in one pass the histogram of the whole input (whole[]) and
+ * of each range in r[0..nr) (blocks inside a range are added as whole block
+ * histograms, the edges byte by byte). */
+void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
+                       poly_windows *out, uint64_t whole[256], poly_range *r, size_t nr);
+
+/* ---- executable structure --------------------------------------------------- */
+
+#define POLY_MAX_SECTIONS 128
+#define POLY_MAX_SEGMENTS 64
+#define POLY_NAME_MAX     24
+
+typedef enum poly_format { POLY_FMT_NONE, POLY_FMT_ELF, POLY_FMT_PE } poly_format;
+
+typedef struct poly_section {
+    char name[POLY_NAME_MAX]; /* printable, truncated, NUL-terminated */
+    uint64_t offset, size;    /* file bytes, clipped to the input; size 0 = none */
+    uint64_t addr, vsize;     /* virtual address (PE: RVA) and size */
+    bool exec, write, alloc;
+    bool code; /* PE: IMAGE_SCN_CNT_CODE; ELF: same as exec */
+} poly_section;
+
+typedef struct poly_segment { /* ELF program header */
+    uint32_t type;
+    uint64_t offset, filesz; /* clipped to the input */
+    uint64_t vaddr, memsz;
+    bool r, w, x;
+} poly_segment;
+
+typedef struct poly_image {
+    poly_format fmt;
+    int bits;        /* 32 or 64 */
+    bool big_endian; /* ELF only */
+    uint16_t type;   /* ELF e_type; PE: 1 for a DLL, 0 otherwise */
+    uint16_t machine;
+    bool has_entry;    /* an entry point is declared (ELF e_entry != 0, PE AddressOfEntryPoint) */
+    uint64_t entry;    /* ELF: virtual address; PE: RVA */
+    bool entry_mapped; /* the entry point lies in the file's bytes */
+    uint64_t entry_offset; /* its file offset when mapped */
+    int entry_section;     /* index in sections, -1 when in none */
+    int entry_segment;     /* index in segments (ELF), -1 when in none */
+    size_t n_sections, n_sections_declared;
+    poly_section sections[POLY_MAX_SECTIONS];
+    size_t n_segments, n_segments_declared;
+    poly_segment segments[POLY_MAX_SEGMENTS];
+    uint64_t end;         /* end of the last byte the headers account for */
+    uint64_t cert_offset; /* PE: attribute certificate table, 0 when none */
+    uint64_t cert_size;
+    const char *problem; /* first structural problem, static text, or NULL */
+    uint64_t problem_offset;
+} poly_image;
+
+/* Parse p[0..n) as ELF32/ELF64 (either byte order) or PE32/PE32+. Return true
+ * when the magic and the fixed header were read (img->fmt set), false when
+ * the bytes are not that format (img->fmt = POLY_FMT_NONE). O(headers);
+ * reads no byte outside p[0..n). */
+bool poly_elf_parse(const uint8_t *p, size_t n, poly_image *img);
+bool poly_pe_parse(const uint8_t *p, size_t n, poly_image *img);
+
+/* ---- XOR-encoded executables ------------------------------------------------ */
+
+#define POLY_XOR_MAX_KEY 16
+
+typedef struct poly_xor_hit {
+    uint64_t offset; /* where the encoded header starts */
+    size_t key_len;  /* repeating key length, 1..POLY_XOR_MAX_KEY */
+    uint8_t key[POLY_XOR_MAX_KEY];
+    int bits;         /* ELF class of the decoded header */
+    uint16_t machine; /* e_machine of the decoded header */
+} poly_xor_hit;
+
+/* Known-plaintext test: does p[off..] decode, with some repeating XOR key of
+ * 1..POLY_XOR_MAX_KEY bytes, to a consistent ELF header (magic, class, byte
+ * order, version, e_version, header and table entry sizes)? The key is
+ * solved from the 16 bytes of e_ident, which are known up to a few
+ * alternatives, and checked on the 36 or 48 bytes that follow. An all-zero
+ * key (plain ELF) is not a hit. O(1). */
+bool poly_xor_elf_at(const uint8_t *p, size_t n, uint64_t off, poly_xor_hit *hit);
+
+/* ---- shellcode idioms --------------------------------------------------------- */
+
+/* Checks that an x86 XOR instruction at p[s] (opcodes 30, 31, 80 /6, 81 /6;
+ * in 64-bit code optionally REX.W-prefixed) is the body of a decoder loop: a memory operand
+ * [reg] or [reg+disp8], the same register advanced (inc, add, sub of a
+ * negative) within 8 bytes after it, and directly after the advance (or
+ * after one more advance) a backward loop/loope/loopne whose target is at
+ * most 12 bytes before the XOR. On success *loop_at is the offset of the
+ * loop instruction. x64 decodes as 64-bit code: 40-4F are REX prefixes
+ * there, not inc/dec. */
+bool poly_xor_loop_at(const uint8_t *p, size_t n, size_t s, bool x64, size_t *loop_at);
+/* For a match p[s..s+len) that ends in a backward loop instruction (the
+ * tail of a decoder loop), finds the XOR that poly_xor_loop_at accepts
+ * between the loop's target and s. mode is 32 or 64 when the code's width
+ * is known (from the executable's headers), 0 to try both. *xor_at is the
+ * XOR's offset. */
+bool poly_xor_loop_tail(const uint8_t *p, size_t n, size_t s, size_t len, int mode, size_t *xor_at);
+/* jmp short forward onto a call whose backward target is a pop r32 just
+ * after the jmp (the jmp/call/pop GetPC idiom), for a call E8 at p[s]. */
+bool poly_jmp_call_pop_at(const uint8_t *p, size_t n, size_t s);
+
+#endif
