@@ -33,17 +33,6 @@ static int hpeek(const hparser *p, size_t ahead)
     return p->pos + ahead < p->len ? (unsigned char)p->s[p->pos + ahead] : -1;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Skips whitespace and comments; false on an unterminated comment. */
 static bool skip_space(hparser *p)
 {
@@ -79,8 +68,8 @@ static pnode *byte_token(hparser *p)
         p->pos++;
     }
     int hi = hpeek(p, 0), lo = hpeek(p, 1);
-    int vh = hi == '?' ? 16 : hexval(hi);
-    int vl = lo == '?' ? 16 : hexval(lo);
+    int vh = hi == '?' ? 16 : pat_hexval(hi);
+    int vl = lo == '?' ? 16 : pat_hexval(lo);
     if (vh < 0)
         return hfail(p, p->pos, TRAWL_ESYNTAX, "expected a hex byte, '?\?', '[', '(' or '}'");
     if (vl < 0)

@@ -42,17 +42,6 @@ static int peek(const parser *p, size_t ahead)
     return p->pos + ahead < p->len ? (unsigned char)p->s[p->pos + ahead] : -1;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void set_ascii_class(byteset *s, int which)
 {
     bs_clear(s);
@@ -88,8 +77,8 @@ static bool parse_escape(parser *p, byteset *set, int *single)
     p->pos++;
     if (c == 'x') {
         int hi = peek(p, 0), lo = peek(p, 1);
-        int vh = hi == '?' ? 16 : hexval(hi);
-        int vl = lo == '?' ? 16 : hexval(lo);
+        int vh = hi == '?' ? 16 : pat_hexval(hi);
+        int vl = lo == '?' ? 16 : pat_hexval(lo);
         if (vh < 0 || vl < 0) {
             fail(p, vh < 0 ? p->pos : p->pos + 1, TRAWL_ESYNTAX,
                  "expected two hex digits or '?' nibbles after \\x");
