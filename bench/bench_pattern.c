@@ -6,7 +6,7 @@
  *   W3  every YARA hex string of ../shared/data/yara_hex_patterns.txt as one
  *       set over the shared libraries
  *
- * Peers: raw Vectorscan (block mode, HS_FLAG_DOTALL), PCRE2-JIT (W1, W2),
+ * Peers: raw Hyperscan (block mode, HS_FLAG_DOTALL), PCRE2-JIT (W1, W2),
  * libyara (W3) and Python's re (W1, when /usr/bin/python3 exists). trawl's
  * streaming mode is measured on W1 in a child process, for throughput and to
  * show that its peak memory does not grow with the input. bench/README.md
@@ -143,7 +143,7 @@ static int trawl_run(void *engine, const uint8_t *data, size_t len, uint64_t *co
     return 0;
 }
 
-/* ---- raw Vectorscan ------------------------------------------------------ */
+/* ---- raw Hyperscan ------------------------------------------------------ */
 
 typedef struct vs_eng {
     hs_database_t *db;
@@ -155,7 +155,7 @@ typedef struct vs_eng {
     uint64_t next_start;
 } vs_eng;
 
-/* Vectorscan reports every end offset of every pattern. For one pattern of
+/* Hyperscan reports every end offset of every pattern. For one pattern of
  * fixed width w a report at `to` is the match [to - w, to); keeping those
  * that start at or after the end of the last kept one gives the leftmost
  * non-overlapping matches, which is what trawl, PCRE2 and Python count. */
@@ -594,7 +594,7 @@ static void check_count(summary *sm, const char *wl, const char *peer, uint64_t 
            wl, trawl_c, peer, peer_c);
 }
 
-/* Runs trawl, raw Vectorscan, PCRE2-JIT (and Python when asked) on one
+/* Runs trawl, raw Hyperscan, PCRE2-JIT (and Python when asked) on one
  * fixed-width pattern; fills the MB/s slots; returns trawl's count. */
 static uint64_t one_pattern(summary *sm, const char *wl, const char *regex, uint64_t width,
                             const uint8_t *data, size_t len, double *mt, double *mv, double *mp,
@@ -617,15 +617,15 @@ static uint64_t one_pattern(summary *sm, const char *wl, const char *regex, uint
 
     vs_eng ve = {0};
     if (vs_build(&regex, 1, width, &ve, &secs, &bad, msg, sizeof(msg)) != 0) {
-        printf("%-10s vectorscan refused the pattern: %s\n", wl, msg);
+        printf("%-10s hyperscan refused the pattern: %s\n", wl, msg);
     } else {
-        *mv = measure(vs_run, &ve, "vectorscan", data, len, &cv);
+        *mv = measure(vs_run, &ve, "hyperscan", data, len, &cv);
         snprintf(note, sizeof(note),
                  "%" PRIu64 " matches (%" PRIu64 " engine reports, non-overlapping kept)", cv,
                  ve.events);
         vs_free(&ve);
-        bu_report(wl, "vectorscan (raw)", *mv, *mt, note);
-        check_count(sm, wl, "raw vectorscan", ct, cv);
+        bu_report(wl, "hyperscan (raw)", *mv, *mt, note);
+        check_count(sm, wl, "raw hyperscan", ct, cv);
     }
 
     pcre_eng pe = {0};
@@ -705,13 +705,13 @@ static void run_w2(summary *sm, const uint8_t *lib, size_t len)
 /* ---- W3: the YARA hex set ------------------------------------------------ */
 
 enum { BY_TRAWL, BY_VS, BY_YARA, N_ENGINES };
-static const char *const ENGINE_NAME[N_ENGINES] = {"trawl", "vectorscan", "libyara"};
+static const char *const ENGINE_NAME[N_ENGINES] = {"trawl", "hyperscan", "libyara"};
 
 typedef struct w3pat {
     int line;
     char *hex;  /* the YARA hex string, as trawl and libyara get it */
     char *name; /* rule name */
-    char *vs;   /* translated to Vectorscan syntax, NULL if untranslatable */
+    char *vs;   /* translated to Hyperscan syntax, NULL if untranslatable */
     int refused[N_ENGINES];
     char why[N_ENGINES][200];
 } w3pat;
@@ -788,7 +788,7 @@ static const char *parse_uint(const char *p, long *v)
     return end;
 }
 
-/* Translates a YARA hex string into a Vectorscan regex (compiled with
+/* Translates a YARA hex string into a Hyperscan regex (compiled with
  * HS_FLAG_DOTALL): bytes -> \xNN, ?? -> ., nibble wildcards -> classes,
  * ~XX -> [^\xXX], [n] -> .{n}, [n-m] -> .{n,m}, [n-] -> .{n,}, [-] -> .*,
  * (a|b) -> (?:a|b). Returns a malloc'd string, or NULL on a construct it
@@ -1082,7 +1082,7 @@ static void run_w3(summary *sm, const uint8_t *lib, size_t len)
         }
         if (vs_build(vex, m, 0, &ve, &t_vs, &bad, msg, sizeof(msg)) != 0) {
             if (bad < 0 || (size_t)bad >= m) {
-                printf("W3 skipped: vectorscan could not compile the set: %s\n", msg);
+                printf("W3 skipped: hyperscan could not compile the set: %s\n", msg);
                 goto out;
             }
             refuse(&v[idx[bad]], BY_VS, msg);
@@ -1099,7 +1099,7 @@ static void run_w3(summary *sm, const uint8_t *lib, size_t len)
     for (size_t i = 0; i < n; i++)
         for (int e = 0; e < N_ENGINES; e++)
             refused[e] += v[i].refused[e];
-    printf("W3         %zu patterns read; refused by trawl %d, by vectorscan %d, by libyara %d; "
+    printf("W3         %zu patterns read; refused by trawl %d, by hyperscan %d, by libyara %d; "
            "%zu accepted by all are used for every engine\n",
            n, refused[BY_TRAWL], refused[BY_VS], refused[BY_YARA], m);
     for (int e = 0; e < N_ENGINES; e++) {
@@ -1126,7 +1126,7 @@ static void run_w3(summary *sm, const uint8_t *lib, size_t len)
 
     sm->w3_compile_ms = t_trawl * 1e3;
     sm->w3_npat = m;
-    printf("W3         compile time for %zu patterns: trawl %.1f ms, vectorscan %.1f ms, libyara "
+    printf("W3         compile time for %zu patterns: trawl %.1f ms, hyperscan %.1f ms, libyara "
            "%.1f ms (%d warnings)\n",
            m, t_trawl * 1e3, t_vs * 1e3, t_yara * 1e3, yd.warnings);
 
@@ -1136,11 +1136,11 @@ static void run_w3(summary *sm, const uint8_t *lib, size_t len)
     snprintf(note, sizeof(note), "%" PRIu64 " matches (leftmost-longest, non-overlapping)", ct);
     bu_report("W3", "trawl", sm->w3_trawl, 0, note);
 
-    sm->w3_vs = measure(vs_run, &ve, "vectorscan", lib, len, &cv);
+    sm->w3_vs = measure(vs_run, &ve, "hyperscan", lib, len, &cv);
     vs_free(&ve);
     snprintf(note, sizeof(note),
              "%" PRIu64 " engine reports (every match end; not trawl's semantics)", cv);
-    bu_report("W3", "vectorscan (raw)", sm->w3_vs, sm->w3_trawl, note);
+    bu_report("W3", "hyperscan (raw)", sm->w3_vs, sm->w3_trawl, note);
 
     if (!yok) {
         printf("W3         libyara could not compile the common set: %s\n", yd.msg);
@@ -1179,12 +1179,12 @@ static void target_line(const char *what, double trawl, double peer, double need
 
 static void print_targets(const summary *sm)
 {
-    printf("\n== Targets (from the issue): trawl within 10%% of raw Vectorscan on W1 and W2; "
+    printf("\n== Targets (from the issue): trawl within 10%% of raw Hyperscan on W1 and W2; "
            "W3 at least 5x libyara\n");
-    target_line("W1 trawl within 10% of raw Vectorscan", sm->w1_trawl, sm->w1_vs, 0.90,
-                "vectorscan");
-    target_line("W2 trawl within 10% of raw Vectorscan", sm->w2_trawl, sm->w2_vs, 0.90,
-                "vectorscan");
+    target_line("W1 trawl within 10% of raw Hyperscan", sm->w1_trawl, sm->w1_vs, 0.90,
+                "hyperscan");
+    target_line("W2 trawl within 10% of raw Hyperscan", sm->w2_trawl, sm->w2_vs, 0.90,
+                "hyperscan");
     target_line("W3 trawl at least 5x libyara", sm->w3_trawl, sm->w3_yara, 5.0, "libyara");
     if (sm->w3_npat)
         printf("  %-44s %.1f ms for %zu patterns\n", "W3 trawl compile time", sm->w3_compile_ms,
@@ -1204,7 +1204,7 @@ int main(void)
     snprintf(hver, sizeof(hver), "%s", hs_version());
     for (size_t k = strlen(hver); k > 0 && hver[k - 1] == ' '; k--)
         hver[k - 1] = 0;
-    printf("bench_pattern: trawl %s, Vectorscan %s, PCRE2 %s, libyara %s\n", trawl_version(), hver,
+    printf("bench_pattern: trawl %s, Hyperscan %s, PCRE2 %s, libyara %s\n", trawl_version(), hver,
            pver, YR_VERSION);
     printf("runs %d (median), corpus %zu MiB, MB/s = 1e6 bytes/s, peak = process-wide peak "
            "RSS so far\n",
