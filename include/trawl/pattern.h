@@ -3,7 +3,7 @@
  * A pattern set holds parsed patterns (regex-style byte syntax, YARA hex
  * strings, or plain literals). Compiling it gives an immutable pattern
  * database that any number of threads may scan with at once, each with its
- * own scratch. Matching is done by Vectorscan; trawl's own parser checks and
+ * own scratch. Matching is done by Hyperscan; trawl's own parser checks and
  * describes each pattern first, and a small verifier of its own finds exact
  * start offsets where a pattern's width varies.
  *
@@ -110,8 +110,8 @@ TRAWL_API trawl_status trawl_pattern_set_add_rules(trawl_pattern_set *set, const
 TRAWL_API size_t trawl_pattern_set_count(const trawl_pattern_set *set);
 
 /* Compiles the set into a database. The set may be freed afterwards. An empty
- * set is TRAWL_EINVAL. Vectorscan's refusals come back as TRAWL_EENGINE with
- * err->index naming the pattern. Costs what Vectorscan's compiler costs. */
+ * set is TRAWL_EINVAL. Hyperscan's refusals come back as TRAWL_EENGINE with
+ * err->index naming the pattern. Costs what Hyperscan's compiler costs. */
 TRAWL_API trawl_status trawl_pattern_compile(const trawl_pattern_set *set, trawl_pattern_db **out,
                                              trawl_error *err);
 
@@ -128,7 +128,7 @@ TRAWL_API trawl_status trawl_pattern_info_get(const trawl_pattern_db *db, size_t
                                               trawl_pattern_info *info);
 
 /* Serializes the database into a malloc'd buffer (*out, *len; free() it).
- * Contains the patterns' text and the compiled Vectorscan database. */
+ * Contains the patterns' text and the compiled Hyperscan database. */
 TRAWL_API trawl_status trawl_pattern_db_serialize(const trawl_pattern_db *db, uint8_t **out,
                                                   size_t *len, trawl_error *err);
 /* Loads a serialized database. TRAWL_EFORMAT for a damaged buffer,

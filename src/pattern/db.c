@@ -1,4 +1,4 @@
-/* db.c -- compiled pattern databases: compile a set through Vectorscan,
+/* db.c -- compiled pattern databases: compile a set through Hyperscan,
  * describe patterns, serialize and load. */
 #include "common/error.h"
 #include "pattern/internal.h"
@@ -20,9 +20,8 @@ void trawl_pattern_db_free(trawl_pattern_db *db)
     if (!db)
         return;
     db_free_pats(db);
-    hs_free_database(db->fixed_block);
-    hs_free_database(db->fixed_stream);
-    hs_free_database(db->var_stream);
+    hs_free_database(db->block);
+    hs_free_database(db->stream);
     db->magic = 0;
     free(db);
 }
@@ -48,85 +47,49 @@ void db_summarize(trawl_pattern_db *db)
     }
 }
 
-/* Variable-width patterns are compiled with HS_FLAG_SOM_LEFTMOST: on Debian's
- * Vectorscan 5.4.9 it avoids a class of missed matches seen without it
- * (for example \x41[\x40-\x4f]*\x42 over certain inputs; see
- * docs/pattern-syntax.md). Block mode with start of match, in turn, aborts
- * inside hs_scan on some inputs, so variable-width patterns get a stream
- * database only, which scans blocks too. Fixed-width patterns need neither
- * and keep Vectorscan's fastest path: block mode, no start of match.
- * A pattern Vectorscan refuses with start of match is compiled without. */
-typedef struct subset {
-    const char **exprs;
-    unsigned *flags, *ids;
-    unsigned n;
-} subset;
-
-static trawl_status compile_subset(const trawl_pattern_db *db, subset *ss, unsigned mode,
-                                   hs_database_t **out, trawl_error *err)
+/* Every pattern is compiled with HS_FLAG_DOTALL and without start of match:
+ * trawl finds starts itself (fixed width: end - width; otherwise the
+ * verifier), which keeps Hyperscan on its fastest path and its compile cheap. */
+static trawl_status compile_mode(const trawl_pattern_db *db, unsigned mode, hs_database_t **out,
+                                 trawl_error *err)
 {
-    for (;;) {
-        bool any_som = false;
-        for (unsigned i = 0; i < ss->n; i++)
-            any_som |= (ss->flags[i] & HS_FLAG_SOM_LEFTMOST) != 0;
-        unsigned m = mode | (mode == HS_MODE_STREAM && any_som ? HS_MODE_SOM_HORIZON_LARGE : 0);
-        hs_compile_error_t *ce = NULL;
-        hs_error_t r = hs_compile_multi(ss->exprs, ss->flags, ss->ids, ss->n, m, NULL, out, &ce);
-        if (r == HS_SUCCESS)
-            return TRAWL_OK;
-        int bad = ce ? ce->expression : -1; /* an index into the subset */
-        if (bad >= 0 && (unsigned)bad < ss->n && (ss->flags[bad] & HS_FLAG_SOM_LEFTMOST)) {
-            ss->flags[bad] &= ~(unsigned)HS_FLAG_SOM_LEFTMOST; /* retry without */
-            hs_free_compile_error(ce);
-            continue;
-        }
-        trawl_status st;
-        if (bad >= 0 && (unsigned)bad < ss->n) {
-            unsigned id = ss->ids[bad];
-            st = trawl__fail_at(err, TRAWL_EENGINE, -1, id, "Vectorscan refused pattern %u: %s",
-                                id, ce->message);
-        } else {
-            st = trawl__fail(err, r == HS_NOMEM ? TRAWL_ENOMEM : TRAWL_EENGINE,
-                             "Vectorscan could not compile the set: %s",
-                             ce ? ce->message : "unknown error");
-        }
-        hs_free_compile_error(ce);
-        (void)db;
-        return st;
+    const char **exprs = malloc(db->n * sizeof(*exprs));
+    unsigned *flags = malloc(db->n * sizeof(*flags));
+    unsigned *ids = malloc(db->n * sizeof(*ids));
+    trawl_status st = TRAWL_OK;
+    if (!exprs || !flags || !ids) {
+        st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+        goto out;
     }
+    for (size_t i = 0; i < db->n; i++) {
+        exprs[i] = db->pats[i].hs_expr;
+        flags[i] = HS_FLAG_DOTALL;
+        ids[i] = (unsigned)i;
+    }
+    hs_compile_error_t *ce = NULL;
+    hs_error_t r = hs_compile_multi(exprs, flags, ids, (unsigned)db->n, mode, NULL, out, &ce);
+    if (r == HS_SUCCESS)
+        goto out;
+    if (ce && ce->expression >= 0)
+        st = trawl__fail_at(err, TRAWL_EENGINE, -1, ce->expression,
+                            "Hyperscan refused pattern %d: %s", ce->expression, ce->message);
+    else
+        st = trawl__fail(err, r == HS_NOMEM ? TRAWL_ENOMEM : TRAWL_EENGINE,
+                         "Hyperscan could not compile the set: %s",
+                         ce ? ce->message : "unknown error");
+    hs_free_compile_error(ce);
+out:
+    free(exprs);
+    free(flags);
+    free(ids);
+    return st;
 }
 
 trawl_status db_compile_hs(trawl_pattern_db *db, trawl_error *err)
 {
-    subset fx = {0}, vr = {0};
-    fx.exprs = malloc(db->n * sizeof(*fx.exprs));
-    fx.flags = malloc(db->n * sizeof(*fx.flags));
-    fx.ids = malloc(db->n * sizeof(*fx.ids));
-    vr.exprs = malloc(db->n * sizeof(*vr.exprs));
-    vr.flags = malloc(db->n * sizeof(*vr.flags));
-    vr.ids = malloc(db->n * sizeof(*vr.ids));
-    trawl_status st = TRAWL_OK;
-    if (!fx.exprs || !fx.flags || !fx.ids || !vr.exprs || !vr.flags || !vr.ids)
-        st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    for (size_t i = 0; st == TRAWL_OK && i < db->n; i++) {
-        subset *ss = db->pats[i].prog ? &vr : &fx;
-        ss->exprs[ss->n] = db->pats[i].hs_expr;
-        ss->flags[ss->n] = HS_FLAG_DOTALL | (db->pats[i].prog ? HS_FLAG_SOM_LEFTMOST : 0);
-        ss->ids[ss->n] = (unsigned)i;
-        ss->n++;
-    }
-    if (st == TRAWL_OK && fx.n)
-        st = compile_subset(db, &fx, HS_MODE_BLOCK, &db->fixed_block, err);
-    if (st == TRAWL_OK && fx.n)
-        st = compile_subset(db, &fx, HS_MODE_STREAM, &db->fixed_stream, err);
-    if (st == TRAWL_OK && vr.n)
-        st = compile_subset(db, &vr, HS_MODE_STREAM, &db->var_stream, err);
-    free(fx.exprs);
-    free(fx.flags);
-    free(fx.ids);
-    free(vr.exprs);
-    free(vr.flags);
-    free(vr.ids);
+    trawl_status st = compile_mode(db, HS_MODE_BLOCK, &db->block, err);
+    if (st == TRAWL_OK)
+        st = compile_mode(db, HS_MODE_STREAM, &db->stream, err);
     return st;
 }
 

@@ -1,4 +1,4 @@
-/* emit.c -- writes the IR as a Vectorscan expression.
+/* emit.c -- writes the IR as a Hyperscan expression.
  *
  * Every byte is spelled \xNN and every group is non-capturing, so nothing in
  * the output depends on PCRE's reading of a literal character. The database

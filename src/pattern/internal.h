@@ -19,7 +19,7 @@ typedef struct tpat {
     unsigned flags;
     uint64_t wmin, wmax; /* wmax == PAT_INF when unbounded */
     bool anchored;
-    char *hs_expr; /* Vectorscan expression */
+    char *hs_expr; /* Hyperscan expression */
     vprog *prog;   /* verifier; NULL for fixed-width patterns */
 } tpat;
 
@@ -32,13 +32,8 @@ struct trawl_pattern_db {
     uint32_t magic;
     tpat *pats;
     size_t n;
-    /* Fixed-width patterns: block and stream databases, no start of match.
-     * Variable-width patterns: one stream database with start of match (see
-     * db.c for why), used for blocks too. Either side is NULL when the set
-     * has no pattern of that kind. */
-    hs_database_t *fixed_block;
-    hs_database_t *fixed_stream;
-    hs_database_t *var_stream;
+    hs_database_t *block;  /* HS_MODE_BLOCK */
+    hs_database_t *stream; /* HS_MODE_STREAM: streams, and blocks over 4 GiB */
     uint32_t max_prog;    /* largest verifier program */
     uint64_t max_bounded; /* largest finite max width */
     bool any_unbounded;
@@ -51,7 +46,7 @@ void tpat_clear(tpat *t);
 /* Deep copy. */
 trawl_status tpat_copy(tpat *dst, const tpat *src);
 
-/* Compiles pats[0..n) into the two Vectorscan databases of db. */
+/* Compiles pats[0..n) into the two Hyperscan databases of db. */
 trawl_status db_compile_hs(trawl_pattern_db *db, trawl_error *err);
 /* Fills the summary fields (max_prog, max_bounded, any_unbounded). */
 void db_summarize(trawl_pattern_db *db);
@@ -92,7 +87,7 @@ typedef struct scan_ctx {
 
 /* Resets per-pattern state for a new input. */
 void scan_reset(pstate *ps, size_t n);
-/* The Vectorscan callback: a match of pattern id ends at `to`. */
+/* The Hyperscan callback: a match of pattern id ends at `to`. */
 int scan_on_engine_match(unsigned id, unsigned long long from, unsigned long long to,
                          unsigned flags, void *ctx);
 /* Runs the verifier over pending starts of pattern id as far as the data in

@@ -1,7 +1,7 @@
 /* scan.c -- from engine reports to trawl's match semantics, and the block
  * scan.
  *
- * Vectorscan reports, for each pattern, every offset at which some match
+ * Hyperscan reports, for each pattern, every offset at which some match
  * ends. For a pattern of fixed width w that is enough: a match ending at e
  * starts at e - w, and it is the only (hence longest) match from there. For a
  * pattern whose width varies, an end e says only that some match starts in
@@ -122,10 +122,9 @@ trawl_status trawl_scratch_alloc(const trawl_pattern_db *db, trawl_scratch **s, 
         return trawl__fail(err, TRAWL_ESTATE, "scratch is not valid or is in use");
     }
     trawl_status st = TRAWL_OK;
-    if ((db->fixed_block && hs_alloc_scratch(db->fixed_block, &sc->hs) != HS_SUCCESS) ||
-        (db->fixed_stream && hs_alloc_scratch(db->fixed_stream, &sc->hs) != HS_SUCCESS) ||
-        (db->var_stream && hs_alloc_scratch(db->var_stream, &sc->hs) != HS_SUCCESS))
-        st = trawl__fail(err, TRAWL_ENOMEM, "Vectorscan could not allocate scratch");
+    if (hs_alloc_scratch(db->block, &sc->hs) != HS_SUCCESS ||
+        hs_alloc_scratch(db->stream, &sc->hs) != HS_SUCCESS)
+        st = trawl__fail(err, TRAWL_ENOMEM, "Hyperscan could not allocate scratch");
     else if (vm_mem_reserve(&sc->vm, db->max_prog) != 0)
         st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     else if (db->n > sc->ps_cap) {
@@ -171,9 +170,8 @@ static trawl_status check_scratch(const trawl_pattern_db *db, trawl_scratch *s, 
     return TRAWL_OK;
 }
 
-/* Scans a whole block through a stream database, piece by piece (a block
- * over 4 GiB, or any block for the variable-width database, see db.c); the
- * verifier still sees the whole buffer. */
+/* Blocks too large for one hs_scan go through the stream database piece by
+ * piece; the verifier still sees the whole buffer. */
 static hs_error_t scan_as_stream(const hs_database_t *hdb, trawl_scratch *s, scan_ctx *c)
 {
     hs_stream_t *hs = NULL;
@@ -206,18 +204,16 @@ trawl_status trawl_scan(const trawl_pattern_db *db, trawl_scratch *s, const uint
     scan_ctx c = {.db = db, .ps = s->ps, .vm = &s->vm, .flags = scan_flags,
                   .buf = data ? data : (const uint8_t *)"", .len = len, .eof = true,
                   .cb = cb, .user = user};
-    hs_error_t r = HS_SUCCESS;
-    if (db->fixed_block && len <= UINT32_MAX)
-        r = hs_scan(db->fixed_block, (const char *)c.buf, (unsigned)len, 0, s->hs,
-                    scan_on_engine_match, &c);
-    else if (db->fixed_block)
-        r = scan_as_stream(db->fixed_stream, s, &c);
-    if (r == HS_SUCCESS && !c.stopped && db->var_stream)
-        r = scan_as_stream(db->var_stream, s, &c);
+    hs_error_t r;
+    if (len <= UINT32_MAX)
+        r = hs_scan(db->block, (const char *)c.buf, (unsigned)len, 0, s->hs, scan_on_engine_match,
+                    &c);
+    else
+        r = scan_as_stream(db->stream, s, &c);
     s->busy = 0;
     if (c.stopped)
         return trawl__fail(err, TRAWL_ESTOPPED, "stopped by callback");
     if (r != HS_SUCCESS)
-        return trawl__fail(err, TRAWL_EENGINE, "Vectorscan scan failed (error %d)", r);
+        return trawl__fail(err, TRAWL_EENGINE, "Hyperscan scan failed (error %d)", r);
     return TRAWL_OK;
 }

@@ -4,11 +4,10 @@
  *   "TRAWLDB\0"  u32 format version  u32 pattern count
  *   per pattern: u8 syntax, u8 flags, u16 0, u32 name length (0xffffffff =
  *                no name), name bytes, u32 expression length, expression bytes
- *   three Vectorscan databases, each as u64 length + bytes (length 0 = none):
- *   fixed-width block, fixed-width stream, variable-width stream
+ *   two Hyperscan databases, block then stream, each as u64 length + bytes
  * Patterns are kept as text and parsed again on load (cheap, and it rebuilds
- * the verifier); the Vectorscan databases are kept compiled (expensive to
- * rebuild) and Vectorscan itself checks that they suit this CPU. */
+ * the verifier); the Hyperscan databases are kept compiled (expensive to
+ * rebuild) and Hyperscan itself checks that they suit this CPU. */
 #include "common/error.h"
 #include "pattern/internal.h"
 
@@ -60,12 +59,8 @@ static trawl_status put_hs(wbuf *b, const hs_database_t *hs, trawl_error *err)
 {
     char *bytes = NULL;
     size_t n = 0;
-    if (!hs) { /* no pattern of this kind in the set */
-        w64(b, 0);
-        return TRAWL_OK;
-    }
     if (hs_serialize_database(hs, &bytes, &n) != HS_SUCCESS)
-        return trawl__fail(err, TRAWL_EENGINE, "Vectorscan could not serialize the database");
+        return trawl__fail(err, TRAWL_EENGINE, "Hyperscan could not serialize the database");
     w64(b, n);
     wput(b, bytes, n);
     free(bytes);
@@ -95,11 +90,9 @@ trawl_status trawl_pattern_db_serialize(const trawl_pattern_db *db, uint8_t **ou
         w32(&b, (uint32_t)t->len);
         wput(&b, t->expr, t->len);
     }
-    trawl_status st = put_hs(&b, db->fixed_block, err);
+    trawl_status st = put_hs(&b, db->block, err);
     if (st == TRAWL_OK)
-        st = put_hs(&b, db->fixed_stream, err);
-    if (st == TRAWL_OK)
-        st = put_hs(&b, db->var_stream, err);
+        st = put_hs(&b, db->stream, err);
     if (st == TRAWL_OK && b.failed)
         st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     if (st != TRAWL_OK) {
@@ -144,15 +137,13 @@ static trawl_status get_hs(rbuf *r, hs_database_t **out, trawl_error *err)
 {
     uint64_t n;
     if (!r64(r, &n) || n > r->len - r->pos)
-        return damaged(err, r, "truncated Vectorscan database");
-    if (n == 0)
-        return TRAWL_OK; /* checked against the patterns by the caller */
+        return damaged(err, r, "truncated Hyperscan database");
     hs_error_t e = hs_deserialize_database((const char *)r->p + r->pos, (size_t)n, out);
     if (e == HS_DB_VERSION_ERROR || e == HS_DB_PLATFORM_ERROR)
         return trawl__fail(err, TRAWL_EVERSION,
-                           "database was compiled by another Vectorscan version or for another CPU");
+                           "database was compiled by another Hyperscan version or for another CPU");
     if (e != HS_SUCCESS)
-        return damaged(err, r, "Vectorscan refused the database bytes");
+        return damaged(err, r, "Hyperscan refused the database bytes");
     r->pos += (size_t)n;
     return TRAWL_OK;
 }
@@ -216,27 +207,17 @@ trawl_status trawl_pattern_db_deserialize(const uint8_t *buf, size_t len, trawl_
             db->n++;
     }
     if (st == TRAWL_OK)
-        st = get_hs(&r, &db->fixed_block, err);
+        st = get_hs(&r, &db->block, err);
     if (st == TRAWL_OK)
-        st = get_hs(&r, &db->fixed_stream, err);
-    if (st == TRAWL_OK)
-        st = get_hs(&r, &db->var_stream, err);
+        st = get_hs(&r, &db->stream, err);
     if (st == TRAWL_OK && r.pos != r.len)
         st = damaged(err, &r, "trailing bytes");
     if (st == TRAWL_OK) {
-        /* the Vectorscan databases must be for exactly these patterns */
+        /* the Hyperscan databases must be for exactly these patterns */
         size_t sz;
-        bool any_var = false, any_fixed = false;
-        for (size_t i = 0; i < db->n; i++) {
-            any_var |= db->pats[i].prog != NULL;
-            any_fixed |= db->pats[i].prog == NULL;
-        }
-        if ((db->fixed_block != NULL) != any_fixed || (db->fixed_stream != NULL) != any_fixed ||
-            (db->var_stream != NULL) != any_var ||
-            (db->fixed_block && hs_database_size(db->fixed_block, &sz) != HS_SUCCESS) ||
-            (db->fixed_stream && hs_database_size(db->fixed_stream, &sz) != HS_SUCCESS) ||
-            (db->var_stream && hs_database_size(db->var_stream, &sz) != HS_SUCCESS))
-            st = damaged(err, &r, "unusable Vectorscan database");
+        if (hs_database_size(db->block, &sz) != HS_SUCCESS ||
+            hs_database_size(db->stream, &sz) != HS_SUCCESS)
+            st = damaged(err, &r, "unusable Hyperscan database");
     }
     if (st != TRAWL_OK) {
         trawl_pattern_db_free(db);

@@ -1,7 +1,7 @@
 /* stream.c -- streaming scans: chunks in, matches out, bounded memory.
  *
  * The stream copies what it is given into a window [base, base + len) of
- * recent bytes before handing it to Vectorscan's stream mode, so that a
+ * recent bytes before handing it to Hyperscan's stream mode, so that a
  * match's bytes and the verifier's look-back are always at hand. The window
  * keeps only what can still matter: the widest bounded pattern's reach, and
  * for patterns of varying width the starts not yet decided. When an
@@ -20,7 +20,7 @@
 struct trawl_stream {
     uint32_t magic;
     const trawl_pattern_db *db;
-    hs_stream_t *hs[2]; /* on the fixed-width and variable-width databases */
+    hs_stream_t *hs;
     unsigned flags;
     bool closed;
     uint8_t *buf;
@@ -63,12 +63,7 @@ trawl_status trawl_stream_open(const trawl_pattern_db *db, unsigned scan_flags, 
     while (st->cap < 4 * st->keep_back && st->cap < window_max)
         st->cap *= 2;
     st->buf = malloc(st->cap);
-    bool ok = st->ps && st->buf;
-    if (ok && db->fixed_stream)
-        ok = hs_open_stream(db->fixed_stream, 0, &st->hs[0]) == HS_SUCCESS;
-    if (ok && db->var_stream)
-        ok = hs_open_stream(db->var_stream, 0, &st->hs[1]) == HS_SUCCESS;
-    if (!ok) {
+    if (!st->ps || !st->buf || hs_open_stream(db->stream, 0, &st->hs) != HS_SUCCESS) {
         trawl_stream_free(st);
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
@@ -80,9 +75,8 @@ void trawl_stream_free(trawl_stream *st)
 {
     if (!st)
         return;
-    for (int i = 0; i < 2; i++)
-        if (st->hs[i])
-            hs_close_stream(st->hs[i], NULL, NULL, NULL);
+    if (st->hs)
+        hs_close_stream(st->hs, NULL, NULL, NULL);
     free(st->buf);
     free(st->ps);
     st->magic = 0;
@@ -238,11 +232,8 @@ trawl_status trawl_stream_write(trawl_stream *st, trawl_scratch *s, const uint8_
         data += piece;
         len -= piece;
         scan_ctx c = make_ctx(st, s, cb, user, false);
-        hs_error_t r = HS_SUCCESS;
-        for (int i = 0; i < 2 && r == HS_SUCCESS && !c.stopped; i++)
-            if (st->hs[i])
-                r = hs_scan_stream(st->hs[i], (const char *)st->buf + st->len - piece,
-                                   (unsigned)piece, 0, s->hs, scan_on_engine_match, &c);
+        hs_error_t r = hs_scan_stream(st->hs, (const char *)st->buf + st->len - piece,
+                                      (unsigned)piece, 0, s->hs, scan_on_engine_match, &c);
         if (!c.stopped && r == HS_SUCCESS)
             drain_all(st, &c);
         if (c.stopped) {
@@ -250,7 +241,7 @@ trawl_status trawl_stream_write(trawl_stream *st, trawl_scratch *s, const uint8_
             break;
         }
         if (r != HS_SUCCESS) {
-            rc = trawl__fail(err, TRAWL_EENGINE, "Vectorscan stream scan failed (error %d)", r);
+            rc = trawl__fail(err, TRAWL_EENGINE, "Hyperscan stream scan failed (error %d)", r);
             break;
         }
     }
@@ -268,23 +259,14 @@ trawl_status trawl_stream_close(trawl_stream *st, trawl_scratch *s, trawl_match_
     s->busy = 1;
     st->closed = true;
     scan_ctx c = make_ctx(st, s, cb, user, true);
-    hs_error_t r = HS_SUCCESS;
-    for (int i = 0; i < 2; i++) {
-        if (!st->hs[i])
-            continue;
-        hs_error_t ri = hs_close_stream(st->hs[i], s->hs,
-                                        r == HS_SUCCESS && !c.stopped ? scan_on_engine_match : NULL,
-                                        &c);
-        st->hs[i] = NULL;
-        if (r == HS_SUCCESS)
-            r = ri;
-    }
+    hs_error_t r = hs_close_stream(st->hs, s->hs, scan_on_engine_match, &c);
+    st->hs = NULL;
     if (!c.stopped && r == HS_SUCCESS)
         drain_all(st, &c);
     s->busy = 0;
     if (c.stopped)
         return trawl__fail(err, TRAWL_ESTOPPED, "stopped by callback");
     if (r != HS_SUCCESS)
-        return trawl__fail(err, TRAWL_EENGINE, "Vectorscan stream close failed (error %d)", r);
+        return trawl__fail(err, TRAWL_EENGINE, "Hyperscan stream close failed (error %d)", r);
     return TRAWL_OK;
 }
