@@ -1,0 +1,130 @@
+/* fuzzy_int.h -- what the files of src/fuzzy share: the compiled pattern,
+ * the stream's layout, the kernels, verification and selection. Internal:
+ * the trawl__fz_ prefix across files, never exported. */
+#ifndef TRAWL_SRC_FUZZY_INT_H
+#define TRAWL_SRC_FUZZY_INT_H
+
+#include <hs.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <trawl/fuzzy.h>
+
+enum { FZ_SUB = 1, FZ_INS = 2, FZ_DEL = 4 };
+
+/* How the kernel finds end positions. */
+enum fz_kernel {
+    FZ_MYERS1,    /* Myers 1999, m <= 64, one word */
+    FZ_MYERSB,    /* Myers, blocked: ceil(m/64) words */
+    FZ_BITAP,     /* shift-and with k+1 error levels, m <= 64 */
+    FZ_BITAP_SUF, /* the same on the last 64 positions, then a full count */
+};
+
+typedef struct fz_pat {
+    char *name;
+    size_t m;
+    uint8_t *val, *mask; /* m each */
+    unsigned k;          /* effective: 0 when no operation is enabled */
+    unsigned ops;        /* FZ_SUB | FZ_INS | FZ_DEL */
+    double min_sim;
+    enum fz_kernel kernel;
+    size_t words;      /* Myers: blocks; bitap: 1 */
+    size_t km;         /* kernel pattern length (bitap-suffix: 64) */
+    uint64_t *peq;     /* [256][words]: bit i of block w set iff position 64w+i matches c */
+    size_t lmin, lmax; /* window lengths a candidate can have */
+    uint64_t horizon;  /* how far right a better overlapping chain can reach */
+    bool seeded;       /* pigeonhole pieces are in db->hs */
+    size_t reach;      /* seed end -> region: [to - reach, to + reach) */
+} fz_pat;
+
+struct trawl_fuzzy_db {
+    size_t n;
+    fz_pat *pats;
+    hs_database_t *hs; /* streaming db of all seed pieces; id = pattern index */
+    size_t hist_cap;   /* bytes of history a stream keeps */
+};
+
+/* A candidate window. */
+typedef struct fz_cand {
+    uint64_t off;
+    uint32_t len;
+    uint32_t d;
+} fz_cand;
+
+/* Per-pattern selection state (select.c). */
+typedef struct fz_sel {
+    fz_cand *c;
+    size_t n, cap;
+    uint64_t blocked_until; /* end of the last reported match */
+    uint8_t *mark;          /* coverage of accepted windows during a round */
+    size_t mark_cap;
+    uint32_t *idx; /* scratch order */
+    size_t idx_cap;
+} fz_sel;
+
+/* Per-pattern kernel state. */
+typedef struct fz_kstate {
+    uint64_t pos;          /* absolute offset of the next byte the kernel eats */
+    uint64_t active_until; /* seeded: the kernel runs while pos < this */
+    uint64_t *vp, *vn;     /* Myers: words each; bitap: r[0..k] in vp */
+    unsigned score;
+} fz_kstate;
+
+struct trawl_fuzzy_stream {
+    const trawl_fuzzy_db *db;
+    uint64_t pos;  /* absolute offset of the next byte written */
+    uint8_t *hist; /* the hist_len bytes before pos - (bytes of the chunk) */
+    size_t hist_len;
+    uint64_t hist_start;
+    const uint8_t *chunk; /* the chunk being written, at chunk_base */
+    size_t chunk_len;
+    uint64_t chunk_base;
+    fz_kstate *ks;
+    fz_sel *sel;
+    hs_stream_t *hss;
+    hs_scratch_t *hscratch;
+    uint8_t *win; /* copy of bytes for verification and reporting */
+    uint16_t *row0, *row1;
+    size_t win_cap;
+    bool failed; /* a callback stopped or memory ran out */
+    bool finished;
+    trawl_status cb_status;
+    trawl_fuzzy_match_fn cb;
+    void *ud;
+};
+
+/* stream.c */
+/* Copies bytes [off, off+n) of the stream (history or current chunk). */
+void trawl__fz_fetch(const trawl_fuzzy_stream *s, uint64_t off, size_t n, uint8_t *dst);
+
+/* kernels: run from k->pos over p[0..n) (p is byte k->pos); return the
+ * index of the first byte after which the distance is <= k, or n. k->pos
+ * advances past every byte eaten. */
+size_t trawl__fz_myers1(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t n);
+size_t trawl__fz_myersb(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t n);
+size_t trawl__fz_bitap(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t n);
+void trawl__fz_kernel_reset(const fz_pat *p, fz_kstate *k);
+
+/* verify.c: every candidate ending at end (absolute), appended to sel.
+ * TRAWL_ENOMEM on failure. */
+trawl_status trawl__fz_verify(trawl_fuzzy_stream *s, size_t pi, uint64_t end);
+/* d(P, w) for the window w[0..len) with the pattern's operations, capped
+ * at cap (values > cap come back as cap + 1). */
+unsigned trawl__fz_distance(const fz_pat *p, const uint8_t *w, size_t len, unsigned cap,
+                            uint16_t *row0, uint16_t *row1);
+
+/* select.c */
+trawl_status trawl__fz_sel_add(fz_sel *s, uint64_t off, uint32_t len, uint32_t d);
+/* Decides every pending candidate that can be decided given that all
+ * candidates starting at or before known (absolute) are present; all of
+ * them when final. Reports accepted ones through s->cb. */
+trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t known, bool final);
+void trawl__fz_sel_free(fz_sel *s);
+/* a strictly better than b by (similarity, -offset, length) */
+bool trawl__fz_better(const fz_pat *p, const fz_cand *a, const fz_cand *b);
+
+/* seed.c */
+trawl_status trawl__fz_seed_compile(trawl_fuzzy_db *db, trawl_error *err);
+bool trawl__fz_seed_worthwhile(const fz_pat *p);
+
+#endif

@@ -1,0 +1,105 @@
+/* seed.c -- the pigeonhole prefilter. k edits can spoil at most k of k + 1
+ * disjoint pieces of the pattern, so every window within distance k holds
+ * one piece exactly, and lies within lmax bytes of that piece's end. The
+ * pieces of all seeded patterns go into one Vectorscan streaming database
+ * (id = pattern index); the kernel then runs only around the seeds.
+ *
+ * This calls Vectorscan directly because trawl's exact pattern API is not
+ * there yet; it is a small surface (compile here, scan in stream.c) meant
+ * to move onto <trawl/pattern.h> once that lands. */
+#include "common/error.h"
+#include "fuzzy/fuzzy_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t piece_start(const fz_pat *p, unsigned j)
+{
+    return p->m * j / (p->k + 1);
+}
+
+static unsigned count_matching(uint8_t val, uint8_t mask)
+{
+    unsigned free_bits = 8 - (unsigned)__builtin_popcount(mask);
+    (void)val;
+    return 1u << free_bits;
+}
+
+/* Expected seed hits per byte of uniform random data, times the bytes of
+ * kernel work each costs. Seeds pay off when that is well below one. */
+bool trawl__fz_seed_worthwhile(const fz_pat *p)
+{
+    double rate = 0;
+    for (unsigned j = 0; j <= p->k; j++) {
+        double pr = 1;
+        for (size_t i = piece_start(p, j); i < piece_start(p, j + 1); i++)
+            pr *= count_matching(p->val[i], p->mask[i]) / 256.0;
+        rate += pr;
+    }
+    return rate * 2.0 * (double)p->lmax < 0.02;
+}
+
+/* One position as a Vectorscan regex atom. */
+static int atom(char *out, uint8_t val, uint8_t mask)
+{
+    if (mask == 0xFF) return sprintf(out, "\\x%02x", val);
+    if (mask == 0) return sprintf(out, ".");
+    int n = sprintf(out, "[");
+    for (unsigned c = 0; c < 256; c++)
+        if ((c & mask) == val) n += sprintf(out + n, "\\x%02x", c);
+    return n + sprintf(out + n, "]");
+}
+
+static trawl_status add_pieces(const fz_pat *p, unsigned id, char **exprs, unsigned *ids,
+                               unsigned *flags, size_t *ne)
+{
+    for (unsigned j = 0; j <= p->k; j++) {
+        size_t a = piece_start(p, j), b = piece_start(p, j + 1);
+        char *e = malloc((b - a) * 66 + 1);
+        if (!e) return TRAWL_ENOMEM;
+        int n = 0;
+        for (size_t i = a; i < b; i++)
+            n += atom(e + n, p->val[i], p->mask[i]);
+        e[n] = 0;
+        exprs[*ne] = e;
+        ids[*ne] = id;
+        flags[*ne] = HS_FLAG_DOTALL;
+        (*ne)++;
+    }
+    return TRAWL_OK;
+}
+
+trawl_status trawl__fz_seed_compile(trawl_fuzzy_db *db, trawl_error *err)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < db->n; i++)
+        if (db->pats[i].seeded) total += db->pats[i].k + 1;
+    if (total == 0) return TRAWL_OK;
+    char **exprs = calloc(total, sizeof(*exprs));
+    unsigned *ids = calloc(total, sizeof(*ids));
+    unsigned *flags = calloc(total, sizeof(*flags));
+    trawl_status st = (exprs && ids && flags) ? TRAWL_OK : TRAWL_ENOMEM;
+    size_t ne = 0;
+    for (size_t i = 0; i < db->n && !st; i++)
+        if (db->pats[i].seeded) st = add_pieces(&db->pats[i], (unsigned)i, exprs, ids, flags, &ne);
+    if (st) {
+        trawl__fail(err, st, "out of memory");
+    } else {
+        hs_compile_error_t *ce = NULL;
+        if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)ne, HS_MODE_STREAM,
+                             NULL, &db->hs, &ce) != HS_SUCCESS) {
+            st = trawl__fail(err, TRAWL_EENGINE, "seed database: %s",
+                             ce && ce->message ? ce->message : "compile failed");
+            if (err && ce) err->index = ce->expression >= 0 ? (int64_t)ids[ce->expression] : -1;
+            db->hs = NULL;
+        }
+        hs_free_compile_error(ce);
+    }
+    for (size_t i = 0; exprs && i < ne; i++)
+        free(exprs[i]);
+    free(exprs);
+    free(ids);
+    free(flags);
+    return st;
+}

@@ -1,0 +1,182 @@
+/* test_fuzzy_diff.c -- differential tests: the fast path (kernels, seeds,
+ * verification, incremental selection, streaming) against the brute-force
+ * oracle in fuzzy_oracle.h on thousands of random cases. */
+#include "testutil.h"
+
+#include "fuzzy_oracle.h"
+
+#include <stdio.h>
+#include <trawl/fuzzy.h>
+
+typedef struct got {
+    or_match m[4096];
+    size_t n;
+    int bad_order;
+    const uint8_t *data;
+    int bad_bytes;
+} got;
+
+static int collect(const trawl_fuzzy_match *fm, void *ud)
+{
+    got *g = ud;
+    if (g->n && fm->offset < g->m[g->n - 1].off) g->bad_order++;
+    if (g->data && memcmp(g->data + fm->offset, fm->bytes, fm->length)) g->bad_bytes++;
+    if (g->n < 4096) g->m[g->n++] = (or_match){fm->offset, fm->length, fm->distance};
+    return 0;
+}
+
+static const uint8_t alphabet[] = {0x41, 0x42, 0x43, 0x44, 0x51, 0x61};
+
+static void random_pattern(tu_rng *r, or_pat *p, char *text, unsigned nalpha)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    unsigned roll = tu_below(r, 10);
+    p->m = roll < 6 ? 1 + tu_below(r, 12) : roll < 9 ? 1 + tu_below(r, 40) : 1 + tu_below(r, 80);
+    size_t t = 0;
+    for (size_t i = 0; i < p->m; i++) {
+        uint8_t b = alphabet[tu_below(r, nalpha)];
+        unsigned w = tu_below(r, 20);
+        p->mask[i] = w == 0 ? 0 : w == 1 ? 0xF0 : w == 2 ? 0x0F : 0xFF;
+        p->val[i] = b & p->mask[i];
+        text[t++] = (p->mask[i] & 0xF0) ? hx[b >> 4] : '?';
+        text[t++] = (p->mask[i] & 0x0F) ? hx[b & 15] : '?';
+        if (tu_below(r, 4) == 0) text[t++] = ' ';
+    }
+    text[t] = 0;
+}
+
+/* One random case; returns the number of oracle matches. */
+static size_t one_case(tu_rng *r, unsigned iter)
+{
+    or_pat p;
+    char text[512];
+    unsigned nalpha = tu_below(r, 2) ? 2 : 2 + tu_below(r, 4);
+    random_pattern(r, &p, text, nalpha);
+    unsigned kmax = p.m - 1 < 4 ? (unsigned)p.m - 1 : 4;
+    p.k = tu_below(r, kmax + 1);
+    trawl_fuzzy_spec sp = {NULL, text, p.k, TRAWL_FUZZY_LEVENSHTEIN, 0, 0.0};
+    if (tu_below(r, 3) == 0) sp.mode = TRAWL_FUZZY_HAMMING;
+    unsigned dis = tu_below(r, 8);
+    if (tu_below(r, 2)) dis = 0;
+    sp.flags = ((dis & 1) ? TRAWL_FUZZY_NO_SUBSTITUTE : 0) |
+               ((dis & 2) ? TRAWL_FUZZY_NO_INSERT : 0) | ((dis & 4) ? TRAWL_FUZZY_NO_DELETE : 0);
+    unsigned force = iter % 3;
+    sp.flags |= force == 1 ? TRAWL_FUZZY_FORCE_SCAN : force == 2 ? TRAWL_FUZZY_FORCE_SEED : 0;
+    if (tu_below(r, 4) == 0) sp.min_similarity = 0.5 + tu_below(r, 50) / 100.0;
+    p.min_sim = sp.min_similarity;
+    bool lev = sp.mode == TRAWL_FUZZY_LEVENSHTEIN;
+    p.sub = !(dis & 1);
+    p.ins = lev && !(dis & 2);
+    p.del = lev && !(dis & 4);
+    size_t n = tu_below(r, (unsigned)(6000 / (p.m + 20)) + 1);
+    uint8_t *data = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        data[i] = tu_below(r, 8) == 0 ? (uint8_t)tu_next(r) : alphabet[tu_below(r, nalpha)];
+    /* plant mutated copies, some overlapping, with every kind of edit, so
+     * that candidates compete and chains of better overlapping ones occur */
+    unsigned plants = n > p.m + 4 ? 1 + tu_below(r, 6) : 0;
+    size_t at = n > p.m + 4 ? tu_below(r, (unsigned)(n - p.m)) : 0;
+    for (unsigned c = 0; c < plants; c++) {
+        if (tu_below(r, 2))
+            at = tu_below(r, (unsigned)(n - p.m));
+        else
+            at = at + 1 + tu_below(r, (unsigned)p.m) < n - p.m ? at + 1 + tu_below(r, (unsigned)p.m)
+                                                               : at;
+        uint8_t buf[256];
+        size_t bl = 0;
+        for (size_t i = 0; i < p.m; i++)
+            buf[bl++] = (uint8_t)(p.val[i] | (alphabet[tu_below(r, nalpha)] & ~p.mask[i]));
+        unsigned edits = tu_below(r, p.k + 2);
+        for (unsigned e = 0; e < edits && bl > 1; e++) {
+            size_t x = tu_below(r, (unsigned)bl);
+            unsigned kind = tu_below(r, 3);
+            if (kind == 0) {
+                buf[x] = alphabet[tu_below(r, nalpha)];
+            } else if (kind == 1 && bl < 250) {
+                memmove(buf + x + 1, buf + x, bl - x);
+                buf[x] = alphabet[tu_below(r, nalpha)];
+                bl++;
+            } else {
+                memmove(buf + x, buf + x + 1, bl - x - 1);
+                bl--;
+            }
+        }
+        if (at + bl <= n) memcpy(data + at, buf, bl);
+    }
+    or_match *want = malloc((n + 1) * sizeof(*want));
+    size_t nw = or_search(&p, data, n, want);
+
+    trawl_fuzzy_db *db = NULL;
+    trawl_error err;
+    trawl_error_clear(&err);
+    assert_int_equal(trawl_fuzzy_compile(&sp, 1, &db, &err), TRAWL_OK);
+    trawl_fuzzy_stream *s = NULL;
+    assert_int_equal(trawl_fuzzy_stream_open(db, &s, &err), TRAWL_OK);
+    got *g = calloc(1, sizeof(*g));
+    g->data = data;
+    assert_int_equal(trawl_fuzzy_scan(s, data, n, collect, g, &err), TRAWL_OK);
+    int bad = g->n != nw;
+    for (size_t i = 0; !bad && i < nw; i++)
+        bad = g->m[i].off != want[i].off || g->m[i].len != want[i].len || g->m[i].d != want[i].d;
+    if (bad || g->bad_order || g->bad_bytes) {
+        fprintf(stderr, "case %u: pattern '%s' k=%u mode=%d flags=0x%x min=%.2f n=%zu kernel=%s\n",
+                iter, text, p.k, (int)sp.mode, sp.flags, sp.min_similarity, n,
+                trawl_fuzzy_db_kernel(db, 0));
+        for (size_t i = 0; i < nw; i++)
+            fprintf(stderr, "  want off=%llu len=%zu d=%u\n", (unsigned long long)want[i].off,
+                    want[i].len, want[i].d);
+        for (size_t i = 0; i < g->n; i++)
+            fprintf(stderr, "  got  off=%llu len=%zu d=%u\n", (unsigned long long)g->m[i].off,
+                    g->m[i].len, g->m[i].d);
+    }
+    assert_false(bad);
+    assert_int_equal(g->bad_order, 0);
+    assert_int_equal(g->bad_bytes, 0);
+
+    /* the same through a random chunking (1-byte chunks now and then) */
+    memset(g, 0, sizeof(*g));
+    g->data = data;
+    trawl_fuzzy_stream_reset(s);
+    at = 0;
+    unsigned maxc = iter % 2 == 0 ? 1 : 1 + tu_below(r, 64);
+    while (at < n) {
+        size_t c = 1 + tu_below(r, maxc);
+        c = c < n - at ? c : n - at;
+        assert_int_equal(trawl_fuzzy_stream_write(s, data + at, c, collect, g, &err), TRAWL_OK);
+        at += c;
+    }
+    assert_int_equal(trawl_fuzzy_stream_finish(s, collect, g, &err), TRAWL_OK);
+    assert_int_equal(g->n, nw);
+    for (size_t i = 0; i < nw; i++) {
+        assert_int_equal(g->m[i].off, want[i].off);
+        assert_int_equal(g->m[i].len, want[i].len);
+        assert_int_equal(g->m[i].d, want[i].d);
+    }
+    free(g);
+    trawl_fuzzy_stream_free(s);
+    trawl_fuzzy_db_free(db);
+    free(want);
+    free(data);
+    return nw;
+}
+
+static void test_random_vs_oracle(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 0xF022D1FFull);
+    const char *env = getenv("TRAWL_FUZZY_CASES");
+    unsigned cases = env ? (unsigned)atoi(env) : 3000;
+    size_t found = 0;
+    for (unsigned i = 0; i < cases; i++)
+        found += one_case(&r, i);
+    assert_true(found > cases); /* the cases do exercise matches */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_vs_oracle),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
