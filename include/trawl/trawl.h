@@ -3,5 +3,6 @@
 #define TRAWL_H
 
 #include <trawl/common.h>
+#include <trawl/fuzzy.h>
 
 #endif

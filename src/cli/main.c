@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
     {"version", NULL, "print the version"},
+    {"fuzzy", cli_fuzzy, "approximate byte search (Levenshtein / Hamming)"},
 };
 
 static void usage(FILE *out)
