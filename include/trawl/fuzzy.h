@@ -180,6 +180,30 @@ TRAWL_API trawl_status trawl_fuzzy_align(const trawl_fuzzy_db *db, size_t i, con
                                          size_t len, trawl_fuzzy_edit *edits, size_t cap, size_t *n,
                                          unsigned *distance, trawl_error *err);
 
+/* A pair of similar windows found by trawl_fuzzy_similar(). */
+typedef struct trawl_fuzzy_pair {
+    uint64_t a, b; /* offsets of the two windows, a < b */
+    unsigned distance;
+} trawl_fuzzy_pair;
+
+/* Return non-zero to stop (the call then returns TRAWL_ESTOPPED). */
+typedef int (*trawl_fuzzy_pair_fn)(const trawl_fuzzy_pair *pair, void *ud);
+
+/* Similar-sequence discovery: reports every pair of windows p[a..a+L) and
+ * p[b..b+L), 0 <= a < b <= n - L (overlapping windows included), whose
+ * distance (Levenshtein between the two L-byte windows, or Hamming) is at
+ * most k, in increasing (a, b) order.
+ * Cost: pigeonhole seeds of q = floor(L / (k + 1)) bytes, hashed once
+ * (O(n log n) time, ~16 bytes of memory per input byte), then a banded DP of
+ * O(L k) per window pair that shares a seed at a shift within k. On data
+ * without long repeats that is near O(n (k + 1)); repetitive data has
+ * quadratically many pairs and costs accordingly. Errors: TRAWL_EINVAL
+ * (L == 0, k >= L, k > TRAWL_FUZZY_MAX_DISTANCE, bad mode, NULL), TRAWL_ELIMIT
+ * (n >= 4 GiB), TRAWL_ENOMEM, TRAWL_ESTOPPED. */
+TRAWL_API trawl_status trawl_fuzzy_similar(const uint8_t *p, size_t n, size_t L, unsigned k,
+                                           trawl_fuzzy_mode mode, trawl_fuzzy_pair_fn cb, void *ud,
+                                           trawl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

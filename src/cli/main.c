@@ -13,6 +13,7 @@ struct command {
 static const struct command commands[] = {
     {"version", NULL, "print the version"},
     {"fuzzy", cli_fuzzy, "approximate byte search (Levenshtein / Hamming)"},
+    {"similar", cli_similar, "pairs of similar windows in one input"},
 };
 
 static void usage(FILE *out)
