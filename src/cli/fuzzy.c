@@ -76,12 +76,12 @@ static void print_edits(fuzzy_opts *o, const trawl_fuzzy_match *m)
             if (e->data_pos >= 0) printf(",\"byte\":\"%02x\"", e->data_byte);
             fputc('}', stdout);
         } else {
-            printf("    %-10s pattern[%d]", op_name(e->op), e->pattern_pos);
+            printf("    %-10s", op_name(e->op));
             if (e->pattern_pos >= 0) {
-                fputc('=', stdout);
+                printf(" pattern[%d]=", e->pattern_pos);
                 print_pattern_byte(stdout, e);
             }
-            if (e->data_pos >= 0) printf("  data[%d]=%02x", e->data_pos, e->data_byte);
+            if (e->data_pos >= 0) printf(" data[%d]=%02x", e->data_pos, e->data_byte);
             fputc('\n', stdout);
         }
         first = false;

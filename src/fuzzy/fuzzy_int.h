@@ -105,6 +105,14 @@ size_t trawl__fz_myersb(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t 
 size_t trawl__fz_bitap(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t n);
 void trawl__fz_kernel_reset(const fz_pat *p, fz_kstate *k);
 
+/* Four independent one-word Myers states (kernel.c). */
+typedef struct fz_lanes {
+    uint64_t vp[4], vn[4];
+    unsigned score[4];
+} fz_lanes;
+size_t trawl__fz_myers1_x4(const fz_pat *p, fz_lanes *L, const uint8_t *const b[4], size_t n,
+                           bool hit[4]);
+
 /* verify.c: every candidate ending at end (absolute), appended to sel.
  * TRAWL_ENOMEM on failure. */
 trawl_status trawl__fz_verify(trawl_fuzzy_stream *s, size_t pi, uint64_t end);

@@ -133,3 +133,55 @@ size_t trawl__fz_bitap(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t n
     k->pos += i;
     return hit ? i - 1 : n;
 }
+
+/* Four independent lanes of the one-word Myers kernel in one loop: a single
+ * lane is a chain of dependent operations (latency-bound); four chains keep
+ * the core's ALUs busy. Each lane has its own state and bytes b[l][0..n).
+ * Stops after the first byte where any lane's distance is <= k, returning
+ * its index (hit[l] set for each lane at <= k there), or n. */
+size_t trawl__fz_myers1_x4(const fz_pat *p, fz_lanes *L, const uint8_t *const b[4], size_t n,
+                           bool hit[4])
+{
+    const uint64_t *peq = p->peq;
+    const uint64_t hb = 1ull << (p->m - 1);
+    const unsigned kk = p->k;
+    uint64_t vp0 = L->vp[0], vp1 = L->vp[1], vp2 = L->vp[2], vp3 = L->vp[3];
+    uint64_t vn0 = L->vn[0], vn1 = L->vn[1], vn2 = L->vn[2], vn3 = L->vn[3];
+    unsigned s0 = L->score[0], s1 = L->score[1], s2 = L->score[2], s3 = L->score[3];
+    const uint8_t *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+    size_t i = 0;
+#define MYERS_STEP(vp, vn, s, c)                                                                   \
+    do {                                                                                           \
+        uint64_t eq = peq[c];                                                                      \
+        uint64_t xv = eq | vn;                                                                     \
+        uint64_t xh = (((eq & vp) + vp) ^ vp) | eq;                                                \
+        uint64_t ph = vn | ~(xh | vp);                                                             \
+        uint64_t mh = vp & xh;                                                                     \
+        s += (unsigned)((ph & hb) != 0) - (unsigned)((mh & hb) != 0);                              \
+        ph <<= 1;                                                                                  \
+        mh <<= 1;                                                                                  \
+        vp = mh | ~(xv | ph);                                                                      \
+        vn = ph & xv;                                                                              \
+    } while (0)
+    bool any = false;
+    while (i < n) {
+        MYERS_STEP(vp0, vn0, s0, b0[i]);
+        MYERS_STEP(vp1, vn1, s1, b1[i]);
+        MYERS_STEP(vp2, vn2, s2, b2[i]);
+        MYERS_STEP(vp3, vn3, s3, b3[i]);
+        i++;
+        if ((s0 <= kk) | (s1 <= kk) | (s2 <= kk) | (s3 <= kk)) {
+            any = true;
+            break;
+        }
+    }
+#undef MYERS_STEP
+    L->vp[0] = vp0, L->vp[1] = vp1, L->vp[2] = vp2, L->vp[3] = vp3;
+    L->vn[0] = vn0, L->vn[1] = vn1, L->vn[2] = vn2, L->vn[3] = vn3;
+    L->score[0] = s0, L->score[1] = s1, L->score[2] = s2, L->score[3] = s3;
+    hit[0] = any && s0 <= kk;
+    hit[1] = any && s1 <= kk;
+    hit[2] = any && s2 <= kk;
+    hit[3] = any && s3 <= kk;
+    return any ? i - 1 : n;
+}

@@ -123,12 +123,68 @@ static size_t run_kernel(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t
     }
 }
 
+/* The one-word Myers kernel over the chunk bytes [k->pos, upto) in four
+ * interleaved lanes. Lane l > 0 starts fresh lmax bytes before its segment:
+ * a fresh state at x is exact for every end >= x + lmax, because a window
+ * that can be a candidate is at most lmax bytes long (the same argument
+ * that lets seeded regions start fresh). Ends verified out of order are
+ * fine: selection sorts, and runs only after the slice. The last lane's
+ * state carries on. */
+static trawl_status run_lanes(trawl_fuzzy_stream *s, size_t pi, uint64_t upto)
+{
+    const fz_pat *p = &s->db->pats[pi];
+    fz_kstate *k = &s->ks[pi];
+    size_t n = (size_t)(upto - k->pos), seg = n / 4;
+    const uint8_t *base = s->chunk + (k->pos - s->chunk_base);
+    uint64_t start = k->pos;
+    fz_lanes L;
+    L.vp[0] = k->vp[0];
+    L.vn[0] = k->vn[0];
+    L.score[0] = k->score;
+    const uint8_t *b[4];
+    for (int l = 0; l < 4; l++) {
+        b[l] = base + (size_t)l * seg;
+        if (l == 0) continue;
+        /* warm up on the lmax bytes before the segment, ignoring ends */
+        fz_kstate w = {0, 0, &L.vp[l], &L.vn[l], 0};
+        trawl__fz_kernel_reset(p, &w);
+        const uint8_t *wb = b[l] - p->lmax;
+        size_t done = 0;
+        while (done < p->lmax)
+            done += trawl__fz_myers1(p, &w, wb + done, p->lmax - done) + 1;
+        L.score[l] = w.score;
+    }
+    size_t i = 0;
+    while (i < seg) {
+        bool hit[4];
+        size_t r = trawl__fz_myers1_x4(p, &L, b, seg - i, hit);
+        if (r == seg - i) break;
+        for (int l = 0; l < 4; l++) {
+            b[l] += r + 1;
+            if (!hit[l]) continue;
+            trawl_status st = trawl__fz_verify(s, pi, start + (uint64_t)l * seg + i + r + 1);
+            if (st) return st;
+        }
+        i += r + 1;
+    }
+    k->vp[0] = L.vp[3];
+    k->vn[0] = L.vn[3];
+    k->score = L.score[3];
+    k->pos = start + 4 * (uint64_t)seg;
+    return TRAWL_OK;
+}
+
 /* Runs pattern pi's kernel from its position up to upto (absolute, within
  * history + chunk), verifying every flagged end. */
 static trawl_status run_to(trawl_fuzzy_stream *s, size_t pi, uint64_t upto)
 {
     const fz_pat *p = &s->db->pats[pi];
     fz_kstate *k = &s->ks[pi];
+    if (p->kernel == FZ_MYERS1 && k->pos >= s->chunk_base &&
+        upto - k->pos >= 8 * (uint64_t)p->lmax + 256) {
+        trawl_status st = run_lanes(s, pi, upto);
+        if (st) return st;
+    }
     while (k->pos < upto) {
         const uint8_t *b;
         size_t avail;

@@ -21,7 +21,7 @@ check json-line1 "{\"file\":\"$tmp/f.bin\",\"offset\":2,\"length\":3,\"distance\
 check json-line2 "{\"file\":\"$tmp/f.bin\",\"offset\":9,\"length\":3,\"distance\":1,\"similarity\":0.666667,\"data\":\"aaddcc\"}" "$(echo "$out" | sed -n 2p)"
 
 out=$("$T" fuzzy -p AABBCC -k 1 --align "$tmp/f.bin" | sed -n 3p)
-check align "    substitute pattern[1]=bb  data[1]=dd" "$out"
+check align "    substitute pattern[1]=bb data[1]=dd" "$out"
 
 piped=$(cat "$tmp/f.bin" | "$T" fuzzy -p AABBCC -k 1 --json - | sed 's/"file":"[^"]*"//')
 mapped=$("$T" fuzzy -p AABBCC -k 1 --json "$tmp/f.bin" | sed 's/"file":"[^"]*"//')
