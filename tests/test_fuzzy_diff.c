@@ -46,12 +46,15 @@ static void random_pattern(tu_rng *r, or_pat *p, char *text, unsigned nalpha)
 }
 
 /* One random case; returns the number of oracle matches. */
-static size_t one_case(tu_rng *r, unsigned iter)
+/* n_fixed > 0: data of that size, patterns of at most 24 positions. */
+static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed)
 {
     or_pat p;
     char text[512];
     unsigned nalpha = tu_below(r, 2) ? 2 : 2 + tu_below(r, 4);
-    random_pattern(r, &p, text, nalpha);
+    do
+        random_pattern(r, &p, text, nalpha);
+    while (n_fixed && p.m > 24);
     unsigned kmax = p.m - 1 < 4 ? (unsigned)p.m - 1 : 4;
     p.k = tu_below(r, kmax + 1);
     trawl_fuzzy_spec sp = {NULL, text, p.k, TRAWL_FUZZY_LEVENSHTEIN, 0, 0.0};
@@ -68,7 +71,7 @@ static size_t one_case(tu_rng *r, unsigned iter)
     p.sub = !(dis & 1);
     p.ins = lev && !(dis & 2);
     p.del = lev && !(dis & 4);
-    size_t n = tu_below(r, (unsigned)(6000 / (p.m + 20)) + 1);
+    size_t n = n_fixed ? n_fixed : tu_below(r, (unsigned)(6000 / (p.m + 20)) + 1);
     uint8_t *data = malloc(n + 1);
     for (size_t i = 0; i < n; i++)
         data[i] = tu_below(r, 8) == 0 ? (uint8_t)tu_next(r) : alphabet[tu_below(r, nalpha)];
@@ -169,14 +172,26 @@ static void test_random_vs_oracle(void **state)
     unsigned cases = env ? (unsigned)atoi(env) : 3000;
     size_t found = 0;
     for (unsigned i = 0; i < cases; i++)
-        found += one_case(&r, i);
+        found += one_case(&r, i, 0);
     assert_true(found > cases); /* the cases do exercise matches */
+}
+
+/* Inputs long enough for the interleaved lanes of the scan kernel and for
+ * several selection rounds per write. */
+static void test_long_inputs_vs_oracle(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 0x1A4E5ull);
+    for (unsigned i = 0; i < 24; i++)
+        one_case(&r, 3 * i + 1, 3000 + tu_below(&r, 3000)); /* iter % 3 == 1: FORCE_SCAN */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_vs_oracle),
+        cmocka_unit_test(test_long_inputs_vs_oracle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
