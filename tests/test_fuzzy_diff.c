@@ -187,11 +187,87 @@ static void test_long_inputs_vs_oracle(void **state)
         one_case(&r, 3 * i + 1, 3000 + tu_below(&r, 3000)); /* iter % 3 == 1: FORCE_SCAN */
 }
 
+typedef struct set_got {
+    got per[3];
+} set_got;
+
+static int collect_set(const trawl_fuzzy_match *fm, void *ud)
+{
+    set_got *sg = ud;
+    return collect(fm, &sg->per[fm->pattern]);
+}
+
+/* Three patterns in one database (seeded and scanned ones mixed, sharing
+ * the seed stream and the history) give each its own oracle results. */
+static void test_sets_vs_oracle(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 0x5E75ull);
+    for (unsigned iter = 0; iter < 150; iter++) {
+        or_pat p[3];
+        char text[3][512];
+        trawl_fuzzy_spec sp[3];
+        unsigned nalpha = 2 + tu_below(&r, 3);
+        for (int j = 0; j < 3; j++) {
+            random_pattern(&r, &p[j], text[j], nalpha);
+            p[j].k = tu_below(&r, (unsigned)(p[j].m - 1 < 3 ? p[j].m : 3));
+            bool ham = tu_below(&r, 2);
+            unsigned force = tu_below(&r, 3);
+            sp[j] = (trawl_fuzzy_spec){NULL,
+                                       text[j],
+                                       p[j].k,
+                                       ham ? TRAWL_FUZZY_HAMMING : TRAWL_FUZZY_LEVENSHTEIN,
+                                       force == 1   ? TRAWL_FUZZY_FORCE_SCAN
+                                       : force == 2 ? TRAWL_FUZZY_FORCE_SEED
+                                                    : 0,
+                                       0};
+            p[j].sub = true;
+            p[j].ins = p[j].del = !ham;
+            p[j].min_sim = 0;
+        }
+        size_t n = tu_below(&r, 3000);
+        uint8_t *data = malloc(n + 1);
+        for (size_t i = 0; i < n; i++)
+            data[i] = alphabet[tu_below(&r, nalpha)];
+        trawl_fuzzy_db *db = NULL;
+        trawl_fuzzy_stream *s = NULL;
+        assert_int_equal(trawl_fuzzy_compile(sp, 3, &db, NULL), TRAWL_OK);
+        assert_int_equal(trawl_fuzzy_stream_open(db, &s, NULL), TRAWL_OK);
+        set_got *sg = calloc(1, sizeof(*sg));
+        size_t at = 0, maxc = 1 + tu_below(&r, 512);
+        while (at < n) {
+            size_t c = 1 + tu_below(&r, (unsigned)maxc);
+            c = c < n - at ? c : n - at;
+            assert_int_equal(trawl_fuzzy_stream_write(s, data + at, c, collect_set, sg, NULL),
+                             TRAWL_OK);
+            at += c;
+        }
+        assert_int_equal(trawl_fuzzy_stream_finish(s, collect_set, sg, NULL), TRAWL_OK);
+        or_match *want = malloc((n + 1) * sizeof(*want));
+        for (int j = 0; j < 3; j++) {
+            size_t nw = or_search(&p[j], data, n, want);
+            assert_int_equal(sg->per[j].n, nw);
+            for (size_t i = 0; i < nw; i++) {
+                assert_int_equal(sg->per[j].m[i].off, want[i].off);
+                assert_int_equal(sg->per[j].m[i].len, want[i].len);
+                assert_int_equal(sg->per[j].m[i].d, want[i].d);
+            }
+        }
+        free(want);
+        free(sg);
+        trawl_fuzzy_stream_free(s);
+        trawl_fuzzy_db_free(db);
+        free(data);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_vs_oracle),
         cmocka_unit_test(test_long_inputs_vs_oracle),
+        cmocka_unit_test(test_sets_vs_oracle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
