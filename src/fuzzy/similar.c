@@ -157,6 +157,7 @@ static trawl_status candidates(const index_t *ix, size_t a, size_t last, size_t 
             }
         }
     }
+    if (cand->n < 2) return TRAWL_OK;
     qsort(cand->v, cand->n, sizeof(uint32_t), by_u32);
     size_t u = 0;
     for (size_t i = 0; i < cand->n; i++)
