@@ -8,6 +8,13 @@
 #include <stdio.h>
 #include <trawl/fuzzy.h>
 
+/* Fewer cases under the sanitizers (about 10x slower), same seeds. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CASE_SCALE 3
+#else
+#define CASE_SCALE 1
+#endif
+
 typedef struct got {
     or_match m[4096];
     size_t n;
@@ -169,7 +176,7 @@ static void test_random_vs_oracle(void **state)
     tu_rng r;
     tu_seed(&r, 0xF022D1FFull);
     const char *env = getenv("TRAWL_FUZZY_CASES");
-    unsigned cases = env ? (unsigned)atoi(env) : 3000;
+    unsigned cases = env ? (unsigned)atoi(env) : 3000 / CASE_SCALE;
     size_t found = 0;
     for (unsigned i = 0; i < cases; i++)
         found += one_case(&r, i, 0);
@@ -183,7 +190,7 @@ static void test_long_inputs_vs_oracle(void **state)
     (void)state;
     tu_rng r;
     tu_seed(&r, 0x1A4E5ull);
-    for (unsigned i = 0; i < 24; i++)
+    for (unsigned i = 0; i < 24 / CASE_SCALE; i++)
         one_case(&r, 3 * i + 1, 3000 + tu_below(&r, 3000)); /* iter % 3 == 1: FORCE_SCAN */
 }
 
@@ -204,7 +211,7 @@ static void test_sets_vs_oracle(void **state)
     (void)state;
     tu_rng r;
     tu_seed(&r, 0x5E75ull);
-    for (unsigned iter = 0; iter < 150; iter++) {
+    for (unsigned iter = 0; iter < 150 / CASE_SCALE; iter++) {
         or_pat p[3];
         char text[3][512];
         trawl_fuzzy_spec sp[3];
