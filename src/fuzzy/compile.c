@@ -57,14 +57,17 @@ static trawl_status build_pat(fz_pat *p, const trawl_fuzzy_spec *sp, size_t inde
 {
     trawl_status s = check_spec(sp, err);
     if (s) return s;
-    p->val = malloc(TRAWL_FUZZY_MAX_PATTERN);
-    p->mask = malloc(TRAWL_FUZZY_MAX_PATTERN);
+    uint8_t val[TRAWL_FUZZY_MAX_PATTERN], mask[TRAWL_FUZZY_MAX_PATTERN];
+    s = trawl_fuzzy_parse(sp->pattern, val, mask, TRAWL_FUZZY_MAX_PATTERN, &p->m, err);
+    if (s) return s;
     char defname[32];
     snprintf(defname, sizeof(defname), "p%zu", index);
     p->name = strdup(sp->name ? sp->name : defname);
+    p->val = malloc(p->m);
+    p->mask = malloc(p->m);
     if (!p->val || !p->mask || !p->name) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    s = trawl_fuzzy_parse(sp->pattern, p->val, p->mask, TRAWL_FUZZY_MAX_PATTERN, &p->m, err);
-    if (s) return s;
+    memcpy(p->val, val, p->m);
+    memcpy(p->mask, mask, p->m);
     if (sp->max_distance >= p->m)
         return trawl__fail(err, TRAWL_EINVAL,
                            "max distance %u must be less than the pattern length %zu",
