@@ -9,7 +9,8 @@
  * match, which is less work. TRE is timed on the first BENCH_TRE_MIB MiB
  * (default 2) of the corpus, at most 20 s, because it is slow; throughput
  * is per byte scanned. At k = 2 the kernel alone (seeds off) is also timed.
- * Environment: BENCH_MIB (corpus, default 256), BENCH_RUNS (default 5). */
+ * Environment: BENCH_MIB (corpus, default 256), BENCH_RUNS (default 5),
+ * BENCH_FILTER (run only workloads whose name contains it, e.g. "L16k2"). */
 #include "benchutil.h"
 
 #include <hs.h>
@@ -164,6 +165,8 @@ static void bench_one(const corpus *c, size_t m, unsigned k, bool ham)
     pick_pattern(c, m, (unsigned)(m * 31 + k), pat);
     char work[32], note[160], why[128];
     snprintf(work, sizeof(work), "%s/%c%zuk%u", c->name, ham ? 'H' : 'L', m, k);
+    const char *only = getenv("BENCH_FILTER");
+    if (only && !strstr(work, only)) return;
     uint64_t nt = 0, ntre = 0, nhs = 0;
     const char *kernel = "";
     double t = run_trawl(c, pat, m, k, ham, 0, &nt, &kernel);
