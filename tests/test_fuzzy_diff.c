@@ -194,6 +194,14 @@ static void test_long_inputs_vs_oracle(void **state)
         one_case(&r, 3 * i + 1, 3000 + tu_below(&r, 3000)); /* iter % 3 == 1: FORCE_SCAN */
 }
 
+/* The same with the portable four-lane kernel instead of AVX2. */
+static void test_long_inputs_scalar_lanes(void **state)
+{
+    setenv("TRAWL_NO_AVX2", "1", 1);
+    test_long_inputs_vs_oracle(state);
+    unsetenv("TRAWL_NO_AVX2");
+}
+
 typedef struct set_got {
     got per[3];
 } set_got;
@@ -274,6 +282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_vs_oracle),
         cmocka_unit_test(test_long_inputs_vs_oracle),
+        cmocka_unit_test(test_long_inputs_scalar_lanes),
         cmocka_unit_test(test_sets_vs_oracle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

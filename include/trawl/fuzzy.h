@@ -31,6 +31,10 @@
  * reach back into, pending candidates); it serves both streaming and
  * one-block scans. Offsets are absolute from the start of the stream.
  *
+ * Kernels: the AVX2 eight-lane Myers kernel is used when the CPU has AVX2;
+ * TRAWL_NO_AVX2=1 in the environment when a stream is opened selects the
+ * portable one (results are identical; the knob exists for testing).
+ *
  * Ownership follows trawl/common.h: the caller owns what it passes in; the
  * library owns what it returns until the matching _free(). Match records and
  * the bytes they point at are valid only during the callback.

@@ -88,6 +88,7 @@ struct trawl_fuzzy_stream {
     size_t win_cap;
     bool failed; /* a callback stopped or memory ran out */
     bool finished;
+    bool avx2; /* run the eight-lane kernel */
     trawl_status cb_status;
     trawl_fuzzy_match_fn cb;
     void *ud;
@@ -112,6 +113,18 @@ typedef struct fz_lanes {
 } fz_lanes;
 size_t trawl__fz_myers1_x4(const fz_pat *p, fz_lanes *L, const uint8_t *const b[4], size_t n,
                            bool hit[4]);
+
+/* Eight lanes in AVX2 registers (kernel_avx2.c); scores are 64-bit so that
+ * they load straight into the vector lanes. Stops after the first byte where
+ * a lane is at <= k; *hits gets the lanes' bit mask. Only call it when
+ * trawl__fz_have_avx2(). */
+typedef struct fz_lanes8 {
+    uint64_t vp[8], vn[8];
+    int64_t score[8];
+} fz_lanes8;
+bool trawl__fz_have_avx2(void);
+size_t trawl__fz_myers1_x8(const fz_pat *p, fz_lanes8 *L, const uint8_t *const b[8], size_t n,
+                           unsigned *hits);
 
 /* verify.c: every candidate ending at end (absolute), appended to sel.
  * TRAWL_ENOMEM on failure. */
