@@ -68,9 +68,9 @@ static bool or_better(const or_pat *p, const or_match *a, const or_match *b)
     return a->len > b->len;
 }
 
-/* The reported matches, in increasing offset; returns the count. out must
- * hold n entries (n >= 1). */
-static size_t or_search(const or_pat *p, const uint8_t *data, size_t n, or_match *out)
+/* Every candidate, by offset then length; returns the count and sets *out
+ * (caller frees). */
+static size_t or_candidates(const or_pat *p, const uint8_t *data, size_t n, or_match **out)
 {
     size_t maxlen = p->m + p->k + 3; /* longer windows need > k insertions */
     or_match *cand = malloc((n * (maxlen + 1) + 1) * sizeof(*cand));
@@ -83,6 +83,17 @@ static size_t or_search(const or_pat *p, const uint8_t *data, size_t n, or_match
             if (dist[len] <= p->k && or_sim(p, dist[len], len) >= p->min_sim)
                 cand[nc++] = (or_match){i, len, dist[len]};
     }
+    free(dist);
+    *out = cand;
+    return nc;
+}
+
+/* The reported matches, in increasing offset; returns the count. out must
+ * hold n entries (n >= 1). */
+static size_t or_search(const or_pat *p, const uint8_t *data, size_t n, or_match *out)
+{
+    or_match *cand;
+    size_t nc = or_candidates(p, data, n, &cand);
     /* repeatedly take the best remaining, discard what overlaps it */
     bool *gone = calloc(nc + 1, 1);
     size_t no = 0;
@@ -99,7 +110,6 @@ static size_t or_search(const or_pat *p, const uint8_t *data, size_t n, or_match
     }
     free(gone);
     free(cand);
-    free(dist);
     for (size_t a = 1; a < no; a++) /* insertion sort by offset */
         for (size_t b = a; b > 0 && out[b].off < out[b - 1].off; b--) {
             or_match t = out[b];

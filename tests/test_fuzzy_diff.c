@@ -3,6 +3,7 @@
  * oracle in fuzzy_oracle.h on thousands of random cases. */
 #include "testutil.h"
 
+#include "fuzzy/fuzzy_int.h" /* candidate sets: the stream's pending list */
 #include "fuzzy_oracle.h"
 
 #include <stdio.h>
@@ -162,6 +163,37 @@ static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed)
         assert_int_equal(g->m[i].len, want[i].len);
         assert_int_equal(g->m[i].d, want[i].d);
     }
+    /* the candidate set itself, before selection: every window within k,
+     * each exactly once, however the ends were found */
+    trawl_fuzzy_stream_reset(s);
+    s->collect_only = true;
+    at = 0;
+    while (at < n) {
+        size_t c = 1 + tu_below(r, maxc * 8);
+        c = c < n - at ? c : n - at;
+        assert_int_equal(trawl_fuzzy_stream_write(s, data + at, c, collect, g, &err), TRAWL_OK);
+        at += c;
+    }
+    assert_int_equal(trawl_fuzzy_stream_finish(s, collect, g, &err), TRAWL_OK);
+    or_match *cand;
+    size_t nc = or_candidates(&p, data, n, &cand);
+    fz_sel *sel = &s->sel[0];
+    assert_int_equal(sel->n, nc);
+    for (size_t i = 1; i < sel->n; i++) /* insertion sort by (offset, length) */
+        for (size_t j = i;
+             j > 0 && (sel->c[j].off < sel->c[j - 1].off ||
+                       (sel->c[j].off == sel->c[j - 1].off && sel->c[j].len < sel->c[j - 1].len));
+             j--) {
+            fz_cand t = sel->c[j];
+            sel->c[j] = sel->c[j - 1];
+            sel->c[j - 1] = t;
+        }
+    for (size_t i = 0; i < nc; i++) {
+        assert_int_equal(sel->c[i].off, cand[i].off);
+        assert_int_equal(sel->c[i].len, cand[i].len);
+        assert_int_equal(sel->c[i].d, cand[i].d);
+    }
+    free(cand);
     free(g);
     trawl_fuzzy_stream_free(s);
     trawl_fuzzy_db_free(db);

@@ -88,7 +88,8 @@ struct trawl_fuzzy_stream {
     size_t win_cap;
     bool failed; /* a callback stopped or memory ran out */
     bool finished;
-    bool avx2; /* run the eight-lane kernel */
+    bool avx2;         /* run the eight-lane kernel */
+    bool collect_only; /* tests: keep every candidate in sel, select nothing */
     trawl_status cb_status;
     trawl_fuzzy_match_fn cb;
     void *ud;

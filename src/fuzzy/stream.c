@@ -301,7 +301,7 @@ static trawl_status slice(trawl_fuzzy_stream *s, const uint8_t *p, size_t n)
         /* every end <= known_end has been seen by the kernel, or lies
          * before any region a later seed can open */
         uint64_t lag = pt->seeded ? 2 * pt->lmax : pt->lmax;
-        if (end >= lag) {
+        if (end >= lag && !s->collect_only) {
             trawl_status st = trawl__fz_sel_round(s, i, end - lag, false);
             if (st) return st;
         }
@@ -339,7 +339,7 @@ trawl_status trawl_fuzzy_stream_finish(trawl_fuzzy_stream *s, trawl_fuzzy_match_
     s->chunk = NULL;
     s->chunk_len = 0;
     s->chunk_base = s->pos;
-    for (size_t i = 0; i < s->db->n; i++) {
+    for (size_t i = 0; i < s->db->n && !s->collect_only; i++) {
         trawl_status st = trawl__fz_sel_round(s, i, 0, true);
         if (st) return fail_status(s, st, err);
     }
