@@ -117,7 +117,9 @@ TRAWL_API trawl_status trawl_fuzzy_parse(const char *text, uint8_t *value, uint8
  * err->index (the spec) and, for syntax errors, err->column:
  * TRAWL_EINVAL (k >= m, k > TRAWL_FUZZY_MAX_DISTANCE, min_similarity
  * outside [0,1], unknown mode or flag), TRAWL_ESYNTAX, TRAWL_EUNSUPPORTED,
- * TRAWL_ELIMIT (pattern too long), TRAWL_EENGINE (seed database),
+ * TRAWL_ELIMIT (pattern too long), TRAWL_EENGINE (the seed database was
+ * refused and TRAWL_FUZZY_FORCE_SEED was given; without it the kernels
+ * simply run over every byte),
  * TRAWL_ENOMEM. On failure *out is unchanged. Allocates; O(sum of m * 256). */
 TRAWL_API trawl_status trawl_fuzzy_compile(const trawl_fuzzy_spec *specs, size_t n,
                                            trawl_fuzzy_db **out, trawl_error *err);

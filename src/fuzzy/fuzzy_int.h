@@ -34,6 +34,7 @@ typedef struct fz_pat {
     size_t lmin, lmax; /* window lengths a candidate can have */
     uint64_t horizon;  /* how far right a better overlapping chain can reach */
     bool seeded;       /* pigeonhole pieces are in db->hs */
+    bool forced_seed;  /* TRAWL_FUZZY_FORCE_SEED: no silent fallback */
     size_t reach;      /* seed end -> region: [to - reach, to + reach) */
 } fz_pat;
 

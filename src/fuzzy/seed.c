@@ -70,6 +70,13 @@ static trawl_status add_pieces(const fz_pat *p, unsigned id, char **exprs, unsig
     return TRAWL_OK;
 }
 
+static bool forced(const trawl_fuzzy_db *db)
+{
+    for (size_t i = 0; i < db->n; i++)
+        if (db->pats[i].forced_seed) return true;
+    return false;
+}
+
 trawl_status trawl__fz_seed_compile(trawl_fuzzy_db *db, trawl_error *err)
 {
     size_t total = 0;
@@ -89,10 +96,17 @@ trawl_status trawl__fz_seed_compile(trawl_fuzzy_db *db, trawl_error *err)
         hs_compile_error_t *ce = NULL;
         if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)ne, HS_MODE_STREAM,
                              NULL, &db->hs, &ce) != HS_SUCCESS) {
-            st = trawl__fail(err, TRAWL_EENGINE, "seed database: %s",
-                             ce && ce->message ? ce->message : "compile failed");
-            if (err && ce) err->index = ce->expression >= 0 ? (int64_t)ids[ce->expression] : -1;
             db->hs = NULL;
+            if (forced(db)) {
+                st = trawl__fail(err, TRAWL_EENGINE, "seed database: %s",
+                                 ce && ce->message ? ce->message : "compile failed");
+                if (err && ce) err->index = ce->expression >= 0 ? (int64_t)ids[ce->expression] : -1;
+            } else {
+                /* seeds are an optimisation: without them every pattern
+                 * still runs its kernel over all bytes */
+                for (size_t i = 0; i < db->n; i++)
+                    db->pats[i].seeded = false;
+            }
         }
         hs_free_compile_error(ce);
     }
