@@ -127,6 +127,9 @@ typedef struct fz_lanes8 {
 bool trawl__fz_have_avx2(void);
 size_t trawl__fz_myers1_x8(const fz_pat *p, fz_lanes8 *L, const uint8_t *const b[8], size_t n,
                            unsigned *hits);
+/* Bitap, four lanes, k <= 3: r[d][lane] are the error levels. */
+size_t trawl__fz_bitap_x4(const fz_pat *p, uint64_t (*r)[4], const uint8_t *const b[4], size_t n,
+                          unsigned *hits);
 
 /* verify.c: every candidate ending at end (absolute), appended to sel.
  * TRAWL_ENOMEM on failure. */

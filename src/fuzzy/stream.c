@@ -188,6 +188,50 @@ static trawl_status run_lanes(trawl_fuzzy_stream *s, size_t pi, uint64_t upto)
     return TRAWL_OK;
 }
 
+/* Bitap in four AVX2 lanes, k <= 3; as run_lanes, with the warm-up over
+ * lmax = m bytes (the bitap state is a function of the last km <= m bytes). */
+static trawl_status run_bitap_lanes(trawl_fuzzy_stream *s, size_t pi, uint64_t upto)
+{
+    const fz_pat *p = &s->db->pats[pi];
+    fz_kstate *k = &s->ks[pi];
+    size_t n = (size_t)(upto - k->pos), seg = n / 4;
+    const uint8_t *base = s->chunk + (k->pos - s->chunk_base);
+    uint64_t start = k->pos, r[4][4];
+    const uint8_t *b[4];
+    for (int l = 0; l < 4; l++) {
+        uint64_t lv[TRAWL_FUZZY_MAX_DISTANCE + 1];
+        b[l] = base + (size_t)l * seg;
+        for (unsigned d = 0; d <= p->k; d++)
+            lv[d] = k->vp[d];
+        if (l > 0) {
+            fz_kstate w = {0, 0, lv, NULL, 0};
+            trawl__fz_kernel_reset(p, &w);
+            const uint8_t *wb = b[l] - p->lmax;
+            size_t done = 0;
+            while (done < p->lmax)
+                done += trawl__fz_bitap(p, &w, wb + done, p->lmax - done) + 1;
+        }
+        for (unsigned d = 0; d <= p->k; d++)
+            r[d][l] = lv[d];
+    }
+    for (size_t i = 0; i < seg;) {
+        unsigned hits = 0;
+        size_t got = trawl__fz_bitap_x4(p, r, b, seg - i, &hits);
+        if (got == seg - i) break;
+        for (int l = 0; l < 4; l++) {
+            b[l] += got + 1;
+            if (!(hits >> l & 1)) continue;
+            trawl_status st = trawl__fz_verify(s, pi, start + (uint64_t)l * seg + i + got + 1);
+            if (st) return st;
+        }
+        i += got + 1;
+    }
+    for (unsigned d = 0; d <= p->k; d++)
+        k->vp[d] = r[d][3];
+    k->pos = start + 4 * (uint64_t)seg;
+    return TRAWL_OK;
+}
+
 /* Runs pattern pi's kernel from its position up to upto (absolute, within
  * history + chunk), verifying every flagged end. */
 static trawl_status run_to(trawl_fuzzy_stream *s, size_t pi, uint64_t upto)
@@ -197,6 +241,11 @@ static trawl_status run_to(trawl_fuzzy_stream *s, size_t pi, uint64_t upto)
     if (p->kernel == FZ_MYERS1 && k->pos >= s->chunk_base &&
         upto - k->pos >= 16 * (uint64_t)p->lmax + 256) {
         trawl_status st = run_lanes(s, pi, upto);
+        if (st) return st;
+    }
+    if ((p->kernel == FZ_BITAP || p->kernel == FZ_BITAP_SUF) && p->k <= 3 && s->avx2 &&
+        k->pos >= s->chunk_base && upto - k->pos >= 16 * (uint64_t)p->lmax + 256) {
+        trawl_status st = run_bitap_lanes(s, pi, upto);
         if (st) return st;
     }
     while (k->pos < upto) {
