@@ -39,6 +39,41 @@ static void build_peq(fz_pat *p, size_t base)
                 p->peq[c * p->words + i / 64] |= 1ull << (i % 64);
 }
 
+typedef struct fraction {
+    uint32_t num, den, slot;
+} fraction;
+
+static int by_value(const void *x, const void *y)
+{
+    const fraction *a = x, *b = y;
+    uint64_t l = (uint64_t)a->num * b->den, r = (uint64_t)b->num * a->den;
+    return l < r ? -1 : l > r;
+}
+
+/* Ranks of the similarity fractions d / L (d <= k, m <= L <= m + k), equal
+ * fractions sharing a rank, so that selection sorts on small integers. */
+static trawl_status build_ranks(fz_pat *p)
+{
+    size_t w = p->k + 1;
+    fraction *f = malloc(w * w * sizeof(*f));
+    p->rank = malloc(w * w * sizeof(*p->rank));
+    if (!f || !p->rank) {
+        free(f);
+        return TRAWL_ENOMEM;
+    }
+    for (size_t d = 0; d < w; d++)
+        for (size_t l = 0; l < w; l++)
+            f[d * w + l] = (fraction){(uint32_t)d, (uint32_t)(p->m + l), (uint32_t)(d * w + l)};
+    qsort(f, w * w, sizeof(*f), by_value);
+    uint16_t r = 0;
+    for (size_t i = 0; i < w * w; i++) {
+        if (i && by_value(&f[i - 1], &f[i]) != 0) r++;
+        p->rank[f[i].slot] = r;
+    }
+    free(f);
+    return TRAWL_OK;
+}
+
 static void choose_kernel(fz_pat *p)
 {
     bool subst_only = !(p->ops & (FZ_INS | FZ_DEL));
@@ -83,6 +118,7 @@ static trawl_status build_pat(fz_pat *p, const trawl_fuzzy_spec *sp, size_t inde
     /* A better overlapping candidate to the right has strictly higher
      * similarity; there are at most 1 + k(k+1) similarity values. */
     p->horizon = (uint64_t)p->k * (p->k + 1) * p->lmax;
+    if (build_ranks(p)) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     choose_kernel(p);
     p->peq = calloc(256 * p->words, sizeof(uint64_t));
     if (!p->peq) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
@@ -102,6 +138,7 @@ static void free_pats(fz_pat *pats, size_t n)
         free(pats[i].val);
         free(pats[i].mask);
         free(pats[i].peq);
+        free(pats[i].rank);
     }
     free(pats);
 }

@@ -35,6 +35,7 @@ typedef struct fz_pat {
     uint64_t horizon;  /* how far right a better overlapping chain can reach */
     bool seeded;       /* pigeonhole pieces are in db->hs */
     bool forced_seed;  /* TRAWL_FUZZY_FORCE_SEED: no silent fallback */
+    uint16_t *rank;    /* [d (k+1) + L - m]: rank of d / L among all such fractions */
     size_t reach;      /* seed end -> region: [to - reach, to + reach) */
 } fz_pat;
 
@@ -60,6 +61,7 @@ typedef struct fz_sel {
     uint8_t *mark;          /* coverage of accepted windows during a round */
     size_t mark_cap;
     uint32_t *idx; /* scratch order */
+    uint64_t *key; /* sort keys, by candidate */
     size_t idx_cap;
 } fz_sel;
 
@@ -69,6 +71,9 @@ typedef struct fz_kstate {
     uint64_t active_until; /* seeded: the kernel runs while pos < this */
     uint64_t *vp, *vn;     /* Myers: words each; bitap: r[0..k] in vp */
     unsigned score;
+    uint64_t seeds;       /* seeds seen in the current slice */
+    bool dense;           /* seeded, but this slice runs the kernel over all bytes */
+    uint64_t dense_until; /* furthest region end of a seed that dense slices ignored */
 } fz_kstate;
 
 struct trawl_fuzzy_stream {
@@ -134,11 +139,6 @@ size_t trawl__fz_bitap_x4(const fz_pat *p, uint64_t (*r)[4], const uint8_t *cons
 /* verify.c: every candidate ending at end (absolute), appended to sel.
  * TRAWL_ENOMEM on failure. */
 trawl_status trawl__fz_verify(trawl_fuzzy_stream *s, size_t pi, uint64_t end);
-/* d(P, w) for the window w[0..len) with the pattern's operations, capped
- * at cap (values > cap come back as cap + 1). */
-unsigned trawl__fz_distance(const fz_pat *p, const uint8_t *w, size_t len, unsigned cap,
-                            uint16_t *row0, uint16_t *row1);
-
 /* select.c */
 trawl_status trawl__fz_sel_add(fz_sel *s, uint64_t off, uint32_t len, uint32_t d);
 /* Decides every pending candidate that can be decided given that all
@@ -146,8 +146,6 @@ trawl_status trawl__fz_sel_add(fz_sel *s, uint64_t off, uint32_t len, uint32_t d
  * them when final. Reports accepted ones through s->cb. */
 trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t known, bool final);
 void trawl__fz_sel_free(fz_sel *s);
-/* a strictly better than b by (similarity, -offset, length) */
-bool trawl__fz_better(const fz_pat *p, const fz_cand *a, const fz_cand *b);
 
 /* seed.c */
 trawl_status trawl__fz_seed_compile(trawl_fuzzy_db *db, trawl_error *err);

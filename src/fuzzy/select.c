@@ -22,16 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool trawl__fz_better(const fz_pat *p, const fz_cand *a, const fz_cand *b)
-{
-    uint64_t la = a->len > p->m ? a->len : p->m;
-    uint64_t lb = b->len > p->m ? b->len : p->m;
-    uint64_t x = (uint64_t)a->d * lb, y = (uint64_t)b->d * la; /* d/L smaller = better */
-    if (x != y) return x < y;
-    if (a->off != b->off) return a->off < b->off;
-    return a->len > b->len;
-}
-
 trawl_status trawl__fz_sel_add(fz_sel *s, uint64_t off, uint32_t len, uint32_t d)
 {
     if (off < s->blocked_until) return TRAWL_OK;
@@ -51,30 +41,31 @@ void trawl__fz_sel_free(fz_sel *s)
     free(s->c);
     free(s->mark);
     free(s->idx);
+    free(s->key);
     memset(s, 0, sizeof(*s));
 }
 
-typedef struct order {
-    const fz_pat *p;
-    const fz_cand *c;
-    bool by_key; /* else by offset */
-} order;
-
-static bool before(const order *o, uint32_t a, uint32_t b)
+/* Sort keys in one integer: similarity rank (bits 48+; higher similarity is
+ * a smaller fraction d / L, so a smaller rank in the pattern's table of those
+ * fractions), then offset relative to lo (bits 8..47; a round spans far less
+ * than 2^40 bytes), then greater length first (bits 0..7; lengths span at
+ * most 2k + 1 <= 129 values). */
+static uint64_t key_of(const fz_pat *p, const fz_cand *c, uint64_t lo)
 {
-    if (o->by_key) return trawl__fz_better(o->p, &o->c[a], &o->c[b]);
-    return o->c[a].off < o->c[b].off;
+    size_t L = c->len > p->m ? c->len : p->m;
+    uint64_t rank = p->rank[c->d * (p->k + 1) + (L - p->m)];
+    return rank << 48 | (c->off - lo) << 8 | (uint64_t)(255 - (c->len - p->lmin));
 }
 
-/* Stable bottom-up merge sort of a[0..n) using tmp[0..n). */
-static void sort_idx(uint32_t *a, uint32_t *tmp, size_t n, const order *o)
+/* Bottom-up merge sort of a[0..n) by key[a[i]] using tmp[0..n). */
+static void sort_idx(uint32_t *a, uint32_t *tmp, size_t n, const uint64_t *key)
 {
     for (size_t w = 1; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
             size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi)
-                tmp[k++] = before(o, a[j], a[i]) ? a[j++] : a[i++];
+                tmp[k++] = key[a[j]] < key[a[i]] ? a[j++] : a[i++];
             while (i < mid)
                 tmp[k++] = a[i++];
             while (j < hi)
@@ -90,6 +81,9 @@ static trawl_status reserve(fz_sel *s, size_t n, size_t range)
         uint32_t *idx = realloc(s->idx, 2 * n * sizeof(*idx));
         if (!idx) return TRAWL_ENOMEM;
         s->idx = idx;
+        uint64_t *key = realloc(s->key, 2 * n * sizeof(*key));
+        if (!key) return TRAWL_ENOMEM;
+        s->key = key;
         s->idx_cap = 2 * n;
     }
     size_t bytes = (range + 1) * sizeof(int32_t);
@@ -167,8 +161,9 @@ trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t know
     uint32_t *idx = sel->idx, *tmp = sel->idx + n;
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
-    order o = {p, sel->c, true};
-    sort_idx(idx, tmp, n, &o);
+    for (size_t i = 0; i < n; i++)
+        sel->key[i] = key_of(p, &sel->c[i], lo);
+    sort_idx(idx, tmp, n, sel->key);
     uint8_t *mark = sel->mark;
     memset(mark, 0, (size_t)(hi - lo));
     size_t acc = 0;
@@ -179,8 +174,9 @@ trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t know
         memset(m, 1, c->len);
         if (c->off < cut) idx[acc++] = idx[r]; /* decided and taken */
     }
-    o.by_key = false;
-    sort_idx(idx, tmp, acc, &o);
+    for (size_t r = 0; r < acc; r++)
+        sel->key[idx[r]] = sel->c[idx[r]].off;
+    sort_idx(idx, tmp, acc, sel->key);
     trawl_status st = TRAWL_OK;
     for (size_t r = 0; r < acc && !st; r++) {
         const fz_cand *c = &sel->c[idx[r]];

@@ -106,6 +106,8 @@ void trawl_fuzzy_stream_reset(trawl_fuzzy_stream *s)
         trawl__fz_kernel_reset(p, &s->ks[i]);
         s->ks[i].pos = 0;
         s->ks[i].active_until = p->seeded ? 0 : UINT64_MAX;
+        s->ks[i].dense = false;
+        s->ks[i].dense_until = 0;
         s->sel[i].n = 0;
         s->sel[i].blocked_until = 0;
     }
@@ -148,7 +150,7 @@ static trawl_status run_lanes(trawl_fuzzy_stream *s, size_t pi, uint64_t upto)
         unsigned score = k->score;
         b[l] = base + (size_t)l * seg;
         if (l > 0) { /* warm up on the lmax bytes before the segment */
-            fz_kstate w = {0, 0, &vp, &vn, 0};
+            fz_kstate w = {.vp = &vp, .vn = &vn};
             trawl__fz_kernel_reset(p, &w);
             const uint8_t *wb = b[l] - p->lmax;
             size_t done = 0;
@@ -204,7 +206,7 @@ static trawl_status run_bitap_lanes(trawl_fuzzy_stream *s, size_t pi, uint64_t u
         for (unsigned d = 0; d <= p->k; d++)
             lv[d] = k->vp[d];
         if (l > 0) {
-            fz_kstate w = {0, 0, lv, NULL, 0};
+            fz_kstate w = {.vp = lv};
             trawl__fz_kernel_reset(p, &w);
             const uint8_t *wb = b[l] - p->lmax;
             size_t done = 0;
@@ -283,6 +285,11 @@ static int on_seed(unsigned int id, unsigned long long from, unsigned long long 
     trawl_fuzzy_stream *s = ctx;
     const fz_pat *p = &s->db->pats[id];
     fz_kstate *k = &s->ks[id];
+    k->seeds++;
+    if (k->dense) { /* the kernel covers the slice; remember the regions' ends */
+        if (to + p->reach > k->dense_until) k->dense_until = to + p->reach;
+        return 0;
+    }
     uint64_t s0 = to > p->reach ? to - p->reach : 0;
     if (s0 < s->hist_start) s0 = s->hist_start;
     if (s0 > k->pos) {
@@ -324,6 +331,40 @@ static void push_history(trawl_fuzzy_stream *s)
     s->hist_start = chunk_end(s) - s->hist_len;
 }
 
+/* Seeds that cover much of the data cost more than the kernel over every
+ * byte (short regions, scalar kernel, a callback per seed). When the last
+ * slice had that many seeds, this one runs the kernel everywhere (in lanes)
+ * and ignores its seeds. Entering: the kernel restarts fresh lmax bytes
+ * before the slice unless it is already closer -- every end before the slice
+ * was either inside a region, done then, or inside none and so no match.
+ * Leaving: the region runs on to the end of the last ignored seed's region. */
+static void begin_slice(trawl_fuzzy_stream *s, size_t i)
+{
+    const fz_pat *p = &s->db->pats[i];
+    fz_kstate *k = &s->ks[i];
+    k->seeds = 0;
+    if (!k->dense) return;
+    uint64_t x = s->chunk_base > p->lmax ? s->chunk_base - p->lmax : 0;
+    x = x > s->hist_start ? x : s->hist_start;
+    if (x > k->pos) {
+        trawl__fz_kernel_reset(p, k);
+        k->pos = x;
+    }
+    if (k->active_until != UINT64_MAX && k->active_until > k->dense_until)
+        k->dense_until = k->active_until; /* an open region outlives the slice */
+    k->active_until = UINT64_MAX;
+}
+
+static void end_slice(trawl_fuzzy_stream *s, size_t i, size_t n)
+{
+    const fz_pat *p = &s->db->pats[i];
+    fz_kstate *k = &s->ks[i];
+    bool dense = k->seeds * 2 * p->reach * 4 >= n; /* regions cover >= ~1/4 */
+    if (k->dense && !dense)
+        k->active_until = k->dense_until > chunk_end(s) ? k->dense_until : chunk_end(s);
+    k->dense = dense;
+}
+
 static trawl_status slice(trawl_fuzzy_stream *s, const uint8_t *p, size_t n)
 {
     const trawl_fuzzy_db *db = s->db;
@@ -331,6 +372,8 @@ static trawl_status slice(trawl_fuzzy_stream *s, const uint8_t *p, size_t n)
     s->chunk_len = n;
     s->chunk_base = s->pos;
     uint64_t end = chunk_end(s);
+    for (size_t i = 0; i < db->n; i++)
+        if (db->pats[i].seeded) begin_slice(s, i);
     if (db->hs) {
         hs_error_t e =
             hs_scan_stream(s->hss, (const char *)p, (unsigned)n, 0, s->hscratch, on_seed, s);
@@ -345,6 +388,8 @@ static trawl_status slice(trawl_fuzzy_stream *s, const uint8_t *p, size_t n)
             if (st) return st;
         }
     }
+    for (size_t i = 0; i < db->n; i++)
+        if (db->pats[i].seeded) end_slice(s, i, n);
     for (size_t i = 0; i < db->n; i++) {
         const fz_pat *pt = &db->pats[i];
         /* every end <= known_end has been seen by the kernel, or lies

@@ -14,8 +14,12 @@ static inline uint16_t min3(uint16_t a, uint16_t b, uint16_t c)
 }
 
 /* Distances of the pattern to the windows w[T-t..T) for t = 0..T, capped at
- * cap + 1, left in the returned row (row0 or row1). Pattern and text are
- * walked backwards so that all windows share the end. */
+ * cap + 1, left in the returned row (row0 or row1); entries further than
+ * cap from t = m are not computed. Pattern and text are walked backwards so
+ * that all windows share the end. Only the band |i - t| <= cap is filled:
+ * D[i][t] >= |i - t| since every length difference costs an insertion or a
+ * deletion; the cell just outside the band on each side is set to cap + 1
+ * so that the next row reads a correct bound. O(m (2 cap + 1)). */
 static const uint16_t *back_table(const fz_pat *p, const uint8_t *w, size_t T, unsigned cap,
                                   uint16_t *row0, uint16_t *row1)
 {
@@ -29,23 +33,24 @@ static const uint16_t *back_table(const fz_pat *p, const uint8_t *w, size_t T, u
         prev[t] = min3((uint16_t)(prev[t - 1] + ins), inf, inf);
     for (size_t i = 1; i <= p->m; i++) {
         const uint8_t pv = p->val[p->m - i], pm = p->mask[p->m - i];
-        cur[0] = min3((uint16_t)(prev[0] + del), inf, inf);
-        for (size_t t = 1; t <= T; t++) {
+        size_t lo = i > cap ? i - cap : 0, hi = i + cap < T ? i + cap : T;
+        if (lo == 0) {
+            cur[0] = min3((uint16_t)(prev[0] + del), inf, inf);
+            lo = 1;
+        } else {
+            cur[lo - 1] = inf;
+        }
+        for (size_t t = lo; t <= hi; t++) {
             uint16_t diag = (uint16_t)(prev[t - 1] + (((w[T - t] & pm) == pv) ? 0 : sub));
             uint16_t v = min3(diag, (uint16_t)(prev[t] + del), (uint16_t)(cur[t - 1] + ins));
             cur[t] = v < inf ? v : inf;
         }
+        if (hi < T) cur[hi + 1] = inf;
         uint16_t *tmp = prev;
         prev = cur;
         cur = tmp;
     }
     return prev;
-}
-
-unsigned trawl__fz_distance(const fz_pat *p, const uint8_t *w, size_t len, unsigned cap,
-                            uint16_t *row0, uint16_t *row1)
-{
-    return back_table(p, w, len, cap, row0, row1)[len];
 }
 
 static bool similar_enough(const fz_pat *p, unsigned d, size_t len)
