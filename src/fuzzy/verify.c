@@ -3,7 +3,7 @@
  * starts (and, as a filter, may use cheaper operations than the pattern's);
  * a small table over at most m + k bytes backwards gives the exact distance
  * for every window length, with the pattern's own operations. Runs only at
- * flagged ends, so its O(m (m + k)) does not touch the scan rate on sparse
+ * flagged ends, so its O(m (2k + 1)) does not touch the scan rate on sparse
  * data. */
 #include "fuzzy/fuzzy_int.h"
 
