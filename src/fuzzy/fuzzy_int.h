@@ -136,6 +136,12 @@ size_t trawl__fz_myers1_x8(const fz_pat *p, fz_lanes8 *L, const uint8_t *const b
 size_t trawl__fz_bitap_x4(const fz_pat *p, uint64_t (*r)[4], const uint8_t *const b[4], size_t n,
                           unsigned *hits);
 
+/* lanes.c: the one-word Myers kernel (8 AVX2 or 4 scalar lanes) or bitap
+ * (4 AVX2 lanes, k <= 3) over chunk bytes [pos, upto); the caller checks
+ * that the stretch is long (>= 16 lmax + 256) and inside the chunk. */
+trawl_status trawl__fz_run_lanes(trawl_fuzzy_stream *s, size_t pi, uint64_t upto);
+trawl_status trawl__fz_run_bitap_lanes(trawl_fuzzy_stream *s, size_t pi, uint64_t upto);
+
 /* verify.c: every candidate ending at end (absolute), appended to sel.
  * TRAWL_ENOMEM on failure. */
 trawl_status trawl__fz_verify(trawl_fuzzy_stream *s, size_t pi, uint64_t end);
