@@ -51,11 +51,36 @@ static int atom(char *out, uint8_t val, uint8_t mask)
     return n + sprintf(out + n, "]");
 }
 
+/* Any part of a piece is a seed too (if the piece occurs, so does the
+ * part), and the region around it stays [to - lmax, to + lmax). Long
+ * literals are slow in Vectorscan's streaming mode, so a piece longer than
+ * MAX_SEED keeps its most specific MAX_SEED positions (most fixed bits). */
+enum { MAX_SEED = 16 };
+
+static void narrow(const fz_pat *p, size_t *a, size_t *b)
+{
+    if (*b - *a <= MAX_SEED) return;
+    size_t best = *a;
+    int best_bits = -1;
+    for (size_t s0 = *a; s0 + MAX_SEED <= *b; s0++) {
+        int bits = 0;
+        for (size_t i = s0; i < s0 + MAX_SEED; i++)
+            bits += __builtin_popcount(p->mask[i]);
+        if (bits > best_bits) {
+            best_bits = bits;
+            best = s0;
+        }
+    }
+    *a = best;
+    *b = best + MAX_SEED;
+}
+
 static trawl_status add_pieces(const fz_pat *p, unsigned id, char **exprs, unsigned *ids,
                                unsigned *flags, size_t *ne)
 {
     for (unsigned j = 0; j <= p->k; j++) {
         size_t a = piece_start(p, j), b = piece_start(p, j + 1);
+        narrow(p, &a, &b);
         char *e = malloc((b - a) * 66 + 1);
         if (!e) return TRAWL_ENOMEM;
         int n = 0;
