@@ -54,15 +54,15 @@ static void random_pattern(tu_rng *r, or_pat *p, char *text, unsigned nalpha)
 }
 
 /* One random case; returns the number of oracle matches. */
-/* n_fixed > 0: data of that size, patterns of at most 24 positions. */
-static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed)
+/* n_fixed > 0: data of that size, patterns of m_lo..m_hi positions. */
+static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed, size_t m_lo, size_t m_hi)
 {
     or_pat p;
     char text[512];
     unsigned nalpha = tu_below(r, 2) ? 2 : 2 + tu_below(r, 4);
     do
         random_pattern(r, &p, text, nalpha);
-    while (n_fixed && p.m > 24);
+    while (n_fixed && (p.m < m_lo || p.m > m_hi));
     unsigned kmax = p.m - 1 < 4 ? (unsigned)p.m - 1 : 4;
     p.k = tu_below(r, kmax + 1);
     trawl_fuzzy_spec sp = {NULL, text, p.k, TRAWL_FUZZY_LEVENSHTEIN, 0, 0.0};
@@ -158,14 +158,16 @@ static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed)
     }
     assert_int_equal(trawl_fuzzy_stream_finish(s, collect, g, &err), TRAWL_OK);
     if (g->n != nw)
-        fprintf(stderr, "chunked case %u: pattern '%s' k=%u mode=%d flags=0x%x n=%zu maxc=%u kernel=%s\n",
+        fprintf(stderr,
+                "chunked case %u: pattern '%s' k=%u mode=%d flags=0x%x n=%zu maxc=%u kernel=%s\n",
                 iter, text, p.k, (int)sp.mode, sp.flags, n, maxc, trawl_fuzzy_db_kernel(db, 0));
     if (g->n != nw) {
         for (size_t i = 0; i < n; i++)
             fprintf(stderr, "%02x", data[i]);
         fprintf(stderr, "\n");
         for (size_t i = 0; i < nw; i++)
-            fprintf(stderr, "want %llu %zu %u\n", (unsigned long long)want[i].off, want[i].len, want[i].d);
+            fprintf(stderr, "want %llu %zu %u\n", (unsigned long long)want[i].off, want[i].len,
+                    want[i].d);
     }
     assert_int_equal(g->n, nw);
     for (size_t i = 0; i < nw; i++) {
@@ -222,7 +224,7 @@ static void test_random_vs_oracle(void **state)
     unsigned cases = env ? (unsigned)atoi(env) : 3000 / CASE_SCALE;
     size_t found = 0;
     for (unsigned i = 0; i < cases; i++)
-        found += one_case(&r, i, 0);
+        found += one_case(&r, i, 0, 1, 80);
     assert_true(found > cases); /* the cases do exercise matches */
 }
 
@@ -234,7 +236,10 @@ static void test_long_inputs_vs_oracle(void **state)
     tu_rng r;
     tu_seed(&r, 0x1A4E5ull);
     for (unsigned i = 0; i < 24 / CASE_SCALE; i++)
-        one_case(&r, 3 * i + 1, 3000 + tu_below(&r, 3000)); /* iter % 3 == 1: FORCE_SCAN */
+        one_case(&r, 3 * i + 1, 3000 + tu_below(&r, 3000), 1, 24); /* iter % 3 == 1: FORCE_SCAN */
+    /* patterns over 64 positions: blocked Myers, bitap on the suffix */
+    for (unsigned i = 0; i < 8 / CASE_SCALE; i++)
+        one_case(&r, 3 * i + 1, 2000 + tu_below(&r, 1500), 65, 80);
 }
 
 /* The same with the portable four-lane kernel instead of AVX2. */
