@@ -11,7 +11,7 @@
 
 /* Fewer cases under the sanitizers (about 10x slower), same seeds. */
 #if defined(__SANITIZE_ADDRESS__)
-#define CASE_SCALE 4
+#define CASE_SCALE 6
 #else
 #define CASE_SCALE 1
 #endif
