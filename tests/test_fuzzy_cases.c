@@ -303,6 +303,44 @@ static void test_callback_stops(void **state)
     trawl_fuzzy_db_free(NULL);
 }
 
+/* Seeds must find what the kernel alone finds, whatever the piece shapes
+ * and however far into the data. Vectorscan 5.4.9 loses matches of
+ * `\x00.`-like patterns beyond ~64 bytes (fuzz_fuzzy_scan found it), which
+ * is why seeds are plain literals; this pins that down. */
+static void test_seed_shapes_far_into_data(void **state)
+{
+    (void)state;
+    static const char *const shapes[] = {"00??",     "??00",     "41 4?",    "00 ?? 08",
+                                         "00 00 ??", "4142??43", "?0 00 41", "41"};
+    static const size_t prefixes[] = {0, 63, 64, 65, 100, 200, 1000};
+    static const uint8_t tail[] = {0, 0, 0, 8, 0xef, 0, 0x41, 0x42, 0x43, 0x41, 0x4f, 0x41, 0x42};
+    uint8_t data[1100];
+    size_t total = 0;
+    for (size_t si = 0; si < sizeof(shapes) / sizeof(shapes[0]); si++)
+        for (unsigned k = 0; k <= 1; k++)
+            for (size_t pi = 0; pi < sizeof(prefixes) / sizeof(prefixes[0]); pi++)
+                for (int filler = 0; filler < 2; filler++) {
+                    size_t n = prefixes[pi];
+                    memset(data, filler ? 0xb8 : 0x11, n);
+                    memcpy(data + n, tail, sizeof(tail));
+                    n += sizeof(tail);
+                    hits a, b;
+                    if (search(shapes[si], k, TRAWL_FUZZY_LEVENSHTEIN, TRAWL_FUZZY_FORCE_SCAN, 0,
+                               data, n, &a) != TRAWL_OK)
+                        continue; /* k >= m */
+                    assert_int_equal(search(shapes[si], k, TRAWL_FUZZY_LEVENSHTEIN,
+                                            TRAWL_FUZZY_FORCE_SEED, 0, data, n, &b),
+                                     TRAWL_OK);
+                    total += a.n;
+                    assert_int_equal(a.n, b.n);
+                    for (size_t i = 0; i < a.n; i++) {
+                        assert_int_equal(a.m[i].offset, b.m[i].offset);
+                        assert_int_equal(a.m[i].length, b.m[i].length);
+                    }
+                }
+    assert_true(total > 500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_set_of_patterns),
         cmocka_unit_test(test_stream_waits_for_better),
         cmocka_unit_test(test_callback_stops),
+        cmocka_unit_test(test_seed_shapes_far_into_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,7 +70,8 @@ enum {
     /* Kernel choice is automatic (docs/fuzzy.md, "Choosing the kernel");
      * these force one, for tests and benchmarks. Results never change. */
     TRAWL_FUZZY_FORCE_SCAN = 1u << 8, /* bit-parallel kernel over every byte */
-    TRAWL_FUZZY_FORCE_SEED = 1u << 9  /* pigeonhole seeds, then the kernel */
+    TRAWL_FUZZY_FORCE_SEED = 1u << 9  /* pigeonhole seeds, then the kernel, when every
+                                         piece of the pattern has a fixed byte */
 };
 
 /* One pattern of a set. */

@@ -124,7 +124,7 @@ static trawl_status build_pat(fz_pat *p, const trawl_fuzzy_spec *sp, size_t inde
     if (!p->peq) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     build_peq(p, p->kernel == FZ_BITAP_SUF ? p->m - 64 : 0);
     if (sp->flags & TRAWL_FUZZY_FORCE_SEED)
-        p->seeded = p->forced_seed = true;
+        p->seeded = p->forced_seed = trawl__fz_seedable(p);
     else if (!(sp->flags & TRAWL_FUZZY_FORCE_SCAN))
         p->seeded = trawl__fz_seed_worthwhile(p);
     p->reach = p->lmax;

@@ -156,5 +156,7 @@ void trawl__fz_sel_free(fz_sel *s);
 /* seed.c */
 trawl_status trawl__fz_seed_compile(trawl_fuzzy_db *db, trawl_error *err);
 bool trawl__fz_seed_worthwhile(const fz_pat *p);
+/* every piece has a fixed byte to search for */
+bool trawl__fz_seedable(const fz_pat *p);
 
 #endif

@@ -19,11 +19,41 @@ static size_t piece_start(const fz_pat *p, unsigned j)
     return p->m * j / (p->k + 1);
 }
 
-static unsigned count_matching(uint8_t val, uint8_t mask)
+/* Any part of a piece is a seed too (if the piece occurs, so does the
+ * part), and the region around it stays [to - lmax, to + lmax). Each piece
+ * is searched as its longest run of fully fixed bytes, at most MAX_SEED of
+ * them, as a plain literal:
+ *  - Vectorscan 5.4.9 loses matches of some short class patterns, e.g.
+ *    `\x00.` or `\x41[\x00-\x0f]` (one literal byte next to a dot or a
+ *    class) once they lie more than ~64 bytes into the data, in block and
+ *    streaming mode alike (found by fuzz_fuzzy_scan); literals are its
+ *    best-trodden path;
+ *  - long literals are slow in its streaming mode.
+ * A pattern with a piece that has no fixed byte is not seeded. */
+enum { MAX_SEED = 16 };
+
+static bool literal_run(const fz_pat *p, unsigned j, size_t *ra, size_t *rb)
 {
-    unsigned free_bits = 8 - (unsigned)__builtin_popcount(mask);
-    (void)val;
-    return 1u << free_bits;
+    size_t a = piece_start(p, j), b = piece_start(p, j + 1), best = 0, len = 0;
+    *ra = *rb = 0;
+    for (size_t i = a; i < b; i++) {
+        len = p->mask[i] == 0xFF ? len + 1 : 0;
+        if (len > best) {
+            best = len;
+            *rb = i + 1;
+            *ra = i + 1 - len;
+        }
+    }
+    if (best > MAX_SEED) *rb = *ra + MAX_SEED;
+    return best > 0;
+}
+
+bool trawl__fz_seedable(const fz_pat *p)
+{
+    size_t a, b;
+    for (unsigned j = 0; j <= p->k; j++)
+        if (!literal_run(p, j, &a, &b)) return false;
+    return true;
 }
 
 /* Expected seed hits per byte of uniform random data, times the bytes of
@@ -31,61 +61,28 @@ static unsigned count_matching(uint8_t val, uint8_t mask)
 bool trawl__fz_seed_worthwhile(const fz_pat *p)
 {
     double rate = 0;
+    size_t a, b;
     for (unsigned j = 0; j <= p->k; j++) {
+        if (!literal_run(p, j, &a, &b)) return false;
         double pr = 1;
-        for (size_t i = piece_start(p, j); i < piece_start(p, j + 1); i++)
-            pr *= count_matching(p->val[i], p->mask[i]) / 256.0;
+        for (size_t i = a; i < b; i++)
+            pr /= 256.0;
         rate += pr;
     }
     return rate * 2.0 * (double)p->lmax < 0.02;
-}
-
-/* One position as a Vectorscan regex atom. */
-static int atom(char *out, uint8_t val, uint8_t mask)
-{
-    if (mask == 0xFF) return sprintf(out, "\\x%02x", val);
-    if (mask == 0) return sprintf(out, ".");
-    int n = sprintf(out, "[");
-    for (unsigned c = 0; c < 256; c++)
-        if ((c & mask) == val) n += sprintf(out + n, "\\x%02x", c);
-    return n + sprintf(out + n, "]");
-}
-
-/* Any part of a piece is a seed too (if the piece occurs, so does the
- * part), and the region around it stays [to - lmax, to + lmax). Long
- * literals are slow in Vectorscan's streaming mode, so a piece longer than
- * MAX_SEED keeps its most specific MAX_SEED positions (most fixed bits). */
-enum { MAX_SEED = 16 };
-
-static void narrow(const fz_pat *p, size_t *a, size_t *b)
-{
-    if (*b - *a <= MAX_SEED) return;
-    size_t best = *a;
-    int best_bits = -1;
-    for (size_t s0 = *a; s0 + MAX_SEED <= *b; s0++) {
-        int bits = 0;
-        for (size_t i = s0; i < s0 + MAX_SEED; i++)
-            bits += __builtin_popcount(p->mask[i]);
-        if (bits > best_bits) {
-            best_bits = bits;
-            best = s0;
-        }
-    }
-    *a = best;
-    *b = best + MAX_SEED;
 }
 
 static trawl_status add_pieces(const fz_pat *p, unsigned id, char **exprs, unsigned *ids,
                                unsigned *flags, size_t *ne)
 {
     for (unsigned j = 0; j <= p->k; j++) {
-        size_t a = piece_start(p, j), b = piece_start(p, j + 1);
-        narrow(p, &a, &b);
-        char *e = malloc((b - a) * 66 + 1);
+        size_t a, b;
+        literal_run(p, j, &a, &b);
+        char *e = malloc((b - a) * 4 + 1);
         if (!e) return TRAWL_ENOMEM;
         int n = 0;
         for (size_t i = a; i < b; i++)
-            n += atom(e + n, p->val[i], p->mask[i]);
+            n += sprintf(e + n, "\\x%02x", p->val[i]);
         e[n] = 0;
         exprs[*ne] = e;
         ids[*ne] = id;
