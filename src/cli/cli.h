@@ -22,6 +22,8 @@ int cli_frame(int argc, char **argv);
  * options are `trawl frame` long options without their dashes (e.g.
  * "tlv,type-size=2,little-endian"). Prints errors; returns 0 or CLI_ERROR. */
 int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync);
+int cli_fuzzy(int argc, char **argv);
+int cli_similar(int argc, char **argv);
 
 /* An input: a regular file is mapped whole (data/len set, fd = -1); a pipe,
  * terminal or "-" is left open for streaming (fd >= 0, data NULL). */

@@ -13,6 +13,8 @@ struct command {
 static const struct command commands[] = {
     {"scan", cli_scan, "search bytes for binary patterns (regex-style or YARA hex)"},
     {"frame", cli_frame, "cut bytes into TLV records, fixed records, packets, lines, pcap packets"},
+    {"fuzzy", cli_fuzzy, "approximate byte search (Levenshtein / Hamming)"},
+    {"similar", cli_similar, "pairs of similar windows in one input"},
 };
 
 static void usage(FILE *out)
