@@ -13,6 +13,7 @@ struct command {
 static const struct command commands[] = {
     {"scan", cli_scan, "search bytes for binary patterns (regex-style or YARA hex)"},
     {"frame", cli_frame, "cut bytes into TLV records, fixed records, packets, lines, pcap packets"},
+    {"detect", cli_detect, "screen a prompt, file, capture or input object for threats"},
 };
 
 static void usage(FILE *out)

@@ -29,6 +29,7 @@ typedef struct detector_ops {
 
 /* The five detectors, in bit order. A detector not built yet is NULL. */
 extern const detector_ops *const det_all[TRAWL_DET_COUNT];
+extern const detector_ops det_prompt_injection_ops;
 
 /* Adds a violation; confidence is clamped to [0,1] and the severity derived
  * from it. description is printf-style. Returns the violation (to add

@@ -6,7 +6,7 @@
 #include "detect/rules.h"
 
 const detector_ops *const det_all[TRAWL_DET_COUNT] = {
-    NULL, /* prompt_injection */
+    &det_prompt_injection_ops,
     NULL, /* shadow_ai */
     NULL, /* polymorphic */
     NULL, /* synthetic_media */
