@@ -82,8 +82,17 @@ typedef struct pi_rule {
     char desc[64];
 } pi_rule;
 
+/* Vectorscan compiles a set of start-of-match patterns in time that grows
+ * much faster than the set (90 rules in one database: ~6 s; in groups of
+ * RULES_PER_DB: well under a second in all), so the pack is compiled as a
+ * few databases scanned one after the other. */
+#define RULES_PER_DB 30
+#define MAX_DBS      64
+
 typedef struct pi_state {
-    trawl_pattern_db *db;
+    trawl_pattern_db *db[MAX_DBS];
+    uint32_t base[MAX_DBS]; /* index of each database's first rule */
+    size_t n_db;
     pi_rule *rules;
     size_t n_rules;
     double report_min;
@@ -132,6 +141,7 @@ typedef struct scan_ctx {
     bool fixed_src; /* decoded views report the run's place, not map[] */
     uint64_t src_off, src_end;
     double min_w;
+    uint32_t base; /* rule index of the database being scanned */
 } scan_ctx;
 
 /* ---- configuration and rules ------------------------------------------- */
@@ -221,9 +231,56 @@ static void pi_destroy(void *state)
 {
     pi_state *s = state;
     if (!s) return;
-    trawl_pattern_db_free(s->db);
+    for (size_t i = 0; i < s->n_db; i++)
+        trawl_pattern_db_free(s->db[i]);
     free(s->rules);
     free(s);
+}
+
+/* Compiles the pack's rules in groups of RULES_PER_DB lines (a rule is one
+ * line; comments and blank lines are skipped) and fills the rule table. */
+static trawl_status compile_pack(pi_state *s, const det_rule_pack *pack, trawl_error *err)
+{
+    size_t cap = 0;
+    trawl_status st = TRAWL_OK;
+    const char *p = pack->text, *end = pack->text + pack->len;
+    while (p < end && st == TRAWL_OK) {
+        const char *start = p;
+        int rules = 0;
+        while (p < end && rules < RULES_PER_DB) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *q = nl ? nl + 1 : end;
+            rules += *p != '#' && *p != '\n' && *p != '\r';
+            p = q;
+        }
+        if (!rules) break;
+        if (s->n_db == MAX_DBS)
+            return trawl__fail(err, TRAWL_ELIMIT, "rule pack prompt_injection: too many rules");
+        trawl_pattern_set *set = NULL;
+        st = trawl_pattern_set_new(&set);
+        if (st == TRAWL_OK) st = trawl_pattern_set_add_rules(set, start, (size_t)(p - start), err);
+        if (st == TRAWL_OK) st = trawl_pattern_compile(set, &s->db[s->n_db], err);
+        trawl_pattern_set_free(set);
+        if (st != TRAWL_OK) break;
+        trawl_pattern_db *db = s->db[s->n_db];
+        s->base[s->n_db++] = (uint32_t)s->n_rules;
+        size_t n = trawl_pattern_db_count(db);
+        if (s->n_rules + n > cap) {
+            cap = (s->n_rules + n) * 2;
+            pi_rule *r = realloc(s->rules, cap * sizeof(*r));
+            if (!r) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+            s->rules = r;
+        }
+        for (size_t i = 0; st == TRAWL_OK && i < n; i++) {
+            trawl_pattern_info info;
+            memset(&s->rules[s->n_rules], 0, sizeof(pi_rule));
+            st = trawl_pattern_info_get(db, i, &info);
+            if (st == TRAWL_OK) st = parse_rule(&s->rules[s->n_rules++], info.name, err);
+        }
+    }
+    if (st == TRAWL_OK && !s->n_rules)
+        st = trawl__fail(err, TRAWL_EFORMAT, "rule pack prompt_injection is empty");
+    return st;
 }
 
 static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *err)
@@ -233,22 +290,8 @@ static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *
     if (!pack) return trawl__fail(err, TRAWL_EINVAL, "rule pack prompt_injection is not built in");
     pi_state *s = calloc(1, sizeof(*s));
     if (!s) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    trawl_pattern_set *set = NULL;
-    trawl_status st = trawl_pattern_set_new(&set);
-    if (st == TRAWL_OK) st = trawl_pattern_set_add_rules(set, pack->text, pack->len, err);
-    if (st == TRAWL_OK) st = trawl_pattern_compile(set, &s->db, err);
-    trawl_pattern_set_free(set);
-    if (st == TRAWL_OK) {
-        s->n_rules = trawl_pattern_db_count(s->db);
-        s->rules = calloc(s->n_rules, sizeof(*s->rules));
-        if (!s->rules) st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; st == TRAWL_OK && i < s->n_rules; i++) {
-        trawl_pattern_info info;
-        st = trawl_pattern_info_get(s->db, i, &info);
-        if (st == TRAWL_OK) st = parse_rule(&s->rules[i], info.name, err);
-    }
-    if (st == TRAWL_OK) st = read_config(s, cfg, err);
+    trawl_status st = read_config(s, cfg, err); /* before the slow compile */
+    if (st == TRAWL_OK) st = compile_pack(s, pack, err);
     if (st == TRAWL_OK) st = apply_disable(s, cfg, err);
     if (st != TRAWL_OK) {
         pi_destroy(s);
@@ -301,7 +344,9 @@ static trawl_status pi_thread_new(void *state, void **tstate, trawl_error *err)
         pi_thread_free(t);
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
-    trawl_status st = trawl_scratch_alloc(s->db, &t->scratch, err);
+    trawl_status st = TRAWL_OK;
+    for (size_t i = 0; i < s->n_db && st == TRAWL_OK; i++)
+        st = trawl_scratch_alloc(s->db[i], &t->scratch, err);
     if (st != TRAWL_OK) {
         pi_thread_free(t);
         return st;
@@ -323,7 +368,8 @@ static void snippet(char *out, const uint8_t *p, size_t n)
 static int on_match(const trawl_match *m, void *user)
 {
     scan_ctx *c = user;
-    const pi_rule *r = &c->st->rules[m->pattern];
+    size_t idx = c->base + m->pattern;
+    const pi_rule *r = &c->st->rules[idx];
     if (r->off || r->w < c->min_w || m->length == 0) return 0;
     const uint8_t *s = c->t->s;
     size_t a = (size_t)m->offset, b = a + (size_t)m->length, n = c->t->len;
@@ -335,7 +381,7 @@ static int on_match(const trawl_match *m, void *user)
     for (size_t k = a + 1; k < b; k++)
         fl |= c->t->fl[k];
     bool plain = c->view == V_NORM && !(fl & (PI_FL_INVISIBLE | PI_FL_CONFUSABLE));
-    pi_hit *h = &c->th->hits[m->pattern];
+    pi_hit *h = &c->th->hits[idx];
     h->count++;
     if (h->count > 1 && (h->plain || !plain)) return 0;
     h->plain = plain;
@@ -361,8 +407,13 @@ static trawl_status scan_view(scan_ctx *c, const pi_text *t, uint8_t view, doubl
     c->t = t;
     c->view = view;
     c->min_w = min_w;
-    return trawl_scan(c->st->db, c->th->scratch, t->s, t->len, TRAWL_SCAN_OVERLAP, on_match, c,
-                      err);
+    for (size_t i = 0; i < c->st->n_db; i++) {
+        c->base = c->st->base[i];
+        trawl_status st = trawl_scan(c->st->db[i], c->th->scratch, t->s, t->len, TRAWL_SCAN_OVERLAP,
+                                     on_match, c, err);
+        if (st != TRAWL_OK) return st;
+    }
+    return TRAWL_OK;
 }
 
 static uint8_t view_of(pi_enc k)
@@ -432,6 +483,21 @@ static trawl_status decode_scan(scan_ctx *c, const uint8_t *s, size_t n, unsigne
     return TRAWL_OK;
 }
 
+/* A model reads rot13 only when asked to decode it, so the rot13 view is
+ * scanned only when the text mentions rot13, a Caesar cipher, decoding or
+ * deciphering: every other text saves a whole scan. */
+static bool rot13_hint(const pi_text *t)
+{
+    static const char *const hints[] = {"rot", "caesar", "decod", "deciph", "cipher"};
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+        size_t n = strlen(hints[i]);
+        for (const uint8_t *p = t->s, *end = t->s + t->len;
+             (p = memchr(p, hints[i][0], (size_t)(end - p))) && (size_t)(end - p) >= n; p++)
+            if (!memcmp(p, hints[i], n)) return true;
+    }
+    return false;
+}
+
 static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text, size_t n,
                               uint32_t idx, trawl_error *err)
 {
@@ -463,7 +529,7 @@ static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text
             st = scan_view(&c, &th->alt, V_LEET_L, 0, err);
         }
     }
-    if (st == TRAWL_OK && s->rot13) {
+    if (st == TRAWL_OK && s->rot13 && rot13_hint(&th->norm)) {
         if (pi_rot13(&th->alt, &th->norm, n) != 0)
             return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
         st = scan_view(&c, &th->alt, V_ROT13, 0.5, err);
