@@ -105,6 +105,8 @@ typedef struct pi_state {
 typedef struct pi_hit {
     uint32_t count;
     bool plain;   /* some match needed no de-obfuscation */
+    bool skipped; /* overlapped a stronger rule's match: listed, not counted */
+    bool counted; /* joined its category's noisy-OR (see overlaps()) */
     uint8_t view; /* of the recorded match */
     uint8_t fl;
     uint32_t text;
@@ -576,12 +578,43 @@ static int hit_evidence(trawl_violation *v, const pi_rule *r, const pi_hit *h,
 {
     char buf[32];
     return det_evidence(v,
-                        "rule %s (weight %.2f): \"%s\" at offset %llu of the %s view of %s "
+                        "rule %s (weight %.2f%s): \"%s\" at offset %llu of the %s view of %s "
                         "(source bytes %llu..%llu)%s; %u match%s",
-                        r->name, r->w, h->snip, (unsigned long long)h->off, view_names[h->view],
+                        r->name, r->w, h->skipped ? ", overlaps a stronger match: not counted" : "",
+                        h->snip, (unsigned long long)h->off, view_names[h->view],
                         text_name(in, h->text, buf, sizeof buf), (unsigned long long)h->src_off,
                         (unsigned long long)h->src_end, fl_words(h->fl, h->view), h->count,
                         h->count == 1 ? "" : "es");
+}
+
+static bool overlaps(const pi_hit *a, const pi_hit *b)
+{
+    return a->text == b->text && a->src_off < b->src_end && b->src_off < a->src_end;
+}
+
+/* Two rules of one category matching the same words are one piece of
+ * evidence, not two: strongest first, a rule whose match overlaps the match
+ * of a rule already counted does not join the noisy-OR (it is still listed
+ * as evidence, marked so). */
+static void mark_counted(const pi_state *s, pi_thread *th, unsigned cat)
+{
+    for (;;) {
+        size_t best = s->n_rules;
+        for (size_t i = 0; i < s->n_rules; i++) {
+            pi_hit *h = &th->hits[i];
+            if (s->rules[i].cat != cat || !h->count || h->counted || h->skipped) continue;
+            if (best == s->n_rules || s->rules[i].w > s->rules[best].w) best = i;
+        }
+        if (best == s->n_rules) return;
+        pi_hit *h = &th->hits[best];
+        bool dup = false;
+        for (size_t i = 0; i < s->n_rules && !dup; i++)
+            dup = s->rules[i].cat == cat && th->hits[i].counted && overlaps(&th->hits[i], h);
+        if (dup)
+            h->skipped = true;
+        else
+            h->counted = true;
+    }
 }
 
 static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat,
@@ -592,8 +625,9 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
     char desc[384];
     size_t dl = 0;
     desc[0] = 0;
+    mark_counted(s, th, cat);
     for (size_t i = 0; i < s->n_rules; i++) {
-        if (s->rules[i].cat != cat || !th->hits[i].count) continue;
+        if (s->rules[i].cat != cat || !th->hits[i].counted) continue;
         keep *= 1 - s->rules[i].w;
         int w = snprintf(desc + dl, sizeof desc - dl, "%s%s", dl ? ", " : "", s->rules[i].desc);
         if (w > 0 && (size_t)w < sizeof desc - dl) dl += (size_t)w;
