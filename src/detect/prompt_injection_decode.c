@@ -123,8 +123,11 @@ static size_t dec_base64(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
 static size_t dec_hex(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
 {
     size_t k = 0;
-    for (size_t i = 0; i + 1 < n && k < cap; i += 2)
-        out[k++] = (uint8_t)(hexval(p[i]) << 4 | hexval(p[i + 1]));
+    for (size_t i = 0; i + 1 < n && k < cap; i += 2) {
+        int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+        if (hi < 0 || lo < 0) break; /* the run ends at the first non-hex pair */
+        out[k++] = (uint8_t)(hi << 4 | lo);
+    }
     return k;
 }
 
