@@ -29,6 +29,7 @@ typedef struct detector_ops {
 
 /* The five detectors, in bit order. A detector not built yet is NULL. */
 extern const detector_ops *const det_all[TRAWL_DET_COUNT];
+extern const detector_ops det_prompt_injection_ops;
 extern const detector_ops det_shadow_ai_ops;
 extern const detector_ops det_synthetic_media_ops;
 extern const detector_ops det_ai_vs_ai_ops;

@@ -152,7 +152,7 @@ static trawl_status get_processes(parse *p, const cJSON *obj)
         double pid = -1, gpu = -1;
         if ((st = get_string(p, item, "name", &pr->name, NULL)) != TRAWL_OK)
             return trawl__fail(p->err, st, "field 'processes[].name': expected a string");
-        if (!number_field(item, "pid", &pid))
+        if (!number_field(item, "pid", &pid) || !(pid >= -1 && pid < 0x1p63))
             return bad_field(p, "processes[].pid", "a number");
         if (!number_field(item, "gpu_memory_percent", &gpu))
             return bad_field(p, "processes[].gpu_memory_percent", "a number");
@@ -177,7 +177,7 @@ static trawl_status get_memory(parse *p, const cJSON *obj)
         trawl_memory_region *m = &in->memory[in->n_memory++];
         double addr = 0, size = 0;
         if (!number_field(item, "address", &addr) || !number_field(item, "size", &size) ||
-            addr < 0 || size < 0)
+            !(addr >= 0 && addr < 0x1p64) || !(size >= 0 && size < 0x1p64))
             return bad_field(p, "memory[].address/size", "non-negative numbers");
         m->address = (uint64_t)addr;
         m->size = (uint64_t)size;

@@ -1,0 +1,196 @@
+/* prompt_injection_decode.c -- encoded runs in a prompt and their decoding.
+ *
+ * A run is only worth scanning when it decodes to text: ordinary long words
+ * are valid base64 too, but they decode to bytes that are not UTF-8 text,
+ * and pi_is_text() throws them away. Input is hostile: every index is
+ * checked against n, output against cap. */
+#include "detect/prompt_injection_decode.h"
+
+#include <string.h>
+
+const char *pi_enc_name(pi_enc e)
+{
+    switch (e) {
+    case PI_ENC_BASE64:
+        return "base64";
+    case PI_ENC_HEX:
+        return "hex";
+    case PI_ENC_ESCHEX:
+        return "hex-escape";
+    case PI_ENC_URL:
+        return "url";
+    default:
+        return "none";
+    }
+}
+
+static int hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int b64val(uint8_t c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+static int is_ws(uint8_t c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+#define MIN_B64 12
+#define MIN_HEX 16
+#define MIN_ESC 8
+#define MIN_PCT 3
+
+/* Base64/hex runs inside one whitespace-free token [i, j). */
+static size_t token_runs(const uint8_t *s, size_t i, size_t j, pi_run *runs, size_t k, size_t max)
+{
+    while (i < j && k < max) {
+        if (b64val(s[i]) < 0) {
+            i++;
+            continue;
+        }
+        size_t a = i, hex = 1;
+        while (i < j && b64val(s[i]) >= 0)
+            hex &= hexval(s[i++]) >= 0;
+        size_t core = i - a;
+        for (int pad = 0; pad < 2 && i < j && s[i] == '='; pad++)
+            i++;
+        if (hex && core >= MIN_HEX && core % 2 == 0)
+            runs[k++] = (pi_run){PI_ENC_HEX, a, i - a};
+        else if (core >= MIN_B64)
+            runs[k++] = (pi_run){PI_ENC_BASE64, a, i - a};
+    }
+    return k;
+}
+
+size_t pi_find_runs(const uint8_t *s, size_t n, pi_run *runs, size_t max_runs)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max_runs;) {
+        if (is_ws(s[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i, pct = 0, esc = 0;
+        while (j < n && !is_ws(s[j])) {
+            if (j + 2 < n && hexval(s[j + 1]) >= 0 && hexval(s[j + 2]) >= 0) {
+                pct += s[j] == '%';
+            }
+            if (j + 3 < n && s[j] == '\\' && (s[j + 1] == 'x' || s[j + 1] == 'X') &&
+                hexval(s[j + 2]) >= 0 && hexval(s[j + 3]) >= 0)
+                esc++;
+            j++;
+        }
+        if (pct >= MIN_PCT)
+            runs[k++] = (pi_run){PI_ENC_URL, i, j - i};
+        else if (esc >= MIN_ESC)
+            runs[k++] = (pi_run){PI_ENC_ESCHEX, i, j - i};
+        else
+            k = token_runs(s, i, j, runs, k, max_runs);
+        i = j;
+    }
+    return k;
+}
+
+static size_t dec_base64(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+    size_t k = 0, bits = 0;
+    uint32_t acc = 0;
+    for (size_t i = 0; i < n && k < cap; i++) {
+        int v = b64val(p[i]);
+        if (v < 0) break; /* padding */
+        acc = (acc << 6 | (uint32_t)v) & 0xFFFFFFu;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[k++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return k;
+}
+
+static size_t dec_hex(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i + 1 < n && k < cap; i += 2) {
+        int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+        if (hi < 0 || lo < 0) break; /* the run ends at the first non-hex pair */
+        out[k++] = (uint8_t)(hi << 4 | lo);
+    }
+    return k;
+}
+
+/* \xNN and %XX: escapes decoded, other bytes copied ('+' is a space in URL
+ * encoding). */
+static size_t dec_escapes(const uint8_t *p, size_t n, int url, uint8_t *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < cap;) {
+        if (url && p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+            out[k++] = (uint8_t)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
+            i += 3;
+        } else if (!url && p[i] == '\\' && i + 3 < n && (p[i + 1] | 0x20) == 'x' &&
+                   hexval(p[i + 2]) >= 0 && hexval(p[i + 3]) >= 0) {
+            out[k++] = (uint8_t)(hexval(p[i + 2]) << 4 | hexval(p[i + 3]));
+            i += 4;
+        } else {
+            out[k++] = url && p[i] == '+' ? ' ' : p[i];
+            i++;
+        }
+    }
+    return k;
+}
+
+size_t pi_decode_run(const uint8_t *s, const pi_run *r, pi_enc kind, uint8_t *out, size_t cap)
+{
+    const uint8_t *p = s + r->off;
+    switch (kind) {
+    case PI_ENC_BASE64:
+        return dec_base64(p, r->len, out, cap);
+    case PI_ENC_HEX:
+        return dec_hex(p, r->len, out, cap);
+    case PI_ENC_ESCHEX:
+        return dec_escapes(p, r->len, 0, out, cap);
+    case PI_ENC_URL:
+        return dec_escapes(p, r->len, 1, out, cap);
+    default:
+        return 0;
+    }
+}
+
+int pi_is_text(const uint8_t *p, size_t n)
+{
+    size_t letters = 0, alpha = 0, ascii = 0;
+    for (size_t i = 0; i < n;) {
+        uint8_t c = p[i];
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return 0;
+            if (c == 0x7F) return 0;
+            ascii++;
+            alpha += (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+            letters += ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == ' ';
+            i++;
+            continue;
+        }
+        size_t need = c >= 0xF0 && c <= 0xF4 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 && c <= 0xDF ? 1 : 9;
+        if (need == 9 || c > 0xF4) return 0;
+        for (size_t k = 1; k <= need; k++) {
+            if (i + k >= n) goto done; /* a sequence cut at the end of the run */
+            if ((p[i + k] & 0xC0) != 0x80) return 0;
+        }
+        i += need + 1;
+    }
+done:
+    return alpha >= 4 && letters * 10 >= ascii * 6;
+}
