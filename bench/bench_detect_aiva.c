@@ -47,7 +47,8 @@ static uint32_t rnd(uint32_t below)
 static char *english(size_t n)
 {
     char *s = malloc(n + 256);
-    if (!s) exit(1);
+    if (!s)
+        exit(1);
     size_t o = 0;
     while (o < n) {
         const char *p = sentences[rnd(sizeof(sentences) / sizeof(sentences[0]))];
@@ -90,7 +91,8 @@ static void bench(const char *name, trawl_detect_engine *e, trawl_detect_ctx *c,
 {
     double *us = malloc((size_t)calls * sizeof(*us));
     double *cpu = malloc((size_t)calls * sizeof(*cpu));
-    if (!us || !cpu) exit(1);
+    if (!us || !cpu)
+        exit(1);
     size_t bytes = 0;
     for (int i = 0; i < calls; i++) {
         trawl_detect_input in;
@@ -130,7 +132,8 @@ int main(void)
 {
     const char *env = getenv("BENCH_CALLS");
     int calls = env ? atoi(env) : 20000;
-    if (calls < 100) calls = 100;
+    if (calls < 100)
+        calls = 100;
     trawl_detect_engine *e;
     trawl_detect_ctx *c;
     trawl_error err;

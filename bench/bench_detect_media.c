@@ -62,7 +62,8 @@ static void measure(const char *name, const mb_buf *img, trawl_detect_engine *e,
         violations = r->results[3].n_violations;
         score = r->threat_score;
         trawl_detect_report_free(r);
-        if (i >= 0) t[i] = dt;
+        if (i >= 0)
+            t[i] = dt;
     }
     qsort(t, (size_t)calls, sizeof *t, cmp);
     double med = t[calls / 2] * 1e6, p99 = t[(size_t)(calls * 0.99)] * 1e6;
@@ -77,7 +78,8 @@ int main(void)
 {
     const char *env = getenv("BENCH_CALLS");
     int calls = env ? atoi(env) : 2000;
-    if (calls < 10) calls = 10;
+    if (calls < 10)
+        calls = 10;
     trawl_detect_engine *e;
     trawl_detect_ctx *c;
     trawl_error err;

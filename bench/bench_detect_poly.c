@@ -28,12 +28,14 @@ static int cmp_d(const void *a, const void *b)
 static uint8_t *largest_lib(const char *dir, size_t cap, size_t *n, char *name, size_t namecap)
 {
     DIR *d = opendir(dir);
-    if (!d) return NULL;
+    if (!d)
+        return NULL;
     off_t best = 0;
     char path[4096];
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (!strstr(e->d_name, ".so")) continue;
+        if (!strstr(e->d_name, ".so"))
+            continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
         if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > best) {
@@ -42,9 +44,11 @@ static uint8_t *largest_lib(const char *dir, size_t cap, size_t *n, char *name, 
         }
     }
     closedir(d);
-    if (!best) return NULL;
+    if (!best)
+        return NULL;
     FILE *f = fopen(name, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     uint8_t *p = malloc(cap);
     *n = p ? fread(p, 1, cap, f) : 0;
     fclose(f);
@@ -56,7 +60,8 @@ static void run(const char *label, trawl_detect_engine *e, trawl_detect_ctx *c,
 {
     double *t = malloc(sizeof(double) * (size_t)calls);
     double score = 0;
-    if (!t) exit(1);
+    if (!t)
+        exit(1);
     for (int i = -3; i < calls; i++) { /* three warm-up calls */
         trawl_detect_report *r;
         trawl_error err;
@@ -68,7 +73,8 @@ static void run(const char *label, trawl_detect_engine *e, trawl_detect_ctx *c,
         double dt = bu_now() - t0;
         score = r->threat_score;
         trawl_detect_report_free(r);
-        if (i >= 0) t[i] = dt * 1e3;
+        if (i >= 0)
+            t[i] = dt * 1e3;
     }
     qsort(t, (size_t)calls, sizeof *t, cmp_d);
     double med = t[calls / 2];
@@ -85,7 +91,8 @@ int main(void)
 {
     const char *s = getenv("POLY_CALLS");
     int calls = s ? atoi(s) : 200;
-    if (calls < 10) calls = 10;
+    if (calls < 10)
+        calls = 10;
     trawl_detect_engine *e;
     trawl_detect_ctx *c;
     trawl_error err;

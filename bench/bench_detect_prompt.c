@@ -43,7 +43,8 @@ static void feed(char *pend, size_t *plen, const char *text)
         pend[*plen] = 0;
         prompts[n_prompts++] = strdup(pend);
         *plen = 0;
-        if (k == 0) p++; /* a sequence that does not fit the room left: drop a byte */
+        if (k == 0)
+            p++; /* a sequence that does not fit the room left: drop a byte */
     }
 }
 
@@ -56,17 +57,20 @@ static int load_dataset(void)
     size_t plen = 0;
     for (int g = -1; g < 2 && !n_prompts; g++) {
         const char *d = g < 0 ? dir : guesses[g];
-        if (!d) continue;
+        if (!d)
+            continue;
         for (int f = 0; f < 2; f++) {
             snprintf(path, sizeof path, "%s/prompts/%s", d, f ? "train.jsonl" : "dev.jsonl");
             FILE *fp = fopen(path, "r");
-            if (!fp) continue;
+            if (!fp)
+                continue;
             char *line = NULL;
             size_t cap = 0;
             while (getline(&line, &cap, fp) > 0 && n_prompts < MAX_PROMPTS) {
                 cJSON *j = cJSON_Parse(line);
                 const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "text");
-                if (cJSON_IsString(t)) feed(pend, &plen, t->valuestring);
+                if (cJSON_IsString(t))
+                    feed(pend, &plen, t->valuestring);
                 cJSON_Delete(j);
             }
             free(line);

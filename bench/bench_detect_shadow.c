@@ -99,7 +99,8 @@ static void measure(const char *name, trawl_detect_engine *e, trawl_detect_ctx *
                     trawl_detect_input *in, int calls)
 {
     const char *only = getenv("BENCH_ONLY");
-    if (only && strcmp(only, name)) return;
+    if (only && strcmp(only, name))
+        return;
     double *t = malloc(sizeof(double) * (size_t)calls);
     trawl_error err;
     trawl_detect_report *r;
@@ -238,7 +239,8 @@ int main(void)
     }
     const char *env = getenv("BENCH_CALLS");
     int calls = env ? atoi(env) : 20000;
-    if (calls < 100) calls = 100;
+    if (calls < 100)
+        calls = 100;
     make_urls();
 
     trawl_detect_input in;

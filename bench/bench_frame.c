@@ -55,7 +55,8 @@ static corpus make(size_t cap, size_t (*gen)(uint8_t *p, size_t room))
 
 static size_t gen_tlv_fixed(uint8_t *p, size_t room)
 {
-    if (room < 6) return 0;
+    if (room < 6)
+        return 0;
     memcpy(p, "\x01\x04\xAA\xBB\xCC\xDD", 6);
     return 6;
 }
@@ -63,7 +64,8 @@ static size_t gen_tlv_fixed(uint8_t *p, size_t room)
 static size_t gen_tlv_mixed(uint8_t *p, size_t room)
 {
     size_t v = rnd(1001);
-    if (room < 3 + v) return 0;
+    if (room < 3 + v)
+        return 0;
     p[0] = (uint8_t)rnd(256);
     p[1] = (uint8_t)(v >> 8);
     p[2] = (uint8_t)v;
@@ -73,7 +75,8 @@ static size_t gen_tlv_mixed(uint8_t *p, size_t room)
 
 static size_t gen_record(uint8_t *p, size_t room)
 {
-    if (room < 128) return 0;
+    if (room < 128)
+        return 0;
     memset(p, (int)rnd(256), 128);
     return 128;
 }
@@ -81,7 +84,8 @@ static size_t gen_record(uint8_t *p, size_t room)
 static size_t gen_packet(uint8_t *p, size_t room)
 {
     size_t v = rnd(1501);
-    if (room < 4 + v) return 0;
+    if (room < 4 + v)
+        return 0;
     p[0] = 0xBE;
     p[1] = 0xEF;
     p[2] = (uint8_t)(v >> 8);
@@ -93,7 +97,8 @@ static size_t gen_packet(uint8_t *p, size_t room)
 static size_t gen_line(uint8_t *p, size_t room)
 {
     size_t v = rnd(121);
-    if (room < v + 1) return 0;
+    if (room < v + 1)
+        return 0;
     for (size_t i = 0; i < v; i++)
         p[i] = (uint8_t)('a' + rnd(26));
     p[v] = '\n';
@@ -109,7 +114,8 @@ typedef struct result {
 static result time_iter(const trawl_framer *f, const corpus *c, int batch)
 {
     trawl_frame_iter *it;
-    if (trawl_frame_iter_new(f, 0, &it, NULL) != TRAWL_OK) exit(1);
+    if (trawl_frame_iter_new(f, 0, &it, NULL) != TRAWL_OK)
+        exit(1);
     int runs = bu_runs();
     double secs[1000];
     uint64_t units = 0, sum = 0;
@@ -135,7 +141,8 @@ static result time_iter(const trawl_framer *f, const corpus *c, int batch)
         secs[r] = bu_now() - t0;
     }
     trawl_frame_iter_free(it);
-    if (sum == 42) puts("");
+    if (sum == 42)
+        puts("");
     double t = bu_median(secs, runs);
     return (result){c->n / t / 1e6, units / t, units};
 }
@@ -149,7 +156,8 @@ static ssize_t mem_read(void *ud, uint8_t *buf, size_t cap)
 {
     mem_src *s = ud;
     size_t k = cap < 65536 ? cap : 65536; /* what a pipe delivers */
-    if (k > s->c->n - s->pos) k = s->c->n - s->pos;
+    if (k > s->c->n - s->pos)
+        k = s->c->n - s->pos;
     memcpy(buf, s->c->p + s->pos, k);
     s->pos += k;
     return (ssize_t)k;
@@ -163,7 +171,8 @@ static result time_reader(const trawl_framer *f, const corpus *c)
     for (int r = 0; r < runs; r++) {
         mem_src src = {c, 0};
         trawl_frame_reader *rd;
-        if (trawl_frame_reader_new(f, mem_read, &src, 1 << 20, 0, &rd, NULL) != TRAWL_OK) exit(1);
+        if (trawl_frame_reader_new(f, mem_read, &src, 1 << 20, 0, &rd, NULL) != TRAWL_OK)
+            exit(1);
         trawl_frame_unit u;
         trawl_frame_fault flt;
         double t0 = bu_now();
@@ -175,7 +184,8 @@ static result time_reader(const trawl_framer *f, const corpus *c)
         secs[r] = bu_now() - t0;
         trawl_frame_reader_free(rd);
     }
-    if (sum == 42) puts("");
+    if (sum == 42)
+        puts("");
     double t = bu_median(secs, runs);
     return (result){c->n / t / 1e6, units / t, units};
 }
@@ -205,10 +215,12 @@ static const char *const py_loops[] = {
 static double python_mbps(const corpus *c, size_t py_bytes, int loop, const char *lw,
                           const char *lf)
 {
-    if (access("/usr/bin/python3", X_OK) != 0) return 0;
+    if (access("/usr/bin/python3", X_OK) != 0)
+        return 0;
     char path[] = "/tmp/trawl-bench-frame-XXXXXX";
     int fd = mkstemp(path);
-    if (fd < 0) return 0;
+    if (fd < 0)
+        return 0;
     size_t n = py_bytes < c->n ? py_bytes : c->n;
     if (write(fd, c->p, n) != (ssize_t)n) {
         close(fd);
@@ -226,7 +238,8 @@ static double python_mbps(const corpus *c, size_t py_bytes, int loop, const char
     FILE *p = popen(cmd, "r");
     double mbps = 0;
     if (p) {
-        if (fscanf(p, "%lf", &mbps) != 1) mbps = 0;
+        if (fscanf(p, "%lf", &mbps) != 1)
+            mbps = 0;
         pclose(p);
     }
     unlink(path);

@@ -54,7 +54,8 @@ static void pick_pattern(const corpus *c, size_t m, unsigned salt, uint8_t *out)
         int seen[256] = {0}, distinct = 0;
         for (size_t i = 0; i < m; i++)
             distinct += !seen[c->data[off + i]]++;
-        if ((size_t)distinct >= (m < 12 ? m - 2 : 10)) break;
+        if ((size_t)distinct >= (m < 12 ? m - 2 : 10))
+            break;
     }
     memcpy(out, c->data + off, m);
 }
@@ -96,7 +97,8 @@ static double run_tre(const corpus *c, const uint8_t *pat, size_t m, unsigned k,
     for (size_t i = 0; i < m; i++)
         w += (size_t)swprintf(wpat + w, 9, L"\\x{%02x}", pat[i]);
     regex_t re;
-    if (tre_regwncomp(&re, wpat, w, REG_EXTENDED) != 0) return -1;
+    if (tre_regwncomp(&re, wpat, w, REG_EXTENDED) != 0)
+        return -1;
     regaparams_t p;
     tre_regaparams_default(&p);
     p.cost_ins = p.cost_del = p.cost_subst = 1;
@@ -109,7 +111,8 @@ static double run_tre(const corpus *c, const uint8_t *pat, size_t m, unsigned k,
     size_t at = 0;
     while (at < c->tre_n && bu_now() - t0 < 20.0) { /* cap: TRE can crawl */
         regamatch_t am = {1, pm, 0, 0, 0, 0};
-        if (tre_regawnexec(&re, c->wide + at, c->tre_n - at, &am, p, 0) != 0) break;
+        if (tre_regawnexec(&re, c->wide + at, c->tre_n - at, &am, p, 0) != 0)
+            break;
         (*matches)++;
         at += (size_t)(pm[0].rm_eo > pm[0].rm_so ? pm[0].rm_eo : pm[0].rm_so + 1);
     }
@@ -166,7 +169,8 @@ static void bench_one(const corpus *c, size_t m, unsigned k, bool ham)
     char work[32], note[160], why[128];
     snprintf(work, sizeof(work), "%s/%c%zuk%u", c->name, ham ? 'H' : 'L', m, k);
     const char *only = getenv("BENCH_FILTER");
-    if (only && !strstr(work, only)) return;
+    if (only && !strstr(work, only))
+        return;
     uint64_t nt = 0, ntre = 0, nhs = 0;
     const char *kernel = "";
     double t = run_trawl(c, pat, m, k, ham, 0, &nt, &kernel);
@@ -174,7 +178,8 @@ static void bench_one(const corpus *c, size_t m, unsigned k, bool ham)
     char hex[2 * 8 + 3];
     for (size_t i = 0; i < 8; i++)
         sprintf(hex + 2 * i, "%02x", pat[i]);
-    if (m > 8) strcat(hex, "..");
+    if (m > 8)
+        strcat(hex, "..");
     snprintf(note, sizeof(note), "%s, %llu matches, pattern %s%s", kernel, (unsigned long long)nt,
              hex, target ? "; target >= 1000 MB/s" : "");
     bu_report(work, "trawl", t, 0, note);

@@ -70,7 +70,8 @@ static double measure(scan_fn fn, void *engine, const char *what, const uint8_t 
     for (int i = 0; i < runs; i++) {
         uint64_t c = 0;
         double t0 = bu_now();
-        if (fn(engine, data, len, &c) != 0) return -1;
+        if (fn(engine, data, len, &c) != 0)
+            return -1;
         v[i] = mbps_of(len, bu_now() - t0);
         if (i == 0)
             *count = c;
@@ -110,16 +111,20 @@ static trawl_status trawl_build(const char *const *expr, const char *const *name
     for (size_t i = 0; st == TRAWL_OK && i < n; i++) {
         st = trawl_pattern_set_add(set, expr[i], strlen(expr[i]), TRAWL_SYNTAX_AUTO, 0,
                                    name ? name[i] : NULL, &err);
-        if (st != TRAWL_OK) *bad = (long)i;
+        if (st != TRAWL_OK)
+            *bad = (long)i;
     }
     if (st == TRAWL_OK) {
         st = trawl_pattern_compile(set, &e->db, &err);
-        if (st != TRAWL_OK) *bad = (long)err.index;
+        if (st != TRAWL_OK)
+            *bad = (long)err.index;
     }
     trawl_pattern_set_free(set);
     *secs = bu_now() - t0;
-    if (st == TRAWL_OK) st = trawl_scratch_alloc(e->db, &e->s, &err);
-    if (st != TRAWL_OK) snprintf(msg, msgcap, "%s: %.200s", trawl_status_name(st), err.message);
+    if (st == TRAWL_OK)
+        st = trawl_scratch_alloc(e->db, &e->s, &err);
+    if (st != TRAWL_OK)
+        snprintf(msg, msgcap, "%s: %.200s", trawl_status_name(st), err.message);
     return st;
 }
 
@@ -281,7 +286,8 @@ static int pcre_run(void *engine, const uint8_t *data, size_t len, uint64_t *cou
     uint64_t c = 0;
     while (off <= len) {
         int rc = pcre2_jit_match(e->re, data, len, off, 0, e->md, NULL);
-        if (rc == PCRE2_ERROR_NOMATCH) break;
+        if (rc == PCRE2_ERROR_NOMATCH)
+            break;
         if (rc < 0) {
             printf("!!! pcre2_jit_match failed: error %d\n", rc);
             return -1;
@@ -309,7 +315,8 @@ static void on_yara_compile(int level, const char *file, int line, const YR_RULE
     (void)line;
     (void)rule;
     if (level == YARA_ERROR_LEVEL_ERROR) {
-        if (!d->errors) snprintf(d->msg, sizeof(d->msg), "%s", message);
+        if (!d->errors)
+            snprintf(d->msg, sizeof(d->msg), "%s", message);
         d->errors++;
     } else {
         d->warnings++;
@@ -374,7 +381,8 @@ static int read_full(int fd, void *buf, size_t n)
     size_t got = 0;
     while (got < n) {
         ssize_t r = read(fd, (char *)buf + got, n - got);
-        if (r <= 0) return -1;
+        if (r <= 0)
+            return -1;
         got += (size_t)r;
     }
     return 0;
@@ -460,7 +468,8 @@ static void stream_child(int fd, size_t total)
     r.mbps = bu_median(v, runs);
     r.ok = 1;
 done:
-    if (write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) _exit(1);
+    if (write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+        _exit(1);
     _exit(0);
 }
 
@@ -531,7 +540,8 @@ static int run_python(const uint8_t *data, size_t len, uint64_t *count, double *
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
-        if (w <= 0) break;
+        if (w <= 0)
+            break;
         off += (size_t)w;
     }
     close(fd);
@@ -567,7 +577,8 @@ static int run_python(const uint8_t *data, size_t len, uint64_t *count, double *
     int status = 0;
     struct rusage ru;
     memset(&ru, 0, sizeof(ru));
-    if (pid > 0) wait4(pid, &status, 0, &ru);
+    if (pid > 0)
+        wait4(pid, &status, 0, &ru);
     unsigned long long c;
     if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
         sscanf(out, "%llu %lf", &c, mbps) != 2) {
@@ -587,7 +598,8 @@ out:
 static void check_count(summary *sm, const char *wl, const char *peer, uint64_t trawl_c,
                         uint64_t peer_c)
 {
-    if (trawl_c == peer_c) return;
+    if (trawl_c == peer_c)
+        return;
     sm->mismatches++;
     printf("!!! MISMATCH %s: trawl counted %" PRIu64 " matches, %s counted %" PRIu64
            " -- counts must agree !!!\n",
@@ -685,7 +697,8 @@ static void run_w1(summary *sm, size_t len, const stream_res *st, int nst)
         bu_report("W1", engine, st[i].mbps, 0, note);
         if (st[i].total == len)
             check_count(sm, "W1 stream vs block", "trawl stream", ct, st[i].count);
-        if (st[i].total == 256 * MIB) sm->w1_stream = st[i].mbps;
+        if (st[i].total == 256 * MIB)
+            sm->w1_stream = st[i].mbps;
     }
     if (nst == 2 && st[0].ok && st[1].ok)
         printf("W1         streaming peak RSS delta: %.1f MiB at %zu MiB input, %.1f MiB at %zu "
@@ -729,7 +742,8 @@ static int sb_put(sbuf *b, const char *s)
         while (b->len + n + 1 > cap)
             cap *= 2;
         char *p = realloc(b->p, cap);
-        if (!p) return -1;
+        if (!p)
+            return -1;
         b->p = p;
         b->cap = cap;
     }
@@ -740,9 +754,12 @@ static int sb_put(sbuf *b, const char *s)
 
 static int hexval(int c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -772,17 +789,20 @@ static int emit_byte(sbuf *o, int hi, int lo, int neg)
         return sb_put(o, t);
     }
     /* ?Y : the 16 bytes ending in nibble Y */
-    if (sb_put(o, neg ? "[^" : "[") != 0) return -1;
+    if (sb_put(o, neg ? "[^" : "[") != 0)
+        return -1;
     for (int h = 0; h < 16; h++) {
         snprintf(t, sizeof(t), "\\x%02X", h << 4 | lo);
-        if (sb_put(o, t) != 0) return -1;
+        if (sb_put(o, t) != 0)
+            return -1;
     }
     return sb_put(o, "]");
 }
 
 static const char *parse_uint(const char *p, long *v)
 {
-    if (*p < '0' || *p > '9') return NULL;
+    if (*p < '0' || *p > '9')
+        return NULL;
     char *end;
     *v = strtol(p, &end, 10);
     return end;
@@ -798,21 +818,25 @@ static char *yara_hex_to_vs(const char *hex)
     sbuf o = {0};
     int depth = 0;
     const char *p = skip_ws(hex);
-    if (*p++ != '{') return NULL;
-    if (sb_put(&o, "") != 0) return NULL;
+    if (*p++ != '{')
+        return NULL;
+    if (sb_put(&o, "") != 0)
+        return NULL;
     for (;;) {
         p = skip_ws(p);
         int c = (unsigned char)*p;
         int err = 0;
         if (c == '}') {
-            if (depth || *skip_ws(p + 1)) break;
+            if (depth || *skip_ws(p + 1))
+                break;
             return o.p;
         } else if (c == '(') {
             depth++;
             err = sb_put(&o, "(?:");
             p++;
         } else if (c == '|' || c == ')') {
-            if (!depth) break;
+            if (!depth)
+                break;
             depth -= c == ')';
             err = sb_put(&o, c == ')' ? ")" : "|");
             p++;
@@ -821,7 +845,8 @@ static char *yara_hex_to_vs(const char *hex)
             int range = 0;
             const char *q = skip_ws(p + 1);
             if (*q != '-') {
-                if (!(q = parse_uint(q, &lo))) break;
+                if (!(q = parse_uint(q, &lo)))
+                    break;
                 q = skip_ws(q);
                 hi = lo;
             }
@@ -834,7 +859,8 @@ static char *yara_hex_to_vs(const char *hex)
                     q = skip_ws(q);
                 }
             }
-            if (*q != ']' || (hi >= 0 && hi < lo)) break;
+            if (*q != ']' || (hi >= 0 && hi < lo))
+                break;
             p = q + 1;
             char t[64];
             if (!range)
@@ -852,11 +878,13 @@ static char *yara_hex_to_vs(const char *hex)
             }
             int a = (unsigned char)p[0], b = a ? (unsigned char)p[1] : 0;
             int ha = a == '?' ? -1 : hexval(a), hb = b == '?' ? -1 : hexval(b);
-            if ((a != '?' && ha < 0) || (b != '?' && hb < 0)) break;
+            if ((a != '?' && ha < 0) || (b != '?' && hb < 0))
+                break;
             err = emit_byte(&o, ha, hb, neg);
             p += 2;
         }
-        if (err) break;
+        if (err)
+            break;
     }
     free(o.p);
     return NULL;
@@ -876,7 +904,8 @@ static char *dup_range(const char *s, size_t n)
 static w3pat *load_patterns(const char *path, size_t *count)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     w3pat *v = NULL;
     size_t n = 0, cap = 0;
     char *line = NULL;
@@ -887,11 +916,13 @@ static w3pat *load_patterns(const char *path, size_t *count)
         lineno++;
         while (r > 0 && (line[r - 1] == '\n' || line[r - 1] == '\r'))
             line[--r] = 0;
-        if (r == 0 || line[0] == '#') continue;
+        if (r == 0 || line[0] == '#')
+            continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 512;
             w3pat *nv = realloc(v, cap * sizeof(*v));
-            if (!nv) break;
+            if (!nv)
+                break;
             v = nv;
         }
         char *tab = strchr(line, '\t');
@@ -903,7 +934,8 @@ static w3pat *load_patterns(const char *path, size_t *count)
         w->line = lineno;
         w->hex = dup_range(line, hl);
         w->name = dup_range(nm, nl);
-        if (!w->hex || !w->name) break;
+        if (!w->hex || !w->name)
+            break;
         n++;
     }
     free(line);
@@ -946,7 +978,8 @@ static int find_pattern_file(char *out, size_t cap)
     if (slash && root[0] == '/') {
         *slash = 0;
         snprintf(out, cap, "%s/../shared/data/yara_hex_patterns.txt", root);
-        if (file_exists(out)) return 0;
+        if (file_exists(out))
+            return 0;
     }
     snprintf(out, cap, "../shared/data/yara_hex_patterns.txt");
     return file_exists(out) ? 0 : -1;
@@ -961,7 +994,8 @@ static void refuse(w3pat *w, int engine, const char *why)
 {
     w->refused[engine] = 1;
     size_t k = strlen(why);
-    if (k >= sizeof(w->why[engine])) k = sizeof(w->why[engine]) - 1;
+    if (k >= sizeof(w->why[engine]))
+        k = sizeof(w->why[engine]) - 1;
     memcpy(w->why[engine], why, k);
     w->why[engine][k] = 0;
 }
@@ -970,7 +1004,8 @@ static char *yara_rules_source(const w3pat *v, const size_t *idx, size_t n)
 {
     sbuf b = {0};
     char head[64];
-    if (sb_put(&b, "") != 0) return NULL;
+    if (sb_put(&b, "") != 0)
+        return NULL;
     for (size_t i = 0; i < n; i++) {
         snprintf(head, sizeof(head), "rule r%zu { strings: $a = ", idx[i]);
         if (sb_put(&b, head) || sb_put(&b, v[idx[i]].hex) || sb_put(&b, " condition: $a }\n")) {
@@ -1019,7 +1054,8 @@ static void check_each(w3pat *v, size_t n)
             yara_diag d;
             if (yara_build(src.p, &rules, &d) != 0)
                 refuse(w, BY_YARA, d.msg[0] ? d.msg : "yara compile failed");
-            if (rules) yr_rules_destroy(rules);
+            if (rules)
+                yr_rules_destroy(rules);
         }
         free(src.p);
     }
@@ -1055,7 +1091,8 @@ static void run_w3(summary *sm, const uint8_t *lib, size_t len)
     vs_eng ve = {0};
     double t_trawl = 0, t_vs = 0;
     int built = 0;
-    if (!idx || !tex || !vex || !nam) goto out;
+    if (!idx || !tex || !vex || !nam)
+        goto out;
     /* Compile the common subset as one set in each engine; a pattern refused
      * only in a set is dropped for everyone and the sets are rebuilt. */
     for (int round = 0; round < 64 && !built; round++) {
@@ -1068,7 +1105,8 @@ static void run_w3(summary *sm, const uint8_t *lib, size_t len)
                 nam[m] = v[i].name;
                 m++;
             }
-        if (m == 0) break;
+        if (m == 0)
+            break;
         long bad;
         trawl_free(&te);
         vs_free(&ve);
@@ -1181,10 +1219,8 @@ static void print_targets(const summary *sm)
 {
     printf("\n== Targets (from the issue): trawl within 10%% of raw Hyperscan on W1 and W2; "
            "W3 at least 5x libyara\n");
-    target_line("W1 trawl within 10% of raw Hyperscan", sm->w1_trawl, sm->w1_vs, 0.90,
-                "hyperscan");
-    target_line("W2 trawl within 10% of raw Hyperscan", sm->w2_trawl, sm->w2_vs, 0.90,
-                "hyperscan");
+    target_line("W1 trawl within 10% of raw Hyperscan", sm->w1_trawl, sm->w1_vs, 0.90, "hyperscan");
+    target_line("W2 trawl within 10% of raw Hyperscan", sm->w2_trawl, sm->w2_vs, 0.90, "hyperscan");
     target_line("W3 trawl at least 5x libyara", sm->w3_trawl, sm->w3_yara, 5.0, "libyara");
     if (sm->w3_npat)
         printf("  %-44s %.1f ms for %zu patterns\n", "W3 trawl compile time", sm->w3_compile_ms,

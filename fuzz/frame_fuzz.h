@@ -32,7 +32,8 @@ static uint32_t ff_touch(trawl_span s)
 static size_t ff_record(ff_event *ev, size_t n, int step, const trawl_frame_unit *u,
                         const trawl_frame_fault *f)
 {
-    if (n == FF_MAX_EVENTS) return n;
+    if (n == FF_MAX_EVENTS)
+        return n;
     ff_event *x = &ev[n];
     memset(x, 0, sizeof(*x));
     x->step = step;
@@ -62,8 +63,10 @@ static ssize_t ff_read(void *ud, uint8_t *buf, size_t cap)
 {
     ff_src *s = ud;
     size_t k = 1 + (size_t)((s->seed = (uint8_t)(s->seed * 73 + 41)) % 37);
-    if (k > cap) k = cap;
-    if (k > s->n - s->pos) k = s->n - s->pos;
+    if (k > cap)
+        k = cap;
+    if (k > s->n - s->pos)
+        k = s->n - s->pos;
     memcpy(buf, s->p + s->pos, k);
     s->pos += k;
     return (ssize_t)k;
@@ -76,7 +79,8 @@ static void ff_run(const trawl_framer *f, const uint8_t *p, size_t n, uint8_t se
         trawl_frame_iter *it;
         trawl_frame_reader *r;
         ff_src src = {p, n, 0, seed};
-        if (trawl_frame_iter_new(f, flags, &it, NULL) != TRAWL_OK) abort();
+        if (trawl_frame_iter_new(f, flags, &it, NULL) != TRAWL_OK)
+            abort();
         if (trawl_frame_reader_new(f, ff_read, &src, FF_WINDOW, flags, &r, NULL) != TRAWL_OK)
             abort();
         trawl_frame_iter_reset(it, p, n);
@@ -97,8 +101,10 @@ static void ff_run(const trawl_framer *f, const uint8_t *p, size_t n, uint8_t se
             size_t k = trawl_frame_iter_next_batch(it, batch, want);
             for (size_t i = 0; i < k; i++)
                 nb = ff_record(b, nb, TRAWL_FRAME_UNIT, &batch[i], NULL);
-            if (k == want) continue;
-            if ((s = trawl_frame_iter_next(it, &u, &flt)) == TRAWL_FRAME_END) break;
+            if (k == want)
+                continue;
+            if ((s = trawl_frame_iter_next(it, &u, &flt)) == TRAWL_FRAME_END)
+                break;
             nb = ff_record(b, nb, s, &u, &flt);
         }
         if (na != nb || memcmp(a, b, na * sizeof(ff_event)) != 0)

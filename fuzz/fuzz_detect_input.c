@@ -11,7 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_strings(char **v, size_t n)
 {
-    if (n && !v) abort();
+    if (n && !v)
+        abort();
     for (size_t i = 0; i < n; i++)
         if (!v[i])
             abort();
@@ -27,10 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st != TRAWL_OK) {
         if (in != NULL || (st != TRAWL_EFORMAT && st != TRAWL_ELIMIT && st != TRAWL_ENOMEM))
             abort();
-        if (err.offset > (int64_t)size) abort();
+        if (err.offset > (int64_t)size)
+            abort();
         return 0;
     }
-    if (in->prompt && strlen(in->prompt) != in->prompt_len) abort();
+    if (in->prompt && strlen(in->prompt) != in->prompt_len)
+        abort();
     check_strings(in->urls, in->n_urls);
     check_strings(in->hosts, in->n_hosts);
     check_strings(in->files, in->n_files);
@@ -39,10 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_strings(in->syscalls, in->n_syscalls);
     check_strings(in->history, in->n_history);
     for (size_t i = 0; i < in->n_connections; i++)
-        if (in->connections[i].port < -1 || in->connections[i].port > 65535) abort();
+        if (in->connections[i].port < -1 || in->connections[i].port > 65535)
+            abort();
     for (size_t i = 0; i < in->n_memory; i++)
-        if (strlen(in->memory[i].perms) >= sizeof(in->memory[i].perms)) abort();
-    if (in->data_len && !in->data) abort();
+        if (strlen(in->memory[i].perms) >= sizeof(in->memory[i].perms))
+            abort();
+    if (in->data_len && !in->data)
+        abort();
     if (in->n_urls + in->n_hosts + in->n_connections + in->n_processes + in->n_files + in->n_pcaps +
             in->n_behavior + in->n_syscalls + in->n_memory + in->n_history >
         100000)

@@ -11,12 +11,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_host(const char *h)
 {
     size_t n = strlen(h);
-    if (n == 0 || n > 253) __builtin_trap();
+    if (n == 0 || n > 253)
+        __builtin_trap();
     for (size_t i = 0; i < n; i++) {
         char c = h[i];
         bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
                   c == '.' || c == ':';
-        if (!ok) __builtin_trap();
+        if (!ok)
+            __builtin_trap();
     }
 }
 
@@ -25,14 +27,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char names[SHADOW_DNS_MAX_QUESTIONS][SHADOW_HOST_MAX];
     bool q;
     size_t k = shadow_dns_questions(data, size, names, SHADOW_DNS_MAX_QUESTIONS, &q);
-    if (k > SHADOW_DNS_MAX_QUESTIONS) __builtin_trap();
+    if (k > SHADOW_DNS_MAX_QUESTIONS)
+        __builtin_trap();
     for (size_t i = 0; i < k; i++)
         check_host(names[i]);
     char host[SHADOW_HOST_MAX], path[64];
-    if (shadow_tls_sni(data, size, host)) check_host(host);
+    if (shadow_tls_sni(data, size, host))
+        check_host(host);
     if (shadow_http_host(data, size, host, path, sizeof(path))) {
         check_host(host);
-        if (strlen(path) >= sizeof(path)) __builtin_trap();
+        if (strlen(path) >= sizeof(path))
+            __builtin_trap();
     }
     return 0;
 }

@@ -26,8 +26,10 @@ static void run_detector(uint8_t *p, size_t size)
     in.data = p;
     in.data_len = size;
     trawl_detect_report *r;
-    if (trawl_detect_run(engine, ctx, &in, TRAWL_DET_POLYMORPHIC, &r, &err) != TRAWL_OK) abort();
-    if (!(r->threat_score >= 0 && r->threat_score <= 1)) abort();
+    if (trawl_detect_run(engine, ctx, &in, TRAWL_DET_POLYMORPHIC, &r, &err) != TRAWL_OK)
+        abort();
+    if (!(r->threat_score >= 0 && r->threat_score <= 1))
+        abort();
     trawl_detect_report_free(r);
 }
 
@@ -37,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static poly_image img;
     uint8_t *p = malloc(size ? size : 1);
-    if (!p) return 0;
+    if (!p)
+        return 0;
     memcpy(p, data, size);
     if (size >= 5 && (data[size - 1] & 1))
         memcpy(p,
@@ -45,15 +48,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                "ELF",
                4);
     if (poly_elf_parse(p, size, &img)) {
-        if (img.fmt != POLY_FMT_ELF) abort();
+        if (img.fmt != POLY_FMT_ELF)
+            abort();
         poly_fuzz_check(&img, size);
     }
     poly_xor_hit hit;
     for (uint64_t off = 0; off < 4 && off < size; off++)
-        if (poly_xor_elf_at(p, size, off, &hit) && (hit.key_len < 1 || hit.key_len > 16)) abort();
+        if (poly_xor_elf_at(p, size, off, &hit) && (hit.key_len < 1 || hit.key_len > 16))
+            abort();
     for (size_t s = 0; s + 3 <= size && s < 4096; s++) {
         size_t at;
-        if (poly_xor_loop_tail(p, size, s, 3, 0, &at) && at >= s) abort();
+        if (poly_xor_loop_tail(p, size, s, 3, 0, &at) && at >= s)
+            abort();
         poly_jmp_call_pop_at(p, size, s);
     }
     run_detector(p, size);

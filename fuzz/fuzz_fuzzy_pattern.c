@@ -8,7 +8,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1) return 0;
+    if (size < 1)
+        return 0;
     char *text = malloc(size);
     memcpy(text, data + 1, size - 1);
     text[size - 1] = 0;
@@ -16,9 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t m = 0;
     trawl_error err;
     if (trawl_fuzzy_parse(text, val, mask, sizeof(val), &m, &err) == TRAWL_OK) {
-        if (m == 0 || m > sizeof(val)) abort();
+        if (m == 0 || m > sizeof(val))
+            abort();
         for (size_t i = 0; i < m; i++)
-            if (val[i] & ~mask[i]) abort();
+            if (val[i] & ~mask[i])
+                abort();
     } else if (err.message[0] == 0) {
         abort();
     }

@@ -21,13 +21,15 @@ typedef struct got {
 static int collect(const trawl_fuzzy_match *fm, void *ud)
 {
     got *g = ud;
-    if (g->n < 1280) g->m[g->n++] = (or_match){fm->offset, fm->length, fm->distance};
+    if (g->n < 1280)
+        g->m[g->n++] = (or_match){fm->offset, fm->length, fm->distance};
     return 0;
 }
 
 static void same(const got *g, const or_match *want, size_t nw)
 {
-    if (g->n != nw) abort();
+    if (g->n != nw)
+        abort();
     for (size_t i = 0; i < nw; i++)
         if (g->m[i].off != want[i].off || g->m[i].len != want[i].len || g->m[i].d != want[i].d)
             abort();
@@ -35,12 +37,14 @@ static void same(const got *g, const or_match *want, size_t nw)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 3) return 0;
+    if (size < 3)
+        return 0;
     or_pat p;
     memset(&p, 0, sizeof(p));
     unsigned ctl = data[0], ctl2 = data[1];
     p.m = 1 + (ctl2 & 15);
-    if (size < 2 + 2 * p.m) return 0;
+    if (size < 2 + 2 * p.m)
+        return 0;
     static const char hx[] = "0123456789abcdef";
     char text[64];
     size_t t = 0;
@@ -54,9 +58,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[t] = 0;
     const uint8_t *d = data + 2 + 2 * p.m;
     size_t n = size - 2 - 2 * p.m;
-    if (n > 1200) n = 1200;
+    if (n > 1200)
+        n = 1200;
     p.k = ctl & 3;
-    if (p.k >= p.m) p.k = (unsigned)p.m - 1;
+    if (p.k >= p.m)
+        p.k = (unsigned)p.m - 1;
     bool ham = ctl & 4;
     unsigned flags =
         ((ctl & 8) ? TRAWL_FUZZY_NO_SUBSTITUTE : 0) | ((ctl & 16) ? TRAWL_FUZZY_NO_INSERT : 0) |
@@ -71,12 +77,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            flags, 0};
     trawl_fuzzy_db *db = NULL;
     trawl_fuzzy_stream *s = NULL;
-    if (trawl_fuzzy_compile(&sp, 1, &db, NULL) != TRAWL_OK) abort();
-    if (trawl_fuzzy_stream_open(db, &s, NULL) != TRAWL_OK) abort();
+    if (trawl_fuzzy_compile(&sp, 1, &db, NULL) != TRAWL_OK)
+        abort();
+    if (trawl_fuzzy_stream_open(db, &s, NULL) != TRAWL_OK)
+        abort();
     or_match *want = malloc((n + 1) * sizeof(*want));
     size_t nw = or_search(&p, d, n, want);
     got *g = calloc(1, sizeof(*g));
-    if (trawl_fuzzy_scan(s, d, n, collect, g, NULL) != TRAWL_OK) abort();
+    if (trawl_fuzzy_scan(s, d, n, collect, g, NULL) != TRAWL_OK)
+        abort();
     same(g, want, nw);
     memset(g, 0, sizeof(*g));
     trawl_fuzzy_stream_reset(s);

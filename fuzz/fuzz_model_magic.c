@@ -22,17 +22,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     shadow_model_hit h;
     /* An exact-size copy so that reads past the end are caught. */
     uint8_t *p = malloc(size ? size : 1);
-    if (!p) return 0;
+    if (!p)
+        return 0;
     memcpy(p, data, size);
-    if (shadow_model_magic(p, size, size, &h)) check(&h);
-    if (shadow_model_magic(p, size, 0, &h)) check(&h);
-    if (shadow_model_magic(p, size, (uint64_t)size * 1000 + 7, &h)) check(&h);
+    if (shadow_model_magic(p, size, size, &h))
+        check(&h);
+    if (shadow_model_magic(p, size, 0, &h))
+        check(&h);
+    if (shadow_model_magic(p, size, (uint64_t)size * 1000 + 7, &h))
+        check(&h);
     free(p);
     char *s = malloc(size + 1);
-    if (!s) return 0;
+    if (!s)
+        return 0;
     memcpy(s, data, size);
     s[size] = 0;
-    if (shadow_model_name(s, &h)) check(&h);
+    if (shadow_model_name(s, &h))
+        check(&h);
     free(s);
     return 0;
 }

@@ -13,31 +13,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > (1u << 20)) return 0;
+    if (size > (1u << 20))
+        return 0;
     pi_text t = {0}, l = {0}, tags = {0};
     pi_norm_stats st = {.first_invisible = -1};
-    if (pi_normalize(&t, data, size, 0, &tags, &st, size) != 0) abort();
-    if (t.len > size || t.s[t.len] != 0 || tags.len > size) abort();
+    if (pi_normalize(&t, data, size, 0, &tags, &st, size) != 0)
+        abort();
+    if (t.len > size || t.s[t.len] != 0 || tags.len > size)
+        abort();
     for (size_t i = 0; i < t.len; i++)
         if (t.map[i] >= size || (i && t.map[i] < t.map[i - 1]) || (t.s[i] >= 'A' && t.s[i] <= 'Z'))
             abort();
     for (size_t i = 1; i < t.len; i++)
-        if (t.s[i] == ' ' && t.s[i - 1] == ' ') abort(); /* white space collapsed */
-    if (st.first_invisible >= (int64_t)size) abort();
+        if (t.s[i] == ' ' && t.s[i - 1] == ' ')
+            abort(); /* white space collapsed */
+    if (st.first_invisible >= (int64_t)size)
+        abort();
     long subs = pi_leet(&l, &t, 'i', size);
-    if (subs < 0 || l.len != t.len || (size_t)subs > t.len) abort();
-    if (pi_rot13(&l, &t, size) != 0 || l.len != t.len) abort();
+    if (subs < 0 || l.len != t.len || (size_t)subs > t.len)
+        abort();
+    if (pi_rot13(&l, &t, size) != 0 || l.len != t.len)
+        abort();
 
     pi_run runs[32];
     size_t n = pi_find_runs(data, size, runs, 32);
-    if (n > 32) abort();
+    if (n > 32)
+        abort();
     uint8_t out[512];
     for (size_t i = 0; i < n; i++) {
-        if (runs[i].off + runs[i].len > size || runs[i].len == 0) abort();
-        if (i && runs[i].off < runs[i - 1].off + runs[i - 1].len) abort();
+        if (runs[i].off + runs[i].len > size || runs[i].len == 0)
+            abort();
+        if (i && runs[i].off < runs[i - 1].off + runs[i - 1].len)
+            abort();
         for (pi_enc k = PI_ENC_BASE64; k <= PI_ENC_URL; k++) {
             size_t dl = pi_decode_run(data, &runs[i], k, out, sizeof out);
-            if (dl > sizeof out) abort();
+            if (dl > sizeof out)
+                abort();
             (void)pi_is_text(out, dl);
         }
     }

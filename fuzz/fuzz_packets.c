@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned field;
     } layouts[8] = {{">H", 0}, {">HH", 1},     {"<IHH", 0}, {">BBH", 2},
                     {"<h", 0}, {">HxxB4s", 1}, {">q", 0},   {"<Q", 0}};
-    if (size < 2) return 0;
+    if (size < 2)
+        return 0;
     uint8_t a = data[0], b = data[1];
     trawl_frame_packet_opts o = {.header = layouts[a & 7].fmt,
                                  .length_field = layouts[a & 7].field,
@@ -20,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                  .adjust = (int64_t)(int8_t)b,
                                  .max_size = 400};
     trawl_framer *f;
-    if (trawl_frame_packets_new(&o, &f, NULL) != TRAWL_OK) return 0;
+    if (trawl_frame_packets_new(&o, &f, NULL) != TRAWL_OK)
+        return 0;
     ff_run(f, data + 2, size - 2, a);
     trawl_framer_free(f);
     return 0;

@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (trawl_pattern_set_new(&set) != TRAWL_OK)
         return 0;
     trawl_error err;
-    trawl_status st = trawl_pattern_set_add(set, (const char *)data + 1, size - 1, syn, flags,
-                                            NULL, &err);
+    trawl_status st =
+        trawl_pattern_set_add(set, (const char *)data + 1, size - 1, syn, flags, NULL, &err);
     if (st != TRAWL_OK) {
         /* every refusal carries a status and, for syntax errors, a column
          * inside the pattern (or one past its end) */

@@ -29,17 +29,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 __builtin_trap();
             touch(l4.payload);
         }
-    if (size == 0) return 0;
+    if (size == 0)
+        return 0;
     FILE *fp = fmemopen((void *)data, size, "rb");
-    if (!fp) return 0;
+    if (!fp)
+        return 0;
     trawl_frame_pcap *p;
-    if (trawl_frame_pcap_open(fp, &p, NULL) != TRAWL_OK) return 0;
+    if (trawl_frame_pcap_open(fp, &p, NULL) != TRAWL_OK)
+        return 0;
     trawl_frame_packet pkt;
     trawl_frame_fault flt;
     int n = 0;
     while (trawl_frame_pcap_next(p, &pkt, &flt) == TRAWL_FRAME_UNIT && n++ < 10000) {
         touch(pkt.data);
-        if (pkt.l4.has_payload) touch(pkt.l4.payload);
+        if (pkt.l4.has_payload)
+            touch(pkt.l4.payload);
     }
     trawl_frame_pcap_free(p);
     return 0;

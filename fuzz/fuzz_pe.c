@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static poly_image img;
     uint8_t *p = malloc(size ? size : 1);
-    if (!p) return 0;
+    if (!p)
+        return 0;
     memcpy(p, data, size);
     if (size >= 0x40 + 24 && (data[size - 1] & 1)) {
         p[0] = 'M';
@@ -24,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(p + lf, "PE\0\0", 4);
     }
     if (poly_pe_parse(p, size, &img)) {
-        if (img.fmt != POLY_FMT_PE) abort();
+        if (img.fmt != POLY_FMT_PE)
+            abort();
         poly_fuzz_check(&img, size);
     }
     free(p);

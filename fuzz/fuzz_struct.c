@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *nul = memchr(data, 0, size);
     size_t flen = nul ? (size_t)(nul - data) : size;
     char *fmt = malloc(flen + 1);
-    if (!fmt) return 0;
+    if (!fmt)
+        return 0;
     memcpy(fmt, data, flen);
     fmt[flen] = 0;
     const uint8_t *p = nul ? nul + 1 : data + size;
@@ -22,13 +23,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (trawl_struct_compile(fmt, &s, &err) == TRAWL_OK) {
         static trawl_struct_value v[TRAWL_STRUCT_MAX_FIELDS];
         size_t count = trawl_struct_count(s);
-        if (count > TRAWL_STRUCT_MAX_FIELDS) __builtin_trap();
+        if (count > TRAWL_STRUCT_MAX_FIELDS)
+            __builtin_trap();
         if (trawl_struct_unpack(s, p, n, v, count, &err) == TRAWL_OK) {
             for (size_t i = 0; i < count; i++) {
-                if (v[i].offset + (size_t)v[i].size > trawl_struct_size(s)) __builtin_trap();
+                if (v[i].offset + (size_t)v[i].size > trawl_struct_size(s))
+                    __builtin_trap();
                 if (v[i].code == 's')
                     for (size_t k = 0; k < v[i].v.s.len; k++)
-                        if (v[i].v.s.ptr[k] != p[v[i].offset + k]) __builtin_trap();
+                        if (v[i].v.s.ptr[k] != p[v[i].offset + k])
+                            __builtin_trap();
             }
         } else if (n >= trawl_struct_size(s)) {
             __builtin_trap(); /* enough bytes must always unpack */

@@ -25,13 +25,15 @@ static void mf_run(const uint8_t *p, size_t n)
     in.data = (uint8_t *)p;
     in.data_len = n;
     trawl_detect_report *r;
-    if (trawl_detect_run(e, c, &in, TRAWL_DET_SYNTHETIC_MEDIA, &r, NULL) != TRAWL_OK) abort();
+    if (trawl_detect_run(e, c, &in, TRAWL_DET_SYNTHETIC_MEDIA, &r, NULL) != TRAWL_OK)
+        abort();
     const trawl_detector_result *d = &r->results[3];
     for (size_t i = 0; i < d->n_violations; i++)
         if (!(d->violations[i].confidence >= 0 && d->violations[i].confidence <= 1) ||
             d->violations[i].n_evidence == 0)
             abort();
-    if (d->n_violations > 65) abort();
+    if (d->n_violations > 65)
+        abort();
     trawl_detect_report_free(r);
 }
 
@@ -39,10 +41,12 @@ static void mf_run(const uint8_t *p, size_t n)
 static void mf_run_prefixed(const uint8_t *pre, size_t k, const uint8_t *p, size_t n)
 {
     uint8_t *b = malloc(k + n + 1);
-    if (!b) return;
+    if (!b)
+        return;
     if (k)
         memcpy(b, pre, k);
-    if (n) memcpy(b + k, p, n);
+    if (n)
+        memcpy(b + k, p, n);
     mf_run(b, k + n);
     free(b);
 }

@@ -12,18 +12,24 @@
 
 static void poly_fuzz_check(const poly_image *img, size_t n)
 {
-    if (img->n_sections > POLY_MAX_SECTIONS || img->n_segments > POLY_MAX_SEGMENTS) abort();
-    if (img->end > n) abort();
+    if (img->n_sections > POLY_MAX_SECTIONS || img->n_segments > POLY_MAX_SEGMENTS)
+        abort();
+    if (img->end > n)
+        abort();
     for (size_t i = 0; i < img->n_sections; i++) {
         const poly_section *s = &img->sections[i];
-        if (s->size && (s->offset >= n || s->size > n - s->offset)) abort();
-        if (strnlen(s->name, POLY_NAME_MAX) >= POLY_NAME_MAX) abort();
+        if (s->size && (s->offset >= n || s->size > n - s->offset))
+            abort();
+        if (strnlen(s->name, POLY_NAME_MAX) >= POLY_NAME_MAX)
+            abort();
     }
     for (size_t i = 0; i < img->n_segments; i++) {
         const poly_segment *s = &img->segments[i];
-        if (s->filesz && (s->offset >= n || s->filesz > n - s->offset)) abort();
+        if (s->filesz && (s->offset >= n || s->filesz > n - s->offset))
+            abort();
     }
-    if (img->entry_mapped && img->entry_offset >= n) abort();
+    if (img->entry_mapped && img->entry_offset >= n)
+        abort();
     if (img->entry_section >= (int)img->n_sections || img->entry_segment >= (int)img->n_segments)
         abort();
 }

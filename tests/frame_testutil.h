@@ -108,9 +108,11 @@ static inline void ft_iter_batch(const trawl_framer *fr, unsigned flags, const u
         assert_true(k <= want);
         for (size_t i = 0; i < k; i++)
             ft_record(e, TRAWL_FRAME_UNIT, &u[i], NULL, p, n);
-        if (k == want) continue;
+        if (k == want)
+            continue;
         int s = trawl_frame_iter_next(it, &u[0], &f);
-        if (s == TRAWL_FRAME_END) break;
+        if (s == TRAWL_FRAME_END)
+            break;
         ft_record(e, s, &u[0], &f, p, n);
     }
     trawl_frame_iter_free(it);
@@ -128,9 +130,12 @@ static inline ssize_t ft_src_read(void *ud, uint8_t *buf, size_t cap)
 {
     ft_src *s = ud;
     size_t k = s->chunk;
-    if (s->rng) k = 1 + tu_below(s->rng, (uint32_t)s->chunk);
-    if (k > cap) k = cap;
-    if (k > s->n - s->pos) k = s->n - s->pos;
+    if (s->rng)
+        k = 1 + tu_below(s->rng, (uint32_t)s->chunk);
+    if (k > cap)
+        k = cap;
+    if (k > s->n - s->pos)
+        k = s->n - s->pos;
     memcpy(buf, s->p + s->pos, k);
     s->pos += k;
     return (ssize_t)k;
@@ -163,7 +168,8 @@ static inline void ft_assert_same(const ft_events *a, const ft_events *b)
 static inline const ft_event *ft_fault(const ft_events *e)
 {
     for (size_t i = 0; i < e->n; i++)
-        if (e->ev[i].step == TRAWL_FRAME_FAULT) return &e->ev[i];
+        if (e->ev[i].step == TRAWL_FRAME_FAULT)
+            return &e->ev[i];
     return NULL;
 }
 

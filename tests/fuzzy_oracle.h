@@ -42,8 +42,10 @@ static void or_distances(const or_pat *p, const uint8_t *text, size_t maxlen, un
                 best = diag;
             else if (p->sub && diag + 1 < best)
                 best = diag + 1;
-            if (p->del && D[(i - 1) * cols + t] + 1 < best) best = D[(i - 1) * cols + t] + 1;
-            if (p->ins && D[i * cols + t - 1] + 1 < best) best = D[i * cols + t - 1] + 1;
+            if (p->del && D[(i - 1) * cols + t] + 1 < best)
+                best = D[(i - 1) * cols + t] + 1;
+            if (p->ins && D[i * cols + t - 1] + 1 < best)
+                best = D[i * cols + t - 1] + 1;
             D[i * cols + t] = best > INF ? INF : best;
         }
     }
@@ -64,7 +66,8 @@ static bool or_better(const or_pat *p, const or_match *a, const or_match *b)
     size_t la = a->len > p->m ? a->len : p->m, lb = b->len > p->m ? b->len : p->m;
     if ((uint64_t)a->d * lb != (uint64_t)b->d * la)
         return (uint64_t)a->d * lb < (uint64_t)b->d * la;
-    if (a->off != b->off) return a->off < b->off;
+    if (a->off != b->off)
+        return a->off < b->off;
     return a->len > b->len;
 }
 
@@ -100,8 +103,10 @@ static size_t or_search(const or_pat *p, const uint8_t *data, size_t n, or_match
     for (;;) {
         size_t best = nc;
         for (size_t c = 0; c < nc; c++)
-            if (!gone[c] && (best == nc || or_better(p, &cand[c], &cand[best]))) best = c;
-        if (best == nc) break;
+            if (!gone[c] && (best == nc || or_better(p, &cand[c], &cand[best])))
+                best = c;
+        if (best == nc)
+            break;
         out[no++] = cand[best];
         for (size_t c = 0; c < nc; c++)
             if (cand[c].off < cand[best].off + cand[best].len &&

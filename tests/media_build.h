@@ -23,11 +23,13 @@ static inline void mb_put(mb_buf *b, const void *p, size_t n)
         while (cap < b->n + n)
             cap *= 2;
         uint8_t *q = realloc(b->p, cap);
-        if (!q) abort();
+        if (!q)
+            abort();
         b->p = q;
         b->cap = cap;
     }
-    if (n) memcpy(b->p + b->n, p, n);
+    if (n)
+        memcpy(b->p + b->n, p, n);
     b->n += n;
 }
 
@@ -158,7 +160,8 @@ static inline void mb_jpeg_image(mb_buf *b, size_t scan_len, uint64_t seed)
         x ^= x >> 27;
         uint8_t c = (uint8_t)((x * 0x2545F4914F6CDD1Dull) >> 56);
         mb_u8(b, c);
-        if (c == 0xFF) mb_u8(b, 0x00);
+        if (c == 0xFF)
+            mb_u8(b, 0x00);
         if (i % 4096 == 4095) {
             mb_u8(b, 0xFF);
             mb_u8(b, 0xD0 + (rst++ & 7));
@@ -208,7 +211,8 @@ static inline void mb_tiff(mb_buf *b, bool le, const mb_tag *t0, int n0, const m
     for (int pass = 0; pass < 2; pass++) {
         const mb_tag *t = pass ? t1 : t0;
         int n = pass ? n1 : n0;
-        if (pass && !n1) break;
+        if (pass && !n1)
+            break;
         mb_tiff_u16(b, le, (unsigned)(n + (!pass && n1 > 0)));
         for (int i = 0; i < n; i++) {
             mb_tiff_u16(b, le, t[i].tag);
@@ -234,7 +238,8 @@ static inline void mb_tiff(mb_buf *b, bool le, const mb_tag *t0, int n0, const m
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < (pass ? n1 : n0); i++) {
             const mb_tag *t = pass ? &t1[i] : &t0[i];
-            if (t->len > 4) mb_put(b, t->v, t->len);
+            if (t->len > 4)
+                mb_put(b, t->v, t->len);
         }
     (void)start;
 }
@@ -256,7 +261,8 @@ static inline void mb_webp_chunk(mb_buf *b, const char *id, const void *p, size_
     mb_put(b, id, 4);
     mb_le32(b, (uint32_t)n);
     mb_put(b, p, n);
-    if (n & 1) mb_u8(b, 0);
+    if (n & 1)
+        mb_u8(b, 0);
 }
 
 /* RIFF/WEBP with VP8X (flags), a 1x1 VP8L bitstream, then xmp when given. */
@@ -267,7 +273,8 @@ static inline void mb_webp(mb_buf *b, const char *xmp)
     mb_webp_chunk(&c, "VP8X", vp8x, sizeof vp8x);
     static const uint8_t vp8l[] = {0x2F, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
     mb_webp_chunk(&c, "VP8L", vp8l, sizeof vp8l);
-    if (xmp) mb_webp_chunk(&c, "XMP ", xmp, strlen(xmp));
+    if (xmp)
+        mb_webp_chunk(&c, "XMP ", xmp, strlen(xmp));
     mb_str(b, "RIFF");
     mb_le32(b, (uint32_t)(4 + c.n));
     mb_str(b, "WEBP");
@@ -293,7 +300,8 @@ static inline void mb_jumb(mb_buf *b, const uint8_t uuid[16], const char *label,
     mb_u8(&d, 0x03);
     mb_put(&d, label, strlen(label) + 1);
     mb_box(&s, "jumd", d.p, d.n);
-    if (content) mb_put(&s, content->p, content->n);
+    if (content)
+        mb_put(&s, content->p, content->n);
     mb_box(b, "jumb", s.p, s.n);
     mb_free(&d);
     mb_free(&s);
@@ -363,9 +371,11 @@ static inline void mb_jpeg_app11(mb_buf *b, const mb_buf *j, size_t seg)
         mb_buf d = {0};
         mb_put(&d, "JP\x00\x01", 4);
         mb_be32(&d, z);
-        if (z > 1) mb_put(&d, j->p, 8); /* the box header, repeated */
+        if (z > 1)
+            mb_put(&d, j->p, 8); /* the box header, repeated */
         size_t take = j->n - pos < seg ? j->n - pos : seg;
-        if (z == 1 && take < 8) take = j->n < 8 ? j->n : 8;
+        if (z == 1 && take < 8)
+            take = j->n < 8 ? j->n : 8;
         mb_put(&d, j->p + pos, take);
         mb_jpeg_seg(b, 0xEB, d.p, d.n);
         mb_free(&d);

@@ -68,14 +68,16 @@ static void run(fixture *f, const trawl_detect_input *in, trawl_detector_result 
 static const trawl_violation *find(const trawl_detector_result *r, const char *category)
 {
     for (size_t i = 0; i < r->n_violations; i++)
-        if (!strcmp(r->violations[i].category, category)) return &r->violations[i];
+        if (!strcmp(r->violations[i].category, category))
+            return &r->violations[i];
     return NULL;
 }
 
 static bool has_evidence(const trawl_violation *v, const char *needle)
 {
     for (size_t i = 0; v && i < v->n_evidence; i++)
-        if (strstr(v->evidence[i], needle)) return true;
+        if (strstr(v->evidence[i], needle))
+            return true;
     return false;
 }
 
@@ -172,7 +174,8 @@ static void test_invisible_benign_uses(void **state)
     for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) {
         trawl_detector_result r;
         check_text(&f, clean[i], &r);
-        if (r.n_violations) fail_msg("case %zu flagged as %s", i, r.violations[0].category);
+        if (r.n_violations)
+            fail_msg("case %zu flagged as %s", i, r.violations[0].category);
         det_result_clear(&r);
     }
     fx_close(&f);
@@ -307,7 +310,8 @@ static void test_gcg_suffix_scores_high(void **state)
     };
     for (size_t i = 0; i < sizeof(gcg) / sizeof(gcg[0]); i++) {
         double b = surprise(&f, gcg[i]);
-        if (b < 7.0) fail_msg("GCG suffix %zu scored %.2f bits/char", i, b);
+        if (b < 7.0)
+            fail_msg("GCG suffix %zu scored %.2f bits/char", i, b);
         trawl_detector_result r;
         check_text(&f, gcg[i], &r);
         const trawl_violation *v = find(&r, "adversarial_suffix");
@@ -318,7 +322,8 @@ static void test_gcg_suffix_scores_high(void **state)
     }
     for (size_t i = 0; i < sizeof(english) / sizeof(english[0]); i++) {
         double b = surprise(&f, english[i]);
-        if (b > 4.5) fail_msg("English sentence %zu scored %.2f bits/char", i, b);
+        if (b > 4.5)
+            fail_msg("English sentence %zu scored %.2f bits/char", i, b);
         trawl_detector_result r;
         check_text(&f, english[i], &r);
         assert_int_equal(r.n_violations, 0);
@@ -517,7 +522,8 @@ static void test_rate_limit_105_queries(void **state)
             assert_true(has_evidence(v, want));
             assert_true(has_evidence(v, "client \"bot-7\""));
         }
-        if (i == 105) assert_true(v->confidence > 0.7 && v->confidence < 0.8);
+        if (i == 105)
+            assert_true(v->confidence > 0.7 && v->confidence < 0.8);
         det_result_clear(&r);
     }
     /* another client is not limited */
@@ -616,7 +622,8 @@ static void test_membership_inference_series(void **state)
         trawl_detect_input in = query_input("person", varied_session[i], t0 + i * 20000);
         trawl_detector_result r;
         run(&f, &in, &r);
-        if (r.n_violations) fail_msg("varied query %zu flagged as %s", i, r.violations[0].category);
+        if (r.n_violations)
+            fail_msg("varied query %zu flagged as %s", i, r.violations[0].category);
         det_result_clear(&r);
     }
     fx_close(&f);
@@ -690,7 +697,8 @@ static void test_systematic_probing(void **state)
         trawl_detector_result r;
         run(&f, &in, &r);
         const trawl_violation *v = find(&r, "systematic_probing");
-        if (i < 19) assert_null(v);
+        if (i < 19)
+            assert_null(v);
         if (i == 29) {
             assert_non_null(v);
             assert_true(has_evidence(v, "evenness"));
@@ -720,8 +728,10 @@ static void test_model_extraction(void **state)
         trawl_detect_input in = query_input("extractor", q, 9000000 + (uint64_t)i * 1000);
         run(&f, &in, &r);
         v = find(&r, "model_extraction");
-        if (i < 49) assert_null(v);
-        if (i < 59) det_result_clear(&r);
+        if (i < 49)
+            assert_null(v);
+        if (i < 59)
+            det_result_clear(&r);
     }
     assert_non_null(v);
     assert_true(has_evidence(v, "60 requests in the last 3600 s (threshold 50)"));
@@ -870,7 +880,8 @@ static void test_config_errors(void **state)
         size_t kl = (size_t)(strchr(key, ' ') - key);
         memcpy(k, key, kl);
         k[kl] = 0;
-        if (!strstr(err.message, k)) fail_msg("error '%s' does not name %s", err.message, k);
+        if (!strstr(err.message, k))
+            fail_msg("error '%s' does not name %s", err.message, k);
     }
     /* switching a signal off */
     fixture f;

@@ -148,8 +148,8 @@ static void test_report_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_severity),   cmocka_unit_test(test_mask),
-        cmocka_unit_test(test_config),     cmocka_unit_test(test_input),
+        cmocka_unit_test(test_severity),    cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_config),      cmocka_unit_test(test_input),
         cmocka_unit_test(test_report_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

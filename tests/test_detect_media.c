@@ -67,7 +67,8 @@ static const trawl_violation *find(const trawl_detect_report *r, const char *cat
 {
     const trawl_detector_result *d = res(r);
     for (size_t i = 0; i < d->n_violations; i++)
-        if (!strcmp(d->violations[i].category, category)) return &d->violations[i];
+        if (!strcmp(d->violations[i].category, category))
+            return &d->violations[i];
     return NULL;
 }
 
@@ -86,7 +87,8 @@ static void expect_evidence(const trawl_detect_report *r, const trawl_violation 
         fail_msg("no violation to hold evidence '%s'", sub);
     }
     for (size_t i = 0; i < v->n_evidence; i++)
-        if (strstr(v->evidence[i], sub)) return;
+        if (strstr(v->evidence[i], sub))
+            return;
     dump(r);
     fail_msg("no evidence contains '%s'", sub);
 }
@@ -103,7 +105,8 @@ static void expect_clean(const trawl_detect_report *r)
 static void sd_png(mb_buf *b, bool with_params)
 {
     mb_png_start(b);
-    if (with_params) mb_png_text(b, "parameters", SD_PARAMS);
+    if (with_params)
+        mb_png_text(b, "parameters", SD_PARAMS);
     mb_png_end(b);
 }
 
@@ -488,7 +491,8 @@ static void test_jpeg_comment_and_truncation(void **state)
     for (size_t len = 3; len < b.n; len++) {
         r = run_cfg(NULL, b.p, len);
         expect_evidence(r, find(r, "container_anomaly"), "");
-        if (len < com_end) assert_true(res(r)->threat_score <= 0.1);
+        if (len < com_end)
+            assert_true(res(r)->threat_score <= 0.1);
         trawl_detect_report_free(r);
     }
     mb_free(&b);
@@ -500,7 +504,8 @@ static size_t find_bytes(const mb_buf *b, const char *s)
 {
     size_t k = strlen(s);
     for (size_t i = 0; i + k <= b->n; i++)
-        if (!memcmp(b->p + i, s, k)) return i;
+        if (!memcmp(b->p + i, s, k))
+            return i;
     fail_msg("'%s' not in the image", s);
     return 0;
 }

@@ -69,21 +69,24 @@ static const trawl_violation *find(const trawl_detect_report *r, const char *cat
 {
     const trawl_detector_result *d = poly(r);
     for (size_t i = 0; i < d->n_violations; i++)
-        if (!strcmp(d->violations[i].category, cat)) return &d->violations[i];
+        if (!strcmp(d->violations[i].category, cat))
+            return &d->violations[i];
     return NULL;
 }
 
 static bool evidence_has(const trawl_violation *v, const char *needle)
 {
     for (size_t i = 0; v && i < v->n_evidence; i++)
-        if (strstr(v->evidence[i], needle)) return true;
+        if (strstr(v->evidence[i], needle))
+            return true;
     return false;
 }
 
 static uint8_t *read_file(const char *path, size_t max, size_t *n)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     uint8_t *p = malloc(max);
     *n = p ? fread(p, 1, max, f) : 0;
     fclose(f);
@@ -748,7 +751,8 @@ static void test_entropy_measures(void **state)
     uint64_t whole[256];
     for (size_t len = sizeof buf; len > 100; len = len / 3 + 17) {
         for (int i = 0; i < 5; i++)
-            if (rg[i].offset + rg[i].len > len) rg[i].offset = 0, rg[i].len = len / 2;
+            if (rg[i].offset + rg[i].len > len)
+                rg[i].offset = 0, rg[i].len = len / 2;
         poly_entropy_scan(&t, buf, len, 7.6, &w, whole, rg, 5);
         for (int i = 0; i < 5; i++) {
             uint64_t h[256] = {0};

@@ -88,10 +88,13 @@ static const trawl_violation *find(const trawl_detect_report *r, const char *cat
     const trawl_detector_result *d = shadow(r);
     for (size_t i = 0; i < d->n_violations; i++) {
         const trawl_violation *v = &d->violations[i];
-        if (strcmp(v->category, cat)) continue;
-        if (!needle) return v;
+        if (strcmp(v->category, cat))
+            continue;
+        if (!needle)
+            return v;
         for (size_t k = 0; k < v->n_evidence; k++)
-            if (strstr(v->evidence[k], needle)) return v;
+            if (strstr(v->evidence[k], needle))
+                return v;
     }
     return NULL;
 }
@@ -113,7 +116,8 @@ static void test_issue_urls(void **state)
                  "\"https://api.anthropic.com/v1/messages\"]}");
     const trawl_violation *o = find(r, "ai_api_endpoint", "'unauthorized-api.openai.com'");
     const trawl_violation *a = find(r, "ai_api_endpoint", "'api.anthropic.com'");
-    if (!o || !a) dump(r);
+    if (!o || !a)
+        dump(r);
     assert_non_null(o);
     assert_non_null(a);
     assert_non_null(strstr(o->description, "openai"));
@@ -165,7 +169,8 @@ static void test_not_substring(void **state)
         "\"https://api.openai.co/\",\"https://example.com/#api.openai.com\",\"mailto:x@api.openai."
         "com\",\"data:text/plain,api.openai.com\",\"file:///home/u/api.openai.com\"],"
         "\"hosts\":[\"openai.com.evil.example\",\"evil-openai.com\",\"example.com\"]}");
-    if (shadow(r)->n_violations) dump(r);
+    if (shadow(r)->n_violations)
+        dump(r);
     assert_int_equal(shadow(r)->n_violations, 0);
     trawl_detect_report_free(r);
 
@@ -198,7 +203,8 @@ static void test_malformed_url(void **state)
     const trawl_violation *v = find(r, "malformed_url",
                                     "urls[0]: invalid character in host at "
                                     "byte 16");
-    if (!v) dump(r);
+    if (!v)
+        dump(r);
     assert_non_null(v);
     assert_true(v->confidence > 0.29 && v->confidence < 0.31);
     assert_non_null(find(r, "malformed_url", "urls[1]: unterminated IPv6 literal at byte 8"));
@@ -218,7 +224,8 @@ static void test_ports_processes_gpu(void **state)
         "{\"name\":\"bash\",\"pid\":11,\"gpu_memory_percent\":10},"
         "{\"name\":\"jandal\",\"pid\":12}]}");
     const trawl_violation *p5000 = find(r, "local_model_server_port", "port 5000");
-    if (!p5000) dump(r);
+    if (!p5000)
+        dump(r);
     assert_non_null(p5000);
     assert_non_null(strstr(p5000->description, "port 5000"));
     assert_non_null(strstr(p5000->evidence[0], "connections[0]: host '127.0.0.1' port 5000"));
@@ -262,7 +269,8 @@ static void test_model_name_only(void **state)
                                       "\"/home/user/notes.txt\",\"/srv/pytorch_model.bin\","
                                       "\"/srv/firmware.bin\"]}");
     const trawl_violation *v = find(r, "model_file", "files[0] name: file name ends in '.gguf'");
-    if (!v) dump(r);
+    if (!v)
+        dump(r);
     assert_non_null(v);
     assert_non_null(strstr(v->description, "/home/user/models/llama-7b.gguf"));
     assert_non_null(strstr(v->evidence[0], "content not read: No such file or directory"));
@@ -465,7 +473,8 @@ static void test_model_special_files(void **state)
     trawl_detect_report *r = run_json(json);
     const trawl_violation *a = find(r, "model_file", "files[0] name");
     const trawl_violation *b = find(r, "model_file", "files[1] name");
-    if (!a || !b) dump(r);
+    if (!a || !b)
+        dump(r);
     assert_non_null(strstr(a->evidence[0], "content not read: not a regular file"));
     assert_non_null(strstr(b->evidence[0], "content not read: not a regular file"));
     assert_true(a->confidence > 0.59 && a->confidence < 0.61);
@@ -728,7 +737,8 @@ static void test_pcap(void **state)
                                     "pcaps[0] packet 1 (file offset 114, TCP 51000 -> 443): TLS "
                                     "ClientHello SNI: host 'api.anthropic.com'");
     const trawl_violation *h = find(r, "ai_api_traffic", "packet 2");
-    if (!d || !t || !h || shadow(r)->n_violations != 3) dump(r);
+    if (!d || !t || !h || shadow(r)->n_violations != 3)
+        dump(r);
     assert_non_null(d);
     assert_non_null(t);
     assert_non_null(h);
@@ -755,7 +765,8 @@ static void test_tls_http_parsers(void **state)
     assert_string_equal(host, "api.anthropic.com");
     /* every truncation fails cleanly (or still finds it when the SNI is in) */
     for (size_t k = 0; k < n; k++)
-        if (shadow_tls_sni(p, k, host)) assert_string_equal(host, "api.anthropic.com");
+        if (shadow_tls_sni(p, k, host))
+            assert_string_equal(host, "api.anthropic.com");
     p[5] = 2; /* ServerHello */
     assert_false(shadow_tls_sni(p, n, host));
 
@@ -802,7 +813,8 @@ static void test_errors(void **state)
         trawl_error err;
         assert_int_equal(trawl_detect_engine_new(bad[i], strlen(bad[i]), &e, &err), TRAWL_EINVAL);
         assert_null(e);
-        if (!strstr(err.message, names[i])) fail_msg("'%s': message '%s'", bad[i], err.message);
+        if (!strstr(err.message, names[i]))
+            fail_msg("'%s': message '%s'", bad[i], err.message);
     }
     /* a capture that cannot be read is an error naming it, not a clean result */
     trawl_detect_engine *e;
@@ -871,7 +883,8 @@ static void test_shared_pcaps_clean(void **state)
                  i ? "," : "", dir, files[i]);
     strcat(json, "]}");
     trawl_detect_report *r = run_json(json);
-    if (shadow(r)->n_violations) dump(r);
+    if (shadow(r)->n_violations)
+        dump(r);
     assert_int_equal(shadow(r)->n_violations, 0);
     trawl_detect_report_free(r);
 }

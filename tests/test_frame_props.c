@@ -47,8 +47,10 @@ static size_t gen_tlv(tu_rng *r, const trawl_frame_tlv_opts *o, uint8_t *p, size
 {
     size_t hdr = o->type_size + o->length_size;
     uint64_t lmax = o->length_size == 1 ? 255 : 600;
-    if (o->length_includes_header) lmax -= hdr;
-    if (lmax > room - hdr) lmax = room - hdr;
+    if (o->length_includes_header)
+        lmax -= hdr;
+    if (lmax > room - hdr)
+        lmax = room - hdr;
     bool container = depth < 3 && lmax > 8 && tu_below(r, 4) == 0;
     uint64_t type = container ? 0xEE : tu_below(r, 200);
     size_t me = (*nex)++;
@@ -204,13 +206,15 @@ static size_t gen_input(tu_rng *r, int which, uint8_t *p, size_t cap)
         }
         for (size_t i = 0; i < v; i++) {
             uint8_t b = (uint8_t)tu_next(r);
-            if (which == 5 && b == '\n') b = 'n';
+            if (which == 5 && b == '\n')
+                b = 'n';
             if (which >= 5 && tu_below(r, which == 5 ? 90 : 8) == 0)
                 b = which == 5 ? '\n' : (uint8_t) "ab"[tu_below(r, 2)];
             p[n + i] = b;
         }
         n += v;
-        if (which == 5) p[n++] = '\n';
+        if (which == 5)
+            p[n++] = '\n';
         if (which == 6) {
             p[n++] = 'a';
             p[n++] = 'b';
@@ -219,7 +223,8 @@ static size_t gen_input(tu_rng *r, int which, uint8_t *p, size_t cap)
     size_t damage = tu_below(r, 3) == 0 ? tu_below(r, 4) : 0;
     for (size_t k = 0; k < damage && n; k++)
         p[tu_below(r, (uint32_t)n)] = (uint8_t)tu_next(r);
-    if (n && tu_below(r, 3) == 0) n -= tu_below(r, (uint32_t)n); /* cut anywhere */
+    if (n && tu_below(r, 3) == 0)
+        n -= tu_below(r, (uint32_t)n); /* cut anywhere */
     return n;
 }
 
@@ -342,7 +347,8 @@ static void corrupt(tu_rng *r, uint8_t *p, size_t *n)
             p[tu_below(r, (uint32_t)*n)] = (uint8_t)tu_next(r);
         break;
     case 1:
-        if (*n) *n -= 1 + tu_below(r, (uint32_t)*n);
+        if (*n)
+            *n -= 1 + tu_below(r, (uint32_t)*n);
         break;
     default:
         if (*n) {

@@ -35,9 +35,11 @@ static trawl_status search(const char *pat, unsigned k, trawl_fuzzy_mode mode, u
     trawl_error err;
     memset(h, 0, sizeof(*h));
     trawl_status st = trawl_fuzzy_compile(&sp, 1, &db, &err);
-    if (st) return st;
+    if (st)
+        return st;
     st = trawl_fuzzy_stream_open(db, &s, &err);
-    if (!st) st = trawl_fuzzy_scan(s, data, n, collect, h, &err);
+    if (!st)
+        st = trawl_fuzzy_scan(s, data, n, collect, h, &err);
     trawl_fuzzy_stream_free(s);
     trawl_fuzzy_db_free(db);
     return st;

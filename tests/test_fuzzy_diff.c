@@ -27,9 +27,12 @@ typedef struct got {
 static int collect(const trawl_fuzzy_match *fm, void *ud)
 {
     got *g = ud;
-    if (g->n && fm->offset < g->m[g->n - 1].off) g->bad_order++;
-    if (g->data && memcmp(g->data + fm->offset, fm->bytes, fm->length)) g->bad_bytes++;
-    if (g->n < 8192) g->m[g->n++] = (or_match){fm->offset, fm->length, fm->distance};
+    if (g->n && fm->offset < g->m[g->n - 1].off)
+        g->bad_order++;
+    if (g->data && memcmp(g->data + fm->offset, fm->bytes, fm->length))
+        g->bad_bytes++;
+    if (g->n < 8192)
+        g->m[g->n++] = (or_match){fm->offset, fm->length, fm->distance};
     return 0;
 }
 
@@ -48,7 +51,8 @@ static void random_pattern(tu_rng *r, or_pat *p, char *text, unsigned nalpha)
         p->val[i] = b & p->mask[i];
         text[t++] = (p->mask[i] & 0xF0) ? hx[b >> 4] : '?';
         text[t++] = (p->mask[i] & 0x0F) ? hx[b & 15] : '?';
-        if (tu_below(r, 4) == 0) text[t++] = ' ';
+        if (tu_below(r, 4) == 0)
+            text[t++] = ' ';
     }
     text[t] = 0;
 }
@@ -66,14 +70,17 @@ static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed, size_t m_lo, si
     unsigned kmax = p.m - 1 < 4 ? (unsigned)p.m - 1 : 4;
     p.k = tu_below(r, kmax + 1);
     trawl_fuzzy_spec sp = {NULL, text, p.k, TRAWL_FUZZY_LEVENSHTEIN, 0, 0.0};
-    if (tu_below(r, 3) == 0) sp.mode = TRAWL_FUZZY_HAMMING;
+    if (tu_below(r, 3) == 0)
+        sp.mode = TRAWL_FUZZY_HAMMING;
     unsigned dis = tu_below(r, 8);
-    if (tu_below(r, 2)) dis = 0;
+    if (tu_below(r, 2))
+        dis = 0;
     sp.flags = ((dis & 1) ? TRAWL_FUZZY_NO_SUBSTITUTE : 0) |
                ((dis & 2) ? TRAWL_FUZZY_NO_INSERT : 0) | ((dis & 4) ? TRAWL_FUZZY_NO_DELETE : 0);
     unsigned force = iter % 3;
     sp.flags |= force == 1 ? TRAWL_FUZZY_FORCE_SCAN : force == 2 ? TRAWL_FUZZY_FORCE_SEED : 0;
-    if (tu_below(r, 4) == 0) sp.min_similarity = 0.5 + tu_below(r, 50) / 100.0;
+    if (tu_below(r, 4) == 0)
+        sp.min_similarity = 0.5 + tu_below(r, 50) / 100.0;
     p.min_sim = sp.min_similarity;
     bool lev = sp.mode == TRAWL_FUZZY_LEVENSHTEIN;
     p.sub = !(dis & 1);
@@ -120,7 +127,8 @@ static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed, size_t m_lo, si
                 bl--;
             }
         }
-        if (at + bl <= n) memcpy(data + at, buf, bl);
+        if (at + bl <= n)
+            memcpy(data + at, buf, bl);
     }
     or_match *want = malloc((n + 1) * sizeof(*want));
     size_t nw = or_search(&p, data, n, want);

@@ -38,8 +38,10 @@ static unsigned plain_distance(const uint8_t *a, const uint8_t *b, size_t L, boo
                 continue;
             }
             unsigned v = D[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            if (D[i - 1][j] + 1 < v) v = D[i - 1][j] + 1;
-            if (D[i][j - 1] + 1 < v) v = D[i][j - 1] + 1;
+            if (D[i - 1][j] + 1 < v)
+                v = D[i - 1][j] + 1;
+            if (D[i][j - 1] + 1 < v)
+                v = D[i][j - 1] + 1;
             D[i][j] = v;
         }
     return D[L][L];
@@ -69,7 +71,8 @@ static void test_random_vs_all_pairs(void **state)
         for (size_t a = 0; a + L <= n; a++)
             for (size_t b = a + 1; b + L <= n; b++) {
                 unsigned dist = plain_distance(d + a, d + b, L, ham);
-                if (dist > k) continue;
+                if (dist > k)
+                    continue;
                 assert_true(at < got.n);
                 assert_int_equal(got.v[at].a, a);
                 assert_int_equal(got.v[at].b, b);

@@ -259,7 +259,8 @@ static void test_nocase_and_literal(void **state)
     trawl_error err;
     assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
     assert_int_equal(trawl_pattern_set_add(set, "IgNoRe", 6, TRAWL_SYNTAX_LITERAL,
-                                           TRAWL_PATTERN_NOCASE, "ign", &err), TRAWL_OK);
+                                           TRAWL_PATTERN_NOCASE, "ign", &err),
+                     TRAWL_OK);
     assert_int_equal(trawl_pattern_set_add(set, "a.b\0c", 5, TRAWL_SYNTAX_LITERAL, 0, NULL, &err),
                      TRAWL_OK);
     assert_int_equal(trawl_pattern_compile(set, &db, &err), TRAWL_OK);
@@ -267,8 +268,8 @@ static void test_nocase_and_literal(void **state)
     assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
     hits h = {0};
     const char text[] = "please ignore IGNORE a.b\0c axb\0c";
-    assert_int_equal(trawl_scan(db, s, (const uint8_t *)text, sizeof text - 1, 0, collect, &h,
-                                &err), TRAWL_OK);
+    assert_int_equal(
+        trawl_scan(db, s, (const uint8_t *)text, sizeof text - 1, 0, collect, &h, &err), TRAWL_OK);
     assert_int_equal(h.n, 3);
     trawl_pattern_info info;
     assert_int_equal(trawl_pattern_info_get(db, 0, &info), TRAWL_OK);
@@ -352,7 +353,8 @@ static void test_set_index_in_error(void **state)
     trawl_pattern_set *set;
     trawl_error err;
     assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
-    assert_int_equal(trawl_pattern_set_add(set, "ab", 2, TRAWL_SYNTAX_AUTO, 0, NULL, &err), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add(set, "ab", 2, TRAWL_SYNTAX_AUTO, 0, NULL, &err),
+                     TRAWL_OK);
     assert_int_equal(trawl_pattern_set_add(set, "a(b", 3, TRAWL_SYNTAX_AUTO, 0, NULL, &err),
                      TRAWL_ESYNTAX);
     assert_int_equal(err.index, 1);
@@ -381,9 +383,10 @@ static void test_rules(void **state)
     trawl_scratch *s = NULL;
     assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
     hits h = {0};
-    const char data[] = "MZ HeLLo a.b* PK\x03\x04 \x7f" "ELF";
-    assert_int_equal(trawl_scan(db, s, (const uint8_t *)data, sizeof data - 1, 0, collect, &h, &err),
-                     TRAWL_OK);
+    const char data[] = "MZ HeLLo a.b* PK\x03\x04 \x7f"
+                        "ELF";
+    assert_int_equal(
+        trawl_scan(db, s, (const uint8_t *)data, sizeof data - 1, 0, collect, &h, &err), TRAWL_OK);
     assert_int_equal(h.n, 5);
     trawl_scratch_free(s);
     trawl_pattern_db_free(db);
@@ -399,7 +402,8 @@ static void test_rules(void **state)
     assert_int_equal(err.line, 1);
     assert_int_equal(err.column, 1);
     const char *nocolon = "x ab\n";
-    assert_int_equal(trawl_pattern_set_add_rules(set, nocolon, strlen(nocolon), &err), TRAWL_ESYNTAX);
+    assert_int_equal(trawl_pattern_set_add_rules(set, nocolon, strlen(nocolon), &err),
+                     TRAWL_ESYNTAX);
     assert_int_equal(err.column, 3);
     const char *badmod = "x/q: ab\n";
     assert_int_equal(trawl_pattern_set_add_rules(set, badmod, strlen(badmod), &err), TRAWL_ESYNTAX);
@@ -428,8 +432,9 @@ static void test_api_checks(void **state)
     assert_int_equal(trawl_scan(db, s, (const uint8_t *)"ab", 2, 0x80, collect, NULL, &err),
                      TRAWL_EINVAL);
     int calls = 0;
-    assert_int_equal(trawl_scan(db, s, (const uint8_t *)"ab ab ab", 8, 0, stop_at_first, &calls,
-                                &err), TRAWL_ESTOPPED);
+    assert_int_equal(
+        trawl_scan(db, s, (const uint8_t *)"ab ab ab", 8, 0, stop_at_first, &calls, &err),
+        TRAWL_ESTOPPED);
     assert_int_equal(calls, 1);
     hits h = {0};
     assert_int_equal(trawl_scan(db, s, NULL, 0, 0, collect, &h, &err), TRAWL_OK);

@@ -130,13 +130,29 @@ static void gen_quant(gen *g)
     char q[32];
     unsigned n = tu_below(g->r, 3), m = n + tu_below(g->r, 3);
     switch (tu_below(g->r, 12)) {
-    case 0: put2(g, "*", "*"); break;
-    case 1: put2(g, "+", "+"); break;
-    case 2: put2(g, "?", "?"); break;
-    case 3: snprintf(q, sizeof q, "{%u}", n + 1); put2(g, q, q); break;
-    case 4: snprintf(q, sizeof q, "{%u,%u}", n, m); put2(g, q, q); break;
-    case 5: snprintf(q, sizeof q, "{%u,}", n); put2(g, q, q); break;
-    default: break;
+    case 0:
+        put2(g, "*", "*");
+        break;
+    case 1:
+        put2(g, "+", "+");
+        break;
+    case 2:
+        put2(g, "?", "?");
+        break;
+    case 3:
+        snprintf(q, sizeof q, "{%u}", n + 1);
+        put2(g, q, q);
+        break;
+    case 4:
+        snprintf(q, sizeof q, "{%u,%u}", n, m);
+        put2(g, q, q);
+        break;
+    case 5:
+        snprintf(q, sizeof q, "{%u,}", n);
+        put2(g, q, q);
+        break;
+    default:
+        break;
     }
 }
 
@@ -176,8 +192,8 @@ static void gen_pattern(gen *g, tu_rng *r)
 
 /* ---- the PCRE2 oracle ---- */
 
-static long pcre_longest(pcre2_code *re, pcre2_match_data *md, const uint8_t *d, size_t n,
-                         size_t s, int *ws, size_t wsn)
+static long pcre_longest(pcre2_code *re, pcre2_match_data *md, const uint8_t *d, size_t n, size_t s,
+                         int *ws, size_t wsn)
 {
     int rc = pcre2_dfa_match(re, d, n, s, PCRE2_ANCHORED, md, NULL, ws, wsn);
     if (rc == PCRE2_ERROR_NOMATCH)
@@ -210,9 +226,9 @@ static pcre2_code *pcre_compile_or_die(const char *p)
 {
     int e;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)p, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_UTF, &e, &off,
-                                   NULL);
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)p, PCRE2_ZERO_TERMINATED,
+                      PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_UTF, &e, &off, NULL);
     if (!re)
         fail_msg("pcre2 refused %s at %zu (%d)", p, (size_t)off, e);
     return re;
@@ -289,7 +305,8 @@ static void test_vs_pcre2(void **state)
             assert_int_equal(st, TRAWL_OK);
             oracle(re, 0, data, n, overlap, &theirs);
             if (!same(&ours, &theirs)) {
-                fprintf(stderr, "pattern %s (pcre %s) overlap=%d n=%zu\n", g.ours, g.pcre, overlap, n);
+                fprintf(stderr, "pattern %s (pcre %s) overlap=%d n=%zu\n", g.ours, g.pcre, overlap,
+                        n);
                 for (size_t i = 0; i < n; i++)
                     fprintf(stderr, "%02x", data[i]);
                 fprintf(stderr, "\n");
@@ -354,7 +371,8 @@ static void test_runs_vs_pcre2(void **state)
         for (int overlap = 0; overlap < 2; overlap++) {
             ours_l.n = theirs.n = 0;
             assert_int_equal(trawl_scan(db, s, data, n, overlap ? TRAWL_SCAN_OVERLAP : 0, collect,
-                                        &ours_l, &err), TRAWL_OK);
+                                        &ours_l, &err),
+                             TRAWL_OK);
             oracle(re, 0, data, n, overlap, &theirs);
             if (!same(&ours_l, &theirs)) {
                 fprintf(stderr, "pattern %s fill %02x n=%zu overlap=%d\n", pat, fill, n, overlap);
@@ -464,8 +482,10 @@ static void test_stream_long_input(void **state)
     trawl_error err;
     assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
     const char *a = "\\xAA\\x55.{10}\\xFF\\xFE", *b = "\\xAA\\x55.{1,40}\\xFF\\xFE";
-    assert_int_equal(trawl_pattern_set_add(set, a, strlen(a), TRAWL_SYNTAX_REGEX, 0, NULL, &err), 0);
-    assert_int_equal(trawl_pattern_set_add(set, b, strlen(b), TRAWL_SYNTAX_REGEX, 0, NULL, &err), 0);
+    assert_int_equal(trawl_pattern_set_add(set, a, strlen(a), TRAWL_SYNTAX_REGEX, 0, NULL, &err),
+                     0);
+    assert_int_equal(trawl_pattern_set_add(set, b, strlen(b), TRAWL_SYNTAX_REGEX, 0, NULL, &err),
+                     0);
     trawl_pattern_db *db;
     assert_int_equal(trawl_pattern_compile(set, &db, &err), TRAWL_OK);
     trawl_pattern_set_free(set);
@@ -493,7 +513,8 @@ static void test_stream_long_input(void **state)
         size_t c = 1 + tu_below(&r, 100000);
         if (c > n - off)
             c = n - off;
-        assert_int_equal(trawl_stream_write(stm, s, d + off, c, check_bytes, &ours, &err), TRAWL_OK);
+        assert_int_equal(trawl_stream_write(stm, s, d + off, c, check_bytes, &ours, &err),
+                         TRAWL_OK);
         off += c;
     }
     assert_int_equal(trawl_stream_close(stm, s, check_bytes, &ours, &err), TRAWL_OK);
@@ -512,8 +533,8 @@ static void test_stream_window_limit(void **state)
     (void)state;
     trawl_pattern_db *db;
     trawl_error err;
-    assert_int_equal(trawl_pattern_compile_one("\\x00\\x01.*\\x02", TRAWL_SYNTAX_REGEX, 0, &db, &err),
-                     TRAWL_OK);
+    assert_int_equal(
+        trawl_pattern_compile_one("\\x00\\x01.*\\x02", TRAWL_SYNTAX_REGEX, 0, &db, &err), TRAWL_OK);
     trawl_scratch *s = NULL;
     assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
     trawl_stream *stm;
@@ -533,8 +554,9 @@ static void test_stream_window_limit(void **state)
 
     /* a bounded pattern wider than half the window is refused at open */
     trawl_pattern_db *wide;
-    assert_int_equal(trawl_pattern_compile_one("\\x00(.{10000}){4}\\x01", TRAWL_SYNTAX_REGEX, 0, &wide,
-                                               &err), TRAWL_OK);
+    assert_int_equal(
+        trawl_pattern_compile_one("\\x00(.{10000}){4}\\x01", TRAWL_SYNTAX_REGEX, 0, &wide, &err),
+        TRAWL_OK);
     assert_int_equal(trawl_stream_open(wide, 0, 65536, &stm, &err), TRAWL_ELIMIT);
     assert_null(stm);
     assert_int_equal(trawl_stream_open(wide, 0, 1 << 20, &stm, &err), TRAWL_OK);

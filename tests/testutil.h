@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 /* xorshift64*: deterministic across platforms. Seed must be non-zero. */
-typedef struct { uint64_t s; } tu_rng;
+typedef struct {
+    uint64_t s;
+} tu_rng;
 void tu_seed(tu_rng *r, uint64_t seed);
 uint64_t tu_next(tu_rng *r);
 /* Uniform in [0, n). n > 0. */

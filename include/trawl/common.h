@@ -27,9 +27,9 @@ extern "C" {
 #define TRAWL_API
 #endif
 
-#define TRAWL_VERSION_MAJOR 0
-#define TRAWL_VERSION_MINOR 1
-#define TRAWL_VERSION_PATCH 0
+#define TRAWL_VERSION_MAJOR  0
+#define TRAWL_VERSION_MINOR  1
+#define TRAWL_VERSION_PATCH  0
 #define TRAWL_VERSION_STRING "0.1.0"
 
 /* The one error space. Append only: a code, once released, keeps its number

@@ -130,8 +130,8 @@ typedef struct trawl_detector_result {
 } trawl_detector_result;
 
 typedef struct trawl_detect_report {
-    double threat_score; /* max over detectors */
-    unsigned ran;        /* mask of the detectors that ran */
+    double threat_score;                            /* max over detectors */
+    unsigned ran;                                   /* mask of the detectors that ran */
     trawl_detector_result results[TRAWL_DET_COUNT]; /* index = bit position */
     uint64_t latency_us;
 } trawl_detect_report;

@@ -49,9 +49,9 @@ enum {
 };
 
 /* Limits (documented in docs/pattern-syntax.md). */
-#define TRAWL_PATTERN_MAX_REPEAT 10000  /* n and m in {n,m} and [n-m] */
-#define TRAWL_PATTERN_MAX_STATES 200000 /* verifier states after expansion */
-#define TRAWL_PATTERN_MAX_LEN (1u << 20) /* bytes of pattern text */
+#define TRAWL_PATTERN_MAX_REPEAT 10000      /* n and m in {n,m} and [n-m] */
+#define TRAWL_PATTERN_MAX_STATES 200000     /* verifier states after expansion */
+#define TRAWL_PATTERN_MAX_LEN    (1u << 20) /* bytes of pattern text */
 
 typedef struct trawl_pattern_set trawl_pattern_set;
 typedef struct trawl_pattern_db trawl_pattern_db;

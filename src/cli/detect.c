@@ -95,11 +95,13 @@ static char *slurp(const char *path, size_t max, size_t *len)
             break;
         }
         if (got == 0) {
-            if (ferror(f)) why = "read error";
+            if (ferror(f))
+                why = "read error";
             break;
         }
     }
-    if (f != stdin) fclose(f);
+    if (f != stdin)
+        fclose(f);
     if (why) {
         if (n > max)
             cli_errorf("detect", "%s: larger than %zu MiB", path, max >> 20);
@@ -127,7 +129,8 @@ static int parse_args(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--json")) {
             o->json = true;
         } else if (!strcmp(a, "--only") || !strcmp(a, "--config")) {
-            if (i + 1 >= argc) return usage_error("%s needs a value", a);
+            if (i + 1 >= argc)
+                return usage_error("%s needs a value", a);
             if (a[2] == 'c') {
                 o->config = argv[++i];
                 continue;
@@ -135,7 +138,8 @@ static int parse_args(int argc, char **argv, opts *o)
             trawl_error err;
             if (trawl_detector_mask_parse(argv[++i], &o->mask, &err) != TRAWL_OK)
                 return usage_error("--only: %s", err.message);
-            if (!o->mask) return usage_error("--only: empty list");
+            if (!o->mask)
+                return usage_error("--only: empty list");
         } else if (!strncmp(a, "--only=", 7) || !strncmp(a, "--config=", 9)) {
             char *v = strchr(a, '=') + 1;
             if (a[2] == 'c') {
@@ -145,7 +149,8 @@ static int parse_args(int argc, char **argv, opts *o)
             trawl_error err;
             if (trawl_detector_mask_parse(v, &o->mask, &err) != TRAWL_OK)
                 return usage_error("--only: %s", err.message);
-            if (!o->mask) return usage_error("--only: empty list");
+            if (!o->mask)
+                return usage_error("--only: empty list");
         } else if (a[0] == '-' && a[1] && strcmp(a, "-")) {
             return usage_error("unknown option '%s'", a);
         } else if (npos < 3) {
@@ -184,7 +189,8 @@ static trawl_detect_input *make_input(const opts *o)
     size_t len = 0;
     if (!o->mode) {
         char *json = slurp(o->arg, MAX_JSON, &len);
-        if (!json) return NULL;
+        if (!json)
+            return NULL;
         trawl_detect_input *in = NULL;
         trawl_error err;
         if (trawl_detect_input_parse(json, len, &in, &err) != TRAWL_OK)
@@ -201,7 +207,8 @@ static trawl_detect_input *make_input(const opts *o)
     if (!strcmp(o->mode, "prompt")) {
         in->prompt = strcmp(o->arg, "-") ? strdup(o->arg) : slurp("-", MAX_PROMPT, &len);
         ok = in->prompt != NULL;
-        if (ok) in->prompt_len = strcmp(o->arg, "-") ? strlen(in->prompt) : len;
+        if (ok)
+            in->prompt_len = strcmp(o->arg, "-") ? strlen(in->prompt) : len;
     } else if (!strcmp(o->mode, "file")) {
         in->data = (uint8_t *)slurp(o->arg, MAX_FILE, &len);
         in->data_len = len;
@@ -257,7 +264,8 @@ static void print_table(const trawl_detect_report *r)
             printf("%s%s", sep, trawl_detector_name(1u << i));
             sep = ", ";
         }
-    if (!r->ran) printf(" nothing");
+    if (!r->ran)
+        printf(" nothing");
     printf("; %llu us\n", (unsigned long long)r->latency_us);
 }
 
@@ -278,10 +286,12 @@ int cli_detect(int argc, char **argv)
 {
     opts o;
     int rc = parse_args(argc, argv, &o);
-    if (rc) return rc < 0 ? DET_CLEAN : rc;
+    if (rc)
+        return rc < 0 ? DET_CLEAN : rc;
     char *cfg = NULL;
     size_t cfg_len = 0;
-    if (o.config && !(cfg = slurp(o.config, MAX_CONFIG, &cfg_len))) return DET_ERROR;
+    if (o.config && !(cfg = slurp(o.config, MAX_CONFIG, &cfg_len)))
+        return DET_ERROR;
     trawl_detect_engine *e = NULL;
     trawl_detect_ctx *c = NULL;
     trawl_detect_input *in = NULL;
@@ -297,7 +307,8 @@ int cli_detect(int argc, char **argv)
         cli_errorf("detect", "none of the requested detectors can run");
         goto out;
     }
-    if (!(in = make_input(&o))) goto out;
+    if (!(in = make_input(&o)))
+        goto out;
     if (trawl_detect_ctx_new(e, &c, &err) != TRAWL_OK ||
         trawl_detect_run(e, c, in, mask, &r, &err) != TRAWL_OK) {
         cli_report("detect", NULL, &err);

@@ -109,11 +109,13 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 
 static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
-    if (!s || !*s || *s == '-') return false;
+    if (!s || !*s || *s == '-')
+        return false;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v > max) return false;
+    if (errno || *end || v > max)
+        return false;
     *out = v;
     return true;
 }
@@ -121,7 +123,8 @@ static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 static bool parse_containers(const char *s, frame_args *a)
 {
     char buf[4096];
-    if (strlen(s) >= sizeof(buf)) return false;
+    if (strlen(s) >= sizeof(buf))
+        return false;
     strcpy(buf, s);
     char *save = NULL;
     for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -135,23 +138,28 @@ static bool parse_containers(const char *s, frame_args *a)
 
 static int hexval(int c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
 static bool parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
 {
     *n = 0;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
     while (*s) {
         if (*s == ' ') {
             s++;
             continue;
         }
         int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
-        if (lo < 0 || *n == cap) return false;
+        if (lo < 0 || *n == cap)
+            return false;
         out[(*n)++] = (uint8_t)(hi << 4 | lo);
         s += 2;
     }
@@ -291,14 +299,16 @@ static int apply_option(int c, const char *arg, frame_args *a)
     case O_ADJUST:
         errno = 0;
         a->adjust = strtoll(arg, &end, 0);
-        if (errno || *end || !*arg) return usage_error("bad --adjust '%s'", arg);
+        if (errno || *end || !*arg)
+            return usage_error("bad --adjust '%s'", arg);
         return 0;
     case O_DELIM:
         if (!parse_hex(arg, a->delim, sizeof(a->delim), &a->delim_len))
             return usage_error("--delimiter takes 1 to 64 bytes in hex, not '%s'", arg);
         return 0;
     case O_MAX_SIZE:
-        if (!cli_parse_size(arg, &a->max_size)) return usage_error("bad --max-size '%s'", arg);
+        if (!cli_parse_size(arg, &a->max_size))
+            return usage_error("bad --max-size '%s'", arg);
         return 0;
     case O_WINDOW:
         if (!cli_parse_size(arg, &a->window) || a->window > ((uint64_t)1 << 34))
@@ -327,7 +337,8 @@ static int apply_option(int c, const char *arg, frame_args *a)
 static const char *opt_name(int c)
 {
     for (const struct option *o = options; o->name; o++)
-        if (o->val == c) return o->name;
+        if (o->val == c)
+            return o->name;
     return "?";
 }
 
@@ -339,7 +350,8 @@ static int parse_args(int argc, char **argv, frame_args *a)
     a->length_field = -1;
     a->delim[0] = '\n';
     a->delim_len = 1;
-    if (argc < 2) return usage_error("%s", "which kind: tlv, records, packets, lines or pcap?");
+    if (argc < 2)
+        return usage_error("%s", "which kind: tlv, records, packets, lines or pcap?");
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         fputs(usage_text, stdout);
         return -1;
@@ -359,12 +371,14 @@ static int parse_args(int argc, char **argv, frame_args *a)
         if (!allowed(c, a->kind))
             return usage_error("--%s does not apply to this kind", opt_name(c));
         int r = apply_option(c, optarg, a);
-        if (r) return r;
+        if (r)
+            return r;
     }
     if (optind + 1 != argc - 1)
         return usage_error("%s", "expected exactly one FILE (or - for stdin)");
     a->path = argv[optind + 1];
-    if (a->kind == K_RECORDS && !a->size) return usage_error("%s", "records needs --size N");
+    if (a->kind == K_RECORDS && !a->size)
+        return usage_error("%s", "records needs --size N");
     if (a->kind == K_PACKETS && (!a->header || a->length_field < 0))
         return usage_error("%s", "packets needs --header FORMAT and --length-field I");
     if (a->kind == K_PCAP && !strcmp(a->path, "-"))
@@ -402,7 +416,8 @@ static int build_framer(const frame_args *a, trawl_framer **f)
         trawl_frame_delim_opts o = {a->delim, a->delim_len, a->max_size};
         s = trawl_frame_delim_new(&o, f, &err);
     }
-    if (s == TRAWL_OK) return 0;
+    if (s == TRAWL_OK)
+        return 0;
     if (err.column > 0)
         fprintf(stderr, "trawl frame: --header '%s': %s\n", a->header, err.message);
     else
@@ -412,7 +427,8 @@ static int build_framer(const frame_args *a, trawl_framer **f)
 
 static void print_data(frame_out *o, const uint8_t *p, size_t n)
 {
-    if (o->a->no_data) return;
+    if (o->a->no_data)
+        return;
     if (o->a->json) {
         fputs(",\"value\":\"", o->out);
         cli_hex(o->out, p, n);
@@ -423,7 +439,8 @@ static void print_data(frame_out *o, const uint8_t *p, size_t n)
         return;
     fputc(' ', o->out);
     cli_hex(o->out, p, n > 32 ? 32 : n);
-    if (n > 32) fputs("...", o->out);
+    if (n > 32)
+        fputs("...", o->out);
 }
 
 static void print_header_fields(frame_out *o, const trawl_frame_unit *u)
@@ -433,7 +450,8 @@ static void print_header_fields(frame_out *o, const trawl_frame_unit *u)
     for (size_t i = 0; i < n; i++) {
         trawl_struct_value v;
         trawl_struct_get(o->hdr, i, u->data.ptr, u->data.len, &v);
-        if (i) fputc(',', o->out);
+        if (i)
+            fputc(',', o->out);
         if (v.code == 's') {
             fputs(o->a->json ? "\"" : "", o->out);
             cli_hex(o->out, v.v.s.ptr, v.v.s.len);
@@ -444,13 +462,15 @@ static void print_header_fields(frame_out *o, const trawl_frame_unit *u)
             fprintf(o->out, "%llu", (unsigned long long)v.v.u);
         }
     }
-    if (o->a->json) fputc(']', o->out);
+    if (o->a->json)
+        fputc(']', o->out);
 }
 
 static void print_unit(frame_out *o, const trawl_frame_unit *u)
 {
     o->units++;
-    if (o->a->count) return;
+    if (o->a->count)
+        return;
     const frame_args *a = o->a;
     FILE *out = o->out;
     bool tlv = a->kind == K_TLV, lines = a->kind == K_LINES;
@@ -462,16 +482,19 @@ static void print_unit(frame_out *o, const trawl_frame_unit *u)
             fprintf(out, ",\"type\":%llu,\"depth\":%u,\"container\":%s",
                     (unsigned long long)u->type, u->depth, u->container ? "true" : "false");
         fprintf(out, ",\"length\":%zu", len);
-        if (lines) fprintf(out, ",\"terminated\":%s", u->terminated ? "true" : "false");
+        if (lines)
+            fprintf(out, ",\"terminated\":%s", u->terminated ? "true" : "false");
     } else {
         fprintf(out, "%8llu %10llu %8zu", (unsigned long long)u->index,
                 (unsigned long long)u->offset, len);
         if (tlv)
             fprintf(out, " type=0x%llx depth=%u%s", (unsigned long long)u->type, u->depth,
                     u->container ? " container" : "");
-        if (lines && !u->terminated) fputs(" unterminated", out);
+        if (lines && !u->terminated)
+            fputs(" unterminated", out);
     }
-    if (a->kind == K_PACKETS) print_header_fields(o, u);
+    if (a->kind == K_PACKETS)
+        print_header_fields(o, u);
     if (tlv || lines)
         print_data(o, u->value.ptr, u->value.len);
     else
@@ -482,13 +505,15 @@ static void print_unit(frame_out *o, const trawl_frame_unit *u)
 static void print_fault(frame_out *o, const trawl_frame_fault *f, const char *detail)
 {
     o->faults++;
-    if (f->kind == TRAWL_FRAME_IO) o->io_error = true;
+    if (f->kind == TRAWL_FRAME_IO)
+        o->io_error = true;
     FILE *out = o->out;
     if (o->a->json) {
         fprintf(out, "{\"error\":\"%s\",\"offset\":%llu,\"index\":%llu",
                 trawl_frame_fault_name(f->kind), (unsigned long long)f->offset,
                 (unsigned long long)f->index);
-        if (o->a->resync) fprintf(out, ",\"skipped\":%llu", (unsigned long long)f->skipped);
+        if (o->a->resync)
+            fprintf(out, ",\"skipped\":%llu", (unsigned long long)f->skipped);
         if (detail && *detail) {
             fputs(",\"message\":", out);
             cli_json_string(out, detail);
@@ -497,7 +522,8 @@ static void print_fault(frame_out *o, const trawl_frame_fault *f, const char *de
     } else {
         fprintf(out, "error %s at offset %llu, index %llu", trawl_frame_fault_name(f->kind),
                 (unsigned long long)f->offset, (unsigned long long)f->index);
-        if (o->a->resync) fprintf(out, ", %llu bytes skipped", (unsigned long long)f->skipped);
+        if (o->a->resync)
+            fprintf(out, ", %llu bytes skipped", (unsigned long long)f->skipped);
         fprintf(out, ": %s\n", detail && *detail ? detail : trawl_frame_fault_message(f->kind));
     }
     if (f->kind == TRAWL_FRAME_IO)
@@ -508,9 +534,11 @@ static void print_packet(frame_out *o, const trawl_frame_packet *p)
 {
     const frame_args *a = o->a;
     const trawl_frame_l4 *l4 = &p->l4;
-    if (a->payload && (!l4->has_payload || l4->payload.len == 0)) return;
+    if (a->payload && (!l4->has_payload || l4->payload.len == 0))
+        return;
     o->units++;
-    if (a->count) return;
+    if (a->count)
+        return;
     FILE *out = o->out;
     size_t len = a->payload ? l4->payload.len : p->caplen;
     const char *proto = l4->proto == 6 ? "tcp" : "udp";
@@ -594,7 +622,8 @@ static int run_stream(frame_out *o, const trawl_framer *f, const cli_input *in)
         window = (uint64_t)1 << 20;
         if (o->a->max_size && o->a->max_size <= ((uint64_t)1 << 33) && 2 * o->a->max_size > window)
             window = 2 * o->a->max_size;
-        if (o->a->kind == K_RECORDS && o->a->size > window) window = o->a->size;
+        if (o->a->kind == K_RECORDS && o->a->size > window)
+            window = o->a->size;
     }
     trawl_frame_reader *r;
     trawl_error err;
@@ -631,14 +660,16 @@ int cli_frame(int argc, char **argv)
     static char outbuf[1 << 16];
     frame_args a;
     int r = parse_args(argc, argv, &a);
-    if (r) return r < 0 ? 0 : r;
+    if (r)
+        return r < 0 ? 0 : r;
     setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
     frame_out o = {.a = &a, .out = stdout};
     if (a.kind == K_PCAP) {
         r = run_pcap(&o);
     } else {
         trawl_framer *f = NULL;
-        if ((r = build_framer(&a, &f)) != 0) return r;
+        if ((r = build_framer(&a, &f)) != 0)
+            return r;
         o.hdr = trawl_framer_header(f);
         cli_input in;
         if (cli_input_open(a.path, &in) != 0) {
@@ -649,13 +680,16 @@ int cli_frame(int argc, char **argv)
         cli_input_close(&in);
         trawl_framer_free(f);
     }
-    if (r) return r;
-    if (a.count) print_count(&o);
+    if (r)
+        return r;
+    if (a.count)
+        print_count(&o);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "trawl frame: writing output: %s\n", strerror(errno));
         return CLI_ERROR;
     }
-    if (o.io_error) return CLI_ERROR;
+    if (o.io_error)
+        return CLI_ERROR;
     return o.faults ? EXIT_MALFORMED : 0;
 }
 

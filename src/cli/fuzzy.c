@@ -61,10 +61,12 @@ static void print_edits(fuzzy_opts *o, const trawl_fuzzy_match *m)
                           NULL) != TRAWL_OK)
         n = 0;
     bool first = true;
-    if (o->json) fputs(",\"edits\":[", stdout);
+    if (o->json)
+        fputs(",\"edits\":[", stdout);
     for (size_t i = 0; i < n; i++) {
         const trawl_fuzzy_edit *e = &o->edits[i];
-        if (e->op == TRAWL_FUZZY_OP_MATCH) continue;
+        if (e->op == TRAWL_FUZZY_OP_MATCH)
+            continue;
         if (o->json) {
             printf("%s{\"op\":\"%s\",\"pattern_pos\":%d,\"data_pos\":%d", first ? "" : ",",
                    op_name(e->op), e->pattern_pos, e->data_pos);
@@ -73,7 +75,8 @@ static void print_edits(fuzzy_opts *o, const trawl_fuzzy_match *m)
                 print_pattern_byte(stdout, e);
                 fputc('"', stdout);
             }
-            if (e->data_pos >= 0) printf(",\"byte\":\"%02x\"", e->data_byte);
+            if (e->data_pos >= 0)
+                printf(",\"byte\":\"%02x\"", e->data_byte);
             fputc('}', stdout);
         } else {
             printf("    %-10s", op_name(e->op));
@@ -81,19 +84,22 @@ static void print_edits(fuzzy_opts *o, const trawl_fuzzy_match *m)
                 printf(" pattern[%d]=", e->pattern_pos);
                 print_pattern_byte(stdout, e);
             }
-            if (e->data_pos >= 0) printf(" data[%d]=%02x", e->data_pos, e->data_byte);
+            if (e->data_pos >= 0)
+                printf(" data[%d]=%02x", e->data_pos, e->data_byte);
             fputc('\n', stdout);
         }
         first = false;
     }
-    if (o->json) fputc(']', stdout);
+    if (o->json)
+        fputc(']', stdout);
 }
 
 static int on_match(const trawl_fuzzy_match *m, void *ud)
 {
     fuzzy_opts *o = ud;
     o->matches++;
-    if (o->count) return 0;
+    if (o->count)
+        return 0;
     bool named = trawl_fuzzy_db_count(o->db) > 1;
     if (o->json) {
         fputs("{\"file\":", stdout);
@@ -106,23 +112,27 @@ static int on_match(const trawl_fuzzy_match *m, void *ud)
                (unsigned long long)m->offset, m->length, m->distance, m->similarity);
         cli_hex(stdout, m->bytes, m->length);
         fputc('"', stdout);
-        if (o->align) print_edits(o, m);
+        if (o->align)
+            print_edits(o, m);
         fputs("}\n", stdout);
         return 0;
     }
     printf("%s:%llu:", o->file, (unsigned long long)m->offset);
-    if (named) printf(" %s", m->name);
+    if (named)
+        printf(" %s", m->name);
     printf(" length=%zu distance=%u similarity=%.4f data=", m->length, m->distance, m->similarity);
     cli_hex(stdout, m->bytes, m->length);
     fputc('\n', stdout);
-    if (o->align) print_edits(o, m);
+    if (o->align)
+        print_edits(o, m);
     return 0;
 }
 
 static int scan_input(fuzzy_opts *o, trawl_fuzzy_stream *s, const char *path)
 {
     cli_input in;
-    if (cli_input_open(path, &in) != 0) return -1;
+    if (cli_input_open(path, &in) != 0)
+        return -1;
     o->file = !strcmp(path, "-") ? "(stdin)" : path;
     trawl_error err;
     trawl_error_clear(&err);
@@ -140,7 +150,8 @@ static int scan_input(fuzzy_opts *o, trawl_fuzzy_stream *s, const char *path)
             cli_input_close(&in);
             return -1;
         }
-        if (!st) st = trawl_fuzzy_stream_finish(s, on_match, o, &err);
+        if (!st)
+            st = trawl_fuzzy_stream_finish(s, on_match, o, &err);
     }
     cli_input_close(&in);
     if (st) {
@@ -153,7 +164,8 @@ static int scan_input(fuzzy_opts *o, trawl_fuzzy_stream *s, const char *path)
 static bool parse_uint(const char *s, unsigned *out)
 {
     uint64_t v;
-    if (!cli_parse_size(s, &v) || v > 1u << 30 || strpbrk(s, "kKmMgG")) return false;
+    if (!cli_parse_size(s, &v) || v > 1u << 30 || strpbrk(s, "kKmMgG"))
+        return false;
     *out = (unsigned)v;
     return true;
 }
@@ -348,7 +360,8 @@ static uint8_t *slurp(int fd, size_t *n)
         len += (size_t)r;
         if (len == cap) {
             uint8_t *nb = realloc(buf, cap *= 2);
-            if (!nb) free(buf);
+            if (!nb)
+                free(buf);
             buf = nb;
         }
     }
@@ -408,7 +421,8 @@ int cli_similar(int argc, char **argv)
         return CLI_ERROR;
     }
     cli_input in;
-    if (cli_input_open(argv[optind], &in) != 0) return CLI_ERROR;
+    if (cli_input_open(argv[optind], &in) != 0)
+        return CLI_ERROR;
     const uint8_t *data = in.data;
     uint8_t *owned = NULL;
     size_t n = in.len;

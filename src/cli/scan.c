@@ -150,8 +150,8 @@ static trawl_status stream_fd(const trawl_pattern_db *db, trawl_scratch *s, int 
                               const scan_opts *o, out_ctx *c, trawl_error *err)
 {
     trawl_stream *st;
-    trawl_status rc = trawl_stream_open(db, o->overlap ? TRAWL_SCAN_OVERLAP : 0, (size_t)o->window,
-                                        &st, err);
+    trawl_status rc =
+        trawl_stream_open(db, o->overlap ? TRAWL_SCAN_OVERLAP : 0, (size_t)o->window, &st, err);
     if (rc != TRAWL_OK)
         return rc;
     size_t cap = 1 << 20;
@@ -320,14 +320,13 @@ static int load_db(const char *path, trawl_pattern_db **db)
 int cli_scan(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"pattern", required_argument, NULL, 'e'}, {"rules", required_argument, NULL, 'r'},
-        {"ignore-case", no_argument, NULL, 'i'},   {"literal", no_argument, NULL, 'F'},
+        {"pattern", required_argument, NULL, 'e'},  {"rules", required_argument, NULL, 'r'},
+        {"ignore-case", no_argument, NULL, 'i'},    {"literal", no_argument, NULL, 'F'},
         {"database", required_argument, NULL, 'd'}, {"save", required_argument, NULL, 'S'},
-        {"overlap", no_argument, NULL, 'O'},       {"json", no_argument, NULL, 'J'},
-        {"count", no_argument, NULL, 'c'},         {"no-data", no_argument, NULL, 'N'},
-        {"window", required_argument, NULL, 'W'},  {"help", no_argument, NULL, 'h'},
-        {"frames", required_argument, NULL, 'T'},
-        {NULL, 0, NULL, 0}};
+        {"overlap", no_argument, NULL, 'O'},        {"json", no_argument, NULL, 'J'},
+        {"count", no_argument, NULL, 'c'},          {"no-data", no_argument, NULL, 'N'},
+        {"window", required_argument, NULL, 'W'},   {"help", no_argument, NULL, 'h'},
+        {"frames", required_argument, NULL, 'T'},   {NULL, 0, NULL, 0}};
     scan_opts o = {0};
     const char **exprs = calloc((size_t)argc, sizeof(*exprs));
     const char **rules = calloc((size_t)argc, sizeof(*rules));
@@ -345,16 +344,36 @@ int cli_scan(int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "e:r:iFd:ch", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'e': exprs[nexpr++] = optarg; break;
-        case 'r': rules[nrules++] = optarg; break;
-        case 'i': nocase = true; break;
-        case 'F': literal = true; break;
-        case 'd': db_path = optarg; break;
-        case 'S': save_path = optarg; break;
-        case 'O': o.overlap = true; break;
-        case 'J': o.json = true; break;
-        case 'c': o.count = true; break;
-        case 'N': o.no_data = true; break;
+        case 'e':
+            exprs[nexpr++] = optarg;
+            break;
+        case 'r':
+            rules[nrules++] = optarg;
+            break;
+        case 'i':
+            nocase = true;
+            break;
+        case 'F':
+            literal = true;
+            break;
+        case 'd':
+            db_path = optarg;
+            break;
+        case 'S':
+            save_path = optarg;
+            break;
+        case 'O':
+            o.overlap = true;
+            break;
+        case 'J':
+            o.json = true;
+            break;
+        case 'c':
+            o.count = true;
+            break;
+        case 'N':
+            o.no_data = true;
+            break;
         case 'W':
             if (!cli_parse_size(optarg, &o.window) || o.window > ((uint64_t)1 << 40)) {
                 cli_errorf("scan", "--window: not a size: '%s'", optarg);

@@ -56,7 +56,8 @@ static trawl_status read_config(const det_config *c, aiva_cfg *cfg, trawl_error 
     trawl_status st;
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
         st = det_config_double(c, SECTION, nums[i].key, nums[i].def, nums[i].out, err);
-        if (st != TRAWL_OK) return st;
+        if (st != TRAWL_OK)
+            return st;
         double v = *nums[i].out;
         if (!(v >= nums[i].min && v <= nums[i].max))
             return trawl__fail(err, TRAWL_EINVAL, "[%s] %s = %g is outside %g..%g", SECTION,
@@ -72,15 +73,18 @@ static trawl_status read_config(const det_config *c, aiva_cfg *cfg, trawl_error 
     cfg->clients.history_size = (size_t)history_size;
     cfg->clients.rate_window_ms = (uint64_t)(cfg->window_seconds * 1000);
     cfg->clients.extraction_window_ms = (uint64_t)(cfg->extraction_window_seconds * 1000);
-    if (!cfg->clients.rate_window_ms) cfg->clients.rate_window_ms = 1;
-    if (!cfg->clients.extraction_window_ms) cfg->clients.extraction_window_ms = 1;
+    if (!cfg->clients.rate_window_ms)
+        cfg->clients.rate_window_ms = 1;
+    if (!cfg->clients.extraction_window_ms)
+        cfg->clients.extraction_window_ms = 1;
     return TRAWL_OK;
 }
 
 static void aiva_destroy(void *state)
 {
     aiva_state *s = state;
-    if (!s) return;
+    if (!s)
+        return;
     aiva_lm_free(s->lm);
     aiva_clients_free(s->clients);
     free(s);
@@ -90,7 +94,8 @@ static trawl_status aiva_create(const det_config *c, void **state, trawl_error *
 {
     *state = NULL;
     aiva_state *s = calloc(1, sizeof(*s));
-    if (!s) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!s)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     trawl_status st = read_config(c, &s->cfg, err);
     if (st != TRAWL_OK) {
         free(s);
@@ -109,7 +114,8 @@ static trawl_status aiva_create(const det_config *c, void **state, trawl_error *
 static void aiva_thread_free(void *tstate)
 {
     aiva_thread *t = tstate;
-    if (!t) return;
+    if (!t)
+        return;
     free(t->hist);
     free(t->seed);
     free(t);
@@ -152,13 +158,16 @@ static bool in_history_window(const session *ss, const aiva_qrec *r)
 static trawl_status membership(const session *ss, trawl_detector_result *out)
 {
     const aiva_cfg *cfg = &ss->s->cfg;
-    if (!ss->cur || !ss->cur->has_sig) return TRAWL_OK;
+    if (!ss->cur || !ss->cur->has_sig)
+        return TRAWL_OK;
     size_t hits = 0, top[3] = {0};
     double top_sim[3] = {-1, -1, -1};
     for (size_t i = 0; i < ss->n_hist; i++) {
-        if (!in_history_window(ss, &ss->hist[i])) continue;
+        if (!in_history_window(ss, &ss->hist[i]))
+            continue;
         double sim = aiva_similarity(ss->cur, &ss->hist[i]);
-        if (sim < cfg->near_duplicate_similarity) continue;
+        if (sim < cfg->near_duplicate_similarity)
+            continue;
         hits++;
         for (int k = 0; k < 3; k++) {
             if (sim > top_sim[k]) {
@@ -173,7 +182,8 @@ static trawl_status membership(const session *ss, trawl_detector_result *out)
         }
     }
     double series = (double)hits + 1;
-    if (series < cfg->membership_min_repeats) return TRAWL_OK;
+    if (series < cfg->membership_min_repeats)
+        return TRAWL_OK;
     double conf = 0.6 + 0.05 * (series - cfg->membership_min_repeats);
     trawl_violation *v =
         det_violation(out, "membership_inference", conf > 0.9 ? 0.9 : conf,
@@ -204,14 +214,16 @@ static trawl_status probing(const session *ss, trawl_detector_result *out)
     size_t n = 0;
     for (size_t i = 0; i <= ss->n_hist; i++) {
         const aiva_qrec *r = i < ss->n_hist ? &ss->hist[i] : ss->cur;
-        if (!r || !r->has_sig || (i < ss->n_hist && !in_history_window(ss, r))) continue;
+        if (!r || !r->has_sig || (i < ss->n_hist && !in_history_window(ss, r)))
+            continue;
         counts[r->type]++;
         n++;
     }
     size_t typed = n - counts[0], kinds = 0;
     double h = 0;
     for (unsigned t = 1; t < AIVA_TYPES; t++) {
-        if (!counts[t]) continue;
+        if (!counts[t])
+            continue;
         kinds++;
         double p = (double)counts[t] / (double)typed;
         h -= p * log2(p);
@@ -220,7 +232,8 @@ static trawl_status probing(const session *ss, trawl_detector_result *out)
         (double)kinds < cfg->probing_min_types)
         return TRAWL_OK;
     double even = h / log2((double)kinds);
-    if (even < cfg->probing_min_evenness) return TRAWL_OK;
+    if (even < cfg->probing_min_evenness)
+        return TRAWL_OK;
     double span = 1 - cfg->probing_min_evenness;
     double conf = 0.6 + (span > 0 ? 0.3 * (even - cfg->probing_min_evenness) / span : 0.3);
     trawl_violation *v = det_violation(
@@ -237,14 +250,16 @@ static trawl_status probing(const session *ss, trawl_detector_result *out)
         if (counts[t])
             o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s x%u", o ? ", " : "",
                                   aiva_type_name(t), counts[t]);
-    if (det_evidence(v, "types: %s", list)) return TRAWL_ENOMEM;
+    if (det_evidence(v, "types: %s", list))
+        return TRAWL_ENOMEM;
     return TRAWL_OK;
 }
 
 static trawl_status extraction(const session *ss, uint64_t count, trawl_detector_result *out)
 {
     const aiva_cfg *cfg = &ss->s->cfg;
-    if ((double)count < cfg->extraction_min_queries) return TRAWL_OK;
+    if ((double)count < cfg->extraction_min_queries)
+        return TRAWL_OK;
     /* Diversity: mean pairwise similarity of the kept queries. A flood of
      * near-identical queries is a different pattern (membership inference
      * or a retry loop), not a sweep of the input space. */
@@ -253,16 +268,19 @@ static trawl_status extraction(const session *ss, uint64_t count, trawl_detector
     size_t m = 0;
     for (size_t i = ss->n_hist + 1; i-- > 0 && m < SAMPLE;) {
         const aiva_qrec *r = i < ss->n_hist ? &ss->hist[i] : ss->cur;
-        if (r && r->has_sig && (i == ss->n_hist || in_history_window(ss, r))) q[m++] = r;
+        if (r && r->has_sig && (i == ss->n_hist || in_history_window(ss, r)))
+            q[m++] = r;
     }
-    if (m < 2) return TRAWL_OK;
+    if (m < 2)
+        return TRAWL_OK;
     double sum = 0;
     size_t pairs = 0;
     for (size_t i = 0; i < m; i++)
         for (size_t j = i + 1; j < m; j++, pairs++)
             sum += aiva_similarity(q[i], q[j]);
     double mean = sum / (double)pairs;
-    if (mean > cfg->extraction_max_similarity) return TRAWL_OK;
+    if (mean > cfg->extraction_max_similarity)
+        return TRAWL_OK;
     double over = ((double)count - cfg->extraction_min_queries) / cfg->extraction_min_queries;
     trawl_violation *v = det_violation(
         out, "model_extraction", 0.6 + 0.3 * (over > 1 ? 1 : over),
@@ -284,7 +302,8 @@ static trawl_status rate_limit(const aiva_state *s, const char *id, uint64_t cou
                                trawl_detector_result *out)
 {
     const aiva_cfg *cfg = &s->cfg;
-    if ((double)count <= cfg->rate_limit) return TRAWL_OK;
+    if ((double)count <= cfg->rate_limit)
+        return TRAWL_OK;
     double conf = 0.7 + 0.25 * ((double)count - cfg->rate_limit) / cfg->rate_limit;
     char who[200];
     aiva_escape((const uint8_t *)id, strlen(id), who, sizeof(who));
@@ -336,16 +355,19 @@ static trawl_status aiva_run(void *state, void *tstate, const trawl_detect_input
     aiva_state *s = state;
     aiva_thread *t = tstate;
     trawl_status st = TRAWL_OK;
-    if (in->prompt) st = scan_text(s, t, "prompt", in->prompt, in->prompt_len, out);
+    if (in->prompt)
+        st = scan_text(s, t, "prompt", in->prompt, in->prompt_len, out);
     if (st == TRAWL_OK && in->query && !(in->prompt && !strcmp(in->prompt, in->query)))
         st = scan_text(s, t, "query", in->query, strlen(in->query), out);
-    if (st != TRAWL_OK) return trawl__fail(err, st, "out of memory");
+    if (st != TRAWL_OK)
+        return trawl__fail(err, st, "out of memory");
 
     const char *q = in->query ? in->query : in->prompt;
     size_t qlen = in->query ? strlen(in->query) : in->prompt_len;
     uint64_t now = in->timestamp_ms ? in->timestamp_ms : now_ms();
     bool has_client = in->client_id && in->client_id[0];
-    if (!has_client && !in->n_history) q = NULL; /* no session to compare the query with */
+    if (!has_client && !in->n_history)
+        q = NULL; /* no session to compare the query with */
     aiva_qrec cur;
     if (q) {
         aiva_sketch(&s->mh, (const uint8_t *)q, qlen, s->cfg.max_query_bytes, &cur);
@@ -363,7 +385,8 @@ static trawl_status aiva_run(void *state, void *tstate, const trawl_detect_input
             n_seed = sketch_history(s, t, in, now);
         st = aiva_clients_observe(s->clients, in->client_id, id_len, now, ss.cur, t->seed, n_seed,
                                   t->hist, t->cap, &obs);
-        if (st != TRAWL_OK) return trawl__fail(err, st, "out of memory");
+        if (st != TRAWL_OK)
+            return trawl__fail(err, st, "out of memory");
         ss.hist = t->hist;
         ss.n_hist = obs.n_hist;
     } else if (in->n_history) {

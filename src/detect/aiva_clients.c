@@ -42,9 +42,11 @@ trawl_status aiva_clients_new(const aiva_clients_cfg *cfg, aiva_clients **out)
 {
     *out = NULL;
     aiva_clients *c = calloc(1, sizeof(*c));
-    if (!c) return TRAWL_ENOMEM;
+    if (!c)
+        return TRAWL_ENOMEM;
     c->cfg = *cfg;
-    if (c->cfg.max_clients < 1) c->cfg.max_clients = 1;
+    if (c->cfg.max_clients < 1)
+        c->cfg.max_clients = 1;
     size_t slots = 16;
     while (slots < c->cfg.max_clients * 2)
         slots *= 2;
@@ -69,7 +71,8 @@ static void client_free(client *k)
 
 void aiva_clients_free(aiva_clients *c)
 {
-    if (!c) return;
+    if (!c)
+        return;
     for (client *k = c->lru_head, *n; k; k = n) {
         n = k->next;
         client_free(k);
@@ -96,7 +99,8 @@ static size_t make_key(const char *id, size_t len, char *key)
 static client *lookup(aiva_clients *c, const char *key, size_t len, uint64_t h)
 {
     for (client *k = c->table[h & c->mask]; k; k = k->chain)
-        if (k->hash == h && k->id_len == len && !memcmp(k->id, key, len)) return k;
+        if (k->hash == h && k->id_len == len && !memcmp(k->id, key, len))
+            return k;
     return NULL;
 }
 
@@ -117,15 +121,18 @@ static void lru_push_front(aiva_clients *c, client *k)
 {
     k->next = c->lru_head;
     k->prev = NULL;
-    if (c->lru_head) c->lru_head->prev = k;
+    if (c->lru_head)
+        c->lru_head->prev = k;
     c->lru_head = k;
-    if (!c->lru_tail) c->lru_tail = k;
+    if (!c->lru_tail)
+        c->lru_tail = k;
 }
 
 static void evict_oldest(aiva_clients *c)
 {
     client *k = c->lru_tail;
-    if (!k) return;
+    if (!k)
+        return;
     lru_unlink(c, k);
     for (client **pp = &c->table[k->hash & c->mask]; *pp; pp = &(*pp)->chain) {
         if (*pp == k) {
@@ -141,39 +148,47 @@ static void window_init(window *w, uint64_t window_ms)
 {
     memset(w, 0, sizeof(*w));
     w->bucket_ms = (window_ms + BUCKETS - 1) / BUCKETS;
-    if (w->bucket_ms == 0) w->bucket_ms = 1;
+    if (w->bucket_ms == 0)
+        w->bucket_ms = 1;
 }
 
 static void window_add(window *w, uint64_t t_ms)
 {
     uint64_t id = t_ms / w->bucket_ms;
-    if (id > w->latest) w->latest = id;
-    if (id + BUCKETS <= w->latest) return; /* older than the window: arrived late, not counted */
+    if (id > w->latest)
+        w->latest = id;
+    if (id + BUCKETS <= w->latest)
+        return; /* older than the window: arrived late, not counted */
     size_t slot = id % BUCKETS;
     if (w->id[slot] != id || w->n[slot] == 0) {
         w->id[slot] = id;
         w->n[slot] = 0;
     }
-    if (w->n[slot] < UINT32_MAX) w->n[slot]++;
+    if (w->n[slot] < UINT32_MAX)
+        w->n[slot]++;
 }
 
 static uint64_t window_count(const window *w)
 {
     uint64_t sum = 0;
     for (size_t i = 0; i < BUCKETS; i++)
-        if (w->n[i] && w->id[i] + BUCKETS > w->latest && w->id[i] <= w->latest) sum += w->n[i];
+        if (w->n[i] && w->id[i] + BUCKETS > w->latest && w->id[i] <= w->latest)
+            sum += w->n[i];
     return sum;
 }
 
 static int ring_push(aiva_clients *c, client *k, const aiva_qrec *r)
 {
     size_t cap_max = c->cfg.history_size;
-    if (cap_max == 0) return 0;
+    if (cap_max == 0)
+        return 0;
     if (k->len == k->cap && k->cap < cap_max) {
         size_t cap = k->cap ? k->cap * 2 : 4;
-        if (cap > cap_max) cap = cap_max;
+        if (cap > cap_max)
+            cap = cap_max;
         aiva_qrec *nr = malloc(cap * sizeof(*nr));
-        if (!nr) return -1;
+        if (!nr)
+            return -1;
         for (size_t i = 0; i < k->len; i++)
             nr[i] = k->ring[(k->head + i) % k->cap];
         free(k->ring);
@@ -204,7 +219,8 @@ static client *get_client(aiva_clients *c, const char *id, size_t id_len, bool *
         return k;
     }
     k = calloc(1, sizeof(*k) + klen);
-    if (!k) return NULL;
+    if (!k)
+        return NULL;
     memcpy(k->id, key, klen);
     k->id_len = klen;
     k->hash = h;
@@ -250,7 +266,8 @@ trawl_status aiva_clients_observe(aiva_clients *c, const char *id, size_t id_len
     for (size_t i = 0; i < n; i++)
         hist[i] = k->ring[(k->head + (k->len - n) + i) % k->cap];
     obs->n_hist = n;
-    if (cur && ring_push(c, k, cur) != 0) st = TRAWL_ENOMEM;
+    if (cur && ring_push(c, k, cur) != 0)
+        st = TRAWL_ENOMEM;
 out:
     pthread_mutex_unlock(&c->lock);
     return st;

@@ -64,7 +64,8 @@ const char *aiva_type_name(unsigned type)
 static uint8_t type_of(const char *w, size_t n)
 {
     for (size_t i = 0; i < sizeof(leads) / sizeof(leads[0]); i++)
-        if (strlen(leads[i].w) == n && !memcmp(leads[i].w, w, n)) return leads[i].type;
+        if (strlen(leads[i].w) == n && !memcmp(leads[i].w, w, n))
+            return leads[i].type;
     return 0;
 }
 
@@ -81,7 +82,8 @@ static void add_shingle(const aiva_mh *mp, uint64_t x64, uint32_t *mins)
 
 void aiva_sketch(const aiva_mh *mp, const uint8_t *p, size_t n, size_t max_bytes, aiva_qrec *r)
 {
-    if (n > max_bytes) n = max_bytes;
+    if (n > max_bytes)
+        n = max_bytes;
     uint32_t mins[AIVA_MH_K];
     for (int i = 0; i < AIVA_MH_K; i++)
         mins[i] = UINT32_MAX;
@@ -95,7 +97,8 @@ void aiva_sketch(const aiva_mh *mp, const uint8_t *p, size_t n, size_t max_bytes
         size_t s = i;
         while (i < n && word_byte(p[i]))
             i++;
-        if (i == s) break;
+        if (i == s)
+            break;
         /* Words longer than 63 bytes are cut; the cut part is hashed whole. */
         size_t len = i - s < sizeof(cur) ? i - s : sizeof(cur) - 1;
         for (size_t k = 0; k < len; k++) {
@@ -116,7 +119,8 @@ void aiva_sketch(const aiva_mh *mp, const uint8_t *p, size_t n, size_t max_bytes
         prev_len = len;
         words++;
     }
-    if (words == 1) add_shingle(mp, first_hash, mins);
+    if (words == 1)
+        add_shingle(mp, first_hash, mins);
     r->has_sig = words > 0;
     for (int i = 0; i < AIVA_MH_K; i++)
         r->mh[i] = (uint16_t)(mins[i] >> 16);
@@ -130,7 +134,8 @@ void aiva_sketch(const aiva_mh *mp, const uint8_t *p, size_t n, size_t max_bytes
 
 double aiva_similarity(const aiva_qrec *a, const aiva_qrec *b)
 {
-    if (!a->has_sig || !b->has_sig) return 0;
+    if (!a->has_sig || !b->has_sig)
+        return 0;
     unsigned same = 0;
     for (int i = 0; i < AIVA_MH_K; i++)
         same += a->mh[i] == b->mh[i];

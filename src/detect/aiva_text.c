@@ -51,7 +51,8 @@ static bool is_joining_script(uint32_t cp)
 
 static bool zero_width_benign(uint32_t cp, uint32_t before, uint32_t after, size_t off)
 {
-    if (cp == 0xFEFF && off == 0) return true; /* byte-order mark */
+    if (cp == 0xFEFF && off == 0)
+        return true; /* byte-order mark */
     if (cp == 0x200D && is_pictographic(before) && is_pictographic(after))
         return true; /* emoji ZWJ sequence */
     if ((cp == 0x200B || cp == 0x200C || cp == 0x200D) &&
@@ -108,11 +109,14 @@ static const char *char_name(uint32_t cp)
 
 static unsigned script_of(uint32_t cp)
 {
-    if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') return AIVA_SCRIPT_LATIN;
+    if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+        return AIVA_SCRIPT_LATIN;
     if ((cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) || (cp >= 0x1E00 && cp <= 0x1EFF))
         return AIVA_SCRIPT_LATIN;
-    if (cp >= 0x0400 && cp <= 0x052F) return AIVA_SCRIPT_CYRILLIC;
-    if ((cp >= 0x0370 && cp <= 0x03FF) || (cp >= 0x1F00 && cp <= 0x1FFF)) return AIVA_SCRIPT_GREEK;
+    if (cp >= 0x0400 && cp <= 0x052F)
+        return AIVA_SCRIPT_CYRILLIC;
+    if ((cp >= 0x0370 && cp <= 0x03FF) || (cp >= 0x1F00 && cp <= 0x1FFF))
+        return AIVA_SCRIPT_GREEK;
     if ((cp >= 0xFF21 && cp <= 0xFF3A) || (cp >= 0xFF41 && cp <= 0xFF5A))
         return AIVA_SCRIPT_FULLWIDTH;
     return 0;
@@ -137,12 +141,15 @@ static const struct {
 
 static char latin_twin(uint32_t cp)
 {
-    if (cp >= 0xFF21 && cp <= 0xFF3A) return (char)('A' + (cp - 0xFF21));
-    if (cp >= 0xFF41 && cp <= 0xFF5A) return (char)('a' + (cp - 0xFF41));
+    if (cp >= 0xFF21 && cp <= 0xFF3A)
+        return (char)('A' + (cp - 0xFF21));
+    if (cp >= 0xFF41 && cp <= 0xFF5A)
+        return (char)('a' + (cp - 0xFF41));
     size_t lo = 0, hi = sizeof(lookalikes) / sizeof(lookalikes[0]);
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (lookalikes[mid].cp == cp) return lookalikes[mid].latin;
+        if (lookalikes[mid].cp == cp)
+            return lookalikes[mid].latin;
         if (lookalikes[mid].cp < cp)
             lo = mid + 1;
         else
@@ -179,11 +186,13 @@ static void word_add(scan *s, uint32_t cp, const uint8_t *bytes, size_t nb)
     if (sc && sc != AIVA_SCRIPT_LATIN) {
         w->foreign++;
         if (twin) {
-            if (!w->lookalikes) w->first_cp = cp;
+            if (!w->lookalikes)
+                w->first_cp = cp;
             w->lookalikes++;
         }
     }
-    if (is_zero_width(cp)) return;
+    if (is_zero_width(cp))
+        return;
     if (twin) {
         bytes = (const uint8_t *)&twin;
         nb = 1;
@@ -197,20 +206,23 @@ static void word_add(scan *s, uint32_t cp, const uint8_t *bytes, size_t nb)
 
 static void word_end(scan *s, size_t end)
 {
-    if (!s->in_word) return;
+    if (!s->in_word)
+        return;
     s->in_word = false;
     aiva_word *w = &s->w;
     w->len = end - w->off;
     if (!(w->scripts & AIVA_SCRIPT_LATIN) || !(w->scripts & ~(unsigned)AIVA_SCRIPT_LATIN) ||
         !w->lookalikes)
         return;
-    if (s->f->n_words < AIVA_TEXT_KEEP) s->f->words[s->f->n_words] = *w;
+    if (s->f->n_words < AIVA_TEXT_KEEP)
+        s->f->words[s->f->n_words] = *w;
     s->f->n_words++;
 }
 
 static void tags_end(scan *s)
 {
-    if (!s->in_tags) return;
+    if (!s->in_tags)
+        return;
     s->in_tags = false;
     aiva_text_findings *f = s->f;
     /* Subdivision flags: U+1F3F4, 2..7 tag letters/digits, U+E007F. */
@@ -220,7 +232,8 @@ static void tags_end(scan *s)
         f->tag_text[f->tag_text_len] = 0;
         return;
     }
-    if (!f->n_tag) f->tag_first = s->tags_start;
+    if (!f->n_tag)
+        f->tag_first = s->tags_start;
     f->tag_last = s->tags_end;
     f->n_tag += s->tags_len;
 }
@@ -247,7 +260,8 @@ static void tag_add(scan *s, uint32_t cp, size_t off, size_t end, uint32_t befor
     if (s->tags_cancelled ||
         !((ascii >= '0' && ascii <= '9') || (ascii >= 'a' && ascii <= 'z') || ascii == 0x7F))
         s->tags_flag_shape = false;
-    if (ascii == 0x7F) s->tags_cancelled = true;
+    if (ascii == 0x7F)
+        s->tags_cancelled = true;
     if (ascii >= 0x20 && ascii <= 0x7E) {
         if (f->tag_text_len < AIVA_TAG_KEEP) {
             f->tag_text[f->tag_text_len++] = (char)ascii;
@@ -261,7 +275,8 @@ static void tag_add(scan *s, uint32_t cp, size_t off, size_t end, uint32_t befor
 static void mark(aiva_mark *keep, size_t n, size_t off, uint32_t cp, uint32_t before,
                  uint32_t after)
 {
-    if (n < AIVA_TEXT_KEEP) keep[n] = (aiva_mark){off, cp, before, after};
+    if (n < AIVA_TEXT_KEEP)
+        keep[n] = (aiva_mark){off, cp, before, after};
 }
 
 static void step(scan *s, const aiva_text_cfg *cfg, const uint8_t *p, size_t off, size_t len,
@@ -282,7 +297,8 @@ static void step(scan *s, const aiva_text_cfg *cfg, const uint8_t *p, size_t off
             f->n_bidi++;
             f->n_override += cp == 0x202D || cp == 0x202E;
             if (cp == 0x202C || cp == 0x2069) {
-                if (f->bidi_open) f->bidi_open--;
+                if (f->bidi_open)
+                    f->bidi_open--;
             } else {
                 f->bidi_open++;
             }
@@ -301,7 +317,8 @@ static void step(scan *s, const aiva_text_cfg *cfg, const uint8_t *p, size_t off
             word_end(s, off);
         }
     }
-    if (cfg->gibberish) aiva_gib_push(&f->gib, cp, off, off + len);
+    if (cfg->gibberish)
+        aiva_gib_push(&f->gib, cp, off, off + len);
 }
 
 void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *p, size_t n,
@@ -333,7 +350,8 @@ void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_
     }
     tags_end(&s);
     word_end(&s, n);
-    if (cfg->gibberish) aiva_gib_finish(&f->gib, n);
+    if (cfg->gibberish)
+        aiva_gib_finish(&f->gib, n);
 }
 
 /* ---- evidence ------------------------------------------------------------ */
@@ -411,7 +429,8 @@ static trawl_status report_words(const char *field, const uint8_t *p, const aiva
         "adversarial input: %zu word(s) in the %s mix Latin with lookalike letters of another "
         "script",
         f->n_words, field);
-    if (!v) return TRAWL_ENOMEM;
+    if (!v)
+        return TRAWL_ENOMEM;
     for (size_t i = 0; i < f->n_words && i < AIVA_TEXT_KEEP; i++) {
         const aiva_word *w = &f->words[i];
         char word[160];
@@ -438,13 +457,15 @@ static trawl_status report_gibberish(const aiva_text_cfg *cfg, const char *field
 {
     double over = g->best - cfg->gibberish_threshold;
     double conf = 0.5 + 0.2 * over;
-    if (conf > 0.9) conf = 0.9;
+    if (conf > 0.9)
+        conf = 0.9;
     trawl_violation *v = det_violation(
         out, "adversarial_suffix", conf,
         "adversarial input: a stretch of the %s reads as token soup (%.2f bits/char, threshold "
         "%.2f)",
         field, g->best, cfg->gibberish_threshold);
-    if (!v) return TRAWL_ENOMEM;
+    if (!v)
+        return TRAWL_ENOMEM;
     char text[200];
     aiva_escape(p + g->best_start, g->best_end - g->best_start, text, sizeof(text));
     if (det_evidence(v,
@@ -478,18 +499,21 @@ trawl_status aiva_text_report(const aiva_text_cfg *cfg, const char *field, const
         v = det_violation(out, "invisible_characters", invisible_confidence(f->n_zw),
                           "adversarial input: %zu invisible zero-width character(s) in the %s",
                           f->n_zw, field);
-        if (!v || report_marks(v, f->zw, f->n_zw) != TRAWL_OK) return TRAWL_ENOMEM;
+        if (!v || report_marks(v, f->zw, f->n_zw) != TRAWL_OK)
+            return TRAWL_ENOMEM;
     }
     if (f->n_bidi) {
         v = det_violation(out, "bidi_control", f->n_override ? 0.8 : 0.6,
                           "adversarial input: %zu bidirectional control character(s) in the %s%s",
                           f->n_bidi, field, f->n_override ? ", including direction overrides" : "");
-        if (!v || report_marks(v, f->bidi, f->n_bidi) != TRAWL_OK) return TRAWL_ENOMEM;
+        if (!v || report_marks(v, f->bidi, f->n_bidi) != TRAWL_OK)
+            return TRAWL_ENOMEM;
         if (f->bidi_open &&
             det_evidence(v, "%zu embedding/override/isolate left open at the end", f->bidi_open))
             return TRAWL_ENOMEM;
     }
-    if (f->n_words && report_words(field, p, f, out) != TRAWL_OK) return TRAWL_ENOMEM;
+    if (f->n_words && report_words(field, p, f, out) != TRAWL_OK)
+        return TRAWL_ENOMEM;
     if (cfg->gibberish && f->gib.scored && f->gib.best >= cfg->gibberish_threshold &&
         report_gibberish(cfg, field, p, &f->gib, out) != TRAWL_OK)
         return TRAWL_ENOMEM;

@@ -41,18 +41,26 @@ static uint32_t plain(uint32_t cp)
 unsigned aiva_sym(uint32_t cp)
 {
     cp = plain(cp);
-    if (cp >= 'a' && cp <= 'z') return cp - 'a' + 1;
-    if (cp >= 'A' && cp <= 'Z') return cp - 'A' + 27;
-    if (cp >= '0' && cp <= '9') return 53;
-    if (cp == ' ' || (cp >= 0x09 && cp <= 0x0D)) return AIVA_SYM_SPACE;
+    if (cp >= 'a' && cp <= 'z')
+        return cp - 'a' + 1;
+    if (cp >= 'A' && cp <= 'Z')
+        return cp - 'A' + 27;
+    if (cp >= '0' && cp <= '9')
+        return 53;
+    if (cp == ' ' || (cp >= 0x09 && cp <= 0x0D))
+        return AIVA_SYM_SPACE;
     if (cp >= 0x21 && cp <= 0x7E) {
         /* punctuation, numbered in code-point order: 21-2F, 3A-40, 5B-60, 7B-7E */
-        if (cp <= 0x2F) return 54 + (cp - 0x21);
-        if (cp <= 0x40) return 54 + 15 + (cp - 0x3A);
-        if (cp <= 0x60) return 54 + 22 + (cp - 0x5B);
+        if (cp <= 0x2F)
+            return 54 + (cp - 0x21);
+        if (cp <= 0x40)
+            return 54 + 15 + (cp - 0x3A);
+        if (cp <= 0x60)
+            return 54 + 22 + (cp - 0x5B);
         return 54 + 28 + (cp - 0x7B);
     }
-    if (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) return 86;
+    if (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7)
+        return 86;
     return AIVA_SYM_OTHER;
 }
 
@@ -84,11 +92,13 @@ aiva_lm *aiva_lm_new(void)
     }
     for (size_t i = 0; i < aiva_trigram_count_n; i++) {
         const aiva_trigram_count *t = &aiva_trigram_counts[i];
-        if (t->a >= V || t->b >= V || t->c >= V) continue;
+        if (t->a >= V || t->b >= V || t->c >= V)
+            continue;
         k->tri[IDX3(t->a, t->b, t->c)] += t->n;
         k->ctx2[t->a * V + t->b] += t->n;
         k->types2[t->a * V + t->b]++;
-        if (k->bi[t->b * V + t->c] == 0) k->types1[t->b]++;
+        if (k->bi[t->b * V + t->c] == 0)
+            k->types1[t->b]++;
         k->bi[t->b * V + t->c] += t->n;
         k->ctx1[t->b] += t->n;
         k->uni[t->c] += t->n;

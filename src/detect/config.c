@@ -92,7 +92,8 @@ trawl_status det_config_parse(const char *text, size_t len, det_config **out, tr
             memcpy(section, line + i + 1, sl);
             section[sl] = 0;
             if (!known_section(section))
-                st = line_error(err, lineno, (int)i + 2, "unknown section (expected a detector name)");
+                st = line_error(err, lineno, (int)i + 2,
+                                "unknown section (expected a detector name)");
             continue;
         }
         const char *eq = memchr(line + i, '=', n - i);

@@ -227,8 +227,8 @@ static trawl_status get_data(parse *p, const cJSON *obj)
         int x = b64val(c);
         if (x < 0) {
             free(d);
-            trawl__fail(p->err, TRAWL_EFORMAT, "field 'data_base64': invalid base64 at character %zu",
-                        i);
+            trawl__fail(p->err, TRAWL_EFORMAT,
+                        "field 'data_base64': invalid base64 at character %zu", i);
             return TRAWL_EFORMAT;
         }
         acc = acc << 6 | (uint32_t)x;

@@ -18,15 +18,18 @@
 
 bool media_sniff(const uint8_t *p, size_t n)
 {
-    if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) return true;
-    if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return true;
+    if (n >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8))
+        return true;
+    if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+        return true;
     return n >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4);
 }
 
 int media_scan(const media_state *st, media_tls *tls, const char *source, const uint8_t *p,
                size_t n, trawl_detector_result *out)
 {
-    if (!media_sniff(p, n)) return 0;
+    if (!media_sniff(p, n))
+        return 0;
     media_ctx m = {0};
     m.st = st;
     m.tls = tls;
@@ -66,7 +69,8 @@ static uint8_t *read_image_file(const char *path, size_t max, size_t *n, bool *c
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
         return NULL; /* a FIFO or device could block or never end */
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     uint8_t head[12];
     size_t h = fread(head, 1, sizeof head, f);
     uint8_t *buf = NULL;
@@ -74,7 +78,8 @@ static uint8_t *read_image_file(const char *path, size_t max, size_t *n, bool *c
         long size = ftell(f);
         size_t want = size < 0 ? 0 : (size_t)size;
         *cut = want > max;
-        if (*cut) want = max;
+        if (*cut)
+            want = max;
         buf = want ? malloc(want) : NULL;
         if (buf && (fseek(f, 0, SEEK_SET) != 0 || fread(buf, 1, want, f) != want)) {
             free(buf);
@@ -91,7 +96,8 @@ static uint8_t *read_image_file(const char *path, size_t max, size_t *n, bool *c
 static void media_destroy(void *state)
 {
     media_state *st = state;
-    if (!st) return;
+    if (!st)
+        return;
     det_config_list_free(st->generators, st->n_generators);
     det_config_list_free(st->editors, st->n_editors);
     free(st);
@@ -102,7 +108,8 @@ static trawl_status read_size(const det_config *cfg, const char *key, double def
 {
     double d;
     trawl_status s = det_config_double(cfg, SECTION, key, def, &d, err);
-    if (s != TRAWL_OK) return s;
+    if (s != TRAWL_OK)
+        return s;
     if (!(d >= 1024 && d <= 1073741824.0))
         return trawl__fail(err, TRAWL_EINVAL, "%s.%s: must be between 1024 and 1073741824", SECTION,
                            key);
@@ -113,7 +120,8 @@ static trawl_status read_size(const det_config *cfg, const char *key, double def
 static trawl_status media_create(const det_config *cfg, void **state, trawl_error *err)
 {
     media_state *st = calloc(1, sizeof(*st));
-    if (!st) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!st)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     trawl_status s =
         det_config_bool(cfg, SECTION, "report_editing", true, &st->report_editing, err);
     if (s == TRAWL_OK)
@@ -142,7 +150,8 @@ static trawl_status media_create(const det_config *cfg, void **state, trawl_erro
 static void media_thread_free(void *tstate)
 {
     media_tls *t = tstate;
-    if (!t) return;
+    if (!t)
+        return;
     free(t->jumbf);
     free(t->text);
     free(t);
@@ -152,7 +161,8 @@ static trawl_status media_thread_new(void *state, void **tstate, trawl_error *er
 {
     (void)state;
     media_tls *t = calloc(1, sizeof(*t));
-    if (t) t->text = malloc(MEDIA_TEXT_CAP);
+    if (t)
+        t->text = malloc(MEDIA_TEXT_CAP);
     if (!t || !t->text) {
         media_thread_free(t);
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
@@ -172,11 +182,13 @@ static trawl_status media_run(void *state, void *tstate, const trawl_detect_inpu
         size_t n = 0;
         bool cut = false;
         uint8_t *buf = read_image_file(in->files[i], st->max_file, &n, &cut);
-        if (!buf) continue;
+        if (!buf)
+            continue;
         size_t before = out->n_violations;
         int r = media_scan(st, t, in->files[i], buf, n, out);
         free(buf);
-        if (r < 0) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+        if (r < 0)
+            return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
         if (cut && out->n_violations > before &&
             det_evidence(&out->violations[before],
                          "%s: only the first %zu bytes were read "

@@ -74,7 +74,8 @@ static size_t utf16_to_ascii(media_ctx *m, const uint8_t *p, size_t n)
     size_t o = 0;
     for (size_t i = 0; i + 1 < n && o < MEDIA_TEXT_CAP; i += 2) {
         unsigned c = be ? (unsigned)(p[i] << 8 | p[i + 1]) : (unsigned)(p[i] | p[i + 1] << 8);
-        if (c == 0) break;
+        if (c == 0)
+            break;
         m->tls->text[o++] = c < 0x80 ? (char)c : '?';
     }
     return o;
@@ -88,7 +89,8 @@ static void field(media_ctx *m, const char *where, uint64_t base, const tiff *x,
     const char *name = tag_name(tag);
     snprintf(loc, sizeof loc, "%s %s", where, name ? name : "?");
     if (tag == 0x9286) {
-        if (len < 8) return;
+        if (len < 8)
+            return;
         if (!memcmp(v, "UNICODE\0", 8)) {
             size_t k = utf16_to_ascii(m, v + 8, len - 8);
             media_field_value(m, MEDIA_DESCRIPTION, loc, base + off, (const uint8_t *)m->tls->text,
@@ -103,7 +105,8 @@ static void field(media_ctx *m, const char *where, uint64_t base, const tiff *x,
     }
     while (len && (v[len - 1] == 0 || v[len - 1] == ' '))
         len--;
-    if (tag == 0x010F || tag == 0x0110 || !len) return;
+    if (tag == 0x010F || tag == 0x0110 || !len)
+        return;
     media_field_value(m,
                       tag == 0x0131   ? MEDIA_SOFTWARE
                       : tag == 0x013B ? MEDIA_ARTIST
@@ -119,7 +122,8 @@ typedef struct ifd_queue {
 
 static void push(media_ctx *m, ifd_queue *q, uint32_t off)
 {
-    if (off == 0) return;
+    if (off == 0)
+        return;
     for (unsigned i = 0; i < q->n; i++)
         if (q->off[i] == off) {
             media_anomaly(m, "EXIF IFD at %u is referenced twice (loop)", off);
@@ -153,7 +157,8 @@ static void ifd(media_ctx *m, const char *where, uint64_t base, const tiff *x, i
             push(m, q, u32(x, e + 8));
             continue;
         }
-        if (!tag_name(tag) || (type != 1 && type != 2 && type != 7)) continue;
+        if (!tag_name(tag) || (type != 1 && type != 2 && type != 7))
+            continue;
         size_t voff = cnt <= 4 ? e + 8 : u32(x, e + 8);
         if (voff > x->n || cnt > x->n - voff) {
             media_anomaly(m, "EXIF %s value (%u bytes at %zu) runs past the block", tag_name(tag),
@@ -165,11 +170,13 @@ static void ifd(media_ctx *m, const char *where, uint64_t base, const tiff *x, i
          * MEDIA_TEXT_CAP bytes each. */
         if (q->fields++ == MAX_FIELDS)
             media_anomaly(m, "more than %d EXIF text fields; rest ignored", MAX_FIELDS);
-        if (q->fields > MAX_FIELDS) continue;
+        if (q->fields > MAX_FIELDS)
+            continue;
         field(m, where, base, x, tag, voff, cnt < MEDIA_TEXT_CAP ? cnt : MEDIA_TEXT_CAP);
     }
     size_t next = off + 2 + 12 * count;
-    if (count == u16(x, off) && x->n - next >= 4) push(m, q, u32(x, next));
+    if (count == u16(x, off) && x->n - next >= 4)
+        push(m, q, u32(x, next));
 }
 
 void media_exif(media_ctx *m, const char *where, uint64_t base, const uint8_t *t, size_t n)

@@ -34,12 +34,14 @@ static uint16_t be16(const uint8_t *p)
 static bool tls_append(media_ctx *m, const uint8_t *p, size_t n)
 {
     media_tls *t = m->tls;
-    if (n > m->st->max_manifest - t->jumbf_len) return false;
+    if (n > m->st->max_manifest - t->jumbf_len)
+        return false;
     if (t->jumbf_len + n > t->jumbf_cap) {
         size_t cap = t->jumbf_cap ? t->jumbf_cap : 65536;
         while (cap < t->jumbf_len + n)
             cap *= 2;
-        if (cap > m->st->max_manifest) cap = m->st->max_manifest;
+        if (cap > m->st->max_manifest)
+            cap = m->st->max_manifest;
         uint8_t *b = realloc(t->jumbf, cap);
         if (!b) {
             m->oom = true;
@@ -76,15 +78,18 @@ static void app11_flush(media_ctx *m, app11 *a)
  * second on only the payload is appended. */
 static void app11_segment(media_ctx *m, app11 *a, size_t off, const uint8_t *s, size_t n)
 {
-    if (n < 16 || s[0] != 'J' || s[1] != 'P') return;
+    if (n < 16 || s[0] != 'J' || s[1] != 'P')
+        return;
     int en = be16(s + 2);
     uint32_t z = (uint32_t)s[4] << 24 | (uint32_t)s[5] << 16 | (uint32_t)s[6] << 8 | s[7];
     size_t hdr = 8;
     if (s[8] == 0 && s[9] == 0 && s[10] == 0 && s[11] == 1) {
-        if (n < 24) return;
+        if (n < 24)
+            return;
         hdr = 16;
     }
-    if (en != a->instance || z == 1) app11_flush(m, a);
+    if (en != a->instance || z == 1)
+        app11_flush(m, a);
     bool ok = true;
     if (a->instance < 0) {
         a->instance = en;
@@ -125,11 +130,14 @@ static size_t skip_scan(const uint8_t *p, size_t n, size_t pos)
 {
     while (pos < n) {
         const uint8_t *q = memchr(p + pos, 0xFF, n - pos);
-        if (!q) return n;
+        if (!q)
+            return n;
         size_t i = (size_t)(q - p);
-        if (i + 1 >= n) return n;
+        if (i + 1 >= n)
+            return n;
         uint8_t c = p[i + 1];
-        if (c != 0x00 && !(c >= 0xD0 && c <= 0xD7) && c != 0xFF) return i;
+        if (c != 0x00 && !(c >= 0xD0 && c <= 0xD7) && c != 0xFF)
+            return i;
         pos = i + 1;
     }
     return n;
@@ -148,7 +156,8 @@ void media_jpeg(media_ctx *m, const uint8_t *p, size_t n)
         }
         while (pos < n && p[pos] == 0xFF)
             pos++;
-        if (pos >= n) break;
+        if (pos >= n)
+            break;
         uint8_t marker = p[pos++];
         size_t moff = pos - 2;
         if (marker == 0xD9) {
@@ -172,8 +181,10 @@ void media_jpeg(media_ctx *m, const uint8_t *p, size_t n)
         }
         segment(m, &a, marker, moff, p + pos + 2, len - 2);
         pos += len;
-        if (marker == 0xDA) pos = skip_scan(p, n, pos);
+        if (marker == 0xDA)
+            pos = skip_scan(p, n, pos);
     }
     app11_flush(m, &a);
-    if (!eoi) media_anomaly(m, "no EOI marker (file ends at offset %zu)", n);
+    if (!eoi)
+        media_anomaly(m, "no EOI marker (file ends at offset %zu)", n);
 }

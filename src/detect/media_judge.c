@@ -17,11 +17,14 @@
 const uint8_t *media_mem(const uint8_t *h, size_t n, const void *needle, size_t k)
 {
     const uint8_t *nd = needle;
-    if (k == 0) return h;
+    if (k == 0)
+        return h;
     for (size_t i = 0; i < n && n - i >= k;) {
         const uint8_t *q = memchr(h + i, nd[0], n - i - k + 1);
-        if (!q) return NULL;
-        if (!memcmp(q + 1, nd + 1, k - 1)) return q;
+        if (!q)
+            return NULL;
+        if (!memcmp(q + 1, nd + 1, k - 1))
+            return q;
         i = (size_t)(q - h) + 1;
     }
     return NULL;
@@ -30,14 +33,17 @@ const uint8_t *media_mem(const uint8_t *h, size_t n, const void *needle, size_t 
 long media_find(const uint8_t *h, size_t n, const char *needle)
 {
     size_t k = strlen(needle);
-    if (k == 0 || k > n) return k == 0 ? 0 : -1;
+    if (k == 0 || k > n)
+        return k == 0 ? 0 : -1;
     int a = tolower((unsigned char)needle[0]), b = toupper((unsigned char)needle[0]);
     for (size_t i = 0; i + k <= n; i++) {
-        if (h[i] != a && h[i] != b) continue;
+        if (h[i] != a && h[i] != b)
+            continue;
         size_t j = 1;
         while (j < k && tolower(h[i + j]) == tolower((unsigned char)needle[j]))
             j++;
-        if (j == k) return (long)i;
+        if (j == k)
+            return (long)i;
     }
     return -1;
 }
@@ -69,9 +75,11 @@ static bool has_word(const uint8_t *p, size_t n, const char *name)
     size_t k = strlen(name), from = 0;
     while (from < n) {
         long at = media_find(p + from, n - from, name);
-        if (at < 0) return false;
+        if (at < 0)
+            return false;
         size_t s = from + (size_t)at, e = s + k;
-        if ((s == 0 || !is_alnum(p[s - 1])) && (e == n || !is_alnum(p[e]))) return true;
+        if ((s == 0 || !is_alnum(p[s - 1])) && (e == n || !is_alnum(p[e])))
+            return true;
         from = s + 1;
     }
     return false;
@@ -104,19 +112,23 @@ static trawl_violation *finding(media_ctx *m, const char *category, double confi
 static void evidence(media_ctx *m, trawl_violation *v, const char *fmt, ...) TRAWL__PRINTF(3, 4);
 static void evidence(media_ctx *m, trawl_violation *v, const char *fmt, ...)
 {
-    if (!v) return;
+    if (!v)
+        return;
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (det_evidence(v, "%s: %s", m->source, buf) < 0) m->oom = true;
+    if (det_evidence(v, "%s: %s", m->source, buf) < 0)
+        m->oom = true;
 }
 
 void media_anomaly(media_ctx *m, const char *fmt, ...)
 {
-    if (!m->st->report_anomalies) return;
-    if (m->n_anomalies++ >= MEDIA_MAX_ANOMALIES) return;
+    if (!m->st->report_anomalies)
+        return;
+    if (m->n_anomalies++ >= MEDIA_MAX_ANOMALIES)
+        return;
     trawl_violation *v;
     if (m->anomaly_idx == SIZE_MAX) {
         v = det_violation(m->out, "container_anomaly", MEDIA_CONF_ANOMALY,
@@ -136,7 +148,8 @@ void media_anomaly(media_ctx *m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (det_evidence(v, "%s: %s", m->source, buf) < 0) m->oom = true;
+    if (det_evidence(v, "%s: %s", m->source, buf) < 0)
+        m->oom = true;
 }
 
 /* ---- names of tools -------------------------------------------------------- */
@@ -183,9 +196,11 @@ static const char *match_names(const uint8_t *p, size_t n, const char *const *na
                                char *const *extra, size_t nextra)
 {
     for (size_t i = 0; i < k; i++)
-        if (has_word(p, n, names[i])) return names[i];
+        if (has_word(p, n, names[i]))
+            return names[i];
     for (size_t i = 0; i < nextra; i++)
-        if (has_word(p, n, extra[i])) return extra[i];
+        if (has_word(p, n, extra[i]))
+            return extra[i];
     return NULL;
 }
 
@@ -231,14 +246,16 @@ static long job_id(const uint8_t *p, size_t n)
     static const char pat[] = "Job ID: ";
     for (size_t from = 0; from < n;) {
         const uint8_t *q = media_mem(p + from, n - from, pat, sizeof pat - 1);
-        if (!q) return -1;
+        if (!q)
+            return -1;
         size_t at = (size_t)(q - p), u = at + sizeof pat - 1;
         bool ok = n - u >= 36;
         for (size_t i = 0; ok && i < 36; i++) {
             bool dash = i == 8 || i == 13 || i == 18 || i == 23;
             ok = dash ? p[u + i] == '-' : isxdigit(p[u + i]) != 0;
         }
-        if (ok) return (long)at;
+        if (ok)
+            return (long)at;
         from = at + 1;
     }
     return -1;
@@ -259,7 +276,8 @@ static bool judge_text(media_ctx *m, const char *where, uint64_t off, const uint
     unsigned found = 0, nfound = 0;
     char keys[160] = "";
     for (size_t i = 0; i < COUNT(a1111_keys); i++) {
-        if (!has(v, n, a1111_keys[i])) continue;
+        if (!has(v, n, a1111_keys[i]))
+            continue;
         found |= 1u << i;
         nfound++;
         size_t k = strlen(keys);
@@ -340,9 +358,11 @@ void media_text_chunk(media_ctx *m, const char *where, uint64_t off, const char 
         media_field_value(m, MEDIA_SOFTWARE, loc, off, val, vlen);
         return;
     }
-    if (!compressed && judge_text(m, loc, off, val, vlen)) return;
+    if (!compressed && judge_text(m, loc, off, val, vlen))
+        return;
     for (size_t i = 0; i < COUNT(gen_keys); i++) {
-        if (strcmp(key, gen_keys[i].key)) continue;
+        if (strcmp(key, gen_keys[i].key))
+            continue;
         char ex[120];
         media_excerpt(ex, sizeof ex, val, compressed ? 0 : vlen);
         trawl_violation *f = finding(
@@ -375,7 +395,8 @@ void media_field_value(media_ctx *m, media_field field, const char *where, uint6
         evidence(m, f, "%s at offset %llu: %s", where, (unsigned long long)off, ex);
         return;
     }
-    if (field == MEDIA_ARTIST || !m->st->report_editing) return;
+    if (field == MEDIA_ARTIST || !m->st->report_editing)
+        return;
     const char *e = editor_in(m->st, val, vlen);
     if (e) {
         trawl_violation *f = finding(m, "editing_software", 0.2,
@@ -423,7 +444,8 @@ void media_source_type(media_ctx *m, const char *where, uint64_t off, const uint
 void media_c2pa(media_ctx *m, const char *where, uint64_t off, unsigned manifests)
 {
     m->c2pa_seen++;
-    if (!m->st->report_c2pa) return;
+    if (!m->st->report_c2pa)
+        return;
     trawl_violation *f = finding(m, "c2pa_manifest", 0.3,
                                  "C2PA manifest store present (%u manifest%s; provenance "
                                  "declared, signatures not verified)",

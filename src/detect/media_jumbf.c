@@ -47,20 +47,23 @@ static uint32_t be32(const uint8_t *p)
 /* The box at p[pos..n); false when its header or length does not fit. */
 static bool box_at(const uint8_t *p, size_t n, size_t pos, box *b)
 {
-    if (pos > n || n - pos < 8) return false;
+    if (pos > n || n - pos < 8)
+        return false;
     uint32_t l = be32(p + pos);
     b->off = pos;
     b->type = be32(p + pos + 4);
     b->hdr = 8;
     uint64_t len = l;
     if (l == 1) {
-        if (n - pos < 16) return false;
+        if (n - pos < 16)
+            return false;
         len = (uint64_t)be32(p + pos + 8) << 32 | be32(p + pos + 12);
         b->hdr = 16;
     } else if (l == 0) {
         len = n - pos;
     }
-    if (len < b->hdr || len > n - pos) return false;
+    if (len < b->hdr || len > n - pos)
+        return false;
     b->len = (size_t)len;
     return true;
 }
@@ -68,7 +71,8 @@ static bool box_at(const uint8_t *p, size_t n, size_t pos, box *b)
 /* CBOR text string header at p[i..n): sets *s, *len; false otherwise. */
 static bool cbor_text(const uint8_t *p, size_t n, size_t i, size_t *s, size_t *len)
 {
-    if (i >= n || p[i] >> 5 != 3) return false;
+    if (i >= n || p[i] >> 5 != 3)
+        return false;
     unsigned ai = p[i] & 31;
     size_t l, h = 1;
     if (ai < 24) {
@@ -82,7 +86,8 @@ static bool cbor_text(const uint8_t *p, size_t n, size_t i, size_t *s, size_t *l
     } else {
         return false;
     }
-    if (l > n - i - h) return false;
+    if (l > n - i - h)
+        return false;
     *s = i + h;
     *len = l;
     return true;
@@ -98,9 +103,11 @@ static void report_generator(walk *w, const uint8_t *p, size_t s, size_t len, co
 /* claim_generator_info: [ {"name": text, "version": text, ...}, ... ] */
 static void generator_info(walk *w, const uint8_t *p, size_t n, size_t i)
 {
-    if (i >= n || p[i] >> 5 != 4 || (p[i] & 31) == 0 || (p[i] & 31) >= 24) return;
+    if (i >= n || p[i] >> 5 != 4 || (p[i] & 31) == 0 || (p[i] & 31) >= 24)
+        return;
     i++;
-    if (i >= n || p[i] >> 5 != 5 || (p[i] & 31) >= 24) return;
+    if (i >= n || p[i] >> 5 != 5 || (p[i] & 31) >= 24)
+        return;
     unsigned pairs = p[i++] & 31;
     for (unsigned k = 0; k < pairs; k++) {
         size_t ks, kl, vs, vl;
@@ -125,7 +132,8 @@ static void claim(walk *w, const uint8_t *p, size_t n)
     if (q && cbor_text(p, n, (size_t)(q - p) + sizeof k1 - 1, &s, &len))
         report_generator(w, p, s, len, "claim_generator");
     q = media_mem(p, n, k2, sizeof k2 - 1);
-    if (q) generator_info(w, p, n, (size_t)(q - p) + sizeof k2 - 1);
+    if (q)
+        generator_info(w, p, n, (size_t)(q - p) + sizeof k2 - 1);
 }
 
 static void superbox(walk *w, const uint8_t *p, size_t n, const box *sb, int depth);
@@ -144,8 +152,10 @@ static void boxes(walk *w, const uint8_t *p, size_t n, size_t pos, size_t end, i
             return;
         }
         if (b.type == FOURCC('j', 'u', 'm', 'b')) {
-            if (jumbs) (*jumbs)++;
-            if (depth < MAX_DEPTH) superbox(w, p, n, &b, depth + 1);
+            if (jumbs)
+                (*jumbs)++;
+            if (depth < MAX_DEPTH)
+                superbox(w, p, n, &b, depth + 1);
         }
         pos += b.len;
     }

@@ -69,7 +69,8 @@ static size_t keyword(const uint8_t *d, size_t n, char key[80])
 {
     size_t lim = n < 80 ? n : 80;
     const uint8_t *z = memchr(d, 0, lim);
-    if (!z || z == d) return 0;
+    if (!z || z == d)
+        return 0;
     size_t k = (size_t)(z - d);
     memcpy(key, d, k);
     key[k] = 0;
@@ -143,7 +144,8 @@ void media_png(media_ctx *m, const uint8_t *p, size_t n)
          * (check_data_crc = false) to save ~0.4 ms per MB. */
         bool data = !strcmp(name, "IDAT") || !strcmp(name, "fdAT");
         uint32_t stored = rd32be(p + pos + 8 + len), computed = stored;
-        if (m->st->check_data_crc || !data) computed = media_crc32(m->st, type, 4 + len);
+        if (m->st->check_data_crc || !data)
+            computed = media_crc32(m->st, type, 4 + len);
         if (stored != computed)
             media_anomaly(m,
                           "CRC mismatch in chunk '%s' at offset %zu (stored %08x, computed %08x)",
@@ -161,7 +163,8 @@ void media_png(media_ctx *m, const uint8_t *p, size_t n)
             iend = true;
             break;
         }
-        if (m->oom) return;
+        if (m->oom)
+            return;
     }
     if (!iend)
         media_anomaly(m, "no IEND chunk (file ends at offset %zu)", n);

@@ -67,7 +67,8 @@ void media_webp(media_ctx *m, const uint8_t *p, size_t n)
             break;
         }
         const uint8_t *d = p + pos + 8;
-        if (index == 0) first_chunk(m, id, d, len, &flags);
+        if (index == 0)
+            first_chunk(m, id, d, len, &flags);
         if (!strcmp(id, "EXIF")) {
             seen_exif = true;
             size_t skip = len >= 6 && !memcmp(d, "Exif\0\0", 6) ? 6 : 0;

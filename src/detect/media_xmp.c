@@ -33,7 +33,8 @@ void media_source_types(media_ctx *m, const char *where, uint64_t base, const ui
          * (attribute or element form); the URL alone may sit anywhere. */
         size_t w = s > 200 ? s - 200 : 0;
         bool in_prop = media_find(x + w, s - w, "sourcetype") >= 0;
-        if (e > t) media_source_type(m, where, base + s, x + t, e - t, in_prop);
+        if (e > t)
+            media_source_type(m, where, base + s, x + t, e - t, in_prop);
         from = e > s ? e : s + 1;
     }
 }
@@ -43,13 +44,15 @@ static bool prop_value(const uint8_t *x, size_t n, size_t i, size_t *vs, size_t 
 {
     while (i < n && (x[i] == ' ' || x[i] == '\t' || x[i] == '\r' || x[i] == '\n'))
         i++;
-    if (i >= n) return false;
+    if (i >= n)
+        return false;
     uint8_t end;
     if (x[i] == '=') {
         i++;
         while (i < n && (x[i] == ' ' || x[i] == '\t'))
             i++;
-        if (i >= n || (x[i] != '"' && x[i] != '\'')) return false;
+        if (i >= n || (x[i] != '"' && x[i] != '\''))
+            return false;
         end = x[i++];
     } else if (x[i] == '>') {
         i++;
@@ -61,7 +64,8 @@ static bool prop_value(const uint8_t *x, size_t n, size_t i, size_t *vs, size_t 
      * properties linear. */
     size_t lim = n - i < MAX_VALUE ? n - i : MAX_VALUE;
     const uint8_t *q = memchr(x + i, end, lim);
-    if (!q) return false;
+    if (!q)
+        return false;
     *vs = i;
     *ve = (size_t)(q - x);
     return *ve > *vs;
@@ -75,15 +79,19 @@ static void tools(media_ctx *m, const char *where, uint64_t base, const uint8_t 
         size_t k = strlen(props[p]);
         for (size_t from = 0; from + k <= n;) {
             const uint8_t *q = media_mem(x + from, n - from, props[p], k);
-            if (!q) break;
+            if (!q)
+                break;
             size_t at = (size_t)(q - x), vs, ve;
             from = at + k;
-            if (!prop_value(x, n, from, &vs, &ve)) continue;
+            if (!prop_value(x, n, from, &vs, &ve))
+                continue;
             bool dup = false;
             for (size_t i = 0; i < nseen && !dup; i++)
                 dup = seen_e[i] - seen_s[i] == ve - vs && !memcmp(x + seen_s[i], x + vs, ve - vs);
-            if (dup) continue;
-            if (nseen == MAX_TOOLS) return;
+            if (dup)
+                continue;
+            if (nseen == MAX_TOOLS)
+                return;
             seen_s[nseen] = vs;
             seen_e[nseen++] = ve;
             char loc[160];

@@ -13,19 +13,24 @@
 
 int pi_text_reserve(pi_text *t, size_t n, size_t max)
 {
-    if (n > max || n > UINT32_MAX - 1) return -1;
-    if (n + 1 <= t->cap) return 0;
+    if (n > max || n > UINT32_MAX - 1)
+        return -1;
+    if (n + 1 <= t->cap)
+        return 0;
     size_t cap = t->cap ? t->cap : 256;
     while (cap < n + 1)
         cap *= 2;
     uint8_t *s = realloc(t->s, cap);
-    if (!s) return -1;
+    if (!s)
+        return -1;
     t->s = s;
     uint32_t *m = realloc(t->map, cap * sizeof(*m));
-    if (!m) return -1;
+    if (!m)
+        return -1;
     t->map = m;
     uint8_t *f = realloc(t->fl, cap);
-    if (!f) return -1;
+    if (!f)
+        return -1;
     t->fl = f;
     t->cap = cap;
     return 0;
@@ -46,7 +51,8 @@ static int32_t utf8_next(const uint8_t *p, size_t n, size_t *len)
 {
     uint8_t c = p[0];
     *len = 1;
-    if (c < 0x80) return c;
+    if (c < 0x80)
+        return c;
     size_t need;
     uint32_t cp, min;
     if (c >= 0xC2 && c <= 0xDF)
@@ -57,12 +63,15 @@ static int32_t utf8_next(const uint8_t *p, size_t n, size_t *len)
         need = 3, cp = c & 0x07u, min = 0x10000;
     else
         return -1;
-    if (n < need + 1) return -1;
+    if (n < need + 1)
+        return -1;
     for (size_t i = 1; i <= need; i++) {
-        if ((p[i] & 0xC0) != 0x80) return -1;
+        if ((p[i] & 0xC0) != 0x80)
+            return -1;
         cp = cp << 6 | (p[i] & 0x3Fu);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
     *len = need + 1;
     return (int32_t)cp;
 }
@@ -101,21 +110,29 @@ static const char latin1[64] = "aaaaaaaceeeeiiii"
 
 static int classify(uint32_t cp, char *to)
 {
-    if (is_space(cp)) return K_SPACE;
-    if (cp < 0x20 || cp == 0x7F) return K_ZW; /* control characters other than white space */
-    if (cp < 0x80) return *to = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp), K_COPY;
-    if (cp >= 0xC0 && cp <= 0xFF) return (*to = latin1[cp - 0xC0]) ? K_LATIN : K_COPY;
+    if (is_space(cp))
+        return K_SPACE;
+    if (cp < 0x20 || cp == 0x7F)
+        return K_ZW; /* control characters other than white space */
+    if (cp < 0x80)
+        return *to = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp), K_COPY;
+    if (cp >= 0xC0 && cp <= 0xFF)
+        return (*to = latin1[cp - 0xC0]) ? K_LATIN : K_COPY;
     /* Typographic quotes and dashes read as their ASCII forms. */
-    if (cp == 0x2018 || cp == 0x2019 || cp == 0x201B || cp == 0x2032) return *to = '\'', K_LATIN;
-    if (cp == 0x201C || cp == 0x201D || cp == 0x201E || cp == 0x2033) return *to = '"', K_LATIN;
-    if (cp >= 0x2010 && cp <= 0x2015) return *to = '-', K_LATIN;
+    if (cp == 0x2018 || cp == 0x2019 || cp == 0x201B || cp == 0x2032)
+        return *to = '\'', K_LATIN;
+    if (cp == 0x201C || cp == 0x201D || cp == 0x201E || cp == 0x2033)
+        return *to = '"', K_LATIN;
+    if (cp >= 0x2010 && cp <= 0x2015)
+        return *to = '-', K_LATIN;
     if ((cp >= 0x200B && cp <= 0x200D) || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF ||
         cp == 0xAD || cp == 0x180E)
         return K_ZW;
     if (cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
         (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C)
         return K_BIDI;
-    if (cp >= 0xE0000 && cp <= 0xE007F) return K_TAG;
+    if (cp >= 0xE0000 && cp <= 0xE007F)
+        return K_TAG;
     if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
         (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
         (cp >= 0xFE20 && cp <= 0xFE2F))
@@ -130,9 +147,12 @@ static int classify(uint32_t cp, char *to)
         uint32_t i = (cp - 0x1D400) % 52;
         return *to = (char)('a' + (i < 26 ? i : i - 26)), K_FOLD;
     }
-    if (cp >= 0x1D7CE && cp <= 0x1D7FF) return *to = (char)('0' + (cp - 0x1D7CE) % 10), K_FOLD;
-    if (cp >= 0x24B6 && cp <= 0x24E9) return *to = (char)('a' + (cp - 0x24B6) % 26), K_FOLD;
-    if (cp >= 0x249C && cp <= 0x24B5) return *to = (char)('a' + (cp - 0x249C)), K_FOLD;
+    if (cp >= 0x1D7CE && cp <= 0x1D7FF)
+        return *to = (char)('0' + (cp - 0x1D7CE) % 10), K_FOLD;
+    if (cp >= 0x24B6 && cp <= 0x24E9)
+        return *to = (char)('a' + (cp - 0x24B6) % 26), K_FOLD;
+    if (cp >= 0x249C && cp <= 0x24B5)
+        return *to = (char)('a' + (cp - 0x249C)), K_FOLD;
     if ((cp >= 0x1F130 && cp <= 0x1F149) || (cp >= 0x1F170 && cp <= 0x1F189))
         return *to = (char)('a' + (cp - (cp >= 0x1F170 ? 0x1F170 : 0x1F130))), K_FOLD;
     if (cp >= 0x0391 && cp <= 0x051D) {
@@ -162,7 +182,8 @@ int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_t
                  pi_norm_stats *st, size_t max)
 {
     out->len = 0;
-    if (pi_text_reserve(out, n < max ? n : max, (size_t)-1) != 0) return -1;
+    if (pi_text_reserve(out, n < max ? n : max, (size_t)-1) != 0)
+        return -1;
     uint8_t pending = 0;
     for (size_t i = 0, len; i < n && out->len < max; i += len) {
         int32_t cp = utf8_next(src + i, n - i, &len);
@@ -176,7 +197,8 @@ int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_t
         char to = 0;
         switch (classify((uint32_t)cp, &to)) {
         case K_SPACE:
-            if (out->len && out->s[out->len - 1] != ' ') put(out, ' ', at, 0);
+            if (out->len && out->s[out->len - 1] != ' ')
+                put(out, ' ', at, 0);
             break;
         case K_TAG:
             st->tags++;
@@ -190,7 +212,8 @@ int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_t
         case K_ZW:
             st->zero_width++;
         invisible:
-            if (st->first_invisible < 0) st->first_invisible = at;
+            if (st->first_invisible < 0)
+                st->first_invisible = at;
             pending |= PI_FL_INVISIBLE;
             break;
         case K_COMBINING:
@@ -227,7 +250,8 @@ static int leet_char(uint8_t c)
 long pi_leet(pi_text *out, const pi_text *in, uint8_t one, size_t max)
 {
     out->len = 0;
-    if (pi_text_reserve(out, in->len, max) != 0) return -1;
+    if (pi_text_reserve(out, in->len, max) != 0)
+        return -1;
     memcpy(out->s, in->s, in->len + 1);
     memcpy(out->map, in->map, in->len * sizeof(*in->map));
     memcpy(out->fl, in->fl, in->len);
@@ -294,10 +318,12 @@ long pi_leet(pi_text *out, const pi_text *in, uint8_t one, size_t max)
 int pi_rot13(pi_text *out, const pi_text *in, size_t max)
 {
     out->len = 0;
-    if (pi_text_reserve(out, in->len, max) != 0) return -1;
+    if (pi_text_reserve(out, in->len, max) != 0)
+        return -1;
     for (size_t i = 0; i < in->len; i++) {
         uint8_t c = in->s[i];
-        if (c >= 'a' && c <= 'z') c = (uint8_t)('a' + (c - 'a' + 13) % 26);
+        if (c >= 'a' && c <= 'z')
+            c = (uint8_t)('a' + (c - 'a' + 13) % 26);
         out->s[i] = c;
     }
     memcpy(out->map, in->map, in->len * sizeof(*in->map));

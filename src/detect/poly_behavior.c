@@ -62,7 +62,8 @@ static const struct {
 static unsigned syscall_bit(const char *s)
 {
     /* Traces write "mmap", "mmap(...)" or "sys_mmap": compare the bare name. */
-    if (!strncmp(s, "sys_", 4)) s += 4;
+    if (!strncmp(s, "sys_", 4))
+        s += 4;
     size_t n = strcspn(s, "( \t");
     for (size_t i = 0; i < sizeof sc_names / sizeof sc_names[0]; i++)
         if (strlen(sc_names[i].name) == n && !strncasecmp(sc_names[i].name, s, n))
@@ -90,7 +91,8 @@ static int bit_index(unsigned b)
 static int ev_calls(trawl_violation *v, const seen *s, unsigned bits)
 {
     for (unsigned b = 1; b <= SC_REMOTE; b <<= 1) {
-        if (!(bits & b & s->mask)) continue;
+        if (!(bits & b & s->mask))
+            continue;
         int i = bit_index(b);
         if (det_evidence(v, "syscall '%s' at index %zu of the trace", s->name[i], s->first[i]))
             return -1;
@@ -104,7 +106,8 @@ static int syscall_rules(const trawl_detect_input *in, trawl_detector_result *ou
     memset(&s, 0, sizeof s);
     for (size_t i = 0; i < in->n_syscalls; i++) {
         unsigned b = in->syscalls[i] ? syscall_bit(in->syscalls[i]) : 0;
-        if (!b || (s.mask & b)) continue;
+        if (!b || (s.mask & b))
+            continue;
         s.mask |= b;
         s.first[bit_index(b)] = i;
         s.name[bit_index(b)] = in->syscalls[i];
@@ -114,19 +117,22 @@ static int syscall_rules(const trawl_detect_input *in, trawl_detector_result *ou
     if ((m & SC_MEMFD) && (m & SC_EXEC)) {
         v = det_violation(out, "fileless_execution", 0.85,
                           "memfd_create and an exec: a program run from memory, never on disk");
-        if (!v || ev_calls(v, &s, SC_MEMFD | SC_EXEC)) return -1;
+        if (!v || ev_calls(v, &s, SC_MEMFD | SC_EXEC))
+            return -1;
     }
     if ((m & SC_WRITEVM) && (m & (SC_REMOTE | SC_PTRACE))) {
         v = det_violation(out, "process_injection", 0.85,
                           "writes another process's memory and takes control of its threads");
-        if (!v || ev_calls(v, &s, SC_WRITEVM | SC_REMOTE | SC_PTRACE)) return -1;
+        if (!v || ev_calls(v, &s, SC_WRITEVM | SC_REMOTE | SC_PTRACE))
+            return -1;
     }
     if ((m & SC_MPROTECT) && (m & SC_MMAP) && (m & SC_EXEC)) {
         v = det_violation(out, "unpack_and_execute", 0.55,
                           "maps memory, changes page protection and executes: the shape of "
                           "unpack-and-exec (also seen at any dynamic program start, so medium "
                           "at most)");
-        if (!v || ev_calls(v, &s, SC_MPROTECT | SC_MMAP | SC_EXEC)) return -1;
+        if (!v || ev_calls(v, &s, SC_MPROTECT | SC_MMAP | SC_EXEC))
+            return -1;
     }
     if (m & SC_PTRACE) {
         bool fork = m & SC_FORK;
@@ -135,7 +141,8 @@ static int syscall_rules(const trawl_detect_input *in, trawl_detector_result *ou
                                  "or a parent injecting into its child"
                                : "ptrace: PTRACE_TRACEME anti-debugging or poking another "
                                  "process's memory");
-        if (!v || ev_calls(v, &s, SC_PTRACE | SC_FORK)) return -1;
+        if (!v || ev_calls(v, &s, SC_PTRACE | SC_FORK))
+            return -1;
     }
     return 0;
 }
@@ -149,7 +156,8 @@ static int memory_rules(const trawl_detect_input *in, trawl_detector_result *out
         const char *p = in->memory[i].perms;
         wx += strchr(p, 'w') && strchr(p, 'x');
     }
-    if (!wx) return 0;
+    if (!wx)
+        return 0;
     trawl_violation *v =
         wx >= 2 ? det_violation(out, "wx_memory", 0.75,
                                 "%zu memory regions are writable and executable at once: code "
@@ -158,11 +166,13 @@ static int memory_rules(const trawl_detect_input *in, trawl_detector_result *out
                 : det_violation(out, "wx_memory", 0.45,
                                 "one memory region is writable and executable (JIT compilers do "
                                 "this too)");
-    if (!v) return -1;
+    if (!v)
+        return -1;
     size_t shown = 0;
     for (size_t i = 0; i < in->n_memory && shown < 8; i++) {
         const trawl_memory_region *r = &in->memory[i];
-        if (!strchr(r->perms, 'w') || !strchr(r->perms, 'x')) continue;
+        if (!strchr(r->perms, 'w') || !strchr(r->perms, 'x'))
+            continue;
         shown++;
         if (det_evidence(v, "memory[%zu]: 0x%llx..0x%llx (%llu bytes) perms %s", i,
                          (unsigned long long)r->address, (unsigned long long)(r->address + r->size),
@@ -203,8 +213,10 @@ static bool event_is(const char *got, const char *want)
     /* Case-insensitive, '-' and ' ' taken as '_'. */
     for (; *got && *want; got++, want++) {
         char c = (char)tolower((unsigned char)*got);
-        if (c == '-' || c == ' ') c = '_';
-        if (c != *want) return false;
+        if (c == '-' || c == ' ')
+            c = '_';
+        if (c != *want)
+            return false;
     }
     return !*got && !*want;
 }
@@ -215,12 +227,14 @@ static int event_rules(const trawl_detect_input *in, trawl_detector_result *out)
     for (size_t k = 0; k < nev; k++) {
         trawl_violation *v = NULL;
         for (size_t i = 0; i < in->n_behavior; i++) {
-            if (!in->behavior[i] || !event_is(in->behavior[i], events[k].event)) continue;
+            if (!in->behavior[i] || !event_is(in->behavior[i], events[k].event))
+                continue;
             if (!v && !(v = det_violation(out, events[k].category, events[k].confidence,
                                           "behaviour event '%s': %s", events[k].event,
                                           events[k].meaning)))
                 return -1;
-            if (det_evidence(v, "behavior[%zu] = \"%s\"", i, in->behavior[i])) return -1;
+            if (det_evidence(v, "behavior[%zu] = \"%s\"", i, in->behavior[i]))
+                return -1;
             break;
         }
     }
@@ -229,6 +243,7 @@ static int event_rules(const trawl_detect_input *in, trawl_detector_result *out)
 
 int poly_behavior(const trawl_detect_input *in, trawl_detector_result *out)
 {
-    if (syscall_rules(in, out) || memory_rules(in, out) || event_rules(in, out)) return -1;
+    if (syscall_rules(in, out) || memory_rules(in, out) || event_rules(in, out))
+        return -1;
     return 0;
 }

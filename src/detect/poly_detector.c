@@ -29,7 +29,8 @@ static const struct {
 static void poly_destroy(void *state)
 {
     poly_state *st = state;
-    if (!st) return;
+    if (!st)
+        return;
     trawl_pattern_db_free(st->db);
     free(st->kind);
     free(st->idiom);
@@ -54,7 +55,8 @@ static trawl_status read_config(const det_config *cfg, poly_config *c, trawl_err
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         double *d = (double *)((char *)c + keys[i].off);
         trawl_status s = det_config_double(cfg, SECTION, keys[i].key, keys[i].def, d, err);
-        if (s != TRAWL_OK) return s;
+        if (s != TRAWL_OK)
+            return s;
         if (!(*d >= 0) || (i < 3 && *d > 8))
             return trawl__fail(err, TRAWL_EINVAL, "[%s] %s: out of range", SECTION, keys[i].key);
     }
@@ -89,8 +91,10 @@ static trawl_status classify(poly_state *st, trawl_error *err)
                                   "packers.rules: rule '%s' has no sec./ep./sig./sc. prefix", nm);
         st->label[i] = dot + 1;
         for (size_t j = 0; j < sizeof idioms / sizeof idioms[0]; j++)
-            if (!strcmp(st->label[i], idioms[j].label)) st->idiom[i] = (uint8_t)idioms[j].idiom;
-        if (!strncmp(st->label[i], "xor_loop", 8)) st->idiom[i] = POLY_SC_XOR;
+            if (!strcmp(st->label[i], idioms[j].label))
+                st->idiom[i] = (uint8_t)idioms[j].idiom;
+        if (!strncmp(st->label[i], "xor_loop", 8))
+            st->idiom[i] = POLY_SC_XOR;
     }
     return TRAWL_OK;
 }
@@ -99,17 +103,22 @@ static trawl_status poly_create(const det_config *cfg, void **state, trawl_error
 {
     *state = NULL;
     poly_state *st = calloc(1, sizeof *st);
-    if (!st) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!st)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     trawl_status s = read_config(cfg, &st->cfg, err);
     const det_rule_pack *pack = det_rules_find("packers");
     if (s == TRAWL_OK && !pack)
         s = trawl__fail(err, TRAWL_EINVAL, "rule pack 'packers' is not built in");
     trawl_pattern_set *set = NULL;
-    if (s == TRAWL_OK) s = trawl_pattern_set_new(&set);
-    if (s == TRAWL_OK) s = trawl_pattern_set_add_rules(set, pack->text, pack->len, err);
-    if (s == TRAWL_OK) s = trawl_pattern_compile(set, &st->db, err);
+    if (s == TRAWL_OK)
+        s = trawl_pattern_set_new(&set);
+    if (s == TRAWL_OK)
+        s = trawl_pattern_set_add_rules(set, pack->text, pack->len, err);
+    if (s == TRAWL_OK)
+        s = trawl_pattern_compile(set, &st->db, err);
     trawl_pattern_set_free(set);
-    if (s == TRAWL_OK) s = classify(st, err);
+    if (s == TRAWL_OK)
+        s = classify(st, err);
     if (s != TRAWL_OK) {
         poly_destroy(st);
         return s;
@@ -122,7 +131,8 @@ static trawl_status poly_create(const det_config *cfg, void **state, trawl_error
 static void poly_thread_free(void *tstate)
 {
     poly_tstate *ts = tstate;
-    if (!ts) return;
+    if (!ts)
+        return;
     trawl_scratch_free(ts->scratch);
     free(ts->count);
     free(ts);
@@ -153,7 +163,8 @@ static uint8_t *slurp(const char *path, size_t max, size_t *n)
      * block or stream forever. */
     struct stat st;
     FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
         return NULL;
@@ -162,7 +173,8 @@ static uint8_t *slurp(const char *path, size_t max, size_t *n)
     uint8_t *buf = malloc(cap);
     while (buf) {
         if (len == cap) {
-            if (cap >= max) break;
+            if (cap >= max)
+                break;
             cap = cap * 2 > max ? max : cap * 2;
             uint8_t *nb = realloc(buf, cap);
             if (!nb) {
@@ -174,7 +186,8 @@ static uint8_t *slurp(const char *path, size_t max, size_t *n)
         }
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
-        if (got == 0) break;
+        if (got == 0)
+            break;
     }
     fclose(f);
     *n = len;
@@ -195,7 +208,8 @@ static int family(const char *cat)
     };
     for (int f = 0; f < 5; f++)
         for (int i = 0; i < 8 && fam[f][i]; i++)
-            if (!strcmp(fam[f][i], cat)) return f;
+            if (!strcmp(fam[f][i], cat))
+                return f;
     return -1;
 }
 
@@ -221,12 +235,15 @@ static int combine(trawl_detector_result *out)
             k++;
             miss *= 1 - best[f];
         }
-    if (k < 2) return 0;
+    if (k < 2)
+        return 0;
     double c = 1 - miss;
-    if (c > 0.99) c = 0.99;
+    if (c > 0.99)
+        c = 0.99;
     trawl_violation *v =
         det_violation(out, "combined", c, "%d independent kinds of evidence agree", k);
-    if (!v) return -1;
+    if (!v)
+        return -1;
     for (int f = 0; f < 5; f++)
         if (best[f] >= 0.5 && det_evidence(v, "%s: %s (%.2f)", fam_names[f],
                                            out->violations[which[f]].category, best[f]))
@@ -244,12 +261,15 @@ static trawl_status poly_run(void *state, void *tstate, const trawl_detect_input
     for (size_t i = 0; i < in->n_files; i++) {
         size_t n = 0;
         uint8_t *p = in->files[i] ? slurp(in->files[i], (size_t)st->cfg.max_file_bytes, &n) : NULL;
-        if (!p) continue; /* absent or unreadable: other detectors judge the name */
+        if (!p)
+            continue; /* absent or unreadable: other detectors judge the name */
         int r = n ? poly_static(st, ts, p, n, in->files[i], out, err) : 0;
         free(p);
-        if (r) goto fail;
+        if (r)
+            goto fail;
     }
-    if (poly_behavior(in, out) || combine(out)) goto oom;
+    if (poly_behavior(in, out) || combine(out))
+        goto oom;
     return TRAWL_OK;
 oom:
     trawl__fail(err, TRAWL_ENOMEM, "out of memory");

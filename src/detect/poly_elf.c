@@ -18,7 +18,8 @@ typedef struct rd {
 
 static uint64_t rdn(const rd *r, uint64_t off, unsigned w)
 {
-    if (off > r->n || w > r->n - off) return 0;
+    if (off > r->n || w > r->n - off)
+        return 0;
     uint64_t v = 0;
     for (unsigned i = 0; i < w; i++) {
         unsigned sh = r->be ? 8 * (w - 1 - i) : 8 * i;
@@ -37,14 +38,16 @@ static void problem(poly_image *img, const char *what, uint64_t off)
 
 static uint64_t clip_len(uint64_t off, uint64_t len, size_t n)
 {
-    if (off >= n) return 0;
+    if (off >= n)
+        return 0;
     return len > n - off ? n - off : len;
 }
 
 static void note_end(poly_image *img, uint64_t off, uint64_t len, size_t n)
 {
     uint64_t l = clip_len(off, len, n);
-    if (l && off + l > img->end) img->end = off + l;
+    if (l && off + l > img->end)
+        img->end = off + l;
 }
 
 static void copy_name(char *dst, const uint8_t *p, size_t n, uint64_t off)
@@ -68,7 +71,8 @@ static void read_segments(const rd *r, poly_image *img, uint64_t phoff, unsigned
 {
     bool w64 = img->bits == 64;
     img->n_segments_declared = phnum;
-    if (!phnum) return;
+    if (!phnum)
+        return;
     if (phentsize < (w64 ? 56u : 32u)) {
         problem(img, "e_phentsize too small", w64 ? 54 : 42);
         return;
@@ -90,7 +94,8 @@ static void read_segments(const rd *r, poly_image *img, uint64_t phoff, unsigned
         s->w = flags & 2;
         s->r = flags & 4;
         s->filesz = clip_len(s->offset, filesz, r->n);
-        if (s->filesz < filesz) problem(img, "segment extends past the end of the file", o);
+        if (s->filesz < filesz)
+            problem(img, "segment extends past the end of the file", o);
         note_end(img, s->offset, filesz, r->n);
         note_end(img, o, phentsize, r->n);
     }
@@ -101,7 +106,8 @@ static void read_sections(const rd *r, poly_image *img, uint64_t shoff, unsigned
 {
     bool w64 = img->bits == 64;
     img->n_sections_declared = shnum;
-    if (!shnum) return;
+    if (!shnum)
+        return;
     if (shentsize < (w64 ? 64u : 40u)) {
         problem(img, "e_shentsize too small", w64 ? 58 : 46);
         return;
@@ -119,7 +125,8 @@ static void read_sections(const rd *r, poly_image *img, uint64_t shoff, unsigned
             break;
         }
         note_end(img, o, shentsize, r->n);
-        if (i == 0) continue; /* SHN_UNDEF */
+        if (i == 0)
+            continue; /* SHN_UNDEF */
         poly_section *s = &img->sections[img->n_sections++];
         memset(s, 0, sizeof *s);
         uint32_t name = (uint32_t)rdn(r, o, 4);
@@ -132,10 +139,12 @@ static void read_sections(const rd *r, poly_image *img, uint64_t shoff, unsigned
         s->exec = s->code = flags & SHF_EXECINSTR;
         s->write = flags & SHF_WRITE;
         s->alloc = flags & SHF_ALLOC;
-        if (name < strsz) copy_name(s->name, r->p, (size_t)(stroff + strsz), stroff + name);
+        if (name < strsz)
+            copy_name(s->name, r->p, (size_t)(stroff + strsz), stroff + name);
         if (type != SHT_NOBITS) {
             s->size = clip_len(s->offset, size, r->n);
-            if (s->size < size) problem(img, "section extends past the end of the file", o);
+            if (s->size < size)
+                problem(img, "section extends past the end of the file", o);
             note_end(img, s->offset, size, r->n);
         }
     }
@@ -144,7 +153,8 @@ static void read_sections(const rd *r, poly_image *img, uint64_t shoff, unsigned
 static void locate_entry(poly_image *img)
 {
     img->entry_section = img->entry_segment = -1;
-    if (!img->has_entry) return;
+    if (!img->has_entry)
+        return;
     for (size_t i = 0; i < img->n_segments; i++) {
         const poly_segment *s = &img->segments[i];
         if (s->type != PT_LOAD || img->entry < s->vaddr || img->entry - s->vaddr >= s->memsz)
@@ -175,7 +185,8 @@ bool poly_elf_parse(const uint8_t *p, size_t n, poly_image *img)
                          "ELF",
                          4) != 0)
         return false;
-    if ((p[4] != 1 && p[4] != 2) || (p[5] != 1 && p[5] != 2)) return false;
+    if ((p[4] != 1 && p[4] != 2) || (p[5] != 1 && p[5] != 2))
+        return false;
     rd r = {p, n, p[5] == 2};
     img->fmt = POLY_FMT_ELF;
     img->bits = p[4] == 2 ? 64 : 32;
@@ -198,8 +209,10 @@ bool poly_elf_parse(const uint8_t *p, size_t n, poly_image *img)
     unsigned shentsize = (unsigned)rdn(&r, b + 4, 2), shnum = (unsigned)rdn(&r, b + 6, 2);
     unsigned shstrndx = (unsigned)rdn(&r, b + 8, 2);
     img->end = ehsize;
-    if (phoff) read_segments(&r, img, phoff, phentsize, phnum);
-    if (shoff) read_sections(&r, img, shoff, shentsize, shnum, shstrndx);
+    if (phoff)
+        read_segments(&r, img, phoff, phentsize, phnum);
+    if (shoff)
+        read_sections(&r, img, shoff, shentsize, shnum, shstrndx);
     locate_entry(img);
     return true;
 }

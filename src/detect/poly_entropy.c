@@ -23,13 +23,15 @@ double poly_entropy_hist(const uint64_t hist[256], uint64_t n, unsigned *distinc
     if (n > 0) {
         double inv = 1.0 / (double)n;
         for (int i = 0; i < 256; i++) {
-            if (!hist[i]) continue;
+            if (!hist[i])
+                continue;
             k++;
             double q = (double)hist[i] * inv;
             h -= q * log2(q);
         }
     }
-    if (distinct) *distinct = k;
+    if (distinct)
+        *distinct = k;
     return h;
 }
 
@@ -52,18 +54,21 @@ double poly_entropy(const uint8_t *p, size_t n, unsigned *distinct)
     double h = 0;
     for (int b = 0; b < 256; b++) {
         uint64_t c = h4[0][b] + h4[1][b] + h4[2][b] + h4[3][b];
-        if (!c) continue;
+        if (!c)
+            continue;
         k++;
         double q = (double)c / (double)n;
         h -= q * log2(q);
     }
-    if (distinct) *distinct = k;
+    if (distinct)
+        *distinct = k;
     return h;
 }
 
 double poly_entropy_corrected(double h, unsigned distinct, uint64_t n)
 {
-    if (n == 0 || distinct < 2) return h;
+    if (n == 0 || distinct < 2)
+        return h;
     double c = h + (double)(distinct - 1) / (2.0 * (double)n * M_LN2);
     return c > 8.0 ? 8.0 : c;
 }
@@ -91,7 +96,8 @@ static void eval(const poly_clog *t, const uint32_t *win, uint64_t start, double
         out->max_offset = start;
     }
     if (h >= threshold) {
-        if (!out->above) out->first_above = start;
+        if (!out->above)
+            out->first_above = start;
         out->above++;
     }
 }
@@ -127,7 +133,8 @@ static void ranges_add_block(const uint8_t *p, uint64_t bs, const uint16_t *h, p
     for (size_t i = 0; i < nr; i++) {
         uint64_t lo = r[i].offset > bs ? r[i].offset : bs;
         uint64_t hi = r[i].offset + r[i].len < be ? r[i].offset + r[i].len : be;
-        if (lo >= hi) continue;
+        if (lo >= hi)
+            continue;
         if (lo == bs && hi == be)
             for (int b = 0; b < 256; b++)
                 r[i].hist[b] += h[b];
@@ -154,7 +161,8 @@ void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double th
     memset(whole, 0, 256 * sizeof *whole);
     for (size_t i = 0; i < nr; i++)
         memset(r[i].hist, 0, sizeof r[i].hist);
-    if (n == 0) return;
+    if (n == 0)
+        return;
     if (n <= POLY_WINDOW) {
         for (size_t i = 0; i < n; i++)
             whole[p[i]]++;
@@ -163,7 +171,8 @@ void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double th
         double h = poly_entropy_hist(whole, n, &k);
         out->max = poly_entropy_corrected(h, k, n);
         out->count = 1;
-        if (out->max >= threshold) out->above = 1;
+        if (out->max >= threshold)
+            out->above = 1;
         return;
     }
     /* The window is the sum of the last WB block histograms: each block is
@@ -183,7 +192,8 @@ void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double th
             whole[i] += slot[i];
         }
         ranges_add_block(p, (uint64_t)b * POLY_STRIDE, slot, r, nr);
-        if (b + 1 >= WB) eval(t, win, (uint64_t)(b + 1 - WB) * POLY_STRIDE, threshold, out);
+        if (b + 1 >= WB)
+            eval(t, win, (uint64_t)(b + 1 - WB) * POLY_STRIDE, threshold, out);
     }
     for (size_t i = nb * POLY_STRIDE; i < n; i++)
         whole[p[i]]++;

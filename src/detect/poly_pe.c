@@ -12,7 +12,8 @@
 
 static uint64_t le(const uint8_t *p, size_t n, uint64_t off, unsigned w)
 {
-    if (off > n || w > n - off) return 0;
+    if (off > n || w > n - off)
+        return 0;
     uint64_t v = 0;
     for (unsigned i = 0; i < w; i++)
         v |= (uint64_t)p[off + i] << (8 * i);
@@ -51,11 +52,14 @@ static void read_section(const uint8_t *p, size_t n, uint64_t o, poly_image *img
     s->write = (ch & SCN_MEM_WRITE) != 0;
     s->code = (ch & SCN_CNT_CODE) != 0;
     s->alloc = true;
-    if (s->vsize == 0) s->vsize = raw; /* the loader maps SizeOfRawData when VirtualSize is 0 */
+    if (s->vsize == 0)
+        s->vsize = raw; /* the loader maps SizeOfRawData when VirtualSize is 0 */
     if (raw && s->offset < n) {
         s->size = raw > n - s->offset ? n - s->offset : raw;
-        if (s->size < raw) problem(img, "section raw data past the end of the file", o);
-        if (s->offset + s->size > img->end) img->end = s->offset + s->size;
+        if (s->size < raw)
+            problem(img, "section raw data past the end of the file", o);
+        if (s->offset + s->size > img->end)
+            img->end = s->offset + s->size;
     } else if (raw) {
         problem(img, "section raw data starts past the end of the file", o);
     }
@@ -64,10 +68,12 @@ static void read_section(const uint8_t *p, size_t n, uint64_t o, poly_image *img
 static void locate_entry(poly_image *img, size_t n)
 {
     img->entry_section = img->entry_segment = -1;
-    if (!img->has_entry) return;
+    if (!img->has_entry)
+        return;
     for (size_t i = 0; i < img->n_sections; i++) {
         const poly_section *s = &img->sections[i];
-        if (img->entry < s->addr || img->entry - s->addr >= s->vsize) continue;
+        if (img->entry < s->addr || img->entry - s->addr >= s->vsize)
+            continue;
         img->entry_section = (int)i;
         uint64_t d = img->entry - s->addr;
         if (d < s->size && s->offset + d < n) {
@@ -82,7 +88,8 @@ bool poly_pe_parse(const uint8_t *p, size_t n, poly_image *img)
 {
     memset(img, 0, sizeof *img);
     img->entry_section = img->entry_segment = -1;
-    if (n < 0x40 || p[0] != 'M' || p[1] != 'Z') return false;
+    if (n < 0x40 || p[0] != 'M' || p[1] != 'Z')
+        return false;
     uint64_t lfanew = le(p, n, 0x3c, 4);
     if (lfanew < 4 || lfanew > n || n - lfanew < 24 || memcmp(p + lfanew, "PE\0\0", 4) != 0)
         return false;
@@ -122,7 +129,8 @@ bool poly_pe_parse(const uint8_t *p, size_t n, poly_image *img)
             problem(img, "section table past the end of the file", o);
             break;
         }
-        if (o + 40 > img->end) img->end = o + 40;
+        if (o + 40 > img->end)
+            img->end = o + 40;
         read_section(p, n, o, img);
     }
     locate_entry(img, n);

@@ -27,7 +27,8 @@ typedef struct ctx {
 
 static double ramp(double x, double lo, double hi)
 {
-    if (hi <= lo) return 1;
+    if (hi <= lo)
+        return 1;
     double t = (x - lo) / (hi - lo);
     return t < 0 ? 0 : t > 1 ? 1 : t;
 }
@@ -38,7 +39,8 @@ static void hex16(char *buf, const uint8_t *p, size_t n, uint64_t off, uint64_t 
     buf[0] = 0;
     for (uint64_t i = 0; i < len && i < 16 && off + i < n; i++)
         k += (size_t)snprintf(buf + k, 4, "%s%02x", i ? " " : "", p[off + i]);
-    if (len > 16 && k + 4 < 64) memcpy(buf + k, " ..", 4);
+    if (len > 16 && k + 4 < 64)
+        memcpy(buf + k, " ..", 4);
 }
 
 /* ---- the pattern scan ---------------------------------------------------------- */
@@ -73,7 +75,8 @@ static bool verify(const ctx *c, uint32_t pat, uint64_t *off, uint64_t *len, siz
     case POLY_SC_GETPC_JCP:
         return poly_jmp_call_pop_at(c->p, c->n, s);
     case POLY_SC_XOR:
-        if (!poly_xor_loop_tail(c->p, c->n, s, (size_t)*len, c->ts->img.bits, &x)) return false;
+        if (!poly_xor_loop_tail(c->p, c->n, s, (size_t)*len, c->ts->img.bits, &x))
+            return false;
         *aux = s + (size_t)*len - 2;
         *len = s + *len - x;
         *off = x;
@@ -86,7 +89,8 @@ static bool verify(const ctx *c, uint32_t pat, uint64_t *off, uint64_t *len, siz
         /* The pattern is fixed-width: extend to the end of the run, and skip
          * the later matches inside a run already reported. */
         bool plain = c->st->idiom[pat] == POLY_SC_NOP;
-        if (*off < c->ts->sled_end[plain]) return false;
+        if (*off < c->ts->sled_end[plain])
+            return false;
         size_t e = s + (size_t)*len;
         while (e < c->n && (plain ? c->p[e] == 0x90 : sled_byte(c->p[e])))
             e++;
@@ -104,12 +108,15 @@ static bool verify(const ctx *c, uint32_t pat, uint64_t *off, uint64_t *len, siz
  * that happens to look like code (unwind tables, strings). */
 static bool in_code(const poly_image *img, uint64_t off)
 {
-    if (img->fmt == POLY_FMT_NONE) return true;
+    if (img->fmt == POLY_FMT_NONE)
+        return true;
     for (size_t i = 0; i < img->n_sections; i++) {
         const poly_section *s = &img->sections[i];
-        if (s->exec && off >= s->offset && off - s->offset < s->size) return true;
+        if (s->exec && off >= s->offset && off - s->offset < s->size)
+            return true;
     }
-    if (img->n_sections) return false;
+    if (img->n_sections)
+        return false;
     for (size_t i = 0; i < img->n_segments; i++) {
         const poly_segment *s = &img->segments[i];
         if (s->x && s->type == ELF_PT_LOAD && off >= s->offset && off - s->offset < s->filesz)
@@ -125,7 +132,8 @@ static bool in_code(const poly_image *img, uint64_t off)
  * random bytes measure 7.37+ (corrected) there, x86 code 5.6 (p99 6.2). */
 static bool amid_random(const uint8_t *p, uint64_t off)
 {
-    if (off < 256) return false;
+    if (off < 256)
+        return false;
     unsigned k;
     double h = poly_entropy(p + off - 256, 256, &k);
     return poly_entropy_corrected(h, k, 256) >= 7.3;
@@ -167,9 +175,12 @@ typedef struct anchored {
 static int on_anchored(const trawl_match *m, void *user)
 {
     anchored *a = user;
-    if (a->st->kind[m->pattern] != a->kind || m->offset != 0) return 0;
-    if (a->width && m->length != a->width) return 0;
-    if (a->nfound < 8) a->found[a->nfound++] = m->pattern;
+    if (a->st->kind[m->pattern] != a->kind || m->offset != 0)
+        return 0;
+    if (a->width && m->length != a->width)
+        return 0;
+    if (a->nfound < 8)
+        a->found[a->nfound++] = m->pattern;
     return 0;
 }
 
@@ -180,7 +191,8 @@ static int scan_anchored(const ctx *c, const uint8_t *s, size_t n, uint8_t kind,
     a->st = c->st;
     a->kind = kind;
     a->width = width;
-    if (!n) return 0;
+    if (!n)
+        return 0;
     trawl_status r = trawl_scan(c->st->db, c->ts->scratch, s, n, 0, on_anchored, a, err);
     return r == TRAWL_OK ? 0 : -1;
 }
@@ -210,19 +222,23 @@ static void pk_add(packer *pk, size_t *npk, const char *label, uint8_t kind, uin
 {
     char name[24];
     size_t k = strcspn(label, "_");
-    if (k >= sizeof name) k = sizeof name - 1;
+    if (k >= sizeof name)
+        k = sizeof name - 1;
     memcpy(name, label, k);
     name[k] = 0;
     packer *p = NULL;
     for (size_t i = 0; i < *npk; i++)
-        if (!strcmp(pk[i].name, name)) p = &pk[i];
+        if (!strcmp(pk[i].name, name))
+            p = &pk[i];
     if (!p) {
-        if (*npk == MAX_PACKERS) return;
+        if (*npk == MAX_PACKERS)
+            return;
         p = &pk[(*npk)++];
         memset(p, 0, sizeof *p);
         memcpy(p->name, name, k + 1);
     }
-    if (conf > p->conf) p->conf = conf;
+    if (conf > p->conf)
+        p->conf = conf;
     p->kinds |= 1u << kind;
     if (p->nev < MAX_PK_EV) {
         pk_ev *e = &p->ev[p->nev++];
@@ -244,20 +260,23 @@ static int packer_rules(ctx *c, bool exe, trawl_error *err)
     for (size_t i = 0; i < img->n_sections; i++) {
         const poly_section *s = &img->sections[i];
         size_t len = strlen(s->name);
-        if (scan_anchored(c, (const uint8_t *)s->name, len, POLY_K_SEC, len, &a, err)) return -1;
+        if (scan_anchored(c, (const uint8_t *)s->name, len, POLY_K_SEC, len, &a, err))
+            return -1;
         for (size_t j = 0; j < a.nfound; j++)
             pk_add(pk, &npk, st->label[a.found[j]], POLY_K_SEC, s->offset, s->name, 0.85);
     }
     if (img->entry_mapped) {
         uint64_t o = img->entry_offset;
         size_t len = c->n - o < 64 ? c->n - o : 64;
-        if (scan_anchored(c, c->p + o, len, POLY_K_EP, 0, &a, err)) return -1;
+        if (scan_anchored(c, c->p + o, len, POLY_K_EP, 0, &a, err))
+            return -1;
         for (size_t j = 0; j < a.nfound; j++)
             pk_add(pk, &npk, st->label[a.found[j]], POLY_K_EP, o, NULL, 0.85);
     }
     for (size_t i = 0; i < ts->n_hits; i++) {
         const poly_hit *h = &ts->hits[i];
-        if (st->kind[h->pattern] != POLY_K_SIG) continue;
+        if (st->kind[h->pattern] != POLY_K_SIG)
+            continue;
         pk_add(pk, &npk, st->label[h->pattern], POLY_K_SIG, h->offset, NULL,
                exe && h->offset < HEADER_REGION ? 0.75 : 0.4);
     }
@@ -265,11 +284,13 @@ static int packer_rules(ctx *c, bool exe, trawl_error *err)
         packer *p = &pk[i];
         unsigned kinds = (unsigned)__builtin_popcount(p->kinds);
         double conf = p->conf + 0.05 * (kinds - 1);
-        if (conf > 0.95) conf = 0.95;
+        if (conf > 0.95)
+            conf = 0.95;
         trawl_violation *v =
             det_violation(c->out, "packer_signature", conf, "%s: signs of the %s packer/protector",
                           c->where, p->name);
-        if (!v) return -1;
+        if (!v)
+            return -1;
         for (size_t j = 0; j < p->nev; j++) {
             const pk_ev *e = &p->ev[j];
             int r;
@@ -285,7 +306,8 @@ static int packer_rules(ctx *c, bool exe, trawl_error *err)
                                  p->conf >= 0.75 && e->off < HEADER_REGION
                                      ? ", inside the headers"
                                      : ", not in an executable's headers (weak)");
-            if (r) return -1;
+            if (r)
+                return -1;
         }
     }
     return 0;
@@ -302,8 +324,10 @@ static double range_entropy(const ctx *c, uint64_t off, uint64_t len, double *ra
     for (size_t i = 0; i < c->ts->n_ranges && h < 0; i++)
         if (c->ts->ranges[i].offset == off && c->ts->ranges[i].len == len)
             h = poly_entropy_hist(c->ts->ranges[i].hist, len, &k);
-    if (h < 0) h = poly_entropy(c->p + off, (size_t)len, &k);
-    if (raw) *raw = h;
+    if (h < 0)
+        h = poly_entropy(c->p + off, (size_t)len, &k);
+    if (raw)
+        *raw = h;
     return poly_entropy_corrected(h, k, len);
 }
 
@@ -332,9 +356,11 @@ static int code_entropy(ctx *c)
     double thr = cfg->section_entropy_threshold;
     for (size_t i = 0; i < img->n_sections; i++) {
         const poly_section *s = &img->sections[i];
-        if (!s->exec || s->size < 512) continue;
+        if (!s->exec || s->size < 512)
+            continue;
         double raw, h = range_entropy(c, s->offset, s->size, &raw);
-        if (h < thr) continue;
+        if (h < thr)
+            continue;
         trawl_violation *v = det_violation(
             c->out, "high_entropy_code", 0.6 + 0.3 * ramp(h, thr, 8.0),
             "%s: executable section '%s' has the entropy of compressed or encrypted bytes",
@@ -345,12 +371,15 @@ static int code_entropy(ctx *c)
                                s->name, s->offset, s->size, raw, h, thr))
             return -1;
     }
-    if (img->n_sections) return 0;
+    if (img->n_sections)
+        return 0;
     for (size_t i = 0; i < img->n_segments; i++) {
         const poly_segment *s = &img->segments[i];
-        if (s->type != ELF_PT_LOAD || !s->x || s->filesz < 512) continue;
+        if (s->type != ELF_PT_LOAD || !s->x || s->filesz < 512)
+            continue;
         double raw, h = range_entropy(c, s->offset, s->filesz, &raw);
-        if (h < thr) continue;
+        if (h < thr)
+            continue;
         trawl_violation *v = det_violation(
             c->out, "high_entropy_code", 0.6 + 0.3 * ramp(h, thr, 8.0),
             "%s: executable segment %zu has the entropy of compressed or encrypted bytes", c->where,
@@ -419,14 +448,16 @@ static int entropy_rules(ctx *c, bool exe)
 
 static const char *fmt_name(poly_format f, int bits)
 {
-    if (f == POLY_FMT_ELF) return bits == 64 ? "ELF64" : "ELF32";
+    if (f == POLY_FMT_ELF)
+        return bits == 64 ? "ELF64" : "ELF32";
     return bits == 64 ? "PE32+" : "PE32";
 }
 
 static int entry_rules(ctx *c)
 {
     const poly_image *img = &c->ts->img;
-    if (!img->has_entry || (img->fmt == POLY_FMT_ELF && img->type != 2 && img->type != 3)) return 0;
+    if (!img->has_entry || (img->fmt == POLY_FMT_ELF && img->type != 2 && img->type != 3))
+        return 0;
     const char *why = NULL;
     double conf = 0;
     if (img->fmt == POLY_FMT_ELF && img->n_segments && img->entry_segment < 0)
@@ -445,10 +476,12 @@ static int entry_rules(ctx *c)
              img->entry_section == (int)img->n_sections - 1)
         why = "in the last section (where packers and file infectors append their stub)",
         conf = 0.45;
-    if (!why) return 0;
+    if (!why)
+        return 0;
     trawl_violation *v = det_violation(c->out, "entry_point_anomaly", conf,
                                        "%s: the entry point lies %s", c->where, why);
-    if (!v) return -1;
+    if (!v)
+        return -1;
     const char *sec = img->entry_section >= 0 ? img->sections[img->entry_section].name : "(none)";
     return det_evidence(v, "%s entry point %s 0x%" PRIx64 ", section %s",
                         fmt_name(img->fmt, img->bits), img->fmt == POLY_FMT_PE ? "RVA" : "address",
@@ -461,7 +494,8 @@ static int wx_rules(ctx *c)
     trawl_violation *v = NULL;
     for (size_t i = 0; i < img->n_sections; i++) {
         const poly_section *s = &img->sections[i];
-        if (!s->exec || !s->write) continue;
+        if (!s->exec || !s->write)
+            continue;
         if (!v && !(v = det_violation(c->out, "wx_section", 0.6,
                                       "%s: a section is both writable and executable "
                                       "(code that rewrites itself or is unpacked in place)",
@@ -483,7 +517,8 @@ static int wx_rules(ctx *c)
                              s->r ? "R" : "", s->w ? "W" : "", "X"))
                 return -1;
         }
-        if (s->type != ELF_PT_LOAD || !s->w || !s->x) continue;
+        if (s->type != ELF_PT_LOAD || !s->w || !s->x)
+            continue;
         if (!v && !(v = det_violation(c->out, "wx_segment", 0.6,
                                       "%s: a loadable segment is both writable and executable",
                                       c->where)))
@@ -598,11 +633,13 @@ static int xor_exe_rules(ctx *c, uint64_t stub_off, bool have_stub)
 {
     poly_xor_hit x;
     bool found = false;
-    if (c->ts->img.fmt == POLY_FMT_NONE && poly_xor_elf_at(c->p, c->n, 0, &x)) found = true;
+    if (c->ts->img.fmt == POLY_FMT_NONE && poly_xor_elf_at(c->p, c->n, 0, &x))
+        found = true;
     /* A dropper's payload follows its decoder: try the next 1 KiB. */
     for (uint64_t o = stub_off; have_stub && !found && o < stub_off + 1024 && o < c->n; o++)
         found = poly_xor_elf_at(c->p, c->n, o, &x);
-    if (!found) return 0;
+    if (!found)
+        return 0;
     char key[3 * POLY_XOR_MAX_KEY + 1];
     size_t k = 0;
     for (size_t i = 0; i < x.key_len; i++)
@@ -629,7 +666,8 @@ static int code_rules(ctx *c)
         trawl_violation *v = NULL;
         for (size_t i = 0; i < ts->n_hits; i++) {
             const poly_hit *h = &ts->hits[i];
-            if (st->kind[h->pattern] != POLY_K_SC || st->idiom[h->pattern] != id) continue;
+            if (st->kind[h->pattern] != POLY_K_SC || st->idiom[h->pattern] != id)
+                continue;
             if (is_getpc((poly_idiom)id) && (!getpc || h->offset < getpc_off))
                 getpc = true, getpc_off = h->offset;
             if (is_decoder((poly_idiom)id) && !decoder)
@@ -639,12 +677,14 @@ static int code_rules(ctx *c)
             if (!v) {
                 uint64_t total = 0;
                 for (size_t p = 0; p < st->npat; p++)
-                    if (st->kind[p] == POLY_K_SC && st->idiom[p] == id) total += ts->count[p];
+                    if (st->kind[p] == POLY_K_SC && st->idiom[p] == id)
+                        total += ts->count[p];
                 v = det_violation(
                     c->out, id == POLY_SC_NOP || id == POLY_SC_NOP_POLY ? "nop_sled" : "shellcode",
                     idiom_conf((poly_idiom)id, h->length, ts->img.bits), "%s: %s (%" PRIu64 "x)",
                     c->where, idiom_text((poly_idiom)id), total);
-                if (!v) return -1;
+                if (!v)
+                    return -1;
             }
             char hex[64];
             hex16(hex, c->p, c->n, h->offset, h->length);
@@ -653,7 +693,8 @@ static int code_rules(ctx *c)
                                        st->label[h->pattern], h->offset, hex, h->aux)
                         : det_evidence(v, "rule sc.%s at 0x%" PRIx64 ", %" PRIu64 " bytes: %s",
                                        st->label[h->pattern], h->offset, h->length, hex);
-            if (r) return -1;
+            if (r)
+                return -1;
         }
     }
     uint64_t lo = getpc_off < dec_off ? getpc_off : dec_off;
@@ -684,13 +725,20 @@ int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t 
     memset(ts->count, 0, st->npat * sizeof *ts->count);
     bool exe = poly_elf_parse(p, n, &ts->img) || poly_pe_parse(p, n, &ts->img);
     trawl_status s = trawl_scan(st->db, ts->scratch, p, n, 0, on_match, &c, err);
-    if (s != TRAWL_OK) return -1;
+    if (s != TRAWL_OK)
+        return -1;
     int r = entropy_rules(&c, exe);
-    if (!r) r = packer_rules(&c, exe, err);
-    if (!r && exe) r = entry_rules(&c);
-    if (!r && exe) r = wx_rules(&c);
-    if (!r && exe) r = layout_rules(&c);
-    if (!r) r = code_rules(&c);
-    if (r && (!err || err->status == TRAWL_OK)) trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!r)
+        r = packer_rules(&c, exe, err);
+    if (!r && exe)
+        r = entry_rules(&c);
+    if (!r && exe)
+        r = wx_rules(&c);
+    if (!r && exe)
+        r = layout_rules(&c);
+    if (!r)
+        r = code_rules(&c);
+    if (r && (!err || err->status == TRAWL_OK))
+        trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     return r;
 }

@@ -13,10 +13,12 @@
  * decoders are mostly 32-bit. */
 static size_t advances(const uint8_t *p, size_t n, size_t q, unsigned reg, bool x64)
 {
-    if (!x64 && q < n && p[q] == 0x40 + reg) return 1;
+    if (!x64 && q < n && p[q] == 0x40 + reg)
+        return 1;
     size_t rex = (x64 && q < n && (p[q] & 0xf0) == 0x40) ? 1 : 0;
     size_t o = q + rex;
-    if (o + 1 >= n) return 0;
+    if (o + 1 >= n)
+        return 0;
     uint8_t op = p[o], m = p[o + 1];
     if (op == 0xff && m == 0xc0 + reg) /* inc r */
         return rex + 2;
@@ -34,9 +36,11 @@ static size_t advances(const uint8_t *p, size_t n, size_t q, unsigned reg, bool 
 /* A backward loop/loope/loopne at p[q] landing in [lo, hi]. */
 static bool loops_back(const uint8_t *p, size_t n, size_t q, size_t lo, size_t hi)
 {
-    if (q + 1 >= n || p[q] < 0xe0 || p[q] > 0xe2) return false;
+    if (q + 1 >= n || p[q] < 0xe0 || p[q] > 0xe2)
+        return false;
     int8_t rel = (int8_t)p[q + 1];
-    if (rel >= 0) return false;
+    if (rel >= 0)
+        return false;
     size_t t = q + 2 - (size_t)(-(int)rel);
     return t >= lo && t <= hi;
 }
@@ -44,8 +48,10 @@ static bool loops_back(const uint8_t *p, size_t n, size_t q, size_t lo, size_t h
 bool poly_xor_loop_at(const uint8_t *p, size_t n, size_t s, bool x64, size_t *loop_at)
 {
     size_t o = s;
-    if (x64 && o < n && p[o] == 0x48) o++;
-    if (o + 2 > n) return false;
+    if (x64 && o < n && p[o] == 0x48)
+        o++;
+    if (o + 2 > n)
+        return false;
     uint8_t op = p[o], m = p[o + 1];
     unsigned mod = m >> 6, regf = (m >> 3) & 7, rm = m & 7;
     size_t imm;
@@ -59,7 +65,8 @@ bool poly_xor_loop_at(const uint8_t *p, size_t n, size_t s, bool x64, size_t *lo
         return false;
     }
     /* [reg] or [reg+disp8]; no SIB, no absolute address. */
-    if (mod > 1 || rm == 4 || (mod == 0 && rm == 5)) return false;
+    if (mod > 1 || rm == 4 || (mod == 0 && rm == 5))
+        return false;
     size_t len = (o - s) + 2 + mod + imm;
     size_t lo = s > 12 ? s - 12 : 0;
     /* A tight loop: the pointer advance comes within 8 bytes of the XOR, and
@@ -69,7 +76,8 @@ bool poly_xor_loop_at(const uint8_t *p, size_t n, size_t s, bool x64, size_t *lo
      * bytes, so chance sequences abound inside ordinary instructions. */
     for (size_t q = s + len; q <= s + len + 8 && q < n; q++) {
         size_t k = advances(p, n, q, rm, x64);
-        if (!k) continue;
+        if (!k)
+            continue;
         size_t r = q + k;
         if (loops_back(p, n, r, lo, s)) {
             *loop_at = r;
@@ -88,16 +96,19 @@ bool poly_xor_loop_at(const uint8_t *p, size_t n, size_t s, bool x64, size_t *lo
 
 bool poly_xor_loop_tail(const uint8_t *p, size_t n, size_t s, size_t len, int mode, size_t *xor_at)
 {
-    if (len < 3 || s + len > n) return false;
+    if (len < 3 || s + len > n)
+        return false;
     size_t q = s + len - 2; /* the loop instruction */
     int8_t rel = (int8_t)p[q + 1];
-    if (rel >= 0 || (size_t)(-(int)rel) > q + 2) return false;
+    if (rel >= 0 || (size_t)(-(int)rel) > q + 2)
+        return false;
     size_t t = q + 2 - (size_t)(-(int)rel);
     for (size_t x = t; x <= t + 12 && x < s; x++) {
         size_t loop_at;
         for (int m = 0; m < 2; m++) {
             bool x64 = m == 1;
-            if ((mode == 32 && x64) || (mode == 64 && !x64)) continue;
+            if ((mode == 32 && x64) || (mode == 64 && !x64))
+                continue;
             if (poly_xor_loop_at(p, n, x, x64, &loop_at) && loop_at == q) {
                 *xor_at = x;
                 return true;
@@ -110,10 +121,12 @@ bool poly_xor_loop_tail(const uint8_t *p, size_t n, size_t s, size_t len, int mo
 bool poly_jmp_call_pop_at(const uint8_t *p, size_t n, size_t s)
 {
     /* s: E8 rel32 with a small negative displacement. */
-    if (s + 5 > n || p[s] != 0xe8) return false;
+    if (s + 5 > n || p[s] != 0xe8)
+        return false;
     int32_t rel = (int32_t)((uint32_t)p[s + 1] | (uint32_t)p[s + 2] << 8 |
                             (uint32_t)p[s + 3] << 16 | (uint32_t)p[s + 4] << 24);
-    if (rel >= 0 || rel < -128) return false;
+    if (rel >= 0 || rel < -128)
+        return false;
     size_t t = s + 5 - (size_t)(-(int64_t)rel);
     if (t < 2 || t >= s || p[t] < 0x58 || p[t] > 0x5f) /* pop r32 */
         return false;
@@ -135,23 +148,29 @@ static uint64_t dec(const uint8_t *c, const uint8_t *key, size_t kl, size_t at, 
 static bool header_ok(const uint8_t *c, size_t avail, const uint8_t *key, size_t kl, int bits)
 {
     size_t eh = bits == 64 ? 64 : 52;
-    if (avail < eh) return false;
+    if (avail < eh)
+        return false;
     /* Only little-endian candidates are tried (see the plaintexts below). */
     uint64_t type = dec(c, key, kl, 16, 2), machine = dec(c, key, kl, 18, 2);
-    if (type < 1 || type > 4 || machine == 0 || dec(c, key, kl, 20, 4) != 1) return false;
+    if (type < 1 || type > 4 || machine == 0 || dec(c, key, kl, 20, 4) != 1)
+        return false;
     size_t b = bits == 64 ? 52 : 40;
     uint64_t ehsize = dec(c, key, kl, b, 2), phent = dec(c, key, kl, b + 2, 2);
     uint64_t phnum = dec(c, key, kl, b + 4, 2), shent = dec(c, key, kl, b + 6, 2);
     uint64_t shnum = dec(c, key, kl, b + 8, 2);
-    if (ehsize != eh) return false;
-    if (phnum && phent != (bits == 64 ? 56u : 32u)) return false;
-    if (shnum && shent != (bits == 64 ? 64u : 40u)) return false;
+    if (ehsize != eh)
+        return false;
+    if (phnum && phent != (bits == 64 ? 56u : 32u))
+        return false;
+    if (shnum && shent != (bits == 64 ? 64u : 40u))
+        return false;
     return phnum || shnum;
 }
 
 bool poly_xor_elf_at(const uint8_t *p, size_t n, uint64_t off, poly_xor_hit *hit)
 {
-    if (off >= n || n - off < 64) return false;
+    if (off >= n || n - off < 64)
+        return false;
     const uint8_t *c = p + off;
     size_t avail = n - off;
     static const uint8_t abis[] = {0, 3, 9}; /* System V, Linux, FreeBSD */
@@ -165,15 +184,18 @@ bool poly_xor_elf_at(const uint8_t *p, size_t n, uint64_t off, poly_xor_hit *hit
                 for (size_t i = 0; i < 16 && ok; i++) {
                     uint8_t k = c[i] ^ plain[i];
                     size_t j = i % kl;
-                    if (set[j] && key[j] != k) ok = false;
+                    if (set[j] && key[j] != k)
+                        ok = false;
                     key[j] = k;
                     set[j] = true;
                 }
-                if (!ok) continue;
+                if (!ok)
+                    continue;
                 bool zero = true;
                 for (size_t j = 0; j < kl; j++)
                     zero = zero && key[j] == 0;
-                if (zero || !header_ok(c, avail, key, kl, cls == 2 ? 64 : 32)) continue;
+                if (zero || !header_ok(c, avail, key, kl, cls == 2 ? 64 : 32))
+                    continue;
                 hit->offset = off;
                 hit->key_len = kl;
                 memcpy(hit->key, key, kl);

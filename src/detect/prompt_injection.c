@@ -168,7 +168,8 @@ static trawl_status parse_rule(pi_rule *r, const char *name, trawl_error *err)
     r->name = name;
     r->w = ((last[1] - '0') * 10 + (last[2] - '0')) / 100.0;
     size_t n = (size_t)(last - dot - 1);
-    if (n >= sizeof(r->desc)) n = sizeof(r->desc) - 1;
+    if (n >= sizeof(r->desc))
+        n = sizeof(r->desc) - 1;
     for (size_t i = 0; i < n; i++)
         r->desc[i] = dot[1 + i] == '_' ? ' ' : dot[1 + i];
     r->desc[n] = 0;
@@ -203,7 +204,8 @@ static trawl_status read_size(const det_config *cfg, const char *key, double def
 {
     double v;
     trawl_status st = det_config_double(cfg, SECTION, key, def, &v, err);
-    if (st != TRAWL_OK) return st;
+    if (st != TRAWL_OK)
+        return st;
     if (!(v >= lo && v <= hi))
         return trawl__fail(err, TRAWL_EINVAL, "[prompt_injection] %s: must be %.0f..%.0f", key, lo,
                            hi);
@@ -216,23 +218,30 @@ static trawl_status read_config(pi_state *s, const det_config *cfg, trawl_error 
     trawl_status st = det_config_double(cfg, SECTION, "report_min", 0.3, &s->report_min, err);
     if (st == TRAWL_OK && !(s->report_min >= 0 && s->report_min <= 1))
         st = trawl__fail(err, TRAWL_EINVAL, "[prompt_injection] report_min: must be 0..1");
-    if (st == TRAWL_OK) st = det_config_bool(cfg, SECTION, "scan_query", true, &s->scan_query, err);
+    if (st == TRAWL_OK)
+        st = det_config_bool(cfg, SECTION, "scan_query", true, &s->scan_query, err);
     if (st == TRAWL_OK)
         st = det_config_bool(cfg, SECTION, "scan_history", true, &s->scan_history, err);
-    if (st == TRAWL_OK) st = det_config_bool(cfg, SECTION, "leet", true, &s->leet, err);
-    if (st == TRAWL_OK) st = det_config_bool(cfg, SECTION, "rot13", true, &s->rot13, err);
-    if (st == TRAWL_OK) st = det_config_bool(cfg, SECTION, "decode", true, &s->decode, err);
+    if (st == TRAWL_OK)
+        st = det_config_bool(cfg, SECTION, "leet", true, &s->leet, err);
+    if (st == TRAWL_OK)
+        st = det_config_bool(cfg, SECTION, "rot13", true, &s->rot13, err);
+    if (st == TRAWL_OK)
+        st = det_config_bool(cfg, SECTION, "decode", true, &s->decode, err);
     if (st == TRAWL_OK)
         st = read_size(cfg, "max_text_bytes", 1 << 20, 64, 64 << 20, &s->max_text, err);
-    if (st == TRAWL_OK) st = read_size(cfg, "max_decodes", 16, 0, 256, &s->max_decodes, err);
-    if (st == TRAWL_OK) st = read_size(cfg, "decode_depth", 2, 1, MAX_DEPTH, &s->decode_depth, err);
+    if (st == TRAWL_OK)
+        st = read_size(cfg, "max_decodes", 16, 0, 256, &s->max_decodes, err);
+    if (st == TRAWL_OK)
+        st = read_size(cfg, "decode_depth", 2, 1, MAX_DEPTH, &s->decode_depth, err);
     return st;
 }
 
 static void pi_destroy(void *state)
 {
     pi_state *s = state;
-    if (!s) return;
+    if (!s)
+        return;
     for (size_t i = 0; i < s->n_db; i++)
         trawl_pattern_db_free(s->db[i]);
     free(s->rules);
@@ -255,29 +264,35 @@ static trawl_status compile_pack(pi_state *s, const det_rule_pack *pack, trawl_e
             rules += *p != '#' && *p != '\n' && *p != '\r';
             p = q;
         }
-        if (!rules) break;
+        if (!rules)
+            break;
         if (s->n_db == MAX_DBS)
             return trawl__fail(err, TRAWL_ELIMIT, "rule pack prompt_injection: too many rules");
         trawl_pattern_set *set = NULL;
         st = trawl_pattern_set_new(&set);
-        if (st == TRAWL_OK) st = trawl_pattern_set_add_rules(set, start, (size_t)(p - start), err);
-        if (st == TRAWL_OK) st = trawl_pattern_compile(set, &s->db[s->n_db], err);
+        if (st == TRAWL_OK)
+            st = trawl_pattern_set_add_rules(set, start, (size_t)(p - start), err);
+        if (st == TRAWL_OK)
+            st = trawl_pattern_compile(set, &s->db[s->n_db], err);
         trawl_pattern_set_free(set);
-        if (st != TRAWL_OK) break;
+        if (st != TRAWL_OK)
+            break;
         trawl_pattern_db *db = s->db[s->n_db];
         s->base[s->n_db++] = (uint32_t)s->n_rules;
         size_t n = trawl_pattern_db_count(db);
         if (s->n_rules + n > cap) {
             cap = (s->n_rules + n) * 2;
             pi_rule *r = realloc(s->rules, cap * sizeof(*r));
-            if (!r) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+            if (!r)
+                return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
             s->rules = r;
         }
         for (size_t i = 0; st == TRAWL_OK && i < n; i++) {
             trawl_pattern_info info;
             memset(&s->rules[s->n_rules], 0, sizeof(pi_rule));
             st = trawl_pattern_info_get(db, i, &info);
-            if (st == TRAWL_OK) st = parse_rule(&s->rules[s->n_rules++], info.name, err);
+            if (st == TRAWL_OK)
+                st = parse_rule(&s->rules[s->n_rules++], info.name, err);
         }
     }
     if (st == TRAWL_OK && !s->n_rules)
@@ -289,12 +304,16 @@ static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *
 {
     *state = NULL;
     const det_rule_pack *pack = det_rules_find("prompt_injection");
-    if (!pack) return trawl__fail(err, TRAWL_EINVAL, "rule pack prompt_injection is not built in");
+    if (!pack)
+        return trawl__fail(err, TRAWL_EINVAL, "rule pack prompt_injection is not built in");
     pi_state *s = calloc(1, sizeof(*s));
-    if (!s) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!s)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     trawl_status st = read_config(s, cfg, err); /* before the slow compile */
-    if (st == TRAWL_OK) st = compile_pack(s, pack, err);
-    if (st == TRAWL_OK) st = apply_disable(s, cfg, err);
+    if (st == TRAWL_OK)
+        st = compile_pack(s, pack, err);
+    if (st == TRAWL_OK)
+        st = apply_disable(s, cfg, err);
     if (st != TRAWL_OK) {
         pi_destroy(s);
         return st;
@@ -307,7 +326,8 @@ void det_prompt_injection_set_scorer(void *state, const pi_scorer *sc)
 {
     pi_state *s = state;
     s->has_scorer = sc && sc->score;
-    if (s->has_scorer) s->scorer = *sc;
+    if (s->has_scorer)
+        s->scorer = *sc;
 }
 
 size_t det_prompt_injection_rule_count(const void *state)
@@ -320,7 +340,8 @@ size_t det_prompt_injection_rule_count(const void *state)
 static void pi_thread_free(void *tstate)
 {
     pi_thread *t = tstate;
-    if (!t) return;
+    if (!t)
+        return;
     trawl_scratch_free(t->scratch);
     pi_text_free(&t->norm);
     pi_text_free(&t->alt);
@@ -337,7 +358,8 @@ static trawl_status pi_thread_new(void *state, void **tstate, trawl_error *err)
 {
     pi_state *s = state;
     pi_thread *t = calloc(1, sizeof(*t));
-    if (!t) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!t)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     t->hits = calloc(s->n_rules, sizeof(*t->hits));
     bool ok = t->hits != NULL;
     for (int i = 0; ok && i < MAX_DEPTH; i++)
@@ -372,12 +394,16 @@ static int on_match(const trawl_match *m, void *user)
     scan_ctx *c = user;
     size_t idx = c->base + m->pattern;
     const pi_rule *r = &c->st->rules[idx];
-    if (r->off || r->w < c->min_w || m->length == 0) return 0;
+    if (r->off || r->w < c->min_w || m->length == 0)
+        return 0;
     const uint8_t *s = c->t->s;
     size_t a = (size_t)m->offset, b = a + (size_t)m->length, n = c->t->len;
-    if (b > n) return 0;
-    if (pi_is_word(s[a]) && a > 0 && pi_is_word(s[a - 1])) return 0;
-    if (pi_is_word(s[b - 1]) && b < n && pi_is_word(s[b])) return 0;
+    if (b > n)
+        return 0;
+    if (pi_is_word(s[a]) && a > 0 && pi_is_word(s[a - 1]))
+        return 0;
+    if (pi_is_word(s[b - 1]) && b < n && pi_is_word(s[b]))
+        return 0;
     uint8_t fl =
         c->t->fl[a] & (uint8_t)~PI_FL_INVISIBLE; /* invisible before the match is outside it */
     for (size_t k = a + 1; k < b; k++)
@@ -385,7 +411,8 @@ static int on_match(const trawl_match *m, void *user)
     bool plain = c->view == V_NORM && !(fl & (PI_FL_INVISIBLE | PI_FL_CONFUSABLE));
     pi_hit *h = &c->th->hits[idx];
     h->count++;
-    if (h->count > 1 && (h->plain || !plain)) return 0;
+    if (h->count > 1 && (h->plain || !plain))
+        return 0;
     h->plain = plain;
     h->view = c->view;
     h->fl = fl;
@@ -405,7 +432,8 @@ static int on_match(const trawl_match *m, void *user)
 static trawl_status scan_view(scan_ctx *c, const pi_text *t, uint8_t view, double min_w,
                               trawl_error *err)
 {
-    if (t->len == 0) return TRAWL_OK;
+    if (t->len == 0)
+        return TRAWL_OK;
     c->t = t;
     c->view = view;
     c->min_w = min_w;
@@ -413,7 +441,8 @@ static trawl_status scan_view(scan_ctx *c, const pi_text *t, uint8_t view, doubl
         c->base = c->st->base[i];
         trawl_status st = trawl_scan(c->st->db[i], c->th->scratch, t->s, t->len, TRAWL_SCAN_OVERLAP,
                                      on_match, c, err);
-        if (st != TRAWL_OK) return st;
+        if (st != TRAWL_OK)
+            return st;
     }
     return TRAWL_OK;
 }
@@ -435,7 +464,8 @@ static uint8_t view_of(pi_enc k)
 static void add_note(pi_thread *th, pi_enc kind, uint32_t text, uint64_t a, uint64_t b,
                      const uint8_t *p, size_t n)
 {
-    if (th->n_notes >= MAX_NOTES) return;
+    if (th->n_notes >= MAX_NOTES)
+        return;
     pi_note *note = &th->notes[th->n_notes++];
     note->kind = kind;
     note->text = text;
@@ -453,7 +483,8 @@ static trawl_status decode_scan(scan_ctx *c, const uint8_t *s, size_t n, unsigne
                                 uint64_t outer_off, uint64_t outer_end, trawl_error *err)
 {
     pi_thread *th = c->th;
-    if (depth >= MAX_DEPTH) return TRAWL_OK;
+    if (depth >= MAX_DEPTH)
+        return TRAWL_OK;
     pi_run runs[MAX_RUNS];
     size_t k = pi_find_runs(s, n, runs, MAX_RUNS);
     for (size_t i = 0; i < k && th->n_decoded < c->st->max_decodes; i++) {
@@ -461,7 +492,8 @@ static trawl_status decode_scan(scan_ctx *c, const uint8_t *s, size_t n, unsigne
         for (int j = 0; j < 2 && kinds[j] != PI_ENC_NONE; j++) {
             uint8_t *out = th->dec[depth];
             size_t dl = pi_decode_run(s, &runs[i], kinds[j], out, DEC_CAP);
-            if (!pi_is_text(out, dl)) continue;
+            if (!pi_is_text(out, dl))
+                continue;
             th->n_decoded++;
             uint64_t a = depth ? outer_off : runs[i].off,
                      b = depth ? outer_end : runs[i].off + runs[i].len;
@@ -474,10 +506,12 @@ static trawl_status decode_scan(scan_ctx *c, const uint8_t *s, size_t n, unsigne
             c->src_end = b;
             trawl_status st = scan_view(c, &th->dnorm, view_of(kinds[j]), 0, err);
             c->fixed_src = false;
-            if (st != TRAWL_OK) return st;
+            if (st != TRAWL_OK)
+                return st;
             if (depth + 1 < c->st->decode_depth) {
                 st = decode_scan(c, out, dl, depth + 1, a, b, err);
-                if (st != TRAWL_OK) return st;
+                if (st != TRAWL_OK)
+                    return st;
             }
             break;
         }
@@ -495,7 +529,8 @@ static bool rot13_hint(const pi_text *t)
         size_t n = strlen(hints[i]);
         for (const uint8_t *p = t->s, *end = t->s + t->len;
              (p = memchr(p, hints[i][0], (size_t)(end - p))) && (size_t)(end - p) >= n; p++)
-            if (!memcmp(p, hints[i], n)) return true;
+            if (!memcmp(p, hints[i], n))
+                return true;
     }
     return false;
 }
@@ -504,7 +539,8 @@ static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text
                               uint32_t idx, trawl_error *err)
 {
     if (n > s->max_text) {
-        if (n > th->truncated_from) th->truncated_from = n;
+        if (n > th->truncated_from)
+            th->truncated_from = n;
         n = s->max_text;
     }
     const uint8_t *src = (const uint8_t *)text;
@@ -523,8 +559,10 @@ static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text
     }
     if (st == TRAWL_OK && s->leet) {
         long subs = pi_leet(&th->alt, &th->norm, 'i', n);
-        if (subs < 0) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-        if (subs > 0) st = scan_view(&c, &th->alt, V_LEET, 0, err);
+        if (subs < 0)
+            return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+        if (subs > 0)
+            st = scan_view(&c, &th->alt, V_LEET, 0, err);
         if (st == TRAWL_OK && subs > 0 && memchr(th->norm.s, '1', th->norm.len)) {
             if (pi_leet(&th->alt, &th->norm, 'l', n) < 0)
                 return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
@@ -546,7 +584,8 @@ static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text
         st = scan_view(&c, &th->tagnorm, V_TAGS, 0, err);
         c.fixed_src = false;
     }
-    if (st == TRAWL_OK && s->decode && s->max_decodes) st = decode_scan(&c, src, n, 0, 0, 0, err);
+    if (st == TRAWL_OK && s->decode && s->max_decodes)
+        st = decode_scan(&c, src, n, 0, 0, 0, err);
     return st;
 }
 
@@ -555,8 +594,10 @@ static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text
 static const char *text_name(const trawl_detect_input *in, uint32_t idx, char *buf, size_t n)
 {
     (void)in;
-    if (idx == 0) return "prompt";
-    if (idx == 1) return "query";
+    if (idx == 0)
+        return "prompt";
+    if (idx == 1)
+        return "query";
     snprintf(buf, n, "history[%u]", idx - 2);
     return buf;
 }
@@ -602,10 +643,13 @@ static void mark_counted(const pi_state *s, pi_thread *th, unsigned cat)
         size_t best = s->n_rules;
         for (size_t i = 0; i < s->n_rules; i++) {
             pi_hit *h = &th->hits[i];
-            if (s->rules[i].cat != cat || !h->count || h->counted || h->skipped) continue;
-            if (best == s->n_rules || s->rules[i].w > s->rules[best].w) best = i;
+            if (s->rules[i].cat != cat || !h->count || h->counted || h->skipped)
+                continue;
+            if (best == s->n_rules || s->rules[i].w > s->rules[best].w)
+                best = i;
         }
-        if (best == s->n_rules) return;
+        if (best == s->n_rules)
+            return;
         pi_hit *h = &th->hits[best];
         bool dup = false;
         for (size_t i = 0; i < s->n_rules && !dup; i++)
@@ -627,24 +671,30 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
     desc[0] = 0;
     mark_counted(s, th, cat);
     for (size_t i = 0; i < s->n_rules; i++) {
-        if (s->rules[i].cat != cat || !th->hits[i].counted) continue;
+        if (s->rules[i].cat != cat || !th->hits[i].counted)
+            continue;
         keep *= 1 - s->rules[i].w;
         int w = snprintf(desc + dl, sizeof desc - dl, "%s%s", dl ? ", " : "", s->rules[i].desc);
-        if (w > 0 && (size_t)w < sizeof desc - dl) dl += (size_t)w;
+        if (w > 0 && (size_t)w < sizeof desc - dl)
+            dl += (size_t)w;
     }
     bool decoded = cat == CAT_ENCODED && th->n_decoded;
     if (decoded) {
         keep *= 1 - W_DECODED;
         int w = snprintf(desc + dl, sizeof desc - dl, "%s%zu run%s decoded to text", dl ? ", " : "",
                          th->n_decoded, th->n_decoded == 1 ? "" : "s");
-        if (w > 0 && (size_t)w < sizeof desc - dl) dl += (size_t)w;
+        if (w > 0 && (size_t)w < sizeof desc - dl)
+            dl += (size_t)w;
     }
     double conf = 1 - keep;
-    if (conf > 0.99) conf = 0.99;
+    if (conf > 0.99)
+        conf = 0.99;
     *conf_out = conf;
-    if (keep == 1 || conf < s->report_min) return TRAWL_OK;
+    if (keep == 1 || conf < s->report_min)
+        return TRAWL_OK;
     trawl_violation *v = det_violation(out, cats[cat].name, conf, "%s: %s", cats[cat].label, desc);
-    if (!v) return TRAWL_ENOMEM;
+    if (!v)
+        return TRAWL_ENOMEM;
     for (size_t i = 0; i < s->n_rules; i++)
         if (s->rules[i].cat == cat && th->hits[i].count &&
             hit_evidence(v, &s->rules[i], &th->hits[i], in))
@@ -671,21 +721,27 @@ static trawl_status emit_combined(const pi_state *s, const double *conf, trawl_d
     double keep = 1, best = 0;
     unsigned n = 0;
     for (unsigned c = 0; c < N_CATS; c++) {
-        if (conf[c] < MIN_COMBINE) continue;
+        if (conf[c] < MIN_COMBINE)
+            continue;
         keep *= 1 - conf[c];
         n++;
-        if (conf[c] > best) best = conf[c];
+        if (conf[c] > best)
+            best = conf[c];
     }
     double comb = 1 - keep;
-    if (comb > 0.99) comb = 0.99;
-    if (n < 2 || comb < s->report_min || comb < best + 0.005) return TRAWL_OK;
+    if (comb > 0.99)
+        comb = 0.99;
+    if (n < 2 || comb < s->report_min || comb < best + 0.005)
+        return TRAWL_OK;
     trawl_violation *v =
         det_violation(out, "multiple_signals", comb, "multiple signals: %u categories combined", n);
-    if (!v) return TRAWL_ENOMEM;
+    if (!v)
+        return TRAWL_ENOMEM;
     for (unsigned c = 0; c < N_CATS; c++)
         if (conf[c] >= MIN_COMBINE && det_evidence(v, "%s %.2f", cats[c].name, conf[c]))
             return TRAWL_ENOMEM;
-    if (det_evidence(v, "combined as 1 - prod(1 - c) = %.2f", comb)) return TRAWL_ENOMEM;
+    if (det_evidence(v, "combined as 1 - prod(1 - c) = %.2f", comb))
+        return TRAWL_ENOMEM;
     return TRAWL_OK;
 }
 
@@ -698,14 +754,17 @@ static trawl_status emit_obfuscation(const pi_state *s, pi_thread *th, const tra
     for (size_t i = 0; i < s->n_rules; i++)
         if (th->hits[i].count && !th->hits[i].plain && s->rules[i].w + OBFUSCATION_BONUS > conf)
             conf = s->rules[i].w + OBFUSCATION_BONUS;
-    if (conf > 0.95) conf = 0.95;
-    if (conf == 0 || conf < s->report_min) return TRAWL_OK;
+    if (conf > 0.95)
+        conf = 0.95;
+    if (conf == 0 || conf < s->report_min)
+        return TRAWL_OK;
     trawl_violation *v =
         det_violation(out, "obfuscation", conf, "%s",
                       conf > W_INVISIBLE ? "obfuscation: an injection phrase was hidden "
                                            "(found only after undoing the obfuscation)"
                                          : "obfuscation: invisible characters in the text");
-    if (!v) return TRAWL_ENOMEM;
+    if (!v)
+        return TRAWL_ENOMEM;
     if (invisible &&
         det_evidence(v,
                      "removed %zu zero-width/control, %zu bidi and %zu tag characters (first at "
@@ -729,7 +788,8 @@ static trawl_status emit_extras(const pi_state *s, pi_thread *th, const trawl_de
             out, "input_truncated", W_TRUNCATED,
             "input truncated: a text of %llu bytes was scanned only up to max_text_bytes = %zu",
             (unsigned long long)th->truncated_from, s->max_text);
-        if (!v) return TRAWL_ENOMEM;
+        if (!v)
+            return TRAWL_ENOMEM;
     }
     if (s->has_scorer && th->model_p >= s->report_min && th->model_p > 0) {
         trawl_violation *v = det_violation(out, "model", th->model_p, "model %s: injection",
@@ -760,20 +820,26 @@ static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_inpu
     pi_thread *th = tstate;
     reset_thread(s, th);
     trawl_status st = TRAWL_OK;
-    if (in->prompt) st = scan_text(s, th, in->prompt, in->prompt_len, 0, err);
+    if (in->prompt)
+        st = scan_text(s, th, in->prompt, in->prompt_len, 0, err);
     if (st == TRAWL_OK && s->scan_query && in->query)
         st = scan_text(s, th, in->query, strlen(in->query), 1, err);
     for (size_t i = 0; st == TRAWL_OK && s->scan_history && i < in->n_history && i < UINT32_MAX - 2;
          i++)
         st = scan_text(s, th, in->history[i], strlen(in->history[i]), (uint32_t)i + 2, err);
-    if (st != TRAWL_OK) return st;
+    if (st != TRAWL_OK)
+        return st;
     double conf[N_CATS] = {0};
     for (unsigned c = 0; c < N_CATS && st == TRAWL_OK; c++)
         st = emit_category(s, th, c, in, out, &conf[c]);
-    if (st == TRAWL_OK) st = emit_combined(s, conf, out);
-    if (st == TRAWL_OK) st = emit_obfuscation(s, th, in, out);
-    if (st == TRAWL_OK) st = emit_extras(s, th, in, out);
-    if (st == TRAWL_ENOMEM) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (st == TRAWL_OK)
+        st = emit_combined(s, conf, out);
+    if (st == TRAWL_OK)
+        st = emit_obfuscation(s, th, in, out);
+    if (st == TRAWL_OK)
+        st = emit_extras(s, th, in, out);
+    if (st == TRAWL_ENOMEM)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     return st;
 }
 

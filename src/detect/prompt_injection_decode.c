@@ -26,19 +26,27 @@ const char *pi_enc_name(pi_enc e)
 
 static int hexval(uint8_t c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
 static int b64val(uint8_t c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
     return -1;
 }
 
@@ -109,7 +117,8 @@ static size_t dec_base64(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
     uint32_t acc = 0;
     for (size_t i = 0; i < n && k < cap; i++) {
         int v = b64val(p[i]);
-        if (v < 0) break; /* padding */
+        if (v < 0)
+            break; /* padding */
         acc = (acc << 6 | (uint32_t)v) & 0xFFFFFFu;
         bits += 6;
         if (bits >= 8) {
@@ -125,7 +134,8 @@ static size_t dec_hex(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
     size_t k = 0;
     for (size_t i = 0; i + 1 < n && k < cap; i += 2) {
         int hi = hexval(p[i]), lo = hexval(p[i + 1]);
-        if (hi < 0 || lo < 0) break; /* the run ends at the first non-hex pair */
+        if (hi < 0 || lo < 0)
+            break; /* the run ends at the first non-hex pair */
         out[k++] = (uint8_t)(hi << 4 | lo);
     }
     return k;
@@ -175,8 +185,10 @@ int pi_is_text(const uint8_t *p, size_t n)
     for (size_t i = 0; i < n;) {
         uint8_t c = p[i];
         if (c < 0x80) {
-            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return 0;
-            if (c == 0x7F) return 0;
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                return 0;
+            if (c == 0x7F)
+                return 0;
             ascii++;
             alpha += (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
             letters += ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == ' ';
@@ -184,10 +196,13 @@ int pi_is_text(const uint8_t *p, size_t n)
             continue;
         }
         size_t need = c >= 0xF0 && c <= 0xF4 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 && c <= 0xDF ? 1 : 9;
-        if (need == 9 || c > 0xF4) return 0;
+        if (need == 9 || c > 0xF4)
+            return 0;
         for (size_t k = 1; k <= need; k++) {
-            if (i + k >= n) goto done; /* a sequence cut at the end of the run */
-            if ((p[i + k] & 0xC0) != 0x80) return 0;
+            if (i + k >= n)
+                goto done; /* a sequence cut at the end of the run */
+            if ((p[i + k] & 0xC0) != 0x80)
+                return 0;
         }
         i += need + 1;
     }

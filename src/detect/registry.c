@@ -6,11 +6,8 @@
 #include "detect/rules.h"
 
 const detector_ops *const det_all[TRAWL_DET_COUNT] = {
-    &det_prompt_injection_ops,
-    &det_shadow_ai_ops,
-    &det_polymorphic_ops,
-    &det_synthetic_media_ops,
-    &det_ai_vs_ai_ops,
+    &det_prompt_injection_ops, &det_shadow_ai_ops, &det_polymorphic_ops,
+    &det_synthetic_media_ops,  &det_ai_vs_ai_ops,
 };
 
 const det_rule_pack *det_rules_find(const char *name)

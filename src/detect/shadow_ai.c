@@ -56,7 +56,8 @@ typedef struct shadow_tstate {
 
 static void state_free(shadow_state *s)
 {
-    if (!s) return;
+    if (!s)
+        return;
     shadow_rules_free(&s->rules);
     det_config_list_free(s->allow.items, s->allow.n);
     det_config_list_free(s->allow_procs, s->n_allow_procs);
@@ -74,18 +75,21 @@ static void proc_normalise(const char *name, char *out, size_t cap)
 {
     const char *b = name;
     for (const char *p = name; *p; p++)
-        if (*p == '/' || *p == '\\') b = p + 1;
+        if (*p == '/' || *p == '\\')
+            b = p + 1;
     size_t n = 0;
     for (; b[n] && n + 1 < cap; n++)
         out[n] = b[n] >= 'A' && b[n] <= 'Z' ? (char)(b[n] + 32) : b[n];
     out[n] = 0;
-    if (n > 4 && !strcmp(out + n - 4, ".exe")) out[n - 4] = 0;
+    if (n > 4 && !strcmp(out + n - 4, ".exe"))
+        out[n - 4] = 0;
 }
 
 static trawl_status read_allow(const det_config *cfg, shadow_state *s, trawl_error *err)
 {
     trawl_status st = det_config_list(cfg, SECTION, "allow", &s->allow.items, &s->allow.n, err);
-    if (st != TRAWL_OK) return st;
+    if (st != TRAWL_OK)
+        return st;
     for (size_t i = 0; i < s->allow.n; i++) {
         char *it = s->allow.items[i];
         bool suffix = it[0] == '.' || (it[0] == '*' && it[1] == '.');
@@ -96,7 +100,8 @@ static trawl_status read_allow(const det_config *cfg, shadow_state *s, trawl_err
             return trawl__fail(err, TRAWL_EINVAL, SECTION ".allow: '%s' is not a host name (%s)",
                                it, e.reason);
         char *norm = malloc(strlen(host) + 2);
-        if (!norm) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+        if (!norm)
+            return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
         snprintf(norm, strlen(host) + 2, "%s%s", suffix ? "." : "", host);
         free(it);
         s->allow.items[i] = norm;
@@ -121,7 +126,8 @@ static trawl_status read_allow(const det_config *cfg, shadow_state *s, trawl_err
         s->allow_ports[s->n_allow_ports++] = v;
     }
     det_config_list_free(ports, np);
-    if (st != TRAWL_OK) return st;
+    if (st != TRAWL_OK)
+        return st;
     st = det_config_list(cfg, SECTION, "allow_processes", &s->allow_procs, &s->n_allow_procs, err);
     for (size_t i = 0; st == TRAWL_OK && i < s->n_allow_procs; i++) {
         char tmp[256];
@@ -135,11 +141,13 @@ static trawl_status shadow_create(const det_config *cfg, void **out, trawl_error
 {
     *out = NULL;
     shadow_state *s = calloc(1, sizeof(*s));
-    if (!s) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!s)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     const det_rule_pack *pack = det_rules_find("ai_endpoints");
     trawl_status st = pack ? shadow_rules_parse(pack->text, pack->len, &s->rules, err)
                            : trawl__fail(err, TRAWL_EINVAL, "rule pack ai_endpoints is missing");
-    if (st == TRAWL_OK) st = read_allow(cfg, s, err);
+    if (st == TRAWL_OK)
+        st = read_allow(cfg, s, err);
     if (st == TRAWL_OK)
         st = det_config_double(cfg, SECTION, "gpu_memory_percent", 50, &s->gpu_threshold, err);
     if (st == TRAWL_OK && !(s->gpu_threshold > 0 && s->gpu_threshold <= 100))
@@ -162,9 +170,11 @@ static trawl_status shadow_thread_new(void *state, void **tstate, trawl_error *e
 {
     (void)state;
     shadow_tstate *t = calloc(1, sizeof(*t));
-    if (t) t->buf = malloc(SHADOW_MODEL_HEADER);
+    if (t)
+        t->buf = malloc(SHADOW_MODEL_HEADER);
     if (!t || !t->buf) {
-        if (t) free(t);
+        if (t)
+            free(t);
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
     *tstate = t;
@@ -174,7 +184,8 @@ static trawl_status shadow_thread_new(void *state, void **tstate, trawl_error *e
 static void shadow_thread_free(void *tstate)
 {
     shadow_tstate *t = tstate;
-    if (t) free(t->buf);
+    if (t)
+        free(t->buf);
     free(t);
 }
 
@@ -205,7 +216,8 @@ static group *group_find(run *r, const char *category, const char *key, double c
     for (size_t i = 0; i < r->n; i++)
         if (r->g[i].category == category && !strcmp(r->g[i].key, key)) {
             trawl_violation *v = &r->out->violations[r->g[i].vi];
-            if (conf > v->confidence) v->confidence = conf;
+            if (conf > v->confidence)
+                v->confidence = conf;
             return &r->g[i];
         }
     return NULL;
@@ -218,11 +230,13 @@ static group *group_new(run *r, const char *category, const char *key, double co
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
         group *g = realloc(r->g, cap * sizeof(*g));
-        if (!g) return r->oom = true, NULL;
+        if (!g)
+            return r->oom = true, NULL;
         r->g = g;
         r->cap = cap;
     }
-    if (!det_violation(r->out, category, conf, "%s", desc)) return r->oom = true, NULL;
+    if (!det_violation(r->out, category, conf, "%s", desc))
+        return r->oom = true, NULL;
     group *g = &r->g[r->n++];
     g->category = category;
     snprintf(g->key, sizeof(g->key), "%s", key);
@@ -251,12 +265,14 @@ static bool evidence_full(group *g)
 
 static void evidence(run *r, group *g, const char *text)
 {
-    if (!g) return;
+    if (!g)
+        return;
     if (g->evidence >= MAX_EVIDENCE) {
         g->extra++;
         return;
     }
-    if (det_evidence(&r->out->violations[g->vi], "%s", text) != 0) r->oom = true;
+    if (det_evidence(&r->out->violations[g->vi], "%s", text) != 0)
+        r->oom = true;
     g->evidence++;
 }
 
@@ -270,7 +286,8 @@ static void printable(const char *s, char *out, size_t cap)
         else
             n += (size_t)snprintf(out + n, cap - n, "\\x%02x", *p);
     }
-    if (n + 5 >= cap && n >= 3) memcpy(out + n - 3, "...", 3);
+    if (n + 5 >= cap && n >= 3)
+        memcpy(out + n - 3, "...", 3);
     out[n] = 0;
 }
 
@@ -287,9 +304,11 @@ static const char *const api_paths[] = {
 
 static const char *api_path(const char *path)
 {
-    if (!path) return NULL;
+    if (!path)
+        return NULL;
     for (size_t i = 0; i < sizeof(api_paths) / sizeof(api_paths[0]); i++)
-        if (!strncmp(path, api_paths[i], strlen(api_paths[i]))) return api_paths[i];
+        if (!strncmp(path, api_paths[i], strlen(api_paths[i])))
+            return api_paths[i];
     /* Gemini and Vertex put the method after a colon: .../models/x:generateContent */
     const char *colon = strrchr(path, ':');
     if (colon && (strstr(colon, "generateContent") || strstr(colon, "predict") ||
@@ -339,8 +358,10 @@ static void check_host(run *r, const char *category, const origin *o, const char
                       : m.subdomain                     ? "is a subdomain of"
                                                         : "is the provider domain";
     const char *ap = m.path_matched ? NULL : api_path(path);
-    if (ap) conf += API_PATH_BONUS;
-    if (kind == SRC_DNS) conf -= DNS_PENALTY;
+    if (ap)
+        conf += API_PATH_BONUS;
+    if (kind == SRC_DNS)
+        conf -= DNS_PENALTY;
     /* A lookup and a connection to the same host are separate findings. */
     char key[SHADOW_HOST_MAX + 8];
     snprintf(key, sizeof(key), "%s%s", host, kind == SRC_DNS ? " (dns)" : "");
@@ -349,14 +370,18 @@ static void check_host(run *r, const char *category, const origin *o, const char
         char desc[SHADOW_HOST_MAX + 128];
         snprintf(desc, sizeof(desc), "%s %s (%s), not allowlisted",
                  kind == SRC_DNS ? "DNS lookup of AI API host" : "AI API use:", host, e->provider);
-        if (!(g = group_new(r, category, key, conf, desc))) return;
+        if (!(g = group_new(r, category, key, conf, desc)))
+            return;
     }
-    if (evidence_full(g)) return;
+    if (evidence_full(g))
+        return;
     char ev[1024], pbuf[200] = "", where[200];
     origin_format(o, where, sizeof(where));
-    if (path && path[0]) printable(path, pbuf, sizeof(pbuf));
+    if (path && path[0])
+        printable(path, pbuf, sizeof(pbuf));
     char portbuf[32] = "";
-    if (port >= 0) snprintf(portbuf, sizeof(portbuf), ", port %d", port);
+    if (port >= 0)
+        snprintf(portbuf, sizeof(portbuf), ", port %d", port);
     snprintf(ev, sizeof(ev),
              "%s: host '%s' %s '%s' (provider %s, ai_endpoints.rules line %u)%s%s%s%s%s%s", where,
              host, how, e->pattern, e->provider, e->line, portbuf, pbuf[0] ? ", path '" : "", pbuf,
@@ -373,7 +398,8 @@ static void check_url_text(run *r, const char *what, size_t i, const char *text,
     shadow_url u;
     shadow_url_error e;
     if (!shadow_url_parse(text, strlen(text), &u, &e)) {
-        if (e.no_host) return; /* "mailto:", "data:": names no host, nothing to check */
+        if (e.no_host)
+            return; /* "mailto:", "data:": names no host, nothing to check */
         char shown[160], key[64], ev[400], where[64];
         snprintf(where, sizeof(where), "%s[%zu]", what, i);
         printable(text, shown, sizeof(shown));
@@ -395,14 +421,16 @@ static void check_url_text(run *r, const char *what, size_t i, const char *text,
 static bool port_allowed(const shadow_state *s, int port)
 {
     for (size_t i = 0; i < s->n_allow_ports; i++)
-        if (s->allow_ports[i] == port) return true;
+        if (s->allow_ports[i] == port)
+            return true;
     return false;
 }
 
 static void check_port(run *r, size_t i, const trawl_connection *c)
 {
     const shadow_state *s = r->s;
-    if (c->port < 0 || port_allowed(s, c->port)) return;
+    if (c->port < 0 || port_allowed(s, c->port))
+        return;
     if (c->host) {
         shadow_url u;
         shadow_url_error e;
@@ -412,13 +440,15 @@ static void check_port(run *r, size_t i, const trawl_connection *c)
     }
     for (size_t k = 0; k < s->rules.n_ports; k++) {
         const shadow_port *p = &s->rules.ports[k];
-        if (p->port != c->port) continue;
+        if (p->port != c->port)
+            continue;
         char key[16], desc[300], ev[600], host[160] = "";
         snprintf(key, sizeof(key), "%d", p->port);
         snprintf(desc, sizeof(desc), "connection to port %d, a local model server port (%s)",
                  p->port, p->what);
         group *g = group_get(r, "local_model_server_port", key, p->confidence, desc);
-        if (c->host) printable(c->host, host, sizeof(host));
+        if (c->host)
+            printable(c->host, host, sizeof(host));
         snprintf(ev, sizeof(ev),
                  "connections[%zu]: host '%s' port %d = %s (ai_endpoints.rules line %u, "
                  "confidence %.2f set by how specific the port is)",
@@ -431,7 +461,8 @@ static void check_port(run *r, size_t i, const trawl_connection *c)
 static bool proc_allowed(const shadow_state *s, const char *name)
 {
     for (size_t i = 0; i < s->n_allow_procs; i++)
-        if (!strcmp(s->allow_procs[i], name)) return true;
+        if (!strcmp(s->allow_procs[i], name))
+            return true;
     return false;
 }
 
@@ -443,7 +474,8 @@ static void check_process(run *r, size_t i, const trawl_process *p)
         name[0] = 0;
     else
         proc_normalise(p->name, name, sizeof(name));
-    if (name[0] && proc_allowed(s, name)) return;
+    if (name[0] && proc_allowed(s, name))
+        return;
     printable(p->name ? p->name : "", shown, sizeof(shown));
     for (size_t k = 0; name[0] && k < s->rules.n_procs; k++) {
         const shadow_procname *pn = &s->rules.procs[k];
@@ -451,7 +483,8 @@ static void check_process(run *r, size_t i, const trawl_process *p)
         bool exact = !strcmp(name, pn->name);
         bool prefix = !exact && !strncmp(name, pn->name, l) &&
                       (name[l] == '-' || name[l] == '_' || name[l] == '.' || name[l] == ' ');
-        if (!exact && !prefix) continue;
+        if (!exact && !prefix)
+            continue;
         snprintf(desc, sizeof(desc), "local model server or runtime running: %s", pn->what);
         group *g = group_get(r, "local_model_server_process", name,
                              exact ? CONF_PROC_EXACT : CONF_PROC_PREFIX, desc);
@@ -510,13 +543,15 @@ static ssize_t read_header(const char *path, uint8_t *buf, uint64_t *size, char 
     size_t got = 0;
     while (got < SHADOW_MODEL_HEADER) {
         ssize_t k = read(fd, buf + got, SHADOW_MODEL_HEADER - got);
-        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && errno == EINTR)
+            continue;
         if (k < 0) {
             strerror_r(errno, why, cap);
             close(fd);
             return -1;
         }
-        if (k == 0) break;
+        if (k == 0)
+            break;
         got += (size_t)k;
     }
     close(fd);
@@ -533,16 +568,19 @@ static void check_file(run *r, size_t i, const char *path)
     if (r->s->check_content) {
         got = read_header(path, r->t->buf, &size, why, sizeof(why));
         read_ok = got >= 0;
-        if (read_ok) content = shadow_model_magic(r->t->buf, (size_t)got, size, &bycontent);
+        if (read_ok)
+            content = shadow_model_magic(r->t->buf, (size_t)got, size, &bycontent);
     }
-    if (!named && !content) return;
+    if (!named && !content)
+        return;
     char shown[200], desc[400], ev[600];
     printable(path, shown, sizeof(shown));
     double conf;
     const char *format;
     if (content) {
         conf = bycontent.confidence;
-        if (named && byname.confidence > conf) conf = byname.confidence;
+        if (named && byname.confidence > conf)
+            conf = byname.confidence;
         format = bycontent.format;
     } else if (read_ok) {
         conf = byname.confidence / 2; /* the name says model, the bytes do not */
@@ -576,7 +614,8 @@ static void check_data(run *r, const trawl_detect_input *in)
     /* The header only, as for files: the formats are recognised by their
      * first bytes, and a large buffer must not cost a scan of all of it. */
     size_t n = in->data_len < SHADOW_MODEL_HEADER ? in->data_len : SHADOW_MODEL_HEADER;
-    if (!in->data || !n || !shadow_model_magic(in->data, n, in->data_len, &h)) return;
+    if (!in->data || !n || !shadow_model_magic(in->data, n, in->data_len, &h))
+        return;
     char desc[128], ev[400];
     snprintf(desc, sizeof(desc), "data is a model file (%s)", h.format);
     group *g = group_get(r, "model_data", "data", h.confidence, desc);
@@ -603,9 +642,11 @@ static void check_payload(run *r, size_t i, const trawl_frame_packet *pk)
         origin o = {NULL, i, pk, query ? "DNS query" : "DNS response"};
         for (size_t q = 0; q < k; q++)
             check_host(r, "ai_api_traffic", &o, names[q], NULL, -1, SRC_DNS);
-        if (k) return;
+        if (k)
+            return;
     }
-    if (l4->proto != 6 || n == 0) return;
+    if (l4->proto != 6 || n == 0)
+        return;
     char host[SHADOW_HOST_MAX], path[SHADOW_PATH_MAX];
     if (shadow_tls_sni(p, n, host)) {
         origin o = {NULL, i, pk, "TLS ClientHello SNI"};
@@ -630,7 +671,8 @@ static trawl_status check_pcap(run *r, size_t i, const char *path, trawl_error *
     for (uint64_t k = 0; k < (uint64_t)r->s->max_packets && !r->oom; k++) {
         if (trawl_frame_pcap_next(pc, &pk, &f) != TRAWL_FRAME_UNIT)
             break; /* end, or a damaged record: what came before is checked */
-        if (pk.l4.has_payload) check_payload(r, i, &pk);
+        if (pk.l4.has_payload)
+            check_payload(r, i, &pk);
     }
     trawl_frame_pcap_free(pc);
     return TRAWL_OK;
@@ -649,14 +691,16 @@ static trawl_status shadow_run(void *state, void *tstate, const trawl_detect_inp
         check_url_text(&r, "hosts", i, in->hosts[i], -1);
     for (size_t i = 0; i < in->n_connections && !r.oom; i++) {
         const trawl_connection *c = &in->connections[i];
-        if (c->host) check_url_text(&r, "connections", i, c->host, c->port);
+        if (c->host)
+            check_url_text(&r, "connections", i, c->host, c->port);
         check_port(&r, i, c);
     }
     for (size_t i = 0; i < in->n_processes && !r.oom; i++)
         check_process(&r, i, &in->processes[i]);
     for (size_t i = 0; i < in->n_files && !r.oom; i++)
         check_file(&r, i, in->files[i]);
-    if (!r.oom) check_data(&r, in);
+    if (!r.oom)
+        check_data(&r, in);
     for (size_t i = 0; i < in->n_pcaps && !r.oom && st == TRAWL_OK; i++)
         st = check_pcap(&r, i, in->pcaps[i], err);
     for (size_t i = 0; i < r.n && !r.oom; i++)
@@ -664,14 +708,17 @@ static trawl_status shadow_run(void *state, void *tstate, const trawl_detect_inp
                                          "... and %zu more occurrences", r.g[i].extra) != 0)
             r.oom = true;
     free(r.g);
-    if (r.oom) st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (r.oom)
+        st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     /* Confidences may have been raised by later occurrences. */
     out->threat_score = 0;
     for (size_t i = 0; i < out->n_violations; i++) {
         trawl_violation *v = &out->violations[i];
-        if (v->confidence > 1) v->confidence = 1;
+        if (v->confidence > 1)
+            v->confidence = 1;
         v->severity = trawl_severity_from_confidence(v->confidence);
-        if (v->confidence > out->threat_score) out->threat_score = v->confidence;
+        if (v->confidence > out->threat_score)
+            out->threat_score = v->confidence;
     }
     return st;
 }

@@ -52,11 +52,13 @@ static int tokenize(const char *s, size_t n, tok *t, int rest_from, size_t *bad)
     while (k < MAX_TOKENS) {
         while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
             i++;
-        if (i == n || s[i] == '#') break;
+        if (i == n || s[i] == '#')
+            break;
         if (k == rest_from) {
             size_t e = n;
             const char *hash = memchr(s + i, '#', n - i);
-            if (hash) e = (size_t)(hash - s);
+            if (hash)
+                e = (size_t)(hash - s);
             while (e > i && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
                 e--;
             t[k++] = (tok){s + i, e - i, i + 1};
@@ -83,7 +85,8 @@ static int tokenize(const char *s, size_t n, tok *t, int rest_from, size_t *bad)
 static char *dup_lower(const tok *t)
 {
     char *d = malloc(t->n + 1);
-    if (!d) return NULL;
+    if (!d)
+        return NULL;
     for (size_t i = 0; i < t->n; i++)
         d[i] = (t->p[i] >= 'A' && t->p[i] <= 'Z') ? (char)(t->p[i] + 32) : t->p[i];
     d[t->n] = 0;
@@ -103,7 +106,8 @@ static char *dup_tok(const tok *t)
 static bool pattern_ok(const char *p, shadow_host_kind *kind, size_t *star)
 {
     size_t n = strlen(p), stars = 0;
-    if (n == 0 || n > 253) return false;
+    if (n == 0 || n > 253)
+        return false;
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
         if (c == '*') {
@@ -113,9 +117,11 @@ static bool pattern_ok(const char *p, shadow_host_kind *kind, size_t *star)
                      c == '.')) {
             return false;
         }
-        if (c == '.' && i + 1 < n && p[i + 1] == '.') return false;
+        if (c == '.' && i + 1 < n && p[i + 1] == '.')
+            return false;
     }
-    if (p[n - 1] == '.' || stars > 1) return false;
+    if (p[n - 1] == '.' || stars > 1)
+        return false;
     if (p[0] == '.') {
         *kind = SHADOW_HOST_SUFFIX;
         return stars == 0 && n > 1;
@@ -129,7 +135,8 @@ static bool pattern_ok(const char *p, shadow_host_kind *kind, size_t *star)
         if ((n) == (cap)) {                                                                        \
             size_t nc_ = (cap) ? (cap)*2 : 32;                                                     \
             void *p_ = realloc((arr), nc_ * sizeof(*(arr)));                                       \
-            if (!p_) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");                       \
+            if (!p_)                                                                               \
+                return trawl__fail(err, TRAWL_ENOMEM, "out of memory");                            \
             (arr) = p_;                                                                            \
             (cap) = nc_;                                                                           \
         }                                                                                          \
@@ -142,7 +149,8 @@ typedef struct caps {
 static trawl_status host_line(shadow_rules *r, caps *cp, const tok *t, int k, unsigned line,
                               trawl_error *err)
 {
-    if (k < 3) return syntax(err, line, t[0].col, "host needs a provider and a host pattern");
+    if (k < 3)
+        return syntax(err, line, t[0].col, "host needs a provider and a host pattern");
     if (k - 3 > SHADOW_MAX_PATHS)
         return syntax(err, line, t[3 + SHADOW_MAX_PATHS].col, "too many path prefixes");
     GROW(r->ep, r->n_ep, cp->ep);
@@ -152,7 +160,8 @@ static trawl_status host_line(shadow_rules *r, caps *cp, const tok *t, int k, un
     e->provider = dup_tok(&t[1]);
     e->pattern = dup_lower(&t[2]);
     r->n_ep++; /* counted now so that shadow_rules_free frees what was allocated */
-    if (!e->provider || !e->pattern) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!e->provider || !e->pattern)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     if (!pattern_ok(e->pattern, &e->kind, &e->star))
         return syntax(err, line, t[2].col, "bad host pattern");
     e->len = t[2].n;
@@ -188,7 +197,8 @@ static trawl_status port_line(shadow_rules *r, caps *cp, const tok *t, int k, un
     GROW(r->ports, r->n_ports, cp->ports);
     shadow_port *p = &r->ports[r->n_ports];
     *p = (shadow_port){(int)port, conf, dup_tok(&t[3]), line};
-    if (!p->what) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!p->what)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     r->n_ports++;
     return TRAWL_OK;
 }
@@ -202,7 +212,8 @@ static trawl_status process_line(shadow_rules *r, caps *cp, const tok *t, int k,
     shadow_procname *p = &r->procs[r->n_procs];
     *p = (shadow_procname){dup_lower(&t[1]), dup_tok(&t[2]), line};
     r->n_procs++;
-    if (!p->name || !p->what) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!p->name || !p->what)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     return TRAWL_OK;
 }
 
@@ -231,7 +242,8 @@ trawl_status shadow_rules_parse(const char *text, size_t len, shadow_rules *r, t
             st = syntax(err, line, bad, "unterminated quote");
             break;
         }
-        if (k == 0) continue;
+        if (k == 0)
+            continue;
         if (++rules > MAX_RULE_LINES) {
             st = trawl__fail(err, TRAWL_ELIMIT, "more than %d rules", MAX_RULE_LINES);
             break;
@@ -241,7 +253,8 @@ trawl_status shadow_rules_parse(const char *text, size_t len, shadow_rules *r, t
                 st = syntax(err, line, t[i].col, "token longer than 255 bytes");
                 break;
             }
-        if (st != TRAWL_OK) break;
+        if (st != TRAWL_OK)
+            break;
         if (keyword(&t[0], "host")) {
             st = host_line(r, &cp, t, k, line, err);
         } else if (keyword(&t[0], "port")) {
@@ -254,7 +267,8 @@ trawl_status shadow_rules_parse(const char *text, size_t len, shadow_rules *r, t
             st = syntax(err, line, t[0].col, "expected host, port or process");
         }
     }
-    if (st != TRAWL_OK) shadow_rules_free(r);
+    if (st != TRAWL_OK)
+        shadow_rules_free(r);
     return st;
 }
 
@@ -281,7 +295,8 @@ void shadow_rules_free(shadow_rules *r)
 /* host[0..h) is name[0..n) or ends with "." name. */
 static bool within(const char *host, size_t h, const char *name, size_t n)
 {
-    if (n == 0 || h < n || memcmp(host + h - n, name, n)) return false;
+    if (n == 0 || h < n || memcmp(host + h - n, name, n))
+        return false;
     return h == n || host[h - n - 1] == '.';
 }
 
@@ -297,7 +312,8 @@ static bool wildcard_match(const shadow_endpoint *e, const char *host, size_t h)
         memcmp(host + h - suf, e->pattern + e->star + 1, suf))
         return false;
     for (size_t i = pre; i < h - suf; i++)
-        if (host[i] == '.') return false; /* '*' stays inside one label */
+        if (host[i] == '.')
+            return false; /* '*' stays inside one label */
     return true;
 }
 
@@ -307,7 +323,8 @@ static bool path_match(const char *rule, const char *path)
 {
     while (*rule) {
         if (*rule == '*') {
-            if (!*path || *path == '/') return false;
+            if (!*path || *path == '/')
+                return false;
             while (*path && *path != '/')
                 path++;
             rule++;
@@ -332,13 +349,16 @@ bool shadow_rules_match(const shadow_rules *r, const char *host, const char *pat
             rank = wildcard_match(e, host, h) ? 2 : 0;
         else
             rank = within(host, h, e->pattern + 1, e->len - 1) ? 1 : 0;
-        if (!rank) continue;
+        if (!rank)
+            continue;
         bool pm = false;
         if (e->n_paths) {
-            if (!path) continue;
+            if (!path)
+                continue;
             for (size_t j = 0; j < e->n_paths && !pm; j++)
                 pm = path_match(e->paths[j], path);
-            if (!pm) continue;
+            if (!pm)
+                continue;
         }
         size_t plen = e->len;
         /* A rule that needs a path and matched it is more specific than one
@@ -362,7 +382,8 @@ bool shadow_allow_match(const shadow_allow *a, const char *host, const char **en
         const char *it = a->items[i];
         bool ok = it[0] == '.' ? shadow_host_within(host, it + 1) : !strcmp(host, it);
         if (ok) {
-            if (entry) *entry = it;
+            if (entry)
+                *entry = it;
             return true;
         }
     }

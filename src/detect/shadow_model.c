@@ -48,10 +48,13 @@ static bool hit_set(shadow_model_hit *h, const char *format, double conf, const 
 static bool contains(const uint8_t *p, size_t n, const char *s)
 {
     size_t k = strlen(s);
-    if (k == 0 || n < k) return false;
+    if (k == 0 || n < k)
+        return false;
     for (const uint8_t *q = p; (q = memchr(q, s[0], (size_t)(p + n - q))) != NULL; q++) {
-        if ((size_t)(p + n - q) < k) return false;
-        if (!memcmp(q, s, k)) return true;
+        if ((size_t)(p + n - q) < k)
+            return false;
+        if (!memcmp(q, s, k))
+            return true;
     }
     return false;
 }
@@ -59,7 +62,8 @@ static bool contains(const uint8_t *p, size_t n, const char *s)
 /* GGUF: "GGUF", u32 version, u64 tensor count, u64 metadata kv count. */
 static bool gguf(const uint8_t *p, size_t n, shadow_model_hit *h)
 {
-    if (n < 4 || memcmp(p, "GGUF", 4)) return false;
+    if (n < 4 || memcmp(p, "GGUF", 4))
+        return false;
     if (n < 24)
         return hit_set(h, "GGUF", 0.6, "magic 'GGUF' at offset 0, header cut at %zu bytes", n);
     uint32_t v = le32(p + 4);
@@ -75,14 +79,16 @@ static bool gguf(const uint8_t *p, size_t n, shadow_model_hit *h)
  * 'ggjt' and the LoRA 'ggla' followed by a u32 version). */
 static bool ggml(const uint8_t *p, size_t n, shadow_model_hit *h)
 {
-    if (n < 4) return false;
+    if (n < 4)
+        return false;
     uint32_t m = le32(p);
     const char *name = m == 0x67676d6cu   ? "ggml"
                        : m == 0x67676d66u ? "ggmf"
                        : m == 0x67676a74u ? "ggjt"
                        : m == 0x67676c61u ? "ggla"
                                           : NULL;
-    if (!name) return false;
+    if (!name)
+        return false;
     if (m == 0x67676d6cu)
         return hit_set(h, "GGML", 0.8, "legacy magic '%s' (u32 LE) at offset 0", name);
     uint32_t v = n >= 8 ? le32(p + 4) : 0;
@@ -97,9 +103,11 @@ static bool ggml(const uint8_t *p, size_t n, shadow_model_hit *h)
  * whose entries carry "dtype", "shape", "data_offsets". */
 static bool safetensors(const uint8_t *p, size_t n, uint64_t total, shadow_model_hit *h)
 {
-    if (n < 10 || p[8] != '{') return false;
+    if (n < 10 || p[8] != '{')
+        return false;
     uint64_t hl = le64(p);
-    if (hl < 2 || hl > (100u << 20) || (total && hl > total - 8)) return false;
+    if (hl < 2 || hl > (100u << 20) || (total && hl > total - 8))
+        return false;
     size_t seen = hl < n - 8 ? (size_t)hl : n - 8;
     const uint8_t *j = p + 8;
     bool dtype = contains(j, seen, "\"dtype\""), shape = contains(j, seen, "\"shape\""),
@@ -119,7 +127,8 @@ static size_t varint(const uint8_t *p, size_t n, uint64_t *v)
     *v = 0;
     for (size_t i = 0; i < n && i < 10; i++) {
         *v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-        if (!(p[i] & 0x80)) return i + 1;
+        if (!(p[i] & 0x80))
+            return i + 1;
     }
     return 0;
 }
@@ -140,7 +149,8 @@ static bool onnx(const uint8_t *p, size_t n, uint64_t total, shadow_model_hit *h
     while (i < n && fields < 16) {
         uint64_t tag, v;
         size_t t = varint(p + i, n - i, &tag);
-        if (!t) break;
+        if (!t)
+            break;
         unsigned field = (unsigned)(tag >> 3), wt = (unsigned)(tag & 7);
         bool len_field = field == 2 || field == 3 || field == 4 || field == 6 || field == 7 ||
                          field == 8 || field == 14 || field == 20 || field == 25;
@@ -148,24 +158,29 @@ static bool onnx(const uint8_t *p, size_t n, uint64_t total, shadow_model_hit *h
             return false; /* not a ModelProto field: not ONNX */
         i += t;
         size_t vl = varint(p + i, n - i, &v);
-        if (!vl) break;
+        if (!vl)
+            break;
         i += vl;
         if (wt == 2) {
-            if (v > limit - i && i <= limit) return false; /* a length past the end of the file */
+            if (v > limit - i && i <= limit)
+                return false; /* a length past the end of the file */
             if (field == 2 && v < sizeof(producer) && i + v <= n) {
                 memcpy(producer, p + i, (size_t)v);
                 producer[v] = 0;
                 for (char *c = producer; *c; c++)
-                    if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) *c = '?';
+                    if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+                        *c = '?';
             }
             graph |= field == 7;
             opset |= field == 8;
-            if (v > n - i) break; /* the rest is past what we read */
+            if (v > n - i)
+                break; /* the rest is past what we read */
             i += (size_t)v;
         }
         fields++;
     }
-    if (fields < 2) return false;
+    if (fields < 2)
+        return false;
     double c = graph || opset || producer[0] ? 0.8 : 0.5;
     return hit_set(h, "ONNX", c, "protobuf ModelProto: ir_version %llu, %zu valid fields%s%s%s%s",
                    (unsigned long long)ir, fields, producer[0] ? ", producer '" : "", producer,
@@ -180,7 +195,8 @@ static bool onnx(const uint8_t *p, size_t n, uint64_t total, shadow_model_hit *h
  * the local file headers inside the bytes given. */
 static bool zip(const uint8_t *p, size_t n, shadow_model_hit *h)
 {
-    if (n < 30 || memcmp(p, "PK\x03\x04", 4)) return false;
+    if (n < 30 || memcmp(p, "PK\x03\x04", 4))
+        return false;
     bool cfg = false, weights = false;
     size_t npy = 0, i = 0;
     for (int entries = 0; entries < 64 && i + 30 <= n && !memcmp(p + i, "PK\x03\x04", 4);
@@ -188,7 +204,8 @@ static bool zip(const uint8_t *p, size_t n, shadow_model_hit *h)
         uint16_t flags = le16(p + i + 6);
         uint32_t csize = le32(p + i + 18);
         size_t nl = le16(p + i + 26), xl = le16(p + i + 28);
-        if (i + 30 + nl > n) break;
+        if (i + 30 + nl > n)
+            break;
         const char *name = (const char *)p + i + 30;
         if (nl >= 8 && !memcmp(name + nl - 8, "data.pkl", 8) && (nl == 8 || name[nl - 9] == '/'))
             return hit_set(h, "PyTorch", 0.9, "zip archive with entry '%.*s' at offset %zu",
@@ -196,14 +213,16 @@ static bool zip(const uint8_t *p, size_t n, shadow_model_hit *h)
         cfg |= nl == 11 && !memcmp(name, "config.json", 11);
         weights |= nl == 16 && !memcmp(name, "model.weights.h5", 16);
         npy += nl > 4 && !memcmp(name + nl - 4, ".npy", 4);
-        if (flags & 0x08) break; /* sizes follow the data: cannot walk on */
+        if (flags & 0x08)
+            break; /* sizes follow the data: cannot walk on */
         i += 30 + nl + xl + csize;
     }
     if (cfg && weights)
         return hit_set(h, "Keras", 0.85,
                        "zip archive with entries config.json and "
                        "model.weights.h5 (Keras 3)");
-    if (npy) return hit_set(h, "NumPy", 0.45, "zip archive of %zu .npy entries (npz)", npy);
+    if (npy)
+        return hit_set(h, "NumPy", 0.45, "zip archive of %zu .npy entries (npz)", npy);
     return false;
 }
 
@@ -214,7 +233,8 @@ static bool pickle(const uint8_t *p, size_t n, shadow_model_hit *h)
 {
     static const uint8_t torch_magic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
                                           0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
-    if (n < 3 || p[0] != 0x80 || p[1] < 2 || p[1] > 5) return false;
+    if (n < 3 || p[0] != 0x80 || p[1] < 2 || p[1] > 5)
+        return false;
     if (n >= 2 + sizeof(torch_magic) && !memcmp(p + 2, torch_magic, sizeof(torch_magic)))
         return hit_set(h, "PyTorch", 0.85,
                        "pickle protocol %u at offset 0 starting with torch's magic number "
@@ -224,7 +244,8 @@ static bool pickle(const uint8_t *p, size_t n, shadow_model_hit *h)
      * pickled object (EMPTY_DICT, EMPTY_LIST, MARK, GLOBAL, ...). */
     static const char starts[] = "}]()cKJMXUCqhGN\x88\x89\x8a\x8c\x95";
     bool ok = p[1] >= 4 ? p[2] == 0x95 : (p[2] && memchr(starts, p[2], sizeof(starts) - 1));
-    if (!ok) return false;
+    if (!ok)
+        return false;
     bool torchy = contains(p, n, "torch") || contains(p, n, "collections\nOrderedDict") ||
                   contains(p, n, "_rebuild_tensor");
     return hit_set(h, "pickle", torchy ? 0.7 : 0.4,
@@ -237,7 +258,8 @@ static bool hdf5(const uint8_t *p, size_t n, shadow_model_hit *h)
     static const uint8_t sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     /* The superblock may sit at 0, 512, 1024, 2048, ... */
     for (size_t off = 0; off <= 4096 && off + 8 <= n; off = off ? off * 2 : 512) {
-        if (memcmp(p + off, sig, 8)) continue;
+        if (memcmp(p + off, sig, 8))
+            continue;
         bool keras = contains(p, n, "keras_version") || contains(p, n, "model_config") ||
                      contains(p, n, "model_weights");
         return hit_set(h, keras ? "Keras" : "HDF5", keras ? 0.8 : 0.45,
@@ -250,7 +272,8 @@ static bool hdf5(const uint8_t *p, size_t n, shadow_model_hit *h)
 
 static bool tflite(const uint8_t *p, size_t n, uint64_t total, shadow_model_hit *h)
 {
-    if (n < 8 || memcmp(p + 4, "TFL3", 4)) return false;
+    if (n < 8 || memcmp(p + 4, "TFL3", 4))
+        return false;
     uint32_t root = le32(p);
     bool plausible = root >= 8 && (total ? root < total : true) && root % 4 == 0;
     return hit_set(h, "TFLite", plausible ? 0.85 : 0.55,
@@ -260,8 +283,10 @@ static bool tflite(const uint8_t *p, size_t n, uint64_t total, shadow_model_hit 
 
 static bool numpy(const uint8_t *p, size_t n, shadow_model_hit *h)
 {
-    if (n < 10 || memcmp(p, "\x93NUMPY", 6)) return false;
-    if (p[6] < 1 || p[6] > 3) return false;
+    if (n < 10 || memcmp(p, "\x93NUMPY", 6))
+        return false;
+    if (p[6] < 1 || p[6] > 3)
+        return false;
     bool dict = n > 10 && contains(p + 8, n - 8 < 64 ? n - 8 : 64, "'descr'");
     return hit_set(h, "NumPy", dict ? 0.45 : 0.3,
                    "magic '\\x93NUMPY' at offset 0, format %u.%u%s (an array; may be weights)",
@@ -313,11 +338,14 @@ static const char *const model_words[] = {
 static bool ends_with_ci(const char *s, size_t n, const char *suf)
 {
     size_t k = strlen(suf);
-    if (n < k) return false;
+    if (n < k)
+        return false;
     for (size_t i = 0; i < k; i++) {
         char c = s[n - k + i];
-        if (c >= 'A' && c <= 'Z') c += 32;
-        if (c != suf[i]) return false;
+        if (c >= 'A' && c <= 'Z')
+            c += 32;
+        if (c != suf[i])
+            return false;
     }
     return true;
 }
@@ -328,12 +356,14 @@ bool shadow_model_name(const char *path, shadow_model_hit *hit)
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     size_t n = strlen(base);
-    if (n > 255) return false;
+    if (n > 255)
+        return false;
     for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
         if (n > strlen(exts[i].ext) && ends_with_ci(base, n, exts[i].ext))
             return hit_set(hit, exts[i].format, exts[i].conf, "file name ends in '%s'",
                            exts[i].ext);
-    if (!ends_with_ci(base, n, ".bin")) return false;
+    if (!ends_with_ci(base, n, ".bin"))
+        return false;
     char low[256];
     for (size_t i = 0; i <= n; i++)
         low[i] = base[i] >= 'A' && base[i] <= 'Z' ? (char)(base[i] + 32) : base[i];

@@ -44,9 +44,12 @@ static bool fail(shadow_url_error *e, const char *reason, size_t offset)
 
 static int hexval(int c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -72,14 +75,17 @@ static int host_byte(cur *c, shadow_url_error *e)
         c->i++;
         int l = peek(c) >= 0 ? hexval(c->s[c->i]) : -1;
         c->i++;
-        if (h < 0 || l < 0) return fail(e, "bad percent-encoding in host", at), -1;
+        if (h < 0 || l < 0)
+            return fail(e, "bad percent-encoding in host", at), -1;
         ch = h * 16 + l;
-        if (ch >= 0x80) return fail(e, "percent-encoded non-ASCII byte in host", at), -1;
+        if (ch >= 0x80)
+            return fail(e, "percent-encoded non-ASCII byte in host", at), -1;
     } else if (ch == 0xE3 || ch == 0xEF) {
         /* U+3002 ideographic full stop (E3 80 82), U+FF0E fullwidth full
          * stop (EF BC 8E), U+FF61 halfwidth ideographic full stop (EF BD
          * A1) are '.' to IDNA; U+FF01..U+FF5E fullwidth ASCII is ASCII. */
-        if (c->i + 2 > c->n) return fail(e, "non-ASCII byte in host", at), -1;
+        if (c->i + 2 > c->n)
+            return fail(e, "non-ASCII byte in host", at), -1;
         unsigned b1 = c->s[c->i], b2 = c->s[c->i + 1];
         c->i += 2;
         if (ch == 0xE3 && b1 == 0x80 && b2 == 0x82)
@@ -95,7 +101,8 @@ static int host_byte(cur *c, shadow_url_error *e)
     } else if (ch >= 0x80) {
         return fail(e, "non-ASCII host (IDNA is not supported)", at), -1;
     }
-    if (ch >= 'A' && ch <= 'Z') ch += 'a' - 'A';
+    if (ch >= 'A' && ch <= 'Z')
+        ch += 'a' - 'A';
     if (!host_char(ch))
         return fail(e,
                     ch < 0x20 || ch == 0x7f ? "control character in host"
@@ -108,14 +115,19 @@ static int host_byte(cur *c, shadow_url_error *e)
 /* Checks label lengths and drops one trailing dot. */
 static bool host_check(char *h, size_t *len, size_t start, shadow_url_error *e)
 {
-    if (*len && h[*len - 1] == '.') h[--*len] = 0;
-    if (*len == 0) return fail(e, "empty host", start);
-    if (*len > 253) return fail(e, "host longer than 253 bytes", start);
+    if (*len && h[*len - 1] == '.')
+        h[--*len] = 0;
+    if (*len == 0)
+        return fail(e, "empty host", start);
+    if (*len > 253)
+        return fail(e, "host longer than 253 bytes", start);
     size_t label = 0;
     for (size_t i = 0; i <= *len; i++) {
         if (i == *len || h[i] == '.') {
-            if (label == 0) return fail(e, "empty label in host", start);
-            if (label > 63) return fail(e, "label longer than 63 bytes in host", start);
+            if (label == 0)
+                return fail(e, "empty label in host", start);
+            if (label > 63)
+                return fail(e, "label longer than 63 bytes in host", start);
             label = 0;
         } else {
             label++;
@@ -141,10 +153,13 @@ static bool reg_name(cur *c, char *out, shadow_url_error *e, bool bare)
             c->i++;
         }
         int ch = peek(c);
-        if (ch < 0 || (!bare && (ch == ':' || is_end_of_authority(ch)))) break;
+        if (ch < 0 || (!bare && (ch == ':' || is_end_of_authority(ch))))
+            break;
         int b = host_byte(c, e);
-        if (b < 0) return false;
-        if (len >= SHADOW_HOST_MAX - 2) return fail(e, "host longer than 253 bytes", start);
+        if (b < 0)
+            return false;
+        if (len >= SHADOW_HOST_MAX - 2)
+            return fail(e, "host longer than 253 bytes", start);
         out[len++] = (char)b;
     }
     out[len] = 0;
@@ -157,7 +172,8 @@ static bool ipv4_ok(const char *s, size_t n)
     unsigned parts = 0, digits = 0, v = 0;
     for (size_t i = 0; i <= n; i++) {
         if (i == n || s[i] == '.') {
-            if (digits == 0 || digits > 3 || v > 255 || ++parts > 4) return false;
+            if (digits == 0 || digits > 3 || v > 255 || ++parts > 4)
+                return false;
             digits = v = 0;
         } else if (s[i] >= '0' && s[i] <= '9') {
             v = v * 10 + (unsigned)(s[i] - '0');
@@ -186,16 +202,21 @@ static bool ipv6_ok(const char *s, size_t n)
         while (j < n && hexval(s[j]) >= 0 && j - i < 5)
             j++;
         if (j < n && s[j] == '.') {
-            if (!ipv4_ok(s + i, n - i)) return false;
+            if (!ipv4_ok(s + i, n - i))
+                return false;
             groups += 2;
             break;
         }
-        if (j == i || j - i > 4) return false;
+        if (j == i || j - i > 4)
+            return false;
         groups++;
-        if (j == n) break;
-        if (s[j] != ':' || j + 1 == n) return false;
+        if (j == n)
+            break;
+        if (s[j] != ':' || j + 1 == n)
+            return false;
         if (s[j + 1] == ':') {
-            if (gap) return false;
+            if (gap)
+                return false;
             gap = true;
             i = j + 2;
         } else {
@@ -212,18 +233,24 @@ static bool ipv6_literal(cur *c, shadow_url *u, shadow_url_error *e)
     size_t len = 0;
     for (;;) {
         int ch = peek(c);
-        if (ch < 0 || is_end_of_authority(ch)) return fail(e, "unterminated IPv6 literal", start);
+        if (ch < 0 || is_end_of_authority(ch))
+            return fail(e, "unterminated IPv6 literal", start);
         c->i++;
-        if (ch == ']') break;
-        if (ch >= 'A' && ch <= 'F') ch += 'a' - 'A';
-        if (ch == '%') return fail(e, "zone identifier in IPv6 literal", c->i - 1);
+        if (ch == ']')
+            break;
+        if (ch >= 'A' && ch <= 'F')
+            ch += 'a' - 'A';
+        if (ch == '%')
+            return fail(e, "zone identifier in IPv6 literal", c->i - 1);
         if (!(hexval(ch) >= 0 || ch == ':' || ch == '.'))
             return fail(e, "invalid character in IPv6 literal", c->i - 1);
-        if (len >= 45) return fail(e, "IPv6 literal longer than 45 bytes", start);
+        if (len >= 45)
+            return fail(e, "IPv6 literal longer than 45 bytes", start);
         u->host[len++] = (char)ch;
     }
     u->host[len] = 0;
-    if (!ipv6_ok(u->host, len)) return fail(e, "malformed IPv6 literal", start);
+    if (!ipv6_ok(u->host, len))
+        return fail(e, "malformed IPv6 literal", start);
     u->ipv6 = true;
     return true;
 }
@@ -234,9 +261,11 @@ static bool port_part(cur *c, shadow_url *u, shadow_url_error *e)
     long v = 0;
     size_t digits = 0;
     for (int ch; (ch = peek(c)) >= 0 && !is_end_of_authority(ch); c->i++) {
-        if (ch < '0' || ch > '9') return fail(e, "non-digit in port", c->i);
+        if (ch < '0' || ch > '9')
+            return fail(e, "non-digit in port", c->i);
         v = v * 10 + (ch - '0');
-        if (v > 65535) return fail(e, "port above 65535", start);
+        if (v > 65535)
+            return fail(e, "port above 65535", start);
         digits++;
     }
     u->port = digits ? (int)v : -1; /* "host:/" has no port, as browsers read it */
@@ -248,8 +277,10 @@ static void path_part(cur *c, shadow_url *u)
     size_t len = 0;
     for (; c->i < c->n; c->i++) {
         unsigned char ch = c->s[c->i];
-        if (ch == '?' || ch == '#') break;
-        if (skippable(ch)) continue;
+        if (ch == '?' || ch == '#')
+            break;
+        if (skippable(ch))
+            continue;
         if (len + 1 >= SHADOW_PATH_MAX) {
             u->path_truncated = true;
             break;
@@ -282,7 +313,8 @@ static bool slash(int ch)
 bool shadow_url_parse(const char *s, size_t len, shadow_url *u, shadow_url_error *e)
 {
     memset(u, 0, sizeof(*u));
-    if (e) e->no_host = false;
+    if (e)
+        e->no_host = false;
     u->port = -1;
     /* Leading and trailing C0 controls and spaces are stripped, as browsers do. */
     size_t a = 0;
@@ -291,7 +323,8 @@ bool shadow_url_parse(const char *s, size_t len, shadow_url *u, shadow_url_error
     while (len > a && (unsigned char)s[len - 1] <= 0x20)
         len--;
     cur c = {(const unsigned char *)s, len, a};
-    if (a == len) return fail(e, "empty URL", a);
+    if (a == len)
+        return fail(e, "empty URL", a);
     size_t sl = scheme_len(c.s + a, len - a);
     if (sl) {
         cur after = {c.s, len, a + sl + 1};
@@ -299,31 +332,36 @@ bool shadow_url_parse(const char *s, size_t len, shadow_url *u, shadow_url_error
         after.i++;
         int c2 = peek(&after);
         if (slash(c1) && slash(c2)) {
-            if (sl >= sizeof(u->scheme)) return fail(e, "scheme longer than 15 bytes", a);
+            if (sl >= sizeof(u->scheme))
+                return fail(e, "scheme longer than 15 bytes", a);
             for (size_t i = 0; i < sl; i++)
                 u->scheme[i] = (char)(c.s[a + i] | 0x20);
             c.i = after.i + 1;
         } else if (!(c1 >= '0' && c1 <= '9')) {
             /* "mailto:x", "data:..." -- no authority; "host:8080" falls through. */
-            if (e) e->no_host = true;
+            if (e)
+                e->no_host = true;
             return fail(e, "scheme without '//' names no host", a);
         }
     } else if (slash(peek(&c))) {
         cur after = c;
         after.i++;
-        if (!slash(peek(&after))) return fail(e, "a path, not a URL", a);
+        if (!slash(peek(&after)))
+            return fail(e, "a path, not a URL", a);
         c.i = after.i + 1;
     }
     /* userinfo: everything up to the last '@' of the authority */
     size_t auth = c.i, at = (size_t)-1;
     for (size_t i = auth; i < len && !is_end_of_authority(c.s[i]); i++)
-        if (c.s[i] == '@') at = i;
+        if (c.s[i] == '@')
+            at = i;
     if (at != (size_t)-1) {
         u->has_userinfo = true;
         c.i = at + 1;
     }
     if (peek(&c) == '[') {
-        if (!ipv6_literal(&c, u, e)) return false;
+        if (!ipv6_literal(&c, u, e))
+            return false;
     } else if (!strcmp(u->scheme, "file") && is_end_of_authority(peek(&c))) {
         u->host[0] = 0; /* file:///path: a local file, no host */
     } else if (!reg_name(&c, u->host, e, false)) {
@@ -332,11 +370,13 @@ bool shadow_url_parse(const char *s, size_t len, shadow_url *u, shadow_url_error
     int ch = peek(&c);
     if (ch == ':') {
         c.i++;
-        if (!port_part(&c, u, e)) return false;
+        if (!port_part(&c, u, e))
+            return false;
     } else if (!is_end_of_authority(ch)) {
         return fail(e, "unexpected character after host", c.i);
     }
-    if (slash(peek(&c))) path_part(&c, u);
+    if (slash(peek(&c)))
+        path_part(&c, u);
     return true;
 }
 

@@ -93,7 +93,8 @@ static bool fast_unit(frame_cursor *c, trawl_frame_unit *u)
     const uint8_t *p = c->buf + c->pos;
     dec_out o;
     if (f->kind == FRAMER_TLV && f->u.tlv.fast) {
-        if (!trawl__tlv_fast(trawl__tlv_params(f, c->cap), p, n, &o)) return false;
+        if (!trawl__tlv_fast(trawl__tlv_params(f, c->cap), p, n, &o))
+            return false;
     } else if (f->kind == FRAMER_RECORDS && n >= f->u.record_size) {
         o.used = o.vlen = (size_t)f->u.record_size;
         o.vstart = 0;
@@ -118,7 +119,8 @@ static bool fast_unit(frame_cursor *c, trawl_frame_unit *u)
 
 size_t trawl__cursor_batch(frame_cursor *c, trawl_frame_unit *units, size_t max)
 {
-    if (c->held | c->stopped | c->faulting || c->depth != 0) return 0;
+    if (c->held | c->stopped | c->faulting || c->depth != 0)
+        return 0;
     const trawl_framer *f = c->f;
     size_t k = 0;
     if (f->kind == FRAMER_TLV && f->u.tlv.fast) {
@@ -164,7 +166,8 @@ int trawl__cursor_step(frame_cursor *c, trawl_frame_unit *u, trawl_frame_fault *
         c->n_units++;
         return TRAWL_FRAME_UNIT;
     }
-    if (c->stopped) return TRAWL_FRAME_END;
+    if (c->stopped)
+        return TRAWL_FRAME_END;
     for (;;) {
         uint64_t at = c->base + c->pos;
         while (c->depth > 0 && at >= c->ends[c->depth - 1])
@@ -176,8 +179,10 @@ int trawl__cursor_step(frame_cursor *c, trawl_frame_unit *u, trawl_frame_fault *
             final = true;
         }
         if (c->pos >= limit) {
-            if (!final) return CURSOR_NEED;
-            if (c->faulting) return flush_fault(c, at, fault);
+            if (!final)
+                return CURSOR_NEED;
+            if (c->faulting)
+                return flush_fault(c, at, fault);
             c->stopped = true;
             return TRAWL_FRAME_END;
         }
@@ -196,7 +201,8 @@ int trawl__cursor_step(frame_cursor *c, trawl_frame_unit *u, trawl_frame_fault *
             continue;
         case DEC_FAULT:
             r = on_fault(c, o.kind, fault);
-            if (r >= 0) return r;
+            if (r >= 0)
+                return r;
             continue;
         case DEC_UNIT:
             fill_unit(c, &o, u);

@@ -14,8 +14,10 @@ static const uint8_t *search(const uint8_t *p, size_t n, const uint8_t *d, size_
 {
     while (n >= dlen) {
         const uint8_t *q = memchr(p, d[0], n - dlen + 1);
-        if (!q) return NULL;
-        if (!memcmp(q + 1, d + 1, dlen - 1)) return q;
+        if (!q)
+            return NULL;
+        if (!memcmp(q + 1, d + 1, dlen - 1))
+            return q;
         n -= (size_t)(q + 1 - p);
         p = q + 1;
     }
@@ -26,7 +28,8 @@ static const uint8_t *search(const uint8_t *p, size_t n, const uint8_t *d, size_
 static size_t find(const trawl_framer *f, const uint8_t *p, size_t n, size_t from)
 {
     size_t dlen = f->u.delim.dlen;
-    if (from >= n) return n;
+    if (from >= n)
+        return n;
     const uint8_t *hit;
     if (dlen == 1)
         hit = memchr(p + from, f->u.delim.d[0], n - from);
@@ -64,12 +67,15 @@ static dec_result too_large(const dec_in *in, dec_out *out)
 dec_result trawl__delim_decode(const trawl_framer *f, const dec_in *in, dec_out *out)
 {
     size_t dlen = f->u.delim.dlen;
-    if (in->st->discarding) return discard(f, in, out);
+    if (in->st->discarding)
+        return discard(f, in, out);
     uint64_t max = f->u.delim.max ? f->u.delim.max : UINT64_MAX;
-    if (max > in->cap - dlen) max = in->cap - dlen;
+    if (max > in->cap - dlen)
+        max = in->cap - dlen;
     size_t k = find(f, in->p, in->n, in->st->scanned);
     if (k < in->n) {
-        if (k > max) return too_large(in, out);
+        if (k > max)
+            return too_large(in, out);
         out->used = k + dlen;
         out->vstart = 0;
         out->vlen = k;
@@ -77,14 +83,16 @@ dec_result trawl__delim_decode(const trawl_framer *f, const dec_in *in, dec_out 
         return DEC_UNIT;
     }
     if (in->final) {
-        if (in->n > max) return too_large(in, out);
+        if (in->n > max)
+            return too_large(in, out);
         out->used = in->n;
         out->vstart = 0;
         out->vlen = in->n;
         out->terminated = false;
         return DEC_UNIT;
     }
-    if (settled(in->n, dlen) > max) return too_large(in, out);
+    if (settled(in->n, dlen) > max)
+        return too_large(in, out);
     in->st->scanned = settled(in->n, dlen);
     return DEC_NEED;
 }
@@ -92,14 +100,16 @@ dec_result trawl__delim_decode(const trawl_framer *f, const dec_in *in, dec_out 
 trawl_status trawl_frame_delim_new(const trawl_frame_delim_opts *o, trawl_framer **out,
                                    trawl_error *err)
 {
-    if (out) *out = NULL;
+    if (out)
+        *out = NULL;
     if (!o || !out || (!o->delimiter && o->delimiter_len))
         return trawl__fail(err, TRAWL_EINVAL, "delimited: NULL argument");
     if (o->delimiter_len == 0 || o->delimiter_len > TRAWL_FRAME_MAX_DELIMITER)
         return trawl__fail(err, TRAWL_EINVAL, "delimited: delimiter must be 1 to %d bytes",
                            TRAWL_FRAME_MAX_DELIMITER);
     trawl_framer *f = trawl__framer_alloc(FRAMER_DELIM, trawl__delim_decode);
-    if (!f) return trawl__fail(err, TRAWL_ENOMEM, "delimited: out of memory");
+    if (!f)
+        return trawl__fail(err, TRAWL_ENOMEM, "delimited: out of memory");
     memcpy(f->u.delim.d, o->delimiter, o->delimiter_len);
     f->u.delim.dlen = o->delimiter_len;
     f->u.delim.max = o->max_size;

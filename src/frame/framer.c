@@ -30,7 +30,8 @@ const char *trawl_frame_fault_message(trawl_frame_fault_kind k)
 
 trawl_status trawl_frame_fault_to_error(const trawl_frame_fault *f, trawl_error *err)
 {
-    if (!f) return trawl__fail(err, TRAWL_EINVAL, "NULL fault");
+    if (!f)
+        return trawl__fail(err, TRAWL_EINVAL, "NULL fault");
     trawl_status s = TRAWL_EFORMAT;
     if (f->kind == TRAWL_FRAME_TRUNCATED_HEADER || f->kind == TRAWL_FRAME_TRUNCATED_VALUE ||
         f->kind == TRAWL_FRAME_SHORT_TAIL)
@@ -44,7 +45,8 @@ trawl_status trawl_frame_fault_to_error(const trawl_frame_fault *f, trawl_error 
 trawl_framer *trawl__framer_alloc(enum framer_kind kind, dec_fn decode)
 {
     trawl_framer *f = calloc(1, sizeof(*f));
-    if (!f) return NULL;
+    if (!f)
+        return NULL;
     f->kind = kind;
     f->decode = decode;
     f->min_window = 64;
@@ -54,8 +56,10 @@ trawl_framer *trawl__framer_alloc(enum framer_kind kind, dec_fn decode)
 
 void trawl_framer_free(trawl_framer *f)
 {
-    if (!f) return;
-    if (f->kind == FRAMER_PACKETS) trawl_struct_free(f->u.pkt.hdr);
+    if (!f)
+        return;
+    if (f->kind == FRAMER_PACKETS)
+        trawl_struct_free(f->u.pkt.hdr);
     free(f);
 }
 

@@ -109,7 +109,8 @@ static inline tlv_params trawl__tlv_params(const trawl_framer *f, uint64_t cap)
     const trawl_frame_tlv_opts *t = &f->u.tlv.o;
     tlv_params q = {t->type_size, t->length_size,    t->little_endian, t->length_includes_header,
                     f->u.tlv.hdr, cap - f->u.tlv.hdr};
-    if (t->max_record && t->max_record < q.max) q.max = t->max_record;
+    if (t->max_record && t->max_record < q.max)
+        q.max = t->max_record;
     return q;
 }
 
@@ -119,13 +120,16 @@ static inline tlv_params trawl__tlv_params(const trawl_framer *f, uint64_t cap)
  * through trawl__tlv_decode, which names the fault. */
 static inline bool trawl__tlv_fast(tlv_params q, const uint8_t *p, size_t n, dec_out *o)
 {
-    if (n < q.hdr) return false;
+    if (n < q.hdr)
+        return false;
     uint64_t len = trawl__load(p + q.ts, q.ls, q.little);
     if (q.incl) {
-        if (len < q.hdr) return false;
+        if (len < q.hdr)
+            return false;
         len -= q.hdr;
     }
-    if (len > q.max || len > n - q.hdr) return false;
+    if (len > q.max || len > n - q.hdr)
+        return false;
     o->used = q.hdr + (size_t)len;
     o->vstart = q.hdr;
     o->vlen = (size_t)len;

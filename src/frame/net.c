@@ -25,11 +25,14 @@ static bool transport(uint8_t proto, const uint8_t *frame, const uint8_t *p, siz
 {
     size_t hdr;
     if (proto == 6) {
-        if (n < 20 || (hdr = (size_t)(p[12] >> 4) * 4) < 20 || hdr > n) return false;
+        if (n < 20 || (hdr = (size_t)(p[12] >> 4) * 4) < 20 || hdr > n)
+            return false;
     } else if (proto == 17) {
-        if (n < 8) return false;
+        if (n < 8)
+            return false;
         size_t ulen = be16(p + 4);
-        if (ulen < 8) return false;
+        if (ulen < 8)
+            return false;
         if (ulen < n)
             n = ulen; /* the UDP length ends the datagram */
         else if (ulen > n)
@@ -50,23 +53,29 @@ static bool transport(uint8_t proto, const uint8_t *frame, const uint8_t *p, siz
 
 static bool ipv4(const uint8_t *frame, const uint8_t *p, size_t n, trawl_frame_l4 *out)
 {
-    if (n < 20 || p[0] >> 4 != 4) return false;
+    if (n < 20 || p[0] >> 4 != 4)
+        return false;
     size_t ihl = (size_t)(p[0] & 15) * 4, total = be16(p + 2);
-    if (ihl < 20 || ihl > n || total < ihl) return false;
+    if (ihl < 20 || ihl > n || total < ihl)
+        return false;
     out->ip_version = 4;
     out->proto = p[9];
     bool cut = total > n;
-    if (!cut) n = total;
-    if (be16(p + 6) & 0x1FFF) return false; /* not the first fragment: no transport header here */
+    if (!cut)
+        n = total;
+    if (be16(p + 6) & 0x1FFF)
+        return false; /* not the first fragment: no transport header here */
     return transport(p[9], frame, p + ihl, n - ihl, cut, out);
 }
 
 static bool ipv6(const uint8_t *frame, const uint8_t *p, size_t n, trawl_frame_l4 *out)
 {
-    if (n < 40 || p[0] >> 4 != 6) return false;
+    if (n < 40 || p[0] >> 4 != 6)
+        return false;
     size_t plen = be16(p + 4);
     bool cut = plen > n - 40;
-    if (!cut) n = 40 + plen;
+    if (!cut)
+        n = 40 + plen;
     out->ip_version = 6;
     uint8_t next = p[6];
     size_t off = 40;
@@ -74,10 +83,13 @@ static bool ipv6(const uint8_t *frame, const uint8_t *p, size_t n, trawl_frame_l
         out->proto = next;
         if (next != 0 && next != 43 && next != 60 && next != 44)
             return transport(next, frame, p + off, n - off, cut, out);
-        if (n - off < 8) return false;
+        if (n - off < 8)
+            return false;
         size_t len = next == 44 ? 8 : ((size_t)p[off + 1] + 1) * 8;
-        if (len > n - off) return false;
-        if (next == 44 && (be16(p + off + 2) & 0xFFF8)) return false; /* not the first fragment */
+        if (len > n - off)
+            return false;
+        if (next == 44 && (be16(p + off + 2) & 0xFFF8))
+            return false; /* not the first fragment */
         next = p[off];
         off += len;
     }
@@ -86,27 +98,34 @@ static bool ipv6(const uint8_t *frame, const uint8_t *p, size_t n, trawl_frame_l
 
 static bool ip(const uint8_t *frame, const uint8_t *p, size_t n, trawl_frame_l4 *out)
 {
-    if (n < 1) return false;
-    if (p[0] >> 4 == 4) return ipv4(frame, p, n, out);
-    if (p[0] >> 4 == 6) return ipv6(frame, p, n, out);
+    if (n < 1)
+        return false;
+    if (p[0] >> 4 == 4)
+        return ipv4(frame, p, n, out);
+    if (p[0] >> 4 == 6)
+        return ipv6(frame, p, n, out);
     return false;
 }
 
 static bool ethertype(uint16_t type, const uint8_t *frame, const uint8_t *p, size_t n,
                       trawl_frame_l4 *out)
 {
-    if (type == ETH_IPV4) return ipv4(frame, p, n, out);
-    if (type == ETH_IPV6) return ipv6(frame, p, n, out);
+    if (type == ETH_IPV4)
+        return ipv4(frame, p, n, out);
+    if (type == ETH_IPV6)
+        return ipv6(frame, p, n, out);
     return false;
 }
 
 static bool ethernet(const uint8_t *f, size_t n, trawl_frame_l4 *out)
 {
-    if (n < 14) return false;
+    if (n < 14)
+        return false;
     size_t off = 12;
     uint16_t type = be16(f + off);
     for (int tags = 0; tags < 2 && (type == ETH_VLAN || type == ETH_QINQ); tags++) {
-        if (n - off < 6) return false;
+        if (n - off < 6)
+            return false;
         off += 4;
         type = be16(f + off);
     }
@@ -116,22 +135,26 @@ static bool ethernet(const uint8_t *f, size_t n, trawl_frame_l4 *out)
 
 static bool null_loop(int linktype, const uint8_t *f, size_t n, trawl_frame_l4 *out)
 {
-    if (n < 4) return false;
+    if (n < 4)
+        return false;
     uint32_t fam;
     memcpy(&fam, f, 4);
     if (linktype == DLT_LOOP)
         fam = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 | (uint32_t)f[2] << 8 | f[3];
     else if (fam > 0xFFFF)
         fam = (uint32_t)f[3] | (uint32_t)f[2] << 8; /* written on a host of the other order */
-    if (fam != 2 && fam != 24 && fam != 28 && fam != 30) return false;
+    if (fam != 2 && fam != 24 && fam != 28 && fam != 30)
+        return false;
     return ip(f, f + 4, n - 4, out);
 }
 
 bool trawl_frame_l4_decode(int linktype, const uint8_t *frame, size_t caplen, trawl_frame_l4 *out)
 {
-    if (!out) return false;
+    if (!out)
+        return false;
     memset(out, 0, sizeof(*out));
-    if (!frame) return false;
+    if (!frame)
+        return false;
     switch (linktype) {
     case DLT_EN10MB:
         return ethernet(frame, caplen, out);

@@ -18,19 +18,25 @@ static dec_result fault(dec_out *out, trawl_frame_fault_kind k)
 dec_result trawl__packets_decode(const trawl_framer *f, const dec_in *in, dec_out *out)
 {
     size_t h = f->u.pkt.hsize;
-    if (in->n < h) return in->final ? fault(out, TRAWL_FRAME_TRUNCATED_HEADER) : DEC_NEED;
+    if (in->n < h)
+        return in->final ? fault(out, TRAWL_FRAME_TRUNCATED_HEADER) : DEC_NEED;
     trawl_struct_value v;
     trawl_struct_get(f->u.pkt.hdr, f->u.pkt.field, in->p, in->n, &v);
     bool is_signed = v.code == 'b' || v.code == 'h' || v.code == 'i' || v.code == 'q';
-    if (is_signed && v.v.i < 0) return fault(out, TRAWL_FRAME_LENGTH_BELOW_HEADER);
-    if (v.v.u > LENGTH_CEILING) return fault(out, TRAWL_FRAME_PACKET_TOO_LARGE);
+    if (is_signed && v.v.i < 0)
+        return fault(out, TRAWL_FRAME_LENGTH_BELOW_HEADER);
+    if (v.v.u > LENGTH_CEILING)
+        return fault(out, TRAWL_FRAME_PACKET_TOO_LARGE);
     int64_t total = (int64_t)v.v.u + f->u.pkt.adjust;
-    if (!f->u.pkt.includes) total += (int64_t)h;
-    if (total < (int64_t)h) return fault(out, TRAWL_FRAME_LENGTH_BELOW_HEADER);
+    if (!f->u.pkt.includes)
+        total += (int64_t)h;
+    if (total < (int64_t)h)
+        return fault(out, TRAWL_FRAME_LENGTH_BELOW_HEADER);
     uint64_t t = (uint64_t)total;
     if ((f->u.pkt.max && t > f->u.pkt.max) || t > in->cap)
         return fault(out, TRAWL_FRAME_PACKET_TOO_LARGE);
-    if (t > in->n) return in->final ? fault(out, TRAWL_FRAME_TRUNCATED_VALUE) : DEC_NEED;
+    if (t > in->n)
+        return in->final ? fault(out, TRAWL_FRAME_TRUNCATED_VALUE) : DEC_NEED;
     out->used = (size_t)t;
     out->vstart = h;
     out->vlen = (size_t)t - h;
@@ -40,13 +46,16 @@ dec_result trawl__packets_decode(const trawl_framer *f, const dec_in *in, dec_ou
 trawl_status trawl_frame_packets_new(const trawl_frame_packet_opts *o, trawl_framer **out,
                                      trawl_error *err)
 {
-    if (out) *out = NULL;
-    if (!o || !out || !o->header) return trawl__fail(err, TRAWL_EINVAL, "packets: NULL argument");
+    if (out)
+        *out = NULL;
+    if (!o || !out || !o->header)
+        return trawl__fail(err, TRAWL_EINVAL, "packets: NULL argument");
     if (o->adjust > ADJUST_LIMIT || o->adjust < -ADJUST_LIMIT)
         return trawl__fail(err, TRAWL_EINVAL, "packets: adjust must be within +-2^32");
     trawl_struct *hdr;
     trawl_status s = trawl_struct_compile(o->header, &hdr, err);
-    if (s != TRAWL_OK) return s;
+    if (s != TRAWL_OK)
+        return s;
     char code = trawl_struct_code(hdr, o->length_field);
     if (!code || code == 's') {
         size_t count = trawl_struct_count(hdr);

@@ -23,9 +23,11 @@ struct trawl_frame_pcap {
 
 trawl_status trawl_frame_pcap_open(FILE *fp, trawl_frame_pcap **out, trawl_error *err)
 {
-    if (out) *out = NULL;
+    if (out)
+        *out = NULL;
     if (!fp || !out) {
-        if (fp) fclose(fp);
+        if (fp)
+            fclose(fp);
         return trawl__fail(err, TRAWL_EINVAL, "pcap: NULL argument");
     }
     trawl_frame_pcap *p = calloc(1, sizeof(*p));
@@ -48,10 +50,13 @@ trawl_status trawl_frame_pcap_open(FILE *fp, trawl_frame_pcap **out, trawl_error
 
 trawl_status trawl_frame_pcap_open_path(const char *path, trawl_frame_pcap **out, trawl_error *err)
 {
-    if (out) *out = NULL;
-    if (!path || !out) return trawl__fail(err, TRAWL_EINVAL, "pcap: NULL argument");
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return trawl__fail(err, TRAWL_EINVAL, "pcap: NULL argument");
     FILE *fp = fopen(path, "rb");
-    if (!fp) return trawl__fail(err, TRAWL_EIO, "pcap: cannot open %s", path);
+    if (!fp)
+        return trawl__fail(err, TRAWL_EIO, "pcap: cannot open %s", path);
     return trawl_frame_pcap_open(fp, out, err);
 }
 
@@ -62,15 +67,18 @@ int trawl_frame_pcap_linktype(const trawl_frame_pcap *p)
 
 static trawl_frame_fault_kind classify(const char *msg)
 {
-    if (!strstr(msg, "truncated")) return TRAWL_FRAME_BAD_CAPTURE;
-    if (strstr(msg, "header")) return TRAWL_FRAME_TRUNCATED_HEADER;
+    if (!strstr(msg, "truncated"))
+        return TRAWL_FRAME_BAD_CAPTURE;
+    if (strstr(msg, "header"))
+        return TRAWL_FRAME_TRUNCATED_HEADER;
     return TRAWL_FRAME_TRUNCATED_VALUE;
 }
 
 trawl_frame_step trawl_frame_pcap_next(trawl_frame_pcap *p, trawl_frame_packet *pkt,
                                        trawl_frame_fault *fault)
 {
-    if (!p || p->stopped) return TRAWL_FRAME_END;
+    if (!p || p->stopped)
+        return TRAWL_FRAME_END;
     long at = ftell(p->fp);
     struct pcap_pkthdr *h;
     const u_char *data;
@@ -89,7 +97,8 @@ trawl_frame_step trawl_frame_pcap_next(trawl_frame_pcap *p, trawl_frame_packet *
         return TRAWL_FRAME_UNIT;
     }
     p->stopped = true;
-    if (r == PCAP_ERROR_BREAK) return TRAWL_FRAME_END;
+    if (r == PCAP_ERROR_BREAK)
+        return TRAWL_FRAME_END;
     snprintf(p->message, sizeof(p->message), "%s", pcap_geterr(p->pc));
     memset(fault, 0, sizeof(*fault));
     fault->kind = classify(p->message);
@@ -105,7 +114,8 @@ const char *trawl_frame_pcap_message(const trawl_frame_pcap *p)
 
 void trawl_frame_pcap_free(trawl_frame_pcap *p)
 {
-    if (!p) return;
+    if (!p)
+        return;
     pcap_close(p->pc); /* closes p->fp */
     free(p);
 }

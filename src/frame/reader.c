@@ -41,13 +41,16 @@ trawl_status trawl_frame_reader_new(const trawl_framer *f, trawl_frame_read_fn r
                                     size_t window, unsigned flags, trawl_frame_reader **out,
                                     trawl_error *err)
 {
-    if (out) *out = NULL;
+    if (out)
+        *out = NULL;
     if (!f || !read_fn || !out)
         return trawl__fail(err, TRAWL_EINVAL, "frame reader: NULL argument");
     if (flags & ~TRAWL_FRAME_RESYNC)
         return trawl__fail(err, TRAWL_EINVAL, "frame reader: unknown flags 0x%x", flags);
-    if (window == 0) window = DEFAULT_WINDOW;
-    if (window < f->min_window) window = f->min_window;
+    if (window == 0)
+        window = DEFAULT_WINDOW;
+    if (window < f->min_window)
+        window = f->min_window;
     trawl_frame_reader *r = calloc(1, sizeof(*r));
     uint8_t *buf = malloc(window);
     if (!r || !buf) {
@@ -72,7 +75,8 @@ trawl_status trawl_frame_reader_new_fd(const trawl_framer *f, int fd, size_t win
                                        trawl_frame_reader **out, trawl_error *err)
 {
     if (fd < 0) {
-        if (out) *out = NULL;
+        if (out)
+            *out = NULL;
         return trawl__fail(err, TRAWL_EINVAL, "frame reader: bad file descriptor");
     }
     trawl_status s = trawl_frame_reader_new(f, fd_read, NULL, window, flags, out, err);
@@ -94,9 +98,11 @@ static int refill(trawl_frame_reader *r)
         c->len -= c->pos;
         c->pos = 0;
     }
-    if (c->len == r->cap) return 2; /* full: the unit does not fit */
+    if (c->len == r->cap)
+        return 2; /* full: the unit does not fit */
     ssize_t n = r->read_fn(r->ud, r->buf + c->len, r->cap - c->len);
-    if (n < 0) return -1;
+    if (n < 0)
+        return -1;
     if (n == 0) {
         c->eof = true;
         return 0;
@@ -135,14 +141,18 @@ trawl_frame_step trawl_frame_reader_next(trawl_frame_reader *r, trawl_frame_unit
 void trawl_frame_reader_counts(const trawl_frame_reader *r, uint64_t *units, uint64_t *faults,
                                uint64_t *skipped)
 {
-    if (units) *units = r->c.n_units;
-    if (faults) *faults = r->c.n_faults;
-    if (skipped) *skipped = r->c.n_skipped;
+    if (units)
+        *units = r->c.n_units;
+    if (faults)
+        *faults = r->c.n_faults;
+    if (skipped)
+        *skipped = r->c.n_skipped;
 }
 
 void trawl_frame_reader_free(trawl_frame_reader *r)
 {
-    if (!r) return;
+    if (!r)
+        return;
     free(r->buf);
     free(r);
 }

@@ -7,7 +7,8 @@ dec_result trawl__records_decode(const trawl_framer *f, const dec_in *in, dec_ou
 {
     uint64_t size = f->u.record_size;
     if (in->n < size) {
-        if (!in->final) return DEC_NEED;
+        if (!in->final)
+            return DEC_NEED;
         out->kind = TRAWL_FRAME_SHORT_TAIL;
         return DEC_FAULT;
     }
@@ -19,12 +20,14 @@ dec_result trawl__records_decode(const trawl_framer *f, const dec_in *in, dec_ou
 
 trawl_status trawl_frame_records_new(uint64_t size, trawl_framer **out, trawl_error *err)
 {
-    if (!out) return trawl__fail(err, TRAWL_EINVAL, "records: NULL argument");
+    if (!out)
+        return trawl__fail(err, TRAWL_EINVAL, "records: NULL argument");
     *out = NULL;
     if (size == 0 || size > SIZE_MAX / 2)
         return trawl__fail(err, TRAWL_EINVAL, "records: size must be at least 1 and fit memory");
     trawl_framer *f = trawl__framer_alloc(FRAMER_RECORDS, trawl__records_decode);
-    if (!f) return trawl__fail(err, TRAWL_ENOMEM, "records: out of memory");
+    if (!f)
+        return trawl__fail(err, TRAWL_ENOMEM, "records: out of memory");
     f->u.record_size = size;
     f->min_window = size > 64 ? (size_t)size : 64;
     *out = f;

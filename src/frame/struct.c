@@ -71,7 +71,8 @@ typedef struct parse_state {
 
 static trawl_status syntax(parse_state *st, const char *what)
 {
-    if (st->err) st->err->column = (int)(st->pos + 1);
+    if (st->err)
+        st->err->column = (int)(st->pos + 1);
     return trawl__fail(st->err, TRAWL_ESYNTAX, "struct format: %s at column %zu", what,
                        st->pos + 1);
 }
@@ -133,12 +134,16 @@ static trawl_status parse(parse_state *st, bool *little)
         size_t n;
         bool has;
         trawl_status s = read_count(st, &n, &has);
-        if (s != TRAWL_OK) return s;
+        if (s != TRAWL_OK)
+            return s;
         char code = f[st->pos];
-        if (!code) return syntax(st, "count without a code");
-        if (code_width(code) < 0) return syntax(st, "unknown code");
+        if (!code)
+            return syntax(st, "count without a code");
+        if (code_width(code) < 0)
+            return syntax(st, "unknown code");
         s = add_item(st, code, has ? n : 1);
-        if (s != TRAWL_OK) return s;
+        if (s != TRAWL_OK)
+            return s;
         st->pos++;
     }
     return TRAWL_OK;
@@ -146,14 +151,18 @@ static trawl_status parse(parse_state *st, bool *little)
 
 trawl_status trawl_struct_compile(const char *fmt, trawl_struct **out, trawl_error *err)
 {
-    if (out) *out = NULL;
-    if (!fmt || !out) return trawl__fail(err, TRAWL_EINVAL, "struct format: NULL argument");
+    if (out)
+        *out = NULL;
+    if (!fmt || !out)
+        return trawl__fail(err, TRAWL_EINVAL, "struct format: NULL argument");
     bool little;
     parse_state st = {.fmt = fmt, .err = err};
     trawl_status s = parse(&st, &little);
-    if (s != TRAWL_OK) return s;
+    if (s != TRAWL_OK)
+        return s;
     trawl_struct *r = malloc(sizeof(*r) + st.count * sizeof(field));
-    if (!r) return trawl__fail(err, TRAWL_ENOMEM, "struct format: out of memory");
+    if (!r)
+        return trawl__fail(err, TRAWL_ENOMEM, "struct format: out of memory");
     parse_state fill = {.fmt = fmt, .err = err, .out = r->fields};
     s = parse(&fill, &little);
     if (s != TRAWL_OK) { /* cannot happen: the same text parsed once already */
@@ -235,7 +244,8 @@ trawl_status trawl_struct_unpack(const trawl_struct *s, const uint8_t *p, size_t
 bool trawl_struct_get(const trawl_struct *s, size_t i, const uint8_t *p, size_t n,
                       trawl_struct_value *out)
 {
-    if (!s || !out || i >= s->count || n < s->size || !p) return false;
+    if (!s || !out || i >= s->count || n < s->size || !p)
+        return false;
     get_one(s, &s->fields[i], p, out);
     return true;
 }

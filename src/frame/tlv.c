@@ -24,11 +24,13 @@ static uint64_t load_be(const uint8_t *p, size_t k)
 static bool is_container(const trawl_framer *f, uint64_t type, uint8_t first)
 {
     const trawl_frame_tlv_opts *o = &f->u.tlv.o;
-    if (o->ber && o->ber_constructed && (first & 0x20)) return true;
+    if (o->ber && o->ber_constructed && (first & 0x20))
+        return true;
     size_t lo = 0, hi = o->n_containers;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (f->u.tlv.containers[mid] == type) return true;
+        if (f->u.tlv.containers[mid] == type)
+            return true;
         if (f->u.tlv.containers[mid] < type)
             lo = mid + 1;
         else
@@ -57,11 +59,13 @@ static dec_result read_length(const trawl_framer *f, const dec_in *in, dec_out *
     size_t ts = o->type_size;
     if (!o->ber) {
         *hdr = ts + o->length_size;
-        if (in->n < *hdr) return short_header(in, out);
+        if (in->n < *hdr)
+            return short_header(in, out);
         *len = trawl__load(in->p + ts, o->length_size, o->little_endian);
         return DEC_UNIT;
     }
-    if (in->n < ts + 1) return short_header(in, out);
+    if (in->n < ts + 1)
+        return short_header(in, out);
     uint8_t b = in->p[ts];
     if (b < 0x80) {
         *hdr = ts + 1;
@@ -69,9 +73,11 @@ static dec_result read_length(const trawl_framer *f, const dec_in *in, dec_out *
         return DEC_UNIT;
     }
     size_t k = b & 0x7f;
-    if (k == 0 || k > 8) return fault(out, TRAWL_FRAME_BAD_LENGTH);
+    if (k == 0 || k > 8)
+        return fault(out, TRAWL_FRAME_BAD_LENGTH);
     *hdr = ts + 1 + k;
-    if (in->n < *hdr) return short_header(in, out);
+    if (in->n < *hdr)
+        return short_header(in, out);
     *len = load_be(in->p + ts + 1, k);
     return DEC_UNIT;
 }
@@ -79,18 +85,22 @@ static dec_result read_length(const trawl_framer *f, const dec_in *in, dec_out *
 dec_result trawl__tlv_decode(const trawl_framer *f, const dec_in *in, dec_out *out)
 {
     const trawl_frame_tlv_opts *o = &f->u.tlv.o;
-    if (in->n < o->type_size) return short_header(in, out);
+    if (in->n < o->type_size)
+        return short_header(in, out);
     uint64_t len;
     size_t hdr;
     dec_result r = read_length(f, in, out, &len, &hdr);
-    if (r != DEC_UNIT) return r;
+    if (r != DEC_UNIT)
+        return r;
     if (o->length_includes_header) {
-        if (len < hdr) return fault(out, TRAWL_FRAME_LENGTH_BELOW_HEADER);
+        if (len < hdr)
+            return fault(out, TRAWL_FRAME_LENGTH_BELOW_HEADER);
         len -= hdr;
     }
     if ((o->max_record && len > o->max_record) || len > in->cap - hdr)
         return fault(out, TRAWL_FRAME_RECORD_TOO_LARGE);
-    if (len > in->n - hdr) return in->final ? fault(out, TRAWL_FRAME_TRUNCATED_VALUE) : DEC_NEED;
+    if (len > in->n - hdr)
+        return in->final ? fault(out, TRAWL_FRAME_TRUNCATED_VALUE) : DEC_NEED;
     out->used = hdr + (size_t)len;
     out->vstart = hdr;
     out->vlen = (size_t)len;
@@ -113,7 +123,8 @@ static bool valid_width(unsigned w)
 trawl_status trawl_frame_tlv_new(const trawl_frame_tlv_opts *o, trawl_framer **out,
                                  trawl_error *err)
 {
-    if (out) *out = NULL;
+    if (out)
+        *out = NULL;
     if (!o || !out || (o->n_containers && !o->containers))
         return trawl__fail(err, TRAWL_EINVAL, "tlv: NULL argument");
     if (!valid_width(o->type_size))
@@ -128,7 +139,8 @@ trawl_status trawl_frame_tlv_new(const trawl_frame_tlv_opts *o, trawl_framer **o
     if (o->max_depth > TRAWL_FRAME_MAX_DEPTH)
         return trawl__fail(err, TRAWL_EINVAL, "tlv: max depth over %d", TRAWL_FRAME_MAX_DEPTH);
     trawl_framer *f = trawl__framer_alloc(FRAMER_TLV, trawl__tlv_decode);
-    if (!f) return trawl__fail(err, TRAWL_ENOMEM, "tlv: out of memory");
+    if (!f)
+        return trawl__fail(err, TRAWL_ENOMEM, "tlv: out of memory");
     f->u.tlv.o = *o;
     f->u.tlv.o.containers = NULL; /* the caller's array is not kept */
     if (o->n_containers)

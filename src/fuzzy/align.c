@@ -12,7 +12,8 @@ static int32_t *fill(const fz_pat *p, const uint8_t *w, size_t len)
 {
     size_t cols = len + 1;
     int32_t *D = malloc((p->m + 1) * cols * sizeof(*D));
-    if (!D) return NULL;
+    if (!D)
+        return NULL;
     int32_t ins = (p->ops & FZ_INS) ? 1 : BIG, del = (p->ops & FZ_DEL) ? 1 : BIG;
     int32_t sub = (p->ops & FZ_SUB) ? 1 : BIG;
     for (size_t t = 0; t <= len; t++)
@@ -22,8 +23,10 @@ static int32_t *fill(const fz_pat *p, const uint8_t *w, size_t len)
         row[0] = up[0] + del;
         for (size_t t = 1; t <= len; t++) {
             int32_t v = up[t - 1] + (((w[t - 1] & p->mask[i - 1]) == p->val[i - 1]) ? 0 : sub);
-            if (up[t] + del < v) v = up[t] + del;
-            if (row[t - 1] + ins < v) v = row[t - 1] + ins;
+            if (up[t] + del < v)
+                v = up[t] + del;
+            if (row[t - 1] + ins < v)
+                v = row[t - 1] + ins;
             row[t] = v < BIG ? v : BIG;
         }
     }
@@ -38,13 +41,15 @@ trawl_status trawl_fuzzy_align(const trawl_fuzzy_db *db, size_t pi, const uint8_
         return trawl__fail(err, TRAWL_EINVAL, "invalid argument");
     const fz_pat *p = &db->pats[pi];
     int32_t *D = fill(p, window, len);
-    if (!D) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!D)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     size_t cols = len + 1, i = p->m, t = len;
     if (D[i * cols + t] >= BIG) {
         free(D);
         return trawl__fail(err, TRAWL_EINVAL, "the window cannot be aligned with these operations");
     }
-    if (distance) *distance = (unsigned)D[i * cols + t];
+    if (distance)
+        *distance = (unsigned)D[i * cols + t];
     /* walk back, writing from the end of the edits array, then shift down */
     size_t need = 0;
     while (i > 0 || t > 0) {
@@ -71,13 +76,16 @@ trawl_status trawl_fuzzy_align(const trawl_fuzzy_db *db, size_t pi, const uint8_
             e.pattern_value = p->val[e.pattern_pos];
             e.pattern_mask = p->mask[e.pattern_pos];
         }
-        if (e.data_pos >= 0) e.data_byte = window[e.data_pos];
-        if (need < cap) edits[cap - 1 - need] = e;
+        if (e.data_pos >= 0)
+            e.data_byte = window[e.data_pos];
+        if (need < cap)
+            edits[cap - 1 - need] = e;
         need++;
     }
     free(D);
     *n = need;
-    if (need > cap) return trawl__fail(err, TRAWL_ELIMIT, "%zu edits do not fit in %zu", need, cap);
+    if (need > cap)
+        return trawl__fail(err, TRAWL_ELIMIT, "%zu edits do not fit in %zu", need, cap);
     for (size_t k = 0; k < need; k++)
         edits[k] = edits[cap - need + k];
     return TRAWL_OK;

@@ -15,7 +15,8 @@ static const unsigned known_flags = TRAWL_FUZZY_NO_SUBSTITUTE | TRAWL_FUZZY_NO_I
 
 static trawl_status check_spec(const trawl_fuzzy_spec *sp, trawl_error *err)
 {
-    if (!sp->pattern) return trawl__fail(err, TRAWL_EINVAL, "NULL pattern");
+    if (!sp->pattern)
+        return trawl__fail(err, TRAWL_EINVAL, "NULL pattern");
     if (sp->mode != TRAWL_FUZZY_LEVENSHTEIN && sp->mode != TRAWL_FUZZY_HAMMING)
         return trawl__fail(err, TRAWL_EINVAL, "unknown mode %d", (int)sp->mode);
     if (sp->flags & ~known_flags)
@@ -67,7 +68,8 @@ static trawl_status build_ranks(fz_pat *p)
     qsort(f, w * w, sizeof(*f), by_value);
     uint16_t r = 0;
     for (size_t i = 0; i < w * w; i++) {
-        if (i && by_value(&f[i - 1], &f[i]) != 0) r++;
+        if (i && by_value(&f[i - 1], &f[i]) != 0)
+            r++;
         p->rank[f[i].slot] = r;
     }
     free(f);
@@ -91,16 +93,19 @@ static void choose_kernel(fz_pat *p)
 static trawl_status build_pat(fz_pat *p, const trawl_fuzzy_spec *sp, size_t index, trawl_error *err)
 {
     trawl_status s = check_spec(sp, err);
-    if (s) return s;
+    if (s)
+        return s;
     uint8_t val[TRAWL_FUZZY_MAX_PATTERN], mask[TRAWL_FUZZY_MAX_PATTERN];
     s = trawl_fuzzy_parse(sp->pattern, val, mask, TRAWL_FUZZY_MAX_PATTERN, &p->m, err);
-    if (s) return s;
+    if (s)
+        return s;
     char defname[32];
     snprintf(defname, sizeof(defname), "p%zu", index);
     p->name = strdup(sp->name ? sp->name : defname);
     p->val = malloc(p->m);
     p->mask = malloc(p->m);
-    if (!p->val || !p->mask || !p->name) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!p->val || !p->mask || !p->name)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     memcpy(p->val, val, p->m);
     memcpy(p->mask, mask, p->m);
     if (sp->max_distance >= p->m)
@@ -108,9 +113,12 @@ static trawl_status build_pat(fz_pat *p, const trawl_fuzzy_spec *sp, size_t inde
                            "max distance %u must be less than the pattern length %zu",
                            sp->max_distance, p->m);
     p->ops = sp->mode == TRAWL_FUZZY_HAMMING ? FZ_SUB : (FZ_SUB | FZ_INS | FZ_DEL);
-    if (sp->flags & TRAWL_FUZZY_NO_SUBSTITUTE) p->ops &= ~(unsigned)FZ_SUB;
-    if (sp->flags & TRAWL_FUZZY_NO_INSERT) p->ops &= ~(unsigned)FZ_INS;
-    if (sp->flags & TRAWL_FUZZY_NO_DELETE) p->ops &= ~(unsigned)FZ_DEL;
+    if (sp->flags & TRAWL_FUZZY_NO_SUBSTITUTE)
+        p->ops &= ~(unsigned)FZ_SUB;
+    if (sp->flags & TRAWL_FUZZY_NO_INSERT)
+        p->ops &= ~(unsigned)FZ_INS;
+    if (sp->flags & TRAWL_FUZZY_NO_DELETE)
+        p->ops &= ~(unsigned)FZ_DEL;
     p->k = p->ops ? sp->max_distance : 0;
     p->min_sim = sp->min_similarity;
     p->lmin = p->m - ((p->ops & FZ_DEL) ? p->k : 0);
@@ -118,10 +126,12 @@ static trawl_status build_pat(fz_pat *p, const trawl_fuzzy_spec *sp, size_t inde
     /* A better overlapping candidate to the right has strictly higher
      * similarity; there are at most 1 + k(k+1) similarity values. */
     p->horizon = (uint64_t)p->k * (p->k + 1) * p->lmax;
-    if (build_ranks(p)) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (build_ranks(p))
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     choose_kernel(p);
     p->peq = calloc(256 * p->words, sizeof(uint64_t));
-    if (!p->peq) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (!p->peq)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     build_peq(p, p->kernel == FZ_BITAP_SUF ? p->m - 64 : 0);
     if (sp->flags & TRAWL_FUZZY_FORCE_SEED)
         p->seeded = p->forced_seed = trawl__fz_seedable(p);
@@ -146,7 +156,8 @@ static void free_pats(fz_pat *pats, size_t n)
 trawl_status trawl_fuzzy_compile(const trawl_fuzzy_spec *specs, size_t n, trawl_fuzzy_db **out,
                                  trawl_error *err)
 {
-    if (!specs || !out || n == 0) return trawl__fail(err, TRAWL_EINVAL, "no patterns");
+    if (!specs || !out || n == 0)
+        return trawl__fail(err, TRAWL_EINVAL, "no patterns");
     trawl_fuzzy_db *db = calloc(1, sizeof(*db));
     fz_pat *pats = calloc(n, sizeof(*pats));
     if (!db || !pats) {
@@ -159,13 +170,15 @@ trawl_status trawl_fuzzy_compile(const trawl_fuzzy_spec *specs, size_t n, trawl_
     for (size_t i = 0; i < n; i++) {
         trawl_status s = build_pat(&pats[i], &specs[i], i, err);
         if (s) {
-            if (err) err->index = (int64_t)i;
+            if (err)
+                err->index = (int64_t)i;
             trawl_fuzzy_db_free(db);
             return s;
         }
         /* history: verification and reporting reach back this far */
         size_t need = (size_t)pats[i].horizon + 4 * pats[i].lmax + 64;
-        if (need > db->hist_cap) db->hist_cap = need;
+        if (need > db->hist_cap)
+            db->hist_cap = need;
     }
     trawl_status s = trawl__fz_seed_compile(db, err);
     if (s) {
@@ -178,7 +191,8 @@ trawl_status trawl_fuzzy_compile(const trawl_fuzzy_spec *specs, size_t n, trawl_
 
 void trawl_fuzzy_db_free(trawl_fuzzy_db *db)
 {
-    if (!db) return;
+    if (!db)
+        return;
     free_pats(db->pats, db->n);
     hs_free_database(db->hs);
     free(db);
@@ -199,6 +213,7 @@ const char *trawl_fuzzy_db_kernel(const trawl_fuzzy_db *db, size_t i)
     static const char *const names[2][4] = {
         {"myers", "myers-blocked", "bitap", "bitap-suffix"},
         {"myers+seed", "myers-blocked+seed", "bitap+seed", "bitap-suffix+seed"}};
-    if (!db || i >= db->n) return "";
+    if (!db || i >= db->n)
+        return "";
     return names[db->pats[i].seeded][db->pats[i].kernel];
 }

@@ -47,7 +47,8 @@ size_t trawl__fz_myers1(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t 
         mh <<= 1;
         vp = mh | ~(xv | ph);
         vn = ph & xv;
-        if (score <= kk) break;
+        if (score <= kk)
+            break;
     }
     k->vp[0] = vp;
     k->vn[0] = vn;
@@ -61,7 +62,8 @@ static inline int myers_block(uint64_t eq, uint64_t *vpp, uint64_t *vnp, int hin
 {
     uint64_t vp = *vpp, vn = *vnp;
     uint64_t xv = eq | vn;
-    if (hin < 0) eq |= 1;
+    if (hin < 0)
+        eq |= 1;
     uint64_t xh = (((eq & vp) + vp) ^ vp) | eq;
     uint64_t ph = vn | ~(xh | vp);
     uint64_t mh = vp & xh;
@@ -91,7 +93,8 @@ size_t trawl__fz_myersb(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t 
             h = myers_block(eq[w], &k->vp[w], &k->vn[w], h, top);
         h = myers_block(eq[words - 1], &k->vp[words - 1], &k->vn[words - 1], h, last);
         score = (unsigned)((int)score + h);
-        if (score <= p->k) break;
+        if (score <= p->k)
+            break;
     }
     k->score = score;
     k->pos += i;
@@ -109,7 +112,8 @@ size_t trawl__fz_bitap(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t n
         uint64_t r0 = r[0];
         while (i < n) {
             r0 = ((r0 << 1) | 1) & peq[b[i++]];
-            if (r0 & hb) break;
+            if (r0 & hb)
+                break;
         }
         r[0] = r0;
         k->pos += i;

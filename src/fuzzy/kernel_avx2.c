@@ -66,7 +66,8 @@ TARGET size_t trawl__fz_myers1_x8(const fz_pat *p, fz_lanes8 *L, const uint8_t *
         unsigned mb =
             (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(lim, sb)));
         mask = ma | (mb << 4);
-        if (mask) break;
+        if (mask)
+            break;
     }
     _mm256_storeu_si256((__m256i *)&L->vp[0], vpa);
     _mm256_storeu_si256((__m256i *)&L->vp[4], vpb);
@@ -105,7 +106,8 @@ TARGET static inline size_t bitap_x4(const fz_pat *p, uint64_t (*r)[4], const ui
         i++;
         __m256i none = _mm256_cmpeq_epi64(_mm256_and_si256(R[K], hb), zero);
         mask = ~(unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(none)) & 15u;
-        if (mask) break;
+        if (mask)
+            break;
     }
     for (int d = 0; d <= K; d++)
         _mm256_storeu_si256((__m256i *)r[d], R[d]);

@@ -52,12 +52,15 @@ trawl_status trawl__fz_run_lanes(trawl_fuzzy_stream *s, size_t pi, uint64_t upto
             hits = (unsigned)hit[0] | (unsigned)hit[1] << 1 | (unsigned)hit[2] << 2 |
                    (unsigned)hit[3] << 3;
         }
-        if (r == seg - i) break;
+        if (r == seg - i)
+            break;
         for (int l = 0; l < nl; l++) {
             b[l] += r + 1;
-            if (!(hits >> l & 1)) continue;
+            if (!(hits >> l & 1))
+                continue;
             trawl_status st = trawl__fz_verify(s, pi, start + (uint64_t)l * seg + i + r + 1);
-            if (st) return st;
+            if (st)
+                return st;
         }
         i += r + 1;
     }
@@ -97,12 +100,15 @@ trawl_status trawl__fz_run_bitap_lanes(trawl_fuzzy_stream *s, size_t pi, uint64_
     for (size_t i = 0; i < seg;) {
         unsigned hits = 0;
         size_t got = trawl__fz_bitap_x4(p, r, b, seg - i, &hits);
-        if (got == seg - i) break;
+        if (got == seg - i)
+            break;
         for (int l = 0; l < 4; l++) {
             b[l] += got + 1;
-            if (!(hits >> l & 1)) continue;
+            if (!(hits >> l & 1))
+                continue;
             trawl_status st = trawl__fz_verify(s, pi, start + (uint64_t)l * seg + i + got + 1);
-            if (st) return st;
+            if (st)
+                return st;
         }
         i += got + 1;
     }

@@ -16,9 +16,12 @@ typedef struct parser {
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -38,7 +41,8 @@ static trawl_status fail_col(parser *ps, trawl_status s, size_t col, const char 
 
 static trawl_status push(parser *ps, uint8_t v, uint8_t mk, size_t col)
 {
-    if (ps->m >= ps->cap) return fail_col(ps, TRAWL_ELIMIT, col, "pattern too long");
+    if (ps->m >= ps->cap)
+        return fail_col(ps, TRAWL_ELIMIT, col, "pattern too long");
     ps->val[ps->m] = v & mk;
     ps->mask[ps->m] = mk;
     ps->m++;
@@ -52,7 +56,8 @@ static trawl_status hex_pair(parser *ps, size_t at)
     for (int h = 0; h < 2; h++) {
         char c = ps->t[at + (size_t)h];
         int shift = h ? 0 : 4;
-        if (c == '?') continue;
+        if (c == '?')
+            continue;
         int x = hexval(c);
         if (x < 0)
             return fail_col(ps, TRAWL_ESYNTAX, at + (size_t)h,
@@ -71,7 +76,8 @@ static trawl_status parse_hex(parser *ps)
             continue;
         }
         trawl_status s = hex_pair(ps, ps->i);
-        if (s) return s;
+        if (s)
+            return s;
         ps->i += 2;
     }
     return TRAWL_OK;
@@ -94,13 +100,15 @@ static trawl_status parse_yara(parser *ps)
                             "jumps, alternatives and '~' are not supported in fuzzy patterns");
         } else {
             trawl_status s = hex_pair(ps, ps->i);
-            if (s) return s;
+            if (s)
+                return s;
             ps->i += 2;
         }
     }
     while (is_blank(ps->t[ps->i]))
         ps->i++;
-    if (ps->t[ps->i]) return fail_col(ps, TRAWL_ESYNTAX, ps->i, "text after '}'");
+    if (ps->t[ps->i])
+        return fail_col(ps, TRAWL_ESYNTAX, ps->i, "text after '}'");
     return TRAWL_OK;
 }
 
@@ -130,7 +138,8 @@ static trawl_status parse_escapes(parser *ps)
             return fail_col(ps, TRAWL_ESYNTAX, at + 1,
                             "unknown escape; expected \\x, \\\\, \\. or \\?");
         }
-        if (s) return s;
+        if (s)
+            return s;
     }
     return TRAWL_OK;
 }
@@ -138,7 +147,8 @@ static trawl_status parse_escapes(parser *ps)
 trawl_status trawl_fuzzy_parse(const char *text, uint8_t *value, uint8_t *mask, size_t cap,
                                size_t *m, trawl_error *err)
 {
-    if (!text || !value || !mask || !m) return trawl__fail(err, TRAWL_EINVAL, "NULL argument");
+    if (!text || !value || !mask || !m)
+        return trawl__fail(err, TRAWL_EINVAL, "NULL argument");
     parser ps = {text, 0, value, mask, cap, 0, err};
     while (is_blank(text[ps.i]))
         ps.i++;
@@ -149,8 +159,10 @@ trawl_status trawl_fuzzy_parse(const char *text, uint8_t *value, uint8_t *mask, 
         s = parse_escapes(&ps);
     else
         s = parse_hex(&ps);
-    if (s) return s;
-    if (ps.m == 0) return fail_col(&ps, TRAWL_EINVAL, 0, "empty pattern");
+    if (s)
+        return s;
+    if (ps.m == 0)
+        return fail_col(&ps, TRAWL_EINVAL, 0, "empty pattern");
     *m = ps.m;
     return TRAWL_OK;
 }

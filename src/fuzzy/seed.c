@@ -44,7 +44,8 @@ static bool literal_run(const fz_pat *p, unsigned j, size_t *ra, size_t *rb)
             *ra = i + 1 - len;
         }
     }
-    if (best > MAX_SEED) *rb = *ra + MAX_SEED;
+    if (best > MAX_SEED)
+        *rb = *ra + MAX_SEED;
     return best > 0;
 }
 
@@ -52,7 +53,8 @@ bool trawl__fz_seedable(const fz_pat *p)
 {
     size_t a, b;
     for (unsigned j = 0; j <= p->k; j++)
-        if (!literal_run(p, j, &a, &b)) return false;
+        if (!literal_run(p, j, &a, &b))
+            return false;
     return true;
 }
 
@@ -63,7 +65,8 @@ bool trawl__fz_seed_worthwhile(const fz_pat *p)
     double rate = 0;
     size_t a, b;
     for (unsigned j = 0; j <= p->k; j++) {
-        if (!literal_run(p, j, &a, &b)) return false;
+        if (!literal_run(p, j, &a, &b))
+            return false;
         double pr = 1;
         for (size_t i = a; i < b; i++)
             pr /= 256.0;
@@ -79,7 +82,8 @@ static trawl_status add_pieces(const fz_pat *p, unsigned id, char **exprs, unsig
         size_t a, b;
         literal_run(p, j, &a, &b);
         char *e = malloc((b - a) * 4 + 1);
-        if (!e) return TRAWL_ENOMEM;
+        if (!e)
+            return TRAWL_ENOMEM;
         int n = 0;
         for (size_t i = a; i < b; i++)
             n += sprintf(e + n, "\\x%02x", p->val[i]);
@@ -95,7 +99,8 @@ static trawl_status add_pieces(const fz_pat *p, unsigned id, char **exprs, unsig
 static bool forced(const trawl_fuzzy_db *db)
 {
     for (size_t i = 0; i < db->n; i++)
-        if (db->pats[i].forced_seed) return true;
+        if (db->pats[i].forced_seed)
+            return true;
     return false;
 }
 
@@ -103,15 +108,18 @@ trawl_status trawl__fz_seed_compile(trawl_fuzzy_db *db, trawl_error *err)
 {
     size_t total = 0;
     for (size_t i = 0; i < db->n; i++)
-        if (db->pats[i].seeded) total += db->pats[i].k + 1;
-    if (total == 0) return TRAWL_OK;
+        if (db->pats[i].seeded)
+            total += db->pats[i].k + 1;
+    if (total == 0)
+        return TRAWL_OK;
     char **exprs = calloc(total, sizeof(*exprs));
     unsigned *ids = calloc(total, sizeof(*ids));
     unsigned *flags = calloc(total, sizeof(*flags));
     trawl_status st = (exprs && ids && flags) ? TRAWL_OK : TRAWL_ENOMEM;
     size_t ne = 0;
     for (size_t i = 0; i < db->n && !st; i++)
-        if (db->pats[i].seeded) st = add_pieces(&db->pats[i], (unsigned)i, exprs, ids, flags, &ne);
+        if (db->pats[i].seeded)
+            st = add_pieces(&db->pats[i], (unsigned)i, exprs, ids, flags, &ne);
     if (st) {
         trawl__fail(err, st, "out of memory");
     } else {
@@ -122,7 +130,8 @@ trawl_status trawl__fz_seed_compile(trawl_fuzzy_db *db, trawl_error *err)
             if (forced(db)) {
                 st = trawl__fail(err, TRAWL_EENGINE, "seed database: %s",
                                  ce && ce->message ? ce->message : "compile failed");
-                if (err && ce) err->index = ce->expression >= 0 ? (int64_t)ids[ce->expression] : -1;
+                if (err && ce)
+                    err->index = ce->expression >= 0 ? (int64_t)ids[ce->expression] : -1;
             } else {
                 /* seeds are an optimisation: without them every pattern
                  * still runs its kernel over all bytes */

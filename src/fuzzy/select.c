@@ -24,11 +24,13 @@
 
 trawl_status trawl__fz_sel_add(fz_sel *s, uint64_t off, uint32_t len, uint32_t d)
 {
-    if (off < s->blocked_until) return TRAWL_OK;
+    if (off < s->blocked_until)
+        return TRAWL_OK;
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
         fz_cand *c = realloc(s->c, cap * sizeof(*c));
-        if (!c) return TRAWL_ENOMEM;
+        if (!c)
+            return TRAWL_ENOMEM;
         s->c = c;
         s->cap = cap;
     }
@@ -79,17 +81,20 @@ static trawl_status reserve(fz_sel *s, size_t n, size_t range)
 {
     if (2 * n > s->idx_cap) {
         uint32_t *idx = realloc(s->idx, 2 * n * sizeof(*idx));
-        if (!idx) return TRAWL_ENOMEM;
+        if (!idx)
+            return TRAWL_ENOMEM;
         s->idx = idx;
         uint64_t *key = realloc(s->key, 2 * n * sizeof(*key));
-        if (!key) return TRAWL_ENOMEM;
+        if (!key)
+            return TRAWL_ENOMEM;
         s->key = key;
         s->idx_cap = 2 * n;
     }
     size_t bytes = (range + 1) * sizeof(int32_t);
     if (bytes > s->mark_cap) {
         uint8_t *mark = realloc(s->mark, bytes);
-        if (!mark) return TRAWL_ENOMEM;
+        if (!mark)
+            return TRAWL_ENOMEM;
         s->mark = mark;
         s->mark_cap = bytes;
     }
@@ -100,7 +105,8 @@ static trawl_status reserve(fz_sel *s, size_t n, size_t range)
  * mark buffer as a difference array over [lo, hi]. */
 static uint64_t gap_cut(fz_sel *s, uint64_t lo, uint64_t hi, uint64_t known)
 {
-    if (known + 1 >= hi) return known + 1;
+    if (known + 1 >= hi)
+        return known + 1;
     int32_t *diff = (int32_t *)(void *)s->mark;
     size_t range = (size_t)(hi - lo);
     memset(diff, 0, (range + 1) * sizeof(*diff));
@@ -112,7 +118,8 @@ static uint64_t gap_cut(fz_sel *s, uint64_t lo, uint64_t hi, uint64_t known)
     int32_t cover = 0;
     for (size_t x = 0; x <= range && lo + x <= known + 1; x++) {
         cover += diff[x];
-        if (cover == 0) best = lo + x;
+        if (cover == 0)
+            best = lo + x;
     }
     return best;
 }
@@ -120,7 +127,8 @@ static uint64_t gap_cut(fz_sel *s, uint64_t lo, uint64_t hi, uint64_t known)
 static trawl_status emit(trawl_fuzzy_stream *s, size_t pi, const fz_cand *c)
 {
     const fz_pat *p = &s->db->pats[pi];
-    if (s->cb_status) return s->cb_status;
+    if (s->cb_status)
+        return s->cb_status;
     trawl__fz_fetch(s, c->off, c->len, s->win);
     size_t L = c->len > p->m ? c->len : p->m;
     trawl_fuzzy_match m = {c->off,       c->len,  c->d,  1.0 - (double)c->d / (double)L,
@@ -140,24 +148,29 @@ trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t know
     uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t i = 0; i < sel->n; i++) {
         fz_cand c = sel->c[i];
-        if (c.off < sel->blocked_until) continue;
+        if (c.off < sel->blocked_until)
+            continue;
         sel->c[n++] = c;
         lo = c.off < lo ? c.off : lo;
         hi = c.off + c.len > hi ? c.off + c.len : hi;
     }
     sel->n = n;
-    if (n == 0) return TRAWL_OK;
+    if (n == 0)
+        return TRAWL_OK;
     uint64_t cut = UINT64_MAX;
     if (!final) {
         cut = known + 1 > p->horizon ? known + 1 - p->horizon : 0;
         if (cut <= lo) {
-            if (reserve(sel, n, (size_t)(hi - lo))) return TRAWL_ENOMEM;
+            if (reserve(sel, n, (size_t)(hi - lo)))
+                return TRAWL_ENOMEM;
             uint64_t g = gap_cut(sel, lo, hi, known);
             cut = g > cut ? g : cut;
         }
-        if (cut <= lo) return TRAWL_OK; /* nothing decidable yet */
+        if (cut <= lo)
+            return TRAWL_OK; /* nothing decidable yet */
     }
-    if (reserve(sel, n, (size_t)(hi - lo))) return TRAWL_ENOMEM;
+    if (reserve(sel, n, (size_t)(hi - lo)))
+        return TRAWL_ENOMEM;
     uint32_t *idx = sel->idx, *tmp = sel->idx + n;
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
@@ -170,9 +183,11 @@ trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t know
     for (size_t r = 0; r < n; r++) {
         const fz_cand *c = &sel->c[idx[r]];
         uint8_t *m = mark + (c->off - lo);
-        if (memchr(m, 1, c->len)) continue;
+        if (memchr(m, 1, c->len))
+            continue;
         memset(m, 1, c->len);
-        if (c->off < cut) idx[acc++] = idx[r]; /* decided and taken */
+        if (c->off < cut)
+            idx[acc++] = idx[r]; /* decided and taken */
     }
     for (size_t r = 0; r < acc; r++)
         sel->key[idx[r]] = sel->c[idx[r]].off;
@@ -185,7 +200,8 @@ trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t know
     }
     size_t keep = 0;
     for (size_t i = 0; i < n; i++)
-        if (sel->c[i].off >= cut && sel->c[i].off >= sel->blocked_until) sel->c[keep++] = sel->c[i];
+        if (sel->c[i].off >= cut && sel->c[i].off >= sel->blocked_until)
+            sel->c[keep++] = sel->c[i];
     sel->n = keep;
     return st;
 }

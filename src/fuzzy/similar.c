@@ -23,7 +23,8 @@ typedef struct qgram {
 static int by_hash(const void *x, const void *y)
 {
     const qgram *a = x, *b = y;
-    if (a->h != b->h) return a->h < b->h ? -1 : 1;
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
     return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
@@ -77,7 +78,8 @@ static unsigned banded(const uint8_t *a, const uint8_t *b, size_t L, unsigned k,
         uint32_t *t = prev;
         prev = cur;
         cur = t;
-        if (best >= inf) return inf;
+        if (best >= inf)
+            return inf;
     }
     return prev[k];
 }
@@ -95,16 +97,19 @@ static trawl_status build_index(const uint8_t *p, size_t n, size_t q, index_t *i
     ix->g = malloc(ix->n * sizeof(*ix->g));
     ix->rank = malloc(ix->n * sizeof(*ix->rank));
     ix->first = malloc(ix->n * sizeof(*ix->first));
-    if (!ix->g || !ix->rank || !ix->first) return TRAWL_ENOMEM;
+    if (!ix->g || !ix->rank || !ix->first)
+        return TRAWL_ENOMEM;
     const uint64_t B = 0x100000001B3ull;
     uint64_t h = 0, top = 1;
     for (size_t i = 0; i < q; i++) {
         h = h * B + p[i] + 1;
-        if (i) top *= B;
+        if (i)
+            top *= B;
     }
     for (size_t i = 0;; i++) {
         ix->g[i] = (qgram){h * 0x9E3779B97F4A7C15ull, (uint32_t)i};
-        if (i + 1 >= ix->n) break;
+        if (i + 1 >= ix->n)
+            break;
         h = (h - (p[i] + 1ull) * top) * B + p[i + q] + 1;
     }
     qsort(ix->g, ix->n, sizeof(*ix->g), by_hash);
@@ -132,7 +137,8 @@ static trawl_status push32(buf32 *b, uint32_t x)
     if (b->n == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 1024;
         uint32_t *v = realloc(b->v, cap * sizeof(*v));
-        if (!v) return TRAWL_ENOMEM;
+        if (!v)
+            return TRAWL_ENOMEM;
         b->v = v;
         b->cap = cap;
     }
@@ -157,11 +163,13 @@ static trawl_status candidates(const index_t *ix, size_t a, size_t last, size_t 
             }
         }
     }
-    if (cand->n < 2) return TRAWL_OK;
+    if (cand->n < 2)
+        return TRAWL_OK;
     qsort(cand->v, cand->n, sizeof(uint32_t), by_u32);
     size_t u = 0;
     for (size_t i = 0; i < cand->n; i++)
-        if (u == 0 || cand->v[u - 1] != cand->v[i]) cand->v[u++] = cand->v[i];
+        if (u == 0 || cand->v[u - 1] != cand->v[i])
+            cand->v[u++] = cand->v[i];
     cand->n = u;
     return TRAWL_OK;
 }
@@ -177,8 +185,10 @@ trawl_status trawl_fuzzy_similar(const uint8_t *p, size_t n, size_t L, unsigned 
                            TRAWL_FUZZY_MAX_DISTANCE);
     if (mode != TRAWL_FUZZY_LEVENSHTEIN && mode != TRAWL_FUZZY_HAMMING)
         return trawl__fail(err, TRAWL_EINVAL, "unknown mode");
-    if (n > UINT32_MAX - 1) return trawl__fail(err, TRAWL_ELIMIT, "input larger than 4 GiB");
-    if (n < L + 1) return TRAWL_OK;
+    if (n > UINT32_MAX - 1)
+        return trawl__fail(err, TRAWL_ELIMIT, "input larger than 4 GiB");
+    if (n < L + 1)
+        return TRAWL_OK;
     size_t q = L / (k + 1), last = n - L;
     unsigned shift = mode == TRAWL_FUZZY_HAMMING ? 0 : k;
     index_t ix = {0};
@@ -191,15 +201,19 @@ trawl_status trawl_fuzzy_similar(const uint8_t *p, size_t n, size_t L, unsigned 
             size_t b = cand.v[i];
             unsigned d = shift ? banded(p + a, p + b, L, k, rows, rows + 2 * k + 3)
                                : hamming_capped(p + a, p + b, L, k);
-            if (d > k) continue;
+            if (d > k)
+                continue;
             trawl_fuzzy_pair pr = {a, b, d};
-            if (cb(&pr, ud)) st = TRAWL_ESTOPPED;
+            if (cb(&pr, ud))
+                st = TRAWL_ESTOPPED;
         }
     }
     free_index(&ix);
     free(cand.v);
     free(rows);
-    if (st == TRAWL_ENOMEM) return trawl__fail(err, st, "out of memory");
-    if (st == TRAWL_ESTOPPED) return trawl__fail(err, st, "stopped by the callback");
+    if (st == TRAWL_ENOMEM)
+        return trawl__fail(err, st, "out of memory");
+    if (st == TRAWL_ESTOPPED)
+        return trawl__fail(err, st, "stopped by the callback");
     return TRAWL_OK;
 }

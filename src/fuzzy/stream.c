@@ -24,7 +24,8 @@ void trawl__fz_fetch(const trawl_fuzzy_stream *s, uint64_t off, size_t n, uint8_
         off += take;
         n -= take;
     }
-    if (n) memcpy(dst, s->chunk + (off - s->chunk_base), n);
+    if (n)
+        memcpy(dst, s->chunk + (off - s->chunk_base), n);
 }
 
 static trawl_status nomem(trawl_error *err)
@@ -35,9 +36,11 @@ static trawl_status nomem(trawl_error *err)
 trawl_status trawl_fuzzy_stream_open(const trawl_fuzzy_db *db, trawl_fuzzy_stream **out,
                                      trawl_error *err)
 {
-    if (!db || !out) return trawl__fail(err, TRAWL_EINVAL, "NULL argument");
+    if (!db || !out)
+        return trawl__fail(err, TRAWL_EINVAL, "NULL argument");
     trawl_fuzzy_stream *s = calloc(1, sizeof(*s));
-    if (!s) return nomem(err);
+    if (!s)
+        return nomem(err);
     s->db = db;
     size_t lmax = 0;
     for (size_t i = 0; i < db->n; i++)
@@ -75,14 +78,16 @@ trawl_status trawl_fuzzy_stream_open(const trawl_fuzzy_db *db, trawl_fuzzy_strea
 
 void trawl_fuzzy_stream_free(trawl_fuzzy_stream *s)
 {
-    if (!s) return;
+    if (!s)
+        return;
     for (size_t i = 0; s->ks && i < s->db->n; i++) {
         free(s->ks[i].vp);
         free(s->ks[i].vn);
     }
     for (size_t i = 0; s->sel && i < s->db->n; i++)
         trawl__fz_sel_free(&s->sel[i]);
-    if (s->hss) hs_close_stream(s->hss, s->hscratch, NULL, NULL);
+    if (s->hss)
+        hs_close_stream(s->hss, s->hscratch, NULL, NULL);
     hs_free_scratch(s->hscratch);
     free(s->ks);
     free(s->sel);
@@ -95,7 +100,8 @@ void trawl_fuzzy_stream_free(trawl_fuzzy_stream *s)
 
 void trawl_fuzzy_stream_reset(trawl_fuzzy_stream *s)
 {
-    if (!s) return;
+    if (!s)
+        return;
     s->pos = s->hist_start = s->chunk_base = 0;
     s->hist_len = s->chunk_len = 0;
     s->chunk = NULL;
@@ -111,7 +117,8 @@ void trawl_fuzzy_stream_reset(trawl_fuzzy_stream *s)
         s->sel[i].n = 0;
         s->sel[i].blocked_until = 0;
     }
-    if (s->hss) hs_reset_stream(s->hss, 0, NULL, NULL, NULL);
+    if (s->hss)
+        hs_reset_stream(s->hss, 0, NULL, NULL, NULL);
 }
 
 static size_t run_kernel(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t n)
@@ -135,12 +142,14 @@ static trawl_status run_to(trawl_fuzzy_stream *s, size_t pi, uint64_t upto)
     if (p->kernel == FZ_MYERS1 && k->pos >= s->chunk_base &&
         upto - k->pos >= 16 * (uint64_t)p->lmax + 256) {
         trawl_status st = trawl__fz_run_lanes(s, pi, upto);
-        if (st) return st;
+        if (st)
+            return st;
     }
     if ((p->kernel == FZ_BITAP || p->kernel == FZ_BITAP_SUF) && p->k <= 3 && s->avx2 &&
         k->pos >= s->chunk_base && upto - k->pos >= 16 * (uint64_t)p->lmax + 256) {
         trawl_status st = trawl__fz_run_bitap_lanes(s, pi, upto);
-        if (st) return st;
+        if (st)
+            return st;
     }
     while (k->pos < upto) {
         const uint8_t *b;
@@ -154,7 +163,8 @@ static trawl_status run_to(trawl_fuzzy_stream *s, size_t pi, uint64_t upto)
         }
         if (run_kernel(p, k, b, avail) < avail) {
             trawl_status st = trawl__fz_verify(s, pi, k->pos);
-            if (st) return st;
+            if (st)
+                return st;
         }
     }
     return TRAWL_OK;
@@ -179,11 +189,13 @@ static int on_seed(unsigned int id, unsigned long long from, unsigned long long 
     fz_kstate *k = &s->ks[id];
     k->seeds++;
     if (k->dense) { /* the kernel covers the slice; remember the regions' ends */
-        if (to + p->reach > k->dense_until) k->dense_until = to + p->reach;
+        if (to + p->reach > k->dense_until)
+            k->dense_until = to + p->reach;
         return 0;
     }
     uint64_t s0 = to > p->reach ? to - p->reach : 0;
-    if (s0 < s->hist_start) s0 = s->hist_start;
+    if (s0 < s->hist_start)
+        s0 = s->hist_start;
     if (s0 > k->pos) {
         uint64_t upto = k->active_until < chunk_end(s) ? k->active_until : chunk_end(s);
         trawl_status st = k->pos < upto ? run_to(s, id, upto) : TRAWL_OK;
@@ -196,15 +208,18 @@ static int on_seed(unsigned int id, unsigned long long from, unsigned long long 
             k->pos = s0;
         }
     }
-    if (to + p->reach > k->active_until) k->active_until = to + p->reach;
+    if (to + p->reach > k->active_until)
+        k->active_until = to + p->reach;
     return 0;
 }
 
 static trawl_status fail_status(trawl_fuzzy_stream *s, trawl_status st, trawl_error *err)
 {
     s->failed = true;
-    if (st == TRAWL_ESTOPPED) return trawl__fail(err, st, "stopped by the callback");
-    if (st == TRAWL_ENOMEM) return nomem(err);
+    if (st == TRAWL_ESTOPPED)
+        return trawl__fail(err, st, "stopped by the callback");
+    if (st == TRAWL_ENOMEM)
+        return nomem(err);
     return trawl__fail(err, st, "seed scanner failed");
 }
 
@@ -235,7 +250,8 @@ static void begin_slice(trawl_fuzzy_stream *s, size_t i)
     const fz_pat *p = &s->db->pats[i];
     fz_kstate *k = &s->ks[i];
     k->seeds = 0;
-    if (!k->dense) return;
+    if (!k->dense)
+        return;
     uint64_t x = s->chunk_base > p->lmax ? s->chunk_base - p->lmax : 0;
     x = x > s->hist_start ? x : s->hist_start;
     if (x > k->pos) {
@@ -265,23 +281,28 @@ static trawl_status slice(trawl_fuzzy_stream *s, const uint8_t *p, size_t n)
     s->chunk_base = s->pos;
     uint64_t end = chunk_end(s);
     for (size_t i = 0; i < db->n; i++)
-        if (db->pats[i].seeded) begin_slice(s, i);
+        if (db->pats[i].seeded)
+            begin_slice(s, i);
     if (db->hs) {
         hs_error_t e =
             hs_scan_stream(s->hss, (const char *)p, (unsigned)n, 0, s->hscratch, on_seed, s);
-        if (s->cb_status) return s->cb_status;
-        if (e != HS_SUCCESS) return TRAWL_EENGINE;
+        if (s->cb_status)
+            return s->cb_status;
+        if (e != HS_SUCCESS)
+            return TRAWL_EENGINE;
     }
     for (size_t i = 0; i < db->n; i++) {
         fz_kstate *k = &s->ks[i];
         uint64_t upto = k->active_until < end ? k->active_until : end;
         if (k->pos < upto) {
             trawl_status st = run_to(s, i, upto);
-            if (st) return st;
+            if (st)
+                return st;
         }
     }
     for (size_t i = 0; i < db->n; i++)
-        if (db->pats[i].seeded) end_slice(s, i, n);
+        if (db->pats[i].seeded)
+            end_slice(s, i, n);
     for (size_t i = 0; i < db->n; i++) {
         const fz_pat *pt = &db->pats[i];
         /* every end <= known_end has been seen by the kernel, or lies
@@ -289,7 +310,8 @@ static trawl_status slice(trawl_fuzzy_stream *s, const uint8_t *p, size_t n)
         uint64_t lag = pt->seeded ? 2 * pt->lmax : pt->lmax;
         if (end >= lag && !s->collect_only) {
             trawl_status st = trawl__fz_sel_round(s, i, end - lag, false);
-            if (st) return st;
+            if (st)
+                return st;
         }
     }
     push_history(s);
@@ -300,14 +322,17 @@ static trawl_status slice(trawl_fuzzy_stream *s, const uint8_t *p, size_t n)
 trawl_status trawl_fuzzy_stream_write(trawl_fuzzy_stream *s, const uint8_t *p, size_t n,
                                       trawl_fuzzy_match_fn cb, void *ud, trawl_error *err)
 {
-    if (!s || (!p && n)) return trawl__fail(err, TRAWL_EINVAL, "NULL argument");
-    if (s->failed || s->finished) return trawl__fail(err, TRAWL_ESTATE, "stream needs a reset");
+    if (!s || (!p && n))
+        return trawl__fail(err, TRAWL_EINVAL, "NULL argument");
+    if (s->failed || s->finished)
+        return trawl__fail(err, TRAWL_ESTATE, "stream needs a reset");
     s->cb = cb;
     s->ud = ud;
     while (n > 0) {
         size_t take = n < SLICE ? n : SLICE;
         trawl_status st = slice(s, p, take);
-        if (st) return fail_status(s, st, err);
+        if (st)
+            return fail_status(s, st, err);
         p += take;
         n -= take;
     }
@@ -317,8 +342,10 @@ trawl_status trawl_fuzzy_stream_write(trawl_fuzzy_stream *s, const uint8_t *p, s
 trawl_status trawl_fuzzy_stream_finish(trawl_fuzzy_stream *s, trawl_fuzzy_match_fn cb, void *ud,
                                        trawl_error *err)
 {
-    if (!s) return trawl__fail(err, TRAWL_EINVAL, "NULL argument");
-    if (s->failed || s->finished) return trawl__fail(err, TRAWL_ESTATE, "stream needs a reset");
+    if (!s)
+        return trawl__fail(err, TRAWL_EINVAL, "NULL argument");
+    if (s->failed || s->finished)
+        return trawl__fail(err, TRAWL_ESTATE, "stream needs a reset");
     s->cb = cb;
     s->ud = ud;
     /* the last slice is still readable through the history */
@@ -327,7 +354,8 @@ trawl_status trawl_fuzzy_stream_finish(trawl_fuzzy_stream *s, trawl_fuzzy_match_
     s->chunk_base = s->pos;
     for (size_t i = 0; i < s->db->n && !s->collect_only; i++) {
         trawl_status st = trawl__fz_sel_round(s, i, 0, true);
-        if (st) return fail_status(s, st, err);
+        if (st)
+            return fail_status(s, st, err);
     }
     s->finished = true;
     return TRAWL_OK;
@@ -338,6 +366,7 @@ trawl_status trawl_fuzzy_scan(trawl_fuzzy_stream *s, const uint8_t *p, size_t n,
 {
     trawl_fuzzy_stream_reset(s);
     trawl_status st = trawl_fuzzy_stream_write(s, p, n, cb, ud, err);
-    if (st) return st;
+    if (st)
+        return st;
     return trawl_fuzzy_stream_finish(s, cb, ud, err);
 }

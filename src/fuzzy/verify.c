@@ -45,7 +45,8 @@ static const uint16_t *back_table(const fz_pat *p, const uint8_t *w, size_t T, u
             uint16_t v = min3(diag, (uint16_t)(prev[t] + del), (uint16_t)(cur[t - 1] + ins));
             cur[t] = v < inf ? v : inf;
         }
-        if (hi < T) cur[hi + 1] = inf;
+        if (hi < T)
+            cur[hi + 1] = inf;
         uint16_t *tmp = prev;
         prev = cur;
         cur = tmp;
@@ -72,21 +73,25 @@ trawl_status trawl__fz_verify(trawl_fuzzy_stream *s, size_t pi, uint64_t end)
     const fz_pat *p = &s->db->pats[pi];
     fz_sel *sel = &s->sel[pi];
     if (!(p->ops & (FZ_INS | FZ_DEL))) {
-        if (end < p->m) return TRAWL_OK;
+        if (end < p->m)
+            return TRAWL_OK;
         trawl__fz_fetch(s, end - p->m, p->m, s->win);
         unsigned d = hamming(p, s->win);
-        if (d > ((p->ops & FZ_SUB) ? p->k : 0) || !similar_enough(p, d, p->m)) return TRAWL_OK;
+        if (d > ((p->ops & FZ_SUB) ? p->k : 0) || !similar_enough(p, d, p->m))
+            return TRAWL_OK;
         return trawl__fz_sel_add(sel, end - p->m, (uint32_t)p->m, d);
     }
     size_t T = end < p->lmax ? (size_t)end : p->lmax;
-    if (T < p->lmin) return TRAWL_OK;
+    if (T < p->lmin)
+        return TRAWL_OK;
     trawl__fz_fetch(s, end - T, T, s->win);
     const uint16_t *row = back_table(p, s->win, T, p->k, s->row0, s->row1);
     /* longest first, so offsets come out increasing */
     for (size_t t = T; t >= p->lmin && t > 0; t--) {
         if (row[t] <= p->k && similar_enough(p, row[t], t)) {
             trawl_status st = trawl__fz_sel_add(sel, end - t, (uint32_t)t, row[t]);
-            if (st) return st;
+            if (st)
+                return st;
         }
     }
     return TRAWL_OK;

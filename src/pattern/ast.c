@@ -166,8 +166,8 @@ void pat_widths(pnode *n)
     case N_REP:
         pat_widths(n->kid);
         n->wmin = sat_mul(n->kid->wmin, n->rmin);
-        n->wmax = n->rmax == PAT_REP_INF ? (n->kid->wmax ? PAT_INF : 0)
-                                         : sat_mul(n->kid->wmax, n->rmax);
+        n->wmax =
+            n->rmax == PAT_REP_INF ? (n->kid->wmax ? PAT_INF : 0) : sat_mul(n->kid->wmax, n->rmax);
         return;
     }
 }

@@ -13,9 +13,9 @@
 
 #include <trawl/pattern.h>
 
-#define PAT_INF UINT64_MAX      /* unbounded width */
-#define PAT_REP_INF UINT32_MAX  /* unbounded repeat count */
-#define PAT_MAX_DEPTH 200       /* nesting of groups */
+#define PAT_INF       UINT64_MAX /* unbounded width */
+#define PAT_REP_INF   UINT32_MAX /* unbounded repeat count */
+#define PAT_MAX_DEPTH 200        /* nesting of groups */
 
 typedef enum { N_SET, N_CAT, N_ALT, N_REP, N_BOL, N_EOL } pnode_kind;
 
@@ -25,11 +25,11 @@ typedef struct byteset {
 
 typedef struct pnode {
     pnode_kind kind;
-    uint32_t rmin, rmax;       /* N_REP bounds */
-    byteset set;               /* N_SET */
-    struct pnode *kid, *next;  /* first child; next sibling */
-    struct pnode *last;        /* last child, for O(1) append */
-    uint64_t wmin, wmax;       /* width in bytes, PAT_INF = unbounded */
+    uint32_t rmin, rmax;      /* N_REP bounds */
+    byteset set;              /* N_SET */
+    struct pnode *kid, *next; /* first child; next sibling */
+    struct pnode *last;       /* last child, for O(1) append */
+    uint64_t wmin, wmax;      /* width in bytes, PAT_INF = unbounded */
 } pnode;
 
 typedef struct arena_block arena_block;

@@ -7,7 +7,7 @@
 
 #include "pattern/prog.h"
 
-#define DB_MAGIC 0x7472646bu      /* "trdk" */
+#define DB_MAGIC      0x7472646bu /* "trdk" */
 #define SCRATCH_MAGIC 0x74727363u /* "trsc" */
 
 /* One parsed, checked pattern. */
@@ -34,8 +34,8 @@ struct trawl_pattern_db {
     size_t n;
     hs_database_t *block;  /* HS_MODE_BLOCK */
     hs_database_t *stream; /* HS_MODE_STREAM: streams, and blocks over 4 GiB */
-    uint32_t max_prog;    /* largest verifier program */
-    uint64_t max_bounded; /* largest finite max width */
+    uint32_t max_prog;     /* largest verifier program */
+    uint64_t max_bounded;  /* largest finite max width */
     bool any_unbounded;
 };
 
@@ -63,10 +63,10 @@ struct trawl_scratch {
 /* Per-pattern matching state: where the next match may start, which start
  * offsets are still to be checked by the verifier. */
 typedef struct pstate {
-    uint64_t next_start;    /* no match may start before this (non-overlap) */
-    uint64_t next_check;    /* starts below this have been decided */
-    uint64_t last_end;      /* last end offset reported by the engine + 1 */
-    uint64_t pend_lo;       /* pending start range [pend_lo, pend_hi) */
+    uint64_t next_start; /* no match may start before this (non-overlap) */
+    uint64_t next_check; /* starts below this have been decided */
+    uint64_t last_end;   /* last end offset reported by the engine + 1 */
+    uint64_t pend_lo;    /* pending start range [pend_lo, pend_hi) */
     uint64_t pend_hi;
 } pstate;
 

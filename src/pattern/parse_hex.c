@@ -173,7 +173,8 @@ static pnode *hex_seq(hparser *p)
             t = hex_alt(p);
             p->depth--;
             if (t && hpeek(p, 0) != ')')
-                return hfail(p, open, TRAWL_ESYNTAX, "missing ')' to close the alternative opened here");
+                return hfail(p, open, TRAWL_ESYNTAX,
+                             "missing ')' to close the alternative opened here");
             p->pos++;
         } else {
             t = byte_token(p);
@@ -210,7 +211,8 @@ pnode *pat_parse_hex(arena *a, const char *s, size_t len, unsigned flags, trawl_
 {
     hparser p = {.s = s, .len = len, .a = a, .err = err};
     if (flags & TRAWL_PATTERN_NOCASE)
-        return hfail(&p, 0, TRAWL_EUNSUPPORTED, "the case-insensitive flag does not apply to hex strings");
+        return hfail(&p, 0, TRAWL_EUNSUPPORTED,
+                     "the case-insensitive flag does not apply to hex strings");
     if (!skip_space(&p))
         return NULL;
     bool braced = hpeek(&p, 0) == '{';
@@ -224,7 +226,8 @@ pnode *pat_parse_hex(arena *a, const char *s, size_t len, unsigned flags, trawl_
         return hfail(&p, p.pos, TRAWL_ESYNTAX, "unmatched ')'");
     if (braced) {
         if (hpeek(&p, 0) != '}')
-            return hfail(&p, open, TRAWL_ESYNTAX, "missing '}' to close the hex string opened here");
+            return hfail(&p, open, TRAWL_ESYNTAX,
+                         "missing '}' to close the hex string opened here");
         p.pos++;
     } else if (hpeek(&p, 0) == '}') {
         return hfail(&p, p.pos, TRAWL_ESYNTAX, "unmatched '}'");

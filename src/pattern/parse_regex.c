@@ -193,7 +193,8 @@ static pnode *parse_class(parser *p)
             if (hi < 0)
                 return fail(p, hi_at, TRAWL_ESYNTAX, "a range needs a single byte on its right");
             if (hi < lo)
-                return fail(p, item_at, TRAWL_ESYNTAX, "range out of order (low end above high end)");
+                return fail(p, item_at, TRAWL_ESYNTAX,
+                            "range out of order (low end above high end)");
             bs_add_range(&item, (unsigned)lo, (unsigned)hi);
         }
         bs_union(&set, &item);
@@ -221,7 +222,8 @@ static pnode *parse_group(parser *p)
         if (peek(p, 1) == ':') {
             p->pos += 2;
         } else if (peek(p, 1) != '?') { /* "(??" is a group starting with any-byte */
-            return fail(p, open, TRAWL_EUNSUPPORTED, "(?...) constructs other than (?: are not supported");
+            return fail(p, open, TRAWL_EUNSUPPORTED,
+                        "(?...) constructs other than (?: are not supported");
         }
     }
     if (++p->depth > PAT_MAX_DEPTH)

@@ -281,8 +281,8 @@ static void add_thread(run *r, int w, uint32_t pc0, size_t pos)
     }
 }
 
-vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n,
-                       uint64_t abs_start, bool eof, size_t *len)
+vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n, uint64_t abs_start,
+                       bool eof, size_t *len)
 {
     run r = {.p = p, .m = m, .n = n, .abs_start = abs_start, .eof = eof, .last = -1};
     int cur = 0;

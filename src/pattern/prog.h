@@ -47,7 +47,7 @@ typedef enum { VR_NOMATCH, VR_MATCH, VR_MORE } vm_result;
  * available; eof says whether they are all there will ever be. Returns
  * VR_MATCH with *len = the longest match, VR_NOMATCH, or VR_MORE when the
  * answer depends on bytes past n. O(n * p->n), allocates nothing. */
-vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n,
-                       uint64_t abs_start, bool eof, size_t *len);
+vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n, uint64_t abs_start,
+                       bool eof, size_t *len);
 
 #endif

@@ -46,8 +46,8 @@ bool scan_drain(scan_ctx *c, uint32_t id)
     uint64_t end = c->base + c->len;
     while (s < ps->pend_hi) {
         size_t L;
-        vm_result r = prog_longest(t->prog, c->vm, c->buf + (s - c->base), (size_t)(end - s), s,
-                                   c->eof, &L);
+        vm_result r =
+            prog_longest(t->prog, c->vm, c->buf + (s - c->base), (size_t)(end - s), s, c->eof, &L);
         if (r == VR_MORE)
             break;
         if (r == VR_NOMATCH) {
@@ -183,7 +183,8 @@ static hs_error_t scan_as_stream(const hs_database_t *hdb, trawl_scratch *s, sca
                            scan_on_engine_match, c);
     }
     if (hs) {
-        hs_error_t rc = hs_close_stream(hs, s->hs, r == HS_SUCCESS ? scan_on_engine_match : NULL, c);
+        hs_error_t rc =
+            hs_close_stream(hs, s->hs, r == HS_SUCCESS ? scan_on_engine_match : NULL, c);
         if (r == HS_SUCCESS)
             r = rc;
     }
@@ -201,9 +202,15 @@ trawl_status trawl_scan(const trawl_pattern_db *db, trawl_scratch *s, const uint
         return trawl__fail(err, TRAWL_EINVAL, "invalid argument");
     s->busy = 1;
     scan_reset(s->ps, db->n);
-    scan_ctx c = {.db = db, .ps = s->ps, .vm = &s->vm, .flags = scan_flags,
-                  .buf = data ? data : (const uint8_t *)"", .len = len, .eof = true,
-                  .cb = cb, .user = user};
+    scan_ctx c = {.db = db,
+                  .ps = s->ps,
+                  .vm = &s->vm,
+                  .flags = scan_flags,
+                  .buf = data ? data : (const uint8_t *)"",
+                  .len = len,
+                  .eof = true,
+                  .cb = cb,
+                  .user = user};
     hs_error_t r;
     if (len <= UINT32_MAX)
         r = hs_scan(db->block, (const char *)c.buf, (unsigned)len, 0, s->hs, scan_on_engine_match,

@@ -165,13 +165,12 @@ static bool is_space(char c)
 
 static bool name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
 }
 
 /* Parses one non-blank, non-comment line. col0 is the column of line[0]. */
-static trawl_status rule_line(trawl_pattern_set *set, const char *line, size_t n,
-                              trawl_error *err)
+static trawl_status rule_line(trawl_pattern_set *set, const char *line, size_t n, trawl_error *err)
 {
     size_t i = 0;
     while (i < n && is_space(line[i]))

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STREAM_MAGIC 0x74727374u /* "trst" */
+#define STREAM_MAGIC   0x74727374u /* "trst" */
 #define DEFAULT_WINDOW ((size_t)8 << 20)
-#define MIN_WINDOW ((size_t)64 << 10)
+#define MIN_WINDOW     ((size_t)64 << 10)
 
 struct trawl_stream {
     uint32_t magic;
@@ -91,8 +91,16 @@ uint64_t trawl_stream_offset(const trawl_stream *st)
 static scan_ctx make_ctx(trawl_stream *st, trawl_scratch *s, trawl_match_fn cb, void *user,
                          bool eof)
 {
-    scan_ctx c = {.db = st->db, .ps = st->ps, .vm = &s->vm, .flags = st->flags, .buf = st->buf,
-                  .base = st->base, .len = st->len, .eof = eof, .cb = cb, .user = user};
+    scan_ctx c = {.db = st->db,
+                  .ps = st->ps,
+                  .vm = &s->vm,
+                  .flags = st->flags,
+                  .buf = st->buf,
+                  .base = st->base,
+                  .len = st->len,
+                  .eof = eof,
+                  .cb = cb,
+                  .user = user};
     return c;
 }
 
@@ -128,9 +136,8 @@ static bool decide_early(trawl_stream *st, scan_ctx *c, uint64_t upto)
         pstate *ps = &st->ps[i];
         if (!t->prog || t->wmax != PAT_INF)
             continue;
-        uint64_t from = ps->pend_lo != ps->pend_hi && ps->pend_lo > ps->next_check
-                            ? ps->pend_lo
-                            : ps->next_check;
+        uint64_t from = ps->pend_lo != ps->pend_hi && ps->pend_lo > ps->next_check ? ps->pend_lo
+                                                                                   : ps->next_check;
         if (from >= upto)
             continue;
         if (ps->pend_lo == ps->pend_hi)
@@ -205,8 +212,8 @@ static bool drain_all(trawl_stream *st, scan_ctx *c)
     return true;
 }
 
-trawl_status trawl_stream_write(trawl_stream *st, trawl_scratch *s, const uint8_t *data,
-                                size_t len, trawl_match_fn cb, void *user, trawl_error *err)
+trawl_status trawl_stream_write(trawl_stream *st, trawl_scratch *s, const uint8_t *data, size_t len,
+                                trawl_match_fn cb, void *user, trawl_error *err)
 {
     trawl_error_clear(err);
     trawl_status rc = check_stream(st, s, cb, err);
