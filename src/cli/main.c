@@ -13,6 +13,7 @@ struct command {
 static const struct command commands[] = {
     {"scan", cli_scan, "search bytes for binary patterns (regex-style or YARA hex)"},
     {"frame", cli_frame, "cut bytes into TLV records, fixed records, packets, lines, pcap packets"},
+    {"serve", cli_serve, "serve the detectors over HTTP (cache, coalescing, metrics)"},
 };
 
 static void usage(FILE *out)

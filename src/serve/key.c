@@ -16,6 +16,7 @@
 #include <xxhash.h>
 
 #include "common/error.h"
+#include "serve/internal.h"
 #include <trawl/serve.h>
 
 static uint64_t key_seed;
@@ -87,21 +88,11 @@ static int canon(cJSON *node, int depth)
     return 0;
 }
 
-trawl_status trawl_serve_key_json(const char *json, size_t len, uint32_t tag, trawl_key128 *out,
-                                  trawl_error *err)
+trawl_status trawl__serve_key_cjson(cJSON *root, uint32_t tag, trawl_key128 *out, trawl_error *err)
 {
-    trawl_error_clear(err);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-    if (!root)
-        return trawl__fail_at(err, TRAWL_EFORMAT, end ? (int64_t)(end - json) : -1, -1,
-                              "malformed JSON");
-    if (canon(root, 0)) {
-        cJSON_Delete(root);
+    if (canon(root, 0))
         return trawl__fail(err, TRAWL_ELIMIT, "JSON nested too deeply or out of memory");
-    }
     char *s = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
     if (!s) return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     size_t n = strlen(s);
     char *buf = malloc(n + 4);
@@ -115,4 +106,18 @@ trawl_status trawl_serve_key_json(const char *json, size_t len, uint32_t tag, tr
     *out = trawl_serve_hash(buf, n + 4);
     free(buf);
     return TRAWL_OK;
+}
+
+trawl_status trawl_serve_key_json(const char *json, size_t len, uint32_t tag, trawl_key128 *out,
+                                  trawl_error *err)
+{
+    trawl_error_clear(err);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (!root)
+        return trawl__fail_at(err, TRAWL_EFORMAT, end ? (int64_t)(end - json) : -1, -1,
+                              "malformed JSON");
+    trawl_status st = trawl__serve_key_cjson(root, tag, out, err);
+    cJSON_Delete(root);
+    return st;
 }

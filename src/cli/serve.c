@@ -1,0 +1,202 @@
+/* serve.c -- `trawl serve`: the detectors behind an HTTP API.
+ *
+ * Signals are blocked before the server starts, so its threads inherit the
+ * mask and only this thread sees them, in sigwait(): SIGTERM/SIGINT drain
+ * and exit 0. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <trawl/serve.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: trawl serve [OPTIONS]\n\n"
+            "Serves the detectors over HTTP (docs/serve.md):\n"
+            "  POST /v1/detect[?only=a,b]  POST /v1/detect/{detector}\n"
+            "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n\n"
+            "options:\n"
+            "  --listen HOST:PORT   numeric IPv4 address and port (default 127.0.0.1:8080;\n"
+            "                       port 0 picks a free one, printed on stderr)\n"
+            "  --config FILE        detector configuration (docs/detect.md)\n"
+            "  --threads N          worker threads (default: number of cores)\n"
+            "  --cache-entries N    result cache bound in entries (default 65536; 0 with\n"
+            "                       --cache-bytes 0 turns the cache off)\n"
+            "  --cache-bytes SIZE   result cache bound in bytes, k/m/g suffixes (default 64m)\n"
+            "  --cache-ttl-ms N     cache entry lifetime in milliseconds (default 0: none)\n"
+            "  --max-body SIZE      largest request body (default 1m)\n"
+            "  --max-connections N  open connections at most (default 1024)\n"
+            "  --timeout S          idle connection timeout in seconds (default 30)\n"
+            "  -h, --help           this text\n\n"
+            "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n");
+}
+
+static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port)
+{
+    const char *colon = strrchr(s, ':');
+    uint64_t p;
+    if (!colon || (size_t)(colon - s) >= cap || colon == s || !cli_parse_size(colon + 1, &p) ||
+        p > 65535 || strpbrk(colon + 1, "kKmMgG"))
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    cli_input in;
+    if (cli_input_open(path, &in)) return NULL;
+    char *s = NULL;
+    if (in.data) {
+        s = malloc(in.len + 1);
+        if (s) {
+            memcpy(s, in.data, in.len);
+            s[in.len] = '\0';
+            *len = in.len;
+        }
+    } else {
+        cli_errorf("serve", "%s: the config must be a regular file", path);
+    }
+    cli_input_close(&in);
+    return s;
+}
+
+static int number(const char *opt, const char *arg, uint64_t max, uint64_t *out)
+{
+    if (!cli_parse_size(arg, out) || *out > max) {
+        cli_errorf("serve", "%s: not a valid number: '%s'", opt, arg);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"config", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 't'},
+        {"cache-entries", required_argument, NULL, 'E'},
+        {"cache-bytes", required_argument, NULL, 'B'},
+        {"cache-ttl-ms", required_argument, NULL, 'T'},
+        {"max-body", required_argument, NULL, 'M'},
+        {"max-connections", required_argument, NULL, 'C'},
+        {"timeout", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    char host[64] = "127.0.0.1";
+    trawl_server_opts o = {.port = 8080, .cache_entries = 65536, .cache_bytes = 64u << 20};
+    const char *config_path = NULL;
+    uint64_t v;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'l':
+            if (parse_listen(optarg, host, sizeof(host), &o.port)) {
+                cli_errorf("serve", "--listen: expected HOST:PORT, got '%s'", optarg);
+                return CLI_ERROR;
+            }
+            break;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 't':
+            if (number("--threads", optarg, 1024, &v)) return CLI_ERROR;
+            o.threads = (unsigned)v;
+            break;
+        case 'E':
+            if (number("--cache-entries", optarg, SIZE_MAX, &v)) return CLI_ERROR;
+            o.cache_entries = (size_t)v;
+            break;
+        case 'B':
+            if (number("--cache-bytes", optarg, SIZE_MAX, &v)) return CLI_ERROR;
+            o.cache_bytes = (size_t)v;
+            break;
+        case 'T':
+            if (number("--cache-ttl-ms", optarg, UINT64_MAX, &v)) return CLI_ERROR;
+            o.cache_ttl_ms = v;
+            break;
+        case 'M':
+            if (number("--max-body", optarg, (uint64_t)1 << 32, &v) || !v) {
+                if (!v) cli_errorf("serve", "--max-body must be at least 1");
+                return CLI_ERROR;
+            }
+            o.max_body = (size_t)v;
+            break;
+        case 'C':
+            if (number("--max-connections", optarg, 1u << 20, &v)) return CLI_ERROR;
+            o.max_connections = (unsigned)v;
+            break;
+        case 'o':
+            if (number("--timeout", optarg, 86400, &v)) return CLI_ERROR;
+            o.conn_timeout_s = (unsigned)v;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return CLI_ERROR;
+        }
+    }
+    if (optind < argc) {
+        cli_errorf("serve", "unexpected argument '%s'", argv[optind]);
+        return CLI_ERROR;
+    }
+    o.host = host;
+
+    char *config = NULL;
+    size_t config_len = 0;
+    if (config_path && !(config = read_file(config_path, &config_len))) return CLI_ERROR;
+    trawl_error err;
+    trawl_detect_engine *engine = NULL;
+    trawl_status st = trawl_detect_engine_new(config, config_len, &engine, &err);
+    free(config);
+    if (st != TRAWL_OK) {
+        cli_report("serve", config_path ? config_path : "configuration", &err);
+        return CLI_ERROR;
+    }
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    trawl_server *srv = NULL;
+    st = trawl_server_start(&o, engine, &srv, &err);
+    if (st != TRAWL_OK) {
+        cli_report("serve", "server", &err);
+        trawl_detect_engine_free(engine);
+        return CLI_ERROR;
+    }
+    fprintf(stderr, "listening on %s:%u\n", host, (unsigned)trawl_server_port(srv));
+    fflush(stderr);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig)) continue;
+        if (sig == SIGHUP) {
+            fprintf(stderr, "trawl serve: SIGHUP: reload is not implemented yet; ignored\n");
+            continue;
+        }
+        fprintf(stderr, "trawl serve: %s: draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        break;
+    }
+    trawl_server_drain(srv, 10000);
+    trawl_server_free(srv);
+    trawl_detect_engine_free(engine);
+    fprintf(stderr, "trawl serve: stopped\n");
+    return 0;
+}

@@ -1,0 +1,72 @@
+/* internal.h -- what the files of src/serve share (trawl__ tier). */
+#ifndef TRAWL_SRC_SERVE_INTERNAL_H
+#define TRAWL_SRC_SERVE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <cjson/cJSON.h>
+
+#include <trawl/serve.h>
+
+/* Canonicalises root in place (object keys sorted recursively) and hashes
+ * the tag and its compact text, as trawl_serve_key_json. */
+trawl_status trawl__serve_key_cjson(cJSON *root, uint32_t tag, trawl_key128 *out, trawl_error *err);
+
+/* Endpoints, for metrics. */
+enum {
+    EP_DETECT,
+    EP_DETECT_ONE,
+    EP_HEALTHZ,
+    EP_READYZ,
+    EP_METRICS,
+    EP_V1_METRICS,
+    EP_OTHER,
+    EP_COUNT
+};
+extern const char *const trawl__serve_ep_names[EP_COUNT];
+
+/* Status codes counted per endpoint; the last slot counts any other code. */
+#define SRV_NCODES 8
+extern const int trawl__serve_codes[SRV_NCODES];
+
+struct trawl_server {
+    trawl_server_opts o;
+    trawl_detect_engine *engine;
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    int listen_fd;      /* after drain: the quiesced listening socket, or -1 */
+    trawl_cache *cache; /* NULL when off */
+    trawl_coalescer *co;
+    pthread_key_t ctx_key;
+    _Atomic bool ready, draining;
+    _Atomic int64_t inflight;
+    _Atomic uint64_t count[EP_COUNT][SRV_NCODES];
+    _Atomic uint64_t stateful_bypass, detect_runs;
+    trawl_hist *lat_all, *lat[EP_COUNT];
+};
+
+/* Status slot of an HTTP code. */
+int trawl__serve_code_slot(int code);
+/* The metrics, as Prometheus text / as JSON. malloc'd; NULL on OOM. */
+char *trawl__serve_metrics_prom(trawl_server *s);
+char *trawl__serve_metrics_json(trawl_server *s);
+
+/* A response body and its status. */
+typedef struct srv_reply {
+    int code;
+    char *body; /* malloc'd */
+    size_t len;
+    const char *type; /* static */
+} srv_reply;
+
+/* Fills r with {"error":code_name,"message":msg}. */
+void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Handles POST /v1/detect (name NULL) and /v1/detect/{name}. only is the
+ * ?only= argument or NULL. */
+void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,
+                         size_t len, srv_reply *r);
+
+#endif
