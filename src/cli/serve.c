@@ -24,7 +24,7 @@ static void usage(FILE *out)
             "options:\n"
             "  --listen HOST:PORT   numeric IPv4 address and port (default 127.0.0.1:8080;\n"
             "                       port 0 picks a free one, printed on stderr)\n"
-            "  --config FILE        detector configuration (docs/detect.md)\n"
+            "  --config FILE        detector configuration (docs/detect-*.md)\n"
             "  --threads N          worker threads (default: number of cores)\n"
             "  --cache-entries N    result cache bound in entries (default 65536; 0 with\n"
             "                       --cache-bytes 0 turns the cache off)\n"

@@ -176,37 +176,50 @@ static int select_mask(trawl_server *s, const char *name, const char *only, unsi
     return 0;
 }
 
-void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,
-                         size_t len, srv_reply *r)
+int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
+                         bool *stateful, srv_reply *r)
 {
-    unsigned mask;
-    if (select_mask(s, name, only, &mask, r)) return;
     if (!len) {
         trawl__serve_error(r, 400, "empty body: expected a JSON object");
-        return;
+        return -1;
     }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
     if (!root) {
         trawl__serve_error(r, 400, "malformed JSON at byte %td", end ? end - body : (ptrdiff_t)0);
-        return;
+        return -1;
     }
     if (validate(root, r)) {
         cJSON_Delete(root);
-        return;
+        return -1;
     }
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(root, "client_id");
-    bool stateful = (mask & TRAWL_DET_AI_VS_AI) && cJSON_IsString(cid) && cid->valuestring[0];
-    run_args a = {.s = s, .body = body, .len = len, .mask = mask, .cacheable = !stateful};
+    *stateful = (mask & TRAWL_DET_AI_VS_AI) && cJSON_IsString(cid) && cid->valuestring[0];
     trawl_error e;
     trawl_error_clear(&e);
-    trawl_status st = TRAWL_OK;
-    if (!stateful) st = trawl__serve_key_cjson(root, mask, &a.key, &e);
+    trawl_status st = *stateful ? TRAWL_OK : trawl__serve_key_cjson(root, mask, key, &e);
     cJSON_Delete(root);
     if (st != TRAWL_OK) {
         trawl__serve_error(r, status_code(st), "%s", e.message);
-        return;
+        return -1;
     }
+    return 0;
+}
+
+void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,
+                         size_t len, srv_reply *r)
+{
+    unsigned mask;
+    if (select_mask(s, name, only, &mask, r))
+        return;
+    bool stateful = false;
+    run_args a = {.s = s, .body = body, .len = len, .mask = mask};
+    if (trawl__serve_prepare(body, len, mask, &a.key, &stateful, r))
+        return;
+    a.cacheable = !stateful;
+    trawl_error e;
+    trawl_error_clear(&e);
+    trawl_status st;
     char *out = NULL;
     size_t n = 0;
     if (!stateful && s->cache && trawl_cache_get(s->cache, a.key, &out, &n)) {

@@ -64,6 +64,12 @@ typedef struct srv_reply {
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Validates a detection request body for the detector mask and computes
+ * its key (unless *stateful: ai_vs_ai with a client_id, never cached or
+ * coalesced). 0, or -1 with an error reply in r. */
+int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
+                         bool *stateful, srv_reply *r);
+
 /* Handles POST /v1/detect (name NULL) and /v1/detect/{name}. only is the
  * ?only= argument or NULL. */
 void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,

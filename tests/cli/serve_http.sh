@@ -73,6 +73,8 @@ check e400-json '400 {"error":"bad_request","message":"malformed JSON at byte 11
     "$(req POST /v1/detect '{"prompt": }')"
 check e400-type '400 {"error":"bad_request","message":"field '"'"'urls'"'"': expected an array of strings"}' \
     "$(req POST /v1/detect '{"urls":"https://x"}')"
+check e400-range '400 {"error":"bad_request","message":"field '"'"'timestamp_ms'"'"': expected milliseconds since the epoch"}' \
+    "$(req POST /v1/detect '{"timestamp_ms":1e300}')"
 check e400-notobj '400 {"error":"bad_request","message":"the request body must be a JSON object"}' \
     "$(req POST /v1/detect '[1,2]')"
 check e400-empty '400 {"error":"bad_request","message":"empty body: expected a JSON object"}' \
@@ -99,7 +101,7 @@ check keepalive 1 "$n"
 # metrics as JSON
 req GET /v1/metrics >/dev/null
 json 'd["cache"]["hits"], d["cache"]["misses"], d["endpoints"]["detect"]["status"]["200"], d["endpoints"]["detect"]["status"]["413"], d["errors"] >= 12, d["latency_us"]["p99"] >= d["latency_us"]["p50"] > 0' <"$dir/body" >"$dir/m"
-check v1-metrics "2 4 4 2 True True" "$(cat "$dir/m")"
+check v1-metrics "2 5 4 2 True True" "$(cat "$dir/m")"
 
 # Prometheus text: every sample line is NAME{labels} VALUE, every name TYPEd
 curl -s -m 10 -D "$dir/hdr" -o "$dir/prom" "$base/metrics"
