@@ -169,6 +169,10 @@ typedef struct trawl_server_opts {
     size_t max_body;          /* bytes; 0 = 1 MiB */
     unsigned max_connections; /* 0 = 1024 */
     unsigned conn_timeout_s;  /* idle connection timeout; 0 = 30 */
+    /* API key file (docs/serve.md): when set, /v1/ endpoints need a key
+     * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
+     * string must stay valid as long as the server. */
+    const char *api_keys_path;
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive
@@ -177,6 +181,9 @@ TRAWL_API trawl_status trawl_server_start(const trawl_server_opts *o, trawl_dete
                                           trawl_server **out, trawl_error *err);
 /* The bound port. */
 TRAWL_API uint16_t trawl_server_port(const trawl_server *s);
+/* Reloads the API key file (for SIGHUP): on error the old keys stay in
+ * force. Requests in flight finish with the keys they started with. */
+TRAWL_API trawl_status trawl_server_reload(trawl_server *s, trawl_error *err);
 /* Graceful stop: stops accepting, answers new requests on open connections
  * with 503, waits up to timeout_ms for requests in flight to finish. */
 TRAWL_API void trawl_server_drain(trawl_server *s, unsigned timeout_ms);

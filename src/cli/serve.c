@@ -33,8 +33,11 @@ static void usage(FILE *out)
             "  --max-body SIZE      largest request body (default 1m)\n"
             "  --max-connections N  open connections at most (default 1024)\n"
             "  --timeout S          idle connection timeout in seconds (default 30)\n"
+            "  --api-keys FILE      require an API key on /v1/ endpoints; FILE holds\n"
+            "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
             "  -h, --help           this text\n\n"
-            "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n");
+            "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
+            "SIGHUP: reload the API key file.\n");
 }
 
 static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port)
@@ -90,6 +93,7 @@ int cli_serve(int argc, char **argv)
         {"max-body", required_argument, NULL, 'M'},
         {"max-connections", required_argument, NULL, 'C'},
         {"timeout", required_argument, NULL, 'o'},
+        {"api-keys", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -141,6 +145,9 @@ int cli_serve(int argc, char **argv)
             if (number("--timeout", optarg, 86400, &v)) return CLI_ERROR;
             o.conn_timeout_s = (unsigned)v;
             break;
+        case 'k':
+            o.api_keys_path = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -178,7 +185,7 @@ int cli_serve(int argc, char **argv)
     trawl_server *srv = NULL;
     st = trawl_server_start(&o, engine, &srv, &err);
     if (st != TRAWL_OK) {
-        cli_report("serve", "server", &err);
+        cli_report("serve", err.line ? o.api_keys_path : "server", &err);
         trawl_detect_engine_free(engine);
         return CLI_ERROR;
     }
@@ -188,7 +195,13 @@ int cli_serve(int argc, char **argv)
         int sig = 0;
         if (sigwait(&set, &sig)) continue;
         if (sig == SIGHUP) {
-            fprintf(stderr, "trawl serve: SIGHUP: reload is not implemented yet; ignored\n");
+            if (trawl_server_reload(srv, &err) == TRAWL_OK)
+                fprintf(stderr, "trawl serve: SIGHUP: %s\n",
+                        o.api_keys_path ? "API keys reloaded" : "nothing to reload");
+            else {
+                fprintf(stderr, "trawl serve: SIGHUP: API keys not reloaded\n");
+                cli_report("serve", o.api_keys_path, &err);
+            }
             continue;
         }
         fprintf(stderr, "trawl serve: %s: draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

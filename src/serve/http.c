@@ -24,7 +24,7 @@
 const char *const trawl__serve_ep_names[EP_COUNT] = {
     "detect", "detect_one", "healthz", "readyz", "metrics", "v1_metrics", "other",
 };
-const int trawl__serve_codes[SRV_NCODES] = {200, 400, 404, 405, 413, 500, 503, 0};
+const int trawl__serve_codes[SRV_NCODES] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
 
 int trawl__serve_code_slot(int code)
 {
@@ -68,6 +68,11 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     if (r->code == 405)
         MHD_add_response_header(resp, "Allow",
                                 rq->ep == EP_DETECT || rq->ep == EP_DETECT_ONE ? "POST" : "GET");
+    if (r->retry_after) {
+        char ra[24];
+        snprintf(ra, sizeof(ra), "%u", r->retry_after);
+        MHD_add_response_header(resp, "Retry-After", ra);
+    }
     if (atomic_load_explicit(&s->draining, memory_order_relaxed))
         MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->code, resp);
@@ -97,6 +102,33 @@ static int route(const char *url, bool *post, const char **name)
     }
     *post = false;
     return EP_OTHER;
+}
+
+/* 0 when the request may proceed, else an error reply (401, 429). */
+static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
+{
+    srv_keys *t = atomic_load_explicit(&s->keys, memory_order_acquire);
+    if (!t) return 0;
+    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (!key && auth && !strncmp(auth, "Bearer ", 7)) key = auth + 7;
+    if (!key || !*key) {
+        trawl__serve_error(r, 401, "missing API key (Authorization: Bearer KEY or X-API-Key)");
+        return -1;
+    }
+    srv_key *k = trawl__serve_keys_find(t, key, strlen(key));
+    if (!k) {
+        trawl__serve_error(r, 401, "invalid API key");
+        return -1;
+    }
+    double wait = trawl__serve_key_take(k);
+    if (wait > 0) {
+        trawl__serve_error(r, 429, "rate limit of %g requests/s exceeded for key '%s'",
+                           trawl__serve_key_rate(k), trawl__serve_key_name(k));
+        r->retry_after = (unsigned)wait + 1;
+        return -1;
+    }
+    return 0;
 }
 
 static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *url,
@@ -140,6 +172,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         r->body = trawl__serve_metrics_json(s);
         break;
     default:
+        if (authorize(s, conn, r)) return;
         if (draining) {
             trawl__serve_error(r, 503, atomic_load(&s->draining) ? "shutting down" : "not ready");
             return;
@@ -244,6 +277,8 @@ static void server_release(trawl_server *s)
     for (int i = 0; i < EP_COUNT; i++)
         trawl_hist_free(s->lat[i]);
     pthread_key_delete(s->ctx_key);
+    trawl__serve_keys_free(atomic_load(&s->keys));
+    pthread_mutex_destroy(&s->reload_mu);
     free(s);
 }
 
@@ -265,7 +300,21 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         s->o.threads = n > 0 ? (unsigned)n : 1;
     }
     s->engine = engine;
+    s->listen_fd = -1;
+    pthread_mutex_init(&s->reload_mu, NULL);
+    if (o->api_keys_path) {
+        srv_keys *t;
+        trawl_status kst = trawl__serve_keys_load(o->api_keys_path, &t, err);
+        if (kst != TRAWL_OK) {
+            pthread_mutex_destroy(&s->reload_mu);
+            free(s);
+            return kst;
+        }
+        atomic_store(&s->keys, t);
+    }
     if (pthread_key_create(&s->ctx_key, free_ctx)) {
+        trawl__serve_keys_free(atomic_load(&s->keys));
+        pthread_mutex_destroy(&s->reload_mu);
         free(s);
         return trawl__fail(err, TRAWL_ENOMEM, "out of thread-local keys");
     }
@@ -300,6 +349,22 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     s->port = di ? di->port : o->port;
     atomic_store(&s->ready, true);
     *out = s;
+    return TRAWL_OK;
+}
+
+trawl_status trawl_server_reload(trawl_server *s, trawl_error *err)
+{
+    trawl_error_clear(err);
+    if (!s || !s->o.api_keys_path) return TRAWL_OK;
+    srv_keys *t;
+    trawl_status st = trawl__serve_keys_load(s->o.api_keys_path, &t, err);
+    if (st != TRAWL_OK) return st;
+    pthread_mutex_lock(&s->reload_mu);
+    srv_keys *old = atomic_load(&s->keys);
+    trawl__serve_keys_carry(t, old);
+    trawl__serve_keys_retire(t, old); /* requests in flight may still hold it */
+    atomic_store_explicit(&s->keys, t, memory_order_release);
+    pthread_mutex_unlock(&s->reload_mu);
     return TRAWL_OK;
 }
 

@@ -21,9 +21,11 @@
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
 {
     const char *name = code == 400   ? "bad_request"
+                       : code == 401 ? "unauthorized"
                        : code == 404 ? "not_found"
                        : code == 405 ? "method_not_allowed"
                        : code == 413 ? "payload_too_large"
+                       : code == 429 ? "rate_limited"
                        : code == 503 ? "unavailable"
                                      : "internal";
     char msg[512];
@@ -210,12 +212,10 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
                          size_t len, srv_reply *r)
 {
     unsigned mask;
-    if (select_mask(s, name, only, &mask, r))
-        return;
+    if (select_mask(s, name, only, &mask, r)) return;
     bool stateful = false;
     run_args a = {.s = s, .body = body, .len = len, .mask = mask};
-    if (trawl__serve_prepare(body, len, mask, &a.key, &stateful, r))
-        return;
+    if (trawl__serve_prepare(body, len, mask, &a.key, &stateful, r)) return;
     a.cacheable = !stateful;
     trawl_error e;
     trawl_error_clear(&e);

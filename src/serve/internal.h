@@ -13,6 +13,28 @@
  * the tag and its compact text, as trawl_serve_key_json. */
 trawl_status trawl__serve_key_cjson(cJSON *root, uint32_t tag, trawl_key128 *out, trawl_error *err);
 
+/* SHA-256 of n bytes. */
+void trawl__sha256(const void *data, size_t n, uint8_t out[32]);
+
+/* API keys (auth.c). */
+typedef struct srv_key srv_key;
+typedef struct srv_keys srv_keys;
+/* Loads a key file; errors name the line (err->index = line). */
+trawl_status trawl__serve_keys_load(const char *path, srv_keys **out, trawl_error *err);
+/* Frees a table and the tables retired behind it. */
+void trawl__serve_keys_free(srv_keys *t);
+/* The entry whose digest is SHA-256(key), compared in constant time; NULL. */
+srv_key *trawl__serve_keys_find(srv_keys *t, const char *key, size_t len);
+/* Takes a token from the key's bucket: 0 when allowed, else the seconds to
+ * wait for the next token. */
+double trawl__serve_key_take(srv_key *k);
+const char *trawl__serve_key_name(const srv_key *k);
+double trawl__serve_key_rate(const srv_key *k);
+/* Hangs old (and its own retired list) behind t, to be freed with t. */
+void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
+/* Copies the bucket state of keys present in both tables. */
+void trawl__serve_keys_carry(srv_keys *to, srv_keys *from);
+
 /* Endpoints, for metrics. */
 enum {
     EP_DETECT,
@@ -27,7 +49,7 @@ enum {
 extern const char *const trawl__serve_ep_names[EP_COUNT];
 
 /* Status codes counted per endpoint; the last slot counts any other code. */
-#define SRV_NCODES 8
+#define SRV_NCODES 10
 extern const int trawl__serve_codes[SRV_NCODES];
 
 struct trawl_server {
@@ -44,6 +66,8 @@ struct trawl_server {
     _Atomic uint64_t count[EP_COUNT][SRV_NCODES];
     _Atomic uint64_t stateful_bypass, detect_runs;
     trawl_hist *lat_all, *lat[EP_COUNT];
+    _Atomic(srv_keys *) keys; /* NULL: no authentication */
+    pthread_mutex_t reload_mu;
 };
 
 /* Status slot of an HTTP code. */
@@ -57,7 +81,8 @@ typedef struct srv_reply {
     int code;
     char *body; /* malloc'd */
     size_t len;
-    const char *type; /* static */
+    const char *type;     /* static */
+    unsigned retry_after; /* seconds, for 429; 0 = no header */
 } srv_reply;
 
 /* Fills r with {"error":code_name,"message":msg}. */
