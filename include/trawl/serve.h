@@ -173,6 +173,8 @@ typedef struct trawl_server_opts {
      * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
      * string must stay valid as long as the server. */
     const char *api_keys_path;
+    /* Access log file (JSON lines, appended), "-" for stderr, NULL = none. */
+    const char *access_log;
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

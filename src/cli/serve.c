@@ -35,6 +35,7 @@ static void usage(FILE *out)
             "  --timeout S          idle connection timeout in seconds (default 30)\n"
             "  --api-keys FILE      require an API key on /v1/ endpoints; FILE holds\n"
             "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
+            "  --access-log FILE    append one JSON line per request to FILE (- = stderr)\n"
             "  -h, --help           this text\n\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
             "SIGHUP: reload the API key file.\n");
@@ -94,6 +95,7 @@ int cli_serve(int argc, char **argv)
         {"max-connections", required_argument, NULL, 'C'},
         {"timeout", required_argument, NULL, 'o'},
         {"api-keys", required_argument, NULL, 'k'},
+        {"access-log", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -144,6 +146,9 @@ int cli_serve(int argc, char **argv)
         case 'o':
             if (number("--timeout", optarg, 86400, &v)) return CLI_ERROR;
             o.conn_timeout_s = (unsigned)v;
+            break;
+        case 'a':
+            o.access_log = optarg;
             break;
         case 'k':
             o.api_keys_path = optarg;

@@ -10,6 +10,8 @@
  * readiness off, answers new requests on open connections with 503 and
  * "Connection: close", and waits for requests in flight. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -50,7 +52,7 @@ static uint64_t now_ns(void)
 }
 
 static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, request *rq,
-                                  srv_reply *r)
+                                  const char *method, const char *url, srv_reply *r)
 {
     if (!r->body) { /* out of memory while building the reply */
         r->code = 500;
@@ -82,6 +84,12 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
                               memory_order_relaxed);
     trawl_hist_record(s->lat_all, dt);
     trawl_hist_record(s->lat[rq->ep], dt);
+    if (s->access_fd >= 0) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        trawl__serve_access_log(s->access_fd, ci ? ci->client_addr : NULL, method, url, r->code,
+                                r->len, dt, r->cached, r->key_name);
+    }
     return ok;
 }
 
@@ -121,11 +129,14 @@ static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
         trawl__serve_error(r, 401, "invalid API key");
         return -1;
     }
+    r->key_name = trawl__serve_key_name(k); /* tables live as long as the server */
     double wait = trawl__serve_key_take(k);
     if (wait > 0) {
+        const char *name = r->key_name;
         trawl__serve_error(r, 429, "rate limit of %g requests/s exceeded for key '%s'",
                            trawl__serve_key_rate(k), trawl__serve_key_name(k));
         r->retry_after = (unsigned)wait + 1;
+        r->key_name = name;
         return -1;
     }
     return 0;
@@ -231,7 +242,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             rq->too_big = true;
             srv_reply r = {0};
             trawl__serve_error(&r, 413, "request body over the limit of %zu bytes", s->o.max_body);
-            return send_reply(s, conn, rq, &r);
+            return send_reply(s, conn, rq, method, url, &r);
         }
         return MHD_YES;
     }
@@ -242,7 +253,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     srv_reply r = {0};
     dispatch(s, conn, url, method, rq, &r);
-    return send_reply(s, conn, rq, &r);
+    return send_reply(s, conn, rq, method, url, &r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -279,6 +290,7 @@ static void server_release(trawl_server *s)
     pthread_key_delete(s->ctx_key);
     trawl__serve_keys_free(atomic_load(&s->keys));
     pthread_mutex_destroy(&s->reload_mu);
+    if (s->access_fd >= 0) close(s->access_fd);
     free(s);
 }
 
@@ -301,11 +313,25 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     }
     s->engine = engine;
     s->listen_fd = -1;
+    s->access_fd = -1;
+    if (o->access_log) {
+        s->access_fd = strcmp(o->access_log, "-")
+                           ? open(o->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
+                           : dup(2);
+        if (s->access_fd < 0) {
+            int e = errno;
+            pthread_mutex_destroy(&s->reload_mu);
+            free(s);
+            return trawl__fail(err, TRAWL_EIO, "%s: %s", o->access_log, strerror(e));
+        }
+    }
     pthread_mutex_init(&s->reload_mu, NULL);
     if (o->api_keys_path) {
         srv_keys *t;
         trawl_status kst = trawl__serve_keys_load(o->api_keys_path, &t, err);
         if (kst != TRAWL_OK) {
+            if (s->access_fd >= 0)
+                close(s->access_fd);
             pthread_mutex_destroy(&s->reload_mu);
             free(s);
             return kst;
@@ -314,6 +340,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     }
     if (pthread_key_create(&s->ctx_key, free_ctx)) {
         trawl__serve_keys_free(atomic_load(&s->keys));
+        if (s->access_fd >= 0)
+            close(s->access_fd);
         pthread_mutex_destroy(&s->reload_mu);
         free(s);
         return trawl__fail(err, TRAWL_ENOMEM, "out of thread-local keys");

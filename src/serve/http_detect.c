@@ -114,6 +114,7 @@ static void reply_report(srv_reply *r, char *json, size_t len, bool cached)
     }
     memcpy(b + len - 1, tail + (empty ? 1 : 0), tl + 1 - (empty ? 1 : 0));
     r->code = 200;
+    r->cached = cached;
     r->type = "application/json";
     r->body = b;
     r->len = strlen(b);

@@ -35,6 +35,12 @@ void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
 /* Copies the bucket state of keys present in both tables. */
 void trawl__serve_keys_carry(srv_keys *to, srv_keys *from);
 
+/* Writes one access log line to fd (access_log.c). key may be NULL. */
+struct sockaddr;
+void trawl__serve_access_log(int fd, const struct sockaddr *addr, const char *method,
+                             const char *path, int status, size_t bytes, uint64_t latency_ns,
+                             bool cached, const char *key);
+
 /* Endpoints, for metrics. */
 enum {
     EP_DETECT,
@@ -68,6 +74,7 @@ struct trawl_server {
     trawl_hist *lat_all, *lat[EP_COUNT];
     _Atomic(srv_keys *) keys; /* NULL: no authentication */
     pthread_mutex_t reload_mu;
+    int access_fd; /* -1: no access log */
 };
 
 /* Status slot of an HTTP code. */
@@ -83,6 +90,8 @@ typedef struct srv_reply {
     size_t len;
     const char *type;     /* static */
     unsigned retry_after; /* seconds, for 429; 0 = no header */
+    bool cached;          /* answered from the cache */
+    const char *key_name; /* the API key's name, when one was checked */
 } srv_reply;
 
 /* Fills r with {"error":code_name,"message":msg}. */

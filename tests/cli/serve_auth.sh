@@ -23,12 +23,16 @@ check() {
     fi
 }
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 0; }
+json_first() {
+    python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); print("\"%s\" \"%s\" %s %s" % (d["method"], d["path"], d["status"], d.get("key")))'
+}
 digest() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 
 printf '# test keys\nops sha256:%s\nci sha256:%s 1 2\n' "$(digest alpha-key)" "$(digest beta-key)" >"$dir/keys"
 # not under timeout(1), which would relay SIGHUP to the process group; a
 # watchdog bounds the run instead
-"$T" serve --listen 127.0.0.1:0 --threads 2 --api-keys "$dir/keys" 2>"$dir/err" &
+"$T" serve --listen 127.0.0.1:0 --threads 2 --api-keys "$dir/keys" --access-log "$dir/access" \
+    2>"$dir/err" &
 pid=$!
 (sleep 60; kill -KILL "$pid" 2>/dev/null) >/dev/null 2>&1 &
 wd=$!
@@ -85,6 +89,18 @@ check metrics-401 'trawl_http_requests_total{endpoint="detect",code="401"} 3' \
     "$(curl -s "$base/metrics" | grep 'endpoint="detect",code="401"')"
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 check rc 0 "$rc"
+
+# the access log: one JSON line per answered request, key names, no keys
+check access-lines "$(grep -c . "$dir/access")" "$(python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    d = json.loads(line); n += 1
+    assert d["client"] == "127.0.0.1" and d["ts"].endswith("Z") and d["latency_us"] > 0
+print(n)' "$dir/access")"
+check access-first '"POST" "/v1/detect" 401 None' "$(head -1 "$dir/access" | json_first)"
+check access-key '"POST" "/v1/detect" 429 ci' "$(grep '"status":429' "$dir/access" | head -1 | json_first)"
+check access-no-secret 0 "$(grep -c 'alpha-key\|beta-key\|gamma-key' "$dir/access")"
 
 printf 'ops sha256:%s extra junk\n' "$(digest x)" >"$dir/bad"
 "$T" serve --listen 127.0.0.1:0 --api-keys "$dir/bad" 2>"$dir/e"; rc=$?
