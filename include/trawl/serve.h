@@ -16,6 +16,7 @@
 
 #include <trawl/common.h>
 #include <trawl/detect.h>
+#include <trawl/pattern.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -159,6 +160,13 @@ TRAWL_API uint64_t trawl_hist_bucket_high(uint64_t v);
 
 typedef struct trawl_server trawl_server;
 
+/* A rule set for POST /v1/scan: a rule file's text (trawl_pattern_set_add_rules). */
+typedef struct trawl_serve_ruleset {
+    const char *name;
+    const char *text;
+    size_t len;
+} trawl_serve_ruleset;
+
 typedef struct trawl_server_opts {
     const char *host;     /* numeric IPv4 address; NULL = 127.0.0.1 */
     uint16_t port;        /* 0 = ephemeral */
@@ -175,6 +183,10 @@ typedef struct trawl_server_opts {
     const char *api_keys_path;
     /* Access log file (JSON lines, appended), "-" for stderr, NULL = none. */
     const char *access_log;
+    /* Rule sets served by POST /v1/scan?rules=NAME; compiled at start
+     * (copied: the caller may free them afterwards). */
+    const trawl_serve_ruleset *rulesets;
+    size_t n_rulesets;
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

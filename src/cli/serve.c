@@ -19,7 +19,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: trawl serve [OPTIONS]\n\n"
             "Serves the detectors over HTTP (docs/serve.md):\n"
-            "  POST /v1/detect[?only=a,b]  POST /v1/detect/{detector}\n"
+            "  POST /v1/detect[?only=a,b]  POST /v1/detect/{detector}  POST /v1/scan[?rules=NAME]\n"
             "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n\n"
             "options:\n"
             "  --listen HOST:PORT   numeric IPv4 address and port (default 127.0.0.1:8080;\n"
@@ -35,6 +35,7 @@ static void usage(FILE *out)
             "  --timeout S          idle connection timeout in seconds (default 30)\n"
             "  --api-keys FILE      require an API key on /v1/ endpoints; FILE holds\n"
             "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
+            "  --rules NAME=FILE    load a rule file for POST /v1/scan?rules=NAME (repeatable)\n"
             "  --access-log FILE    append one JSON line per request to FILE (- = stderr)\n"
             "  -h, --help           this text\n\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
@@ -96,12 +97,18 @@ int cli_serve(int argc, char **argv)
         {"timeout", required_argument, NULL, 'o'},
         {"api-keys", required_argument, NULL, 'k'},
         {"access-log", required_argument, NULL, 'a'},
+        {"rules", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     char host[64] = "127.0.0.1";
     trawl_server_opts o = {.port = 8080, .cache_entries = 65536, .cache_bytes = 64u << 20};
     const char *config_path = NULL;
+    enum { MAX_RULESETS = 64 };
+    trawl_serve_ruleset sets[MAX_RULESETS];
+    char *set_text[MAX_RULESETS];
+    size_t n_sets = 0;
+    int rc = CLI_ERROR;
     uint64_t v;
     int opt;
     optind = 1;
@@ -110,73 +117,90 @@ int cli_serve(int argc, char **argv)
         case 'l':
             if (parse_listen(optarg, host, sizeof(host), &o.port)) {
                 cli_errorf("serve", "--listen: expected HOST:PORT, got '%s'", optarg);
-                return CLI_ERROR;
+                goto out;
             }
             break;
         case 'c':
             config_path = optarg;
             break;
         case 't':
-            if (number("--threads", optarg, 1024, &v)) return CLI_ERROR;
+            if (number("--threads", optarg, 1024, &v)) goto out;
             o.threads = (unsigned)v;
             break;
         case 'E':
-            if (number("--cache-entries", optarg, SIZE_MAX, &v)) return CLI_ERROR;
+            if (number("--cache-entries", optarg, SIZE_MAX, &v)) goto out;
             o.cache_entries = (size_t)v;
             break;
         case 'B':
-            if (number("--cache-bytes", optarg, SIZE_MAX, &v)) return CLI_ERROR;
+            if (number("--cache-bytes", optarg, SIZE_MAX, &v)) goto out;
             o.cache_bytes = (size_t)v;
             break;
         case 'T':
-            if (number("--cache-ttl-ms", optarg, UINT64_MAX, &v)) return CLI_ERROR;
+            if (number("--cache-ttl-ms", optarg, UINT64_MAX, &v)) goto out;
             o.cache_ttl_ms = v;
             break;
         case 'M':
             if (number("--max-body", optarg, (uint64_t)1 << 32, &v) || !v) {
                 if (!v) cli_errorf("serve", "--max-body must be at least 1");
-                return CLI_ERROR;
+                goto out;
             }
             o.max_body = (size_t)v;
             break;
         case 'C':
-            if (number("--max-connections", optarg, 1u << 20, &v)) return CLI_ERROR;
+            if (number("--max-connections", optarg, 1u << 20, &v)) goto out;
             o.max_connections = (unsigned)v;
             break;
         case 'o':
-            if (number("--timeout", optarg, 86400, &v)) return CLI_ERROR;
+            if (number("--timeout", optarg, 86400, &v)) goto out;
             o.conn_timeout_s = (unsigned)v;
             break;
         case 'a':
             o.access_log = optarg;
             break;
+        case 'r': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1] || n_sets == MAX_RULESETS) {
+                cli_errorf("serve", "--rules: expected NAME=FILE (at most %d), got '%s'",
+                           MAX_RULESETS, optarg);
+                goto out;
+            }
+            *eq = '\0';
+            size_t len = 0;
+            if (!(set_text[n_sets] = read_file(eq + 1, &len))) goto out;
+            sets[n_sets] = (trawl_serve_ruleset){optarg, set_text[n_sets], len};
+            n_sets++;
+            break;
+        }
         case 'k':
             o.api_keys_path = optarg;
             break;
         case 'h':
             usage(stdout);
-            return 0;
+            rc = 0;
+            goto out;
         default:
             usage(stderr);
-            return CLI_ERROR;
+            goto out;
         }
     }
     if (optind < argc) {
         cli_errorf("serve", "unexpected argument '%s'", argv[optind]);
-        return CLI_ERROR;
+        goto out;
     }
     o.host = host;
+    o.rulesets = sets;
+    o.n_rulesets = n_sets;
 
     char *config = NULL;
     size_t config_len = 0;
-    if (config_path && !(config = read_file(config_path, &config_len))) return CLI_ERROR;
+    if (config_path && !(config = read_file(config_path, &config_len))) goto out;
     trawl_error err;
     trawl_detect_engine *engine = NULL;
     trawl_status st = trawl_detect_engine_new(config, config_len, &engine, &err);
     free(config);
     if (st != TRAWL_OK) {
         cli_report("serve", config_path ? config_path : "configuration", &err);
-        return CLI_ERROR;
+        goto out;
     }
 
     sigset_t set;
@@ -190,9 +214,9 @@ int cli_serve(int argc, char **argv)
     trawl_server *srv = NULL;
     st = trawl_server_start(&o, engine, &srv, &err);
     if (st != TRAWL_OK) {
-        cli_report("serve", err.line ? o.api_keys_path : "server", &err);
+        cli_report("serve", err.line && o.api_keys_path ? o.api_keys_path : "server", &err);
         trawl_detect_engine_free(engine);
-        return CLI_ERROR;
+        goto out;
     }
     fprintf(stderr, "listening on %s:%u\n", host, (unsigned)trawl_server_port(srv));
     fflush(stderr);
@@ -216,5 +240,9 @@ int cli_serve(int argc, char **argv)
     trawl_server_free(srv);
     trawl_detect_engine_free(engine);
     fprintf(stderr, "trawl serve: stopped\n");
-    return 0;
+    rc = 0;
+out:
+    for (size_t i = 0; i < n_sets; i++)
+        free(set_text[i]);
+    return rc;
 }

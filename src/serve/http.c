@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@
 #include "serve/internal.h"
 
 const char *const trawl__serve_ep_names[EP_COUNT] = {
-    "detect", "detect_one", "healthz", "readyz", "metrics", "v1_metrics", "other",
+    "detect", "detect_one", "scan", "healthz", "readyz", "metrics", "v1_metrics", "other",
 };
 const int trawl__serve_codes[SRV_NCODES] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
 
@@ -68,8 +69,9 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     }
     MHD_add_response_header(resp, "Content-Type", r->type);
     if (r->code == 405)
-        MHD_add_response_header(resp, "Allow",
-                                rq->ep == EP_DETECT || rq->ep == EP_DETECT_ONE ? "POST" : "GET");
+        MHD_add_response_header(
+            resp, "Allow",
+            rq->ep == EP_DETECT || rq->ep == EP_DETECT_ONE || rq->ep == EP_SCAN ? "POST" : "GET");
     if (r->retry_after) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
@@ -104,6 +106,7 @@ static int route(const char *url, bool *post, const char **name)
     if (!strcmp(url, "/v1/metrics")) return EP_V1_METRICS;
     *post = true;
     if (!strcmp(url, "/v1/detect")) return EP_DETECT;
+    if (!strcmp(url, "/v1/scan")) return EP_SCAN;
     if (!strncmp(url, "/v1/detect/", 11) && url[11]) {
         *name = url + 11;
         return EP_DETECT_ONE;
@@ -186,6 +189,14 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         if (authorize(s, conn, r)) return;
         if (draining) {
             trawl__serve_error(r, 503, atomic_load(&s->draining) ? "shutting down" : "not ready");
+            return;
+        }
+        if (rq->ep == EP_SCAN) {
+            const char *ct =
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+            bool json = ct && !strncasecmp(ct, "application/json", 16);
+            trawl__serve_scan(s, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "rules"),
+                              json, rq->body ? rq->body : "", rq->len, r);
             return;
         }
         trawl__serve_detect(s, name,
@@ -275,6 +286,11 @@ static void free_ctx(void *p)
     trawl_detect_ctx_free(p);
 }
 
+static void free_scratch(void *p)
+{
+    trawl_scratch_free(p);
+}
+
 uint16_t trawl_server_port(const trawl_server *s)
 {
     return s ? s->port : 0;
@@ -288,6 +304,8 @@ static void server_release(trawl_server *s)
     for (int i = 0; i < EP_COUNT; i++)
         trawl_hist_free(s->lat[i]);
     pthread_key_delete(s->ctx_key);
+    pthread_key_delete(s->scratch_key);
+    trawl__serve_rules_free(s);
     trawl__serve_keys_free(atomic_load(&s->keys));
     pthread_mutex_destroy(&s->reload_mu);
     if (s->access_fd >= 0) close(s->access_fd);
@@ -330,8 +348,7 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         srv_keys *t;
         trawl_status kst = trawl__serve_keys_load(o->api_keys_path, &t, err);
         if (kst != TRAWL_OK) {
-            if (s->access_fd >= 0)
-                close(s->access_fd);
+            if (s->access_fd >= 0) close(s->access_fd);
             pthread_mutex_destroy(&s->reload_mu);
             free(s);
             return kst;
@@ -339,9 +356,16 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         atomic_store(&s->keys, t);
     }
     if (pthread_key_create(&s->ctx_key, free_ctx)) {
+        if (s->access_fd >= 0) close(s->access_fd);
         trawl__serve_keys_free(atomic_load(&s->keys));
-        if (s->access_fd >= 0)
-            close(s->access_fd);
+        pthread_mutex_destroy(&s->reload_mu);
+        free(s);
+        return trawl__fail(err, TRAWL_ENOMEM, "out of thread-local keys");
+    }
+    if (pthread_key_create(&s->scratch_key, free_scratch)) {
+        pthread_key_delete(s->ctx_key);
+        trawl__serve_keys_free(atomic_load(&s->keys));
+        if (s->access_fd >= 0) close(s->access_fd);
         pthread_mutex_destroy(&s->reload_mu);
         free(s);
         return trawl__fail(err, TRAWL_ENOMEM, "out of thread-local keys");
@@ -356,6 +380,7 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
                                .ttl_ms = o->cache_ttl_ms};
         st = trawl_cache_new(&co, &s->cache, err);
     }
+    if (st == TRAWL_OK) st = trawl__serve_rules_compile(s, o->rulesets, o->n_rulesets, err);
     if (st != TRAWL_OK) {
         server_release(s);
         return st;

@@ -45,6 +45,7 @@ void trawl__serve_access_log(int fd, const struct sockaddr *addr, const char *me
 enum {
     EP_DETECT,
     EP_DETECT_ONE,
+    EP_SCAN,
     EP_HEALTHZ,
     EP_READYZ,
     EP_METRICS,
@@ -75,6 +76,12 @@ struct trawl_server {
     _Atomic(srv_keys *) keys; /* NULL: no authentication */
     pthread_mutex_t reload_mu;
     int access_fd; /* -1: no access log */
+    struct {
+        char *name;
+        trawl_pattern_db *db;
+    } * rules; /* for /v1/scan */
+    size_t n_rules;
+    pthread_key_t scratch_key; /* per-thread trawl_scratch for all rule sets */
 };
 
 /* Status slot of an HTTP code. */
@@ -108,5 +115,13 @@ int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key1
  * ?only= argument or NULL. */
 void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,
                          size_t len, srv_reply *r);
+
+/* Rule sets for /v1/scan (http_scan.c). */
+trawl_status trawl__serve_rules_compile(trawl_server *s, const trawl_serve_ruleset *sets, size_t n,
+                                        trawl_error *err);
+void trawl__serve_rules_free(trawl_server *s);
+/* Handles POST /v1/scan; json: the body is {"data_base64":...}. */
+void trawl__serve_scan(trawl_server *s, const char *rules, bool json, const char *body, size_t len,
+                       srv_reply *r);
 
 #endif

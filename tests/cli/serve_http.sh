@@ -44,7 +44,8 @@ json() { # FILE-less: python expression over `d` from stdin
     python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
 }
 
-start --max-body 4k
+printf 'ok: ab\nx/lit: zz\nhdr: \\xAA\\x55..\n' >"$dir/demo.rules"
+start --max-body 4k --rules demo="$dir/demo.rules"
 check healthz '200 {"status":"ok"}' "$(req GET /healthz)"
 check readyz '200 {"status":"ready"}' "$(req GET /readyz)"
 
@@ -67,6 +68,18 @@ out=$(req POST '/v1/detect?only=shadow_ai' "$A")
 check only "False ['shadow_ai']" "$(echo "${out#* }" | json 'd["cached"], sorted(d["detectors"])')"
 out=$(req POST /v1/detect/shadow_ai "$A")
 check one-detector "200 True ['shadow_ai']" "${out%% *} $(echo "${out#* }" | json 'd["cached"], sorted(d["detectors"])')"
+
+# scan: the same lines as `trawl scan --json` (file "(request)"), raw or base64
+printf 'xxab\252\125\001\002zzab' >"$dir/s.bin"
+want=$("$T" scan --json -r "$dir/demo.rules" "$dir/s.bin" | sed "s|\"file\":\"$dir/s.bin\"|\"file\":\"(request)\"|")
+check scan-raw "$want" "$(curl -s -m 10 --data-binary @"$dir/s.bin" "$base/v1/scan?rules=demo")"
+b64=$(base64 -w0 <"$dir/s.bin")
+check scan-json "$want" "$(curl -s -m 10 -H 'Content-Type: application/json' -d "{\"data_base64\":\"$b64\"}" "$base/v1/scan")"
+check scan-none "200 0" "$(curl -s -m 10 --data-binary 'nothing to see' -o "$dir/body" -w '%{http_code}' "$base/v1/scan") $(wc -c <"$dir/body")"
+check scan-bad-json '400 {"error":"bad_request","message":"malformed JSON"}' "$(req POST /v1/scan 'not json')"
+check scan-unknown '404 {"error":"not_found","message":"unknown rule set '"'"'nope'"'"'"}' "$(req POST '/v1/scan?rules=nope' 'x')"
+check scan-nodata '400 {"error":"bad_request","message":"field '"'"'data_base64'"'"': required in a JSON scan request"}' \
+    "$(req POST /v1/scan '{"prompt":"x"}')"
 
 # errors, each with its JSON body
 check e400-json '400 {"error":"bad_request","message":"malformed JSON at byte 11"}' \
