@@ -177,6 +177,7 @@ typedef struct trawl_server_opts {
     size_t max_body;          /* bytes; 0 = 1 MiB */
     unsigned max_connections; /* 0 = 1024 */
     unsigned conn_timeout_s;  /* idle connection timeout; 0 = 30 */
+    unsigned max_per_ip;      /* connections per client address; 0 = no limit */
     /* API key file (docs/serve.md): when set, /v1/ endpoints need a key
      * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
      * string must stay valid as long as the server. */

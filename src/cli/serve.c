@@ -32,6 +32,7 @@ static void usage(FILE *out)
             "  --cache-ttl-ms N     cache entry lifetime in milliseconds (default 0: none)\n"
             "  --max-body SIZE      largest request body (default 1m)\n"
             "  --max-connections N  open connections at most (default 1024)\n"
+            "  --max-per-ip N       open connections per client address (default: no limit)\n"
             "  --timeout S          idle connection timeout in seconds (default 30)\n"
             "  --api-keys FILE      require an API key on /v1/ endpoints; FILE holds\n"
             "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
@@ -96,6 +97,7 @@ int cli_serve(int argc, char **argv)
         {"max-connections", required_argument, NULL, 'C'},
         {"timeout", required_argument, NULL, 'o'},
         {"api-keys", required_argument, NULL, 'k'},
+        {"max-per-ip", required_argument, NULL, 'P'},
         {"access-log", required_argument, NULL, 'a'},
         {"rules", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
@@ -153,6 +155,10 @@ int cli_serve(int argc, char **argv)
         case 'o':
             if (number("--timeout", optarg, 86400, &v)) goto out;
             o.conn_timeout_s = (unsigned)v;
+            break;
+        case 'P':
+            if (number("--max-per-ip", optarg, 1u << 20, &v)) goto out;
+            o.max_per_ip = (unsigned)v;
             break;
         case 'a':
             o.access_log = optarg;

@@ -163,8 +163,23 @@ pid=
 check sigterm-rc 0 "$rc"
 check sigterm-log "trawl serve: SIGTERM: draining" "$(grep SIGTERM "$dir/err")"
 
-# cache off: a repeat is not a hit
-start --cache-entries 0 --cache-bytes 0
+# cache off: a repeat is not a hit; one connection per client address
+start --cache-entries 0 --cache-bytes 0 --max-per-ip 1
+python3 - "$port" >"$dir/perip" <<'PY'
+import http.client, sys
+port = int(sys.argv[1])
+c1 = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+c1.request("GET", "/healthz"); print(c1.getresponse().status)
+c2 = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+try:
+    c2.request("GET", "/healthz"); print(c2.getresponse().status)
+except (ConnectionError, http.client.HTTPException):
+    print("refused")
+c1.close()
+PY
+sleep 0.3 # let the server see the close before the next connection
+check per-ip "200
+refused" "$(cat "$dir/perip")"
 req POST /v1/detect "$A" >/dev/null
 out=$(req POST /v1/detect "$A")
 check cache-off "False" "$(echo "${out#* }" | json 'd["cached"]')"
