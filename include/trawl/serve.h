@@ -173,11 +173,12 @@ typedef struct trawl_server_opts {
     unsigned threads;     /* 0 = number of cores */
     size_t cache_entries; /* 0 with cache_bytes 0 = cache off */
     size_t cache_bytes;
-    uint64_t cache_ttl_ms;    /* 0 = none */
-    size_t max_body;          /* bytes; 0 = 1 MiB */
-    unsigned max_connections; /* 0 = 1024 */
-    unsigned conn_timeout_s;  /* idle connection timeout; 0 = 30 */
-    unsigned max_per_ip;      /* connections per client address; 0 = no limit */
+    uint64_t cache_ttl_ms;     /* 0 = none */
+    size_t max_body;           /* bytes; 0 = 1 MiB */
+    unsigned max_connections;  /* 0 = 1024 */
+    unsigned conn_timeout_s;   /* idle connection timeout; 0 = 30 */
+    unsigned max_per_ip;       /* connections per client address; 0 = no limit */
+    unsigned sse_heartbeat_ms; /* /v1/events heartbeat period; 0 = 15000 */
     /* API key file (docs/serve.md): when set, /v1/ endpoints need a key
      * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
      * string must stay valid as long as the server. */

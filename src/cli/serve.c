@@ -20,6 +20,7 @@ static void usage(FILE *out)
             "usage: trawl serve [OPTIONS]\n\n"
             "Serves the detectors over HTTP (docs/serve.md):\n"
             "  POST /v1/detect[?only=a,b]  POST /v1/detect/{detector}  POST /v1/scan[?rules=NAME]\n"
+            "  GET /v1/events (Server-Sent Events)\n"
             "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n\n"
             "options:\n"
             "  --listen HOST:PORT   numeric IPv4 address and port (default 127.0.0.1:8080;\n"
@@ -37,6 +38,7 @@ static void usage(FILE *out)
             "  --api-keys FILE      require an API key on /v1/ endpoints; FILE holds\n"
             "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
             "  --rules NAME=FILE    load a rule file for POST /v1/scan?rules=NAME (repeatable)\n"
+            "  --sse-heartbeat-ms N heartbeat period of GET /v1/events (default 15000)\n"
             "  --access-log FILE    append one JSON line per request to FILE (- = stderr)\n"
             "  -h, --help           this text\n\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
@@ -98,6 +100,7 @@ int cli_serve(int argc, char **argv)
         {"timeout", required_argument, NULL, 'o'},
         {"api-keys", required_argument, NULL, 'k'},
         {"max-per-ip", required_argument, NULL, 'P'},
+        {"sse-heartbeat-ms", required_argument, NULL, 'H'},
         {"access-log", required_argument, NULL, 'a'},
         {"rules", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
@@ -155,6 +158,10 @@ int cli_serve(int argc, char **argv)
         case 'o':
             if (number("--timeout", optarg, 86400, &v)) goto out;
             o.conn_timeout_s = (unsigned)v;
+            break;
+        case 'H':
+            if (number("--sse-heartbeat-ms", optarg, 3600000, &v)) goto out;
+            o.sse_heartbeat_ms = (unsigned)v;
             break;
         case 'P':
             if (number("--max-per-ip", optarg, 1u << 20, &v)) goto out;

@@ -25,7 +25,7 @@
 #include "serve/internal.h"
 
 const char *const trawl__serve_ep_names[EP_COUNT] = {
-    "detect", "detect_one", "scan", "healthz", "readyz", "metrics", "v1_metrics", "other",
+    "detect", "detect_one", "scan", "events", "healthz", "readyz", "metrics", "v1_metrics", "other",
 };
 const int trawl__serve_codes[SRV_NCODES] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
 
@@ -104,6 +104,7 @@ static int route(const char *url, bool *post, const char **name)
     if (!strcmp(url, "/readyz")) return EP_READYZ;
     if (!strcmp(url, "/metrics")) return EP_METRICS;
     if (!strcmp(url, "/v1/metrics")) return EP_V1_METRICS;
+    if (!strcmp(url, "/v1/events")) return EP_EVENTS;
     *post = true;
     if (!strcmp(url, "/v1/detect")) return EP_DETECT;
     if (!strcmp(url, "/v1/scan")) return EP_SCAN;
@@ -113,6 +114,18 @@ static int route(const char *url, bool *post, const char **name)
     }
     *post = false;
     return EP_OTHER;
+}
+
+static void *heartbeat_main(void *arg);
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, cap, "-");
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
+                  (socklen_t)cap);
 }
 
 /* 0 when the request may proceed, else an error reply (401, 429). */
@@ -185,6 +198,9 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
     case EP_V1_METRICS:
         r->body = trawl__serve_metrics_json(s);
         break;
+    case EP_EVENTS: /* reached only when the stream cannot start */
+        trawl__serve_error(r, 503, "shutting down");
+        return;
     default:
         if (authorize(s, conn, r)) return;
         if (draining) {
@@ -202,6 +218,11 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_detect(s, name,
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
+        if (r->code == 200 && r->body && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
+            char ip[64];
+            client_ip(conn, ip, sizeof(ip));
+            trawl__serve_events_publish(s, ip, r->body);
+        }
         return;
     }
     r->len = r->body ? strlen(r->body) : 0;
@@ -263,6 +284,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     srv_reply r = {0};
+    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late && !authorize(s, conn, &r)) {
+        struct MHD_Response *resp = trawl__serve_events_open(s, conn, &r);
+        if (resp) {
+            enum MHD_Result ok = MHD_queue_response(conn, 200, resp);
+            MHD_destroy_response(resp);
+            atomic_fetch_add(&s->count[EP_EVENTS][0], 1);
+            return ok;
+        }
+        return send_reply(s, conn, rq, method, url, &r);
+    }
+    if (r.body) /* authorize refused */
+        return send_reply(s, conn, rq, method, url, &r);
     dispatch(s, conn, url, method, rq, &r);
     return send_reply(s, conn, rq, method, url, &r);
 }
@@ -332,6 +365,13 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     s->engine = engine;
     s->listen_fd = -1;
     s->access_fd = -1;
+    pthread_mutex_init(&s->ev_mu, NULL);
+    pthread_mutex_init(&s->hb_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->hb_cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (o->access_log) {
         s->access_fd = strcmp(o->access_log, "-")
                            ? open(o->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
@@ -385,7 +425,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         server_release(s);
         return st;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     unsigned pool = s->o.threads > 1 ? s->o.threads : 0;
     s->daemon = MHD_start_daemon(
         flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -401,9 +442,31 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : o->port;
+    if (!pthread_create(&s->hb_thread, NULL, heartbeat_main, s)) s->hb_started = true;
     atomic_store(&s->ready, true);
     *out = s;
     return TRAWL_OK;
+}
+
+static void *heartbeat_main(void *arg)
+{
+    trawl_server *s = arg;
+    unsigned ms = s->o.sse_heartbeat_ms ? s->o.sse_heartbeat_ms : 15000;
+    pthread_mutex_lock(&s->hb_mu);
+    while (!s->hb_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)ms * 1000000u;
+        ts.tv_sec += (time_t)(ns / 1000000000u);
+        ts.tv_nsec = (long)(ns % 1000000000u);
+        pthread_cond_timedwait(&s->hb_cv, &s->hb_mu, &ts);
+        if (s->hb_stop) break;
+        pthread_mutex_unlock(&s->hb_mu);
+        trawl__serve_events_heartbeat(s);
+        pthread_mutex_lock(&s->hb_mu);
+    }
+    pthread_mutex_unlock(&s->hb_mu);
+    return NULL;
 }
 
 trawl_status trawl_server_reload(trawl_server *s, trawl_error *err)
@@ -426,6 +489,7 @@ void trawl_server_drain(trawl_server *s, unsigned timeout_ms)
 {
     if (!s || atomic_exchange(&s->draining, true)) return;
     atomic_store(&s->ready, false);
+    trawl__serve_events_close_all(s); /* event streams end; they count as in flight */
     /* MHD no longer accepts on it; it is closed after MHD_stop_daemon. */
     s->listen_fd = (int)MHD_quiesce_daemon(s->daemon);
     uint64_t until = now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -439,6 +503,14 @@ void trawl_server_free(trawl_server *s)
 {
     if (!s) return;
     trawl_server_drain(s, 10000);
+    if (s->hb_started) {
+        pthread_mutex_lock(&s->hb_mu);
+        s->hb_stop = true;
+        pthread_cond_signal(&s->hb_cv);
+        pthread_mutex_unlock(&s->hb_mu);
+        pthread_join(s->hb_thread, NULL);
+    }
+    trawl__serve_events_close_all(s); /* MHD must not stop with suspended connections */
     MHD_stop_daemon(s->daemon);
     if (s->listen_fd >= 0) close(s->listen_fd);
     server_release(s);

@@ -104,8 +104,7 @@ trawl_status trawl__serve_rules_compile(trawl_server *s, const trawl_serve_rules
         s->n_rules = i + 1;
         if (st == TRAWL_OK && !s->rules[i].name) st = TRAWL_ENOMEM;
         if (st != TRAWL_OK) {
-            if (!err)
-                return st;
+            if (!err) return st;
             char m[sizeof(err->message) + 128];
             if (err->line)
                 snprintf(m, sizeof(m), "rule set '%s', line %d: %s", sets[i].name, err->line,

@@ -46,6 +46,7 @@ enum {
     EP_DETECT,
     EP_DETECT_ONE,
     EP_SCAN,
+    EP_EVENTS,
     EP_HEALTHZ,
     EP_READYZ,
     EP_METRICS,
@@ -82,6 +83,15 @@ struct trawl_server {
     } * rules; /* for /v1/scan */
     size_t n_rules;
     pthread_key_t scratch_key; /* per-thread trawl_scratch for all rule sets */
+    /* Server-Sent Events (http_events.c) */
+    pthread_mutex_t ev_mu; /* guards subs */
+    struct srv_sub *subs;
+    _Atomic int n_subs;
+    _Atomic uint64_t sse_dropped;
+    pthread_t hb_thread;
+    bool hb_started, hb_stop;
+    pthread_mutex_t hb_mu;
+    pthread_cond_t hb_cv;
 };
 
 /* Status slot of an HTTP code. */
@@ -115,6 +125,19 @@ int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key1
  * ?only= argument or NULL. */
 void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,
                          size_t len, srv_reply *r);
+
+/* Server-Sent Events (http_events.c). */
+typedef struct srv_sub srv_sub;
+struct MHD_Connection;
+struct MHD_Response;
+/* A streaming response for GET /v1/events, or NULL with an error in err. */
+struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
+                                              srv_reply *err);
+/* Sends the threat events of a report (JSON) to matching subscribers. */
+void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report);
+void trawl__serve_events_heartbeat(trawl_server *s);
+/* Ends every stream (shutdown). */
+void trawl__serve_events_close_all(trawl_server *s);
 
 /* Rule sets for /v1/scan (http_scan.c). */
 trawl_status trawl__serve_rules_compile(trawl_server *s, const trawl_serve_ruleset *sets, size_t n,

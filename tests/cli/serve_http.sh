@@ -163,28 +163,46 @@ pid=
 check sigterm-rc 0 "$rc"
 check sigterm-log "trawl serve: SIGTERM: draining" "$(grep SIGTERM "$dir/err")"
 
-# cache off: a repeat is not a hit; one connection per client address
-start --cache-entries 0 --cache-bytes 0 --max-per-ip 1
+# cache off: a repeat is not a hit; at most 4 connections per client address
+start --cache-entries 0 --cache-bytes 0 --max-per-ip 4 --sse-heartbeat-ms 200
 python3 - "$port" >"$dir/perip" <<'PY'
 import http.client, sys
 port = int(sys.argv[1])
-c1 = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-c1.request("GET", "/healthz"); print(c1.getresponse().status)
-c2 = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+held = []
+for i in range(4):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    c.request("GET", "/healthz"); c.getresponse().read(); held.append(c)
+c5 = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
 try:
-    c2.request("GET", "/healthz"); print(c2.getresponse().status)
+    c5.request("GET", "/healthz"); print(c5.getresponse().status)
 except (ConnectionError, http.client.HTTPException):
     print("refused")
-c1.close()
+for c in held:
+    c.close()
 PY
 sleep 0.3 # let the server see the close before the next connection
-check per-ip "200
-refused" "$(cat "$dir/perip")"
+check per-ip "refused" "$(cat "$dir/perip")"
+# Server-Sent Events: two subscribers with different filters
+check sse-bad-query '400 {"error":"bad_request","message":"query '"'"'min_severity'"'"': expected low, medium, high or critical"}' \
+    "$(req GET '/v1/events?min_severity=extreme')"
+curl -s -N -m 20 "$base/v1/events?min_severity=high" >"$dir/ev1" &
+e1=$!
+curl -s -N -m 20 "$base/v1/events?detector=synthetic_media" >"$dir/ev2" &
+e2=$!
+sleep 0.5
 req POST /v1/detect "$A" >/dev/null
 out=$(req POST /v1/detect "$A")
 check cache-off "False" "$(echo "${out#* }" | json 'd["cached"]')"
+req POST /v1/detect "$C" >/dev/null
+sleep 0.5
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
 check cache-off-rc 0 "$rc"
+wait "$e1"; wait "$e2" # the streams end when the server drains
+check sse-events 2 "$(grep -c '^event: threat$' "$dir/ev1")"
+check sse-event "threat 127.0.0.1 shadow_ai critical 0.95" "$(grep -m1 '^data: ' "$dir/ev1" | cut -c7- | json 'd["event_type"], d["client"], d["detector"], d["severity"], d["threat_score"]' | tr -d '(),'"'")"
+check sse-heartbeat yes "$(grep -q '^: heartbeat$' "$dir/ev1" && echo yes)"
+check sse-filtered 0 "$(grep -c '^event: threat$' "$dir/ev2")"
+check sse-filtered-heartbeat yes "$(grep -q '^: heartbeat$' "$dir/ev2" && echo yes)"
 
 # bad flags
 "$T" serve --listen nowhere 2>"$dir/e"; rc=$?
