@@ -120,6 +120,10 @@ char *trawl__serve_metrics_prom(trawl_server *s)
         {"trawl_stateful_bypass_total", "counter",
          "Requests that bypassed cache and coalescer (ai_vs_ai with a client_id).",
          ld(&s->stateful_bypass)},
+        {"trawl_sse_subscribers", "gauge", "Open /v1/events streams.",
+         (uint64_t)atomic_load(&s->n_subs)},
+        {"trawl_sse_dropped_total", "counter", "Event streams ended because the consumer was slow.",
+         ld(&s->sse_dropped)},
         {"trawl_inflight_requests", "gauge", "Requests being handled.",
          (uint64_t)atomic_load(&s->inflight)},
         {"trawl_ready", "gauge", "1 when the server accepts detection requests.",
@@ -162,6 +166,8 @@ char *trawl__serve_metrics_json(trawl_server *s)
               (unsigned long long)cs.misses, lookups ? (double)cs.hits / (double)lookups : 0.0,
               (unsigned long long)cs.evictions, (unsigned long long)cs.expirations,
               (unsigned long long)cs.entries, (unsigned long long)cs.bytes);
+    sb_printf(&b, "\"sse\":{\"subscribers\":%d,\"dropped\":%llu},", atomic_load(&s->n_subs),
+              (unsigned long long)ld(&s->sse_dropped));
     sb_printf(&b, "\"coalesced\":%llu,\"detector_runs\":%llu,\"stateful_bypass\":%llu,",
               (unsigned long long)trawl_coalescer_shared_count(s->co),
               (unsigned long long)ld(&s->detect_runs), (unsigned long long)ld(&s->stateful_bypass));
