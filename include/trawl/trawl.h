@@ -7,5 +7,6 @@
 #include <trawl/frame.h>
 #include <trawl/struct.h>
 #include <trawl/detect.h>
+#include <trawl/serve.h>
 
 #endif
