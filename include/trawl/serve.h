@@ -200,6 +200,11 @@ TRAWL_API uint16_t trawl_server_port(const trawl_server *s);
 /* Reloads the API key file (for SIGHUP): on error the old keys stay in
  * force. Requests in flight finish with the keys they started with. */
 TRAWL_API trawl_status trawl_server_reload(trawl_server *s, trawl_error *err);
+/* Replaces the rule sets of POST /v1/scan (for SIGHUP): compiles the new
+ * sets first; on error the old ones stay. Requests in flight finish with the
+ * sets they started with (old sets are kept until trawl_server_free). */
+TRAWL_API trawl_status trawl_server_reload_rules(trawl_server *s, const trawl_serve_ruleset *sets,
+                                                 size_t n, trawl_error *err);
 /* Graceful stop: stops accepting, answers new requests on open connections
  * with 503, waits up to timeout_ms for requests in flight to finish. */
 TRAWL_API void trawl_server_drain(trawl_server *s, unsigned timeout_ms);

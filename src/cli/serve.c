@@ -42,7 +42,7 @@ static void usage(FILE *out)
             "  --access-log FILE    append one JSON line per request to FILE (- = stderr)\n"
             "  -h, --help           this text\n\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
-            "SIGHUP: reload the API key file.\n");
+            "SIGHUP: reload the API key file and the rule files.\n");
 }
 
 static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port)
@@ -75,6 +75,37 @@ static char *read_file(const char *path, size_t *len)
     }
     cli_input_close(&in);
     return s;
+}
+
+/* Re-reads every rule file and swaps the rule sets in; on any error the
+ * sets in force stay. */
+static void reload_rules(trawl_server *srv, trawl_serve_ruleset *sets, char **text,
+                         const char *const *path, size_t n)
+{
+    char *fresh[64];
+    trawl_serve_ruleset next[64];
+    size_t got = 0;
+    for (; got < n; got++) {
+        size_t len = 0;
+        if (!(fresh[got] = read_file(path[got], &len))) break;
+        next[got] = (trawl_serve_ruleset){sets[got].name, fresh[got], len};
+    }
+    trawl_error err;
+    if (got == n && trawl_server_reload_rules(srv, next, n, &err) == TRAWL_OK) {
+        for (size_t i = 0; i < n; i++) {
+            free(text[i]);
+            text[i] = fresh[i];
+            sets[i] = next[i];
+        }
+        fprintf(stderr, "trawl serve: SIGHUP: rule sets reloaded\n");
+        return;
+    }
+    if (got == n)
+        cli_report("serve", "SIGHUP: rule sets not reloaded", &err);
+    else
+        fprintf(stderr, "trawl serve: SIGHUP: rule sets not reloaded\n");
+    for (size_t i = 0; i < got; i++)
+        free(fresh[i]);
 }
 
 static int number(const char *opt, const char *arg, uint64_t max, uint64_t *out)
@@ -112,6 +143,7 @@ int cli_serve(int argc, char **argv)
     enum { MAX_RULESETS = 64 };
     trawl_serve_ruleset sets[MAX_RULESETS];
     char *set_text[MAX_RULESETS];
+    const char *set_path[MAX_RULESETS];
     size_t n_sets = 0;
     int rc = CLI_ERROR;
     uint64_t v;
@@ -181,6 +213,7 @@ int cli_serve(int argc, char **argv)
             size_t len = 0;
             if (!(set_text[n_sets] = read_file(eq + 1, &len))) goto out;
             sets[n_sets] = (trawl_serve_ruleset){optarg, set_text[n_sets], len};
+            set_path[n_sets] = eq + 1;
             n_sets++;
             break;
         }
@@ -237,13 +270,13 @@ int cli_serve(int argc, char **argv)
         int sig = 0;
         if (sigwait(&set, &sig)) continue;
         if (sig == SIGHUP) {
-            if (trawl_server_reload(srv, &err) == TRAWL_OK)
-                fprintf(stderr, "trawl serve: SIGHUP: %s\n",
-                        o.api_keys_path ? "API keys reloaded" : "nothing to reload");
-            else {
+            if (trawl_server_reload(srv, &err) == TRAWL_OK) {
+                if (o.api_keys_path) fprintf(stderr, "trawl serve: SIGHUP: API keys reloaded\n");
+            } else {
                 fprintf(stderr, "trawl serve: SIGHUP: API keys not reloaded\n");
                 cli_report("serve", o.api_keys_path, &err);
             }
+            if (n_sets) reload_rules(srv, sets, set_text, set_path, n_sets);
             continue;
         }
         fprintf(stderr, "trawl serve: %s: draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -321,7 +321,7 @@ static void free_ctx(void *p)
 
 static void free_scratch(void *p)
 {
-    trawl_scratch_free(p);
+    trawl__serve_tscratch_free(p);
 }
 
 uint16_t trawl_server_port(const trawl_server *s)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/error.h"
 #include "serve/internal.h"
 
 typedef struct obuf {
@@ -88,82 +89,148 @@ static int on_match(const trawl_match *m, void *user)
     return c->out.oom;
 }
 
-trawl_status trawl__serve_rules_compile(trawl_server *s, const trawl_serve_ruleset *sets, size_t n,
-                                        trawl_error *err)
+struct srv_rules {
+    size_t n;
+    struct {
+        char *name;
+        trawl_pattern_db *db;
+    } * v;
+    srv_rules *retired; /* older tables: requests may still scan with them */
+};
+
+typedef struct tscratch {
+    trawl_scratch *scratch;
+    const srv_rules *grown_for; /* the table the scratch serves */
+} tscratch;
+
+static void rules_free(srv_rules *t)
 {
-    if (!n) return TRAWL_OK;
-    s->rules = calloc(n, sizeof(*s->rules));
-    if (!s->rules) return TRAWL_ENOMEM;
+    while (t) {
+        srv_rules *next = t->retired;
+        for (size_t i = 0; i < t->n; i++) {
+            trawl_pattern_db_free(t->v[i].db);
+            free(t->v[i].name);
+        }
+        free(t->v);
+        free(t);
+        t = next;
+    }
+}
+
+void trawl__serve_tscratch_free(void *p)
+{
+    tscratch *ts = p;
+    if (ts) trawl_scratch_free(ts->scratch);
+    free(ts);
+}
+
+/* Prefixes err's message with the rule set's name and line. */
+static void name_error(trawl_error *err, const char *name)
+{
+    if (!err) return;
+    char m[sizeof(err->message) + 128];
+    if (err->line)
+        snprintf(m, sizeof(m), "rule set '%s', line %d: %s", name, err->line, err->message);
+    else
+        snprintf(m, sizeof(m), "rule set '%s': %s", name, err->message);
+    size_t k = strnlen(m, sizeof(err->message) - 1);
+    memcpy(err->message, m, k);
+    err->message[k] = '\0';
+    err->line = 0;
+    err->column = 0;
+    err->index = -1;
+}
+
+static trawl_status rules_build(const trawl_serve_ruleset *sets, size_t n, srv_rules **out,
+                                trawl_error *err)
+{
+    *out = NULL;
+    srv_rules *t = calloc(1, sizeof(*t));
+    if (!t || !(t->v = calloc(n ? n : 1, sizeof(*t->v)))) {
+        free(t);
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
         trawl_pattern_set *set = NULL;
         trawl_status st = trawl_pattern_set_new(&set);
         if (st == TRAWL_OK) st = trawl_pattern_set_add_rules(set, sets[i].text, sets[i].len, err);
-        if (st == TRAWL_OK) st = trawl_pattern_compile(set, &s->rules[i].db, err);
+        if (st == TRAWL_OK) st = trawl_pattern_compile(set, &t->v[i].db, err);
         trawl_pattern_set_free(set);
-        s->rules[i].name = strdup(sets[i].name);
-        s->n_rules = i + 1;
-        if (st == TRAWL_OK && !s->rules[i].name) st = TRAWL_ENOMEM;
+        t->v[i].name = strdup(sets[i].name);
+        t->n = i + 1;
+        if (st == TRAWL_OK && !t->v[i].name) st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
         if (st != TRAWL_OK) {
-            if (!err) return st;
-            char m[sizeof(err->message) + 128];
-            if (err->line)
-                snprintf(m, sizeof(m), "rule set '%s', line %d: %s", sets[i].name, err->line,
-                         err->message);
-            else
-                snprintf(m, sizeof(m), "rule set '%s': %s", sets[i].name, err->message);
-            size_t k = strnlen(m, sizeof(err->message) - 1);
-            memcpy(err->message, m, k);
-            err->message[k] = '\0';
-            err->line = 0;
-            err->column = 0;
-            err->index = -1;
+            name_error(err, sets[i].name);
+            rules_free(t);
             return st;
         }
     }
+    *out = t;
+    return TRAWL_OK;
+}
+
+trawl_status trawl__serve_rules_compile(trawl_server *s, const trawl_serve_ruleset *sets, size_t n,
+                                        trawl_error *err)
+{
+    srv_rules *t;
+    trawl_status st = rules_build(sets, n, &t, err);
+    if (st == TRAWL_OK) atomic_store(&s->rules, t);
+    return st;
+}
+
+trawl_status trawl_server_reload_rules(trawl_server *s, const trawl_serve_ruleset *sets, size_t n,
+                                       trawl_error *err)
+{
+    trawl_error_clear(err);
+    srv_rules *t;
+    trawl_status st = rules_build(sets, n, &t, err);
+    if (st != TRAWL_OK) return st;
+    pthread_mutex_lock(&s->reload_mu);
+    t->retired = atomic_load(&s->rules);
+    atomic_store_explicit(&s->rules, t, memory_order_release);
+    pthread_mutex_unlock(&s->reload_mu);
     return TRAWL_OK;
 }
 
 void trawl__serve_rules_free(trawl_server *s)
 {
-    for (size_t i = 0; i < s->n_rules; i++) {
-        trawl_pattern_db_free(s->rules[i].db);
-        free(s->rules[i].name);
-    }
-    free(s->rules);
+    rules_free(atomic_load(&s->rules));
 }
 
-static trawl_scratch *thread_scratch(trawl_server *s, trawl_error *err)
+/* The thread's scratch, grown to serve every database of table t. */
+static trawl_scratch *thread_scratch(trawl_server *s, const srv_rules *t, trawl_error *err)
 {
-    trawl_scratch *sc = pthread_getspecific(s->scratch_key);
-    if (sc) return sc;
-    for (size_t i = 0; i < s->n_rules; i++)
-        if (trawl_scratch_alloc(s->rules[i].db, &sc, err) != TRAWL_OK) {
-            trawl_scratch_free(sc);
-            return NULL;
-        }
-    pthread_setspecific(s->scratch_key, sc);
-    return sc;
+    tscratch *ts = pthread_getspecific(s->scratch_key);
+    if (!ts) {
+        if (!(ts = calloc(1, sizeof(*ts)))) return NULL;
+        pthread_setspecific(s->scratch_key, ts);
+    }
+    if (ts->grown_for == t) return ts->scratch;
+    for (size_t i = 0; i < t->n; i++)
+        if (trawl_scratch_alloc(t->v[i].db, &ts->scratch, err) != TRAWL_OK) return NULL;
+    ts->grown_for = t;
+    return ts->scratch;
 }
 
 void trawl__serve_scan(trawl_server *s, const char *rules, bool json, const char *body, size_t len,
                        srv_reply *r)
 {
-    size_t which = s->n_rules;
-    if (!s->n_rules) {
+    const srv_rules *t = atomic_load_explicit(&s->rules, memory_order_acquire);
+    size_t which = t ? t->n : 0;
+    if (!t || !t->n) {
         trawl__serve_error(r, 404, "no rule sets are loaded (trawl serve --rules NAME=FILE)");
         return;
     }
     if (!rules || !*rules) {
-        if (s->n_rules > 1) {
-            trawl__serve_error(r, 400, "query 'rules': required, %zu rule sets are loaded",
-                               s->n_rules);
+        if (t->n > 1) {
+            trawl__serve_error(r, 400, "query 'rules': required, %zu rule sets are loaded", t->n);
             return;
         }
         which = 0;
     } else {
-        for (size_t i = 0; i < s->n_rules; i++)
-            if (!strcmp(s->rules[i].name, rules)) which = i;
-        if (which == s->n_rules) {
+        for (size_t i = 0; i < t->n; i++)
+            if (!strcmp(t->v[i].name, rules)) which = i;
+        if (which == t->n) {
             trawl__serve_error(r, 404, "unknown rule set '%s'", rules);
             return;
         }
@@ -185,8 +252,8 @@ void trawl__serve_scan(trawl_server *s, const char *rules, bool json, const char
         data = in->data;
         len = in->data_len;
     }
-    trawl_scratch *sc = thread_scratch(s, &e);
-    scan_ctx c = {.db = s->rules[which].db};
+    trawl_scratch *sc = thread_scratch(s, t, &e);
+    scan_ctx c = {.db = t->v[which].db};
     trawl_status st = sc ? trawl_scan(c.db, sc, data, len, 0, on_match, &c, &e) : TRAWL_ENOMEM;
     trawl_detect_input_free(in);
     if (st != TRAWL_OK || c.out.oom) {

@@ -76,13 +76,9 @@ struct trawl_server {
     trawl_hist *lat_all, *lat[EP_COUNT];
     _Atomic(srv_keys *) keys; /* NULL: no authentication */
     pthread_mutex_t reload_mu;
-    int access_fd; /* -1: no access log */
-    struct {
-        char *name;
-        trawl_pattern_db *db;
-    } * rules; /* for /v1/scan */
-    size_t n_rules;
-    pthread_key_t scratch_key; /* per-thread trawl_scratch for all rule sets */
+    int access_fd;                     /* -1: no access log */
+    _Atomic(struct srv_rules *) rules; /* for /v1/scan; NULL = none */
+    pthread_key_t scratch_key;         /* per-thread trawl_scratch for all rule sets */
     /* Server-Sent Events (http_events.c) */
     pthread_mutex_t ev_mu; /* guards subs */
     struct srv_sub *subs;
@@ -140,6 +136,9 @@ void trawl__serve_events_heartbeat(trawl_server *s);
 void trawl__serve_events_close_all(trawl_server *s);
 
 /* Rule sets for /v1/scan (http_scan.c). */
+typedef struct srv_rules srv_rules;
+/* Destructor of the per-thread scratch (scratch_key). */
+void trawl__serve_tscratch_free(void *p);
 trawl_status trawl__serve_rules_compile(trawl_server *s, const trawl_serve_ruleset *sets, size_t n,
                                         trawl_error *err);
 void trawl__serve_rules_free(trawl_server *s);

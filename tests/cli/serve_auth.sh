@@ -31,8 +31,9 @@ digest() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 printf '# test keys\nops sha256:%s\nci sha256:%s 1 2\n' "$(digest alpha-key)" "$(digest beta-key)" >"$dir/keys"
 # not under timeout(1), which would relay SIGHUP to the process group; a
 # watchdog bounds the run instead
+printf 'first: ab\n' >"$dir/scan.rules"
 "$T" serve --listen 127.0.0.1:0 --threads 2 --api-keys "$dir/keys" --access-log "$dir/access" \
-    2>"$dir/err" &
+    --rules demo="$dir/scan.rules" 2>"$dir/err" &
 pid=$!
 (sleep 60; kill -KILL "$pid" 2>/dev/null) >/dev/null 2>&1 &
 wd=$!
@@ -66,8 +67,12 @@ check rate-body '{"error":"rate_limited","message":"rate limit of 1 requests/s e
 check retry-after 'Retry-After: 1' "$(grep -i '^Retry-After' "$dir/hdr" | tr -d '\r')"
 check other-key-unaffected 200 "$(post -H 'X-API-Key: alpha-key' | cut -d' ' -f1)"
 
-# rotate: alpha-key out, gamma-key in
+scan() { curl -s -m 10 -H "X-API-Key: $1" --data-binary 'abzz' "$base/v1/scan" | sed 's/.*"pattern":"\([a-z]*\)".*/\1/' | tr '\n' ' '; }
+check scan-before "first " "$(scan alpha-key)"
+
+# rotate: alpha-key out, gamma-key in; the rule file changes too
 printf 'ops sha256:%s\n' "$(digest gamma-key)" >"$dir/keys"
+printf 'second: zz\n' >"$dir/scan.rules"
 kill -HUP "$pid"
 i=0
 while ! grep -q 'API keys reloaded' "$dir/err"; do
@@ -75,16 +80,29 @@ while ! grep -q 'API keys reloaded' "$dir/err"; do
 done
 check reload-old 401 "$(post -H 'X-API-Key: alpha-key' | cut -d' ' -f1)"
 check reload-new 200 "$(post -H 'X-API-Key: gamma-key' | cut -d' ' -f1)"
+i=0
+while ! grep -q 'rule sets reloaded' "$dir/err"; do
+    i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
+done
+check rules-reloaded "second " "$(scan gamma-key)"
+printf 'broken: a(b\n' >"$dir/scan.rules"
 # a broken file on reload: the keys in force stay
 printf 'ops sha256:nothex\n' >"$dir/keys"
 kill -HUP "$pid"
 i=0
-while ! grep -q 'not reloaded' "$dir/err"; do
+while ! grep -q 'rule sets not reloaded' "$dir/err"; do
     i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
 done
 check reload-bad-msg "trawl serve: $dir/keys, line 1: the digest must be sha256: and 64 hex digits" \
-    "$(grep -A1 'not reloaded' "$dir/err" | tail -1)"
+    "$(grep -A1 'API keys not reloaded' "$dir/err" | sed -n 2p)"
 check reload-bad-keeps 200 "$(post -H 'X-API-Key: gamma-key' | cut -d' ' -f1)"
+i=0
+while ! grep -q 'rule sets not reloaded' "$dir/err"; do
+    i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
+done
+check rules-bad-msg "trawl serve: SIGHUP: rule sets not reloaded: rule set 'demo', line 1: missing ')' to close the group opened here" \
+    "$(grep 'rule sets not reloaded' "$dir/err")"
+check rules-bad-keeps "second " "$(scan gamma-key)"
 check metrics-401 'trawl_http_requests_total{endpoint="detect",code="401"} 3' \
     "$(curl -s "$base/metrics" | grep 'endpoint="detect",code="401"')"
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
