@@ -4,15 +4,17 @@
 #   make asan     the test suite under AddressSanitizer + UBSan
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
 #   make bench    benchmarks against peers (see bench/README.md)
+#   make loadtest `trawl serve` under wrk (LOAD_SECONDS per point, default 30)
 #   make demo     install what is missing, build, scan the bundled samples
 #   make install  PREFIX=/usr/local
 
 PREFIX ?= /usr/local
 JOBS ?= 2
 FUZZ_SECONDS ?= 20
+LOAD_SECONDS ?= 30
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest
 
 all: build
 
@@ -41,6 +43,9 @@ fuzz: deps
 
 bench: deps build
 	@sh bench/run.sh
+
+loadtest: deps build
+	@sh bench/loadtest/run.sh build/bin/trawl $(LOAD_SECONDS)
 
 demo: deps build
 	@sh scripts/demo.sh

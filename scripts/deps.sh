@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
-libxxhash-dev libyara-dev libtre-dev python3"
+libxxhash-dev libyara-dev libtre-dev python3
+libmicrohttpd-dev curl wrk"
 
 missing=""
 for p in $PKGS; do

@@ -8,5 +8,6 @@
 #include <trawl/struct.h>
 #include <trawl/detect.h>
 #include <trawl/fuzzy.h>
+#include <trawl/serve.h>
 
 #endif

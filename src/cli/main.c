@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"fuzzy", cli_fuzzy, "approximate byte search (Levenshtein / Hamming)"},
     {"similar", cli_similar, "pairs of similar windows in one input"},
     {"detect", cli_detect, "screen a prompt, file, capture or input object for threats"},
+    {"serve", cli_serve, "serve the detectors over HTTP (cache, coalescing, metrics)"},
 };
 
 static void usage(FILE *out)

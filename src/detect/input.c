@@ -296,7 +296,8 @@ trawl_status trawl_detect_input_parse(const char *json, size_t len, trawl_detect
         double ts = 0;
         if (!number_field(root, "timestamp_ms", &ts) || ts < 0 || ts > 9.0e15)
             st = bad_field(&p, "timestamp_ms", "milliseconds since the epoch");
-        in->timestamp_ms = (uint64_t)ts;
+        else /* converting an out-of-range double is undefined */
+            in->timestamp_ms = (uint64_t)ts;
     }
     cJSON_Delete(root);
     if (st != TRAWL_OK) {

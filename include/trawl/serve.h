@@ -1,0 +1,217 @@
+/* trawl/serve.h -- the screening service and its reusable parts: a sharded
+ * LRU cache, a request coalescer, a dynamic batcher, a latency histogram and
+ * the HTTP server (libmicrohttpd) that puts the detectors behind them.
+ *
+ * Every part is thread-safe; each takes only per-shard or per-entry locks,
+ * never a global one, and never holds a lock while a caller's function runs
+ * or while a waiter sleeps (the histogram takes no lock at all).
+ *
+ * Ownership: keys and values passed in are copied; values handed out are
+ * malloc'd copies the caller free()s.
+ */
+#ifndef TRAWL_SERVE_H
+#define TRAWL_SERVE_H
+
+#include <stdbool.h>
+
+#include <trawl/common.h>
+#include <trawl/detect.h>
+#include <trawl/pattern.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- keys ---------------------------------------------------------------- */
+
+/* A 128-bit request key. */
+typedef struct trawl_key128 {
+    uint64_t lo, hi;
+} trawl_key128;
+
+/* XXH3-128 of bytes, seeded with a per-process secret drawn from getrandom()
+ * on first use. Clients cannot precompute colliding requests: without the
+ * seed they cannot predict the key (MD5 of a repr, the Python choice, is
+ * both slower and collidable offline). O(n), allocates nothing. */
+TRAWL_API trawl_key128 trawl_serve_hash(const void *p, size_t n);
+
+/* Canonicalises a JSON text (object keys sorted recursively, no whitespace),
+ * prefixes it with the 4-byte tag, and hashes it with trawl_serve_hash, so
+ * {"a":1,"b":2} and { "b":2, "a":1 } give one key. TRAWL_EFORMAT with
+ * err->offset on malformed JSON. O(n log n), allocates temporarily. */
+TRAWL_API trawl_status trawl_serve_key_json(const char *json, size_t len, uint32_t tag,
+                                            trawl_key128 *out, trawl_error *err);
+
+/* ---- cache --------------------------------------------------------------- */
+
+typedef struct trawl_cache trawl_cache;
+
+typedef struct trawl_cache_opts {
+    size_t shards;      /* 0 = 16; rounded up to a power of two */
+    size_t max_entries; /* over all shards; 0 = unbounded by count */
+    size_t max_bytes;   /* value bytes + per-entry overhead; 0 = unbounded */
+    uint64_t ttl_ms;    /* 0 = entries never expire */
+    /* Clock in milliseconds; NULL = CLOCK_MONOTONIC. For tests. */
+    uint64_t (*clock_ms)(void *ud);
+    void *clock_ud;
+} trawl_cache_opts;
+
+typedef struct trawl_cache_stats {
+    uint64_t hits, misses, evictions, expirations, inserts;
+    uint64_t entries, bytes;
+} trawl_cache_stats;
+
+/* Bounds are split evenly over the shards (each shard holds at least one
+ * entry), so eviction is LRU within a shard. */
+TRAWL_API trawl_status trawl_cache_new(const trawl_cache_opts *o, trawl_cache **out,
+                                       trawl_error *err);
+TRAWL_API void trawl_cache_free(trawl_cache *c);
+/* On a hit, *val is a malloc'd copy of the value (NUL-terminated beyond
+ * *len) and the entry becomes most recent: returns true. An expired entry is
+ * removed and counts as a miss. */
+TRAWL_API bool trawl_cache_get(trawl_cache *c, trawl_key128 key, char **val, size_t *len);
+/* Inserts or replaces; evicts least recent entries of the shard until both
+ * bounds hold. A value larger than a shard's byte bound is not stored
+ * (returns TRAWL_ELIMIT). */
+TRAWL_API trawl_status trawl_cache_put(trawl_cache *c, trawl_key128 key, const void *val,
+                                       size_t len);
+TRAWL_API void trawl_cache_stats_get(trawl_cache *c, trawl_cache_stats *s);
+/* Bytes an entry of a value of len bytes is charged. */
+TRAWL_API size_t trawl_cache_entry_cost(size_t len);
+
+/* ---- coalescer ----------------------------------------------------------- */
+
+typedef struct trawl_coalescer trawl_coalescer;
+
+/* Computes the value for a key: sets *out (malloc'd, the coalescer takes
+ * it) and *len, or returns an error with a message in err. */
+typedef trawl_status (*trawl_coalesce_fn)(void *ud, char **out, size_t *len, trawl_error *err);
+
+TRAWL_API trawl_status trawl_coalescer_new(size_t shards, trawl_coalescer **out);
+/* Frees it; no call may be in progress. */
+TRAWL_API void trawl_coalescer_free(trawl_coalescer *co);
+/* The first caller for a key runs fn; callers arriving with the same key
+ * while it runs wait for that result (on the key's own condition variable;
+ * no shard lock is held while waiting or while fn runs) and get a copy of
+ * it, or its error. *shared is set to true for those waiters. */
+TRAWL_API trawl_status trawl_coalesce(trawl_coalescer *co, trawl_key128 key, trawl_coalesce_fn fn,
+                                      void *ud, char **out, size_t *len, bool *shared,
+                                      trawl_error *err);
+/* Waiters served by another caller's run, since creation. */
+TRAWL_API uint64_t trawl_coalescer_shared_count(trawl_coalescer *co);
+
+/* ---- dynamic batcher ----------------------------------------------------- */
+
+typedef struct trawl_batcher trawl_batcher;
+
+/* Processes n requests as one batch: fills resps[0..*n_done) in order and
+ * returns TRAWL_OK. Returning an error, or *n_done < n, fails every request
+ * of the batch (responses that were produced are freed with free_resp). */
+typedef trawl_status (*trawl_batch_fn)(void *ud, void *const *reqs, size_t n, void **resps,
+                                       size_t *n_done, trawl_error *err);
+
+typedef struct trawl_batcher_opts {
+    size_t max_batch;     /* >= 1 */
+    uint64_t max_wait_us; /* how long the first request of a batch waits for more */
+    trawl_batch_fn process;
+    void (*free_resp)(void *resp); /* may be NULL */
+    void *ud;
+} trawl_batcher_opts;
+
+typedef struct trawl_batcher_stats {
+    uint64_t batches, requests, failed_requests;
+    uint64_t size_counts[65]; /* [k] = batches of size k (k >= 64 counted at 64) */
+} trawl_batcher_stats;
+
+/* Starts the batching thread. */
+TRAWL_API trawl_status trawl_batcher_new(const trawl_batcher_opts *o, trawl_batcher **out,
+                                         trawl_error *err);
+/* Stops the thread; requests still queued fail with TRAWL_ESTATE. Calls in
+ * progress return before this does; no new call may start. */
+TRAWL_API void trawl_batcher_free(trawl_batcher *b);
+/* Queues req and blocks until its batch has run: *resp is the processor's
+ * response (the caller owns it), or an error is returned and *resp is NULL. */
+TRAWL_API trawl_status trawl_batcher_submit(trawl_batcher *b, void *req, void **resp,
+                                            trawl_error *err);
+TRAWL_API void trawl_batcher_stats_get(trawl_batcher *b, trawl_batcher_stats *s);
+
+/* ---- latency histogram --------------------------------------------------- */
+
+/* Log-linear: values below 256 are exact; above, each power of two is cut
+ * into 128 buckets, so a reported value is within 1/128 (0.8%) of the true
+ * one. Recording is lock-free (relaxed atomics). ~60 KB. */
+typedef struct trawl_hist trawl_hist;
+
+TRAWL_API trawl_hist *trawl_hist_new(void);
+TRAWL_API void trawl_hist_free(trawl_hist *h);
+TRAWL_API void trawl_hist_record(trawl_hist *h, uint64_t v);
+TRAWL_API uint64_t trawl_hist_count(const trawl_hist *h);
+TRAWL_API uint64_t trawl_hist_max(const trawl_hist *h);
+TRAWL_API uint64_t trawl_hist_sum(const trawl_hist *h);
+/* The smallest recorded value v such that at least ceil(q * count) values
+ * are <= v, reported as the highest value of v's bucket; 0 when empty. q in
+ * [0, 1]. O(buckets). */
+TRAWL_API uint64_t trawl_hist_percentile(const trawl_hist *h, double q);
+/* The bounds of the bucket holding v. */
+TRAWL_API uint64_t trawl_hist_bucket_low(uint64_t v);
+TRAWL_API uint64_t trawl_hist_bucket_high(uint64_t v);
+
+/* ---- the server ---------------------------------------------------------- */
+
+typedef struct trawl_server trawl_server;
+
+/* A rule set for POST /v1/scan: a rule file's text (trawl_pattern_set_add_rules). */
+typedef struct trawl_serve_ruleset {
+    const char *name;
+    const char *text;
+    size_t len;
+} trawl_serve_ruleset;
+
+typedef struct trawl_server_opts {
+    const char *host;     /* numeric IPv4 address; NULL = 127.0.0.1 */
+    uint16_t port;        /* 0 = ephemeral */
+    unsigned threads;     /* 0 = number of cores */
+    size_t cache_entries; /* 0 with cache_bytes 0 = cache off */
+    size_t cache_bytes;
+    uint64_t cache_ttl_ms;     /* 0 = none */
+    size_t max_body;           /* bytes; 0 = 1 MiB */
+    unsigned max_connections;  /* 0 = 1024 */
+    unsigned conn_timeout_s;   /* idle connection timeout; 0 = 30 */
+    unsigned max_per_ip;       /* connections per client address; 0 = no limit */
+    unsigned sse_heartbeat_ms; /* /v1/events heartbeat period; 0 = 15000 */
+    /* API key file (docs/serve.md): when set, /v1/ endpoints need a key
+     * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
+     * string must stay valid as long as the server. */
+    const char *api_keys_path;
+    /* Access log file (JSON lines, appended), "-" for stderr, NULL = none. */
+    const char *access_log;
+    /* Rule sets served by POST /v1/scan?rules=NAME; compiled at start
+     * (copied: the caller may free them afterwards). */
+    const trawl_serve_ruleset *rulesets;
+    size_t n_rulesets;
+} trawl_server_opts;
+
+/* Starts listening and serving with engine (which the caller keeps alive
+ * until trawl_server_free). */
+TRAWL_API trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine *engine,
+                                          trawl_server **out, trawl_error *err);
+/* The bound port. */
+TRAWL_API uint16_t trawl_server_port(const trawl_server *s);
+/* Reloads the API key file (for SIGHUP): on error the old keys stay in
+ * force. Requests in flight finish with the keys they started with. */
+TRAWL_API trawl_status trawl_server_reload(trawl_server *s, trawl_error *err);
+/* Replaces the rule sets of POST /v1/scan (for SIGHUP): compiles the new
+ * sets first; on error the old ones stay. Requests in flight finish with the
+ * sets they started with (old sets are kept until trawl_server_free). */
+TRAWL_API trawl_status trawl_server_reload_rules(trawl_server *s, const trawl_serve_ruleset *sets,
+                                                 size_t n, trawl_error *err);
+/* Graceful stop: stops accepting, answers new requests on open connections
+ * with 503, waits up to timeout_ms for requests in flight to finish. */
+TRAWL_API void trawl_server_drain(trawl_server *s, unsigned timeout_ms);
+/* Stops (draining first if not done) and frees. */
+TRAWL_API void trawl_server_free(trawl_server *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,224 @@
+/* batch.c -- dynamic batching: requests gather until max_batch or until the
+ * first of them has waited max_wait_us, then run as one call.
+ *
+ * One batching thread owns the queue. Each submitter sleeps on its own
+ * condition variable in its stack slot until the thread marks it done; every
+ * path out of a batch (success, error, short result, shutdown) marks every
+ * slot of it done, so no submitter can hang. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/error.h"
+#include <trawl/serve.h>
+
+typedef struct slot {
+    void *req;
+    void *resp;
+    trawl_status st;
+    trawl_error err;
+    bool done;
+    pthread_cond_t cv;
+    struct slot *next;
+} slot;
+
+struct trawl_batcher {
+    trawl_batcher_opts o;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* the thread waits on it for work */
+    slot *head, *tail;
+    size_t queued;
+    bool stop;
+    pthread_t thread;
+    trawl_batcher_stats stats;
+};
+
+static void deadline_after(struct timespec *ts, uint64_t us)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    uint64_t ns = (uint64_t)ts->tv_nsec + us * 1000u;
+    ts->tv_sec += (time_t)(ns / 1000000000u);
+    ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+/* Completes every slot of the batch; called with b->mu held. */
+static void complete(trawl_batcher *b, slot **v, size_t n, trawl_status st, const trawl_error *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (st != TRAWL_OK) {
+            v[i]->st = st;
+            v[i]->err = *e;
+            if (v[i]->resp && b->o.free_resp)
+                b->o.free_resp(v[i]->resp);
+            v[i]->resp = NULL;
+            b->stats.failed_requests++;
+        }
+        v[i]->done = true;
+        pthread_cond_signal(&v[i]->cv);
+    }
+}
+
+static void run_batch(trawl_batcher *b, slot **v, size_t n)
+{
+    void **reqs = malloc(n * sizeof(*reqs));
+    void **resps = calloc(n, sizeof(*resps));
+    trawl_error e;
+    trawl_error_clear(&e);
+    size_t done = 0;
+    trawl_status st;
+    if (!reqs || !resps) {
+        st = trawl__fail(&e, TRAWL_ENOMEM, "out of memory");
+    } else {
+        for (size_t i = 0; i < n; i++)
+            reqs[i] = v[i]->req;
+        st = b->o.process(b->o.ud, reqs, n, resps, &done, &e);
+        if (st == TRAWL_OK && done < n)
+            st = trawl__fail(&e, TRAWL_ETRUNCATED, "batch processor returned %zu of %zu results",
+                             done, n);
+    }
+    pthread_mutex_lock(&b->mu);
+    for (size_t i = 0; i < n; i++)
+        v[i]->resp = resps ? resps[i] : NULL;
+    b->stats.batches++;
+    b->stats.requests += n;
+    b->stats.size_counts[n < 64 ? n : 64]++;
+    complete(b, v, n, st, &e);
+    pthread_mutex_unlock(&b->mu);
+    free(reqs);
+    free(resps);
+}
+
+static void *batch_thread(void *arg)
+{
+    trawl_batcher *b = arg;
+    slot **v = malloc(b->o.max_batch * sizeof(*v));
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->queued && !b->stop)
+            pthread_cond_wait(&b->cv, &b->mu);
+        if (b->stop)
+            break;
+        struct timespec dl;
+        deadline_after(&dl, b->o.max_wait_us);
+        while (b->queued < b->o.max_batch && !b->stop)
+            if (pthread_cond_timedwait(&b->cv, &b->mu, &dl) == ETIMEDOUT)
+                break;
+        size_t n = 0;
+        while (b->head && n < b->o.max_batch) {
+            slot *s = b->head;
+            b->head = s->next;
+            if (!b->head)
+                b->tail = NULL;
+            b->queued--;
+            if (v)
+                v[n++] = s;
+            else { /* no memory for the batch: fail this request */
+                trawl_error e;
+                trawl_error_clear(&e);
+                trawl__fail(&e, TRAWL_ENOMEM, "out of memory");
+                complete(b, &s, 1, TRAWL_ENOMEM, &e);
+            }
+        }
+        if (!n)
+            continue;
+        pthread_mutex_unlock(&b->mu);
+        run_batch(b, v, n);
+        pthread_mutex_lock(&b->mu);
+    }
+    /* shutting down: fail whatever is still queued */
+    trawl_error e;
+    trawl_error_clear(&e);
+    trawl__fail(&e, TRAWL_ESTATE, "batcher is shutting down");
+    while (b->head) {
+        slot *s = b->head;
+        b->head = s->next;
+        b->queued--;
+        complete(b, &s, 1, TRAWL_ESTATE, &e);
+    }
+    b->tail = NULL;
+    pthread_mutex_unlock(&b->mu);
+    free(v);
+    return NULL;
+}
+
+trawl_status trawl_batcher_new(const trawl_batcher_opts *o, trawl_batcher **out, trawl_error *err)
+{
+    trawl_error_clear(err);
+    *out = NULL;
+    if (!o || !o->process || o->max_batch < 1 || o->max_batch > 1u << 20)
+        return trawl__fail(err, TRAWL_EINVAL, "batcher needs a processor and max_batch >= 1");
+    trawl_batcher *b = calloc(1, sizeof(*b));
+    if (!b)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    b->o = *o;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&b->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&b->thread, NULL, batch_thread, b)) {
+        pthread_cond_destroy(&b->cv);
+        pthread_mutex_destroy(&b->mu);
+        free(b);
+        return trawl__fail(err, TRAWL_ENOMEM, "cannot start the batching thread");
+    }
+    *out = b;
+    return TRAWL_OK;
+}
+
+void trawl_batcher_free(trawl_batcher *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->stop = true;
+    pthread_cond_signal(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(b->thread, NULL);
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
+
+trawl_status trawl_batcher_submit(trawl_batcher *b, void *req, void **resp, trawl_error *err)
+{
+    trawl_error_clear(err);
+    *resp = NULL;
+    slot s = {.req = req};
+    trawl_error_clear(&s.err);
+    pthread_cond_init(&s.cv, NULL);
+    pthread_mutex_lock(&b->mu);
+    if (b->stop) {
+        pthread_mutex_unlock(&b->mu);
+        pthread_cond_destroy(&s.cv);
+        return trawl__fail(err, TRAWL_ESTATE, "batcher is shutting down");
+    }
+    if (b->tail)
+        b->tail->next = &s;
+    else
+        b->head = &s;
+    b->tail = &s;
+    b->queued++;
+    pthread_cond_signal(&b->cv);
+    while (!s.done)
+        pthread_cond_wait(&s.cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+    pthread_cond_destroy(&s.cv);
+    if (s.st != TRAWL_OK) {
+        if (err)
+            *err = s.err;
+        return s.st;
+    }
+    *resp = s.resp;
+    return TRAWL_OK;
+}
+
+void trawl_batcher_stats_get(trawl_batcher *b, trawl_batcher_stats *st)
+{
+    pthread_mutex_lock(&b->mu);
+    *st = b->stats;
+    pthread_mutex_unlock(&b->mu);
+}

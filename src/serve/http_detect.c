@@ -1,0 +1,250 @@
+/* http_detect.c -- POST /v1/detect: validate, key, cache, coalesce, run.
+ *
+ * The request is parsed once with cJSON to validate its shape and compute
+ * its key (canonical JSON, so key order does not matter, tagged with the
+ * detector mask), then, on a cache miss, by trawl_detect_input_parse under
+ * the coalescer, so identical concurrent requests run the detectors once.
+ *
+ * Two things are refused or not shared, on purpose:
+ * - "files" and "pcaps" name paths on the server; over HTTP that would let
+ *   a client make the server read any file it can. They are rejected (400).
+ * - ai_vs_ai with a client_id updates that client's history: every such
+ *   request is an observation and must run, so it bypasses cache and
+ *   coalescer. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serve/internal.h"
+
+void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
+{
+    const char *name = code == 400   ? "bad_request"
+                       : code == 401 ? "unauthorized"
+                       : code == 404 ? "not_found"
+                       : code == 405 ? "method_not_allowed"
+                       : code == 413 ? "payload_too_large"
+                       : code == 429 ? "rate_limited"
+                       : code == 503 ? "unavailable"
+                                     : "internal";
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    cJSON *o = cJSON_CreateObject();
+    char *s = NULL;
+    if (o && cJSON_AddStringToObject(o, "error", name) &&
+        cJSON_AddStringToObject(o, "message", msg))
+        s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    r->code = code;
+    r->type = "application/json";
+    r->body = s;
+    r->len = s ? strlen(s) : 0;
+}
+
+typedef struct run_args {
+    trawl_server *s;
+    const char *body;
+    size_t len;
+    unsigned mask;
+    trawl_key128 key;
+    bool cacheable;
+} run_args;
+
+static trawl_detect_ctx *thread_ctx(trawl_server *s, trawl_error *err)
+{
+    trawl_detect_ctx *c = pthread_getspecific(s->ctx_key);
+    if (c)
+        return c;
+    if (trawl_detect_ctx_new(s->engine, &c, err) != TRAWL_OK)
+        return NULL;
+    pthread_setspecific(s->ctx_key, c);
+    return c;
+}
+
+/* Runs the detectors; the report JSON goes to *out. The leader caches the
+ * result before the coalescer unpublishes the key, so no request between the
+ * two runs the detectors again. */
+static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *err)
+{
+    run_args *a = ud;
+    trawl_detect_input *in = NULL;
+    trawl_status st = trawl_detect_input_parse(a->body, a->len, &in, err);
+    if (st != TRAWL_OK)
+        return st;
+    trawl_detect_ctx *c = thread_ctx(a->s, err);
+    trawl_detect_report *rep = NULL;
+    if (!c)
+        st = err->status ? err->status : TRAWL_ENOMEM;
+    else
+        st = trawl_detect_run(a->s->engine, c, in, a->mask, &rep, err);
+    trawl_detect_input_free(in);
+    atomic_fetch_add_explicit(&a->s->detect_runs, 1, memory_order_relaxed);
+    if (st != TRAWL_OK)
+        return st;
+    char *j = trawl_detect_report_json(rep);
+    trawl_detect_report_free(rep);
+    if (!j) {
+        snprintf(err->message, sizeof(err->message), "out of memory");
+        return TRAWL_ENOMEM;
+    }
+    *out = j;
+    *len = strlen(j);
+    if (a->cacheable && a->s->cache)
+        trawl_cache_put(a->s->cache, a->key, j, *len);
+    return TRAWL_OK;
+}
+
+/* The report JSON with "cached" added as its last member. */
+static void reply_report(srv_reply *r, char *json, size_t len, bool cached)
+{
+    while (len && json[len - 1] != '}')
+        len--;
+    if (!len) {
+        free(json);
+        trawl__serve_error(r, 500, "detector report is not a JSON object");
+        return;
+    }
+    const char *tail = cached ? ",\"cached\":true}" : ",\"cached\":false}";
+    size_t tl = strlen(tail);
+    bool empty = len >= 2 && json[len - 2] == '{';
+    char *b = realloc(json, len + tl + 1);
+    if (!b) {
+        free(json);
+        trawl__serve_error(r, 500, "out of memory");
+        return;
+    }
+    memcpy(b + len - 1, tail + (empty ? 1 : 0), tl + 1 - (empty ? 1 : 0));
+    r->code = 200;
+    r->cached = cached;
+    r->type = "application/json";
+    r->body = b;
+    r->len = strlen(b);
+}
+
+static int status_code(trawl_status st)
+{
+    return st == TRAWL_EFORMAT || st == TRAWL_ELIMIT || st == TRAWL_EINVAL ? 400 : 500;
+}
+
+/* Validates the parsed request; 0 or an error reply. */
+static int validate(cJSON *root, srv_reply *r)
+{
+    if (!cJSON_IsObject(root)) {
+        trawl__serve_error(r, 400, "the request body must be a JSON object");
+        return -1;
+    }
+    static const char *const paths[] = {"files", "pcaps"};
+    for (size_t i = 0; i < 2; i++)
+        if (cJSON_GetObjectItemCaseSensitive(root, paths[i])) {
+            trawl__serve_error(r, 400,
+                               "field '%s': server-side paths are not accepted over HTTP; send "
+                               "content in data_base64",
+                               paths[i]);
+            return -1;
+        }
+    return 0;
+}
+
+static int select_mask(trawl_server *s, const char *name, const char *only, unsigned *mask,
+                       srv_reply *r)
+{
+    unsigned enabled = trawl_detect_engine_enabled(s->engine);
+    trawl_error e;
+    if (name) {
+        if (trawl_detector_mask_parse(name, mask, &e) != TRAWL_OK || !*mask || strchr(name, ',')) {
+            trawl__serve_error(r, 404, "unknown detector '%s'", name);
+            return -1;
+        }
+        if (!(*mask & enabled)) {
+            trawl__serve_error(r, 404, "detector '%s' is not enabled in this server", name);
+            return -1;
+        }
+        return 0;
+    }
+    if (!only || !*only) {
+        *mask = enabled;
+        return 0;
+    }
+    if (trawl_detector_mask_parse(only, mask, &e) != TRAWL_OK) {
+        trawl__serve_error(r, 400, "query 'only': %s", e.message);
+        return -1;
+    }
+    if (*mask & ~enabled) {
+        for (unsigned i = 0; i < TRAWL_DET_COUNT; i++)
+            if (*mask & ~enabled & (1u << i)) {
+                trawl__serve_error(r, 400, "query 'only': detector '%s' is not enabled",
+                                   trawl_detector_name(1u << i));
+                return -1;
+            }
+    }
+    return 0;
+}
+
+int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
+                         bool *stateful, srv_reply *r)
+{
+    if (!len) {
+        trawl__serve_error(r, 400, "empty body: expected a JSON object");
+        return -1;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!root) {
+        trawl__serve_error(r, 400, "malformed JSON at byte %td", end ? end - body : (ptrdiff_t)0);
+        return -1;
+    }
+    if (validate(root, r)) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    const cJSON *cid = cJSON_GetObjectItemCaseSensitive(root, "client_id");
+    *stateful = (mask & TRAWL_DET_AI_VS_AI) && cJSON_IsString(cid) && cid->valuestring[0];
+    trawl_error e;
+    trawl_error_clear(&e);
+    trawl_status st = *stateful ? TRAWL_OK : trawl__serve_key_cjson(root, mask, key, &e);
+    cJSON_Delete(root);
+    if (st != TRAWL_OK) {
+        trawl__serve_error(r, status_code(st), "%s", e.message);
+        return -1;
+    }
+    return 0;
+}
+
+void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,
+                         size_t len, srv_reply *r)
+{
+    unsigned mask;
+    if (select_mask(s, name, only, &mask, r))
+        return;
+    bool stateful = false;
+    run_args a = {.s = s, .body = body, .len = len, .mask = mask};
+    if (trawl__serve_prepare(body, len, mask, &a.key, &stateful, r))
+        return;
+    a.cacheable = !stateful;
+    trawl_error e;
+    trawl_error_clear(&e);
+    trawl_status st;
+    char *out = NULL;
+    size_t n = 0;
+    if (!stateful && s->cache && trawl_cache_get(s->cache, a.key, &out, &n)) {
+        reply_report(r, out, n, true);
+        return;
+    }
+    bool shared = false;
+    if (stateful) {
+        atomic_fetch_add_explicit(&s->stateful_bypass, 1, memory_order_relaxed);
+        st = run_detect(&a, &out, &n, &e);
+    } else {
+        st = trawl_coalesce(s->co, a.key, run_detect, &a, &out, &n, &shared, &e);
+    }
+    if (st != TRAWL_OK) {
+        free(out);
+        trawl__serve_error(r, status_code(st), "%s", e.message[0] ? e.message : "detection failed");
+        return;
+    }
+    reply_report(r, out, n, false);
+}

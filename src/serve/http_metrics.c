@@ -1,0 +1,205 @@
+/* http_metrics.c -- GET /metrics (Prometheus text format 0.0.4) and
+ * GET /v1/metrics (the same figures as JSON). Latencies are measured from
+ * the first call of the access handler to the queued response. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "serve/internal.h"
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} sbuf;
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->oom)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = true;
+            return;
+        }
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            b->oom = true;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+}
+
+static char *sb_done(sbuf *b)
+{
+    if (b->oom) {
+        free(b->p);
+        return NULL;
+    }
+    return b->p;
+}
+
+static uint64_t ld(_Atomic uint64_t *a)
+{
+    return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+static void totals(trawl_server *s, int ep, uint64_t *req, uint64_t *errs)
+{
+    *req = *errs = 0;
+    for (int c = 0; c < SRV_NCODES; c++) {
+        uint64_t n = ld(&s->count[ep][c]);
+        *req += n;
+        if (trawl__serve_codes[c] != 200)
+            *errs += n;
+    }
+}
+
+static const double quantiles[] = {0.5, 0.95, 0.99};
+
+char *trawl__serve_metrics_prom(trawl_server *s)
+{
+    sbuf b = {0};
+    sb_printf(&b, "# HELP trawl_http_requests_total HTTP requests answered, by endpoint and "
+                  "status code.\n# TYPE trawl_http_requests_total counter\n");
+    for (int e = 0; e < EP_COUNT; e++)
+        for (int c = 0; c < SRV_NCODES; c++) {
+            uint64_t n = ld(&s->count[e][c]);
+            if (!n && c != 0)
+                continue;
+            char code[16];
+            if (trawl__serve_codes[c])
+                snprintf(code, sizeof(code), "%d", trawl__serve_codes[c]);
+            else
+                snprintf(code, sizeof(code), "other");
+            sb_printf(&b, "trawl_http_requests_total{endpoint=\"%s\",code=\"%s\"} %llu\n",
+                      trawl__serve_ep_names[e], code, (unsigned long long)n);
+        }
+    sb_printf(&b, "# HELP trawl_http_request_duration_seconds Latency from request start to "
+                  "queued response.\n# TYPE trawl_http_request_duration_seconds summary\n");
+    for (int e = 0; e < EP_COUNT; e++) {
+        const trawl_hist *h = s->lat[e];
+        for (size_t q = 0; q < 3; q++)
+            sb_printf(&b,
+                      "trawl_http_request_duration_seconds{endpoint=\"%s\",quantile=\"%g\"} "
+                      "%.9f\n",
+                      trawl__serve_ep_names[e], quantiles[q],
+                      (double)trawl_hist_percentile(h, quantiles[q]) / 1e9);
+        sb_printf(&b, "trawl_http_request_duration_seconds_sum{endpoint=\"%s\"} %.9f\n",
+                  trawl__serve_ep_names[e], (double)trawl_hist_sum(h) / 1e9);
+        sb_printf(&b, "trawl_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
+                  trawl__serve_ep_names[e], (unsigned long long)trawl_hist_count(h));
+    }
+    trawl_cache_stats cs = {0};
+    if (s->cache)
+        trawl_cache_stats_get(s->cache, &cs);
+    struct {
+        const char *name, *type, *help;
+        uint64_t v;
+    } m[] = {
+        {"trawl_cache_hits_total", "counter", "Cache hits.", cs.hits},
+        {"trawl_cache_misses_total", "counter", "Cache misses.", cs.misses},
+        {"trawl_cache_evictions_total", "counter", "Entries evicted by the bounds.", cs.evictions},
+        {"trawl_cache_expirations_total", "counter", "Entries expired by the TTL.", cs.expirations},
+        {"trawl_cache_entries", "gauge", "Entries in the cache.", cs.entries},
+        {"trawl_cache_bytes", "gauge", "Bytes charged to the cache.", cs.bytes},
+        {"trawl_coalesced_total", "counter", "Requests answered by a concurrent identical run.",
+         trawl_coalescer_shared_count(s->co)},
+        {"trawl_detector_runs_total", "counter", "Runs of the detection engine.",
+         ld(&s->detect_runs)},
+        {"trawl_stateful_bypass_total", "counter",
+         "Requests that bypassed cache and coalescer (ai_vs_ai with a client_id).",
+         ld(&s->stateful_bypass)},
+        {"trawl_sse_subscribers", "gauge", "Open /v1/events streams.",
+         (uint64_t)atomic_load(&s->n_subs)},
+        {"trawl_sse_dropped_total", "counter", "Event streams ended because the consumer was slow.",
+         ld(&s->sse_dropped)},
+        {"trawl_inflight_requests", "gauge", "Requests being handled.",
+         (uint64_t)atomic_load(&s->inflight)},
+        {"trawl_ready", "gauge", "1 when the server accepts detection requests.",
+         atomic_load(&s->ready) ? 1u : 0u},
+    };
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        sb_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help, m[i].name,
+                  m[i].type, m[i].name, (unsigned long long)m[i].v);
+    return sb_done(&b);
+}
+
+static void json_lat(sbuf *b, const trawl_hist *h)
+{
+    sb_printf(b, "{\"count\":%llu,\"p50\":%.3f,\"p95\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
+              (unsigned long long)trawl_hist_count(h), (double)trawl_hist_percentile(h, 0.5) / 1e3,
+              (double)trawl_hist_percentile(h, 0.95) / 1e3,
+              (double)trawl_hist_percentile(h, 0.99) / 1e3, (double)trawl_hist_max(h) / 1e3);
+}
+
+char *trawl__serve_metrics_json(trawl_server *s)
+{
+    sbuf b = {0};
+    uint64_t req = 0, errs = 0;
+    for (int e = 0; e < EP_COUNT; e++) {
+        uint64_t r, x;
+        totals(s, e, &r, &x);
+        req += r;
+        errs += x;
+    }
+    trawl_cache_stats cs = {0};
+    if (s->cache)
+        trawl_cache_stats_get(s->cache, &cs);
+    uint64_t lookups = cs.hits + cs.misses;
+    sb_printf(&b, "{\"requests\":%llu,\"errors\":%llu,\"inflight\":%lld,\"ready\":%s,",
+              (unsigned long long)req, (unsigned long long)errs,
+              (long long)atomic_load(&s->inflight), atomic_load(&s->ready) ? "true" : "false");
+    sb_printf(&b,
+              "\"cache\":{\"enabled\":%s,\"hits\":%llu,\"misses\":%llu,\"hit_rate\":%.4f,"
+              "\"evictions\":%llu,\"expirations\":%llu,\"entries\":%llu,\"bytes\":%llu},",
+              s->cache ? "true" : "false", (unsigned long long)cs.hits,
+              (unsigned long long)cs.misses, lookups ? (double)cs.hits / (double)lookups : 0.0,
+              (unsigned long long)cs.evictions, (unsigned long long)cs.expirations,
+              (unsigned long long)cs.entries, (unsigned long long)cs.bytes);
+    sb_printf(&b, "\"sse\":{\"subscribers\":%d,\"dropped\":%llu},", atomic_load(&s->n_subs),
+              (unsigned long long)ld(&s->sse_dropped));
+    sb_printf(&b, "\"coalesced\":%llu,\"detector_runs\":%llu,\"stateful_bypass\":%llu,",
+              (unsigned long long)trawl_coalescer_shared_count(s->co),
+              (unsigned long long)ld(&s->detect_runs), (unsigned long long)ld(&s->stateful_bypass));
+    sb_printf(&b, "\"latency_us\":");
+    json_lat(&b, s->lat_all);
+    sb_printf(&b, ",\"endpoints\":{");
+    for (int e = 0; e < EP_COUNT; e++) {
+        uint64_t r, x;
+        totals(s, e, &r, &x);
+        sb_printf(&b, "%s\"%s\":{\"requests\":%llu,\"errors\":%llu,\"status\":{", e ? "," : "",
+                  trawl__serve_ep_names[e], (unsigned long long)r, (unsigned long long)x);
+        bool first = true;
+        for (int c = 0; c < SRV_NCODES; c++) {
+            uint64_t n = ld(&s->count[e][c]);
+            if (!n)
+                continue;
+            if (trawl__serve_codes[c])
+                sb_printf(&b, "%s\"%d\":%llu", first ? "" : ",", trawl__serve_codes[c],
+                          (unsigned long long)n);
+            else
+                sb_printf(&b, "%s\"other\":%llu", first ? "" : ",", (unsigned long long)n);
+            first = false;
+        }
+        sb_printf(&b, "},\"latency_us\":");
+        json_lat(&b, s->lat[e]);
+        sb_printf(&b, "}");
+    }
+    sb_printf(&b, "}}");
+    return sb_done(&b);
+}

@@ -1,0 +1,149 @@
+/* internal.h -- what the files of src/serve share (trawl__ tier). */
+#ifndef TRAWL_SRC_SERVE_INTERNAL_H
+#define TRAWL_SRC_SERVE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <cjson/cJSON.h>
+
+#include <trawl/serve.h>
+
+/* Canonicalises root in place (object keys sorted recursively) and hashes
+ * the tag and its compact text, as trawl_serve_key_json. */
+trawl_status trawl__serve_key_cjson(cJSON *root, uint32_t tag, trawl_key128 *out, trawl_error *err);
+
+/* SHA-256 of n bytes. */
+void trawl__sha256(const void *data, size_t n, uint8_t out[32]);
+
+/* API keys (auth.c). */
+typedef struct srv_key srv_key;
+typedef struct srv_keys srv_keys;
+/* Loads a key file; errors name the line (err->index = line). */
+trawl_status trawl__serve_keys_load(const char *path, srv_keys **out, trawl_error *err);
+/* Frees a table and the tables retired behind it. */
+void trawl__serve_keys_free(srv_keys *t);
+/* The entry whose digest is SHA-256(key), compared in constant time; NULL. */
+srv_key *trawl__serve_keys_find(srv_keys *t, const char *key, size_t len);
+/* Takes a token from the key's bucket: 0 when allowed, else the seconds to
+ * wait for the next token. */
+double trawl__serve_key_take(srv_key *k);
+const char *trawl__serve_key_name(const srv_key *k);
+double trawl__serve_key_rate(const srv_key *k);
+/* Hangs old (and its own retired list) behind t, to be freed with t. */
+void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
+/* Copies the bucket state of keys present in both tables. */
+void trawl__serve_keys_carry(srv_keys *to, srv_keys *from);
+
+/* Writes one access log line to fd (access_log.c). key may be NULL. */
+struct sockaddr;
+void trawl__serve_access_log(int fd, const struct sockaddr *addr, const char *method,
+                             const char *path, int status, size_t bytes, uint64_t latency_ns,
+                             bool cached, const char *key);
+
+/* Endpoints, for metrics. */
+enum {
+    EP_DETECT,
+    EP_DETECT_ONE,
+    EP_SCAN,
+    EP_EVENTS,
+    EP_HEALTHZ,
+    EP_READYZ,
+    EP_METRICS,
+    EP_V1_METRICS,
+    EP_OTHER,
+    EP_COUNT
+};
+extern const char *const trawl__serve_ep_names[EP_COUNT];
+
+/* Status codes counted per endpoint; the last slot counts any other code. */
+#define SRV_NCODES 10
+extern const int trawl__serve_codes[SRV_NCODES];
+
+struct trawl_server {
+    trawl_server_opts o;
+    trawl_detect_engine *engine;
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    int listen_fd;      /* after drain: the quiesced listening socket, or -1 */
+    trawl_cache *cache; /* NULL when off */
+    trawl_coalescer *co;
+    pthread_key_t ctx_key;
+    _Atomic bool ready, draining;
+    _Atomic int64_t inflight;
+    _Atomic uint64_t count[EP_COUNT][SRV_NCODES];
+    _Atomic uint64_t stateful_bypass, detect_runs;
+    trawl_hist *lat_all, *lat[EP_COUNT];
+    _Atomic(srv_keys *) keys; /* NULL: no authentication */
+    pthread_mutex_t reload_mu;
+    int access_fd;                     /* -1: no access log */
+    _Atomic(struct srv_rules *) rules; /* for /v1/scan; NULL = none */
+    pthread_key_t scratch_key;         /* per-thread trawl_scratch for all rule sets */
+    /* Server-Sent Events (http_events.c) */
+    pthread_mutex_t ev_mu; /* guards subs */
+    struct srv_sub *subs;
+    _Atomic int n_subs;
+    _Atomic uint64_t sse_dropped;
+    pthread_t hb_thread;
+    bool hb_started, hb_stop;
+    pthread_mutex_t hb_mu;
+    pthread_cond_t hb_cv;
+};
+
+/* Status slot of an HTTP code. */
+int trawl__serve_code_slot(int code);
+/* The metrics, as Prometheus text / as JSON. malloc'd; NULL on OOM. */
+char *trawl__serve_metrics_prom(trawl_server *s);
+char *trawl__serve_metrics_json(trawl_server *s);
+
+/* A response body and its status. */
+typedef struct srv_reply {
+    int code;
+    char *body; /* malloc'd */
+    size_t len;
+    const char *type;     /* static */
+    unsigned retry_after; /* seconds, for 429; 0 = no header */
+    bool cached;          /* answered from the cache */
+    const char *key_name; /* the API key's name, when one was checked */
+} srv_reply;
+
+/* Fills r with {"error":code_name,"message":msg}. */
+void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Validates a detection request body for the detector mask and computes
+ * its key (unless *stateful: ai_vs_ai with a client_id, never cached or
+ * coalesced). 0, or -1 with an error reply in r. */
+int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
+                         bool *stateful, srv_reply *r);
+
+/* Handles POST /v1/detect (name NULL) and /v1/detect/{name}. only is the
+ * ?only= argument or NULL. */
+void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,
+                         size_t len, srv_reply *r);
+
+/* Server-Sent Events (http_events.c). */
+typedef struct srv_sub srv_sub;
+struct MHD_Connection;
+struct MHD_Response;
+/* A streaming response for GET /v1/events, or NULL with an error in err. */
+struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
+                                              srv_reply *err);
+/* Sends the threat events of a report (JSON) to matching subscribers. */
+void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report);
+void trawl__serve_events_heartbeat(trawl_server *s);
+/* Ends every stream (shutdown). */
+void trawl__serve_events_close_all(trawl_server *s);
+
+/* Rule sets for /v1/scan (http_scan.c). */
+typedef struct srv_rules srv_rules;
+/* Destructor of the per-thread scratch (scratch_key). */
+void trawl__serve_tscratch_free(void *p);
+trawl_status trawl__serve_rules_compile(trawl_server *s, const trawl_serve_ruleset *sets, size_t n,
+                                        trawl_error *err);
+void trawl__serve_rules_free(trawl_server *s);
+/* Handles POST /v1/scan; json: the body is {"data_base64":...}. */
+void trawl__serve_scan(trawl_server *s, const char *rules, bool json, const char *body, size_t len,
+                       srv_reply *r);
+
+#endif
