@@ -35,11 +35,11 @@ printf 'first: ab\n' >"$dir/scan.rules"
 "$T" serve --listen 127.0.0.1:0 --threads 2 --api-keys "$dir/keys" --access-log "$dir/access" \
     --rules demo="$dir/scan.rules" 2>"$dir/err" &
 pid=$!
-(sleep 60; kill -KILL "$pid" 2>/dev/null) >/dev/null 2>&1 &
+(sleep 180; kill -KILL "$pid" 2>/dev/null) >/dev/null 2>&1 &
 wd=$!
 i=0
 while ! grep -q '^listening on' "$dir/err" 2>/dev/null; do
-    i=$((i + 1)); [ $i -gt 100 ] && { echo "FAIL server did not start"; cat "$dir/err"; exit 1; }
+    i=$((i + 1)); [ $i -gt 1200 ] && { echo "FAIL server did not start"; cat "$dir/err"; exit 1; }
     sleep 0.05
 done
 base="http://127.0.0.1:$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$dir/err")"

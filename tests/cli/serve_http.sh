@@ -20,11 +20,11 @@ command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 0; }
 
 start() { # extra serve options...
     rm -f "$dir/err"
-    timeout 60 "$T" serve --listen 127.0.0.1:0 --threads 2 "$@" 2>"$dir/err" &
+    timeout 180 "$T" serve --listen 127.0.0.1:0 --threads 2 "$@" 2>"$dir/err" &
     pid=$!
     i=0
     while ! grep -q '^listening on 127.0.0.1:' "$dir/err" 2>/dev/null; do
-        i=$((i + 1)); [ $i -gt 100 ] && { echo "FAIL server did not start"; cat "$dir/err"; exit 1; }
+        i=$((i + 1)); [ $i -gt 1200 ] && { echo "FAIL server did not start"; cat "$dir/err"; exit 1; }
         sleep 0.05
     done
     port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$dir/err")
