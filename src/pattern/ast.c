@@ -198,12 +198,3 @@ bool pat_anchored_start(const pnode *n)
     }
 }
 
-bool pat_has_anchor(const pnode *n)
-{
-    if (n->kind == N_BOL || n->kind == N_EOL)
-        return true;
-    for (const pnode *k = n->kid; k; k = k->next)
-        if (pat_has_anchor(k))
-            return true;
-    return false;
-}

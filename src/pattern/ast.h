@@ -78,8 +78,6 @@ void bs_fold_case(byteset *s);
 void pat_widths(pnode *n);
 /* True when every match must begin at offset 0 (pattern starts with ^). */
 bool pat_anchored_start(const pnode *n);
-/* True when the pattern contains ^ or $ anywhere. */
-bool pat_has_anchor(const pnode *n);
 
 /* The parsers. On success return the root; on failure NULL with err filled
  * (status, column; index is left for the caller). */

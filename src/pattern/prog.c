@@ -143,7 +143,6 @@ static void gen(builder *b, const pnode *n)
         }
         /* optional copies: split body, out_all; body; split body, out_all; ... */
         uint32_t opt = n->rmax - n->rmin;
-        uint32_t first_split = b->p->n;
         uint32_t *splits = opt ? malloc(opt * sizeof(*splits)) : NULL;
         if (opt && !splits) {
             b->failed = true;
@@ -153,7 +152,6 @@ static void gen(builder *b, const pnode *n)
             splits[i] = emit(b, OP_SPLIT, 0, 0);
             gen(b, n->kid);
         }
-        (void)first_split;
         if (!b->failed)
             for (uint32_t i = 0; i < opt; i++) {
                 b->p->code[splits[i]].x = splits[i] + 1;

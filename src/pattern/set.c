@@ -225,13 +225,11 @@ static trawl_status rule_line(trawl_pattern_set *set, const char *line, size_t n
     }
     memcpy(name, line + name_at, nl);
     name[nl] = 0;
-    size_t before = set->n;
     trawl_status st = trawl_pattern_set_add(set, line + i, end - i, syntax, flags, name, err);
     if (st != TRAWL_OK && err->column > 0)
         err->column += (int)i; /* pattern column -> line column */
     else if (st != TRAWL_OK)
         err->column = (int)i + 1;
-    (void)before;
     return st;
 }
 
