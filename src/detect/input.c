@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "detect/detector.h"
+#include "common/codec.h"
 
 #define MAX_ELEMENTS 100000
 
@@ -191,21 +192,6 @@ static trawl_status get_memory(parse *p, const cJSON *obj)
     return TRAWL_OK;
 }
 
-static int b64val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 static trawl_status get_data(parse *p, const cJSON *obj)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "data_base64");
@@ -224,7 +210,7 @@ static trawl_status get_data(parse *p, const cJSON *obj)
         unsigned char c = (unsigned char)s[i];
         if (c == '=' || c == '\n' || c == '\r' || c == ' ')
             continue;
-        int x = b64val(c);
+        int x = trawl__b64val(c);
         if (x < 0) {
             free(d);
             trawl__fail(p->err, TRAWL_EFORMAT,

@@ -7,6 +7,7 @@
 #include "detect/prompt_injection_decode.h"
 
 #include <string.h>
+#include "common/codec.h"
 
 const char *pi_enc_name(pi_enc e)
 {
@@ -24,32 +25,6 @@ const char *pi_enc_name(pi_enc e)
     }
 }
 
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int b64val(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
 static int is_ws(uint8_t c)
 {
     return c == ' ' || (c >= '\t' && c <= '\r');
@@ -64,13 +39,13 @@ static int is_ws(uint8_t c)
 static size_t token_runs(const uint8_t *s, size_t i, size_t j, pi_run *runs, size_t k, size_t max)
 {
     while (i < j && k < max) {
-        if (b64val(s[i]) < 0) {
+        if (trawl__b64val(s[i]) < 0) {
             i++;
             continue;
         }
         size_t a = i, hex = 1;
-        while (i < j && b64val(s[i]) >= 0)
-            hex &= hexval(s[i++]) >= 0;
+        while (i < j && trawl__b64val(s[i]) >= 0)
+            hex &= trawl__hexval(s[i++]) >= 0;
         size_t core = i - a;
         for (int pad = 0; pad < 2 && i < j && s[i] == '='; pad++)
             i++;
@@ -92,11 +67,11 @@ size_t pi_find_runs(const uint8_t *s, size_t n, pi_run *runs, size_t max_runs)
         }
         size_t j = i, pct = 0, esc = 0;
         while (j < n && !is_ws(s[j])) {
-            if (j + 2 < n && hexval(s[j + 1]) >= 0 && hexval(s[j + 2]) >= 0) {
+            if (j + 2 < n && trawl__hexval(s[j + 1]) >= 0 && trawl__hexval(s[j + 2]) >= 0) {
                 pct += s[j] == '%';
             }
             if (j + 3 < n && s[j] == '\\' && (s[j + 1] == 'x' || s[j + 1] == 'X') &&
-                hexval(s[j + 2]) >= 0 && hexval(s[j + 3]) >= 0)
+                trawl__hexval(s[j + 2]) >= 0 && trawl__hexval(s[j + 3]) >= 0)
                 esc++;
             j++;
         }
@@ -116,7 +91,7 @@ static size_t dec_base64(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
     size_t k = 0, bits = 0;
     uint32_t acc = 0;
     for (size_t i = 0; i < n && k < cap; i++) {
-        int v = b64val(p[i]);
+        int v = trawl__b64val(p[i]);
         if (v < 0)
             break; /* padding */
         acc = (acc << 6 | (uint32_t)v) & 0xFFFFFFu;
@@ -133,7 +108,7 @@ static size_t dec_hex(const uint8_t *p, size_t n, uint8_t *out, size_t cap)
 {
     size_t k = 0;
     for (size_t i = 0; i + 1 < n && k < cap; i += 2) {
-        int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+        int hi = trawl__hexval(p[i]), lo = trawl__hexval(p[i + 1]);
         if (hi < 0 || lo < 0)
             break; /* the run ends at the first non-hex pair */
         out[k++] = (uint8_t)(hi << 4 | lo);
@@ -147,12 +122,13 @@ static size_t dec_escapes(const uint8_t *p, size_t n, int url, uint8_t *out, siz
 {
     size_t k = 0;
     for (size_t i = 0; i < n && k < cap;) {
-        if (url && p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            out[k++] = (uint8_t)(hexval(p[i + 1]) << 4 | hexval(p[i + 2]));
+        if (url && p[i] == '%' && i + 2 < n && trawl__hexval(p[i + 1]) >= 0 &&
+            trawl__hexval(p[i + 2]) >= 0) {
+            out[k++] = (uint8_t)(trawl__hexval(p[i + 1]) << 4 | trawl__hexval(p[i + 2]));
             i += 3;
         } else if (!url && p[i] == '\\' && i + 3 < n && (p[i + 1] | 0x20) == 'x' &&
-                   hexval(p[i + 2]) >= 0 && hexval(p[i + 3]) >= 0) {
-            out[k++] = (uint8_t)(hexval(p[i + 2]) << 4 | hexval(p[i + 3]));
+                   trawl__hexval(p[i + 2]) >= 0 && trawl__hexval(p[i + 3]) >= 0) {
+            out[k++] = (uint8_t)(trawl__hexval(p[i + 2]) << 4 | trawl__hexval(p[i + 3]));
             i += 4;
         } else {
             out[k++] = url && p[i] == '+' ? ' ' : p[i];

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "detect/shadow.h"
+#include "common/codec.h"
 
 typedef struct cur {
     const unsigned char *s;
@@ -42,17 +43,6 @@ static bool fail(shadow_url_error *e, const char *reason, size_t offset)
     return false;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool host_char(int c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
@@ -71,9 +61,9 @@ static int host_byte(cur *c, shadow_url_error *e)
     int ch = peek(c);
     c->i++;
     if (ch == '%') {
-        int h = peek(c) >= 0 ? hexval(c->s[c->i]) : -1;
+        int h = peek(c) >= 0 ? trawl__hexval(c->s[c->i]) : -1;
         c->i++;
-        int l = peek(c) >= 0 ? hexval(c->s[c->i]) : -1;
+        int l = peek(c) >= 0 ? trawl__hexval(c->s[c->i]) : -1;
         c->i++;
         if (h < 0 || l < 0)
             return fail(e, "bad percent-encoding in host", at), -1;
@@ -199,7 +189,7 @@ static bool ipv6_ok(const char *s, size_t n)
     }
     while (i < n) {
         size_t j = i;
-        while (j < n && hexval(s[j]) >= 0 && j - i < 5)
+        while (j < n && trawl__hexval(s[j]) >= 0 && j - i < 5)
             j++;
         if (j < n && s[j] == '.') {
             if (!ipv4_ok(s + i, n - i))
@@ -242,7 +232,7 @@ static bool ipv6_literal(cur *c, shadow_url *u, shadow_url_error *e)
             ch += 'a' - 'A';
         if (ch == '%')
             return fail(e, "zone identifier in IPv6 literal", c->i - 1);
-        if (!(hexval(ch) >= 0 || ch == ':' || ch == '.'))
+        if (!(trawl__hexval(ch) >= 0 || ch == ':' || ch == '.'))
             return fail(e, "invalid character in IPv6 literal", c->i - 1);
         if (len >= 45)
             return fail(e, "IPv6 literal longer than 45 bytes", start);

@@ -5,6 +5,7 @@
 #include "fuzzy/fuzzy_int.h"
 
 #include <string.h>
+#include "common/codec.h"
 
 typedef struct parser {
     const char *t;
@@ -13,17 +14,6 @@ typedef struct parser {
     size_t cap, m;
     trawl_error *err;
 } parser;
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static bool is_blank(char c)
 {
@@ -58,7 +48,7 @@ static trawl_status hex_pair(parser *ps, size_t at)
         int shift = h ? 0 : 4;
         if (c == '?')
             continue;
-        int x = hexval(c);
+        int x = trawl__hexval(c);
         if (x < 0)
             return fail_col(ps, TRAWL_ESYNTAX, at + (size_t)h,
                             c ? "expected a hex digit or '?'" : "incomplete byte at end");

@@ -13,6 +13,8 @@
 
 #include <trawl/pattern.h>
 
+#include "common/codec.h"
+
 #define PAT_INF       UINT64_MAX /* unbounded width */
 #define PAT_REP_INF   UINT32_MAX /* unbounded repeat count */
 #define PAT_MAX_DEPTH 200        /* nesting of groups */
@@ -53,18 +55,6 @@ static inline bool bs_has(const byteset *s, unsigned b)
 {
     return (s->w[b >> 6] >> (b & 63)) & 1;
 }
-/* 0-15 for a hex digit (either case), -1 otherwise. */
-static inline int pat_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 void bs_clear(byteset *s);
 void bs_fill(byteset *s);
 void bs_add_range(byteset *s, unsigned lo, unsigned hi);

@@ -68,8 +68,8 @@ static pnode *byte_token(hparser *p)
         p->pos++;
     }
     int hi = hpeek(p, 0), lo = hpeek(p, 1);
-    int vh = hi == '?' ? 16 : pat_hexval(hi);
-    int vl = lo == '?' ? 16 : pat_hexval(lo);
+    int vh = hi == '?' ? 16 : trawl__hexval(hi);
+    int vl = lo == '?' ? 16 : trawl__hexval(lo);
     if (vh < 0)
         return hfail(p, p->pos, TRAWL_ESYNTAX, "expected a hex byte, '?\?', '[', '(' or '}'");
     if (vl < 0)

@@ -77,8 +77,8 @@ static bool parse_escape(parser *p, byteset *set, int *single)
     p->pos++;
     if (c == 'x') {
         int hi = peek(p, 0), lo = peek(p, 1);
-        int vh = hi == '?' ? 16 : pat_hexval(hi);
-        int vl = lo == '?' ? 16 : pat_hexval(lo);
+        int vh = hi == '?' ? 16 : trawl__hexval(hi);
+        int vl = lo == '?' ? 16 : trawl__hexval(lo);
         if (vh < 0 || vl < 0) {
             fail(p, vh < 0 ? p->pos : p->pos + 1, TRAWL_ESYNTAX,
                  "expected two hex digits or '?' nibbles after \\x");

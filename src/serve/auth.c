@@ -19,6 +19,7 @@
 
 #include "common/error.h"
 #include "serve/internal.h"
+#include "common/codec.h"
 
 struct srv_key {
     char name[64];
@@ -54,14 +55,6 @@ void trawl__serve_keys_free(srv_keys *t)
     }
 }
 
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 static trawl_status fail_line(trawl_error *err, int lineno, const char *msg)
 {
     trawl__fail(err, TRAWL_ESYNTAX, "%s", msg);
@@ -91,7 +84,7 @@ static trawl_status parse_line(char *line, int lineno, srv_key *k, trawl_error *
     if (strncmp(hash, "sha256:", 7) || strlen(hash) != 7 + 64)
         return fail_line(err, lineno, "the digest must be sha256: and 64 hex digits");
     for (int i = 0; i < 32; i++) {
-        int hi = hexval(hash[7 + 2 * i]), lo = hexval(hash[8 + 2 * i]);
+        int hi = trawl__hexval(hash[7 + 2 * i]), lo = trawl__hexval(hash[8 + 2 * i]);
         if (hi < 0 || lo < 0)
             return fail_line(err, lineno, "the digest must be sha256: and 64 hex digits");
         k->digest[i] = (uint8_t)(hi << 4 | lo);
