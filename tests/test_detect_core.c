@@ -134,7 +134,7 @@ static void test_report_json(void **state)
     assert_non_null(v);
     assert_int_equal(v->severity, TRAWL_SEVERITY_CRITICAL);
     assert_int_equal(det_evidence(v, "'%s' at %d", "ignore previous", 0), 0);
-    assert_null(det_violation(&r->results[0], "x", 2.0, "clamped") ? NULL : (void *)1);
+    assert_non_null(det_violation(&r->results[0], "x", 2.0, "clamped"));
     assert_true(r->results[0].violations[1].confidence == 1.0);
     r->threat_score = 1.0;
     char *s = trawl_detect_report_json(r);

@@ -715,7 +715,10 @@ int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync)
         goto out;
     }
     argv[argc++] = kind;
-    char *opts = NULL; /* the option strings live in one buffer */
+    /* The option strings live in one buffer. Each option of length L in the
+     * spec (L >= 1, plus its comma) becomes "--" + L bytes + NUL, that is
+     * L + 3 <= 2 (L + 1), so twice the spec's length always suffices. */
+    char *opts = NULL;
     size_t optlen = strlen(spec) * 2 + 64;
     opts = malloc(optlen);
     if (!opts)
