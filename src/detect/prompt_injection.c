@@ -82,11 +82,10 @@ typedef struct pi_rule {
     char desc[64];
 } pi_rule;
 
-/* Vectorscan compiles a set of start-of-match patterns in time that grows
- * much faster than the set (90 rules in one database: ~6 s; in groups of
- * RULES_PER_DB: well under a second in all), so the pack is compiled as a
- * few databases scanned one after the other. */
-#define RULES_PER_DB 30
+/* The pack compiles into one database (one scan per view). The split into
+ * groups of RULES_PER_DB stays as a guard: a pack far larger than today's
+ * would otherwise make one compile that grows faster than the pack. */
+#define RULES_PER_DB 1000
 #define MAX_DBS      64
 
 typedef struct pi_state {
@@ -521,10 +520,12 @@ static trawl_status decode_scan(scan_ctx *c, const uint8_t *s, size_t n, unsigne
 
 /* A model reads rot13 only when asked to decode it, so the rot13 view is
  * scanned only when the text mentions rot13, a Caesar cipher, decoding or
- * deciphering: every other text saves a whole scan. */
+ * deciphering: every other text saves a whole scan. ("rot" alone would
+ * admit "protect", "rotate" and "introduction".) */
 static bool rot13_hint(const pi_text *t)
 {
-    static const char *const hints[] = {"rot", "caesar", "decod", "deciph", "cipher"};
+    static const char *const hints[] = {"rot13",  "rot-13", "rot 13", "rot_13",
+                                        "caesar", "decod",  "deciph", "cipher"};
     for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
         size_t n = strlen(hints[i]);
         for (const uint8_t *p = t->s, *end = t->s + t->len;
@@ -532,6 +533,17 @@ static bool rot13_hint(const pi_text *t)
             if (!memcmp(p, hints[i], n))
                 return true;
     }
+    return false;
+}
+
+/* Whether the leet view replaced some '1' (then the '1'-as-'l' view differs
+ * from it and is worth a scan of its own). */
+static bool leet_one(const pi_text *norm, const pi_text *leet)
+{
+    for (const uint8_t *p = norm->s, *end = norm->s + norm->len;
+         (p = memchr(p, '1', (size_t)(end - p))) != NULL; p++)
+        if (leet->fl[p - norm->s] & PI_FL_LEET)
+            return true;
     return false;
 }
 
@@ -563,7 +575,7 @@ static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text
             return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
         if (subs > 0)
             st = scan_view(&c, &th->alt, V_LEET, 0, err);
-        if (st == TRAWL_OK && subs > 0 && memchr(th->norm.s, '1', th->norm.len)) {
+        if (st == TRAWL_OK && subs > 0 && leet_one(&th->norm, &th->alt)) {
             if (pi_leet(&th->alt, &th->norm, 'l', n) < 0)
                 return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
             st = scan_view(&c, &th->alt, V_LEET_L, 0, err);

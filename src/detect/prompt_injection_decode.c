@@ -6,6 +6,7 @@
  * checked against n, output against cap. */
 #include "detect/prompt_injection_decode.h"
 
+#include <pthread.h>
 #include <string.h>
 #include "common/codec.h"
 
@@ -25,27 +26,34 @@ const char *pi_enc_name(pi_enc e)
     }
 }
 
-static int is_ws(uint8_t c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
 #define MIN_B64 12
 #define MIN_HEX 16
 #define MIN_ESC 8
 #define MIN_PCT 3
 
+/* Byte classes, one table lookup per byte on the hot path. */
+enum { C_WS = 1, C_B64 = 2, C_HEX = 4 };
+static uint8_t cls[256];
+static void init_classes(void)
+{
+    for (int c = 0; c < 256; c++)
+        cls[c] =
+            (uint8_t)((c == ' ' || (c >= '\t' && c <= '\r') ? C_WS : 0) |
+                      (trawl__b64val(c) >= 0 ? C_B64 : 0) | (trawl__hexval(c) >= 0 ? C_HEX : 0));
+}
+
 /* Base64/hex runs inside one whitespace-free token [i, j). */
 static size_t token_runs(const uint8_t *s, size_t i, size_t j, pi_run *runs, size_t k, size_t max)
 {
     while (i < j && k < max) {
-        if (trawl__b64val(s[i]) < 0) {
+        if (!(cls[s[i]] & C_B64)) {
             i++;
             continue;
         }
-        size_t a = i, hex = 1;
-        while (i < j && trawl__b64val(s[i]) >= 0)
-            hex &= trawl__hexval(s[i++]) >= 0;
+        size_t a = i;
+        unsigned hex = C_HEX;
+        while (i < j && (cls[s[i]] & C_B64))
+            hex &= cls[s[i++]];
         size_t core = i - a;
         for (int pad = 0; pad < 2 && i < j && s[i] == '='; pad++)
             i++;
@@ -59,27 +67,28 @@ static size_t token_runs(const uint8_t *s, size_t i, size_t j, pi_run *runs, siz
 
 size_t pi_find_runs(const uint8_t *s, size_t n, pi_run *runs, size_t max_runs)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_classes);
     size_t k = 0;
     for (size_t i = 0; i < n && k < max_runs;) {
-        if (is_ws(s[i])) {
+        if (cls[s[i]] & C_WS) {
             i++;
             continue;
         }
         size_t j = i, pct = 0, esc = 0;
-        while (j < n && !is_ws(s[j])) {
-            if (j + 2 < n && trawl__hexval(s[j + 1]) >= 0 && trawl__hexval(s[j + 2]) >= 0) {
-                pct += s[j] == '%';
+        for (; j < n && !(cls[s[j]] & C_WS); j++) {
+            if (s[j] == '%') {
+                pct += j + 2 < n && (cls[s[j + 1]] & cls[s[j + 2]] & C_HEX);
+            } else if (s[j] == '\\') {
+                esc += j + 3 < n && (s[j + 1] | 0x20) == 'x' &&
+                       (cls[s[j + 2]] & cls[s[j + 3]] & C_HEX);
             }
-            if (j + 3 < n && s[j] == '\\' && (s[j + 1] == 'x' || s[j + 1] == 'X') &&
-                trawl__hexval(s[j + 2]) >= 0 && trawl__hexval(s[j + 3]) >= 0)
-                esc++;
-            j++;
         }
         if (pct >= MIN_PCT)
             runs[k++] = (pi_run){PI_ENC_URL, i, j - i};
         else if (esc >= MIN_ESC)
             runs[k++] = (pi_run){PI_ENC_ESCHEX, i, j - i};
-        else
+        else if (j - i >= MIN_B64) /* shorter tokens hold no run */
             k = token_runs(s, i, j, runs, k, max_runs);
         i = j;
     }

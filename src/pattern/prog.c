@@ -163,6 +163,93 @@ static void gen(builder *b, const pnode *n)
     }
 }
 
+/* Epsilon closure of the pcs in seed[0..k) into mark/out: returns the
+ * number of pcs in out, with *open set when MATCH or an anchor is reachable
+ * (a match may end, or be decided by position, right there). */
+static uint32_t closure(const vprog *p, const uint32_t *seed, uint32_t k, uint8_t *mark,
+                        uint32_t *stack, uint32_t *out, bool *open)
+{
+    uint32_t sp = 0, n = 0;
+    memset(mark, 0, p->n);
+    for (uint32_t i = 0; i < k; i++)
+        stack[sp++] = seed[i];
+    while (sp) {
+        uint32_t pc = stack[--sp];
+        if (mark[pc])
+            continue;
+        mark[pc] = 1;
+        const vinst *in = &p->code[pc];
+        switch (in->op) {
+        case OP_JMP:
+            stack[sp++] = in->x;
+            break;
+        case OP_SPLIT:
+            stack[sp++] = in->y;
+            stack[sp++] = in->x;
+            break;
+        case OP_SET:
+            out[n++] = pc;
+            break;
+        case OP_BOL: /* may or may not hold: treat as open */
+        case OP_EOL:
+        case OP_MATCH:
+            *open = true;
+            break;
+        }
+    }
+    return n;
+}
+
+/* Fills p->first and p->pairs. On allocation failure every bit is set (the
+ * filter then passes everything, which is always correct). */
+static void prefilter(vprog *p)
+{
+    bs_fill(&p->first);
+    memset(p->pairs, 0xFF, sizeof p->pairs);
+    uint8_t *mark = malloc(p->n);
+    uint32_t *stack = malloc((2 * (size_t)p->n + 1) * sizeof(uint32_t));
+    uint32_t *c0 = malloc(p->n * sizeof(uint32_t)), *c1 = malloc(p->n * sizeof(uint32_t));
+    uint32_t *seed = malloc(p->n * sizeof(uint32_t));
+    if (!mark || !stack || !c0 || !c1 || !seed)
+        goto out;
+    bool open = false;
+    uint32_t zero = 0;
+    uint32_t n0 = closure(p, &zero, 1, mark, stack, c0, &open);
+    if (open)
+        goto out;
+    bs_clear(&p->first);
+    memset(p->pairs, 0, sizeof p->pairs);
+    for (uint32_t i = 0; i < n0; i++)
+        bs_union(&p->first, &p->sets[p->code[c0[i]].x]);
+    for (unsigned a = 0; a < 256; a++) {
+        if (!bs_has(&p->first, a))
+            continue;
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < n0; i++)
+            if (bs_has(&p->sets[p->code[c0[i]].x], a))
+                seed[k++] = c0[i] + 1;
+        bool open1 = false;
+        uint32_t n1 = closure(p, seed, k, mark, stack, c1, &open1);
+        byteset next;
+        bs_clear(&next);
+        if (open1)
+            bs_fill(&next);
+        for (uint32_t i = 0; i < n1 && !open1; i++)
+            bs_union(&next, &p->sets[p->code[c1[i]].x]);
+        for (unsigned b = 0; b < 256; b++)
+            if (bs_has(&next, b)) {
+                uint32_t bit = pair_bit(a, b);
+                p->pairs[bit >> 6] |= 1ull << (bit & 63);
+            }
+    }
+out:
+    free(mark);
+    free(stack);
+    free(c0);
+    free(c1);
+    free(seed);
+}
+
 vprog *prog_compile(const pnode *root)
 {
     vprog *p = calloc(1, sizeof(*p));
@@ -175,6 +262,7 @@ vprog *prog_compile(const pnode *root)
         prog_free(p);
         return NULL;
     }
+    prefilter(p);
     return p;
 }
 

@@ -17,12 +17,40 @@ typedef struct vinst {
     uint32_t x, y; /* OP_SET: set index; OP_SPLIT: targets; OP_JMP: target */
 } vinst;
 
+/* The prefilter: bit pair_bit(a, b) of pairs is set when some match may
+ * begin with the bytes a b (or may be shorter than two bytes after a, or
+ * reach an anchor: then every b is set). Pairs fold into PAIR_BITS bits, so a
+ * set bit can be a neighbour's; a clear bit is a proof that no match starts
+ * there. Starts that fail it skip the VM. */
+#define PAIR_BITS 4096u
+
+static inline uint32_t pair_bit(unsigned a, unsigned b)
+{
+    return ((a << 4) ^ b) & (PAIR_BITS - 1);
+}
+
 typedef struct vprog {
     vinst *code;
     uint32_t n;
     byteset *sets;
     uint32_t nsets;
+    byteset first; /* bytes a match may begin with */
+    uint64_t pairs[PAIR_BITS / 64];
 } vprog;
+
+/* False when no match can begin at data[0..n); n >= 2 is needed to use the
+ * pair table, one byte uses the first-byte set, none says nothing. */
+static inline bool prog_may_start(const vprog *p, const uint8_t *data, size_t n)
+{
+    if (n == 0)
+        return true;
+    if (!bs_has(&p->first, data[0]))
+        return false;
+    if (n == 1)
+        return true;
+    uint32_t k = pair_bit(data[0], data[1]);
+    return (p->pairs[k >> 6] >> (k & 63)) & 1;
+}
 
 /* Instructions the tree would compile to, saturating at UINT64_MAX. */
 uint64_t prog_size(const pnode *n);

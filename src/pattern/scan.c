@@ -46,6 +46,10 @@ bool scan_drain(scan_ctx *c, uint32_t id)
     uint64_t end = c->base + c->len;
     while (s < ps->pend_hi) {
         size_t L;
+        if (!prog_may_start(t->prog, c->buf + (s - c->base), (size_t)(end - s))) {
+            s++;
+            continue;
+        }
         vm_result r =
             prog_longest(t->prog, c->vm, c->buf + (s - c->base), (size_t)(end - s), s, c->eof, &L);
         if (r == VR_MORE)
