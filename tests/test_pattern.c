@@ -164,6 +164,30 @@ static void test_overlap_modes(void **state)
     assert_int_equal(h.len[2], 1);
 }
 
+/* Pending starts are decided in one pass, not one verifier run each: a
+ * megabyte in which every byte is a candidate start that runs to the end
+ * used to cost a run per start (quadratic: hours); now it is linear. The
+ * answers are the leftmost-longest ones. */
+static void test_long_candidate_runs(void **state)
+{
+    (void)state;
+    size_t n = 1u << 20;
+    uint8_t *d = malloc(n);
+    assert_non_null(d);
+    memset(d, 'a', n - 1);
+    d[n - 1] = 'b';
+    hits h = scan1("a.*c|b", d, n); /* every 'a' starts a thread that dies at the end */
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], n - 1);
+    assert_int_equal(h.len[0], 1);
+    memset(d, '=', n);
+    h = scan1("={8,}", d, n);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 0);
+    assert_int_equal(h.len[0], n);
+    free(d);
+}
+
 static void test_dot_escape(void **state)
 {
     (void)state;
@@ -602,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_anchors),
         cmocka_unit_test(test_findall_offsets),
         cmocka_unit_test(test_overlap_modes),
+        cmocka_unit_test(test_long_candidate_runs),
         cmocka_unit_test(test_dot_escape),
         cmocka_unit_test(test_unclosed_class_column),
         cmocka_unit_test(test_nibbles),

@@ -8,6 +8,7 @@
  * folded), so the caller can size the buffers from the input length. */
 #include "detect/normalize.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,14 +179,41 @@ static inline void put(pi_text *o, uint8_t c, uint32_t at, uint8_t fl)
     o->len++;
 }
 
+/* What an ASCII byte becomes, for the fast path: the folded byte, A_SPACE,
+ * or A_SLOW for what classify() must see (controls). Same answers as
+ * classify(); built from it once. */
+enum { A_SLOW = 0, A_SPACE = 1 };
+static uint8_t ascii_to[128];
+static void init_ascii(void)
+{
+    for (uint32_t c = 0; c < 128; c++) {
+        char to = 0;
+        int k = classify(c, &to);
+        ascii_to[c] = k == K_SPACE ? A_SPACE : k == K_COPY && to > 1 ? (uint8_t)to : A_SLOW;
+    }
+}
+
 int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_text *tags,
                  pi_norm_stats *st, size_t max)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_ascii);
     out->len = 0;
     if (pi_text_reserve(out, n < max ? n : max, (size_t)-1) != 0)
         return -1;
     uint8_t pending = 0;
     for (size_t i = 0, len; i < n && out->len < max; i += len) {
+        if (src[i] < 0x80 && ascii_to[src[i]] != A_SLOW) { /* the common case */
+            uint8_t a = ascii_to[src[i]];
+            len = 1;
+            if (a != A_SPACE) {
+                put(out, a, base + (uint32_t)i, pending);
+                pending = 0;
+            } else if (out->len && out->s[out->len - 1] != ' ') {
+                put(out, ' ', base + (uint32_t)i, 0);
+            }
+            continue;
+        }
         int32_t cp = utf8_next(src + i, n - i, &len);
         uint32_t at = base + (uint32_t)i;
         if (cp < 0) {
@@ -247,9 +275,62 @@ static int leet_char(uint8_t c)
     return (c >= '0' && c <= '9') || c == '@' || c == '$' || c == '|' || c == '!';
 }
 
+/* The leet reading of c inside a word (interior: neither its first nor its
+ * last byte), or 0. */
+static uint8_t leet_sub(uint8_t c, uint8_t one, int interior)
+{
+    switch (c) {
+    case '0':
+        return 'o';
+    case '1':
+        return one;
+    case '3':
+        return 'e';
+    case '4':
+        return 'a';
+    case '5':
+        return 's';
+    case '7':
+        return 't';
+    case '@':
+        return 'a';
+    case '$':
+        return 's';
+    case '|':
+        return interior ? 'l' : 0;
+    case '!':
+        return interior ? 'i' : 0;
+    default:
+        return 0;
+    }
+}
+
+/* Whether the leet view of s[0..n) differs from it: some word holding a
+ * letter also holds a character leet_sub() replaces there. */
+static int has_leet_word(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || leet_char(s[i]))) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        int letters = 0;
+        while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || leet_char(s[j])))
+            letters |= s[j++] >= 'a';
+        for (size_t k = i; letters && k < j; k++)
+            if (s[k] < 'a' && leet_sub(s[k], 'i', k > i && k + 1 < j))
+                return 1;
+        i = j;
+    }
+    return 0;
+}
+
 long pi_leet(pi_text *out, const pi_text *in, uint8_t one, size_t max)
 {
     out->len = 0;
+    if (!has_leet_word(in->s, in->len))
+        return 0; /* the view would equal the input (out is left empty) */
     if (pi_text_reserve(out, in->len, max) != 0)
         return -1;
     memcpy(out->s, in->s, in->len + 1);
@@ -268,42 +349,7 @@ long pi_leet(pi_text *out, const pi_text *in, uint8_t one, size_t max)
         while (j < in->len && ((s[j] >= 'a' && s[j] <= 'z') || leet_char(s[j])))
             letters |= s[j++] >= 'a';
         for (size_t k = i; letters && k < j; k++) {
-            uint8_t c = s[k], to = 0;
-            int interior = k > i && k + 1 < j;
-            switch (c) {
-            case '0':
-                to = 'o';
-                break;
-            case '1':
-                to = one;
-                break;
-            case '3':
-                to = 'e';
-                break;
-            case '4':
-                to = 'a';
-                break;
-            case '5':
-                to = 's';
-                break;
-            case '7':
-                to = 't';
-                break;
-            case '@':
-                to = 'a';
-                break;
-            case '$':
-                to = 's';
-                break;
-            case '|':
-                to = interior ? 'l' : 0;
-                break;
-            case '!':
-                to = interior ? 'i' : 0;
-                break;
-            default:
-                break;
-            }
+            uint8_t to = leet_sub(s[k], one, k > i && k + 1 < j);
             if (to) {
                 out->s[k] = to;
                 out->fl[k] |= PI_FL_LEET;

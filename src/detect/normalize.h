@@ -70,7 +70,8 @@ int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_t
 /* The leetspeak view of a normalised text: in every word that contains an
  * ASCII letter, 0->o 1->(one) 3->e 4->a 5->s 7->t @->a $->s (and '|' -> l,
  * '!' -> i inside words). one is 'i' or 'l'. Returns the number of bytes
- * substituted (0 means the view equals the input and need not be scanned),
+ * substituted (0 means the view equals the input and need not be scanned;
+ * out is then left empty),
  * or -1 on out-of-memory. */
 long pi_leet(pi_text *out, const pi_text *in, uint8_t one, size_t max);
 

@@ -125,6 +125,8 @@ typedef struct pi_thread {
     pi_text norm, alt, tags, tagnorm, dnorm;
     uint8_t *dec[MAX_DEPTH];
     pi_hit *hits;
+    uint32_t *touched; /* rules with hits[i].count > 0, ascending after sort_touched() */
+    size_t n_touched;
     pi_norm_stats stats;
     pi_note notes[MAX_NOTES];
     size_t n_notes, n_decoded;
@@ -349,6 +351,7 @@ static void pi_thread_free(void *tstate)
     pi_text_free(&t->dnorm);
     for (int i = 0; i < MAX_DEPTH; i++)
         free(t->dec[i]);
+    free(t->touched);
     free(t->hits);
     free(t);
 }
@@ -360,7 +363,8 @@ static trawl_status pi_thread_new(void *state, void **tstate, trawl_error *err)
     if (!t)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     t->hits = calloc(s->n_rules, sizeof(*t->hits));
-    bool ok = t->hits != NULL;
+    t->touched = calloc(s->n_rules, sizeof(*t->touched));
+    bool ok = t->hits != NULL && t->touched != NULL;
     for (int i = 0; ok && i < MAX_DEPTH; i++)
         ok = (t->dec[i] = malloc(DEC_CAP)) != NULL;
     if (!ok) {
@@ -409,7 +413,8 @@ static int on_match(const trawl_match *m, void *user)
         fl |= c->t->fl[k];
     bool plain = c->view == V_NORM && !(fl & (PI_FL_INVISIBLE | PI_FL_CONFUSABLE));
     pi_hit *h = &c->th->hits[idx];
-    h->count++;
+    if (h->count++ == 0)
+        c->th->touched[c->th->n_touched++] = (uint32_t)idx;
     if (h->count > 1 && (h->plain || !plain))
         return 0;
     h->plain = plain;
@@ -438,8 +443,8 @@ static trawl_status scan_view(scan_ctx *c, const pi_text *t, uint8_t view, doubl
     c->min_w = min_w;
     for (size_t i = 0; i < c->st->n_db; i++) {
         c->base = c->st->base[i];
-        trawl_status st = trawl_scan(c->st->db[i], c->th->scratch, t->s, t->len, TRAWL_SCAN_OVERLAP,
-                                     on_match, c, err);
+        trawl_status st =
+            trawl_scan(c->st->db[i], c->th->scratch, t->s, t->len, 0, on_match, c, err);
         if (st != TRAWL_OK)
             return st;
     }
@@ -653,9 +658,10 @@ static void mark_counted(const pi_state *s, pi_thread *th, unsigned cat)
 {
     for (;;) {
         size_t best = s->n_rules;
-        for (size_t i = 0; i < s->n_rules; i++) {
+        for (size_t t = 0; t < th->n_touched; t++) {
+            size_t i = th->touched[t];
             pi_hit *h = &th->hits[i];
-            if (s->rules[i].cat != cat || !h->count || h->counted || h->skipped)
+            if (s->rules[i].cat != cat || h->counted || h->skipped)
                 continue;
             if (best == s->n_rules || s->rules[i].w > s->rules[best].w)
                 best = i;
@@ -664,8 +670,10 @@ static void mark_counted(const pi_state *s, pi_thread *th, unsigned cat)
             return;
         pi_hit *h = &th->hits[best];
         bool dup = false;
-        for (size_t i = 0; i < s->n_rules && !dup; i++)
+        for (size_t t = 0; t < th->n_touched && !dup; t++) {
+            size_t i = th->touched[t];
             dup = s->rules[i].cat == cat && th->hits[i].counted && overlaps(&th->hits[i], h);
+        }
         if (dup)
             h->skipped = true;
         else
@@ -682,7 +690,8 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
     size_t dl = 0;
     desc[0] = 0;
     mark_counted(s, th, cat);
-    for (size_t i = 0; i < s->n_rules; i++) {
+    for (size_t t = 0; t < th->n_touched; t++) {
+        size_t i = th->touched[t];
         if (s->rules[i].cat != cat || !th->hits[i].counted)
             continue;
         keep *= 1 - s->rules[i].w;
@@ -707,10 +716,11 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
     trawl_violation *v = det_violation(out, cats[cat].name, conf, "%s: %s", cats[cat].label, desc);
     if (!v)
         return TRAWL_ENOMEM;
-    for (size_t i = 0; i < s->n_rules; i++)
-        if (s->rules[i].cat == cat && th->hits[i].count &&
-            hit_evidence(v, &s->rules[i], &th->hits[i], in))
+    for (size_t t = 0; t < th->n_touched; t++) {
+        size_t i = th->touched[t];
+        if (s->rules[i].cat == cat && hit_evidence(v, &s->rules[i], &th->hits[i], in))
             return TRAWL_ENOMEM;
+    }
     char buf[32];
     for (size_t i = 0; decoded && i < th->n_notes; i++) {
         const pi_note *n = &th->notes[i];
@@ -763,9 +773,11 @@ static trawl_status emit_obfuscation(const pi_state *s, pi_thread *th, const tra
     const pi_norm_stats *ns = &th->stats;
     size_t invisible = ns->zero_width + ns->bidi + ns->tags;
     double conf = invisible ? W_INVISIBLE : 0;
-    for (size_t i = 0; i < s->n_rules; i++)
-        if (th->hits[i].count && !th->hits[i].plain && s->rules[i].w + OBFUSCATION_BONUS > conf)
+    for (size_t t = 0; t < th->n_touched; t++) {
+        size_t i = th->touched[t];
+        if (!th->hits[i].plain && s->rules[i].w + OBFUSCATION_BONUS > conf)
             conf = s->rules[i].w + OBFUSCATION_BONUS;
+    }
     if (conf > 0.95)
         conf = 0.95;
     if (conf == 0 || conf < s->report_min)
@@ -784,10 +796,11 @@ static trawl_status emit_obfuscation(const pi_state *s, pi_thread *th, const tra
                      ns->zero_width, ns->bidi, ns->tags, (long long)ns->first_invisible,
                      ns->confusable))
         return TRAWL_ENOMEM;
-    for (size_t i = 0; i < s->n_rules; i++)
-        if (th->hits[i].count && !th->hits[i].plain &&
-            hit_evidence(v, &s->rules[i], &th->hits[i], in))
+    for (size_t t = 0; t < th->n_touched; t++) {
+        size_t i = th->touched[t];
+        if (!th->hits[i].plain && hit_evidence(v, &s->rules[i], &th->hits[i], in))
             return TRAWL_ENOMEM;
+    }
     return TRAWL_OK;
 }
 
@@ -814,9 +827,25 @@ static trawl_status emit_extras(const pi_state *s, pi_thread *th, const trawl_de
     return TRAWL_OK;
 }
 
-static void reset_thread(const pi_state *s, pi_thread *th)
+/* Evidence lists rules in pack order, whatever order they matched in. */
+static void sort_touched(pi_thread *th)
 {
-    memset(th->hits, 0, s->n_rules * sizeof(*th->hits));
+    for (size_t i = 1; i < th->n_touched; i++) {
+        uint32_t v = th->touched[i];
+        size_t j = i;
+        for (; j > 0 && th->touched[j - 1] > v; j--)
+            th->touched[j] = th->touched[j - 1];
+        th->touched[j] = v;
+    }
+}
+
+/* Clears only the hits the last call touched: a clean text costs nothing
+ * here, whatever the size of the pack. */
+static void reset_thread(pi_thread *th)
+{
+    for (size_t t = 0; t < th->n_touched; t++)
+        memset(&th->hits[th->touched[t]], 0, sizeof(*th->hits));
+    th->n_touched = 0;
     memset(&th->stats, 0, sizeof(th->stats));
     th->stats.first_invisible = -1;
     th->n_notes = th->n_decoded = 0;
@@ -830,7 +859,7 @@ static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_inpu
 {
     const pi_state *s = state;
     pi_thread *th = tstate;
-    reset_thread(s, th);
+    reset_thread(th);
     trawl_status st = TRAWL_OK;
     if (in->prompt)
         st = scan_text(s, th, in->prompt, in->prompt_len, 0, err);
@@ -841,6 +870,7 @@ static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_inpu
         st = scan_text(s, th, in->history[i], strlen(in->history[i]), (uint32_t)i + 2, err);
     if (st != TRAWL_OK)
         return st;
+    sort_touched(th);
     double conf[N_CATS] = {0};
     for (unsigned c = 0; c < N_CATS && st == TRAWL_OK; c++)
         st = emit_category(s, th, c, in, out, &conf[c]);

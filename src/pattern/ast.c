@@ -197,4 +197,3 @@ bool pat_anchored_start(const pnode *n)
         return false;
     }
 }
-

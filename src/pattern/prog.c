@@ -287,7 +287,10 @@ int vm_mem_reserve(vm_mem *m, uint32_t cap)
         t.sparse[i] = calloc(cap, sizeof(uint32_t));
     }
     t.stack = calloc(2 * (size_t)cap + 1, sizeof(uint32_t));
-    if (!t.dense[0] || !t.dense[1] || !t.sparse[0] || !t.sparse[1] || !t.stack) {
+    t.tag[0] = calloc(cap, sizeof(size_t));
+    t.tag[1] = calloc(cap, sizeof(size_t));
+    if (!t.dense[0] || !t.dense[1] || !t.sparse[0] || !t.sparse[1] || !t.stack || !t.tag[0] ||
+        !t.tag[1]) {
         vm_mem_free(&t);
         return -1;
     }
@@ -301,6 +304,7 @@ void vm_mem_free(vm_mem *m)
     for (int i = 0; i < 2; i++) {
         free(m->dense[i]);
         free(m->sparse[i]);
+        free(m->tag[i]);
     }
     free(m->stack);
     memset(m, 0, sizeof(*m));
@@ -401,5 +405,118 @@ vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n,
     if (r.last < 0)
         return VR_NOMATCH;
     *len = (size_t)r.last;
+    return VR_MATCH;
+}
+
+/* ---- many starts at once ------------------------------------------------ */
+
+typedef struct mrun {
+    const vprog *p;
+    vm_mem *m;
+    size_t n;
+    uint64_t abs_start;
+    bool eof;
+    size_t undecided; /* earliest start whose answer waits on bytes past n, or SIZE_MAX */
+    size_t best;      /* start of the leftmost match found, SIZE_MAX while none */
+    size_t end;       /* its longest end so far */
+} mrun;
+
+/* add_thread() for a thread of start tag: each pc reached joins set w with
+ * the tag, unless the set holds it already (then an earlier start has it). */
+static void add_tagged(mrun *r, int w, uint32_t pc0, size_t pos, size_t tag)
+{
+    vm_mem *m = r->m;
+    uint32_t sp = 0;
+    m->stack[sp++] = pc0;
+    while (sp) {
+        uint32_t pc = m->stack[--sp];
+        if (in_set(m, w, pc))
+            continue;
+        m->tag[w][m->count[w]] = tag;
+        insert(m, w, pc);
+        const vinst *in = &r->p->code[pc];
+        switch (in->op) {
+        case OP_JMP:
+            m->stack[sp++] = in->x;
+            break;
+        case OP_SPLIT:
+            m->stack[sp++] = in->y;
+            m->stack[sp++] = in->x;
+            break;
+        case OP_BOL:
+            if (r->abs_start + pos == 0)
+                m->stack[sp++] = pc + 1;
+            break;
+        case OP_EOL:
+            if (pos == r->n && r->eof)
+                m->stack[sp++] = pc + 1;
+            else if (pos == r->n && tag < r->undecided)
+                r->undecided = tag;
+            break;
+        case OP_MATCH:
+            if (tag < r->best) {
+                r->best = tag;
+                r->end = pos;
+            } else if (tag == r->best && pos > r->end) {
+                r->end = pos;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+vm_result prog_leftmost(const vprog *p, vm_mem *m, const uint8_t *data, size_t n,
+                        uint64_t abs_start, bool eof, size_t nstarts, size_t *start, size_t *len)
+{
+    mrun r = {.p = p,
+              .m = m,
+              .n = n,
+              .abs_start = abs_start,
+              .eof = eof,
+              .undecided = SIZE_MAX,
+              .best = SIZE_MAX};
+    int cur = 0;
+    m->count[0] = m->count[1] = 0;
+    size_t lo = SIZE_MAX; /* start of the earliest live thread */
+    for (size_t i = 0;; i++) {
+        /* The threads of cur are in start order and the new start comes
+         * last, so in_set() keeps the earliest start of every state. */
+        if (i < nstarts && r.best == SIZE_MAX && prog_may_start(p, data + i, n - i))
+            add_tagged(&r, cur, 0, i, i);
+        lo = SIZE_MAX;
+        for (uint32_t k = 0; k < m->count[cur] && lo == SIZE_MAX; k++)
+            if (p->code[m->dense[cur][k]].op == OP_SET && m->tag[cur][k] <= r.best)
+                lo = m->tag[cur][k];
+        bool more_starts = r.best == SIZE_MAX && i + 1 < nstarts;
+        if (lo == SIZE_MAX && !more_starts)
+            break; /* decided, unless an anchor waits (r.undecided) */
+        if (i == n) {
+            if (!eof && lo == SIZE_MAX)
+                lo = i + 1 < nstarts ? i + 1 : SIZE_MAX;
+            if (!eof && lo != SIZE_MAX && lo < r.undecided)
+                r.undecided = lo;
+            break;
+        }
+        int nxt = cur ^ 1;
+        m->count[nxt] = 0;
+        unsigned c = data[i];
+        for (uint32_t k = 0; k < m->count[cur]; k++) {
+            uint32_t pc = m->dense[cur][k];
+            const vinst *in = &p->code[pc];
+            if (in->op == OP_SET && m->tag[cur][k] <= r.best && bs_has(&p->sets[in->x], c))
+                add_tagged(&r, nxt, pc + 1, i + 1, m->tag[cur][k]);
+        }
+        cur = nxt;
+    }
+    if (r.undecided <= r.best && r.undecided != SIZE_MAX) {
+        *start = r.undecided;
+        return VR_MORE;
+    }
+    if (r.best == SIZE_MAX)
+        return VR_NOMATCH;
+    *start = r.best;
+    *len = r.end - r.best;
     return VR_MATCH;
 }

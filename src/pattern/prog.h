@@ -64,6 +64,7 @@ typedef struct vm_mem {
     uint32_t cap;
     uint32_t *dense[2], *sparse[2], count[2];
     uint32_t *stack;
+    size_t *tag[2]; /* prog_leftmost: the start of the thread at dense[w][i] */
 } vm_mem;
 
 int vm_mem_reserve(vm_mem *m, uint32_t cap); /* 0 ok, -1 out of memory */
@@ -77,5 +78,18 @@ typedef enum { VR_NOMATCH, VR_MATCH, VR_MORE } vm_result;
  * answer depends on bytes past n. O(n * p->n), allocates nothing. */
 vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n, uint64_t abs_start,
                        bool eof, size_t *len);
+
+/* Leftmost-longest over many starts in one pass: the earliest start in
+ * [0, nstarts) at which p matches, and the longest match from there, in
+ * O(n * p->n) whatever the number of starts (a thread that reaches a state
+ * another thread of an earlier start holds is dropped: every end it could
+ * reach, the earlier one reaches too, and the earlier start wins). data[0]
+ * is absolute offset abs_start; n bytes are available; eof as above.
+ * Returns VR_MATCH with *start (relative) and *len; VR_NOMATCH when no
+ * start in [0, nstarts) begins a match; VR_MORE when the answer depends on
+ * bytes past n, with *start = the first start still undecided (every start
+ * before it begins no match). Starts failing prog_may_start() are skipped. */
+vm_result prog_leftmost(const vprog *p, vm_mem *m, const uint8_t *data, size_t n,
+                        uint64_t abs_start, bool eof, size_t nstarts, size_t *start, size_t *len);
 
 #endif

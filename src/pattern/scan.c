@@ -35,6 +35,43 @@ static bool emit(scan_ctx *c, uint32_t id, uint64_t start, uint64_t len)
     return true;
 }
 
+/* scan_drain() without overlap: one pass of the many-start verifier
+ * decides every pending start, so a long run of candidate starts costs what
+ * one start costs (per-start runs would be quadratic in the run). */
+static bool drain_leftmost(scan_ctx *c, uint32_t id, uint64_t s)
+{
+    const tpat *t = &c->db->pats[id];
+    pstate *ps = &c->ps[id];
+    uint64_t end = c->base + c->len;
+    while (s < ps->pend_hi) {
+        size_t rel, L;
+        vm_result r = prog_leftmost(t->prog, c->vm, c->buf + (s - c->base), (size_t)(end - s), s,
+                                    c->eof, (size_t)(ps->pend_hi - s), &rel, &L);
+        if (r == VR_MORE) {
+            s += rel;
+            break;
+        }
+        if (r == VR_NOMATCH) {
+            s = ps->pend_hi;
+            break;
+        }
+        s += rel;
+        bool go = emit(c, id, s, L);
+        s += L;
+        ps->next_start = s;
+        if (!go) {
+            ps->next_check = s;
+            return false;
+        }
+    }
+    ps->next_check = s;
+    if (s >= ps->pend_hi)
+        ps->pend_lo = ps->pend_hi = 0; /* nothing pending */
+    else
+        ps->pend_lo = s;
+    return true;
+}
+
 bool scan_drain(scan_ctx *c, uint32_t id)
 {
     const tpat *t = &c->db->pats[id];
@@ -44,6 +81,8 @@ bool scan_drain(scan_ctx *c, uint32_t id)
     if (!overlap && s < ps->next_start)
         s = ps->next_start;
     uint64_t end = c->base + c->len;
+    if (!overlap)
+        return drain_leftmost(c, id, s);
     while (s < ps->pend_hi) {
         size_t L;
         if (!prog_may_start(t->prog, c->buf + (s - c->base), (size_t)(end - s))) {
