@@ -203,15 +203,30 @@ int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_t
         return -1;
     uint8_t pending = 0;
     for (size_t i = 0, len; i < n && out->len < max; i += len) {
-        if (src[i] < 0x80 && ascii_to[src[i]] != A_SLOW) { /* the common case */
-            uint8_t a = ascii_to[src[i]];
-            len = 1;
-            if (a != A_SPACE) {
-                put(out, a, base + (uint32_t)i, pending);
+        if (src[i] < 0x80 && ascii_to[src[i]] != A_SLOW) {
+            /* The common case, a run of plain ASCII, with the output cursor
+             * in locals (stores through uint8_t * would make the compiler
+             * reload out->len after each one). */
+            uint8_t *os = out->s, *of = out->fl;
+            uint32_t *om = out->map;
+            size_t ol = out->len;
+            for (; i < n && ol < max && src[i] < 0x80 && ascii_to[src[i]] != A_SLOW; i++) {
+                uint8_t a = ascii_to[src[i]];
+                if (a == A_SPACE) { /* collapsed; carries no flag, keeps pending */
+                    if (ol == 0 || os[ol - 1] == ' ')
+                        continue;
+                    os[ol] = ' ';
+                    om[ol] = base + (uint32_t)i;
+                    of[ol++] = 0;
+                    continue;
+                }
+                os[ol] = a;
+                om[ol] = base + (uint32_t)i;
+                of[ol++] = pending;
                 pending = 0;
-            } else if (out->len && out->s[out->len - 1] != ' ') {
-                put(out, ' ', base + (uint32_t)i, 0);
             }
+            out->len = ol;
+            len = 0;
             continue;
         }
         int32_t cp = utf8_next(src + i, n - i, &len);
@@ -305,23 +320,47 @@ static uint8_t leet_sub(uint8_t c, uint8_t one, int interior)
     }
 }
 
+/* Byte classes for the leet views: a letter, a character leet_char()
+ * accepts, one leet_sub() replaces anywhere in a word, one it replaces only
+ * inside one. */
+enum { LC_LETTER = 1, LC_WORD = 2, LC_SUB = 4, LC_INNER = 8 };
+static uint8_t leet_cls[256];
+static void init_leet(void)
+{
+    for (int c = 0; c < 256; c++) {
+        uint8_t k = 0;
+        if (c >= 'a' && c <= 'z')
+            k |= LC_LETTER | LC_WORD;
+        if (leet_char((uint8_t)c))
+            k |= LC_WORD;
+        if (leet_sub((uint8_t)c, 'i', 0))
+            k |= LC_SUB;
+        else if (leet_sub((uint8_t)c, 'i', 1))
+            k |= LC_INNER;
+        leet_cls[c] = k;
+    }
+}
+
 /* Whether the leet view of s[0..n) differs from it: some word holding a
- * letter also holds a character leet_sub() replaces there. */
+ * letter also holds a character leet_sub() replaces there. One pass. */
 static int has_leet_word(const uint8_t *s, size_t n)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_leet);
     for (size_t i = 0; i < n;) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || leet_char(s[i]))) {
+        if (!(leet_cls[s[i]] & LC_WORD)) {
             i++;
             continue;
         }
-        size_t j = i;
-        int letters = 0;
-        while (j < n && ((s[j] >= 'a' && s[j] <= 'z') || leet_char(s[j])))
-            letters |= s[j++] >= 'a';
-        for (size_t k = i; letters && k < j; k++)
-            if (s[k] < 'a' && leet_sub(s[k], 'i', k > i && k + 1 < j))
-                return 1;
-        i = j;
+        size_t a = i;
+        unsigned all = 0, inner = 0;
+        for (; i < n && (leet_cls[s[i]] & LC_WORD); i++) {
+            all |= leet_cls[s[i]];
+            if (i > a && (leet_cls[s[i]] & LC_INNER) && i + 1 < n && (leet_cls[s[i + 1]] & LC_WORD))
+                inner = 1;
+        }
+        if ((all & LC_LETTER) && ((all & LC_SUB) || inner))
+            return 1;
     }
     return 0;
 }

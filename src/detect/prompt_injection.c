@@ -531,12 +531,17 @@ static bool rot13_hint(const pi_text *t)
 {
     static const char *const hints[] = {"rot13",  "rot-13", "rot 13", "rot_13",
                                         "caesar", "decod",  "deciph", "cipher"};
-    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
-        size_t n = strlen(hints[i]);
-        for (const uint8_t *p = t->s, *end = t->s + t->len;
-             (p = memchr(p, hints[i][0], (size_t)(end - p))) && (size_t)(end - p) >= n; p++)
-            if (!memcmp(p, hints[i], n))
+    const uint8_t *p = t->s;
+    size_t n = t->len;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c != 'r' && c != 'c' && c != 'd') /* the hints' first letters */
+            continue;
+        for (size_t h = 0; h < sizeof hints / sizeof hints[0]; h++) {
+            size_t k = strlen(hints[h]);
+            if ((uint8_t)hints[h][0] == c && n - i >= k && !memcmp(p + i, hints[h], k))
                 return true;
+        }
     }
     return false;
 }

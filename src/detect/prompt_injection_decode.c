@@ -32,14 +32,15 @@ const char *pi_enc_name(pi_enc e)
 #define MIN_PCT 3
 
 /* Byte classes, one table lookup per byte on the hot path. */
-enum { C_WS = 1, C_B64 = 2, C_HEX = 4 };
+enum { C_WS = 1, C_B64 = 2, C_HEX = 4, C_ESC = 8 /* '%' or '\\' */ };
 static uint8_t cls[256];
 static void init_classes(void)
 {
     for (int c = 0; c < 256; c++)
         cls[c] =
             (uint8_t)((c == ' ' || (c >= '\t' && c <= '\r') ? C_WS : 0) |
-                      (trawl__b64val(c) >= 0 ? C_B64 : 0) | (trawl__hexval(c) >= 0 ? C_HEX : 0));
+                      (trawl__b64val(c) >= 0 ? C_B64 : 0) | (trawl__hexval(c) >= 0 ? C_HEX : 0) |
+                      (c == '%' || c == '\\' ? C_ESC : 0));
 }
 
 /* Base64/hex runs inside one whitespace-free token [i, j). */
@@ -77,6 +78,8 @@ size_t pi_find_runs(const uint8_t *s, size_t n, pi_run *runs, size_t max_runs)
         }
         size_t j = i, pct = 0, esc = 0;
         for (; j < n && !(cls[s[j]] & C_WS); j++) {
+            if (!(cls[s[j]] & C_ESC))
+                continue;
             if (s[j] == '%') {
                 pct += j + 2 < n && (cls[s[j + 1]] & cls[s[j + 2]] & C_HEX);
             } else if (s[j] == '\\') {

@@ -200,6 +200,66 @@ static uint32_t closure(const vprog *p, const uint32_t *seed, uint32_t k, uint8_
     return n;
 }
 
+/* Fills p->fofs and p->flist (see prog.h), or leaves them NULL. */
+#define FOLLOW_MAX(n) (16 * (size_t)(n) + 4096)
+static void follows(vprog *p)
+{
+    for (uint32_t pc = 0; pc < p->n; pc++)
+        if (p->code[pc].op == OP_BOL || p->code[pc].op == OP_EOL)
+            return; /* anchors depend on the position: the VM decides them */
+    uint8_t *mark = malloc(p->n);
+    uint32_t *stack = malloc((2 * (size_t)p->n + 1) * sizeof(uint32_t));
+    uint32_t *fofs = malloc(((size_t)p->n + 2) * sizeof(uint32_t));
+    size_t cap = 1024, len = 0;
+    uint32_t *fl = malloc(cap * sizeof(uint32_t));
+    if (!mark || !stack || !fofs || !fl)
+        goto fail;
+    for (uint32_t q = 0; q <= p->n; q++) {
+        fofs[q] = (uint32_t)len;
+        uint32_t from = q == p->n ? 0 : q + 1;
+        if (q < p->n && p->code[q].op != OP_SET)
+            continue;
+        uint32_t sp = 0;
+        memset(mark, 0, p->n);
+        stack[sp++] = from;
+        while (sp) {
+            uint32_t pc = stack[--sp];
+            if (mark[pc])
+                continue;
+            mark[pc] = 1;
+            const vinst *in = &p->code[pc];
+            if (in->op == OP_JMP) {
+                stack[sp++] = in->x;
+            } else if (in->op == OP_SPLIT) {
+                stack[sp++] = in->y;
+                stack[sp++] = in->x;
+            } else { /* OP_SET or OP_MATCH */
+                if (len == FOLLOW_MAX(p->n))
+                    goto fail;
+                if (len == cap) {
+                    uint32_t *t = realloc(fl, 2 * cap * sizeof(uint32_t));
+                    if (!t)
+                        goto fail;
+                    fl = t;
+                    cap *= 2;
+                }
+                fl[len++] = pc;
+            }
+        }
+    }
+    fofs[p->n + 1] = (uint32_t)len;
+    p->fofs = fofs;
+    p->flist = fl;
+    free(mark);
+    free(stack);
+    return;
+fail:
+    free(mark);
+    free(stack);
+    free(fofs);
+    free(fl);
+}
+
 /* Fills p->first and p->pairs. On allocation failure every bit is set (the
  * filter then passes everything, which is always correct). */
 static void prefilter(vprog *p)
@@ -263,6 +323,7 @@ vprog *prog_compile(const pnode *root)
         return NULL;
     }
     prefilter(p);
+    follows(p);
     return p;
 }
 
@@ -272,6 +333,8 @@ void prog_free(vprog *p)
         return;
     free(p->code);
     free(p->sets);
+    free(p->fofs);
+    free(p->flist);
     free(p);
 }
 
@@ -467,6 +530,33 @@ static void add_tagged(mrun *r, int w, uint32_t pc0, size_t pos, size_t tag)
     }
 }
 
+/* add_tagged() through the precomputed successors of q (an OP_SET, or
+ * p->n for the entry): no SPLIT or JMP is visited at run time. */
+static inline void add_follow(mrun *r, int w, uint32_t q, size_t pos, size_t tag)
+{
+    const vprog *p = r->p;
+    vm_mem *m = r->m;
+    uint32_t cnt = m->count[w];
+    for (uint32_t k = p->fofs[q], e = p->fofs[q + 1]; k < e; k++) {
+        uint32_t pc = p->flist[k];
+        uint32_t i = m->sparse[w][pc];
+        if (i < cnt && m->dense[w][i] == pc)
+            continue;
+        m->sparse[w][pc] = cnt;
+        m->dense[w][cnt] = pc;
+        m->tag[w][cnt++] = tag;
+        if (p->code[pc].op == OP_MATCH) {
+            if (tag < r->best) {
+                r->best = tag;
+                r->end = pos;
+            } else if (tag == r->best && pos > r->end) {
+                r->end = pos;
+            }
+        }
+    }
+    m->count[w] = cnt;
+}
+
 vm_result prog_leftmost(const vprog *p, vm_mem *m, const uint8_t *data, size_t n,
                         uint64_t abs_start, bool eof, size_t nstarts, size_t *start, size_t *len)
 {
@@ -481,10 +571,22 @@ vm_result prog_leftmost(const vprog *p, vm_mem *m, const uint8_t *data, size_t n
     m->count[0] = m->count[1] = 0;
     size_t lo = SIZE_MAX; /* start of the earliest live thread */
     for (size_t i = 0;; i++) {
+        if (m->count[cur] == 0 && r.best == SIZE_MAX) {
+            /* No thread alive: skip to the next start the prefilter lets in
+             * (a tight loop; most of a text is here). */
+            while (i < nstarts && i < n && !prog_may_start(p, data + i, n - i))
+                i++;
+            if (i >= nstarts)
+                break; /* no start left: decided */
+        }
         /* The threads of cur are in start order and the new start comes
          * last, so in_set() keeps the earliest start of every state. */
-        if (i < nstarts && r.best == SIZE_MAX && prog_may_start(p, data + i, n - i))
-            add_tagged(&r, cur, 0, i, i);
+        if (i < nstarts && r.best == SIZE_MAX && prog_may_start(p, data + i, n - i)) {
+            if (p->fofs)
+                add_follow(&r, cur, p->n, i, i);
+            else
+                add_tagged(&r, cur, 0, i, i);
+        }
         lo = SIZE_MAX;
         for (uint32_t k = 0; k < m->count[cur] && lo == SIZE_MAX; k++)
             if (p->code[m->dense[cur][k]].op == OP_SET && m->tag[cur][k] <= r.best)
@@ -505,7 +607,11 @@ vm_result prog_leftmost(const vprog *p, vm_mem *m, const uint8_t *data, size_t n
         for (uint32_t k = 0; k < m->count[cur]; k++) {
             uint32_t pc = m->dense[cur][k];
             const vinst *in = &p->code[pc];
-            if (in->op == OP_SET && m->tag[cur][k] <= r.best && bs_has(&p->sets[in->x], c))
+            if (in->op != OP_SET || m->tag[cur][k] > r.best || !bs_has(&p->sets[in->x], c))
+                continue;
+            if (p->fofs)
+                add_follow(&r, nxt, pc, i + 1, m->tag[cur][k]);
+            else
                 add_tagged(&r, nxt, pc + 1, i + 1, m->tag[cur][k]);
         }
         cur = nxt;

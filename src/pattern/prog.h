@@ -36,6 +36,12 @@ typedef struct vprog {
     uint32_t nsets;
     byteset first; /* bytes a match may begin with */
     uint64_t pairs[PAIR_BITS / 64];
+    /* Epsilon-free successors: for an OP_SET at pc, the OP_SET and OP_MATCH
+     * instructions reachable from pc + 1 without consuming a byte are
+     * flist[fofs[pc] .. fofs[pc + 1]); fofs[n] .. fofs[n + 1] is the same
+     * for the entry (from pc 0). NULL when the program has anchors or the
+     * lists would be too large: the VM then walks SPLIT and JMP itself. */
+    uint32_t *fofs, *flist;
 } vprog;
 
 /* False when no match can begin at data[0..n); n >= 2 is needed to use the
