@@ -188,6 +188,40 @@ static void test_long_candidate_runs(void **state)
     free(d);
 }
 
+/* TRAWL_COMPILE_BLOCK_ONLY: scans as usual; streaming and saving are
+ * refused with EINVAL; unknown flags too. */
+static void test_block_only(void **state)
+{
+    (void)state;
+    trawl_pattern_set *set;
+    trawl_pattern_db *db = NULL;
+    trawl_scratch *s = NULL;
+    trawl_stream *st = NULL;
+    trawl_error err;
+    assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add(set, "ab+c", 4, TRAWL_SYNTAX_REGEX, 0, "x", &err),
+                     TRAWL_OK);
+    assert_int_equal(trawl_pattern_compile_ex(set, 0x80, &db, &err), TRAWL_EINVAL);
+    assert_null(db);
+    assert_int_equal(trawl_pattern_compile_ex(set, TRAWL_COMPILE_BLOCK_ONLY, &db, &err), TRAWL_OK);
+    trawl_pattern_set_free(set);
+    assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
+    hits h = {0};
+    assert_int_equal(trawl_scan(db, s, (const uint8_t *)"xabbbcab", 8, 0, collect, &h, &err),
+                     TRAWL_OK);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.off[0], 1);
+    assert_int_equal(h.len[0], 5);
+    assert_int_equal(trawl_stream_open(db, 0, 0, &st, &err), TRAWL_EINVAL);
+    assert_null(st);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(trawl_pattern_db_serialize(db, &buf, &len, &err), TRAWL_EINVAL);
+    assert_null(buf);
+    trawl_scratch_free(s);
+    trawl_pattern_db_free(db);
+}
+
 static void test_dot_escape(void **state)
 {
     (void)state;
@@ -627,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_findall_offsets),
         cmocka_unit_test(test_overlap_modes),
         cmocka_unit_test(test_long_candidate_runs),
+        cmocka_unit_test(test_block_only),
         cmocka_unit_test(test_dot_escape),
         cmocka_unit_test(test_unclosed_class_column),
         cmocka_unit_test(test_nibbles),

@@ -115,6 +115,20 @@ TRAWL_API size_t trawl_pattern_set_count(const trawl_pattern_set *set);
 TRAWL_API trawl_status trawl_pattern_compile(const trawl_pattern_set *set, trawl_pattern_db **out,
                                              trawl_error *err);
 
+/* trawl_pattern_compile_ex() flags. */
+enum {
+    /* Compile for block scans only: about half the compile time and memory.
+     * trawl_stream_open() and trawl_pattern_db_serialize() refuse such a
+     * database (TRAWL_EINVAL), and so does trawl_scan() of one input over
+     * 4 GiB (TRAWL_ELIMIT). For rule packs scanned one message at a time. */
+    TRAWL_COMPILE_BLOCK_ONLY = 1u << 0
+};
+
+/* trawl_pattern_compile() with flags (TRAWL_COMPILE_*); unknown flags are
+ * TRAWL_EINVAL. */
+TRAWL_API trawl_status trawl_pattern_compile_ex(const trawl_pattern_set *set, unsigned flags,
+                                                trawl_pattern_db **out, trawl_error *err);
+
 /* Shortcut: one pattern, compiled. */
 TRAWL_API trawl_status trawl_pattern_compile_one(const char *expr, trawl_pattern_syntax syntax,
                                                  unsigned flags, trawl_pattern_db **out,

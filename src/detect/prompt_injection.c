@@ -274,7 +274,7 @@ static trawl_status compile_pack(pi_state *s, const det_rule_pack *pack, trawl_e
         if (st == TRAWL_OK)
             st = trawl_pattern_set_add_rules(set, start, (size_t)(p - start), err);
         if (st == TRAWL_OK)
-            st = trawl_pattern_compile(set, &s->db[s->n_db], err);
+            st = trawl_pattern_compile_ex(set, TRAWL_COMPILE_BLOCK_ONLY, &s->db[s->n_db], err);
         trawl_pattern_set_free(set);
         if (st != TRAWL_OK)
             break;

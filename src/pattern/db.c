@@ -85,10 +85,10 @@ out:
     return st;
 }
 
-trawl_status db_compile_hs(trawl_pattern_db *db, trawl_error *err)
+trawl_status db_compile_hs(trawl_pattern_db *db, bool block_only, trawl_error *err)
 {
     trawl_status st = compile_mode(db, HS_MODE_BLOCK, &db->block, err);
-    if (st == TRAWL_OK)
+    if (st == TRAWL_OK && !block_only)
         st = compile_mode(db, HS_MODE_STREAM, &db->stream, err);
     return st;
 }
@@ -96,10 +96,18 @@ trawl_status db_compile_hs(trawl_pattern_db *db, trawl_error *err)
 trawl_status trawl_pattern_compile(const trawl_pattern_set *set, trawl_pattern_db **out,
                                    trawl_error *err)
 {
+    return trawl_pattern_compile_ex(set, 0, out, err);
+}
+
+trawl_status trawl_pattern_compile_ex(const trawl_pattern_set *set, unsigned flags,
+                                      trawl_pattern_db **out, trawl_error *err)
+{
     trawl_error_clear(err);
     *out = NULL;
     if (!set || set->n == 0)
         return trawl__fail(err, TRAWL_EINVAL, "no patterns to compile");
+    if (flags & ~(unsigned)TRAWL_COMPILE_BLOCK_ONLY)
+        return trawl__fail(err, TRAWL_EINVAL, "unknown compile flags 0x%x", flags);
     trawl_pattern_db *db = calloc(1, sizeof(*db));
     if (!db || !(db->pats = calloc(set->n, sizeof(*db->pats)))) {
         free(db);
@@ -115,7 +123,7 @@ trawl_status trawl_pattern_compile(const trawl_pattern_set *set, trawl_pattern_d
             trawl__fail(err, st, "out of memory");
     }
     if (st == TRAWL_OK)
-        st = db_compile_hs(db, err);
+        st = db_compile_hs(db, flags & TRAWL_COMPILE_BLOCK_ONLY, err);
     if (st != TRAWL_OK) {
         trawl_pattern_db_free(db);
         return st;

@@ -33,7 +33,8 @@ struct trawl_pattern_db {
     tpat *pats;
     size_t n;
     hs_database_t *block;  /* HS_MODE_BLOCK */
-    hs_database_t *stream; /* HS_MODE_STREAM: streams, and blocks over 4 GiB */
+    hs_database_t *stream; /* HS_MODE_STREAM: streams, and blocks over 4 GiB;
+                            * NULL when compiled TRAWL_COMPILE_BLOCK_ONLY */
     uint32_t max_prog;     /* largest verifier program */
     uint64_t max_bounded;  /* largest finite max width */
     bool any_unbounded;
@@ -46,8 +47,9 @@ void tpat_clear(tpat *t);
 /* Deep copy. */
 trawl_status tpat_copy(tpat *dst, const tpat *src);
 
-/* Compiles pats[0..n) into the two Hyperscan databases of db. */
-trawl_status db_compile_hs(trawl_pattern_db *db, trawl_error *err);
+/* Compiles pats[0..n) into the Hyperscan databases of db (the stream one
+ * unless block_only). */
+trawl_status db_compile_hs(trawl_pattern_db *db, bool block_only, trawl_error *err);
 /* Fills the summary fields (max_prog, max_bounded, any_unbounded). */
 void db_summarize(trawl_pattern_db *db);
 

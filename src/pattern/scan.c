@@ -166,7 +166,7 @@ trawl_status trawl_scratch_alloc(const trawl_pattern_db *db, trawl_scratch **s, 
     }
     trawl_status st = TRAWL_OK;
     if (hs_alloc_scratch(db->block, &sc->hs) != HS_SUCCESS ||
-        hs_alloc_scratch(db->stream, &sc->hs) != HS_SUCCESS)
+        (db->stream && hs_alloc_scratch(db->stream, &sc->hs) != HS_SUCCESS))
         st = trawl__fail(err, TRAWL_ENOMEM, "Hyperscan could not allocate scratch");
     else if (vm_mem_reserve(&sc->vm, db->max_prog) != 0)
         st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
@@ -243,6 +243,11 @@ trawl_status trawl_scan(const trawl_pattern_db *db, trawl_scratch *s, const uint
         return st;
     if ((!data && len) || !cb || (scan_flags & ~(unsigned)TRAWL_SCAN_OVERLAP))
         return trawl__fail(err, TRAWL_EINVAL, "invalid argument");
+    if (len > UINT32_MAX && !db->stream) /* Hyperscan's blocks stop at 4 GiB */
+        return trawl__fail(err, TRAWL_ELIMIT,
+                           "input of %zu bytes is over 4 GiB and the database was compiled for "
+                           "block scans only",
+                           len);
     s->busy = 1;
     scan_reset(s->ps, db->n);
     scan_ctx c = {.db = db,

@@ -73,6 +73,11 @@ trawl_status trawl_pattern_db_serialize(const trawl_pattern_db *db, uint8_t **ou
     trawl_error_clear(err);
     if (!db || db->magic != DB_MAGIC || !out || !len)
         return trawl__fail(err, TRAWL_EINVAL, "invalid argument");
+    *out = NULL;
+    *len = 0;
+    if (!db->stream)
+        return trawl__fail(err, TRAWL_EINVAL,
+                           "a database compiled for block scans only cannot be saved");
     wbuf b = {0};
     wput(&b, magic, 8);
     w32(&b, FORMAT_VERSION);

@@ -39,6 +39,9 @@ trawl_status trawl_stream_open(const trawl_pattern_db *db, unsigned scan_flags, 
     *out = NULL;
     if (!db || db->magic != DB_MAGIC || (scan_flags & ~(unsigned)TRAWL_SCAN_OVERLAP))
         return trawl__fail(err, TRAWL_EINVAL, "invalid argument");
+    if (!db->stream)
+        return trawl__fail(err, TRAWL_EINVAL,
+                           "the database was compiled for block scans only (no streaming)");
     if (window_max == 0)
         window_max = DEFAULT_WINDOW;
     if (window_max < MIN_WINDOW)
