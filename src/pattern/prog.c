@@ -537,15 +537,18 @@ static inline void add_follow(mrun *r, int w, uint32_t q, size_t pos, size_t tag
     const vprog *p = r->p;
     vm_mem *m = r->m;
     uint32_t cnt = m->count[w];
+    uint32_t *sparse = m->sparse[w], *dense = m->dense[w];
+    size_t *tags = m->tag[w];
+    const uint32_t match_pc = p->n - 1; /* prog_compile() ends with the one OP_MATCH */
     for (uint32_t k = p->fofs[q], e = p->fofs[q + 1]; k < e; k++) {
         uint32_t pc = p->flist[k];
-        uint32_t i = m->sparse[w][pc];
-        if (i < cnt && m->dense[w][i] == pc)
+        uint32_t i = sparse[pc];
+        if (i < cnt && dense[i] == pc)
             continue;
-        m->sparse[w][pc] = cnt;
-        m->dense[w][cnt] = pc;
-        m->tag[w][cnt++] = tag;
-        if (p->code[pc].op == OP_MATCH) {
+        sparse[pc] = cnt;
+        dense[cnt] = pc;
+        tags[cnt++] = tag;
+        if (pc == match_pc) {
             if (tag < r->best) {
                 r->best = tag;
                 r->end = pos;
@@ -604,15 +607,18 @@ vm_result prog_leftmost(const vprog *p, vm_mem *m, const uint8_t *data, size_t n
         int nxt = cur ^ 1;
         m->count[nxt] = 0;
         unsigned c = data[i];
-        for (uint32_t k = 0; k < m->count[cur]; k++) {
-            uint32_t pc = m->dense[cur][k];
-            const vinst *in = &p->code[pc];
-            if (in->op != OP_SET || m->tag[cur][k] > r.best || !bs_has(&p->sets[in->x], c))
+        /* cur is only read while nxt is built: keep its cursor in locals */
+        const uint32_t *dn = m->dense[cur];
+        const size_t *tg = m->tag[cur];
+        const uint32_t cnt = m->count[cur];
+        for (uint32_t k = 0; k < cnt; k++) {
+            const vinst *in = &p->code[dn[k]];
+            if (in->op != OP_SET || tg[k] > r.best || !bs_has(&p->sets[in->x], c))
                 continue;
             if (p->fofs)
-                add_follow(&r, nxt, pc, i + 1, m->tag[cur][k]);
+                add_follow(&r, nxt, dn[k], i + 1, tg[k]);
             else
-                add_tagged(&r, nxt, pc + 1, i + 1, m->tag[cur][k]);
+                add_tagged(&r, nxt, dn[k] + 1, i + 1, tg[k]);
         }
         cur = nxt;
     }
