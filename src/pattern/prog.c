@@ -82,6 +82,124 @@ static uint32_t add_set(builder *b, const byteset *s)
     return b->p->nsets++;
 }
 
+static void gen(builder *b, const pnode *n);
+
+/* ---- alternations of strings as a trie ----------------------------------- *
+ * (ethic|ethics|ethical|legal|legality) as written makes every alternative a
+ * thread of its own at every step; as a trie, e-t-h-i-c and l-e-g-a-l are
+ * one thread each until they branch. Same language, and the verifier's
+ * answers (leftmost, longest) do not depend on the order of alternatives. */
+
+#define TRIE_MAX_KIDS  256 /* alternatives */
+#define TRIE_MAX_DEPTH 256 /* bytes in one alternative (recursion depth) */
+
+typedef struct tnode {
+    const byteset *set; /* the byte this node consumes; NULL at the root */
+    uint32_t kid, next; /* first child, next sibling; 0 = none */
+    bool term;          /* an alternative ends here */
+} tnode;
+
+/* Length of n as a string of single-byte sets, or 0 when it is not one. */
+static size_t string_len(const pnode *n)
+{
+    if (n->kind == N_SET)
+        return 1;
+    if (n->kind != N_CAT || !n->kid)
+        return 0;
+    size_t k = 0;
+    for (const pnode *c = n->kid; c; c = c->next, k++)
+        if (c->kind != N_SET)
+            return 0;
+    return k;
+}
+
+static void gen_trie(builder *b, const tnode *t, uint32_t at)
+{
+    /* straight runs iteratively; branch points recurse (depth bounded) */
+    while (!b->failed) {
+        const tnode *x = &t[at];
+        uint32_t kids = 0;
+        for (uint32_t c = x->kid; c; c = t[c].next)
+            kids++;
+        if (kids == 0)
+            return;
+        if (kids == 1 && !x->term) {
+            at = x->kid;
+            emit(b, OP_SET, add_set(b, t[at].set), 0);
+            continue;
+        }
+        uint32_t jumps_head = UINT32_MAX;
+        for (uint32_t c = x->kid; c && !b->failed; c = t[c].next) {
+            bool last = !t[c].next && !x->term; /* an empty option comes last */
+            uint32_t sp = last ? 0 : emit(b, OP_SPLIT, 0, 0);
+            emit(b, OP_SET, add_set(b, t[c].set), 0);
+            gen_trie(b, t, c);
+            if (last || b->failed)
+                break;
+            uint32_t j = emit(b, OP_JMP, 0, jumps_head);
+            jumps_head = j;
+            if (b->failed)
+                return;
+            b->p->code[sp].x = sp + 1;
+            b->p->code[sp].y = b->p->n;
+        }
+        if (b->failed)
+            return;
+        while (jumps_head != UINT32_MAX) {
+            uint32_t nxt = b->p->code[jumps_head].y;
+            b->p->code[jumps_head].x = b->p->n;
+            b->p->code[jumps_head].y = 0;
+            jumps_head = nxt;
+        }
+        return;
+    }
+}
+
+/* Emits n (an N_ALT) as a trie when all its alternatives are short strings;
+ * false when it is not such an alternation (nothing emitted). */
+static bool gen_alt_trie(builder *b, const pnode *n)
+{
+    size_t kids = 0, total = 0;
+    for (const pnode *c = n->kid; c; c = c->next, kids++) {
+        size_t k = string_len(c);
+        if (k == 0 || k > TRIE_MAX_DEPTH || kids == TRIE_MAX_KIDS)
+            return false;
+        total += k;
+    }
+    if (kids < 3)
+        return false;
+    tnode *t = calloc(total + 1, sizeof(*t));
+    if (!t) {
+        b->failed = true;
+        return true;
+    }
+    uint32_t used = 1; /* t[0] is the root */
+    for (const pnode *c = n->kid; c; c = c->next) {
+        uint32_t at = 0;
+        const pnode *e = c->kind == N_SET ? c : c->kid;
+        for (; e; e = c->kind == N_SET ? NULL : e->next) {
+            uint32_t k = t[at].kid, prev = 0;
+            while (k && memcmp(t[k].set, &e->set, sizeof(byteset)) != 0) {
+                prev = k;
+                k = t[k].next;
+            }
+            if (!k) {
+                k = used++;
+                t[k].set = &e->set;
+                if (prev)
+                    t[prev].next = k;
+                else
+                    t[at].kid = k;
+            }
+            at = k;
+        }
+        t[at].term = true;
+    }
+    gen_trie(b, t, 0);
+    free(t);
+    return true;
+}
+
 static void gen(builder *b, const pnode *n)
 {
     if (b->failed)
@@ -101,6 +219,8 @@ static void gen(builder *b, const pnode *n)
             gen(b, c);
         return;
     case N_ALT: {
+        if (gen_alt_trie(b, n))
+            return;
         /* split L1, next; L1: kid; jmp end; next: split ... ; last kid; end: */
         uint32_t jumps_head = UINT32_MAX; /* chain of JMPs to patch, via .y */
         for (const pnode *c = n->kid; c; c = c->next) {
