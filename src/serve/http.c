@@ -351,6 +351,8 @@ static void server_release(trawl_server *s)
     trawl_hist_free(s->lat_all);
     for (int i = 0; i < EP_COUNT; i++)
         trawl_hist_free(s->lat[i]);
+    for (int i = 0; i < TRAWL_DET_COUNT; i++)
+        trawl_hist_free(s->lat_det[i]);
     pthread_key_delete(s->ctx_key);
     pthread_key_delete(s->scratch_key);
     trawl__serve_rules_free(s);
@@ -435,6 +437,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     bool ok = trawl_coalescer_new(64, &s->co) == TRAWL_OK && (s->lat_all = trawl_hist_new());
     for (int i = 0; i < EP_COUNT && ok; i++)
         ok = (s->lat[i] = trawl_hist_new()) != NULL;
+    for (int i = 0; i < TRAWL_DET_COUNT && ok; i++)
+        ok = (s->lat_det[i] = trawl_hist_new()) != NULL;
     trawl_status st = ok ? TRAWL_OK : trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     if (ok && (o->cache_entries || o->cache_bytes)) {
         trawl_cache_opts co = {.max_entries = o->cache_entries,

@@ -85,6 +85,9 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
     atomic_fetch_add_explicit(&a->s->detect_runs, 1, memory_order_relaxed);
     if (st != TRAWL_OK)
         return st;
+    for (unsigned i = 0; i < TRAWL_DET_COUNT; i++)
+        if (rep->ran & (1u << i))
+            trawl_hist_record(a->s->lat_det[i], rep->results[i].latency_ns);
     char *j = trawl_detect_report_json(rep);
     trawl_detect_report_free(rep);
     if (!j) {

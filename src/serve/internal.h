@@ -74,7 +74,8 @@ struct trawl_server {
     _Atomic uint64_t count[EP_COUNT][SRV_NCODES];
     _Atomic uint64_t stateful_bypass, detect_runs;
     trawl_hist *lat_all, *lat[EP_COUNT];
-    _Atomic(srv_keys *) keys; /* NULL: no authentication */
+    trawl_hist *lat_det[TRAWL_DET_COUNT]; /* each detector's own run time */
+    _Atomic(srv_keys *) keys;             /* NULL: no authentication */
     pthread_mutex_t reload_mu;
     int access_fd;                     /* -1: no access log */
     _Atomic(struct srv_rules *) rules; /* for /v1/scan; NULL = none */
