@@ -192,7 +192,7 @@ typedef struct trawl_server_opts {
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive
- * until trawl_server_free). */
+ * until trawl_server_free, even after trawl_server_reload_engine). */
 TRAWL_API trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine *engine,
                                           trawl_server **out, trawl_error *err);
 /* The bound port. */
@@ -205,6 +205,16 @@ TRAWL_API trawl_status trawl_server_reload(trawl_server *s, trawl_error *err);
  * sets they started with (old sets are kept until trawl_server_free). */
 TRAWL_API trawl_status trawl_server_reload_rules(trawl_server *s, const trawl_serve_ruleset *sets,
                                                  size_t n, trawl_error *err);
+/* Builds a detection engine from config (as trawl_detect_engine_new, in the
+ * calling thread) and swaps it in atomically (for SIGHUP). On error the
+ * engine in force stays. Requests in flight finish on the engine they
+ * started with; no lock is taken on the request path. A replaced engine
+ * is freed by its last user (a worker thread moves to the new engine on
+ * its next detection request), except the one given to trawl_server_start,
+ * which stays the caller's. Results cached from a replaced engine are not
+ * served again; ai_vs_ai client histories start afresh. */
+TRAWL_API trawl_status trawl_server_reload_engine(trawl_server *s, const char *config,
+                                                  size_t config_len, trawl_error *err);
 /* Graceful stop: stops accepting, answers new requests on open connections
  * with 503, waits up to timeout_ms for requests in flight to finish. */
 TRAWL_API void trawl_server_drain(trawl_server *s, unsigned timeout_ms);

@@ -151,6 +151,11 @@ char *trawl__serve_metrics_prom(trawl_server *s)
          (uint64_t)atomic_load(&s->inflight)},
         {"trawl_ready", "gauge", "1 when the server accepts detection requests.",
          atomic_load(&s->ready) ? 1u : 0u},
+        {"trawl_engine_reloads_total", "counter", "Detection engines swapped in by a reload.",
+         ld(&s->engine_reloads)},
+        {"trawl_engine_reload_failures_total", "counter",
+         "Reloads whose configuration did not build (the engine in force stayed).",
+         ld(&s->engine_reload_failures)},
     };
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
         sb_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help, m[i].name,
@@ -195,6 +200,9 @@ char *trawl__serve_metrics_json(trawl_server *s)
     sb_printf(&b, "\"coalesced\":%llu,\"detector_runs\":%llu,\"stateful_bypass\":%llu,",
               (unsigned long long)trawl_coalescer_shared_count(s->co),
               (unsigned long long)ld(&s->detect_runs), (unsigned long long)ld(&s->stateful_bypass));
+    sb_printf(&b, "\"engine\":{\"reloads\":%llu,\"reload_failures\":%llu},",
+              (unsigned long long)ld(&s->engine_reloads),
+              (unsigned long long)ld(&s->engine_reload_failures));
     sb_printf(&b, "\"latency_us\":");
     json_lat(&b, s->lat_all);
     sb_printf(&b, ",\"endpoints\":{");
