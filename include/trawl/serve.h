@@ -35,10 +35,12 @@ typedef struct trawl_key128 {
  * both slower and collidable offline). O(n), allocates nothing. */
 TRAWL_API trawl_key128 trawl_serve_hash(const void *p, size_t n);
 
-/* Canonicalises a JSON text (object keys sorted recursively, no whitespace),
- * prefixes it with the 4-byte tag, and hashes it with trawl_serve_hash, so
- * {"a":1,"b":2} and { "b":2, "a":1 } give one key. TRAWL_EFORMAT with
- * err->offset on malformed JSON. O(n log n), allocates temporarily. */
+/* Hashes a JSON text's canonical form (object members sorted by name,
+ * recursively; strings and names length-prefixed; numbers as doubles),
+ * after the 4-byte tag, with XXH3-128 and the per-process secret seed of
+ * trawl_serve_hash, so {"a":1,"b":2} and { "b":2, "a":1 } give one key.
+ * TRAWL_EFORMAT with err->offset on malformed JSON. O(n log n); allocates
+ * only to parse (and to sort objects of more than 16 members). */
 TRAWL_API trawl_status trawl_serve_key_json(const char *json, size_t len, uint32_t tag,
                                             trawl_key128 *out, trawl_error *err);
 
