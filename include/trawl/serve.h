@@ -95,7 +95,8 @@ TRAWL_API void trawl_coalescer_free(trawl_coalescer *co);
 /* The first caller for a key runs fn; callers arriving with the same key
  * while it runs wait for that result (on the key's own condition variable;
  * no shard lock is held while waiting or while fn runs) and get a copy of
- * it, or its error. *shared is set to true for those waiters. */
+ * it, or its error. *shared is set to true for those waiters. The first
+ * caller gets fn's own buffer when nobody waited (no copy), else a copy. */
 TRAWL_API trawl_status trawl_coalesce(trawl_coalescer *co, trawl_key128 key, trawl_coalesce_fn fn,
                                       void *ud, char **out, size_t *len, bool *shared,
                                       trawl_error *err);
