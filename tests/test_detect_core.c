@@ -145,12 +145,44 @@ static void test_report_json(void **state)
     trawl_detect_report_free(r);
 }
 
+/* Each detector that ran has its own run time; the others have none. */
+static void test_run_timing(void **state)
+{
+    (void)state;
+    const char *cfg = "[prompt_injection]\nenabled = false\n[synthetic_media]\nenabled = false\n";
+    trawl_detect_engine *e;
+    trawl_detect_ctx *c;
+    trawl_error err;
+    assert_int_equal(trawl_detect_engine_new(cfg, strlen(cfg), &e, &err), TRAWL_OK);
+    assert_int_equal(trawl_detect_ctx_new(e, &c, &err), TRAWL_OK);
+    const char *json = "{\"urls\":[\"https://api.openai.com/v1/chat/completions\"]}";
+    trawl_detect_input *in;
+    assert_int_equal(trawl_detect_input_parse(json, strlen(json), &in, &err), TRAWL_OK);
+    trawl_detect_report *r;
+    unsigned mask = TRAWL_DET_SHADOW_AI | TRAWL_DET_POLYMORPHIC | TRAWL_DET_PROMPT_INJECTION;
+    assert_int_equal(trawl_detect_run(e, c, in, mask, &r, &err), TRAWL_OK);
+    assert_int_equal(r->ran, TRAWL_DET_SHADOW_AI | TRAWL_DET_POLYMORPHIC);
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < TRAWL_DET_COUNT; i++) {
+        if (r->ran & (1u << i))
+            assert_true(r->results[i].latency_ns > 0);
+        else
+            assert_int_equal(r->results[i].latency_ns, 0); /* disabled, or not asked for */
+        sum += r->results[i].latency_ns;
+    }
+    assert_true(sum / 1000 <= r->latency_us); /* the parts fit in the whole */
+    trawl_detect_report_free(r);
+    trawl_detect_input_free(in);
+    trawl_detect_ctx_free(c);
+    trawl_detect_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_severity),    cmocka_unit_test(test_mask),
         cmocka_unit_test(test_config),      cmocka_unit_test(test_input),
-        cmocka_unit_test(test_report_json),
+        cmocka_unit_test(test_report_json), cmocka_unit_test(test_run_timing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

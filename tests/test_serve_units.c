@@ -129,6 +129,25 @@ static void test_key_canonical(void **st)
     assert_true(ka.lo == kb.lo && ka.hi == kb.hi);
     assert_false(ka.lo == kc.lo && ka.hi == kc.hi); /* array order matters */
     assert_false(ka.lo == kt.lo && ka.hi == kt.hi); /* the tag (detector mask) matters */
+    /* one double, one key; everything else that differs, differs */
+    static const char *const same[][2] = {{"{\"n\":1}", "{\"n\":1.0}"}, {"[1e2]", "[100]"}};
+    static const char *const differ[][2] = {{"[\"ab\",\"c\"]", "[\"a\",\"bc\"]"},
+                                            {"{\"a\":[\"b\"]}", "{\"a\":\"b\"}"},
+                                            {"{\"a\":\"1\"}", "{\"a\":1}"},
+                                            {"[true]", "[false]"},
+                                            {"[null]", "[]"},
+                                            {"{\"ab\":\"c\"}", "{\"a\":\"bc\"}"},
+                                            {"[[1],2]", "[[1,2]]"}};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(trawl_serve_key_json(same[i][0], strlen(same[i][0]), 0, &ka, NULL), 0);
+        assert_int_equal(trawl_serve_key_json(same[i][1], strlen(same[i][1]), 0, &kb, NULL), 0);
+        assert_true(ka.lo == kb.lo && ka.hi == kb.hi);
+    }
+    for (size_t i = 0; i < sizeof(differ) / sizeof(differ[0]); i++) {
+        assert_int_equal(trawl_serve_key_json(differ[i][0], strlen(differ[i][0]), 0, &ka, NULL), 0);
+        assert_int_equal(trawl_serve_key_json(differ[i][1], strlen(differ[i][1]), 0, &kb, NULL), 0);
+        assert_false(ka.lo == kb.lo && ka.hi == kb.hi);
+    }
     trawl_error e;
     assert_int_equal(trawl_serve_key_json("{\"a\":x}", 7, 0, &ka, &e), TRAWL_EFORMAT);
     assert_int_equal(e.offset, 5);

@@ -127,13 +127,14 @@ typedef struct trawl_detector_result {
     trawl_violation *violations;
     size_t n_violations;
     size_t cap_;
+    uint64_t latency_ns; /* how long this detector ran; 0 when it did not */
 } trawl_detector_result;
 
 typedef struct trawl_detect_report {
     double threat_score;                            /* max over detectors */
     unsigned ran;                                   /* mask of the detectors that ran */
     trawl_detector_result results[TRAWL_DET_COUNT]; /* index = bit position */
-    uint64_t latency_us;
+    uint64_t latency_us;                            /* the whole run */
 } trawl_detect_report;
 
 TRAWL_API void trawl_detect_report_free(trawl_detect_report *r);
@@ -161,7 +162,8 @@ TRAWL_API trawl_status trawl_detect_ctx_new(const trawl_detect_engine *e, trawl_
 TRAWL_API void trawl_detect_ctx_free(trawl_detect_ctx *c);
 
 /* Runs the enabled detectors selected by mask (TRAWL_DET_ALL for all) on in.
- * *out is a new report. */
+ * *out is a new report; each detector that ran has its own latency_ns (two
+ * clock reads per detector). */
 TRAWL_API trawl_status trawl_detect_run(trawl_detect_engine *e, trawl_detect_ctx *c,
                                         const trawl_detect_input *in, unsigned mask,
                                         trawl_detect_report **out, trawl_error *err);

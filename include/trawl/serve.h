@@ -35,10 +35,12 @@ typedef struct trawl_key128 {
  * both slower and collidable offline). O(n), allocates nothing. */
 TRAWL_API trawl_key128 trawl_serve_hash(const void *p, size_t n);
 
-/* Canonicalises a JSON text (object keys sorted recursively, no whitespace),
- * prefixes it with the 4-byte tag, and hashes it with trawl_serve_hash, so
- * {"a":1,"b":2} and { "b":2, "a":1 } give one key. TRAWL_EFORMAT with
- * err->offset on malformed JSON. O(n log n), allocates temporarily. */
+/* Hashes a JSON text's canonical form (object members sorted by name,
+ * recursively; strings and names length-prefixed; numbers as doubles),
+ * after the 4-byte tag, with XXH3-128 and the per-process secret seed of
+ * trawl_serve_hash, so {"a":1,"b":2} and { "b":2, "a":1 } give one key.
+ * TRAWL_EFORMAT with err->offset on malformed JSON. O(n log n); allocates
+ * only to parse (and to sort objects of more than 16 members). */
 TRAWL_API trawl_status trawl_serve_key_json(const char *json, size_t len, uint32_t tag,
                                             trawl_key128 *out, trawl_error *err);
 
@@ -93,7 +95,8 @@ TRAWL_API void trawl_coalescer_free(trawl_coalescer *co);
 /* The first caller for a key runs fn; callers arriving with the same key
  * while it runs wait for that result (on the key's own condition variable;
  * no shard lock is held while waiting or while fn runs) and get a copy of
- * it, or its error. *shared is set to true for those waiters. */
+ * it, or its error. *shared is set to true for those waiters. The first
+ * caller gets fn's own buffer when nobody waited (no copy), else a copy. */
 TRAWL_API trawl_status trawl_coalesce(trawl_coalescer *co, trawl_key128 key, trawl_coalesce_fn fn,
                                       void *ud, char **out, size_t *len, bool *shared,
                                       trawl_error *err);
@@ -192,7 +195,7 @@ typedef struct trawl_server_opts {
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive
- * until trawl_server_free). */
+ * until trawl_server_free, even after trawl_server_reload_engine). */
 TRAWL_API trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine *engine,
                                           trawl_server **out, trawl_error *err);
 /* The bound port. */
@@ -205,6 +208,16 @@ TRAWL_API trawl_status trawl_server_reload(trawl_server *s, trawl_error *err);
  * sets they started with (old sets are kept until trawl_server_free). */
 TRAWL_API trawl_status trawl_server_reload_rules(trawl_server *s, const trawl_serve_ruleset *sets,
                                                  size_t n, trawl_error *err);
+/* Builds a detection engine from config (as trawl_detect_engine_new, in the
+ * calling thread) and swaps it in atomically (for SIGHUP). On error the
+ * engine in force stays. Requests in flight finish on the engine they
+ * started with; no lock is taken on the request path. A replaced engine
+ * is freed by its last user (a worker thread moves to the new engine on
+ * its next detection request), except the one given to trawl_server_start,
+ * which stays the caller's. Results cached from a replaced engine are not
+ * served again; ai_vs_ai client histories start afresh. */
+TRAWL_API trawl_status trawl_server_reload_engine(trawl_server *s, const char *config,
+                                                  size_t config_len, trawl_error *err);
 /* Graceful stop: stops accepting, answers new requests on open connections
  * with 503, waits up to timeout_ms for requests in flight to finish. */
 TRAWL_API void trawl_server_drain(trawl_server *s, unsigned timeout_ms);

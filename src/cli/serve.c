@@ -1,8 +1,14 @@
 /* serve.c -- `trawl serve`: the detectors behind an HTTP API.
  *
+ * Settings come from the [serve] section of the --config file, then from
+ * the flags, which override it; the file's other sections configure the
+ * detectors. One table names every setting for both, so a key and its flag
+ * cannot drift apart.
+ *
  * Signals are blocked before the server starts, so its threads inherit the
  * mask and only this thread sees them, in sigwait(): SIGTERM/SIGINT drain
- * and exit 0. */
+ * and exit 0; SIGHUP re-reads the config file, the rule files and the key
+ * file and swaps what they build into the running server. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -22,28 +28,89 @@ static void usage(FILE *out)
             "  POST /v1/detect[?only=a,b]  POST /v1/detect/{detector}  POST /v1/scan[?rules=NAME]\n"
             "  GET /v1/events (Server-Sent Events)\n"
             "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n\n"
-            "options:\n"
-            "  --listen HOST:PORT   numeric IPv4 address and port (default 127.0.0.1:8080;\n"
-            "                       port 0 picks a free one, printed on stderr)\n"
-            "  --config FILE        detector configuration (docs/detect-*.md)\n"
-            "  --threads N          worker threads (default: number of cores)\n"
-            "  --cache-entries N    result cache bound in entries (default 65536; 0 with\n"
-            "                       --cache-bytes 0 turns the cache off)\n"
-            "  --cache-bytes SIZE   result cache bound in bytes, k/m/g suffixes (default 64m)\n"
-            "  --cache-ttl-ms N     cache entry lifetime in milliseconds (default 0: none)\n"
-            "  --max-body SIZE      largest request body (default 1m)\n"
-            "  --max-connections N  open connections at most (default 1024)\n"
-            "  --max-per-ip N       open connections per client address (default: no limit)\n"
-            "  --timeout S          idle connection timeout in seconds (default 30)\n"
-            "  --api-keys FILE      require an API key on /v1/ endpoints; FILE holds\n"
+            "options (config file key in brackets):\n"
+            "  --config FILE        config file: a [serve] section with the keys below,\n"
+            "                       and detector sections (docs/detect-*.md); flags\n"
+            "                       override the file\n"
+            "  --listen HOST:PORT   [listen] numeric IPv4 address and port (default\n"
+            "                       127.0.0.1:8080; port 0 picks a free one, printed on stderr)\n"
+            "  --threads N          [threads] worker threads (default: number of cores)\n"
+            "  --cache-entries N    [cache_entries] result cache bound in entries (default\n"
+            "                       65536; 0 with --cache-bytes 0 turns the cache off)\n"
+            "  --cache-bytes SIZE   [cache_bytes] result cache bound in bytes, k/m/g suffixes\n"
+            "                       (default 64m)\n"
+            "  --cache-ttl-ms N     [cache_ttl_ms] cache entry lifetime in ms (default 0: none)\n"
+            "  --max-body SIZE      [max_body] largest request body (default 1m)\n"
+            "  --max-connections N  [max_connections] open connections at most (default 1024)\n"
+            "  --max-per-ip N       [max_per_ip] open connections per client address\n"
+            "                       (default: no limit)\n"
+            "  --timeout S          [timeout] idle connection timeout in seconds (default 30)\n"
+            "  --api-keys FILE      [api_keys] require an API key on /v1/ endpoints; FILE holds\n"
             "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
-            "  --rules NAME=FILE    load a rule file for POST /v1/scan?rules=NAME (repeatable)\n"
-            "  --sse-heartbeat-ms N heartbeat period of GET /v1/events (default 15000)\n"
-            "  --access-log FILE    append one JSON line per request to FILE (- = stderr)\n"
+            "  --rules NAME=FILE    [rules] a rule file for POST /v1/scan?rules=NAME\n"
+            "                       (repeatable; a flag replaces the file's set of its NAME)\n"
+            "  --sse-heartbeat-ms N [sse_heartbeat_ms] heartbeat period of GET /v1/events\n"
+            "                       (default 15000)\n"
+            "  --access-log FILE    [access_log] append one JSON line per request to FILE\n"
+            "                       (- = stderr)\n"
             "  -h, --help           this text\n\n"
+            "Relative paths in the config file are relative to the file's directory.\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
-            "SIGHUP: reload the API key file and the rule files.\n");
+            "SIGHUP: re-read the config file (detector sections, rules), the rule files\n"
+            "and the API key file; on any error what is in force stays.\n");
 }
+
+enum { MAX_RULESETS = 64 };
+
+/* Everything the flags and the config file set; strings are owned. */
+typedef struct settings {
+    trawl_server_opts o;
+    char host[64];
+    char *api_keys, *access_log;
+    char *rule_name[MAX_RULESETS], *rule_path[MAX_RULESETS];
+    size_t n_rules;
+} settings;
+
+static void settings_init(settings *st)
+{
+    memset(st, 0, sizeof(*st));
+    strcpy(st->host, "127.0.0.1");
+    st->o.port = 8080;
+    st->o.cache_entries = 65536;
+    st->o.cache_bytes = 64u << 20;
+}
+
+static void settings_free(settings *st)
+{
+    free(st->api_keys);
+    free(st->access_log);
+    for (size_t i = 0; i < st->n_rules; i++) {
+        free(st->rule_name[i]);
+        free(st->rule_path[i]);
+    }
+    st->n_rules = 0;
+}
+
+/* The settings: flag, config key, getopt code. */
+static const struct setting {
+    const char *flag, *key;
+    int id;
+} settings_table[] = {
+    {"listen", "listen", 'l'},
+    {"threads", "threads", 't'},
+    {"cache-entries", "cache_entries", 'E'},
+    {"cache-bytes", "cache_bytes", 'B'},
+    {"cache-ttl-ms", "cache_ttl_ms", 'T'},
+    {"max-body", "max_body", 'M'},
+    {"max-connections", "max_connections", 'C'},
+    {"max-per-ip", "max_per_ip", 'P'},
+    {"timeout", "timeout", 'o'},
+    {"api-keys", "api_keys", 'k'},
+    {"rules", "rules", 'r'},
+    {"sse-heartbeat-ms", "sse_heartbeat_ms", 'H'},
+    {"access-log", "access_log", 'a'},
+};
+#define N_SETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
 
 static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port)
 {
@@ -56,6 +123,125 @@ static int parse_listen(const char *s, char *host, size_t cap, uint16_t *port)
     host[colon - s] = '\0';
     *port = (uint16_t)p;
     return 0;
+}
+
+/* A copy of path; a relative path is taken relative to base's directory
+ * (base NULL: as it is). */
+static char *path_from(const char *base, const char *path)
+{
+    const char *slash = base ? strrchr(base, '/') : NULL;
+    if (path[0] == '/' || !slash || !strcmp(path, "-"))
+        return strdup(path);
+    size_t dl = (size_t)(slash - base) + 1, pl = strlen(path);
+    char *p = malloc(dl + pl + 1);
+    if (p) {
+        memcpy(p, base, dl);
+        memcpy(p + dl, path, pl + 1);
+    }
+    return p;
+}
+
+/* Adds or replaces (by name) a rule set NAME=FILE. */
+static int add_rules(settings *st, const char *arg, const char *base, char *msg, size_t cap)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1]) {
+        snprintf(msg, cap, "expected NAME=FILE, got '%s'", arg);
+        return -1;
+    }
+    size_t nl = (size_t)(eq - arg), i = 0;
+    while (i < st->n_rules && (strlen(st->rule_name[i]) != nl || memcmp(st->rule_name[i], arg, nl)))
+        i++;
+    if (i == MAX_RULESETS) {
+        snprintf(msg, cap, "at most %d rule sets", MAX_RULESETS);
+        return -1;
+    }
+    char *name = strndup(arg, nl), *path = path_from(base, eq + 1);
+    if (!name || !path) {
+        free(name);
+        free(path);
+        snprintf(msg, cap, "out of memory");
+        return -1;
+    }
+    if (i == st->n_rules) {
+        st->n_rules++;
+    } else {
+        free(st->rule_name[i]);
+        free(st->rule_path[i]);
+    }
+    st->rule_name[i] = name;
+    st->rule_path[i] = path;
+    return 0;
+}
+
+static int number(const char *arg, uint64_t max, uint64_t *out, char *msg, size_t cap)
+{
+    if (!cli_parse_size(arg, out) || *out > max) {
+        snprintf(msg, cap, "not a valid number: '%s'", arg);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_string(char **dst, const char *base, const char *arg, char *msg, size_t cap)
+{
+    char *p = path_from(base, arg);
+    if (!p) {
+        snprintf(msg, cap, "out of memory");
+        return -1;
+    }
+    free(*dst);
+    *dst = p;
+    return 0;
+}
+
+/* Applies one setting; base is the config file (for relative paths) or
+ * NULL for a flag. 0, or -1 with the reason in msg. */
+static int apply(settings *st, int id, const char *arg, const char *base, char *msg, size_t cap)
+{
+    uint64_t v;
+    trawl_server_opts *o = &st->o;
+    switch (id) {
+    case 'l':
+        if (parse_listen(arg, st->host, sizeof(st->host), &o->port)) {
+            snprintf(msg, cap, "expected HOST:PORT, got '%s'", arg);
+            return -1;
+        }
+        return 0;
+    case 't':
+        return number(arg, 1024, &v, msg, cap) ? -1 : (o->threads = (unsigned)v, 0);
+    case 'E':
+        return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->cache_entries = (size_t)v, 0);
+    case 'B':
+        return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->cache_bytes = (size_t)v, 0);
+    case 'T':
+        return number(arg, UINT64_MAX, &v, msg, cap) ? -1 : (o->cache_ttl_ms = v, 0);
+    case 'M':
+        if (number(arg, (uint64_t)1 << 32, &v, msg, cap))
+            return -1;
+        if (!v) {
+            snprintf(msg, cap, "must be at least 1");
+            return -1;
+        }
+        o->max_body = (size_t)v;
+        return 0;
+    case 'C':
+        return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_connections = (unsigned)v, 0);
+    case 'P':
+        return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_per_ip = (unsigned)v, 0);
+    case 'o':
+        return number(arg, 86400, &v, msg, cap) ? -1 : (o->conn_timeout_s = (unsigned)v, 0);
+    case 'H':
+        return number(arg, 3600000, &v, msg, cap) ? -1 : (o->sse_heartbeat_ms = (unsigned)v, 0);
+    case 'k':
+        return set_string(&st->api_keys, base, arg, msg, cap);
+    case 'a':
+        return set_string(&st->access_log, base, arg, msg, cap);
+    case 'r':
+        return add_rules(st, arg, base, msg, cap);
+    }
+    snprintf(msg, cap, "unknown setting");
+    return -1;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -78,189 +264,257 @@ static char *read_file(const char *path, size_t *len)
     return s;
 }
 
-/* Re-reads every rule file and swaps the rule sets in; on any error the
- * sets in force stay. */
-static void reload_rules(trawl_server *srv, trawl_serve_ruleset *sets, char **text,
-                         const char *const *path, size_t n)
+static char *trim(char *s, char *end)
 {
-    char *fresh[64];
-    trawl_serve_ruleset next[64];
-    size_t got = 0;
-    for (; got < n; got++) {
-        size_t len = 0;
-        if (!(fresh[got] = read_file(path[got], &len)))
-            break;
-        next[got] = (trawl_serve_ruleset){sets[got].name, fresh[got], len};
-    }
-    trawl_error err;
-    if (got == n && trawl_server_reload_rules(srv, next, n, &err) == TRAWL_OK) {
-        for (size_t i = 0; i < n; i++) {
-            free(text[i]);
-            text[i] = fresh[i];
-            sets[i] = next[i];
-        }
-        fprintf(stderr, "trawl serve: SIGHUP: rule sets reloaded\n");
-        return;
-    }
-    if (got == n)
-        cli_report("serve", "SIGHUP: rule sets not reloaded", &err);
-    else
-        fprintf(stderr, "trawl serve: SIGHUP: rule sets not reloaded\n");
-    for (size_t i = 0; i < got; i++)
-        free(fresh[i]);
+    while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
+        s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    *end = '\0';
+    return s;
 }
 
-static int number(const char *opt, const char *arg, uint64_t max, uint64_t *out)
+/* Reads the [serve] section of a config file (the format of the detector
+ * configuration: "[section]", "key = value", "#" comments) into st, and
+ * blanks its lines in text, which then holds only the detector sections
+ * with their line numbers unchanged. Other lines are left to the detector
+ * configuration's parser. Errors name the file, line and key. */
+static int load_serve_section(settings *st, const char *path, char *text, size_t len)
 {
-    if (!cli_parse_size(arg, out) || *out > max) {
-        cli_errorf("serve", "%s: not a valid number: '%s'", opt, arg);
-        return -1;
+    bool in_serve = false;
+    int lineno = 0;
+    char msg[256];
+    for (char *line = text; line < text + len;) {
+        char *nl = memchr(line, '\n', (size_t)(text + len - line));
+        char *end = nl ? nl : text + len;
+        lineno++;
+        char *p = line;
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+            p++;
+        if (p < end && *p == '[') {
+            char *close = memchr(p, ']', (size_t)(end - p));
+            in_serve = close && close - p == 6 && !memcmp(p, "[serve]", 7);
+        }
+        if (in_serve) {
+            size_t n = (size_t)(end - line);
+            char buf[4096];
+            if (p < end && *p != '#' && *p != '[') {
+                char *eq = memchr(p, '=', (size_t)(end - p));
+                if (n >= sizeof(buf)) {
+                    cli_errorf("serve", "%s, line %d: line too long", path, lineno);
+                    return -1;
+                }
+                if (!eq) {
+                    cli_errorf("serve", "%s, line %d: expected key = value", path, lineno);
+                    return -1;
+                }
+                memcpy(buf, p, (size_t)(end - p));
+                char *key = trim(buf, buf + (eq - p));
+                char *val = trim(buf + (eq - p) + 1, buf + (end - p));
+                const struct setting *s = NULL;
+                for (size_t i = 0; i < N_SETTINGS; i++)
+                    if (!strcmp(settings_table[i].key, key))
+                        s = &settings_table[i];
+                if (!s) {
+                    cli_errorf("serve", "%s, line %d: unknown key '%s' in [serve]", path, lineno,
+                               key);
+                    return -1;
+                }
+                if (apply(st, s->id, val, path, msg, sizeof(msg))) {
+                    cli_errorf("serve", "%s, line %d, key '%s': %s", path, lineno, key, msg);
+                    return -1;
+                }
+            }
+            memset(line, ' ', n); /* the detector parser sees a blank line */
+        }
+        line = end + 1;
     }
     return 0;
 }
 
-int cli_serve(int argc, char **argv)
+static const struct option longopts[] = {
+    {"listen", required_argument, NULL, 'l'},
+    {"config", required_argument, NULL, 'c'},
+    {"threads", required_argument, NULL, 't'},
+    {"cache-entries", required_argument, NULL, 'E'},
+    {"cache-bytes", required_argument, NULL, 'B'},
+    {"cache-ttl-ms", required_argument, NULL, 'T'},
+    {"max-body", required_argument, NULL, 'M'},
+    {"max-connections", required_argument, NULL, 'C'},
+    {"timeout", required_argument, NULL, 'o'},
+    {"api-keys", required_argument, NULL, 'k'},
+    {"max-per-ip", required_argument, NULL, 'P'},
+    {"sse-heartbeat-ms", required_argument, NULL, 'H'},
+    {"access-log", required_argument, NULL, 'a'},
+    {"rules", required_argument, NULL, 'r'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *flag_name(int id)
 {
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'},
-        {"config", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 't'},
-        {"cache-entries", required_argument, NULL, 'E'},
-        {"cache-bytes", required_argument, NULL, 'B'},
-        {"cache-ttl-ms", required_argument, NULL, 'T'},
-        {"max-body", required_argument, NULL, 'M'},
-        {"max-connections", required_argument, NULL, 'C'},
-        {"timeout", required_argument, NULL, 'o'},
-        {"api-keys", required_argument, NULL, 'k'},
-        {"max-per-ip", required_argument, NULL, 'P'},
-        {"sse-heartbeat-ms", required_argument, NULL, 'H'},
-        {"access-log", required_argument, NULL, 'a'},
-        {"rules", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    char host[64] = "127.0.0.1";
-    trawl_server_opts o = {.port = 8080, .cache_entries = 65536, .cache_bytes = 64u << 20};
-    const char *config_path = NULL;
-    enum { MAX_RULESETS = 64 };
-    trawl_serve_ruleset sets[MAX_RULESETS];
-    char *set_text[MAX_RULESETS];
-    const char *set_path[MAX_RULESETS];
-    size_t n_sets = 0;
-    int rc = CLI_ERROR;
-    uint64_t v;
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (settings_table[i].id == id)
+            return settings_table[i].flag;
+    return "?";
+}
+
+/* What a load produced besides the settings. */
+typedef struct loaded {
+    const char *config_path; /* from argv */
+    char *detectors;         /* the config text with [serve] blanked, or NULL */
+    size_t detectors_len;
+    bool help;
+} loaded;
+
+/* Defaults, then the config file, then the flags. Prints errors; 0 or -1.
+ * Runs again on SIGHUP with the same argv. */
+static int load(int argc, char **argv, settings *st, loaded *ld)
+{
+    settings_init(st);
+    memset(ld, 0, sizeof(*ld));
     int opt;
-    optind = 1;
+    opterr = 0;
+    optind = 0; /* full re-initialisation: load runs more than once */
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+        if (opt == 'c')
+            ld->config_path = optarg;
+    if (ld->config_path) {
+        if (!(ld->detectors = read_file(ld->config_path, &ld->detectors_len)))
+            return -1;
+        if (load_serve_section(st, ld->config_path, ld->detectors, ld->detectors_len))
+            return -1;
+    }
+    opterr = 1;
+    optind = 0;
+    char msg[256];
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'l':
-            if (parse_listen(optarg, host, sizeof(host), &o.port)) {
-                cli_errorf("serve", "--listen: expected HOST:PORT, got '%s'", optarg);
-                goto out;
-            }
-            break;
         case 'c':
-            config_path = optarg;
-            break;
-        case 't':
-            if (number("--threads", optarg, 1024, &v))
-                goto out;
-            o.threads = (unsigned)v;
-            break;
-        case 'E':
-            if (number("--cache-entries", optarg, SIZE_MAX, &v))
-                goto out;
-            o.cache_entries = (size_t)v;
-            break;
-        case 'B':
-            if (number("--cache-bytes", optarg, SIZE_MAX, &v))
-                goto out;
-            o.cache_bytes = (size_t)v;
-            break;
-        case 'T':
-            if (number("--cache-ttl-ms", optarg, UINT64_MAX, &v))
-                goto out;
-            o.cache_ttl_ms = v;
-            break;
-        case 'M':
-            if (number("--max-body", optarg, (uint64_t)1 << 32, &v) || !v) {
-                if (!v)
-                    cli_errorf("serve", "--max-body must be at least 1");
-                goto out;
-            }
-            o.max_body = (size_t)v;
-            break;
-        case 'C':
-            if (number("--max-connections", optarg, 1u << 20, &v))
-                goto out;
-            o.max_connections = (unsigned)v;
-            break;
-        case 'o':
-            if (number("--timeout", optarg, 86400, &v))
-                goto out;
-            o.conn_timeout_s = (unsigned)v;
-            break;
-        case 'H':
-            if (number("--sse-heartbeat-ms", optarg, 3600000, &v))
-                goto out;
-            o.sse_heartbeat_ms = (unsigned)v;
-            break;
-        case 'P':
-            if (number("--max-per-ip", optarg, 1u << 20, &v))
-                goto out;
-            o.max_per_ip = (unsigned)v;
-            break;
-        case 'a':
-            o.access_log = optarg;
-            break;
-        case 'r': {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || !eq[1] || n_sets == MAX_RULESETS) {
-                cli_errorf("serve", "--rules: expected NAME=FILE (at most %d), got '%s'",
-                           MAX_RULESETS, optarg);
-                goto out;
-            }
-            *eq = '\0';
-            size_t len = 0;
-            if (!(set_text[n_sets] = read_file(eq + 1, &len)))
-                goto out;
-            sets[n_sets] = (trawl_serve_ruleset){optarg, set_text[n_sets], len};
-            set_path[n_sets] = eq + 1;
-            n_sets++;
-            break;
-        }
-        case 'k':
-            o.api_keys_path = optarg;
             break;
         case 'h':
-            usage(stdout);
-            rc = 0;
-            goto out;
-        default:
+            ld->help = true;
+            return 0;
+        case '?':
+        case ':':
             usage(stderr);
-            goto out;
+            return -1;
+        default:
+            if (apply(st, opt, optarg, NULL, msg, sizeof(msg))) {
+                cli_errorf("serve", "--%s: %s", flag_name(opt), msg);
+                return -1;
+            }
         }
     }
     if (optind < argc) {
         cli_errorf("serve", "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    st->o.host = st->host;
+    st->o.api_keys_path = st->api_keys;
+    st->o.access_log = st->access_log;
+    return 0;
+}
+
+static void loaded_free(loaded *ld)
+{
+    free(ld->detectors);
+    ld->detectors = NULL;
+}
+
+/* Reads the rule files of st: sets[i].text is malloc'd (free_rules). 0 or
+ * -1 (printed). */
+static int read_rules(const settings *st, trawl_serve_ruleset *sets)
+{
+    for (size_t i = 0; i < st->n_rules; i++) {
+        size_t len = 0;
+        char *text = read_file(st->rule_path[i], &len);
+        if (!text) {
+            while (i--)
+                free((char *)sets[i].text);
+            return -1;
+        }
+        sets[i] = (trawl_serve_ruleset){st->rule_name[i], text, len};
+    }
+    return 0;
+}
+
+static void free_rules(trawl_serve_ruleset *sets, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)sets[i].text);
+}
+
+/* SIGHUP: the API keys, then the config file (detector engine) and the
+ * rule files. Each part that fails keeps what is in force and says why. */
+static void reload(trawl_server *srv, int argc, char **argv, const settings *cur)
+{
+    trawl_error err;
+    if (trawl_server_reload(srv, &err) == TRAWL_OK) {
+        if (cur->api_keys)
+            fprintf(stderr, "trawl serve: SIGHUP: API keys reloaded\n");
+    } else {
+        fprintf(stderr, "trawl serve: SIGHUP: API keys not reloaded\n");
+        cli_report("serve", cur->api_keys, &err);
+    }
+    settings st;
+    loaded ld;
+    if (load(argc, argv, &st, &ld)) {
+        fprintf(stderr, "trawl serve: SIGHUP: configuration not reloaded\n");
         goto out;
     }
-    o.host = host;
-    o.rulesets = sets;
-    o.n_rulesets = n_sets;
+    if (ld.config_path) {
+        if (trawl_server_reload_engine(srv, ld.detectors, ld.detectors_len, &err) == TRAWL_OK) {
+            fprintf(stderr, "trawl serve: SIGHUP: detectors reloaded from %s\n", ld.config_path);
+        } else {
+            cli_report("serve", ld.config_path, &err);
+            fprintf(stderr, "trawl serve: SIGHUP: detectors not reloaded\n");
+        }
+    }
+    if (st.n_rules || cur->n_rules) {
+        trawl_serve_ruleset sets[MAX_RULESETS];
+        if (read_rules(&st, sets)) {
+            fprintf(stderr, "trawl serve: SIGHUP: rule sets not reloaded\n");
+        } else if (trawl_server_reload_rules(srv, sets, st.n_rules, &err) != TRAWL_OK) {
+            cli_report("serve", "SIGHUP: rule sets not reloaded", &err);
+        } else {
+            fprintf(stderr, "trawl serve: SIGHUP: rule sets reloaded\n");
+        }
+        free_rules(sets, st.n_rules);
+    }
+out:
+    fflush(stderr);
+    loaded_free(&ld);
+    settings_free(&st);
+}
 
-    char *config = NULL;
-    size_t config_len = 0;
-    if (config_path && !(config = read_file(config_path, &config_len)))
+int cli_serve(int argc, char **argv)
+{
+    settings st;
+    loaded ld;
+    trawl_serve_ruleset sets[MAX_RULESETS];
+    int rc = CLI_ERROR;
+    if (load(argc, argv, &st, &ld))
         goto out;
+    if (ld.help) {
+        usage(stdout);
+        rc = 0;
+        goto out;
+    }
     trawl_error err;
     trawl_detect_engine *engine = NULL;
-    trawl_status st = trawl_detect_engine_new(config, config_len, &engine, &err);
-    free(config);
-    if (st != TRAWL_OK) {
-        cli_report("serve", config_path ? config_path : "configuration", &err);
+    trawl_status s = trawl_detect_engine_new(ld.detectors, ld.detectors_len, &engine, &err);
+    loaded_free(&ld);
+    if (s != TRAWL_OK) {
+        cli_report("serve", ld.config_path ? ld.config_path : "configuration", &err);
         goto out;
     }
+    if (read_rules(&st, sets)) {
+        trawl_detect_engine_free(engine);
+        goto out;
+    }
+    st.o.rulesets = sets;
+    st.o.n_rulesets = st.n_rules;
 
     sigset_t set;
     sigemptyset(&set);
@@ -271,28 +525,22 @@ int cli_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     trawl_server *srv = NULL;
-    st = trawl_server_start(&o, engine, &srv, &err);
-    if (st != TRAWL_OK) {
-        cli_report("serve", err.line && o.api_keys_path ? o.api_keys_path : "server", &err);
+    s = trawl_server_start(&st.o, engine, &srv, &err);
+    free_rules(sets, st.n_rules); /* compiled (copied) by the server */
+    st.o.rulesets = NULL;
+    if (s != TRAWL_OK) {
+        cli_report("serve", err.line && st.api_keys ? st.api_keys : "server", &err);
         trawl_detect_engine_free(engine);
         goto out;
     }
-    fprintf(stderr, "listening on %s:%u\n", host, (unsigned)trawl_server_port(srv));
+    fprintf(stderr, "listening on %s:%u\n", st.host, (unsigned)trawl_server_port(srv));
     fflush(stderr);
     for (;;) {
         int sig = 0;
         if (sigwait(&set, &sig))
             continue;
         if (sig == SIGHUP) {
-            if (trawl_server_reload(srv, &err) == TRAWL_OK) {
-                if (o.api_keys_path)
-                    fprintf(stderr, "trawl serve: SIGHUP: API keys reloaded\n");
-            } else {
-                fprintf(stderr, "trawl serve: SIGHUP: API keys not reloaded\n");
-                cli_report("serve", o.api_keys_path, &err);
-            }
-            if (n_sets)
-                reload_rules(srv, sets, set_text, set_path, n_sets);
+            reload(srv, argc, argv, &st);
             continue;
         }
         fprintf(stderr, "trawl serve: %s: draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -304,7 +552,7 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "trawl serve: stopped\n");
     rc = 0;
 out:
-    for (size_t i = 0; i < n_sets; i++)
-        free(set_text[i]);
+    loaded_free(&ld);
+    settings_free(&st);
     return rc;
 }

@@ -1,5 +1,5 @@
 /* engine.c -- the detection engine: configure the detectors once, run them
- * per request with per-thread contexts, time the run. */
+ * per request with per-thread contexts, time the run and each detector. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -167,7 +167,9 @@ trawl_status trawl_detect_run(trawl_detect_engine *e, trawl_detect_ctx *c,
     for (unsigned i = 0; i < TRAWL_DET_COUNT; i++) {
         if (!(run & (1u << i)))
             continue;
+        uint64_t d0 = now_ns();
         trawl_status st = det_all[i]->run(e->state[i], c->tstate[i], in, &r->results[i], err);
+        r->results[i].latency_ns = now_ns() - d0;
         if (st != TRAWL_OK) {
             trawl_detect_report_free(r);
             return st;

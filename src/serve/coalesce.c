@@ -156,7 +156,22 @@ trawl_status trawl_coalesce(trawl_coalescer *co, trawl_key128 key, trawl_coalesc
             *p = f->next;
             break;
         }
+    bool alone = f->refs == 1; /* no waiter joined, and none can now */
     pthread_mutex_unlock(&s->mu);
+    if (alone) { /* the common case: the value goes to the leader uncopied */
+        if (st == TRAWL_OK) {
+            *out = v;
+            *len = n;
+        } else {
+            free(v);
+            if (err)
+                *err = f->err;
+        }
+        pthread_mutex_destroy(&f->mu);
+        pthread_cond_destroy(&f->cv);
+        free(f);
+        return st;
+    }
 
     pthread_mutex_lock(&f->mu);
     f->st = st;

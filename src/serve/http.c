@@ -329,11 +329,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&s->inflight, 1);
 }
 
-static void free_ctx(void *p)
-{
-    trawl_detect_ctx_free(p);
-}
-
 static void free_scratch(void *p)
 {
     trawl__serve_tscratch_free(p);
@@ -351,8 +346,11 @@ static void server_release(trawl_server *s)
     trawl_hist_free(s->lat_all);
     for (int i = 0; i < EP_COUNT; i++)
         trawl_hist_free(s->lat[i]);
+    for (int i = 0; i < TRAWL_DET_COUNT; i++)
+        trawl_hist_free(s->lat_det[i]);
     pthread_key_delete(s->ctx_key);
     pthread_key_delete(s->scratch_key);
+    trawl__serve_engine_unref(atomic_load(&s->eng)); /* the worker threads have ended */
     trawl__serve_rules_free(s);
     trawl__serve_keys_free(atomic_load(&s->keys));
     pthread_mutex_destroy(&s->reload_mu);
@@ -381,7 +379,14 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         s->o.threads = n > 0 ? (unsigned)n : 1;
     }
-    s->engine = engine;
+    srv_engine *g = calloc(1, sizeof(*g));
+    if (!g) {
+        free(s);
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    }
+    g->e = engine;
+    atomic_init(&g->refs, 1);
+    atomic_init(&s->eng, g);
     s->listen_fd = -1;
     s->access_fd = -1;
     pthread_mutex_init(&s->ev_mu, NULL);
@@ -398,6 +403,7 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         if (s->access_fd < 0) {
             int e = errno;
             pthread_mutex_destroy(&s->reload_mu);
+            free(g);
             free(s);
             return trawl__fail(err, TRAWL_EIO, "%s: %s", o->access_log, strerror(e));
         }
@@ -410,16 +416,18 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
             if (s->access_fd >= 0)
                 close(s->access_fd);
             pthread_mutex_destroy(&s->reload_mu);
+            free(g);
             free(s);
             return kst;
         }
         atomic_store(&s->keys, t);
     }
-    if (pthread_key_create(&s->ctx_key, free_ctx)) {
+    if (pthread_key_create(&s->ctx_key, trawl__serve_tctx_free)) {
         if (s->access_fd >= 0)
             close(s->access_fd);
         trawl__serve_keys_free(atomic_load(&s->keys));
         pthread_mutex_destroy(&s->reload_mu);
+        free(g);
         free(s);
         return trawl__fail(err, TRAWL_ENOMEM, "out of thread-local keys");
     }
@@ -429,12 +437,15 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         if (s->access_fd >= 0)
             close(s->access_fd);
         pthread_mutex_destroy(&s->reload_mu);
+        free(g);
         free(s);
         return trawl__fail(err, TRAWL_ENOMEM, "out of thread-local keys");
     }
     bool ok = trawl_coalescer_new(64, &s->co) == TRAWL_OK && (s->lat_all = trawl_hist_new());
     for (int i = 0; i < EP_COUNT && ok; i++)
         ok = (s->lat[i] = trawl_hist_new()) != NULL;
+    for (int i = 0; i < TRAWL_DET_COUNT && ok; i++)
+        ok = (s->lat_det[i] = trawl_hist_new()) != NULL;
     trawl_status st = ok ? TRAWL_OK : trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     if (ok && (o->cache_entries || o->cache_bytes)) {
         trawl_cache_opts co = {.max_entries = o->cache_entries,
@@ -509,6 +520,39 @@ trawl_status trawl_server_reload(trawl_server *s, trawl_error *err)
     trawl__serve_keys_retire(t, old); /* requests in flight may still hold it */
     atomic_store_explicit(&s->keys, t, memory_order_release);
     pthread_mutex_unlock(&s->reload_mu);
+    return TRAWL_OK;
+}
+
+trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, size_t config_len,
+                                        trawl_error *err)
+{
+    trawl_error_clear(err);
+    if (!s)
+        return trawl__fail(err, TRAWL_EINVAL, "no server");
+    trawl_detect_engine *e;
+    trawl_status st = trawl_detect_engine_new(config, config_len, &e, err);
+    if (st != TRAWL_OK) {
+        atomic_fetch_add(&s->engine_reload_failures, 1);
+        return st;
+    }
+    srv_engine *g = calloc(1, sizeof(*g));
+    if (!g) {
+        trawl_detect_engine_free(e);
+        atomic_fetch_add(&s->engine_reload_failures, 1);
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    }
+    g->e = e;
+    g->owned = true;
+    atomic_init(&g->refs, 1);
+    pthread_mutex_lock(&s->reload_mu);
+    srv_engine *old = atomic_load(&s->eng);
+    g->gen = old->gen + 1;
+    atomic_store_explicit(&s->eng, g, memory_order_release);
+    pthread_mutex_unlock(&s->reload_mu);
+    atomic_fetch_add(&s->engine_reloads, 1);
+    /* Requests in flight and idle worker threads still hold references;
+     * the last of them frees it. */
+    trawl__serve_engine_unref(old);
     return TRAWL_OK;
 }
 

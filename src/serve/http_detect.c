@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/error.h"
 #include "serve/internal.h"
 
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
@@ -47,6 +48,7 @@ void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
 
 typedef struct run_args {
     trawl_server *s;
+    srv_tctx *t; /* the thread's context, pinned for this request */
     const char *body;
     size_t len;
     unsigned mask;
@@ -54,15 +56,53 @@ typedef struct run_args {
     bool cacheable;
 } run_args;
 
-static trawl_detect_ctx *thread_ctx(trawl_server *s, trawl_error *err)
+void trawl__serve_engine_unref(srv_engine *g)
 {
-    trawl_detect_ctx *c = pthread_getspecific(s->ctx_key);
-    if (c)
-        return c;
-    if (trawl_detect_ctx_new(s->engine, &c, err) != TRAWL_OK)
+    if (g && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1) {
+        if (g->owned)
+            trawl_detect_engine_free(g->e);
+        free(g);
+    }
+}
+
+void trawl__serve_tctx_free(void *p)
+{
+    srv_tctx *t = p;
+    if (!t)
+        return;
+    trawl_detect_ctx_free(t->ctx); /* before its engine */
+    trawl__serve_engine_unref(t->eng);
+    free(t);
+}
+
+srv_tctx *trawl__serve_thread_ctx(trawl_server *s, trawl_error *err)
+{
+    srv_tctx *t = pthread_getspecific(s->ctx_key);
+    /* The hot path: one load. t holds a reference on t->eng, so no other
+     * engine can have its address. */
+    if (t && t->eng == atomic_load_explicit(&s->eng, memory_order_acquire))
+        return t;
+    if (!t) {
+        if (!(t = calloc(1, sizeof(*t)))) {
+            trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+            return NULL;
+        }
+        pthread_setspecific(s->ctx_key, t);
+    }
+    pthread_mutex_lock(&s->reload_mu); /* no swap between the load and the reference */
+    srv_engine *cur = atomic_load_explicit(&s->eng, memory_order_acquire);
+    atomic_fetch_add_explicit(&cur->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&s->reload_mu);
+    trawl_detect_ctx *c;
+    if (trawl_detect_ctx_new(cur->e, &c, err) != TRAWL_OK) {
+        trawl__serve_engine_unref(cur);
         return NULL;
-    pthread_setspecific(s->ctx_key, c);
-    return c;
+    }
+    trawl_detect_ctx_free(t->ctx);
+    trawl__serve_engine_unref(t->eng); /* may free a replaced engine */
+    t->eng = cur;
+    t->ctx = c;
+    return t;
 }
 
 /* Runs the detectors; the report JSON goes to *out. The leader caches the
@@ -75,16 +115,15 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
     trawl_status st = trawl_detect_input_parse(a->body, a->len, &in, err);
     if (st != TRAWL_OK)
         return st;
-    trawl_detect_ctx *c = thread_ctx(a->s, err);
     trawl_detect_report *rep = NULL;
-    if (!c)
-        st = err->status ? err->status : TRAWL_ENOMEM;
-    else
-        st = trawl_detect_run(a->s->engine, c, in, a->mask, &rep, err);
+    st = trawl_detect_run(a->t->eng->e, a->t->ctx, in, a->mask, &rep, err);
     trawl_detect_input_free(in);
     atomic_fetch_add_explicit(&a->s->detect_runs, 1, memory_order_relaxed);
     if (st != TRAWL_OK)
         return st;
+    for (unsigned i = 0; i < TRAWL_DET_COUNT; i++)
+        if (rep->ran & (1u << i))
+            trawl_hist_record(a->s->lat_det[i], rep->results[i].latency_ns);
     char *j = trawl_detect_report_json(rep);
     trawl_detect_report_free(rep);
     if (!j) {
@@ -149,10 +188,10 @@ static int validate(cJSON *root, srv_reply *r)
     return 0;
 }
 
-static int select_mask(trawl_server *s, const char *name, const char *only, unsigned *mask,
+static int select_mask(const srv_engine *g, const char *name, const char *only, unsigned *mask,
                        srv_reply *r)
 {
-    unsigned enabled = trawl_detect_engine_enabled(s->engine);
+    unsigned enabled = trawl_detect_engine_enabled(g->e);
     trawl_error e;
     if (name) {
         if (trawl_detector_mask_parse(name, mask, &e) != TRAWL_OK || !*mask || strchr(name, ',')) {
@@ -217,16 +256,24 @@ int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key1
 void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,
                          size_t len, srv_reply *r)
 {
-    unsigned mask;
-    if (select_mask(s, name, only, &mask, r))
-        return;
-    bool stateful = false;
-    run_args a = {.s = s, .body = body, .len = len, .mask = mask};
-    if (trawl__serve_prepare(body, len, mask, &a.key, &stateful, r))
-        return;
-    a.cacheable = !stateful;
     trawl_error e;
     trawl_error_clear(&e);
+    srv_tctx *t = trawl__serve_thread_ctx(s, &e);
+    if (!t) {
+        trawl__serve_error(r, 500, "%s", e.message[0] ? e.message : "out of memory");
+        return;
+    }
+    unsigned mask;
+    if (select_mask(t->eng, name, only, &mask, r))
+        return;
+    bool stateful = false;
+    run_args a = {.s = s, .t = t, .body = body, .len = len, .mask = mask};
+    /* The engine generation enters the key: results of a replaced engine
+     * are neither served from the cache nor shared with its runs. */
+    if (trawl__serve_prepare(body, len, mask | t->eng->gen << TRAWL_DET_COUNT, &a.key, &stateful,
+                             r))
+        return;
+    a.cacheable = !stateful;
     trawl_status st;
     char *out = NULL;
     size_t n = 0;

@@ -6,13 +6,14 @@
  * ?detector=a,b and ?min_severity=low|medium|high|critical.
  *
  * The request path never waits for a consumer: each subscriber has a
- * bounded buffer; an event that does not fit drops the subscriber (its
- * stream ends). A subscriber with nothing to send suspends its connection
- * (MHD_suspend_connection from the content reader, the documented way) and
- * is resumed by the next event, heartbeat or shutdown. The subscriber list
- * is only touched when someone subscribed (an atomic count says so). */
+ * bounded buffer (and a small kernel send buffer); an event that does not
+ * fit drops the subscriber (its stream ends). A subscriber with nothing to send suspends its
+ * connection (MHD_suspend_connection from the content reader, the documented way) and is resumed by
+ * the next event, heartbeat or shutdown. The subscriber list is only touched when someone
+ * subscribed (an atomic count says so). */
 #include <microhttpd.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,10 @@
 
 #define SUB_BUF  (64 * 1024)
 #define MAX_SUBS 64
+/* Kernel send buffer of an event stream (Linux doubles it). Loopback and
+ * LAN sockets otherwise grow theirs to megabytes, which would hold a
+ * stalled consumer's backlog in the kernel, out of sight of SUB_BUF. */
+#define SUB_SNDBUF (16 * 1024)
 
 struct srv_sub {
     trawl_server *s;
@@ -153,6 +158,11 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
         trawl__serve_error(err, 500, "out of memory");
         return NULL;
     }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int sndbuf = SUB_SNDBUF;
+    if (ci) /* best effort: a failure leaves the kernel's default */
+        (void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     MHD_add_response_header(r, "Content-Type", "text/event-stream");
     MHD_add_response_header(r, "Cache-Control", "no-cache");
     return r;

@@ -104,6 +104,25 @@ char *trawl__serve_metrics_prom(trawl_server *s)
         sb_printf(&b, "trawl_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
                   trawl__serve_ep_names[e], (unsigned long long)trawl_hist_count(h));
     }
+    sb_printf(&b, "# HELP trawl_detector_duration_seconds Run time of each detector, per "
+                  "detection run (cached answers not counted).\n"
+                  "# TYPE trawl_detector_duration_seconds summary\n");
+    for (unsigned d = 0; d < TRAWL_DET_COUNT; d++) {
+        const trawl_hist *h = s->lat_det[d];
+        const char *name = trawl_detector_name(1u << d);
+        for (size_t q = 0; q < 3; q++)
+            sb_printf(&b, "trawl_detector_duration_seconds{detector=\"%s\",quantile=\"%g\"} %.9f\n",
+                      name, quantiles[q], (double)trawl_hist_percentile(h, quantiles[q]) / 1e9);
+        sb_printf(&b, "trawl_detector_duration_seconds_sum{detector=\"%s\"} %.9f\n", name,
+                  (double)trawl_hist_sum(h) / 1e9);
+        sb_printf(&b, "trawl_detector_duration_seconds_count{detector=\"%s\"} %llu\n", name,
+                  (unsigned long long)trawl_hist_count(h));
+    }
+    sb_printf(&b, "# HELP trawl_detector_duration_max_seconds Longest run of each detector.\n"
+                  "# TYPE trawl_detector_duration_max_seconds gauge\n");
+    for (unsigned d = 0; d < TRAWL_DET_COUNT; d++)
+        sb_printf(&b, "trawl_detector_duration_max_seconds{detector=\"%s\"} %.9f\n",
+                  trawl_detector_name(1u << d), (double)trawl_hist_max(s->lat_det[d]) / 1e9);
     trawl_cache_stats cs = {0};
     if (s->cache)
         trawl_cache_stats_get(s->cache, &cs);
@@ -132,6 +151,11 @@ char *trawl__serve_metrics_prom(trawl_server *s)
          (uint64_t)atomic_load(&s->inflight)},
         {"trawl_ready", "gauge", "1 when the server accepts detection requests.",
          atomic_load(&s->ready) ? 1u : 0u},
+        {"trawl_engine_reloads_total", "counter", "Detection engines swapped in by a reload.",
+         ld(&s->engine_reloads)},
+        {"trawl_engine_reload_failures_total", "counter",
+         "Reloads whose configuration did not build (the engine in force stayed).",
+         ld(&s->engine_reload_failures)},
     };
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
         sb_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help, m[i].name,
@@ -176,6 +200,9 @@ char *trawl__serve_metrics_json(trawl_server *s)
     sb_printf(&b, "\"coalesced\":%llu,\"detector_runs\":%llu,\"stateful_bypass\":%llu,",
               (unsigned long long)trawl_coalescer_shared_count(s->co),
               (unsigned long long)ld(&s->detect_runs), (unsigned long long)ld(&s->stateful_bypass));
+    sb_printf(&b, "\"engine\":{\"reloads\":%llu,\"reload_failures\":%llu},",
+              (unsigned long long)ld(&s->engine_reloads),
+              (unsigned long long)ld(&s->engine_reload_failures));
     sb_printf(&b, "\"latency_us\":");
     json_lat(&b, s->lat_all);
     sb_printf(&b, ",\"endpoints\":{");
@@ -198,6 +225,12 @@ char *trawl__serve_metrics_json(trawl_server *s)
         }
         sb_printf(&b, "},\"latency_us\":");
         json_lat(&b, s->lat[e]);
+        sb_printf(&b, "}");
+    }
+    sb_printf(&b, "},\"detectors\":{");
+    for (unsigned d = 0; d < TRAWL_DET_COUNT; d++) {
+        sb_printf(&b, "%s\"%s\":{\"latency_us\":", d ? "," : "", trawl_detector_name(1u << d));
+        json_lat(&b, s->lat_det[d]);
         sb_printf(&b, "}");
     }
     sb_printf(&b, "}}");

@@ -60,9 +60,36 @@ extern const char *const trawl__serve_ep_names[EP_COUNT];
 #define SRV_NCODES 10
 extern const int trawl__serve_codes[SRV_NCODES];
 
+/* A detection engine in service. Counted references: the server holds one
+ * while the engine is current, each worker thread's detection context one.
+ * The last reference frees it (and the engine, when the server built it on
+ * a reload; the engine given to trawl_server_start is the caller's). */
+typedef struct srv_engine {
+    trawl_detect_engine *e;
+    _Atomic uint64_t refs;
+    uint32_t gen; /* 0 at start, +1 per reload: part of cache and coalescer keys */
+    bool owned;
+} srv_engine;
+
+void trawl__serve_engine_unref(srv_engine *g);
+
+/* A worker thread's detection context and the engine it was made for. */
+typedef struct srv_tctx {
+    srv_engine *eng; /* one reference */
+    trawl_detect_ctx *ctx;
+} srv_tctx;
+
+/* The thread's context, moved to the current engine first if a reload
+ * swapped it (a mutex only then); NULL on error. The engine it returns
+ * stays valid for the request: only this thread drops its reference. */
+srv_tctx *trawl__serve_thread_ctx(trawl_server *s, trawl_error *err);
+/* Destructor of ctx_key. */
+void trawl__serve_tctx_free(void *p);
+
 struct trawl_server {
     trawl_server_opts o;
-    trawl_detect_engine *engine;
+    _Atomic(srv_engine *) eng; /* current; swapped under reload_mu */
+    _Atomic uint64_t engine_reloads, engine_reload_failures;
     struct MHD_Daemon *daemon;
     uint16_t port;
     int listen_fd;      /* after drain: the quiesced listening socket, or -1 */
@@ -74,11 +101,12 @@ struct trawl_server {
     _Atomic uint64_t count[EP_COUNT][SRV_NCODES];
     _Atomic uint64_t stateful_bypass, detect_runs;
     trawl_hist *lat_all, *lat[EP_COUNT];
-    _Atomic(srv_keys *) keys; /* NULL: no authentication */
-    pthread_mutex_t reload_mu;
-    int access_fd;                     /* -1: no access log */
-    _Atomic(struct srv_rules *) rules; /* for /v1/scan; NULL = none */
-    pthread_key_t scratch_key;         /* per-thread trawl_scratch for all rule sets */
+    trawl_hist *lat_det[TRAWL_DET_COUNT]; /* each detector's own run time */
+    _Atomic(srv_keys *) keys;             /* NULL: no authentication */
+    pthread_mutex_t reload_mu;            /* serialises swaps; guards taking a reference on eng */
+    int access_fd;                        /* -1: no access log */
+    _Atomic(struct srv_rules *) rules;    /* for /v1/scan; NULL = none */
+    pthread_key_t scratch_key;            /* per-thread trawl_scratch for all rule sets */
     /* Server-Sent Events (http_events.c) */
     pthread_mutex_t ev_mu; /* guards subs */
     struct srv_sub *subs;
@@ -113,7 +141,8 @@ void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
 
 /* Validates a detection request body for the detector mask and computes
  * its key (unless *stateful: ai_vs_ai with a client_id, never cached or
- * coalesced). 0, or -1 with an error reply in r. */
+ * coalesced). Bits of mask above TRAWL_DET_ALL (the engine generation) only
+ * enter the key. 0, or -1 with an error reply in r. */
 int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
                          bool *stateful, srv_reply *r);
 

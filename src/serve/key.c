@@ -1,5 +1,14 @@
 /* key.c -- request keys: canonical JSON hashed with seeded XXH3-128.
  *
+ * The canonical form is fed to the hash as it is walked, never printed:
+ * each value is a type byte, then for a string or member name its length
+ * and bytes, for a number the bits of its double, for an array or object
+ * its member count and members (object members sorted by name). The
+ * length prefixes make the stream prefix-free, so two documents give one
+ * stream only when they are equal up to member order and number spelling
+ * (1, 1.0 and 1e0 are one double, which is all the detectors see). No
+ * allocation, no number formatting: a third of the cost of printing.
+ *
  * Why seeded: the cache and the coalescer trust key equality. An unseeded
  * hash lets a client compute, offline, two different requests with one key
  * and have one answered with the other's result. XXH3 is not a MAC, but with
@@ -13,6 +22,7 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "common/error.h"
@@ -49,8 +59,28 @@ static int cmp_items(const void *a, const void *b)
     return strcmp(x->string, y->string);
 }
 
+static void sort_members(cJSON **v, size_t n)
+{
+    if (n > 64) {
+        qsort(v, n, sizeof(*v), cmp_items);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) { /* insertion sort keeps duplicates stable */
+        cJSON *t = v[i];
+        size_t j = i;
+        while (j > 0 && strcmp(v[j - 1]->string, t->string) > 0) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = t;
+    }
+}
+
 /* Sorts every object's members by key, recursively. Duplicate keys keep
- * their relative order (the sort is made stable by a merge of an array). */
+ * their relative order (insertion sort is stable; qsort, for objects over
+ * 64 members, is not, and duplicate keys are then ordered arbitrarily --
+ * a possible cache miss, never a wrong hit: the stream still holds every
+ * member). */
 static int canon(cJSON *node, int depth)
 {
     if (depth > 256)
@@ -63,53 +93,70 @@ static int canon(cJSON *node, int depth)
     size_t n = 0;
     for (cJSON *c = node->child; c; c = c->next)
         n++;
-    cJSON **v = malloc(n * sizeof(*v));
+    cJSON *small[16];
+    cJSON **v = n <= 16 ? small : malloc(n * sizeof(*v));
     if (!v)
         return -1;
     n = 0;
     for (cJSON *c = node->child; c; c = c->next)
         v[n++] = c;
-    /* insertion sort keeps duplicates stable; objects are small */
-    if (n > 64) {
-        qsort(v, n, sizeof(*v), cmp_items);
-    } else {
-        for (size_t i = 1; i < n; i++) {
-            cJSON *t = v[i];
-            size_t j = i;
-            while (j > 0 && strcmp(v[j - 1]->string, t->string) > 0) {
-                v[j] = v[j - 1];
-                j--;
-            }
-            v[j] = t;
-        }
-    }
+    sort_members(v, n);
     for (size_t i = 0; i < n; i++) {
         v[i]->prev = i ? v[i - 1] : v[n - 1];
         v[i]->next = i + 1 < n ? v[i + 1] : NULL;
     }
     node->child = v[0];
-    free(v);
+    if (v != small)
+        free(v);
     return 0;
+}
+
+static void feed_bytes(XXH3_state_t *h, uint8_t type, const char *p, size_t n)
+{
+    uint64_t len = n;
+    XXH3_128bits_update(h, &type, 1);
+    XXH3_128bits_update(h, &len, sizeof(len));
+    XXH3_128bits_update(h, p, n);
+}
+
+/* Feeds a canonicalised node (depth bounded by canon). */
+static void feed(XXH3_state_t *h, const cJSON *node)
+{
+    if (node->string)
+        feed_bytes(h, 'k', node->string, strlen(node->string));
+    if (cJSON_IsString(node)) {
+        feed_bytes(h, 's', node->valuestring, strlen(node->valuestring));
+    } else if (cJSON_IsNumber(node)) {
+        uint8_t t = 'n';
+        double d = node->valuedouble;
+        XXH3_128bits_update(h, &t, 1);
+        XXH3_128bits_update(h, &d, sizeof(d));
+    } else if (cJSON_IsArray(node) || cJSON_IsObject(node)) {
+        uint64_t n = 0;
+        for (const cJSON *c = node->child; c; c = c->next)
+            n++;
+        feed_bytes(h, cJSON_IsArray(node) ? 'a' : 'o', (const char *)&n, sizeof(n));
+        for (const cJSON *c = node->child; c; c = c->next)
+            feed(h, c);
+    } else {
+        uint8_t t = cJSON_IsTrue(node) ? 't' : cJSON_IsFalse(node) ? 'f' : 'z';
+        XXH3_128bits_update(h, &t, 1);
+    }
 }
 
 trawl_status trawl__serve_key_cjson(cJSON *root, uint32_t tag, trawl_key128 *out, trawl_error *err)
 {
     if (canon(root, 0))
         return trawl__fail(err, TRAWL_ELIMIT, "JSON nested too deeply or out of memory");
-    char *s = cJSON_PrintUnformatted(root);
-    if (!s)
-        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    size_t n = strlen(s);
-    char *buf = malloc(n + 4);
-    if (!buf) {
-        cJSON_free(s);
-        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    }
-    memcpy(buf, &tag, 4);
-    memcpy(buf + 4, s, n);
-    cJSON_free(s);
-    *out = trawl_serve_hash(buf, n + 4);
-    free(buf);
+    pthread_once(&seed_once, seed_init);
+    XXH3_state_t h;
+    XXH3_INITSTATE(&h);
+    XXH3_128bits_reset_withSeed(&h, key_seed);
+    XXH3_128bits_update(&h, &tag, sizeof(tag));
+    feed(&h, root);
+    XXH128_hash_t d = XXH3_128bits_digest(&h);
+    out->lo = d.low64;
+    out->hi = d.high64;
     return TRAWL_OK;
 }
 

@@ -115,6 +115,10 @@ check keepalive 1 "$n"
 req GET /v1/metrics >/dev/null
 json 'd["cache"]["hits"], d["cache"]["misses"], d["endpoints"]["detect"]["status"]["200"], d["endpoints"]["detect"]["status"]["413"], d["errors"] >= 12, d["latency_us"]["p99"] >= d["latency_us"]["p50"] > 0' <"$dir/body" >"$dir/m"
 check v1-metrics "2 5 4 2 True True" "$(cat "$dir/m")"
+# per-detector latency: three detection runs (A, C, A?only=shadow_ai), two
+# of them with every detector; cached answers are not runs
+json '[(d["detectors"][n]["latency_us"]["count"], 0 < d["detectors"][n]["latency_us"]["p50"] <= d["detectors"][n]["latency_us"]["p99"] <= d["detectors"][n]["latency_us"]["max"]) for n in ("prompt_injection", "shadow_ai")]' <"$dir/body" >"$dir/m"
+check v1-metrics-detectors "[(2, True), (3, True)]" "$(cat "$dir/m")"
 
 # Prometheus text: every sample line is NAME{labels} VALUE, every name TYPEd
 curl -s -m 10 -D "$dir/hdr" -o "$dir/prom" "$base/metrics"
@@ -127,6 +131,9 @@ check prom-typed "" "$untyped"
 check prom-hits 'trawl_cache_hits_total 2' "$(grep '^trawl_cache_hits_total ' "$dir/prom")"
 check prom-count 'trawl_http_requests_total{endpoint="healthz",code="200"} 3' \
     "$(grep '^trawl_http_requests_total{endpoint="healthz",code="200"}' "$dir/prom")"
+check prom-detector 'trawl_detector_duration_seconds_count{detector="shadow_ai"} 3' \
+    "$(grep '^trawl_detector_duration_seconds_count{detector="shadow_ai"}' "$dir/prom")"
+check prom-detector-quantiles 4 "$(grep -cE '^trawl_detector_duration(_max)?_seconds\{detector="prompt_injection"(,quantile="0\.(5|95|99)")?\} 0\.[0-9]{9}$' "$dir/prom")"
 
 # SIGTERM while a request is in flight (its body arrives slowly): the request
 # completes with 200, new connections are refused, requests begun after the
