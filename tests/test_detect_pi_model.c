@@ -49,8 +49,8 @@ static void expect_error(const uint8_t *p, size_t n, trawl_status st, int64_t of
     assert_null(m);
     assert_int_equal(err.status, st);
     if (err.offset != off)
-        fail_msg("%s: offset %lld, expected %lld (%s)", what, (long long)err.offset,
-                 (long long)off, err.message);
+        fail_msg("%s: offset %lld, expected %lld (%s)", what, (long long)err.offset, (long long)off,
+                 err.message);
     assert_non_null(strstr(err.message, what));
 }
 
@@ -87,14 +87,15 @@ static void test_load_errors(void **state)
         {12, 0, TRAWL_EFORMAT, 12, "embedding dimension"},
         {12, 65, TRAWL_EFORMAT, 12, "embedding dimension"},
         {14, 0, TRAWL_EFORMAT, 14, "hidden size"},
-        {12, 16, TRAWL_EFORMAT, 36, "payload size does not match"}, /* valid D, wrong for the data */
+        {12, 16, TRAWL_EFORMAT, 36,
+         "payload size does not match"}, /* valid D, wrong for the data */
         {14, 8, TRAWL_EFORMAT, 36, "payload size does not match"},
         {16, 0, TRAWL_EFORMAT, 16, "n-gram range"},
         {17, 9, TRAWL_EFORMAT, 16, "n-gram range"},
         {18, 3, TRAWL_EFORMAT, 18, "word n-gram"},
         {19, 65, TRAWL_EFORMAT, 19, "minimum word count"},
         {23, 0xff, TRAWL_EFORMAT, 20, "embedding scale"}, /* NaN */
-        {35, 0x7f, TRAWL_EFORMAT, 32, "threshold"},      /* huge */
+        {35, 0x7f, TRAWL_EFORMAT, 32, "threshold"},       /* huge */
         {48, 0x01, TRAWL_EFORMAT, 48, "name"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -270,8 +271,7 @@ static void test_batch_equals_single(void **state)
         }
         for (size_t i = 0; i < n; i++)
             if (all[i] != one[i])
-                fail_msg("batch of %zu: text %zu scored %.17g, alone %.17g", k, i, all[i],
-                         one[i]);
+                fail_msg("batch of %zu: text %zu scored %.17g, alone %.17g", k, i, all[i], one[i]);
     }
     for (size_t i = 0; i < n; i++)
         pi_text_free(&t[i]);
@@ -359,8 +359,7 @@ static void test_config_and_evidence(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         trawl_detect_engine *be = (trawl_detect_engine *)1;
         trawl_error err;
-        assert_int_equal(trawl_detect_engine_new(bad[i], strlen(bad[i]), &be, &err),
-                         TRAWL_EINVAL);
+        assert_int_equal(trawl_detect_engine_new(bad[i], strlen(bad[i]), &be, &err), TRAWL_EINVAL);
         assert_null(be);
         assert_non_null(strstr(err.message, "model"));
     }

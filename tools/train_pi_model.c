@@ -25,10 +25,10 @@
 #include "detect/normalize.h"
 #include "detect/pi_model.h"
 
-#define BUCKETS   (1u << 14)
-#define DIM       32
-#define HIDDEN    16
-#define EPOCHS    12
+#define BUCKETS (1u << 14)
+#define DIM     32
+#define HIDDEN  16
+#define EPOCHS  12
 /* Learning rates and L2 penalties, each picked among a few by validation
  * log loss (docs/detect-prompt_injection.md lists the runs). */
 #define LR        0.001
@@ -37,7 +37,7 @@
 #define L2_LINEAR 1e-6
 #define SEED      20261123u
 #define VAL_EVERY 10
-#define MIN_WORDS 4 /* the model abstains under it (pi_model.h says why) */
+#define MIN_WORDS 4    /* the model abstains under it (pi_model.h says why) */
 #define MAX_FPR   0.01 /* benign rows of validation flagged at the threshold */
 
 typedef struct feat {

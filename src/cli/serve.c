@@ -40,6 +40,11 @@ static void usage(FILE *out)
             "  --rules NAME=FILE    load a rule file for POST /v1/scan?rules=NAME (repeatable)\n"
             "  --sse-heartbeat-ms N heartbeat period of GET /v1/events (default 15000)\n"
             "  --access-log FILE    append one JSON line per request to FILE (- = stderr)\n"
+            "  --batch-max N        model tier: requests per batch (default 32)\n"
+            "  --batch-wait-us N    model tier: how long a batch waits for more requests\n"
+            "                       (default 0: takes what queued while the last batch ran)\n"
+            "  --batch-max-bytes SIZE  model tier: text bytes per batch; a batch over it\n"
+            "                       fails with 503 (default batch-max x max-body)\n"
             "  -h, --help           this text\n\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
             "SIGHUP: reload the API key file and the rule files.\n");
@@ -136,6 +141,9 @@ int cli_serve(int argc, char **argv)
         {"sse-heartbeat-ms", required_argument, NULL, 'H'},
         {"access-log", required_argument, NULL, 'a'},
         {"rules", required_argument, NULL, 'r'},
+        {"batch-max", required_argument, NULL, 'b'},
+        {"batch-wait-us", required_argument, NULL, 'w'},
+        {"batch-max-bytes", required_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -189,6 +197,24 @@ int cli_serve(int argc, char **argv)
                 goto out;
             }
             o.max_body = (size_t)v;
+            break;
+        case 'b':
+            if (number("--batch-max", optarg, 1u << 16, &v) || !v) {
+                if (!v)
+                    cli_errorf("serve", "--batch-max must be at least 1");
+                goto out;
+            }
+            o.batch_max = (size_t)v;
+            break;
+        case 'w':
+            if (number("--batch-wait-us", optarg, 10000000, &v))
+                goto out;
+            o.batch_wait_us = v;
+            break;
+        case 'y':
+            if (number("--batch-max-bytes", optarg, SIZE_MAX, &v))
+                goto out;
+            o.batch_max_bytes = (size_t)v;
             break;
         case 'C':
             if (number("--max-connections", optarg, 1u << 20, &v))

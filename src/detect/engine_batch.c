@@ -50,8 +50,7 @@ static void batch_mem_free(batch_mem *b)
 
 trawl_status trawl__detect_model_scores(const trawl_detect_engine *e,
                                         const trawl_detect_input *const *in, size_t n,
-                                        size_t max_bytes, trawl__model_score *out,
-                                        trawl_error *err)
+                                        size_t max_bytes, trawl__model_score *out, trawl_error *err)
 {
     trawl_error_clear(err);
     for (size_t i = 0; i < n; i++)

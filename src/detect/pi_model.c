@@ -487,8 +487,8 @@ static void quantize(int8_t *q, const float *v, size_t n, float s)
 
 int pi_model_serialize(const pi_model_float *f, uint8_t **out, size_t *len)
 {
-    if (f->dim < 1 || f->dim > PI_MODEL_MAX_DIM || f->hidden < 1 ||
-        f->hidden > PI_MODEL_MAX_DIM || f->f.buckets < 256 || (f->f.buckets & (f->f.buckets - 1)))
+    if (f->dim < 1 || f->dim > PI_MODEL_MAX_DIM || f->hidden < 1 || f->hidden > PI_MODEL_MAX_DIM ||
+        f->f.buckets < 256 || (f->f.buckets & (f->f.buckets - 1)))
         return -1;
     size_t ne = (size_t)f->f.buckets * f->dim, nw = (size_t)f->hidden * f->dim;
     size_t pl = payload_size(f->f.buckets, f->dim, f->hidden);

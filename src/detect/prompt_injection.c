@@ -276,10 +276,11 @@ static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_erro
     if (st != TRAWL_OK)
         return st;
     double thr;
-    st = det_config_double(cfg, SECTION, "model_threshold", pi_model_threshold(s->model), &thr,
-                           err);
+    st =
+        det_config_double(cfg, SECTION, "model_threshold", pi_model_threshold(s->model), &thr, err);
     if (st == TRAWL_OK && !(thr > 0 && thr <= 1))
-        st = trawl__fail(err, TRAWL_EINVAL, "[prompt_injection] model_threshold: must be in (0, 1]");
+        st =
+            trawl__fail(err, TRAWL_EINVAL, "[prompt_injection] model_threshold: must be in (0, 1]");
     if (st != TRAWL_OK)
         return st;
     pi_scorer sc = {.name = pi_model_name(s->model),
@@ -393,8 +394,8 @@ const pi_scorer *det_prompt_injection_scorer(const void *state)
     return s->has_scorer ? &s->scorer : NULL;
 }
 
-size_t det_prompt_injection_texts(const void *state, const trawl_detect_input *in,
-                                  pi_text_ref *out, size_t cap)
+size_t det_prompt_injection_texts(const void *state, const trawl_detect_input *in, pi_text_ref *out,
+                                  size_t cap)
 {
     const pi_state *s = state;
     size_t n = 0;
@@ -900,12 +901,13 @@ static trawl_status emit_extras(const pi_state *s, pi_thread *th, const trawl_de
     double thr = s->scorer.threshold > s->report_min ? s->scorer.threshold : s->report_min;
     if (s->has_scorer && th->model_p >= thr && th->model_p > 0) {
         const char *name = s->scorer.name ? s->scorer.name : "scorer";
-        trawl_violation *v = det_violation(out, "model", th->model_p,
-                                           "model %s: classified as injection", name);
-        if (!v || det_evidence(v, "model %s gave p = %.3f (threshold %.3f) on the normalized view "
-                                  "of %s",
-                               name, th->model_p, thr,
-                               text_name(in, th->model_text, buf, sizeof buf)))
+        trawl_violation *v =
+            det_violation(out, "model", th->model_p, "model %s: classified as injection", name);
+        if (!v ||
+            det_evidence(v,
+                         "model %s gave p = %.3f (threshold %.3f) on the normalized view "
+                         "of %s",
+                         name, th->model_p, thr, text_name(in, th->model_text, buf, sizeof buf)))
             return TRAWL_ENOMEM;
     }
     return TRAWL_OK;

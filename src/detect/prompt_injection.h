@@ -56,8 +56,8 @@ typedef struct pi_text_ref {
 /* The texts of in that run() would score, in run()'s order, as the
  * configuration selects them (prompt; query when scan_query; history when
  * scan_history). Writes up to cap refs; returns how many there are. */
-size_t det_prompt_injection_texts(const void *state, const trawl_detect_input *in,
-                                  pi_text_ref *out, size_t cap);
+size_t det_prompt_injection_texts(const void *state, const trawl_detect_input *in, pi_text_ref *out,
+                                  size_t cap);
 
 /* Hands the next run() on this thread state the scorer's answer for its
  * input, computed beforehand (in a batch): *p, the highest p over the

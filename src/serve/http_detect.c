@@ -5,6 +5,9 @@
  * detector mask), then, on a cache miss, by trawl_detect_input_parse under
  * the coalescer, so identical concurrent requests run the detectors once.
  *
+ * With the prompt-injection model on, the run goes through the model tier's
+ * batcher (http_batch.c), behind cache and coalescer.
+ *
  * Two things are refused or not shared, on purpose:
  * - "files" and "pcaps" name paths on the server; over HTTP that would let
  *   a client make the server read any file it can. They are rejected (400).
@@ -80,7 +83,7 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
     if (!c)
         st = err->status ? err->status : TRAWL_ENOMEM;
     else
-        st = trawl_detect_run(a->s->engine, c, in, a->mask, &rep, err);
+        st = trawl__serve_run_detect(a->s, c, in, a->mask, &rep, err);
     trawl_detect_input_free(in);
     atomic_fetch_add_explicit(&a->s->detect_runs, 1, memory_order_relaxed);
     if (st != TRAWL_OK)
@@ -127,6 +130,8 @@ static void reply_report(srv_reply *r, char *json, size_t len, bool cached)
 
 static int status_code(trawl_status st)
 {
+    if (st == TRAWL_ESTATE) /* the model tier's batch was refused, or shutting down */
+        return 503;
     return st == TRAWL_EFORMAT || st == TRAWL_ELIMIT || st == TRAWL_EINVAL ? 400 : 500;
 }
 
