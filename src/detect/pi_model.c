@@ -60,47 +60,53 @@ size_t pi_model_words(const uint8_t *t, size_t n)
     return w;
 }
 
+/* The feature walk, written once and expanded twice: with a callback
+ * (pi_model_features, for the trainer) and with the int8 row sum inlined
+ * (pi_model_pool, the hot path). EMIT(bucket) is called per feature. */
+#define FEATURE_WALK(f, t, n, count, EMIT)                                                         \
+    do {                                                                                           \
+        uint32_t mask_ = (f)->buckets - 1;                                                         \
+        size_t padded_ = (n) + 2;                                                                  \
+        for (size_t i_ = 0; i_ + (f)->char_min <= padded_; i_++) {                                 \
+            uint32_t h_ = FNV_OFF;                                                                 \
+            for (size_t k_ = 0; k_ < (f)->char_max && i_ + k_ < padded_; k_++) {                   \
+                size_t j_ = i_ + k_;                                                               \
+                uint8_t c_ = j_ == 0 || j_ == padded_ - 1 ? ' ' : (t)[j_ - 1];                     \
+                h_ = (h_ ^ c_) * FNV_PRIME;                                                        \
+                if (k_ + 1 >= (f)->char_min) {                                                     \
+                    EMIT(mix32(h_ + (uint32_t)k_) & mask_);                                        \
+                    (count)++;                                                                     \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        uint32_t prev_ = 0;                                                                        \
+        int have_prev_ = 0;                                                                        \
+        for (size_t i_ = 0; (f)->word_max && i_ < (n);) {                                          \
+            if (!word_byte((t)[i_])) {                                                             \
+                i_++;                                                                              \
+                continue;                                                                          \
+            }                                                                                      \
+            uint32_t h_ = FNV_OFF ^ SEED_WORD;                                                     \
+            for (; i_ < (n) && word_byte((t)[i_]); i_++)                                           \
+                h_ = (h_ ^ (t)[i_]) * FNV_PRIME;                                                   \
+            EMIT(mix32(h_) & mask_);                                                               \
+            (count)++;                                                                             \
+            if ((f)->word_max >= 2 && have_prev_) {                                                \
+                EMIT(mix32(prev_ * 31u + h_ + SEED_BI) & mask_);                                   \
+                (count)++;                                                                         \
+            }                                                                                      \
+            prev_ = h_;                                                                            \
+            have_prev_ = 1;                                                                        \
+        }                                                                                          \
+    } while (0)
+
 size_t pi_model_features(const pi_feat_cfg *f, const uint8_t *t, size_t n,
                          void (*fn)(uint32_t bucket, void *ud), void *ud)
 {
-    uint32_t mask = f->buckets - 1;
     size_t count = 0;
-    /* character n-grams over " " t " " */
-    size_t padded = n + 2;
-    for (size_t i = 0; i + f->char_min <= padded; i++) {
-        uint32_t h = FNV_OFF;
-        for (size_t k = 0; k < f->char_max && i + k < padded; k++) {
-            size_t j = i + k;
-            uint8_t c = j == 0 || j == padded - 1 ? ' ' : t[j - 1];
-            h = (h ^ c) * FNV_PRIME;
-            if (k + 1 >= f->char_min) {
-                fn(mix32(h + (uint32_t)k) & mask, ud);
-                count++;
-            }
-        }
-    }
-    if (!f->word_max)
-        return count;
-    /* word unigrams and bigrams */
-    uint32_t prev = 0;
-    int have_prev = 0;
-    for (size_t i = 0; i < n;) {
-        if (!word_byte(t[i])) {
-            i++;
-            continue;
-        }
-        uint32_t h = FNV_OFF ^ SEED_WORD;
-        for (; i < n && word_byte(t[i]); i++)
-            h = (h ^ t[i]) * FNV_PRIME;
-        fn(mix32(h) & mask, ud);
-        count++;
-        if (f->word_max >= 2 && have_prev) {
-            fn(mix32(prev * 31u + h + SEED_BI) & mask, ud);
-            count++;
-        }
-        prev = h;
-        have_prev = 1;
-    }
+#define EMIT_CB(b) fn((b), ud)
+    FEATURE_WALK(f, t, n, count, EMIT_CB);
+#undef EMIT_CB
     return count;
 }
 
@@ -284,27 +290,49 @@ unsigned pi_model_min_words(const pi_model *m)
 
 /* ---- int8 inference ------------------------------------------------------------ */
 
-typedef struct pool_acc {
-    const int8_t *emb;
-    unsigned dim;
-    int64_t acc[PI_MODEL_MAX_DIM]; /* int64: a 64 MiB text has ~2^28 features */
-} pool_acc;
+/* Rows are summed into int16 lanes (a 32-lane add the compiler
+ * vectorises), folded into int64 every ROWS16 rows: 256 * 127 < 2^15. */
+#define ROWS16 256
 
-static void add_row(uint32_t b, void *ud)
+static void fold(int16_t *acc16, int64_t *acc, unsigned dim)
 {
-    pool_acc *a = ud;
-    const int8_t *row = a->emb + (size_t)b * a->dim;
-    for (unsigned d = 0; d < a->dim; d++)
-        a->acc[d] += row[d];
+    for (unsigned d = 0; d < dim; d++) {
+        acc[d] += acc16[d];
+        acc16[d] = 0;
+    }
+}
+
+static inline void add_row16(int16_t *restrict acc16, const int8_t *restrict row, unsigned dim)
+{
+    for (unsigned d = 0; d < dim; d++)
+        acc16[d] = (int16_t)(acc16[d] + row[d]);
 }
 
 void pi_model_pool(const pi_model *m, const uint8_t *t, size_t n, int8_t *xq, float *xs)
 {
-    pool_acc a = {.emb = m->emb, .dim = m->dim};
-    size_t count = pi_model_features(&m->f, t, n, add_row, &a);
+    int16_t acc16[PI_MODEL_MAX_DIM] = {0};
+    int64_t acc[PI_MODEL_MAX_DIM] = {0};
+    const int8_t *emb = m->emb;
+    const unsigned dim = m->dim;
+    size_t count = 0;
+    unsigned pending = 0;
+#define EMIT_ROW(b)                                                                                \
+    do {                                                                                           \
+        if (dim == 32) /* the shipped model: a constant trip count */                              \
+            add_row16(acc16, emb + (size_t)(b)*32, 32);                                            \
+        else                                                                                       \
+            add_row16(acc16, emb + (size_t)(b)*dim, dim);                                          \
+        if (++pending == ROWS16) {                                                                 \
+            fold(acc16, acc, dim);                                                                 \
+            pending = 0;                                                                           \
+        }                                                                                          \
+    } while (0)
+    FEATURE_WALK(&m->f, t, n, count, EMIT_ROW);
+#undef EMIT_ROW
+    fold(acc16, acc, dim);
     double sum[PI_MODEL_MAX_DIM];
-    for (unsigned d = 0; d < m->dim; d++)
-        sum[d] = (double)a.acc[d];
+    for (unsigned d = 0; d < dim; d++)
+        sum[d] = (double)acc[d];
     double mx = 0;
     for (unsigned d = 0; d < m->dim; d++) {
         sum[d] = count ? sum[d] / (double)count : 0;
