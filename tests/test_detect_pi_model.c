@@ -430,6 +430,36 @@ static void test_run_batch(void **state)
     assert_true(sc[0].set && sc[0].p > 0.9 && sc[0].text == 0);
     assert_true(sc[2].set && sc[2].text == 3);
     assert_true(sc[4].set && sc[4].p == 0);
+
+    /* the split form the server uses (pool per request, one head over the
+     * stacked rows of all, reduce) gives exactly the same answers */
+    assert_true(trawl__detect_has_split_model(e));
+    trawl__model_rows rows[5];
+    size_t total = 0;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(trawl__detect_model_pool(e, ptr[i], &rows[i], &err), TRAWL_OK);
+        total += rows[i].n;
+    }
+    int8_t *X = malloc(total * rows[0].dim);
+    float *xs = malloc(total * sizeof(float));
+    double *p = malloc(total * sizeof(double));
+    for (int i = 0, at = 0; i < 5; at += (int)rows[i].n, i++) {
+        memcpy(X + (size_t)at * rows[i].dim, rows[i].x, rows[i].n * rows[i].dim);
+        memcpy(xs + at, rows[i].xs, rows[i].n * sizeof(float));
+    }
+    trawl__detect_model_head(e, X, xs, total, p);
+    for (size_t i = 0, at = 0; i < 5; i++) {
+        trawl__model_score one;
+        trawl__detect_model_reduce(&rows[i], p + at, &one);
+        if (!(one.set && one.p == sc[i].p && one.text == sc[i].text))
+            fail_msg("input %zu: split %.17g (text %u), batch %.17g (text %u)", i, one.p, one.text,
+                     sc[i].p, sc[i].text);
+        at += rows[i].n;
+        trawl__detect_model_rows_free(&rows[i]);
+    }
+    free(X);
+    free(xs);
+    free(p);
     trawl_detect_ctx_free(c);
     trawl_detect_engine_free(e);
 }

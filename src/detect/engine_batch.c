@@ -162,3 +162,81 @@ trawl_status trawl_detect_run_batch(trawl_detect_engine *e, trawl_detect_ctx *c,
         }
     return st;
 }
+
+/* ---- the split form, for the server's batcher ------------------------------------ */
+
+bool trawl__detect_has_split_model(const trawl_detect_engine *e)
+{
+    const pi_scorer *sc = batch_scorer(e);
+    return sc && sc->pool && sc->head && sc->dim >= 1 && sc->dim <= 64;
+}
+
+void trawl__detect_model_rows_free(trawl__model_rows *r)
+{
+    free(r->x);
+    free(r->xs);
+    free(r->abstain);
+    free(r->text);
+    memset(r, 0, sizeof(*r));
+}
+
+trawl_status trawl__detect_model_pool(const trawl_detect_engine *e, const trawl_detect_input *in,
+                                      trawl__model_rows *r, trawl_error *err)
+{
+    memset(r, 0, sizeof(*r));
+    const pi_scorer *sc = batch_scorer(e);
+    if (!sc || !sc->pool)
+        return trawl__fail(err, TRAWL_ESTATE, "the engine has no split model tier");
+    const void *st = trawl__detect_engine_state(e, PI);
+    size_t n = det_prompt_injection_texts(st, in, NULL, 0);
+    r->dim = sc->dim;
+    if (!n)
+        return TRAWL_OK;
+    pi_text_ref *refs = malloc(n * sizeof(*refs));
+    r->x = malloc(n * sc->dim);
+    r->xs = malloc(n * sizeof(float));
+    r->abstain = malloc(n * sizeof(bool));
+    r->text = malloc(n * sizeof(uint32_t));
+    pi_text norm = {0};
+    trawl_status s = TRAWL_OK;
+    if (!refs || !r->x || !r->xs || !r->abstain || !r->text)
+        s = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (s == TRAWL_OK)
+        det_prompt_injection_texts(st, in, refs, n);
+    for (size_t i = 0; s == TRAWL_OK && i < n; i++) {
+        pi_norm_stats ns = {.first_invisible = -1};
+        if (pi_normalize(&norm, refs[i].p, refs[i].len, 0, NULL, &ns, refs[i].len)) {
+            s = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+            break;
+        }
+        r->abstain[i] = sc->pool(sc->model, norm.s, norm.len, r->x + i * sc->dim, &r->xs[i]);
+        r->text[i] = refs[i].idx;
+        r->bytes += refs[i].len;
+    }
+    r->n = n;
+    pi_text_free(&norm);
+    free(refs);
+    if (s != TRAWL_OK)
+        trawl__detect_model_rows_free(r);
+    return s;
+}
+
+void trawl__detect_model_head(const trawl_detect_engine *e, const int8_t *X, const float *xs,
+                              size_t n, double *p)
+{
+    const pi_scorer *sc = batch_scorer(e);
+    sc->head(sc->model, X, xs, n, p);
+}
+
+void trawl__detect_model_reduce(const trawl__model_rows *r, const double *p,
+                                trawl__model_score *out)
+{
+    *out = (trawl__model_score){.set = true};
+    for (size_t i = 0; i < r->n; i++) {
+        double q = r->abstain[i] ? 0 : p[i];
+        if (q > out->p) {
+            out->p = q;
+            out->text = r->text[i];
+        }
+    }
+}

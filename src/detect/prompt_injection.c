@@ -251,6 +251,17 @@ static trawl_status model_score(void *model, const uint8_t *text, size_t len, do
     return TRAWL_OK;
 }
 
+static bool model_pool(void *model, const uint8_t *text, size_t len, int8_t *x, float *xs)
+{
+    pi_model_pool(model, text, len, x, xs);
+    return pi_model_words(text, len) < pi_model_min_words(model);
+}
+
+static void model_head(void *model, const int8_t *X, const float *xs, size_t n, double *p)
+{
+    pi_model_head(model, X, xs, n, p);
+}
+
 static trawl_status model_score_batch(void *model, const uint8_t *const *texts, const size_t *lens,
                                       size_t n, double *p, trawl_error *err)
 {
@@ -287,7 +298,10 @@ static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_erro
                     .score = model_score,
                     .score_batch = model_score_batch,
                     .model = s->model,
-                    .threshold = thr};
+                    .threshold = thr,
+                    .dim = pi_model_dim(s->model),
+                    .pool = model_pool,
+                    .head = model_head};
     det_prompt_injection_set_scorer(s, &sc);
     return TRAWL_OK;
 }

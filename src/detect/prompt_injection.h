@@ -5,6 +5,7 @@
 #ifndef TRAWL_DETECT_PROMPT_INJECTION_H
 #define TRAWL_DETECT_PROMPT_INJECTION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <trawl/common.h>
@@ -33,6 +34,15 @@ typedef struct pi_scorer {
     void *model;
     /* A "model" violation is reported when p >= max(threshold, report_min). */
     double threshold;
+    /* Optional, for a scorer that is a pooled-feature network: the two
+     * halves of score_batch, so that the per-text half (pool: a text to
+     * dim int8 values and a scale; returns true when the model abstains on
+     * the text, p = 0) can run on the caller's thread and the per-batch
+     * half (head: n pooled rows to n p's) on a batching thread. pool then
+     * head gives exactly score_batch's p. */
+    unsigned dim;
+    bool (*pool)(void *model, const uint8_t *text, size_t len, int8_t *x, float *xs);
+    void (*head)(void *model, const int8_t *X, const float *xs, size_t n, double *p);
 } pi_scorer;
 
 /* Installs (or, with NULL, removes) the scorer on a prompt_injection state

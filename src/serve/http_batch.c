@@ -1,21 +1,21 @@
 /* http_batch.c -- the server's dynamic batcher for the prompt-injection
  * model tier, and its metrics.
  *
- * Where it sits: cache -> coalescer -> (leader) parse the input -> batcher
- * -> detectors. A request whose detectors include prompt_injection, on an
- * engine whose prompt_injection runs the model, is queued on the batcher
- * with its parsed input; the batching thread scores the texts of all queued
- * inputs as one batch (trawl__detect_model_scores: one int8 matrix-matrix
- * product per tile of texts) and hands each request its score; the request's
- * own worker thread then runs the detectors with that score
- * (trawl__detect_run_scored), so tier 1 and the other detectors still run on
- * every worker in parallel and only the model's arithmetic is batched.
+ * Where it sits: cache -> coalescer -> (leader) parse the input -> pool ->
+ * batcher -> detectors. A request whose detectors include prompt_injection,
+ * on an engine whose prompt_injection runs the model, first normalises and
+ * pools its own texts on its own worker thread (the per-text cost, in
+ * parallel on every worker), then queues the pooled rows; the batching
+ * thread stacks the rows of every queued request into one matrix and runs
+ * the model's hidden and output layers over it at once (one int8
+ * matrix-matrix product per tile of 16 rows) and hands each request its
+ * scores; the worker then runs tier 1 and the other detectors with its
+ * answer (trawl__detect_run_scored). Reports are exactly the unbatched ones.
  *
- * The batching thread holds a batch's normalised texts at once; their total
- * is bounded by batch_max_bytes. A batch over it is refused whole and every
- * request in it is answered 503 (retry): nothing waits forever, nothing is
- * half-answered. With the default bound (batch_max x max_body) it cannot
- * happen. */
+ * Admission bound: a batch may carry the rows of at most batch_max_bytes of
+ * source text. A batch over it is refused whole and every request in it is
+ * answered 503 (retry): nothing waits forever, nothing is half-answered.
+ * With the default bound (batch_max x max_body) it cannot happen. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,42 +28,64 @@
 #define DEFAULT_BATCH 32
 
 typedef struct batch_req {
-    const trawl_detect_input *in;
-    trawl__model_score score;
+    const trawl__model_rows *rows; /* pooled on the request's own thread */
+    double *p;                     /* rows->n scores, filled by the batch */
 } batch_req;
 
-/* The batch processor: scores every request's texts in one call. Each
- * response is the request itself (its score filled in), owned by the
- * submitter, so there is nothing to free. */
+/* The batch processor: one matrix of every request's pooled rows, one head
+ * call over it, scores scattered back. Each response is the request itself
+ * (owned by its submitter), so there is nothing to free. */
 static trawl_status process(void *ud, void *const *reqs, size_t n, void **resps, size_t *n_done,
                             trawl_error *err)
 {
     trawl_server *s = ud;
-    const trawl_detect_input *stack_in[64] = {0};
-    trawl__model_score stack_sc[64];
-    const trawl_detect_input **in = n <= 64 ? stack_in : malloc(n * sizeof(*in));
-    trawl__model_score *sc = n <= 64 ? stack_sc : malloc(n * sizeof(*sc));
-    trawl_status st = in && sc ? TRAWL_OK : trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    for (size_t i = 0; st == TRAWL_OK && i < n; i++)
-        in[i] = ((batch_req *)reqs[i])->in;
-    if (st == TRAWL_OK)
-        st = trawl__detect_model_scores(s->engine, in, n, s->batch_max_bytes, sc, err);
-    for (size_t i = 0; st == TRAWL_OK && i < n; i++) {
-        ((batch_req *)reqs[i])->score = sc[i];
-        resps[i] = reqs[i];
+    size_t rows = 0, bytes = 0;
+    unsigned dim = 0;
+    for (size_t i = 0; i < n; i++) {
+        const trawl__model_rows *r = ((batch_req *)reqs[i])->rows;
+        rows += r->n;
+        dim = r->dim;
+        if (r->bytes > s->batch_max_bytes - bytes) {
+            *n_done = 0;
+            return trawl__fail(err, TRAWL_ELIMIT,
+                               "a batch of %zu requests whose texts exceed the per-batch budget "
+                               "of %zu bytes",
+                               n, s->batch_max_bytes);
+        }
+        bytes += r->bytes;
+    }
+    int8_t *X = malloc(rows * dim + 1);
+    float *xs = malloc(rows * sizeof(float) + 1);
+    double *p = malloc(rows * sizeof(double) + 1);
+    trawl_status st = X && xs && p ? TRAWL_OK : trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (st == TRAWL_OK) {
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+            const trawl__model_rows *r = ((batch_req *)reqs[i])->rows;
+            memcpy(X + at * dim, r->x, r->n * dim);
+            memcpy(xs + at, r->xs, r->n * sizeof(float));
+            at += r->n;
+        }
+        trawl__detect_model_head(s->engine, X, xs, rows, p);
+        at = 0;
+        for (size_t i = 0; i < n; i++) {
+            batch_req *q = reqs[i];
+            memcpy(q->p, p + at, q->rows->n * sizeof(double));
+            at += q->rows->n;
+            resps[i] = q;
+        }
     }
     *n_done = st == TRAWL_OK ? n : 0;
-    if (in != stack_in)
-        free(in);
-    if (sc != stack_sc)
-        free(sc);
+    free(X);
+    free(xs);
+    free(p);
     return st;
 }
 
 trawl_status trawl__serve_batch_start(trawl_server *s, trawl_error *err)
 {
-    if (!trawl__detect_has_batch_model(s->engine))
-        return TRAWL_OK; /* no model tier: nothing benefits from batching */
+    if (!trawl__detect_has_split_model(s->engine))
+        return TRAWL_OK; /* no model tier: nothing to batch */
     size_t max = s->o.batch_max ? s->o.batch_max : DEFAULT_BATCH;
     s->batch_max_bytes = s->o.batch_max_bytes ? s->o.batch_max_bytes : max * s->o.max_body;
     trawl_batcher_opts bo = {
@@ -88,9 +110,21 @@ trawl_status trawl__serve_run_detect(trawl_server *s, trawl_detect_ctx *c,
 {
     if (!s->batcher || !(mask & TRAWL_DET_PROMPT_INJECTION))
         return trawl_detect_run(s->engine, c, in, mask, out, err);
-    batch_req req = {.in = in};
+    trawl__model_rows rows;
+    trawl_status st = trawl__detect_model_pool(s->engine, in, &rows, err);
+    if (st != TRAWL_OK)
+        return st;
+    batch_req req = {.rows = &rows, .p = malloc(rows.n * sizeof(double) + 1)};
     void *resp = NULL;
-    trawl_status st = trawl_batcher_submit(s->batcher, &req, &resp, err);
+    if (!req.p)
+        st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    else
+        st = trawl_batcher_submit(s->batcher, &req, &resp, err);
+    trawl__model_score score = {0};
+    if (st == TRAWL_OK)
+        trawl__detect_model_reduce(&rows, req.p, &score);
+    free(req.p);
+    trawl__detect_model_rows_free(&rows);
     if (st == TRAWL_ELIMIT || st == TRAWL_ESTATE) {
         /* refused by the per-batch budget, or shutting down: try again */
         char msg[sizeof(err->message)];
@@ -99,7 +133,7 @@ trawl_status trawl__serve_run_detect(trawl_server *s, trawl_detect_ctx *c,
     }
     if (st != TRAWL_OK)
         return st;
-    return trawl__detect_run_scored(s->engine, c, in, mask, &req.score, out, err);
+    return trawl__detect_run_scored(s->engine, c, in, mask, &score, out, err);
 }
 
 /* ---- metrics ------------------------------------------------------------------ */
