@@ -5,7 +5,11 @@
  * reports that one-by-one runs give.
  *
  * The batch's texts are normalised into one arena (the scorer takes them
- * all at once); the arena is what max_bytes bounds. */
+ * all at once); the arena is what max_bytes bounds.
+ *
+ * The same computation also comes split in two (at the end of the file) for
+ * the server: pool on each request's thread, the two layers on the
+ * batching thread over the stacked rows, reduce per request. */
 #include <stdlib.h>
 #include <string.h>
 
