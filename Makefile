@@ -5,6 +5,7 @@
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
 #   make bench    benchmarks against peers (see bench/README.md)
 #   make loadtest `trawl serve` under wrk (LOAD_SECONDS per point, default 30)
+#   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
 #   make demo     install what is missing, build, scan the bundled samples
 #   make install  PREFIX=/usr/local
 
@@ -14,7 +15,7 @@ FUZZ_SECONDS ?= 20
 LOAD_SECONDS ?= 30
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model
 
 all: build
 
@@ -46,6 +47,14 @@ bench: deps build
 
 loadtest: deps build
 	@sh bench/loadtest/run.sh build/bin/trawl $(LOAD_SECONDS)
+
+# Trains on train.jsonl (one row in ten held out), reports dev.jsonl, writes
+# the model file that the next build embeds. Deterministic: same data, same bytes.
+PROMPTS ?= ../shared/data/prompts
+model: build
+	@$(CMAKE) --build build --target train_pi_model -j$(JOBS)
+	build/tools/train_pi_model $(PROMPTS)/train.jsonl $(PROMPTS)/dev.jsonl models/prompt_injection.tmodel
+	@$(CMAKE) --build build -j$(JOBS)
 
 demo: deps build
 	@sh scripts/demo.sh

@@ -44,7 +44,9 @@ static int group_setup(void **state)
     (void)state;
     fixture *f = calloc(1, sizeof(*f));
     trawl_error err;
-    if (!f || trawl_detect_engine_new(NULL, 0, &f->e, &err) != TRAWL_OK ||
+    /* tier 1 alone: the model tier has its own suite (test_detect_pi_model.c) */
+    static const char cfg[] = "[prompt_injection]\nmodel = false\n";
+    if (!f || trawl_detect_engine_new(cfg, sizeof cfg - 1, &f->e, &err) != TRAWL_OK ||
         trawl_detect_ctx_new(f->e, &f->c, &err) != TRAWL_OK)
         return -1;
     shared = f;

@@ -390,6 +390,42 @@ static void test_batch_single_timeout(void **st)
     assert_int_equal(s.size_counts[1], 1);
 }
 
+/* With producers = 3 (three threads can submit at once), a batch runs as
+ * soon as three requests are queued, not after the 10 s max_wait_us: no one
+ * else could arrive to join it. */
+static void test_batch_producers(void **st)
+{
+    (void)st;
+    bctl ctl = {0};
+    trawl_batcher_opts o = {.max_batch = 8,
+                            .max_wait_us = 10000000,
+                            .producers = 3,
+                            .process = bproc,
+                            .free_resp = free,
+                            .ud = &ctl};
+    trawl_batcher *b;
+    assert_int_equal(trawl_batcher_new(&o, &b, NULL), TRAWL_OK);
+    double t0 = now_s();
+    bjob j[3];
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) {
+        j[i] = (bjob){.b = b, .req = i + 1};
+        pthread_create(&t[i], NULL, bthread, &j[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(j[i].st, TRAWL_OK);
+        assert_int_equal(*j[i].resp, (i + 1) * 10);
+        free(j[i].resp);
+    }
+    assert_true(now_s() - t0 < 5.0);
+    trawl_batcher_stats s;
+    trawl_batcher_stats_get(b, &s);
+    assert_int_equal(s.batches, 1);
+    assert_int_equal(s.size_counts[3], 1);
+    trawl_batcher_free(b);
+}
+
 /* ---- histogram ---- */
 
 static int cmpu64(const void *a, const void *b)
@@ -501,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_batch_short_fails_all),
         cmocka_unit_test(test_batch_failure_fails_all),
         cmocka_unit_test(test_batch_single_timeout),
+        cmocka_unit_test(test_batch_producers),
         cmocka_unit_test(test_hist_buckets),
         cmocka_unit_test(test_hist_oracle),
         cmocka_unit_test(test_hist_concurrent),

@@ -168,6 +168,18 @@ TRAWL_API trawl_status trawl_detect_run(trawl_detect_engine *e, trawl_detect_ctx
                                         const trawl_detect_input *in, unsigned mask,
                                         trawl_detect_report **out, trawl_error *err);
 
+/* Runs the detectors on n inputs as one batch: out[i] is in[i]'s report,
+ * exactly what trawl_detect_run would give for it. The batch exists for the
+ * prompt-injection model tier (docs/detect-prompt_injection.md), which
+ * scores the texts of all n inputs in one call, its hidden layer one int8
+ * matrix-matrix product; the other detectors run input by input. All or
+ * nothing: on error every out[i] is NULL. Allocates the batch's normalised
+ * texts for the duration of the call. */
+TRAWL_API trawl_status trawl_detect_run_batch(trawl_detect_engine *e, trawl_detect_ctx *c,
+                                              const trawl_detect_input *const *in, size_t n,
+                                              unsigned mask, trawl_detect_report **out,
+                                              trawl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -116,6 +116,9 @@ typedef trawl_status (*trawl_batch_fn)(void *ud, void *const *reqs, size_t n, vo
 typedef struct trawl_batcher_opts {
     size_t max_batch;     /* >= 1 */
     uint64_t max_wait_us; /* how long the first request of a batch waits for more */
+    /* How many threads can submit at once (0 = unknown). A batch with that
+     * many requests runs at once: no one else can arrive to join it. */
+    size_t producers;
     trawl_batch_fn process;
     void (*free_resp)(void *resp); /* may be NULL */
     void *ud;
@@ -192,6 +195,14 @@ typedef struct trawl_server_opts {
      * (copied: the caller may free them afterwards). */
     const trawl_serve_ruleset *rulesets;
     size_t n_rulesets;
+    /* Dynamic batching of the prompt-injection model tier (docs/serve.md),
+     * used when the engine runs prompt_injection with its model: requests
+     * that run prompt_injection are scored by the model in batches. */
+    size_t batch_max;       /* requests per batch; 0 = 32 */
+    uint64_t batch_wait_us; /* how long a batch's first request waits for more; 0 = not at
+                               all (the batch is whatever queued while the last one ran) */
+    size_t batch_max_bytes; /* text bytes one batch may hold; 0 = batch_max * max_body;
+                               a batch over it fails whole (503) */
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

@@ -53,6 +53,12 @@ static void usage(FILE *out)
             "                       (default 15000)\n"
             "  --access-log FILE    [access_log] append one JSON line per request to FILE\n"
             "                       (- = stderr)\n"
+            "  --batch-max N        [batch_max] model tier: requests per batch (default 32)\n"
+            "  --batch-wait-us N    [batch_wait_us] model tier: how long a batch waits for\n"
+            "                       more requests (default 0: takes what queued while the\n"
+            "                       last batch ran)\n"
+            "  --batch-max-bytes SIZE  [batch_max_bytes] model tier: text bytes per batch; a\n"
+            "                       batch over it fails with 503 (default batch-max x max-body)\n"
             "  -h, --help           this text\n\n"
             "Relative paths in the config file are relative to the file's directory.\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
@@ -109,6 +115,9 @@ static const struct setting {
     {"rules", "rules", 'r'},
     {"sse-heartbeat-ms", "sse_heartbeat_ms", 'H'},
     {"access-log", "access_log", 'a'},
+    {"batch-max", "batch_max", 'b'},
+    {"batch-wait-us", "batch_wait_us", 'w'},
+    {"batch-max-bytes", "batch_max_bytes", 'y'},
 };
 #define N_SETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
 
@@ -233,6 +242,19 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return number(arg, 86400, &v, msg, cap) ? -1 : (o->conn_timeout_s = (unsigned)v, 0);
     case 'H':
         return number(arg, 3600000, &v, msg, cap) ? -1 : (o->sse_heartbeat_ms = (unsigned)v, 0);
+    case 'b':
+        if (number(arg, 1u << 16, &v, msg, cap))
+            return -1;
+        if (!v) {
+            snprintf(msg, cap, "must be at least 1");
+            return -1;
+        }
+        o->batch_max = (size_t)v;
+        return 0;
+    case 'w':
+        return number(arg, 10000000, &v, msg, cap) ? -1 : (o->batch_wait_us = v, 0);
+    case 'y':
+        return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->batch_max_bytes = (size_t)v, 0);
     case 'k':
         return set_string(&st->api_keys, base, arg, msg, cap);
     case 'a':
@@ -347,6 +369,9 @@ static const struct option longopts[] = {
     {"sse-heartbeat-ms", required_argument, NULL, 'H'},
     {"access-log", required_argument, NULL, 'a'},
     {"rules", required_argument, NULL, 'r'},
+    {"batch-max", required_argument, NULL, 'b'},
+    {"batch-wait-us", required_argument, NULL, 'w'},
+    {"batch-max-bytes", required_argument, NULL, 'y'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "detect/batch.h"
 #include "detect/detector.h"
 
 static const char *const det_names[TRAWL_DET_COUNT] = {
@@ -101,6 +102,16 @@ trawl_status trawl_detect_engine_new(const char *config, size_t config_len,
     }
     *out = e;
     return TRAWL_OK;
+}
+
+void *trawl__detect_engine_state(const trawl_detect_engine *e, unsigned i)
+{
+    return e && e->magic == ENGINE_MAGIC && i < TRAWL_DET_COUNT ? e->state[i] : NULL;
+}
+
+void *trawl__detect_ctx_tstate(trawl_detect_ctx *c, const trawl_detect_engine *e, unsigned i)
+{
+    return c && c->engine == e && i < TRAWL_DET_COUNT ? c->tstate[i] : NULL;
 }
 
 unsigned trawl_detect_engine_enabled(const trawl_detect_engine *e)

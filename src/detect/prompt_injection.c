@@ -33,7 +33,9 @@
 #include <trawl/pattern.h>
 
 #include "detect/detector.h"
+#include "detect/models.h"
 #include "detect/normalize.h"
+#include "detect/pi_model.h"
 #include "detect/prompt_injection_decode.h"
 #include "detect/rules.h"
 
@@ -99,6 +101,7 @@ typedef struct pi_state {
     size_t max_text, max_decodes, decode_depth;
     pi_scorer scorer;
     bool has_scorer;
+    pi_model *model; /* tier 2, when `model = true`; owned */
 } pi_state;
 
 typedef struct pi_hit {
@@ -133,6 +136,9 @@ typedef struct pi_thread {
     uint64_t truncated_from;
     double model_p;
     uint32_t model_text;
+    bool preset; /* model_p/model_text were computed before run() (a batch) */
+    double preset_p;
+    uint32_t preset_text;
 } pi_thread;
 
 typedef struct scan_ctx {
@@ -238,6 +244,71 @@ static trawl_status read_config(pi_state *s, const det_config *cfg, trawl_error 
     return st;
 }
 
+/* Tier 2: the embedded classifier (pi_model.h) as the scorer. */
+static trawl_status model_score(void *model, const uint8_t *text, size_t len, double *p,
+                                trawl_error *err)
+{
+    (void)err;
+    *p = pi_model_score1(model, text, len);
+    return TRAWL_OK;
+}
+
+static bool model_pool(void *model, const uint8_t *text, size_t len, int8_t *x, float *xs)
+{
+    pi_model_pool(model, text, len, x, xs);
+    return pi_model_words(text, len) < pi_model_min_words(model);
+}
+
+static void model_head(void *model, const int8_t *X, const float *xs, size_t n, double *p)
+{
+    pi_model_head(model, X, xs, n, p);
+}
+
+static trawl_status model_score_batch(void *model, const uint8_t *const *texts, const size_t *lens,
+                                      size_t n, double *p, trawl_error *err)
+{
+    (void)err;
+    pi_model_score_batch(model, texts, lens, n, p);
+    return TRAWL_OK;
+}
+
+/* `model = true|false` (default PI_MODEL_DEFAULT) and `model_threshold`
+ * (default: the threshold stored in the model file). */
+#define PI_MODEL_DEFAULT false
+static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_error *err)
+{
+    bool on;
+    trawl_status st = det_config_bool(cfg, SECTION, "model", PI_MODEL_DEFAULT, &on, err);
+    double thr = 0.5;
+    bool has_thr = det_config_get(cfg, SECTION, "model_threshold") != NULL;
+    if (st == TRAWL_OK && has_thr) /* checked even while the model is off */
+        st = det_config_double(cfg, SECTION, "model_threshold", 0.5, &thr, err);
+    if (st == TRAWL_OK && has_thr && !(thr > 0 && thr <= 1))
+        st =
+            trawl__fail(err, TRAWL_EINVAL, "[prompt_injection] model_threshold: must be in (0, 1]");
+    if (st != TRAWL_OK || !on)
+        return st;
+    const det_model_blob *b = det_models_find("prompt_injection");
+    if (!b)
+        return trawl__fail(err, TRAWL_EUNSUPPORTED,
+                           "[prompt_injection] model: no model is built in (run `make model`)");
+    st = pi_model_load(b->bytes, b->len, &s->model, err);
+    if (st != TRAWL_OK)
+        return st;
+    if (!has_thr)
+        thr = pi_model_threshold(s->model);
+    pi_scorer sc = {.name = pi_model_name(s->model),
+                    .score = model_score,
+                    .score_batch = model_score_batch,
+                    .model = s->model,
+                    .threshold = thr,
+                    .dim = pi_model_dim(s->model),
+                    .pool = model_pool,
+                    .head = model_head};
+    det_prompt_injection_set_scorer(s, &sc);
+    return TRAWL_OK;
+}
+
 static void pi_destroy(void *state)
 {
     pi_state *s = state;
@@ -246,6 +317,7 @@ static void pi_destroy(void *state)
     for (size_t i = 0; i < s->n_db; i++)
         trawl_pattern_db_free(s->db[i]);
     free(s->rules);
+    pi_model_free(s->model);
     free(s);
 }
 
@@ -312,6 +384,8 @@ static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     trawl_status st = read_config(s, cfg, err); /* before the slow compile */
     if (st == TRAWL_OK)
+        st = install_model(s, cfg, err);
+    if (st == TRAWL_OK)
         st = compile_pack(s, pack, err);
     if (st == TRAWL_OK)
         st = apply_disable(s, cfg, err);
@@ -329,6 +403,42 @@ void det_prompt_injection_set_scorer(void *state, const pi_scorer *sc)
     s->has_scorer = sc && sc->score;
     if (s->has_scorer)
         s->scorer = *sc;
+}
+
+const pi_scorer *det_prompt_injection_scorer(const void *state)
+{
+    const pi_state *s = state;
+    return s->has_scorer ? &s->scorer : NULL;
+}
+
+size_t det_prompt_injection_texts(const void *state, const trawl_detect_input *in, pi_text_ref *out,
+                                  size_t cap)
+{
+    const pi_state *s = state;
+    size_t n = 0;
+#define ADD(ptr, l, i)                                                                             \
+    do {                                                                                           \
+        if (n < cap)                                                                               \
+            out[n] = (pi_text_ref){(const uint8_t *)(ptr), (l) < s->max_text ? (l) : s->max_text,  \
+                                   (uint32_t)(i)};                                                 \
+        n++;                                                                                       \
+    } while (0)
+    if (in->prompt)
+        ADD(in->prompt, in->prompt_len, 0);
+    if (s->scan_query && in->query)
+        ADD(in->query, strlen(in->query), 1);
+    for (size_t i = 0; s->scan_history && i < in->n_history && i < UINT32_MAX - 2; i++)
+        ADD(in->history[i], strlen(in->history[i]), i + 2);
+#undef ADD
+    return n;
+}
+
+void det_prompt_injection_preset(void *tstate, const double *p, uint32_t text)
+{
+    pi_thread *th = tstate;
+    th->preset = p != NULL;
+    th->preset_p = p ? *p : 0;
+    th->preset_text = text;
 }
 
 size_t det_prompt_injection_rule_count(const void *state)
@@ -571,7 +681,7 @@ static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text
     if (pi_normalize(&th->norm, src, n, 0, &th->tags, &th->stats, n) != 0)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     trawl_status st = scan_view(&c, &th->norm, V_NORM, 0, err);
-    if (st == TRAWL_OK && s->has_scorer) {
+    if (st == TRAWL_OK && s->has_scorer && !th->preset) {
         double p = 0;
         st = s->scorer.score(s->scorer.model, th->norm.s, th->norm.len, &p, err);
         if (st == TRAWL_OK && p > th->model_p) {
@@ -821,12 +931,16 @@ static trawl_status emit_extras(const pi_state *s, pi_thread *th, const trawl_de
         if (!v)
             return TRAWL_ENOMEM;
     }
-    if (s->has_scorer && th->model_p >= s->report_min && th->model_p > 0) {
-        trawl_violation *v = det_violation(out, "model", th->model_p, "model %s: injection",
-                                           s->scorer.name ? s->scorer.name : "scorer");
-        if (!v || det_evidence(v, "scorer %s gave p = %.3f on the normalized view of %s",
-                               s->scorer.name ? s->scorer.name : "scorer", th->model_p,
-                               text_name(in, th->model_text, buf, sizeof buf)))
+    double thr = s->scorer.threshold > s->report_min ? s->scorer.threshold : s->report_min;
+    if (s->has_scorer && th->model_p >= thr && th->model_p > 0) {
+        const char *name = s->scorer.name ? s->scorer.name : "scorer";
+        trawl_violation *v =
+            det_violation(out, "model", th->model_p, "model %s: classified as injection", name);
+        if (!v ||
+            det_evidence(v,
+                         "model %s gave p = %.3f (threshold %.3f) on the normalized view "
+                         "of %s",
+                         name, th->model_p, thr, text_name(in, th->model_text, buf, sizeof buf)))
             return TRAWL_ENOMEM;
     }
     return TRAWL_OK;
@@ -855,8 +969,8 @@ static void reset_thread(pi_thread *th)
     th->stats.first_invisible = -1;
     th->n_notes = th->n_decoded = 0;
     th->truncated_from = 0;
-    th->model_p = 0;
-    th->model_text = 0;
+    th->model_p = th->preset ? th->preset_p : 0;
+    th->model_text = th->preset ? th->preset_text : 0;
 }
 
 static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_input *in,
@@ -873,8 +987,10 @@ static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_inpu
     for (size_t i = 0; st == TRAWL_OK && s->scan_history && i < in->n_history && i < UINT32_MAX - 2;
          i++)
         st = scan_text(s, th, in->history[i], strlen(in->history[i]), (uint32_t)i + 2, err);
-    if (st != TRAWL_OK)
+    if (st != TRAWL_OK) {
+        th->preset = false;
         return st;
+    }
     sort_touched(th);
     double conf[N_CATS] = {0};
     for (unsigned c = 0; c < N_CATS && st == TRAWL_OK; c++)
@@ -885,6 +1001,7 @@ static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_inpu
         st = emit_obfuscation(s, th, in, out);
     if (st == TRAWL_OK)
         st = emit_extras(s, th, in, out);
+    th->preset = false;
     if (st == TRAWL_ENOMEM)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     return st;

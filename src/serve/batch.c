@@ -102,7 +102,8 @@ static void *batch_thread(void *arg)
             break;
         struct timespec dl;
         deadline_after(&dl, b->o.max_wait_us);
-        while (b->queued < b->o.max_batch && !b->stop)
+        while (b->queued < b->o.max_batch && !b->stop &&
+               !(b->o.producers && b->queued >= b->o.producers))
             if (pthread_cond_timedwait(&b->cv, &b->mu, &dl) == ETIMEDOUT)
                 break;
         size_t n = 0;

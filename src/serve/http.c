@@ -341,6 +341,7 @@ uint16_t trawl_server_port(const trawl_server *s)
 
 static void server_release(trawl_server *s)
 {
+    trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
     trawl_hist_free(s->lat_all);
@@ -455,6 +456,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     }
     if (st == TRAWL_OK)
         st = trawl__serve_rules_compile(s, o->rulesets, o->n_rulesets, err);
+    if (st == TRAWL_OK)
+        st = trawl__serve_batch_start(s, err);
     if (st != TRAWL_OK) {
         server_release(s);
         return st;

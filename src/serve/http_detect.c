@@ -5,6 +5,9 @@
  * detector mask), then, on a cache miss, by trawl_detect_input_parse under
  * the coalescer, so identical concurrent requests run the detectors once.
  *
+ * With the prompt-injection model on, the run goes through the model tier's
+ * batcher (http_batch.c), behind cache and coalescer.
+ *
  * Two things are refused or not shared, on purpose:
  * - "files" and "pcaps" name paths on the server; over HTTP that would let
  *   a client make the server read any file it can. They are rejected (400).
@@ -116,7 +119,7 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
     if (st != TRAWL_OK)
         return st;
     trawl_detect_report *rep = NULL;
-    st = trawl_detect_run(a->t->eng->e, a->t->ctx, in, a->mask, &rep, err);
+    st = trawl__serve_run_detect(a->s, a->t->eng->e, a->t->ctx, in, a->mask, &rep, err);
     trawl_detect_input_free(in);
     atomic_fetch_add_explicit(&a->s->detect_runs, 1, memory_order_relaxed);
     if (st != TRAWL_OK)
@@ -166,6 +169,8 @@ static void reply_report(srv_reply *r, char *json, size_t len, bool cached)
 
 static int status_code(trawl_status st)
 {
+    if (st == TRAWL_ESTATE) /* the model tier's batch was refused, or shutting down */
+        return 503;
     return st == TRAWL_EFORMAT || st == TRAWL_ELIMIT || st == TRAWL_EINVAL ? 400 : 500;
 }
 

@@ -160,6 +160,9 @@ char *trawl__serve_metrics_prom(trawl_server *s)
     for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
         sb_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", m[i].name, m[i].help, m[i].name,
                   m[i].type, m[i].name, (unsigned long long)m[i].v);
+    char *batch = trawl__serve_batch_metrics(s, false);
+    sb_printf(&b, "%s", batch ? batch : "");
+    free(batch);
     return sb_done(&b);
 }
 
@@ -203,6 +206,9 @@ char *trawl__serve_metrics_json(trawl_server *s)
     sb_printf(&b, "\"engine\":{\"reloads\":%llu,\"reload_failures\":%llu},",
               (unsigned long long)ld(&s->engine_reloads),
               (unsigned long long)ld(&s->engine_reload_failures));
+    char *batch = trawl__serve_batch_metrics(s, true);
+    sb_printf(&b, "%s", batch ? batch : "");
+    free(batch);
     sb_printf(&b, "\"latency_us\":");
     json_lat(&b, s->lat_all);
     sb_printf(&b, ",\"endpoints\":{");

@@ -116,6 +116,9 @@ struct trawl_server {
     bool hb_started, hb_stop;
     pthread_mutex_t hb_mu;
     pthread_cond_t hb_cv;
+    /* dynamic batching of the model tier (http_batch.c); NULL = none */
+    trawl_batcher *batcher;
+    size_t batch_max_bytes;
 };
 
 /* Status slot of an HTTP code. */
@@ -150,6 +153,20 @@ int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key1
  * ?only= argument or NULL. */
 void trawl__serve_detect(trawl_server *s, const char *name, const char *only, const char *body,
                          size_t len, srv_reply *r);
+
+/* The model tier's batcher (http_batch.c). start: creates it when the
+ * engine runs the prompt-injection model (else leaves s->batcher NULL). */
+trawl_status trawl__serve_batch_start(trawl_server *s, trawl_error *err);
+void trawl__serve_batch_stop(trawl_server *s);
+/* trawl_detect_run on e, through the batcher when there is one, mask has
+ * prompt_injection and e runs the model. A batch refused by its byte
+ * budget, or a batcher shutting down, is TRAWL_ESTATE (answered 503). */
+trawl_status trawl__serve_run_detect(trawl_server *s, trawl_detect_engine *e, trawl_detect_ctx *c,
+                                     const trawl_detect_input *in, unsigned mask,
+                                     trawl_detect_report **out, trawl_error *err);
+/* The batcher's metrics: a JSON member ("batch":{...},) or Prometheus
+ * text. malloc'd; NULL on OOM. */
+char *trawl__serve_batch_metrics(trawl_server *s, bool json);
 
 /* Server-Sent Events (http_events.c). */
 typedef struct srv_sub srv_sub;

@@ -125,7 +125,7 @@ curl -s -m 10 -D "$dir/hdr" -o "$dir/prom" "$base/metrics"
 check prom-type "text/plain; version=0.0.4; charset=utf-8" \
     "$(sed -n 's/^Content-Type: \(.*\)\r$/\1/ip' "$dir/hdr")"
 check prom-lines 0 "$(grep -v '^#' "$dir/prom" | grep -cvE '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? -?[0-9.e+-]+$')"
-untyped=$(grep -v '^#' "$dir/prom" | sed 's/[{ ].*//; s/_\(sum\|count\)$//' | sort -u | while read -r m; do
+untyped=$(grep -v '^#' "$dir/prom" | sed 's/[{ ].*//; s/_\(sum\|count\|bucket\)$//' | sort -u | while read -r m; do
     grep -q "^# TYPE $m " "$dir/prom" || echo "$m"; done)
 check prom-typed "" "$untyped"
 check prom-hits 'trawl_cache_hits_total 2' "$(grep '^trawl_cache_hits_total ' "$dir/prom")"
