@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -775,6 +776,83 @@ static void test_entropy_measures(void **state)
     assert_true(w.max > 7.9);
 }
 
+/* The window scan against the definition: every window recounted from its
+ * bytes and its entropy taken with log2 of each probability, on inputs mixing
+ * random, text-like and zero stretches, of lengths on and off the stride. */
+static double ref_entropy(const uint8_t *p, size_t n)
+{
+    uint64_t h[256] = {0};
+    unsigned k = 0;
+    for (size_t i = 0; i < n; i++)
+        h[p[i]]++;
+    double e = 0;
+    for (int b = 0; b < 256; b++) {
+        if (!h[b])
+            continue;
+        k++;
+        double q = (double)h[b] / (double)n;
+        e -= q * log2(q);
+    }
+    return poly_entropy_corrected(e, k, n);
+}
+
+static void test_entropy_scan_reference(void **state)
+{
+    (void)state;
+    static poly_clog t;
+    poly_clog_init(&t);
+    tu_rng rng;
+    tu_seed(&rng, 0xE7);
+    enum { CAP = 200000 };
+    uint8_t *buf = malloc(CAP);
+    assert_non_null(buf);
+    for (int iter = 0; iter < 40; iter++) {
+        size_t n = iter < 8 ? 1 + tu_below(&rng, 2 * POLY_WINDOW) : 1 + tu_below(&rng, CAP);
+        /* Stretches of 1..20 KiB: random, 16-letter text, or zeros. */
+        for (size_t i = 0; i < n;) {
+            size_t len = 1 + tu_below(&rng, 20000), kind = tu_below(&rng, 3);
+            for (size_t j = 0; j < len && i < n; j++, i++)
+                buf[i] = kind == 0   ? (uint8_t)tu_next(&rng)
+                         : kind == 1 ? (uint8_t)('a' + tu_below(&rng, 16))
+                                     : 0;
+        }
+        double thr = 6.0 + tu_below(&rng, 200) / 100.0;
+        poly_windows w;
+        uint64_t whole[256];
+        poly_entropy_scan(&t, buf, n, thr, &w, whole, NULL, 0);
+        /* The windows the scan promises: every stride start whose window
+         * fits, one flush with the end when n is off the stride, or the
+         * whole input when it is a window or less. */
+        poly_windows want = {0};
+        size_t starts = n <= POLY_WINDOW ? 1 : (n - POLY_WINDOW) / POLY_STRIDE + 1;
+        bool tail = n > POLY_WINDOW && n % POLY_STRIDE;
+        for (size_t i = 0; i < starts + tail; i++) {
+            uint64_t at = i < starts ? i * POLY_STRIDE : n - POLY_WINDOW;
+            double h = ref_entropy(buf + at, n <= POLY_WINDOW ? n : POLY_WINDOW);
+            want.count++;
+            if (want.count == 1 || h > want.max + 1e-9)
+                want.max = h, want.max_offset = at;
+            if (h >= thr) {
+                if (!want.above)
+                    want.first_above = at;
+                want.above++;
+            }
+        }
+        assert_int_equal(w.count, want.count);
+        assert_true(fabs(w.max - want.max) < 1e-9);
+        assert_true(fabs(ref_entropy(buf + w.max_offset, n <= POLY_WINDOW ? n : POLY_WINDOW) -
+                         want.max) < 1e-9);
+        assert_int_equal(w.above, want.above);
+        if (want.above)
+            assert_int_equal(w.first_above, want.first_above);
+        uint64_t every[256] = {0};
+        for (size_t q = 0; q < n; q++)
+            every[buf[q]]++;
+        assert_memory_equal(every, whole, sizeof every);
+    }
+    free(buf);
+}
+
 /* ---- false positives ------------------------------------------------------------- */
 
 static size_t sweep_dir(const char *dir, size_t want, double *max, char *worst, size_t *seen)
@@ -919,6 +997,7 @@ int main(void)
         cmocka_unit_test(test_elf_parser_big_endian_32),
         cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_entropy_measures),
+        cmocka_unit_test(test_entropy_scan_reference),
         cmocka_unit_test(test_false_positives_machine_binaries),
         cmocka_unit_test(test_files_input),
         cmocka_unit_test(test_config),

@@ -48,7 +48,7 @@ typedef struct poly_windows {
  * block histograms (each block added and subtracted once: O(n), plus 256
  * table reads per step); when n is not a multiple of the stride one more
  * window ends flush with the input. Inputs up to a window are one window.
- * Allocates nothing (about 3 KiB of stack). */
+ * Allocates nothing (about 8 KiB of stack). */
 void poly_entropy_windows(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
                           poly_windows *out);
 /* A byte range whose histogram the scan below fills on the way. */
@@ -58,8 +58,8 @@ typedef struct poly_range {
 } poly_range;
 
 /* The same, and in one pass the histogram of the whole input (whole[]) and
- * of each range in r[0..nr) (blocks inside a range are added as whole block
- * histograms, the edges byte by byte). */
+ * of each range in r[0..nr) (the whole blocks inside a range as the
+ * difference of two block-prefix histograms, the edges byte by byte). */
 void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
                        poly_windows *out, uint64_t whole[256], poly_range *r, size_t nr);
 
