@@ -414,11 +414,80 @@ static void test_shellcode_idioms(void **state)
     assert_true(evidence_has(v, "at 0x1388: 80 36 5a 46 e2 fa"));
     trawl_detect_report_free(r);
 
+    /* xor byte [eax], 0xaa; sub eax, -1; loop: found by the detector's own
+     * finder for sc.xor_loop_sub_eax (not a rule in the pack), reported
+     * under that name. */
+    memset(buf, 'A', sizeof buf);
+    memcpy(buf + 30, "\x80\x30\xaa\x2d\xff\xff\xff\xff\xe2\xf6", 10);
+    r = run_bytes(buf, sizeof buf);
+    v = find(r, "shellcode");
+    assert_non_null(v);
+    assert_true(evidence_has(v, "rule sc.xor_loop_sub_eax at 0x1e: 80 30 aa 2d ff ff ff ff e2 f6"));
+    trawl_detect_report_free(r);
+    buf[37] = 0x7f; /* sub eax, +imm32 does not move a pointer back */
+    r = run_bytes(buf, sizeof buf);
+    assert_null(find(r, "shellcode"));
+    trawl_detect_report_free(r);
+
     /* The same bytes with the loop jumping forward are not a loop. */
+    memset(buf, 'A', sizeof buf);
+    memcpy(buf + 10, "\x31\xc9\xb1\x40\x80\x36\x5a\x46\xe2\xfa", 10);
     buf[19] = 0x06;
     r = run_bytes(buf, sizeof buf);
     assert_null(find(r, "shellcode"));
     trawl_detect_report_free(r);
+}
+
+/* poly_sub_eax_loop_next finds exactly what the regex it replaces
+ * (\x2D...[\x80-\xFF][\xE0-\xE2][\x80-\xFF]) finds through trawl's own
+ * pattern engine: random bytes with planted hits and near misses, every
+ * length up to 80 and the edges of the 32-byte steps. */
+static int collect_start(const trawl_match *m, void *user)
+{
+    uint64_t *v = user;
+    if (v[0] < 4095)
+        v[1 + v[0]++] = m->offset;
+    return 0;
+}
+
+static void test_sub_eax_finder_matches_regex(void **state)
+{
+    (void)state;
+    trawl_pattern_db *db;
+    trawl_scratch *sc = NULL;
+    trawl_error err;
+    assert_int_equal(trawl_pattern_compile_one("\\x2D...[\\x80-\\xFF][\\xE0-\\xE2][\\x80-\\xFF]",
+                                               TRAWL_SYNTAX_REGEX, 0, &db, &err),
+                     TRAWL_OK);
+    assert_int_equal(trawl_scratch_alloc(db, &sc, &err), TRAWL_OK);
+    tu_rng rng;
+    tu_seed(&rng, 0x2D);
+    static uint8_t buf[20000];
+    static uint64_t want[4096], got[4096];
+    for (int iter = 0; iter < 300; iter++) {
+        size_t n = iter < 80 ? (size_t)iter : 1 + tu_below(&rng, sizeof buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (uint8_t)tu_next(&rng);
+        for (unsigned k = tu_below(&rng, 40); k > 0 && n >= 7; k--) {
+            size_t at = tu_below(&rng, (uint32_t)(n - 6));
+            uint8_t stub[7] = {0x2D, 1, 2, 3, 0xFF, 0xE2, 0xF0};
+            stub[4] = (uint8_t)(0x70 + tu_below(&rng, 0x90)); /* sometimes below 0x80 */
+            stub[5] = (uint8_t)(0xDF + tu_below(&rng, 5));    /* sometimes DF or E3 */
+            stub[6] = (uint8_t)(0x78 + tu_below(&rng, 0x88));
+            memcpy(buf + at, stub, 7);
+        }
+        want[0] = 0;
+        assert_int_equal(trawl_scan(db, sc, buf, n, 0, collect_start, want, &err), TRAWL_OK);
+        size_t k = 0;
+        for (size_t at = poly_sub_eax_loop_next(buf, n, 0); at < n;
+             at = poly_sub_eax_loop_next(buf, n, at + 1))
+            got[k++] = at;
+        assert_int_equal(k, want[0]);
+        for (size_t i = 0; i < k; i++)
+            assert_int_equal(got[i], want[1 + i]);
+    }
+    trawl_scratch_free(sc);
+    trawl_pattern_db_free(db);
 }
 
 /* ---- synthetic executables ------------------------------------------------------- */
@@ -998,6 +1067,7 @@ int main(void)
         cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_entropy_measures),
         cmocka_unit_test(test_entropy_scan_reference),
+        cmocka_unit_test(test_sub_eax_finder_matches_regex),
         cmocka_unit_test(test_false_positives_machine_binaries),
         cmocka_unit_test(test_files_input),
         cmocka_unit_test(test_config),

@@ -156,5 +156,12 @@ bool poly_xor_loop_tail(const uint8_t *p, size_t n, size_t s, size_t len, int mo
 /* jmp short forward onto a call whose backward target is a pop r32 just
  * after the jmp (the jmp/call/pop GetPC idiom), for a call E8 at p[s]. */
 bool poly_jmp_call_pop_at(const uint8_t *p, size_t n, size_t s);
+/* The rule sc.xor_loop_sub_eax, which packers.rules does not hold (see
+ * there): the first s >= from with p[s..s+7) = 2D i0 i1 i2 i3 l r where
+ * i3 >= 0x80 (sub eax, negative imm32), l in E0-E2 (loop, loope, loopne)
+ * and r >= 0x80 (a backward rel8); n when there is none. O(n - from),
+ * sixteen positions per step. */
+#define POLY_SUB_EAX_LOOP_LEN 7
+size_t poly_sub_eax_loop_next(const uint8_t *p, size_t n, size_t from);
 
 #endif

@@ -73,27 +73,26 @@ double poly_entropy_corrected(double h, unsigned distinct, uint64_t n)
     return c > 8.0 ? 8.0 : c;
 }
 
-/* H = log2(W) - sum(c log2 c) / W, corrected as above. Four partial sums:
- * one running sum would make every step wait for the previous addition. */
-static double window_h(const poly_clog *t, const uint16_t *hist, unsigned w)
+/* H = log2(W) - sum(c log2 c) / W, corrected as above (k: non-empty bins).
+ * Four partial sums: one running sum would make every step wait for the
+ * previous addition. */
+static double window_h(const poly_clog *t, const uint16_t *hist, unsigned w, unsigned k)
 {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    unsigned k = 0;
     for (int b = 0; b < 256; b += 4) {
         s0 += t->v[hist[b]];
         s1 += t->v[hist[b + 1]];
         s2 += t->v[hist[b + 2]];
         s3 += t->v[hist[b + 3]];
-        k += (hist[b] != 0) + (hist[b + 1] != 0) + (hist[b + 2] != 0) + (hist[b + 3] != 0);
     }
     double h = log2((double)w) - ((s0 + s1) + (s2 + s3)) / (double)w;
     return poly_entropy_corrected(h < 0 ? 0 : h, k, w);
 }
 
-static void eval(const poly_clog *t, const uint16_t *win, uint64_t start, double threshold,
-                 poly_windows *out)
+static void eval(const poly_clog *t, const uint16_t *win, unsigned k, uint64_t start,
+                 double threshold, poly_windows *out)
 {
-    double h = window_h(t, win, POLY_WINDOW);
+    double h = window_h(t, win, POLY_WINDOW, k);
     out->count++;
     if (out->count == 1 || h > out->max) {
         out->max = h;
@@ -107,24 +106,32 @@ static void eval(const poly_clog *t, const uint16_t *win, uint64_t start, double
 }
 
 /* Histogram of one stride-sized block. Four sub-histograms so that runs of
- * one byte value do not serialise on one counter; four bytes per load, and
- * an all-zero word (padding, tables of a binary) costs one branch. */
+ * one byte value do not serialise on one counter; eight bytes per load, and
+ * an all-zero half (padding, tables of a binary) costs one branch. */
 static void block_hist(const uint8_t *p, uint16_t out[256])
 {
     uint16_t h4[4][256];
     memset(h4, 0, sizeof h4);
     unsigned zero = 0;
-    for (size_t i = 0; i < POLY_STRIDE; i += 4) {
-        uint32_t w;
-        memcpy(&w, p + i, 4);
-        if (!w) {
-            zero += 4;
+    for (size_t i = 0; i < POLY_STRIDE; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint32_t half[2] = {(uint32_t)w, (uint32_t)(w >> 32)};
+        if (w == 0) {
+            zero += 8;
             continue;
         }
-        h4[0][p[i]]++;
-        h4[1][p[i + 1]]++;
-        h4[2][p[i + 2]]++;
-        h4[3][p[i + 3]]++;
+        for (int k = 0; k < 2; k++) {
+            uint32_t v = half[k];
+            if (!v) {
+                zero += 4;
+                continue;
+            }
+            h4[0][v & 0xFF]++;
+            h4[1][(v >> 8) & 0xFF]++;
+            h4[2][(v >> 16) & 0xFF]++;
+            h4[3][v >> 24]++;
+        }
     }
     for (int b = 0; b < 256; b++)
         out[b] = (uint16_t)(h4[0][b] + h4[1][b] + h4[2][b] + h4[3][b]);
@@ -219,9 +226,11 @@ void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double th
     for (size_t b = 0; b < nb; b++) {
         uint16_t *slot = s.ring[b % WB], nw[256];
         block_hist(p + b * POLY_STRIDE, nw);
+        unsigned k = 0; /* non-empty bins of the window, counted on the way */
         for (int i = 0; i < 256; i++) {
             s.win[i] = (uint16_t)(s.win[i] + nw[i] - slot[i]);
             slot[i] = nw[i];
+            k += s.win[i] != 0;
         }
         uint64_t x = b + 1; /* blocks [0, x) are in */
         for (size_t i = 0; i < nr; i++) {
@@ -238,15 +247,16 @@ void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double th
             s.based = x;
         }
         if (x >= WB)
-            eval(t, s.win, (x - WB) * POLY_STRIDE, threshold, out);
+            eval(t, s.win, k, (x - WB) * POLY_STRIDE, threshold, out);
     }
     add_prefix(&s, nb, whole, +1);
     count_bytes(p, (uint64_t)nb * POLY_STRIDE, n, whole);
     if (n % POLY_STRIDE) {
         /* The tail: one last window flush with the end. */
         uint16_t win[256] = {0};
+        unsigned k = 0;
         for (size_t i = n - POLY_WINDOW; i < n; i++)
-            win[p[i]]++;
-        eval(t, win, n - POLY_WINDOW, threshold, out);
+            k += win[p[i]]++ == 0;
+        eval(t, win, k, n - POLY_WINDOW, threshold, out);
     }
 }
