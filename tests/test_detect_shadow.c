@@ -647,7 +647,8 @@ static void test_rules_index_matches_linear_scan(void **state)
      * suffixes, a wildcard that overlaps an exact host. */
     const char *ties = "host a x.example.com\nhost b .example.com\nhost c .x.example.com\n"
                        "host d x.example.com /v1/\nhost e .example.com\nhost f *.example.com\n"
-                       "host g *-x.example.com /v1/*/y\nhost h .com\nhost i x.example.com\n";
+                       "host g *-x.example.com /v1/*/y\nhost h .com\nhost i x.example.com\n"
+                       "host j x.example.*\n";
     const det_rule_pack *pack = det_rules_find("ai_endpoints");
     assert_non_null(pack);
     const char *texts[2] = {ties, pack->text};

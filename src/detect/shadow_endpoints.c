@@ -224,12 +224,21 @@ static bool keyword(const tok *t, const char *kw)
 
 /* ---- the host index --------------------------------------------------------- */
 
-/* FNV-1a over a name. */
+/* FNV-1a over a name read from its last byte to its first: a host's suffix
+ * hashes are then the running values of one backward pass over the host. */
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME  0x100000001b3ull
+
+static uint64_t hash_step(uint64_t h, char c)
+{
+    return (h ^ (uint8_t)c) * FNV_PRIME;
+}
+
 static uint64_t name_hash(const char *s, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+    uint64_t h = FNV_OFFSET;
+    while (n > 0)
+        h = hash_step(h, s[--n]);
     return h;
 }
 
@@ -278,12 +287,13 @@ static trawl_status build_index(shadow_rules *r, trawl_error *err)
     return TRAWL_OK;
 }
 
-/* Index + 1 of the first rule indexed by name[0..n), 0 when none. */
-static uint32_t index_find(const shadow_rules *r, const char *name, size_t n)
+/* Index + 1 of the first rule indexed by name[0..n) (whose name_hash is
+ * hash), 0 when none. */
+static uint32_t index_find(const shadow_rules *r, const char *name, size_t n, uint64_t hash)
 {
     if (!r->slot)
         return 0;
-    size_t at = (size_t)name_hash(name, n) & r->slot_mask;
+    size_t at = (size_t)hash & r->slot_mask;
     while (r->slot[at]) {
         size_t m;
         const char *other = index_name(&r->ep[r->slot[at] - 1], &m);
@@ -452,24 +462,29 @@ bool shadow_rules_match(const shadow_rules *r, const char *host, const char *pat
     size_t h = strlen(host);
     best b = {0, 0, 0};
     memset(m, 0, sizeof(*m));
-    /* The host itself (exact and suffix rules), then each parent domain
-     * (suffix rules): a suffix matches on a label boundary only. */
-    for (size_t at = 0; at < h;) {
-        for (uint32_t k = index_find(r, host + at, h - at); k; k = r->next[k - 1]) {
+    /* Each parent domain (suffix rules) and the host itself (exact and
+     * suffix rules), hashed in one backward pass: a suffix matches on a
+     * label boundary only. */
+    uint64_t hash = FNV_OFFSET;
+    for (size_t at = h; at-- > 0;) {
+        hash = hash_step(hash, host[at]);
+        if (at > 0 && host[at - 1] != '.')
+            continue;
+        for (uint32_t k = index_find(r, host + at, h - at, hash); k; k = r->next[k - 1]) {
             const shadow_endpoint *e = &r->ep[k - 1];
             if (e->kind == SHADOW_HOST_EXACT && at == 0)
                 consider(r, k - 1, 3, path, h, &b, m);
             else if (e->kind == SHADOW_HOST_SUFFIX)
                 consider(r, k - 1, 1, path, h, &b, m);
         }
-        const char *dot = memchr(host + at, '.', h - at);
-        if (!dot)
-            break;
-        at = (size_t)(dot - host) + 1;
     }
-    for (size_t w = 0; w < r->n_wild; w++)
-        if (wildcard_match(&r->ep[r->wild[w]], host, h))
+    for (size_t w = 0; w < r->n_wild; w++) {
+        const shadow_endpoint *e = &r->ep[r->wild[w]];
+        /* The last byte first: most hosts end differently. */
+        char last = e->pattern[e->len - 1];
+        if ((last == '*' || (h && host[h - 1] == last)) && wildcard_match(e, host, h))
             consider(r, r->wild[w], 2, path, h, &b, m);
+    }
     return m->ep != NULL;
 }
 
