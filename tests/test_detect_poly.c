@@ -414,9 +414,8 @@ static void test_shellcode_idioms(void **state)
     assert_true(evidence_has(v, "at 0x1388: 80 36 5a 46 e2 fa"));
     trawl_detect_report_free(r);
 
-    /* xor byte [eax], 0xaa; sub eax, -1; loop: found by the detector's own
-     * finder for sc.xor_loop_sub_eax (not a rule in the pack), reported
-     * under that name. */
+    /* xor byte [eax], 0xaa; sub eax, -1; loop: the sub eax form of the
+     * detector's own loop-tail finder, reported as sc.xor_loop_sub_eax. */
     memset(buf, 'A', sizeof buf);
     memcpy(buf + 30, "\x80\x30\xaa\x2d\xff\xff\xff\xff\xe2\xf6", 10);
     r = run_bytes(buf, sizeof buf);
@@ -438,10 +437,10 @@ static void test_shellcode_idioms(void **state)
     trawl_detect_report_free(r);
 }
 
-/* poly_sub_eax_loop_next finds exactly what the regex it replaces
- * (\x2D...[\x80-\xFF][\xE0-\xE2][\x80-\xFF]) finds through trawl's own
- * pattern engine: random bytes with planted hits and near misses, every
- * length up to 80 and the edges of the 32-byte steps. */
+/* poly_loop_tail_next finds exactly what the five regexes it replaces
+ * (packers.rules) find through trawl's own pattern engine: random bytes with
+ * planted loop tails and near misses, every length up to 80, and the edges
+ * of the 32-byte steps. */
 static int collect_start(const trawl_match *m, void *user)
 {
     uint64_t *v = user;
@@ -450,44 +449,70 @@ static int collect_start(const trawl_match *m, void *user)
     return 0;
 }
 
-static void test_sub_eax_finder_matches_regex(void **state)
+static void test_loop_tail_finder_matches_regexes(void **state)
 {
     (void)state;
-    trawl_pattern_db *db;
-    trawl_scratch *sc = NULL;
+    static const char *const re[POLY_LOOP_FORMS] = {
+        "[\\x40-\\x47][\\xE0-\\xE2][\\x80-\\xFF]", "\\xFF[\\xC0-\\xC7][\\xE0-\\xE2][\\x80-\\xFF]",
+        "\\x83[\\xC0-\\xC7][\\x01-\\x7F][\\xE0-\\xE2][\\x80-\\xFF]",
+        "\\x83[\\xE8-\\xEF][\\x80-\\xFF][\\xE0-\\xE2][\\x80-\\xFF]",
+        "\\x2D...[\\x80-\\xFF][\\xE0-\\xE2][\\x80-\\xFF]"};
+    trawl_pattern_db *db[POLY_LOOP_FORMS];
+    trawl_scratch *sc[POLY_LOOP_FORMS] = {NULL};
     trawl_error err;
-    assert_int_equal(trawl_pattern_compile_one("\\x2D...[\\x80-\\xFF][\\xE0-\\xE2][\\x80-\\xFF]",
-                                               TRAWL_SYNTAX_REGEX, 0, &db, &err),
-                     TRAWL_OK);
-    assert_int_equal(trawl_scratch_alloc(db, &sc, &err), TRAWL_OK);
+    for (int f = 0; f < POLY_LOOP_FORMS; f++) {
+        assert_int_equal(trawl_pattern_compile_one(re[f], TRAWL_SYNTAX_REGEX, 0, &db[f], &err),
+                         TRAWL_OK);
+        assert_int_equal(trawl_scratch_alloc(db[f], &sc[f], &err), TRAWL_OK);
+    }
     tu_rng rng;
     tu_seed(&rng, 0x2D);
     static uint8_t buf[20000];
     static uint64_t want[4096], got[4096];
+    static const uint8_t advances[][5] = {
+        {0x41}, {0xFF, 0xC3}, {0x83, 0xC6, 0x04}, {0x83, 0xEE, 0xFC}, {0x2D, 1, 2, 3, 0xFF}};
+    size_t found = 0;
     for (int iter = 0; iter < 300; iter++) {
         size_t n = iter < 80 ? (size_t)iter : 1 + tu_below(&rng, sizeof buf);
         for (size_t i = 0; i < n; i++)
             buf[i] = (uint8_t)tu_next(&rng);
-        for (unsigned k = tu_below(&rng, 40); k > 0 && n >= 7; k--) {
-            size_t at = tu_below(&rng, (uint32_t)(n - 6));
-            uint8_t stub[7] = {0x2D, 1, 2, 3, 0xFF, 0xE2, 0xF0};
-            stub[4] = (uint8_t)(0x70 + tu_below(&rng, 0x90)); /* sometimes below 0x80 */
-            stub[5] = (uint8_t)(0xDF + tu_below(&rng, 5));    /* sometimes DF or E3 */
-            stub[6] = (uint8_t)(0x78 + tu_below(&rng, 0x88));
-            memcpy(buf + at, stub, 7);
+        /* Plant advances + loops, each byte sometimes just off its range. */
+        for (unsigned k = tu_below(&rng, 60); k > 0 && n >= 7; k--) {
+            unsigned f = tu_below(&rng, POLY_LOOP_FORMS);
+            size_t back = poly_loop_back[f], at = tu_below(&rng, (uint32_t)(n - back - 1));
+            memcpy(buf + at, advances[f], back);
+            if (tu_below(&rng, 4) == 0)
+                buf[at + tu_below(&rng, (uint32_t)back)] ^= (uint8_t)(1u << tu_below(&rng, 8));
+            buf[at + back] = (uint8_t)(0xDF + tu_below(&rng, 5));
+            buf[at + back + 1] = (uint8_t)(0x78 + tu_below(&rng, 0x88));
         }
-        want[0] = 0;
-        assert_int_equal(trawl_scan(db, sc, buf, n, 0, collect_start, want, &err), TRAWL_OK);
-        size_t k = 0;
-        for (size_t at = poly_sub_eax_loop_next(buf, n, 0); at < n;
-             at = poly_sub_eax_loop_next(buf, n, at + 1))
-            got[k++] = at;
-        assert_int_equal(k, want[0]);
-        for (size_t i = 0; i < k; i++)
-            assert_int_equal(got[i], want[1 + i]);
+        for (int f = 0; f < POLY_LOOP_FORMS; f++) {
+            want[0] = 0;
+            assert_int_equal(trawl_scan(db[f], sc[f], buf, n, 0, collect_start, want, &err),
+                             TRAWL_OK);
+            /* The finder reports every tail; a pattern's matches do not
+             * overlap, and the detector keeps the leftmost the same way. */
+            size_t k = 0, end = 0;
+            unsigned forms;
+            for (size_t q = poly_loop_tail_next(buf, n, 0, &forms); q < n;
+                 q = poly_loop_tail_next(buf, n, q + 1, &forms)) {
+                assert_true(forms != 0);
+                if (forms >> f & 1 && q - poly_loop_back[f] >= end) {
+                    got[k++] = q - poly_loop_back[f];
+                    end = q + 2;
+                }
+            }
+            assert_int_equal(k, want[0]);
+            for (size_t i = 0; i < k; i++)
+                assert_int_equal(got[i], want[1 + i]);
+            found += k;
+        }
     }
-    trawl_scratch_free(sc);
-    trawl_pattern_db_free(db);
+    printf("# %zu loop tails found alike by the finder and the regexes\n", found);
+    for (int f = 0; f < POLY_LOOP_FORMS; f++) {
+        trawl_scratch_free(sc[f]);
+        trawl_pattern_db_free(db[f]);
+    }
 }
 
 /* ---- synthetic executables ------------------------------------------------------- */
@@ -1067,7 +1092,7 @@ int main(void)
         cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_entropy_measures),
         cmocka_unit_test(test_entropy_scan_reference),
-        cmocka_unit_test(test_sub_eax_finder_matches_regex),
+        cmocka_unit_test(test_loop_tail_finder_matches_regexes),
         cmocka_unit_test(test_false_positives_machine_binaries),
         cmocka_unit_test(test_files_input),
         cmocka_unit_test(test_config),

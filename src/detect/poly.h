@@ -156,12 +156,31 @@ bool poly_xor_loop_tail(const uint8_t *p, size_t n, size_t s, size_t len, int mo
 /* jmp short forward onto a call whose backward target is a pop r32 just
  * after the jmp (the jmp/call/pop GetPC idiom), for a call E8 at p[s]. */
 bool poly_jmp_call_pop_at(const uint8_t *p, size_t n, size_t s);
-/* The rule sc.xor_loop_sub_eax, which packers.rules does not hold (see
- * there): the first s >= from with p[s..s+7) = 2D i0 i1 i2 i3 l r where
- * i3 >= 0x80 (sub eax, negative imm32), l in E0-E2 (loop, loope, loopne)
- * and r >= 0x80 (a backward rel8); n when there is none. O(n - from),
- * sixteen positions per step. */
-#define POLY_SUB_EAX_LOOP_LEN 7
-size_t poly_sub_eax_loop_next(const uint8_t *p, size_t n, size_t from);
+/* The tails of XOR decoder loops, which packers.rules does not hold as
+ * regexes (it says why): a pointer advance then loop/loope/loopne (E0-E2)
+ * with a backward rel8 (80-FF). The forms, in the order they are reported,
+ * with the bytes before the loop opcode:
+ *   xor_loop_inc      40-47                      inc r32
+ *   xor_loop_inc_ff   FF C0-C7                   inc r32
+ *   xor_loop_add      83 C0-C7 01-7F             add r32, +imm8
+ *   xor_loop_sub      83 E8-EF 80-FF             sub r32, -imm8
+ *   xor_loop_sub_eax  2D .. .. .. 80-FF          sub eax, -imm32
+ * A match of form f at loop opcode q starts at q - poly_loop_back[f] and
+ * ends at q + 2, as the regex's match did. */
+typedef enum poly_loop_form {
+    POLY_LOOP_INC,
+    POLY_LOOP_INC_FF,
+    POLY_LOOP_ADD,
+    POLY_LOOP_SUB,
+    POLY_LOOP_SUB_EAX,
+    POLY_LOOP_FORMS
+} poly_loop_form;
+extern const char *const poly_loop_label[POLY_LOOP_FORMS];
+extern const unsigned char poly_loop_back[POLY_LOOP_FORMS];
+
+/* The first loop opcode q >= from (q + 2 <= n) that ends at least one form;
+ * *forms gets the bit (1 << form) of each. n when there is none. O(n -
+ * from), thirty-two positions per step. */
+size_t poly_loop_tail_next(const uint8_t *p, size_t n, size_t from, unsigned *forms);
 
 #endif

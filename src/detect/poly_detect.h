@@ -36,11 +36,11 @@ typedef struct poly_config {
 typedef struct poly_state {
     poly_config cfg;
     trawl_pattern_db *db;
-    size_t npat;          /* the database's patterns, then sub_eax_pat */
-    uint32_t sub_eax_pat; /* sc.xor_loop_sub_eax: found in C, not by the database */
-    uint8_t *kind;        /* poly_kind per pattern */
-    uint8_t *idiom;       /* poly_idiom per pattern */
-    const char **label;   /* per pattern: the name after the kind prefix */
+    size_t npat;        /* the database's patterns, then the loop forms */
+    uint32_t loop_pat;  /* sc.xor_loop_* form f is pattern loop_pat + f (poly_loop_form) */
+    uint8_t *kind;      /* poly_kind per pattern */
+    uint8_t *idiom;     /* poly_idiom per pattern */
+    const char **label; /* per pattern: the name after the kind prefix */
     poly_clog clog;
 } poly_state;
 

@@ -23,7 +23,9 @@ typedef struct ctx {
     size_t n;
     const char *where;
     trawl_detector_result *out;
-    size_t sub_eax; /* start of the next sc.xor_loop_sub_eax not yet taken; n: none */
+    size_t loop;         /* next XOR-loop tail (its loop opcode) not yet taken; n: none */
+    unsigned loop_forms; /* the forms that end there */
+    uint64_t loop_end[POLY_LOOP_FORMS]; /* end of each form's last match */
 } ctx;
 
 static double ramp(double x, double lo, double hi)
@@ -159,20 +161,29 @@ static void take(ctx *c, uint32_t pat, uint64_t off, uint64_t len)
         ts->hits[ts->n_hits++] = (poly_hit){pat, off, len, aux};
 }
 
-/* Takes the sc.xor_loop_sub_eax matches that end before end, so that they
- * arrive in end-offset order among the database's matches. */
-static void sub_eax_until(ctx *c, uint64_t end)
+/* Takes the XOR-loop tails (sc.xor_loop_*, found in C) that end before
+ * end, so that they arrive in end-offset order among the database's
+ * matches; the forms ending at one loop in poly_loop_form order, each form
+ * leftmost and non-overlapping as the pattern engine reports a pattern. */
+static void loops_until(ctx *c, uint64_t end)
 {
-    while (c->sub_eax < c->n && c->sub_eax + POLY_SUB_EAX_LOOP_LEN < end) {
-        take(c, c->st->sub_eax_pat, c->sub_eax, POLY_SUB_EAX_LOOP_LEN);
-        c->sub_eax = poly_sub_eax_loop_next(c->p, c->n, c->sub_eax + 1);
+    while (c->loop < c->n && c->loop + 2 < end) {
+        for (unsigned f = 0; f < POLY_LOOP_FORMS; f++) {
+            /* A form's matches do not overlap, as a pattern's do not. */
+            uint64_t start = c->loop - poly_loop_back[f];
+            if (!(c->loop_forms >> f & 1) || start < c->loop_end[f])
+                continue;
+            take(c, c->st->loop_pat + f, start, poly_loop_back[f] + 2u);
+            c->loop_end[f] = c->loop + 2;
+        }
+        c->loop = poly_loop_tail_next(c->p, c->n, c->loop + 1, &c->loop_forms);
     }
 }
 
 static int on_match(const trawl_match *m, void *user)
 {
     ctx *c = user;
-    sub_eax_until(c, m->offset + m->length);
+    loops_until(c, m->offset + m->length);
     take(c, m->pattern, m->offset, m->length);
     return 0;
 }
@@ -734,7 +745,8 @@ static int code_rules(ctx *c)
 int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t n,
                 const char *where, trawl_detector_result *out, trawl_error *err)
 {
-    ctx c = {st, ts, p, n, where, out, poly_sub_eax_loop_next(p, n, 0)};
+    ctx c = {st, ts, p, n, where, out, 0, 0, {0}};
+    c.loop = poly_loop_tail_next(p, n, 0, &c.loop_forms);
     ts->n_hits = 0;
     ts->sled_end[0] = ts->sled_end[1] = 0;
     ts->chance = 0;
@@ -743,7 +755,7 @@ int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t 
     trawl_status s = trawl_scan(st->db, ts->scratch, p, n, 0, on_match, &c, err);
     if (s != TRAWL_OK)
         return -1;
-    sub_eax_until(&c, UINT64_MAX);
+    loops_until(&c, UINT64_MAX);
     int r = entropy_rules(&c, exe);
     if (!r)
         r = packer_rules(&c, exe, err);

@@ -134,43 +134,79 @@ bool poly_jmp_call_pop_at(const uint8_t *p, size_t n, size_t s)
     return p[t - 2] == 0xeb && t + (size_t)p[t - 1] == s && p[t - 1] < 0x80;
 }
 
-static bool sub_eax_loop_at(const uint8_t *p, size_t i)
+const char *const poly_loop_label[POLY_LOOP_FORMS] = {
+    "xor_loop_inc", "xor_loop_inc_ff", "xor_loop_add", "xor_loop_sub", "xor_loop_sub_eax"};
+const unsigned char poly_loop_back[POLY_LOOP_FORMS] = {1, 2, 3, 3, 5};
+
+/* The forms that end at the loop opcode p[q] (already known to be E0-E2
+ * followed by a byte >= 0x80). */
+static unsigned loop_forms(const uint8_t *p, size_t q)
 {
-    return p[i] == 0x2D && p[i + 4] >= 0x80 && (uint8_t)(p[i + 5] - 0xE0) < 3 && p[i + 6] >= 0x80;
+    unsigned f = 0;
+    if (q < 1)
+        return 0;
+    uint8_t a = p[q - 1];
+    f |= (unsigned)(a >= 0x40 && a <= 0x47) << POLY_LOOP_INC;
+    if (q < 2)
+        return f;
+    uint8_t b = p[q - 2];
+    f |= (unsigned)(b == 0xFF && a >= 0xC0 && a <= 0xC7) << POLY_LOOP_INC_FF;
+    if (q < 3)
+        return f;
+    bool op83 = p[q - 3] == 0x83;
+    f |= (unsigned)(op83 && b >= 0xC0 && b <= 0xC7 && a >= 0x01 && a <= 0x7F) << POLY_LOOP_ADD;
+    f |= (unsigned)(op83 && b >= 0xE8 && b <= 0xEF && a >= 0x80) << POLY_LOOP_SUB;
+    if (q < 5)
+        return f;
+    f |= (unsigned)(p[q - 5] == 0x2D && a >= 0x80) << POLY_LOOP_SUB_EAX;
+    return f;
 }
 
-/* Thirty-two candidate starts at a time: the opcode byte and the loop
- * opcode five bytes on are compared lane-wise (GCC/Clang vector extensions,
- * SSE2 on x86-64); both agree by chance about once per 22,000 positions of
- * random bytes, and only then are the positions checked one by one. */
+/* Thirty-two candidate positions at a time: the loop opcode (E0-E2) and a
+ * backward rel8 after it are compared lane-wise (GCC/Clang vector
+ * extensions, SSE2 on x86-64). About one position in 170 of random bytes
+ * passes; only those are checked for an advance before them. */
 typedef uint8_t poly_v16 __attribute__((vector_size(16)));
 
-static poly_v16 sub_eax_lanes(const uint8_t *p)
+/* Bit 7 of lane i set: p[i] is E0-E2 and p[i + 1] >= 0x80 (its own bit 7). */
+static poly_v16 loop_lanes(const uint8_t *p)
 {
     const poly_v16 zero = {0};
-    const poly_v16 op = zero + 0x2D, lo = zero + 0xE0, three = zero + 3;
-    poly_v16 a, l;
-    memcpy(&a, p, 16);
-    memcpy(&l, p + 5, 16);
-    return (poly_v16)(a == op) & (poly_v16)((poly_v16)(l - lo) < three);
+    const poly_v16 lo = zero + 0xE0, three = zero + 3;
+    poly_v16 l, r;
+    memcpy(&l, p, 16);
+    memcpy(&r, p + 1, 16);
+    return (poly_v16)((poly_v16)(l - lo) < three) & r;
 }
 
-size_t poly_sub_eax_loop_next(const uint8_t *p, size_t n, size_t from)
+static bool loop_at(const uint8_t *p, size_t q)
 {
-    size_t i = from;
-    for (; n >= 38 && i <= n - 38; i += 32) { /* lanes i..i+31 read up to p[i + 37] */
-        poly_v16 m = sub_eax_lanes(p + i) | sub_eax_lanes(p + i + 16);
-        uint64_t w[2];
-        memcpy(w, &m, 16);
-        if (!(w[0] | w[1]))
+    return (uint8_t)(p[q] - 0xE0) < 3 && p[q + 1] >= 0x80;
+}
+
+size_t poly_loop_tail_next(const uint8_t *p, size_t n, size_t from, unsigned *forms)
+{
+    size_t q = from;
+    for (; n >= 33 && q <= n - 33; q += 32) { /* lanes q..q+31 read up to p[q + 32] */
+        poly_v16 m[2] = {loop_lanes(p + q), loop_lanes(p + q + 16)};
+        uint64_t w[4];
+        memcpy(w, m, 32);
+        const uint64_t top = 0x8080808080808080ull;
+        if (!((w[0] | w[1] | w[2] | w[3]) & top))
             continue;
-        for (size_t k = 0; k < 32; k++)
-            if (sub_eax_loop_at(p, i + k))
-                return i + k;
+        /* Visit the lanes whose bit 7 is set, in order. */
+        for (size_t j = 0; j < 4; j++) {
+            for (uint64_t x = w[j] & top; x; x &= x - 1) {
+                size_t at = q + 8 * j + (unsigned)__builtin_ctzll(x) / 8;
+                if ((*forms = loop_forms(p, at)))
+                    return at;
+            }
+        }
     }
-    for (; i + POLY_SUB_EAX_LOOP_LEN <= n; i++)
-        if (sub_eax_loop_at(p, i))
-            return i;
+    for (; q + 2 <= n; q++)
+        if (loop_at(p, q) && (*forms = loop_forms(p, q)))
+            return q;
+    *forms = 0;
     return n;
 }
 
