@@ -14,7 +14,8 @@
  * Each call is timed alone (BENCH_CALLS calls, default 2000, after 50 warm-up
  * calls); median and p99 are printed with the original Python service's
  * target (30 ms per image) and the ratio target/measured. Images are built in
- * memory (tests/media_build.h), so no file is needed. */
+ * memory (tests/media_build.h), so no file is needed. BENCH_ONLY names one
+ * workload to run (e.g. under callgrind). */
 #include "benchutil.h"
 
 #include <stdio.h>
@@ -44,6 +45,9 @@ static int cmp(const void *a, const void *b)
 static void measure(const char *name, const mb_buf *img, trawl_detect_engine *e,
                     trawl_detect_ctx *c, int calls)
 {
+    const char *only = getenv("BENCH_ONLY");
+    if (only && strcmp(only, name))
+        return;
     trawl_detect_input in;
     memset(&in, 0, sizeof in);
     in.data = img->p;

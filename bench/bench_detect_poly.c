@@ -6,7 +6,8 @@
  *   random-1MB  1 MiB of fixed-seed random bytes (the high-entropy path)
  *   behaviour   the syscall trace and two W+X regions of the issue's tests
  * Prints median and p99 per call, the original Python target (50 ms) and
- * the ratio target / median. */
+ * the ratio target / median. BENCH_ONLY names one workload to run (e.g.
+ * under callgrind). */
 #include "benchutil.h"
 
 #include <dirent.h>
@@ -58,6 +59,9 @@ static uint8_t *largest_lib(const char *dir, size_t cap, size_t *n, char *name, 
 static void run(const char *label, trawl_detect_engine *e, trawl_detect_ctx *c,
                 const trawl_detect_input *in, int calls)
 {
+    const char *only = getenv("BENCH_ONLY");
+    if (only && strcmp(only, label))
+        return;
     double *t = malloc(sizeof(double) * (size_t)calls);
     double score = 0;
     if (!t)

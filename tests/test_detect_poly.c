@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,11 +414,105 @@ static void test_shellcode_idioms(void **state)
     assert_true(evidence_has(v, "at 0x1388: 80 36 5a 46 e2 fa"));
     trawl_detect_report_free(r);
 
+    /* xor byte [eax], 0xaa; sub eax, -1; loop: the sub eax form of the
+     * detector's own loop-tail finder, reported as sc.xor_loop_sub_eax. */
+    memset(buf, 'A', sizeof buf);
+    memcpy(buf + 30, "\x80\x30\xaa\x2d\xff\xff\xff\xff\xe2\xf6", 10);
+    r = run_bytes(buf, sizeof buf);
+    v = find(r, "shellcode");
+    assert_non_null(v);
+    assert_true(evidence_has(v, "rule sc.xor_loop_sub_eax at 0x1e: 80 30 aa 2d ff ff ff ff e2 f6"));
+    trawl_detect_report_free(r);
+    buf[37] = 0x7f; /* sub eax, +imm32 does not move a pointer back */
+    r = run_bytes(buf, sizeof buf);
+    assert_null(find(r, "shellcode"));
+    trawl_detect_report_free(r);
+
     /* The same bytes with the loop jumping forward are not a loop. */
+    memset(buf, 'A', sizeof buf);
+    memcpy(buf + 10, "\x31\xc9\xb1\x40\x80\x36\x5a\x46\xe2\xfa", 10);
     buf[19] = 0x06;
     r = run_bytes(buf, sizeof buf);
     assert_null(find(r, "shellcode"));
     trawl_detect_report_free(r);
+}
+
+/* poly_loop_tail_next finds exactly what the five regexes it replaces
+ * (packers.rules) find through trawl's own pattern engine: random bytes with
+ * planted loop tails and near misses, every length up to 80, and the edges
+ * of the 32-byte steps. */
+static int collect_start(const trawl_match *m, void *user)
+{
+    uint64_t *v = user;
+    if (v[0] < 4095)
+        v[1 + v[0]++] = m->offset;
+    return 0;
+}
+
+static void test_loop_tail_finder_matches_regexes(void **state)
+{
+    (void)state;
+    static const char *const re[POLY_LOOP_FORMS] = {
+        "[\\x40-\\x47][\\xE0-\\xE2][\\x80-\\xFF]", "\\xFF[\\xC0-\\xC7][\\xE0-\\xE2][\\x80-\\xFF]",
+        "\\x83[\\xC0-\\xC7][\\x01-\\x7F][\\xE0-\\xE2][\\x80-\\xFF]",
+        "\\x83[\\xE8-\\xEF][\\x80-\\xFF][\\xE0-\\xE2][\\x80-\\xFF]",
+        "\\x2D...[\\x80-\\xFF][\\xE0-\\xE2][\\x80-\\xFF]"};
+    trawl_pattern_db *db[POLY_LOOP_FORMS];
+    trawl_scratch *sc[POLY_LOOP_FORMS] = {NULL};
+    trawl_error err;
+    for (int f = 0; f < POLY_LOOP_FORMS; f++) {
+        assert_int_equal(trawl_pattern_compile_one(re[f], TRAWL_SYNTAX_REGEX, 0, &db[f], &err),
+                         TRAWL_OK);
+        assert_int_equal(trawl_scratch_alloc(db[f], &sc[f], &err), TRAWL_OK);
+    }
+    tu_rng rng;
+    tu_seed(&rng, 0x2D);
+    static uint8_t buf[20000];
+    static uint64_t want[4096], got[4096];
+    static const uint8_t advances[][5] = {
+        {0x41}, {0xFF, 0xC3}, {0x83, 0xC6, 0x04}, {0x83, 0xEE, 0xFC}, {0x2D, 1, 2, 3, 0xFF}};
+    size_t found = 0;
+    for (int iter = 0; iter < 300; iter++) {
+        size_t n = iter < 80 ? (size_t)iter : 1 + tu_below(&rng, sizeof buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (uint8_t)tu_next(&rng);
+        /* Plant advances + loops, each byte sometimes just off its range. */
+        for (unsigned k = tu_below(&rng, 60); k > 0 && n >= 7; k--) {
+            unsigned f = tu_below(&rng, POLY_LOOP_FORMS);
+            size_t back = poly_loop_back[f], at = tu_below(&rng, (uint32_t)(n - back - 1));
+            memcpy(buf + at, advances[f], back);
+            if (tu_below(&rng, 4) == 0)
+                buf[at + tu_below(&rng, (uint32_t)back)] ^= (uint8_t)(1u << tu_below(&rng, 8));
+            buf[at + back] = (uint8_t)(0xDF + tu_below(&rng, 5));
+            buf[at + back + 1] = (uint8_t)(0x78 + tu_below(&rng, 0x88));
+        }
+        for (int f = 0; f < POLY_LOOP_FORMS; f++) {
+            want[0] = 0;
+            assert_int_equal(trawl_scan(db[f], sc[f], buf, n, 0, collect_start, want, &err),
+                             TRAWL_OK);
+            /* The finder reports every tail; a pattern's matches do not
+             * overlap, and the detector keeps the leftmost the same way. */
+            size_t k = 0, end = 0;
+            unsigned forms;
+            for (size_t q = poly_loop_tail_next(buf, n, 0, &forms); q < n;
+                 q = poly_loop_tail_next(buf, n, q + 1, &forms)) {
+                assert_true(forms != 0);
+                if (forms >> f & 1 && q - poly_loop_back[f] >= end) {
+                    got[k++] = q - poly_loop_back[f];
+                    end = q + 2;
+                }
+            }
+            assert_int_equal(k, want[0]);
+            for (size_t i = 0; i < k; i++)
+                assert_int_equal(got[i], want[1 + i]);
+            found += k;
+        }
+    }
+    printf("# %zu loop tails found alike by the finder and the regexes\n", found);
+    for (int f = 0; f < POLY_LOOP_FORMS; f++) {
+        trawl_scratch_free(sc[f]);
+        trawl_pattern_db_free(db[f]);
+    }
 }
 
 /* ---- synthetic executables ------------------------------------------------------- */
@@ -775,6 +870,83 @@ static void test_entropy_measures(void **state)
     assert_true(w.max > 7.9);
 }
 
+/* The window scan against the definition: every window recounted from its
+ * bytes and its entropy taken with log2 of each probability, on inputs mixing
+ * random, text-like and zero stretches, of lengths on and off the stride. */
+static double ref_entropy(const uint8_t *p, size_t n)
+{
+    uint64_t h[256] = {0};
+    unsigned k = 0;
+    for (size_t i = 0; i < n; i++)
+        h[p[i]]++;
+    double e = 0;
+    for (int b = 0; b < 256; b++) {
+        if (!h[b])
+            continue;
+        k++;
+        double q = (double)h[b] / (double)n;
+        e -= q * log2(q);
+    }
+    return poly_entropy_corrected(e, k, n);
+}
+
+static void test_entropy_scan_reference(void **state)
+{
+    (void)state;
+    static poly_clog t;
+    poly_clog_init(&t);
+    tu_rng rng;
+    tu_seed(&rng, 0xE7);
+    enum { CAP = 200000 };
+    uint8_t *buf = malloc(CAP);
+    assert_non_null(buf);
+    for (int iter = 0; iter < 40; iter++) {
+        size_t n = iter < 8 ? 1 + tu_below(&rng, 2 * POLY_WINDOW) : 1 + tu_below(&rng, CAP);
+        /* Stretches of 1..20 KiB: random, 16-letter text, or zeros. */
+        for (size_t i = 0; i < n;) {
+            size_t len = 1 + tu_below(&rng, 20000), kind = tu_below(&rng, 3);
+            for (size_t j = 0; j < len && i < n; j++, i++)
+                buf[i] = kind == 0   ? (uint8_t)tu_next(&rng)
+                         : kind == 1 ? (uint8_t)('a' + tu_below(&rng, 16))
+                                     : 0;
+        }
+        double thr = 6.0 + tu_below(&rng, 200) / 100.0;
+        poly_windows w;
+        uint64_t whole[256];
+        poly_entropy_scan(&t, buf, n, thr, &w, whole, NULL, 0);
+        /* The windows the scan promises: every stride start whose window
+         * fits, one flush with the end when n is off the stride, or the
+         * whole input when it is a window or less. */
+        poly_windows want = {0};
+        size_t starts = n <= POLY_WINDOW ? 1 : (n - POLY_WINDOW) / POLY_STRIDE + 1;
+        bool tail = n > POLY_WINDOW && n % POLY_STRIDE;
+        for (size_t i = 0; i < starts + tail; i++) {
+            uint64_t at = i < starts ? i * POLY_STRIDE : n - POLY_WINDOW;
+            double h = ref_entropy(buf + at, n <= POLY_WINDOW ? n : POLY_WINDOW);
+            want.count++;
+            if (want.count == 1 || h > want.max + 1e-9)
+                want.max = h, want.max_offset = at;
+            if (h >= thr) {
+                if (!want.above)
+                    want.first_above = at;
+                want.above++;
+            }
+        }
+        assert_int_equal(w.count, want.count);
+        assert_true(fabs(w.max - want.max) < 1e-9);
+        assert_true(fabs(ref_entropy(buf + w.max_offset, n <= POLY_WINDOW ? n : POLY_WINDOW) -
+                         want.max) < 1e-9);
+        assert_int_equal(w.above, want.above);
+        if (want.above)
+            assert_int_equal(w.first_above, want.first_above);
+        uint64_t every[256] = {0};
+        for (size_t q = 0; q < n; q++)
+            every[buf[q]]++;
+        assert_memory_equal(every, whole, sizeof every);
+    }
+    free(buf);
+}
+
 /* ---- false positives ------------------------------------------------------------- */
 
 static size_t sweep_dir(const char *dir, size_t want, double *max, char *worst, size_t *seen)
@@ -919,6 +1091,8 @@ int main(void)
         cmocka_unit_test(test_elf_parser_big_endian_32),
         cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_entropy_measures),
+        cmocka_unit_test(test_entropy_scan_reference),
+        cmocka_unit_test(test_loop_tail_finder_matches_regexes),
         cmocka_unit_test(test_false_positives_machine_binaries),
         cmocka_unit_test(test_files_input),
         cmocka_unit_test(test_config),

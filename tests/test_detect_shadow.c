@@ -11,6 +11,7 @@
 #include <trawl/trawl.h>
 
 #include "detect/detector.h"
+#include "detect/rules.h"
 #include "detect/shadow.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
@@ -557,6 +558,152 @@ static void test_url_parser(void **state)
     }
 }
 
+/* ---- the host index against a linear scan --------------------------------------- */
+
+/* The definition the index must agree with: every rule tried in file order;
+ * exact (3) over wildcard (2) over suffix (1), a matched path prefix
+ * breaking ties, then the longer pattern, then the earlier rule. */
+static bool ref_label_within(const char *host, const char *name)
+{
+    size_t h = strlen(host), n = strlen(name);
+    return n && h >= n && !memcmp(host + h - n, name, n) && (h == n || host[h - n - 1] == '.');
+}
+
+static bool ref_path(const char *rule, const char *path)
+{
+    while (*rule) {
+        if (*rule == '*') {
+            if (!*path || *path == '/')
+                return false;
+            while (*path && *path != '/')
+                path++;
+            rule++;
+        } else if (*rule++ != *path++) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static const shadow_endpoint *ref_match(const shadow_rules *r, const char *host, const char *path,
+                                        bool *pm_out)
+{
+    const shadow_endpoint *best = NULL;
+    int best_score = 0;
+    size_t h = strlen(host);
+    for (size_t i = 0; i < r->n_ep; i++) {
+        const shadow_endpoint *e = &r->ep[i];
+        int rank = 0;
+        if (e->kind == SHADOW_HOST_EXACT) {
+            rank = !strcmp(host, e->pattern) ? 3 : 0;
+        } else if (e->kind == SHADOW_HOST_SUFFIX) {
+            rank = ref_label_within(host, e->pattern + 1) ? 1 : 0;
+        } else {
+            size_t pre = e->star, suf = e->len - e->star - 1;
+            rank = h >= pre + suf + 1 && !memcmp(host, e->pattern, pre) &&
+                           !memcmp(host + h - suf, e->pattern + pre + 1, suf) &&
+                           !memchr(host + pre, '.', h - suf - pre)
+                       ? 2
+                       : 0;
+        }
+        if (!rank)
+            continue;
+        bool pm = false;
+        for (size_t j = 0; j < e->n_paths && path && !pm; j++)
+            pm = ref_path(e->paths[j], path);
+        if (e->n_paths && !pm)
+            continue;
+        int score = rank * 2 + pm;
+        if (!best || score > best_score || (score == best_score && e->len > best->len)) {
+            best = e;
+            best_score = score;
+            *pm_out = pm;
+        }
+    }
+    return best;
+}
+
+static void check_against_ref(const shadow_rules *r, const char *host, const char *path)
+{
+    shadow_match m;
+    bool pm = false;
+    const shadow_endpoint *want = ref_match(r, host, path, &pm);
+    bool got = shadow_rules_match(r, host, path, &m);
+    if (got != (want != NULL) || m.ep != want || (want && m.path_matched != pm)) {
+        printf("host '%s' path '%s': index %s, linear %s\n", host, path ? path : "(none)",
+               got ? m.ep->pattern : "no match", want ? want->pattern : "no match");
+        fail();
+    }
+    if (want)
+        assert_int_equal(m.subdomain,
+                         want->kind == SHADOW_HOST_SUFFIX && strlen(host) != want->len - 1);
+}
+
+static void test_rules_index_matches_linear_scan(void **state)
+{
+    (void)state;
+    /* A small pack with the ties the preference order has to break: the
+     * same name as exact and suffix rule, one pattern twice, nested
+     * suffixes, a wildcard that overlaps an exact host. */
+    const char *ties = "host a x.example.com\nhost b .example.com\nhost c .x.example.com\n"
+                       "host d x.example.com /v1/\nhost e .example.com\nhost f *.example.com\n"
+                       "host g *-x.example.com /v1/*/y\nhost h .com\nhost i x.example.com\n"
+                       "host j x.example.*\n";
+    const det_rule_pack *pack = det_rules_find("ai_endpoints");
+    assert_non_null(pack);
+    const char *texts[2] = {ties, pack->text};
+    size_t lens[2] = {strlen(ties), pack->len};
+    static const char *const paths[] = {NULL,
+                                        "/",
+                                        "/v1/",
+                                        "/v1/chat/completions",
+                                        "/v1/a/y",
+                                        "/v1beta/models/gemini:generateContent",
+                                        "/model/x/invoke",
+                                        "/api/v1/chat/completions",
+                                        "/v1/messages"};
+    static const char *const prefixes[] = {"", "api.", "a.b.", "eu.", "x-", "not", "-"};
+    static const char *const suffixes[] = {"", ".evil.example", ".", "x"};
+    tu_rng rng;
+    tu_seed(&rng, 0xD0);
+    size_t checked = 0;
+    for (int k = 0; k < 2; k++) {
+        shadow_rules r;
+        trawl_error err;
+        assert_int_equal(shadow_rules_parse(texts[k], lens[k], &r, &err), TRAWL_OK);
+        for (size_t i = 0; i < r.n_ep; i++) {
+            for (int t = 0; t < 24; t++) {
+                /* The rule's own name (a '*' as one label or as a dot),
+                 * with a prefix and a suffix that may or may not keep it. */
+                char name[300], host[400];
+                const char *pat = r.ep[i].pattern + (r.ep[i].pattern[0] == '.' && t % 2);
+                size_t q = 0;
+                for (const char *c = pat; *c && q < 250; c++)
+                    if (*c == '*')
+                        q += (size_t)snprintf(name + q, sizeof name - q, "%s",
+                                              t % 3 == 0 ? "a.b" : "us-east1");
+                    else
+                        name[q++] = *c;
+                name[q] = 0;
+                snprintf(host, sizeof host, "%s%s%s",
+                         prefixes[tu_below(&rng, sizeof prefixes / sizeof *prefixes)], name,
+                         suffixes[tu_below(&rng, sizeof suffixes / sizeof *suffixes)]);
+                if (host[0] == '.')
+                    memmove(host, host + 1, strlen(host));
+                const char *path = paths[tu_below(&rng, sizeof paths / sizeof *paths)];
+                if (r.ep[i].n_paths && t % 4 == 0)
+                    path = r.ep[i].paths[0];
+                check_against_ref(&r, host, path);
+                checked++;
+            }
+        }
+        check_against_ref(&r, "", NULL);
+        check_against_ref(&r, "com", NULL);
+        shadow_rules_free(&r);
+    }
+    printf("# %zu hosts matched alike by the index and a linear scan\n", checked);
+}
+
 static void test_rules(void **state)
 {
     (void)state;
@@ -906,6 +1053,7 @@ int main(void)
         cmocka_unit_test(test_model_special_files),
         cmocka_unit_test(test_url_parser),
         cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_rules_index_matches_linear_scan),
         cmocka_unit_test(test_dns_parser),
         cmocka_unit_test(test_pcap),
         cmocka_unit_test(test_tls_http_parsers),

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/crc32.h"
 #include "detect/detector.h"
 
 /* Immutable, shared by all threads. */
@@ -31,7 +32,7 @@ typedef struct media_state {
     size_t n_generators;
     char **editors; /* extra editor names (config) */
     size_t n_editors;
-    uint32_t crc[8][256]; /* CRC-32 (ISO 3309) slicing-by-8 tables, for PNG */
+    trawl__crc32_tables crc; /* CRC-32 of PNG chunks (src/common/crc32.h) */
 } media_state;
 
 /* Per-thread buffers. */
@@ -86,9 +87,6 @@ void media_source_types(media_ctx *m, const char *where, uint64_t base, const ui
 /* A JUMBF box sequence (C2PA manifest store). base is the offset of the box in
  * the image, or of its first segment when reassembled. */
 void media_jumbf(media_ctx *m, const char *where, uint64_t base, const uint8_t *j, size_t n);
-
-uint32_t media_crc32(const media_state *st, const uint8_t *p, size_t n);
-void media_crc32_init(media_state *st);
 
 /* ---- what the parsers report (media_judge.c) -------------------------- */
 

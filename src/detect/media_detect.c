@@ -142,7 +142,7 @@ static trawl_status media_create(const det_config *cfg, void **state, trawl_erro
         media_destroy(st);
         return s;
     }
-    media_crc32_init(st);
+    trawl__crc32_init(&st->crc, true);
     *state = st;
     return TRAWL_OK;
 }

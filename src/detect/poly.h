@@ -48,7 +48,7 @@ typedef struct poly_windows {
  * block histograms (each block added and subtracted once: O(n), plus 256
  * table reads per step); when n is not a multiple of the stride one more
  * window ends flush with the input. Inputs up to a window are one window.
- * Allocates nothing (about 3 KiB of stack). */
+ * Allocates nothing (about 8 KiB of stack). */
 void poly_entropy_windows(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
                           poly_windows *out);
 /* A byte range whose histogram the scan below fills on the way. */
@@ -58,8 +58,8 @@ typedef struct poly_range {
 } poly_range;
 
 /* The same, and in one pass the histogram of the whole input (whole[]) and
- * of each range in r[0..nr) (blocks inside a range are added as whole block
- * histograms, the edges byte by byte). */
+ * of each range in r[0..nr) (the whole blocks inside a range as the
+ * difference of two block-prefix histograms, the edges byte by byte). */
 void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
                        poly_windows *out, uint64_t whole[256], poly_range *r, size_t nr);
 
@@ -156,5 +156,31 @@ bool poly_xor_loop_tail(const uint8_t *p, size_t n, size_t s, size_t len, int mo
 /* jmp short forward onto a call whose backward target is a pop r32 just
  * after the jmp (the jmp/call/pop GetPC idiom), for a call E8 at p[s]. */
 bool poly_jmp_call_pop_at(const uint8_t *p, size_t n, size_t s);
+/* The tails of XOR decoder loops, which packers.rules does not hold as
+ * regexes (it says why): a pointer advance then loop/loope/loopne (E0-E2)
+ * with a backward rel8 (80-FF). The forms, in the order they are reported,
+ * with the bytes before the loop opcode:
+ *   xor_loop_inc      40-47                      inc r32
+ *   xor_loop_inc_ff   FF C0-C7                   inc r32
+ *   xor_loop_add      83 C0-C7 01-7F             add r32, +imm8
+ *   xor_loop_sub      83 E8-EF 80-FF             sub r32, -imm8
+ *   xor_loop_sub_eax  2D .. .. .. 80-FF          sub eax, -imm32
+ * A match of form f at loop opcode q starts at q - poly_loop_back[f] and
+ * ends at q + 2, as the regex's match did. */
+typedef enum poly_loop_form {
+    POLY_LOOP_INC,
+    POLY_LOOP_INC_FF,
+    POLY_LOOP_ADD,
+    POLY_LOOP_SUB,
+    POLY_LOOP_SUB_EAX,
+    POLY_LOOP_FORMS
+} poly_loop_form;
+extern const char *const poly_loop_label[POLY_LOOP_FORMS];
+extern const unsigned char poly_loop_back[POLY_LOOP_FORMS];
+
+/* The first loop opcode q >= from (q + 2 <= n) that ends at least one form;
+ * *forms gets the bit (1 << form) of each. n when there is none. O(n -
+ * from), thirty-two positions per step. */
+size_t poly_loop_tail_next(const uint8_t *p, size_t n, size_t from, unsigned *forms);
 
 #endif

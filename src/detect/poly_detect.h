@@ -36,7 +36,8 @@ typedef struct poly_config {
 typedef struct poly_state {
     poly_config cfg;
     trawl_pattern_db *db;
-    size_t npat;
+    size_t npat;        /* the database's patterns, then the loop forms */
+    uint32_t loop_pat;  /* sc.xor_loop_* form f is pattern loop_pat + f (poly_loop_form) */
     uint8_t *kind;      /* poly_kind per pattern */
     uint8_t *idiom;     /* poly_idiom per pattern */
     const char **label; /* per pattern: the name after the kind prefix */

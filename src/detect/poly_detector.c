@@ -66,13 +66,22 @@ static trawl_status read_config(const det_config *cfg, poly_config *c, trawl_err
 /* Reads each pattern's kind and label from its name ("sec.upx"). */
 static trawl_status classify(poly_state *st, trawl_error *err)
 {
-    st->npat = trawl_pattern_db_count(st->db);
+    /* After the database's patterns: the XOR-loop forms, found by
+     * poly_loop_tail_next (packers.rules says why). */
+    size_t ndb = trawl_pattern_db_count(st->db);
+    st->npat = ndb + POLY_LOOP_FORMS;
+    st->loop_pat = (uint32_t)ndb;
     st->kind = calloc(st->npat, 1);
     st->idiom = calloc(st->npat, 1);
     st->label = calloc(st->npat, sizeof *st->label);
     if (!st->kind || !st->idiom || !st->label)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    for (size_t i = 0; i < st->npat; i++) {
+    for (size_t f = 0; f < POLY_LOOP_FORMS; f++) {
+        st->kind[ndb + f] = POLY_K_SC;
+        st->idiom[ndb + f] = POLY_SC_XOR;
+        st->label[ndb + f] = poly_loop_label[f];
+    }
+    for (size_t i = 0; i < ndb; i++) {
         trawl_pattern_info info;
         trawl_pattern_info_get(st->db, i, &info);
         const char *nm = info.name ? info.name : "";
@@ -90,11 +99,13 @@ static trawl_status classify(poly_state *st, trawl_error *err)
             return trawl__fail_at(err, TRAWL_EFORMAT, -1, (int64_t)i,
                                   "packers.rules: rule '%s' has no sec./ep./sig./sc. prefix", nm);
         st->label[i] = dot + 1;
+        if (st->kind[i] == POLY_K_SC && !strncmp(st->label[i], "xor_loop", 8))
+            return trawl__fail_at(err, TRAWL_EFORMAT, -1, (int64_t)i,
+                                  "packers.rules: sc.%s: the XOR-loop forms are built in",
+                                  st->label[i]);
         for (size_t j = 0; j < sizeof idioms / sizeof idioms[0]; j++)
             if (!strcmp(st->label[i], idioms[j].label))
                 st->idiom[i] = (uint8_t)idioms[j].idiom;
-        if (!strncmp(st->label[i], "xor_loop", 8))
-            st->idiom[i] = POLY_SC_XOR;
     }
     return TRAWL_OK;
 }

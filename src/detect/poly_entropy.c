@@ -73,23 +73,26 @@ double poly_entropy_corrected(double h, unsigned distinct, uint64_t n)
     return c > 8.0 ? 8.0 : c;
 }
 
-/* H = log2(W) - sum(c log2 c) / W, corrected as above. */
-static double window_h(const poly_clog *t, const uint32_t *hist, unsigned w)
+/* H = log2(W) - sum(c log2 c) / W, corrected as above (k: non-empty bins).
+ * Four partial sums: one running sum would make every step wait for the
+ * previous addition. */
+static double window_h(const poly_clog *t, const uint16_t *hist, unsigned w, unsigned k)
 {
-    double s = 0;
-    unsigned k = 0;
-    for (int b = 0; b < 256; b++) {
-        s += t->v[hist[b]];
-        k += hist[b] != 0;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int b = 0; b < 256; b += 4) {
+        s0 += t->v[hist[b]];
+        s1 += t->v[hist[b + 1]];
+        s2 += t->v[hist[b + 2]];
+        s3 += t->v[hist[b + 3]];
     }
-    double h = log2((double)w) - s / (double)w;
+    double h = log2((double)w) - ((s0 + s1) + (s2 + s3)) / (double)w;
     return poly_entropy_corrected(h < 0 ? 0 : h, k, w);
 }
 
-static void eval(const poly_clog *t, const uint32_t *win, uint64_t start, double threshold,
-                 poly_windows *out)
+static void eval(const poly_clog *t, const uint16_t *win, unsigned k, uint64_t start,
+                 double threshold, poly_windows *out)
 {
-    double h = window_h(t, win, POLY_WINDOW);
+    double h = window_h(t, win, POLY_WINDOW, k);
     out->count++;
     if (out->count == 1 || h > out->max) {
         out->max = h;
@@ -102,20 +105,37 @@ static void eval(const poly_clog *t, const uint32_t *win, uint64_t start, double
     }
 }
 
-/* Histogram of one stride-sized block; four sub-histograms so that runs of
- * one byte value do not serialise on one counter. */
+/* Histogram of one stride-sized block. Four sub-histograms so that runs of
+ * one byte value do not serialise on one counter; eight bytes per load, and
+ * an all-zero half (padding, tables of a binary) costs one branch. */
 static void block_hist(const uint8_t *p, uint16_t out[256])
 {
     uint16_t h4[4][256];
     memset(h4, 0, sizeof h4);
-    for (size_t i = 0; i < POLY_STRIDE; i += 4) {
-        h4[0][p[i]]++;
-        h4[1][p[i + 1]]++;
-        h4[2][p[i + 2]]++;
-        h4[3][p[i + 3]]++;
+    unsigned zero = 0;
+    for (size_t i = 0; i < POLY_STRIDE; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        uint32_t half[2] = {(uint32_t)w, (uint32_t)(w >> 32)};
+        if (w == 0) {
+            zero += 8;
+            continue;
+        }
+        for (int k = 0; k < 2; k++) {
+            uint32_t v = half[k];
+            if (!v) {
+                zero += 4;
+                continue;
+            }
+            h4[0][v & 0xFF]++;
+            h4[1][(v >> 8) & 0xFF]++;
+            h4[2][(v >> 16) & 0xFF]++;
+            h4[3][v >> 24]++;
+        }
     }
     for (int b = 0; b < 256; b++)
         out[b] = (uint16_t)(h4[0][b] + h4[1][b] + h4[2][b] + h4[3][b]);
+    out[0] = (uint16_t)(out[0] + zero);
 }
 
 void poly_entropy_windows(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
@@ -125,33 +145,47 @@ void poly_entropy_windows(const poly_clog *t, const uint8_t *p, size_t n, double
     poly_entropy_scan(t, p, n, threshold, out, whole, NULL, 0);
 }
 
-/* Adds block [bs, bs + POLY_STRIDE) (histogram h) to the ranges. */
-static void ranges_add_block(const uint8_t *p, uint64_t bs, const uint16_t *h, poly_range *r,
-                             size_t nr)
+static void count_bytes(const uint8_t *p, uint64_t lo, uint64_t hi, uint64_t *hist)
 {
-    uint64_t be = bs + POLY_STRIDE;
-    for (size_t i = 0; i < nr; i++) {
-        uint64_t lo = r[i].offset > bs ? r[i].offset : bs;
-        uint64_t hi = r[i].offset + r[i].len < be ? r[i].offset + r[i].len : be;
-        if (lo >= hi)
-            continue;
-        if (lo == bs && hi == be)
-            for (int b = 0; b < 256; b++)
-                r[i].hist[b] += h[b];
-        else
-            for (uint64_t k = lo; k < hi; k++)
-                r[i].hist[p[k]]++;
-    }
+    for (uint64_t k = lo; k < hi; k++)
+        hist[p[k]]++;
 }
 
-static void ranges_add_bytes(const uint8_t *p, uint64_t lo, uint64_t hi, poly_range *r, size_t nr)
+/* The sliding window is the sum of the last WB block histograms, kept in a
+ * ring: each block is added once and subtracted once. Every WB blocks the
+ * window covers exactly the blocks since the last such point, so adding it
+ * to base[] keeps the histogram of blocks [0, WB * floor(b / WB)) at a
+ * quarter of the per-block cost; base plus the ring's newest blocks is the
+ * histogram of any block prefix [0, x), which is all the whole-input and
+ * range histograms need (a range's full blocks are prefix(last) -
+ * prefix(first), its ragged edges are counted byte by byte). */
+enum { WB = POLY_WINDOW / POLY_STRIDE };
+
+typedef struct scan_state {
+    uint16_t ring[WB][256];
+    uint16_t win[256];
+    uint64_t base[256]; /* blocks [0, based) */
+    uint64_t based;
+} scan_state;
+
+/* sign * histogram of blocks [0, x) into dst; x is at most WB - 1 blocks past
+ * s->based and those blocks are still in the ring. */
+static void add_prefix(const scan_state *s, uint64_t x, uint64_t *dst, int sign)
 {
-    for (size_t i = 0; i < nr; i++) {
-        uint64_t a = r[i].offset > lo ? r[i].offset : lo;
-        uint64_t b = r[i].offset + r[i].len < hi ? r[i].offset + r[i].len : hi;
-        for (uint64_t k = a; k < b; k++)
-            r[i].hist[p[k]]++;
-    }
+    uint64_t h[256];
+    memcpy(h, s->base, sizeof h);
+    for (uint64_t b = s->based; b < x; b++)
+        for (int i = 0; i < 256; i++)
+            h[i] += s->ring[b % WB][i];
+    for (int i = 0; i < 256; i++)
+        dst[i] += sign > 0 ? h[i] : (uint64_t)0 - h[i];
+}
+
+/* First and end block of the whole blocks inside range r; fb >= lb when none. */
+static void range_blocks(const poly_range *r, uint64_t *fb, uint64_t *lb)
+{
+    *fb = (r->offset + POLY_STRIDE - 1) / POLY_STRIDE;
+    *lb = (r->offset + r->len) / POLY_STRIDE;
 }
 
 void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
@@ -164,9 +198,9 @@ void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double th
     if (n == 0)
         return;
     if (n <= POLY_WINDOW) {
-        for (size_t i = 0; i < n; i++)
-            whole[p[i]]++;
-        ranges_add_bytes(p, 0, n, r, nr);
+        count_bytes(p, 0, n, whole);
+        for (size_t i = 0; i < nr; i++)
+            count_bytes(p, r[i].offset, r[i].offset + r[i].len, r[i].hist);
         unsigned k;
         double h = poly_entropy_hist(whole, n, &k);
         out->max = poly_entropy_corrected(h, k, n);
@@ -175,34 +209,54 @@ void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double th
             out->above = 1;
         return;
     }
-    /* The window is the sum of the last WB block histograms: each block is
-     * added once and subtracted once, so the whole scan is O(n). */
-    enum { WB = POLY_WINDOW / POLY_STRIDE };
-    uint16_t ring[WB][256];
-    uint32_t win[256] = {0};
+    scan_state s;
+    memset(&s, 0, sizeof s);
     size_t nb = n / POLY_STRIDE;
-    for (size_t b = 0; b < nb; b++) {
-        uint16_t *slot = ring[b % WB];
-        if (b >= WB)
-            for (int i = 0; i < 256; i++)
-                win[i] -= slot[i];
-        block_hist(p + b * POLY_STRIDE, slot);
-        for (int i = 0; i < 256; i++) {
-            win[i] += slot[i];
-            whole[i] += slot[i];
+    /* Ranges: edges by bytes now; whole blocks at their first and end block. */
+    for (size_t i = 0; i < nr; i++) {
+        uint64_t fb, lb, lo = r[i].offset, hi = r[i].offset + r[i].len;
+        range_blocks(&r[i], &fb, &lb);
+        if (fb >= lb) {
+            count_bytes(p, lo, hi, r[i].hist);
+            continue;
         }
-        ranges_add_block(p, (uint64_t)b * POLY_STRIDE, slot, r, nr);
-        if (b + 1 >= WB)
-            eval(t, win, (uint64_t)(b + 1 - WB) * POLY_STRIDE, threshold, out);
+        count_bytes(p, lo, fb * POLY_STRIDE, r[i].hist);
+        count_bytes(p, lb * POLY_STRIDE, hi, r[i].hist);
     }
-    for (size_t i = nb * POLY_STRIDE; i < n; i++)
-        whole[p[i]]++;
-    ranges_add_bytes(p, (uint64_t)nb * POLY_STRIDE, n, r, nr);
+    for (size_t b = 0; b < nb; b++) {
+        uint16_t *slot = s.ring[b % WB], nw[256];
+        block_hist(p + b * POLY_STRIDE, nw);
+        unsigned k = 0; /* non-empty bins of the window, counted on the way */
+        for (int i = 0; i < 256; i++) {
+            s.win[i] = (uint16_t)(s.win[i] + nw[i] - slot[i]);
+            slot[i] = nw[i];
+            k += s.win[i] != 0;
+        }
+        uint64_t x = b + 1; /* blocks [0, x) are in */
+        for (size_t i = 0; i < nr; i++) {
+            uint64_t fb, lb;
+            range_blocks(&r[i], &fb, &lb);
+            if (fb < lb && fb == x) /* prefix(0) is empty: nothing to take away */
+                add_prefix(&s, x, r[i].hist, -1);
+            if (fb < lb && lb == x)
+                add_prefix(&s, x, r[i].hist, +1);
+        }
+        if (x % WB == 0) {
+            for (int i = 0; i < 256; i++)
+                s.base[i] += s.win[i];
+            s.based = x;
+        }
+        if (x >= WB)
+            eval(t, s.win, k, (x - WB) * POLY_STRIDE, threshold, out);
+    }
+    add_prefix(&s, nb, whole, +1);
+    count_bytes(p, (uint64_t)nb * POLY_STRIDE, n, whole);
     if (n % POLY_STRIDE) {
         /* The tail: one last window flush with the end. */
-        memset(win, 0, sizeof win);
+        uint16_t win[256] = {0};
+        unsigned k = 0;
         for (size_t i = n - POLY_WINDOW; i < n; i++)
-            win[p[i]]++;
-        eval(t, win, n - POLY_WINDOW, threshold, out);
+            k += win[p[i]]++ == 0;
+        eval(t, win, k, n - POLY_WINDOW, threshold, out);
     }
 }

@@ -23,6 +23,9 @@ typedef struct ctx {
     size_t n;
     const char *where;
     trawl_detector_result *out;
+    size_t loop;         /* next XOR-loop tail (its loop opcode) not yet taken; n: none */
+    unsigned loop_forms; /* the forms that end there */
+    uint64_t loop_end[POLY_LOOP_FORMS]; /* end of each form's last match */
 } ctx;
 
 static double ramp(double x, double lo, double hi)
@@ -139,25 +142,49 @@ static bool amid_random(const uint8_t *p, uint64_t off)
     return poly_entropy_corrected(h, k, 256) >= 7.3;
 }
 
-static int on_match(const trawl_match *m, void *user)
+static void take(ctx *c, uint32_t pat, uint64_t off, uint64_t len)
 {
-    ctx *c = user;
     poly_tstate *ts = c->ts;
-    uint8_t kind = c->st->kind[m->pattern];
+    uint8_t kind = c->st->kind[pat];
     if (kind == POLY_K_SEC || kind == POLY_K_EP)
-        return 0; /* those count only where the structure puts them */
+        return; /* those count only where the structure puts them */
     size_t aux = 0;
-    uint64_t off = m->offset, len = m->length;
-    if (kind == POLY_K_SC && (!verify(c, m->pattern, &off, &len, &aux) || !in_code(&ts->img, off)))
-        return 0;
-    poly_idiom id = (poly_idiom)c->st->idiom[m->pattern];
+    if (kind == POLY_K_SC && (!verify(c, pat, &off, &len, &aux) || !in_code(&ts->img, off)))
+        return;
+    poly_idiom id = (poly_idiom)c->st->idiom[pat];
     if (kind == POLY_K_SC && id != POLY_SC_NOP && id != POLY_SC_NOP_POLY &&
         amid_random(c->p, off)) {
         ts->chance++;
-        return 0;
+        return;
     }
-    if (ts->count[m->pattern]++ < 4 && ts->n_hits < POLY_MAX_HITS)
-        ts->hits[ts->n_hits++] = (poly_hit){m->pattern, off, len, aux};
+    if (ts->count[pat]++ < 4 && ts->n_hits < POLY_MAX_HITS)
+        ts->hits[ts->n_hits++] = (poly_hit){pat, off, len, aux};
+}
+
+/* Takes the XOR-loop tails (sc.xor_loop_*, found in C) that end before
+ * end, so that they arrive in end-offset order among the database's
+ * matches; the forms ending at one loop in poly_loop_form order, each form
+ * leftmost and non-overlapping as the pattern engine reports a pattern. */
+static void loops_until(ctx *c, uint64_t end)
+{
+    while (c->loop < c->n && c->loop + 2 < end) {
+        for (unsigned f = 0; f < POLY_LOOP_FORMS; f++) {
+            /* A form's matches do not overlap, as a pattern's do not. */
+            uint64_t start = c->loop - poly_loop_back[f];
+            if (!(c->loop_forms >> f & 1) || start < c->loop_end[f])
+                continue;
+            take(c, c->st->loop_pat + f, start, poly_loop_back[f] + 2u);
+            c->loop_end[f] = c->loop + 2;
+        }
+        c->loop = poly_loop_tail_next(c->p, c->n, c->loop + 1, &c->loop_forms);
+    }
+}
+
+static int on_match(const trawl_match *m, void *user)
+{
+    ctx *c = user;
+    loops_until(c, m->offset + m->length);
+    take(c, m->pattern, m->offset, m->length);
     return 0;
 }
 
@@ -718,7 +745,8 @@ static int code_rules(ctx *c)
 int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t n,
                 const char *where, trawl_detector_result *out, trawl_error *err)
 {
-    ctx c = {st, ts, p, n, where, out};
+    ctx c = {st, ts, p, n, where, out, 0, 0, {0}};
+    c.loop = poly_loop_tail_next(p, n, 0, &c.loop_forms);
     ts->n_hits = 0;
     ts->sled_end[0] = ts->sled_end[1] = 0;
     ts->chance = 0;
@@ -727,6 +755,7 @@ int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t 
     trawl_status s = trawl_scan(st->db, ts->scratch, p, n, 0, on_match, &c, err);
     if (s != TRAWL_OK)
         return -1;
+    loops_until(&c, UINT64_MAX);
     int r = entropy_rules(&c, exe);
     if (!r)
         r = packer_rules(&c, exe, err);

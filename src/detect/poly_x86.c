@@ -134,6 +134,98 @@ bool poly_jmp_call_pop_at(const uint8_t *p, size_t n, size_t s)
     return p[t - 2] == 0xeb && t + (size_t)p[t - 1] == s && p[t - 1] < 0x80;
 }
 
+const char *const poly_loop_label[POLY_LOOP_FORMS] = {
+    "xor_loop_inc", "xor_loop_inc_ff", "xor_loop_add", "xor_loop_sub", "xor_loop_sub_eax"};
+const unsigned char poly_loop_back[POLY_LOOP_FORMS] = {1, 2, 3, 3, 5};
+
+/* The forms that end at the loop opcode p[q] (already known to be E0-E2
+ * followed by a byte >= 0x80). */
+static unsigned loop_forms(const uint8_t *p, size_t q)
+{
+    unsigned f = 0;
+    if (q < 1)
+        return 0;
+    uint8_t a = p[q - 1];
+    f |= (unsigned)(a >= 0x40 && a <= 0x47) << POLY_LOOP_INC;
+    if (q < 2)
+        return f;
+    uint8_t b = p[q - 2];
+    f |= (unsigned)(b == 0xFF && a >= 0xC0 && a <= 0xC7) << POLY_LOOP_INC_FF;
+    if (q < 3)
+        return f;
+    bool op83 = p[q - 3] == 0x83;
+    f |= (unsigned)(op83 && b >= 0xC0 && b <= 0xC7 && a >= 0x01 && a <= 0x7F) << POLY_LOOP_ADD;
+    f |= (unsigned)(op83 && b >= 0xE8 && b <= 0xEF && a >= 0x80) << POLY_LOOP_SUB;
+    if (q < 5)
+        return f;
+    f |= (unsigned)(p[q - 5] == 0x2D && a >= 0x80) << POLY_LOOP_SUB_EAX;
+    return f;
+}
+
+static bool loop_at(const uint8_t *p, size_t q)
+{
+    return (uint8_t)(p[q] - 0xE0) < 3 && p[q + 1] >= 0x80;
+}
+
+/* Thirty-two candidate positions at a time: bit i of the result is set
+ * when p[i] is a loop opcode (E0-E2) followed by a backward rel8 (>= 0x80).
+ * About one position in 170 of random bytes passes; only those are then
+ * checked for an advance before them. SSE2 (every x86-64) where there is
+ * one, GCC/Clang vector extensions elsewhere. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+static uint32_t loop_mask32(const uint8_t *p)
+{
+    const __m128i lo = _mm_set1_epi8((char)0xE0), two = _mm_set1_epi8(2);
+    uint32_t m = 0;
+    for (int h = 0; h < 2; h++) {
+        __m128i l = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * h)), lo);
+        __m128i r = _mm_loadu_si128((const __m128i *)(p + 16 * h + 1));
+        __m128i op = _mm_cmpeq_epi8(_mm_min_epu8(l, two), l); /* l - E0 <= 2 */
+        m |= (uint32_t)_mm_movemask_epi8(_mm_and_si128(op, r)) << (16 * h);
+    }
+    return m;
+}
+#else
+typedef uint8_t poly_v16 __attribute__((vector_size(16)));
+
+static uint32_t loop_mask32(const uint8_t *p)
+{
+    const poly_v16 zero = {0};
+    const poly_v16 lo = zero + 0xE0, three = zero + 3;
+    uint32_t m = 0;
+    for (int h = 0; h < 2; h++) {
+        poly_v16 l, r;
+        memcpy(&l, p + 16 * h, 16);
+        memcpy(&r, p + 16 * h + 1, 16);
+        poly_v16 v = (poly_v16)((poly_v16)(l - lo) < three) & r;
+        uint64_t w[2];
+        memcpy(w, &v, 16);
+        for (int j = 0; j < 16; j++)
+            m |= (uint32_t)(w[j / 8] >> (8 * (j % 8) + 7) & 1) << (16 * h + j);
+    }
+    return m;
+}
+#endif
+
+size_t poly_loop_tail_next(const uint8_t *p, size_t n, size_t from, unsigned *forms)
+{
+    size_t q = from;
+    for (; n >= 33 && q <= n - 33; q += 32) { /* lanes q..q+31 read up to p[q + 32] */
+        for (uint32_t m = loop_mask32(p + q); m; m &= m - 1) {
+            size_t at = q + (unsigned)__builtin_ctz(m);
+            if ((*forms = loop_forms(p, at)))
+                return at;
+        }
+    }
+    for (; q + 2 <= n; q++)
+        if (loop_at(p, q) && (*forms = loop_forms(p, q)))
+            return q;
+    *forms = 0;
+    return n;
+}
+
 /* ---- XOR-encoded ELF ------------------------------------------------------- */
 
 static uint64_t dec(const uint8_t *c, const uint8_t *key, size_t kl, size_t at, unsigned w)

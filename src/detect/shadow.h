@@ -15,6 +15,7 @@
 #define TRAWL_DETECT_SHADOW_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <trawl/common.h>
@@ -93,6 +94,12 @@ typedef struct shadow_procname {
 typedef struct shadow_rules {
     shadow_endpoint *ep;
     size_t n_ep;
+    /* Host index, built by shadow_rules_parse: exact names and suffix
+     * domains (without the dot) hashed by name; slot[] and next[] hold an
+     * endpoint index + 1 (0 ends a chain), rules in file order within a
+     * chain. Wildcards are few and listed in wild[]. */
+    uint32_t *slot, *next, *wild;
+    size_t slot_mask, n_wild;
     shadow_port *ports;
     size_t n_ports;
     shadow_procname *procs;
@@ -117,7 +124,10 @@ typedef struct shadow_match {
  * that needs a path then never matches). Preference: exact host, then
  * wildcard, then the longest suffix. false when none matches. Matching is
  * on whole labels, never on substrings: "openai.com.evil.example" and
- * "notopenai.com" do not match ".openai.com". O(rules x host length). */
+ * "notopenai.com" do not match ".openai.com". Looks up the host and each
+ * of its parent domains in the index, then tries the wildcards: O(host
+ * length x labels + wildcard rules), independent of the number of exact
+ * and suffix rules. */
 bool shadow_rules_match(const shadow_rules *r, const char *host, const char *path, shadow_match *m);
 
 /* The operator's allowlist: entries "api.openai.com" (exact) and
@@ -129,6 +139,11 @@ typedef struct shadow_allow {
 
 /* true when host is allowlisted; *entry is the entry that allowed it. */
 bool shadow_allow_match(const shadow_allow *a, const char *host, const char **entry);
+
+/* Opens a capture file for reading with a position that ftell() reads
+ * without a system call (shadow_capture.c). NULL with errno on failure. The
+ * stream owns the descriptor: fclose() closes both. */
+FILE *shadow_capture_open(const char *path);
 
 /* true when host is name or ends with "." name (label boundary). */
 bool shadow_host_within(const char *host, const char *name);

@@ -364,7 +364,9 @@ static void check_host(run *r, const char *category, const origin *o, const char
         conf -= DNS_PENALTY;
     /* A lookup and a connection to the same host are separate findings. */
     char key[SHADOW_HOST_MAX + 8];
-    snprintf(key, sizeof(key), "%s%s", host, kind == SRC_DNS ? " (dns)" : "");
+    size_t hl = strnlen(host, SHADOW_HOST_MAX - 1);
+    memcpy(key, host, hl);
+    memcpy(key + hl, kind == SRC_DNS ? " (dns)" : "", kind == SRC_DNS ? 7 : 1);
     group *g = group_find(r, category, key, conf);
     if (!g) {
         char desc[SHADOW_HOST_MAX + 128];
@@ -660,7 +662,9 @@ static void check_payload(run *r, size_t i, const trawl_frame_packet *pk)
 static trawl_status check_pcap(run *r, size_t i, const char *path, trawl_error *err)
 {
     trawl_frame_pcap *pc;
-    trawl_status st = trawl_frame_pcap_open_path(path, &pc, err);
+    FILE *fp = shadow_capture_open(path);
+    trawl_status st = fp ? trawl_frame_pcap_open(fp, &pc, err)
+                         : trawl__fail(err, TRAWL_EIO, "pcap: cannot open %s", path);
     if (st != TRAWL_OK) {
         char msg[sizeof(err->message)];
         snprintf(msg, sizeof(msg), "%s", err ? err->message : "cannot open");

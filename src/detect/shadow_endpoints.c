@@ -222,6 +222,88 @@ static bool keyword(const tok *t, const char *kw)
     return t->n == strlen(kw) && !memcmp(t->p, kw, t->n);
 }
 
+/* ---- the host index --------------------------------------------------------- */
+
+/* FNV-1a over a name read from its last byte to its first: a host's suffix
+ * hashes are then the running values of one backward pass over the host. */
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME  0x100000001b3ull
+
+static uint64_t hash_step(uint64_t h, char c)
+{
+    return (h ^ (uint8_t)c) * FNV_PRIME;
+}
+
+static uint64_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = FNV_OFFSET;
+    while (n > 0)
+        h = hash_step(h, s[--n]);
+    return h;
+}
+
+/* The name an endpoint is indexed by: the exact host, or the suffix domain
+ * without its leading dot. */
+static const char *index_name(const shadow_endpoint *e, size_t *n)
+{
+    bool suffix = e->kind == SHADOW_HOST_SUFFIX;
+    *n = e->len - suffix;
+    return e->pattern + suffix;
+}
+
+static trawl_status build_index(shadow_rules *r, trawl_error *err)
+{
+    size_t cap = 16;
+    while (cap < 2 * r->n_ep)
+        cap *= 2;
+    r->slot = calloc(cap, sizeof *r->slot);
+    r->next = calloc(r->n_ep ? r->n_ep : 1, sizeof *r->next);
+    r->wild = calloc(r->n_ep ? r->n_ep : 1, sizeof *r->wild);
+    if (!r->slot || !r->next || !r->wild)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    r->slot_mask = cap - 1;
+    /* Backwards, so that each chain lists its rules in file order. */
+    for (size_t i = r->n_ep; i-- > 0;) {
+        const shadow_endpoint *e = &r->ep[i];
+        if (e->kind == SHADOW_HOST_WILDCARD)
+            continue;
+        size_t n;
+        const char *name = index_name(e, &n);
+        size_t at = (size_t)name_hash(name, n) & r->slot_mask;
+        /* Linear probing to the slot of this name or an empty one. */
+        while (r->slot[at]) {
+            size_t m;
+            const char *other = index_name(&r->ep[r->slot[at] - 1], &m);
+            if (m == n && !memcmp(other, name, n))
+                break;
+            at = (at + 1) & r->slot_mask;
+        }
+        r->next[i] = r->slot[at];
+        r->slot[at] = (uint32_t)i + 1;
+    }
+    for (size_t i = 0; i < r->n_ep; i++)
+        if (r->ep[i].kind == SHADOW_HOST_WILDCARD)
+            r->wild[r->n_wild++] = (uint32_t)i;
+    return TRAWL_OK;
+}
+
+/* Index + 1 of the first rule indexed by name[0..n) (whose name_hash is
+ * hash), 0 when none. */
+static uint32_t index_find(const shadow_rules *r, const char *name, size_t n, uint64_t hash)
+{
+    if (!r->slot)
+        return 0;
+    size_t at = (size_t)hash & r->slot_mask;
+    while (r->slot[at]) {
+        size_t m;
+        const char *other = index_name(&r->ep[r->slot[at] - 1], &m);
+        if (m == n && !memcmp(other, name, n))
+            return r->slot[at];
+        at = (at + 1) & r->slot_mask;
+    }
+    return 0;
+}
+
 trawl_status shadow_rules_parse(const char *text, size_t len, shadow_rules *r, trawl_error *err)
 {
     memset(r, 0, sizeof(*r));
@@ -267,6 +349,8 @@ trawl_status shadow_rules_parse(const char *text, size_t len, shadow_rules *r, t
             st = syntax(err, line, t[0].col, "expected host, port or process");
         }
     }
+    if (st == TRAWL_OK)
+        st = build_index(r, err);
     if (st != TRAWL_OK)
         shadow_rules_free(r);
     return st;
@@ -289,6 +373,9 @@ void shadow_rules_free(shadow_rules *r)
     free(r->ep);
     free(r->ports);
     free(r->procs);
+    free(r->slot);
+    free(r->next);
+    free(r->wild);
     memset(r, 0, sizeof(*r));
 }
 
@@ -335,43 +422,68 @@ static bool path_match(const char *rule, const char *path)
     return true;
 }
 
+/* Weighs endpoint i (rank 3 exact, 2 wildcard, 1 suffix) against the best
+ * so far: the higher rank, then a matched path prefix, then the longer
+ * pattern, then the earlier rule. */
+typedef struct best {
+    int rank;
+    size_t len, index;
+} best;
+
+static void consider(const shadow_rules *r, size_t i, int rank, const char *path, size_t h, best *b,
+                     shadow_match *m)
+{
+    const shadow_endpoint *e = &r->ep[i];
+    bool pm = false;
+    if (e->n_paths) {
+        if (!path)
+            return;
+        for (size_t j = 0; j < e->n_paths && !pm; j++)
+            pm = path_match(e->paths[j], path);
+        if (!pm)
+            return;
+    }
+    /* A rule that needs a path and matched it is more specific than one
+     * that does not. */
+    int score = rank * 2 + pm, cur = b->rank * 2 + m->path_matched;
+    if (m->ep &&
+        (score < cur || (score == cur && (e->len < b->len || (e->len == b->len && i > b->index)))))
+        return;
+    b->rank = rank;
+    b->len = e->len;
+    b->index = i;
+    m->ep = e;
+    m->path_matched = pm;
+    m->subdomain = e->kind == SHADOW_HOST_SUFFIX && h != e->len - 1;
+}
+
 bool shadow_rules_match(const shadow_rules *r, const char *host, const char *path, shadow_match *m)
 {
-    int best = 0; /* 3 exact, 2 wildcard, 1 suffix */
-    size_t best_len = 0, h = strlen(host);
+    size_t h = strlen(host);
+    best b = {0, 0, 0};
     memset(m, 0, sizeof(*m));
-    for (size_t i = 0; i < r->n_ep; i++) {
-        const shadow_endpoint *e = &r->ep[i];
-        int rank = 0;
-        if (e->kind == SHADOW_HOST_EXACT)
-            rank = h == e->len && !memcmp(host, e->pattern, h) ? 3 : 0;
-        else if (e->kind == SHADOW_HOST_WILDCARD)
-            rank = wildcard_match(e, host, h) ? 2 : 0;
-        else
-            rank = within(host, h, e->pattern + 1, e->len - 1) ? 1 : 0;
-        if (!rank)
+    /* Each parent domain (suffix rules) and the host itself (exact and
+     * suffix rules), hashed in one backward pass: a suffix matches on a
+     * label boundary only. */
+    uint64_t hash = FNV_OFFSET;
+    for (size_t at = h; at-- > 0;) {
+        hash = hash_step(hash, host[at]);
+        if (at > 0 && host[at - 1] != '.')
             continue;
-        bool pm = false;
-        if (e->n_paths) {
-            if (!path)
-                continue;
-            for (size_t j = 0; j < e->n_paths && !pm; j++)
-                pm = path_match(e->paths[j], path);
-            if (!pm)
-                continue;
+        for (uint32_t k = index_find(r, host + at, h - at, hash); k; k = r->next[k - 1]) {
+            const shadow_endpoint *e = &r->ep[k - 1];
+            if (e->kind == SHADOW_HOST_EXACT && at == 0)
+                consider(r, k - 1, 3, path, h, &b, m);
+            else if (e->kind == SHADOW_HOST_SUFFIX)
+                consider(r, k - 1, 1, path, h, &b, m);
         }
-        size_t plen = e->len;
-        /* A rule that needs a path and matched it is more specific than one
-         * that does not. */
-        int score = rank * 2 + pm;
-        int cur = best * 2 + m->path_matched;
-        if (score > cur || (score == cur && plen > best_len)) {
-            best = rank;
-            best_len = plen;
-            m->ep = e;
-            m->path_matched = pm;
-            m->subdomain = e->kind == SHADOW_HOST_SUFFIX && h != e->len - 1;
-        }
+    }
+    for (size_t w = 0; w < r->n_wild; w++) {
+        const shadow_endpoint *e = &r->ep[r->wild[w]];
+        /* The last byte first: most hosts end differently. */
+        char last = e->pattern[e->len - 1];
+        if ((last == '*' || (h && host[h - 1] == last)) && wildcard_match(e, host, h))
+            consider(r, r->wild[w], 2, path, h, &b, m);
     }
     return m->ep != NULL;
 }
