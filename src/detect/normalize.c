@@ -354,9 +354,9 @@ static int has_leet_word(const uint8_t *s, size_t n)
         }
         size_t a = i;
         unsigned all = 0, inner = 0;
-        for (; i < n && (leet_cls[s[i]] & LC_WORD); i++) {
-            all |= leet_cls[s[i]];
-            if (i > a && (leet_cls[s[i]] & LC_INNER) && i + 1 < n && (leet_cls[s[i + 1]] & LC_WORD))
+        for (uint8_t c; i < n && ((c = leet_cls[s[i]]) & LC_WORD); i++) {
+            all |= c;
+            if ((c & LC_INNER) && i > a && i + 1 < n && (leet_cls[s[i + 1]] & LC_WORD))
                 inner = 1;
         }
         if ((all & LC_LETTER) && ((all & LC_SUB) || inner))

@@ -71,6 +71,21 @@ size_t pi_find_runs(const uint8_t *s, size_t n, pi_run *runs, size_t max_runs)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, init_classes);
     size_t k = 0;
+    if (!memchr(s, '%', n) && !memchr(s, '\\', n)) {
+        /* no escapes anywhere (most text): only tokens long enough to hold
+         * a base64 or hex run matter */
+        for (size_t i = 0; i < n && k < max_runs;) {
+            while (i < n && (cls[s[i]] & C_WS))
+                i++;
+            size_t j = i;
+            while (j < n && !(cls[s[j]] & C_WS))
+                j++;
+            if (j - i >= MIN_B64)
+                k = token_runs(s, i, j, runs, k, max_runs);
+            i = j;
+        }
+        return k;
+    }
     for (size_t i = 0; i < n && k < max_runs;) {
         if (cls[s[i]] & C_WS) {
             i++;

@@ -27,11 +27,16 @@ const char *trawl_severity_name(trawl_severity s)
 
 TRAWL__PRINTF(1, 0) static char *vformat(const char *fmt, va_list ap)
 {
+    /* Evidence lines are short: one formatting pass into the stack, a
+     * second only for a line that does not fit. */
+    char buf[512];
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
     char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (s)
+    if (s && (size_t)n < sizeof buf)
+        memcpy(s, buf, (size_t)n + 1);
+    else if (s)
         vsnprintf(s, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
     return s;

@@ -60,6 +60,7 @@ struct trawl_scratch {
     vm_mem vm;
     struct pstate *ps; /* per-pattern state for block scans */
     size_t ps_cap;
+    uint64_t gen; /* block scans so far: a pstate of another gen is stale */
 };
 
 /* Per-pattern matching state: where the next match may start, which start
@@ -70,12 +71,14 @@ typedef struct pstate {
     uint64_t last_end;   /* last end offset reported by the engine + 1 */
     uint64_t pend_lo;    /* pending start range [pend_lo, pend_hi) */
     uint64_t pend_hi;
+    uint64_t gen; /* the block scan this state belongs to (0 in streams) */
 } pstate;
 
 /* A scan's view of the data and its reporting target. */
 typedef struct scan_ctx {
     const trawl_pattern_db *db;
     pstate *ps;
+    uint64_t gen; /* a pstate of another gen is reset on first use */
     vm_mem *vm;
     unsigned flags;
     const uint8_t *buf; /* bytes [base, base + len) */
@@ -87,8 +90,6 @@ typedef struct scan_ctx {
     bool stopped;
 } scan_ctx;
 
-/* Resets per-pattern state for a new input. */
-void scan_reset(pstate *ps, size_t n);
 /* The Hyperscan callback: a match of pattern id ends at `to`. */
 int scan_on_engine_match(unsigned id, unsigned long long from, unsigned long long to,
                          unsigned flags, void *ctx);

@@ -15,11 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void scan_reset(pstate *ps, size_t n)
-{
-    memset(ps, 0, n * sizeof(*ps));
-}
-
 static bool emit(scan_ctx *c, uint32_t id, uint64_t start, uint64_t len)
 {
     trawl_match m = {
@@ -123,6 +118,10 @@ int scan_on_engine_match(unsigned id, unsigned long long from, unsigned long lon
     scan_ctx *c = ctx;
     const tpat *t = &c->db->pats[id];
     pstate *ps = &c->ps[id];
+    if (ps->gen != c->gen) { /* first report of this pattern in this scan */
+        memset(ps, 0, sizeof(*ps));
+        ps->gen = c->gen;
+    }
     if (to < ps->last_end) /* the engine reports each end once; be sure */
         return 0;
     ps->last_end = to + 1;
@@ -175,6 +174,8 @@ trawl_status trawl_scratch_alloc(const trawl_pattern_db *db, trawl_scratch **s, 
         if (!ps)
             st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
         else {
+            /* gen 0 is never a block scan's: the new states are stale */
+            memset(ps, 0, db->n * sizeof(*ps));
             sc->ps = ps;
             sc->ps_cap = db->n;
         }
@@ -249,9 +250,10 @@ trawl_status trawl_scan(const trawl_pattern_db *db, trawl_scratch *s, const uint
                            "block scans only",
                            len);
     s->busy = 1;
-    scan_reset(s->ps, db->n);
+    s->gen++; /* resets every pattern's state, lazily: a scan touches few */
     scan_ctx c = {.db = db,
                   .ps = s->ps,
+                  .gen = s->gen,
                   .vm = &s->vm,
                   .flags = scan_flags,
                   .buf = data ? data : (const uint8_t *)"",
