@@ -156,7 +156,8 @@ int main(void)
     stats("model, batch of 32 texts", v, k, BATCH);
 
     /* the detector, through the public API */
-    trawl_detect_engine *on = engine(""), *off = engine("[prompt_injection]\nmodel = false\n");
+    trawl_detect_engine *on = engine("[prompt_injection]\nmodel = true\n"),
+                        *off = engine("[prompt_injection]\nmodel = false\n");
     trawl_detect_ctx *con, *coff;
     trawl_detect_ctx_new(on, &con, &err);
     trawl_detect_ctx_new(off, &coff, &err);
