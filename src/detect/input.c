@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "detect/detector.h"
+#include "detect/input.h"
 #include "common/codec.h"
 
 #define MAX_ELEMENTS 100000
@@ -241,15 +242,20 @@ trawl_status trawl_detect_input_parse(const char *json, size_t len, trawl_detect
         int64_t off = at && json && at >= json && at <= json + len ? at - json : -1;
         return trawl__fail_at(err, TRAWL_EFORMAT, off, -1, "malformed JSON");
     }
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    trawl_status st = trawl__detect_input_from_json(root, out, err);
+    cJSON_Delete(root);
+    return st;
+}
+
+trawl_status trawl__detect_input_from_json(const cJSON *root, trawl_detect_input **out,
+                                           trawl_error *err)
+{
+    *out = NULL;
+    if (!cJSON_IsObject(root))
         return trawl__fail(err, TRAWL_EFORMAT, "the input must be a JSON object");
-    }
     trawl_detect_input *in = calloc(1, sizeof(*in));
-    if (!in) {
-        cJSON_Delete(root);
+    if (!in)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    }
     parse p = {.in = in, .err = err};
     trawl_status st = get_string(&p, root, "prompt", &in->prompt, &in->prompt_len);
     if (st == TRAWL_OK)
@@ -285,7 +291,6 @@ trawl_status trawl_detect_input_parse(const char *json, size_t len, trawl_detect
         else /* converting an out-of-range double is undefined */
             in->timestamp_ms = (uint64_t)ts;
     }
-    cJSON_Delete(root);
     if (st != TRAWL_OK) {
         trawl_detect_input_free(in);
         return st;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "detect/input.h"
 #include "serve/internal.h"
 
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
@@ -54,6 +55,7 @@ typedef struct run_args {
     srv_tctx *t; /* the thread's context, pinned for this request */
     const char *body;
     size_t len;
+    const cJSON *root; /* the body as trawl__serve_prepare parsed it, or NULL */
     unsigned mask;
     trawl_key128 key;
     bool cacheable;
@@ -115,7 +117,8 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
 {
     run_args *a = ud;
     trawl_detect_input *in = NULL;
-    trawl_status st = trawl_detect_input_parse(a->body, a->len, &in, err);
+    trawl_status st = a->root ? trawl__detect_input_from_json(a->root, &in, err)
+                              : trawl_detect_input_parse(a->body, a->len, &in, err);
     if (st != TRAWL_OK)
         return st;
     trawl_detect_report *rep = NULL;
@@ -229,8 +232,10 @@ static int select_mask(const srv_engine *g, const char *name, const char *only, 
 }
 
 int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
-                         bool *stateful, srv_reply *r)
+                         bool *stateful, cJSON **keep, srv_reply *r)
 {
+    if (keep)
+        *keep = NULL;
     if (!len) {
         trawl__serve_error(r, 400, "empty body: expected a JSON object");
         return -1;
@@ -250,7 +255,10 @@ int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key1
     trawl_error e;
     trawl_error_clear(&e);
     trawl_status st = *stateful ? TRAWL_OK : trawl__serve_key_cjson(root, mask, key, &e);
-    cJSON_Delete(root);
+    if (st == TRAWL_OK && keep)
+        *keep = root; /* the caller's now: the detectors read it, not a second parse */
+    else
+        cJSON_Delete(root);
     if (st != TRAWL_OK) {
         trawl__serve_error(r, status_code(st), "%s", e.message);
         return -1;
@@ -275,14 +283,17 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
     run_args a = {.s = s, .t = t, .body = body, .len = len, .mask = mask};
     /* The engine generation enters the key: results of a replaced engine
      * are neither served from the cache nor shared with its runs. */
+    cJSON *root = NULL;
     if (trawl__serve_prepare(body, len, mask | t->eng->gen << TRAWL_DET_COUNT, &a.key, &stateful,
-                             r))
+                             &root, r))
         return;
+    a.root = root;
     a.cacheable = !stateful;
     trawl_status st;
     char *out = NULL;
     size_t n = 0;
     if (!stateful && s->cache && trawl_cache_get(s->cache, a.key, &out, &n)) {
+        cJSON_Delete(root);
         reply_report(r, out, n, true);
         return;
     }
@@ -293,6 +304,7 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
     } else {
         st = trawl_coalesce(s->co, a.key, run_detect, &a, &out, &n, &shared, &e);
     }
+    cJSON_Delete(root);
     if (st != TRAWL_OK) {
         free(out);
         trawl__serve_error(r, status_code(st), "%s", e.message[0] ? e.message : "detection failed");

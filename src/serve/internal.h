@@ -147,7 +147,7 @@ void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
  * coalesced). Bits of mask above TRAWL_DET_ALL (the engine generation) only
  * enter the key. 0, or -1 with an error reply in r. */
 int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
-                         bool *stateful, srv_reply *r);
+                         bool *stateful, cJSON **keep, srv_reply *r);
 
 /* Handles POST /v1/detect (name NULL) and /v1/detect/{name}. only is the
  * ?only= argument or NULL. */
