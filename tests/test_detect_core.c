@@ -2,9 +2,12 @@
  * masks, the config file, the JSON input object and the report shape. */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <trawl/trawl.h>
+
+#include <cjson/cJSON.h>
 
 #include "detect/config.h"
 #include "detect/detector.h"
@@ -145,6 +148,116 @@ static void test_report_json(void **state)
     trawl_detect_report_free(r);
 }
 
+/* The report JSON is written directly; cJSON's own printer is the oracle:
+ * random reports (numbers of every kind, strings with quotes, backslashes,
+ * control bytes and UTF-8) must print byte for byte as cJSON prints them. */
+static cJSON *oracle_json(const trawl_detect_report *r)
+{
+    cJSON *root = cJSON_CreateObject(), *dets = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "threat_score", r->threat_score);
+    for (unsigned i = 0; i < TRAWL_DET_COUNT; i++) {
+        if (!(r->ran & (1u << i)))
+            continue;
+        const trawl_detector_result *d = &r->results[i];
+        cJSON *o = cJSON_CreateObject(), *vs = cJSON_CreateArray();
+        cJSON_AddNumberToObject(o, "threat_score", d->threat_score);
+        for (size_t k = 0; k < d->n_violations; k++) {
+            const trawl_violation *v = &d->violations[k];
+            cJSON *vo = cJSON_CreateObject(), *ev = cJSON_CreateArray();
+            cJSON_AddStringToObject(vo, "detector", v->detector);
+            cJSON_AddStringToObject(vo, "category", v->category);
+            cJSON_AddStringToObject(vo, "severity", trawl_severity_name(v->severity));
+            cJSON_AddNumberToObject(vo, "confidence", v->confidence);
+            cJSON_AddStringToObject(vo, "description", v->description);
+            for (size_t e = 0; e < v->n_evidence; e++)
+                cJSON_AddItemToArray(ev, cJSON_CreateString(v->evidence[e]));
+            cJSON_AddItemToObject(vo, "evidence", ev);
+            cJSON_AddItemToArray(vs, vo);
+        }
+        cJSON_AddItemToObject(o, "violations", vs);
+        cJSON_AddItemToObject(dets, trawl_detector_name(1u << i), o);
+    }
+    cJSON_AddItemToObject(root, "detectors", dets);
+    cJSON_AddNumberToObject(root, "latency_us", (double)r->latency_us);
+    return root;
+}
+
+static void random_text(tu_rng *g, char *buf, size_t cap)
+{
+    static const char *const bits[] = {
+        "a",    "Z",    " ",    "\"",       "\\",           "/", "\n", "\t",
+        "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x80\x8b", "%", "{",  "}"};
+    size_t n = tu_below(g, 40), len = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *b = bits[tu_below(g, sizeof bits / sizeof bits[0])];
+        size_t k = strlen(b);
+        if (len + k >= cap)
+            break;
+        memcpy(buf + len, b, k);
+        len += k;
+    }
+    buf[len] = 0;
+}
+
+static double random_number(tu_rng *g)
+{
+    switch (tu_below(g, 6)) {
+    case 0:
+        return (double)tu_below(g, 1000);
+    case 1:
+        return (double)tu_below(g, 1000) / 1000.0;
+    case 2:
+        return 1.0 - 1.0 / (double)(1 + tu_below(g, 100000));
+    case 3:
+        return (double)(tu_next(g) >> 11) / 9007199254740992.0;
+    case 4:
+        return 3e9 + (double)tu_below(g, 10);
+    default:
+        return 1.0 / 3.0;
+    }
+}
+
+static void test_report_json_vs_cjson(void **state)
+{
+    (void)state;
+    tu_rng g;
+    tu_seed(&g, 99);
+    for (int iter = 0; iter < 300; iter++) {
+        trawl_detect_report *r = calloc(1, sizeof *r);
+        assert_non_null(r);
+        r->ran = (unsigned)tu_below(&g, 1u << TRAWL_DET_COUNT);
+        r->latency_us = tu_below(&g, 3) ? tu_below(&g, 100000) : tu_next(&g) >> 20;
+        r->threat_score = random_number(&g);
+        for (unsigned i = 0; i < TRAWL_DET_COUNT; i++) {
+            r->results[i].detector = trawl_detector_name(1u << i);
+            r->results[i].threat_score = random_number(&g);
+            for (uint32_t k = tu_below(&g, 3); k > 0; k--) {
+                char a[256], b[256];
+                random_text(&g, a, sizeof a);
+                trawl_violation *v =
+                    det_violation(&r->results[i], "cat\"x", random_number(&g) / 1000.0, "%s", a);
+                assert_non_null(v);
+                v->confidence = random_number(&g); /* unclamped, to reach every number form */
+                for (uint32_t e = tu_below(&g, 3); e > 0; e--) {
+                    random_text(&g, b, sizeof b);
+                    assert_int_equal(det_evidence(v, "%s", b), 0);
+                }
+            }
+        }
+        char *ours = trawl_detect_report_json(r);
+        cJSON *o = oracle_json(r);
+        char *theirs = cJSON_PrintUnformatted(o);
+        assert_non_null(ours);
+        assert_non_null(theirs);
+        if (strcmp(ours, theirs))
+            fail_msg("report JSON differs from cJSON's:\n ours   %s\n theirs %s", ours, theirs);
+        free(ours);
+        free(theirs);
+        cJSON_Delete(o);
+        trawl_detect_report_free(r);
+    }
+}
+
 /* Each detector that ran has its own run time; the others have none. */
 static void test_run_timing(void **state)
 {
@@ -180,9 +293,13 @@ static void test_run_timing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_severity),    cmocka_unit_test(test_mask),
-        cmocka_unit_test(test_config),      cmocka_unit_test(test_input),
-        cmocka_unit_test(test_report_json), cmocka_unit_test(test_run_timing),
+        cmocka_unit_test(test_severity),
+        cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_input),
+        cmocka_unit_test(test_report_json),
+        cmocka_unit_test(test_run_timing),
+        cmocka_unit_test(test_report_json_vs_cjson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,12 @@
 /* result.c -- severities, violations, reports and their JSON form. */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "detect/detector.h"
 
@@ -115,56 +117,163 @@ void trawl_detect_report_free(trawl_detect_report *r)
     free(r);
 }
 
-static cJSON *violation_json(const trawl_violation *v)
+/* ---- the report as JSON --------------------------------------------------- *
+ * Written directly, not through a cJSON tree (the service prints one report
+ * per request): the same text cJSON_PrintUnformatted would give, byte for
+ * byte — numbers by cJSON's rule, strings escaped as cJSON escapes them. */
+
+typedef struct jw {
+    char *p;
+    size_t len, cap;
+    bool failed;
+} jw;
+
+static void jw_put(jw *w, const char *s, size_t n)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON *ev = cJSON_CreateArray();
-    if (!o || !ev) {
-        cJSON_Delete(o);
-        cJSON_Delete(ev);
-        return NULL;
+    if (w->failed)
+        return;
+    if (w->cap - w->len <= n) {
+        size_t cap = w->cap ? w->cap : 1024;
+        while (cap - w->len <= n)
+            cap *= 2;
+        char *p = realloc(w->p, cap);
+        if (!p) {
+            w->failed = true;
+            return;
+        }
+        w->p = p;
+        w->cap = cap;
     }
-    cJSON_AddStringToObject(o, "detector", v->detector);
-    cJSON_AddStringToObject(o, "category", v->category);
-    cJSON_AddStringToObject(o, "severity", trawl_severity_name(v->severity));
-    cJSON_AddNumberToObject(o, "confidence", v->confidence);
-    cJSON_AddStringToObject(o, "description", v->description);
-    for (size_t i = 0; i < v->n_evidence; i++)
-        cJSON_AddItemToArray(ev, cJSON_CreateString(v->evidence[i]));
-    cJSON_AddItemToObject(o, "evidence", ev);
-    return o;
+    memcpy(w->p + w->len, s, n);
+    w->len += n;
+    w->p[w->len] = 0;
+}
+
+static void jw_lit(jw *w, const char *s)
+{
+    jw_put(w, s, strlen(s));
+}
+
+/* A JSON string: '"', '\\' and the short escapes, other bytes below 0x20 as
+ * \u00XX, everything else as it is (cJSON's choice). NULL prints "". */
+static void jw_str(jw *w, const char *s)
+{
+    jw_put(w, "\"", 1);
+    const char *run = s;
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jw_put(w, run, (size_t)(s - run));
+        char e[8];
+        switch (c) {
+        case '"':
+            jw_lit(w, "\\\"");
+            break;
+        case '\\':
+            jw_lit(w, "\\\\");
+            break;
+        case '\b':
+            jw_lit(w, "\\b");
+            break;
+        case '\f':
+            jw_lit(w, "\\f");
+            break;
+        case '\n':
+            jw_lit(w, "\\n");
+            break;
+        case '\r':
+            jw_lit(w, "\\r");
+            break;
+        case '\t':
+            jw_lit(w, "\\t");
+            break;
+        default:
+            snprintf(e, sizeof e, "\\u%04x", c);
+            jw_lit(w, e);
+            break;
+        }
+        run = s + 1;
+    }
+    if (run)
+        jw_put(w, run, (size_t)(s - run));
+    jw_put(w, "\"", 1);
+}
+
+/* A number as cJSON prints it: null for NaN and infinities; an integer in
+ * int range as %d; else %1.15g, or %1.17g when 15 digits do not read back. */
+static void jw_num(jw *w, double d)
+{
+    char b[32];
+    if (isnan(d) || isinf(d)) {
+        jw_lit(w, "null");
+        return;
+    }
+    int as_int = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+    if (d == (double)as_int) {
+        snprintf(b, sizeof b, "%d", as_int);
+    } else {
+        snprintf(b, sizeof b, "%1.15g", d);
+        double back = strtod(b, NULL);
+        double big = fabs(back) > fabs(d) ? fabs(back) : fabs(d);
+        if (!(fabs(back - d) <= big * DBL_EPSILON))
+            snprintf(b, sizeof b, "%1.17g", d);
+    }
+    jw_lit(w, b);
+}
+
+static void violation_json(jw *w, const trawl_violation *v)
+{
+    jw_lit(w, "{\"detector\":");
+    jw_str(w, v->detector);
+    jw_lit(w, ",\"category\":");
+    jw_str(w, v->category);
+    jw_lit(w, ",\"severity\":");
+    jw_str(w, trawl_severity_name(v->severity));
+    jw_lit(w, ",\"confidence\":");
+    jw_num(w, v->confidence);
+    jw_lit(w, ",\"description\":");
+    jw_str(w, v->description);
+    jw_lit(w, ",\"evidence\":[");
+    for (size_t i = 0; i < v->n_evidence; i++) {
+        if (i)
+            jw_put(w, ",", 1);
+        jw_str(w, v->evidence[i]);
+    }
+    jw_lit(w, "]}");
 }
 
 char *trawl_detect_report_json(const trawl_detect_report *r)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON *dets = cJSON_CreateObject();
-    if (!root || !dets) {
-        cJSON_Delete(root);
-        cJSON_Delete(dets);
-        return NULL;
-    }
-    cJSON_AddNumberToObject(root, "threat_score", r->threat_score);
+    jw w = {0};
+    jw_lit(&w, "{\"threat_score\":");
+    jw_num(&w, r->threat_score);
+    jw_lit(&w, ",\"detectors\":{");
+    bool first = true;
     for (unsigned i = 0; i < TRAWL_DET_COUNT; i++) {
         if (!(r->ran & (1u << i)))
             continue;
         const trawl_detector_result *d = &r->results[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON *vs = cJSON_CreateArray();
-        if (!o || !vs) {
-            cJSON_Delete(o);
-            cJSON_Delete(vs);
-            continue;
+        if (!first)
+            jw_put(&w, ",", 1);
+        first = false;
+        jw_str(&w, trawl_detector_name(1u << i));
+        jw_lit(&w, ":{\"threat_score\":");
+        jw_num(&w, d->threat_score);
+        jw_lit(&w, ",\"violations\":[");
+        for (size_t k = 0; k < d->n_violations; k++) {
+            if (k)
+                jw_put(&w, ",", 1);
+            violation_json(&w, &d->violations[k]);
         }
-        cJSON_AddNumberToObject(o, "threat_score", d->threat_score);
-        for (size_t k = 0; k < d->n_violations; k++)
-            cJSON_AddItemToArray(vs, violation_json(&d->violations[k]));
-        cJSON_AddItemToObject(o, "violations", vs);
-        cJSON_AddItemToObject(dets, trawl_detector_name(1u << i), o);
+        jw_lit(&w, "]}");
     }
-    cJSON_AddItemToObject(root, "detectors", dets);
-    cJSON_AddNumberToObject(root, "latency_us", (double)r->latency_us);
-    char *s = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return s;
+    jw_lit(&w, "},\"latency_us\":");
+    jw_num(&w, (double)r->latency_us);
+    jw_put(&w, "}", 1);
+    if (w.failed) {
+        free(w.p);
+        return NULL;
+    }
+    return w.p;
 }
