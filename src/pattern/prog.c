@@ -493,16 +493,6 @@ void vm_mem_free(vm_mem *m)
     memset(m, 0, sizeof(*m));
 }
 
-typedef struct run {
-    const vprog *p;
-    vm_mem *m;
-    size_t n;
-    uint64_t abs_start;
-    bool eof;
-    bool undecided;
-    long long last; /* longest match end seen, or -1 */
-} run;
-
 static bool in_set(const vm_mem *m, int w, uint32_t pc)
 {
     uint32_t i = m->sparse[w][pc];
@@ -515,84 +505,6 @@ static void insert(vm_mem *m, int w, uint32_t pc)
     m->dense[w][m->count[w]++] = pc;
 }
 
-/* Adds pc and everything reachable from it without consuming a byte. */
-static void add_thread(run *r, int w, uint32_t pc0, size_t pos)
-{
-    vm_mem *m = r->m;
-    uint32_t sp = 0;
-    m->stack[sp++] = pc0;
-    while (sp) {
-        uint32_t pc = m->stack[--sp];
-        if (in_set(m, w, pc))
-            continue;
-        insert(m, w, pc);
-        const vinst *in = &r->p->code[pc];
-        switch (in->op) {
-        case OP_JMP:
-            m->stack[sp++] = in->x;
-            break;
-        case OP_SPLIT:
-            m->stack[sp++] = in->y;
-            m->stack[sp++] = in->x;
-            break;
-        case OP_BOL:
-            if (r->abs_start + pos == 0)
-                m->stack[sp++] = pc + 1;
-            break;
-        case OP_EOL:
-            if (pos == r->n && r->eof)
-                m->stack[sp++] = pc + 1;
-            else if (pos == r->n)
-                r->undecided = true;
-            break;
-        case OP_MATCH:
-            r->last = (long long)pos;
-            break;
-        default: /* OP_SET waits for a byte */
-            break;
-        }
-    }
-}
-
-vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n, uint64_t abs_start,
-                       bool eof, size_t *len)
-{
-    run r = {.p = p, .m = m, .n = n, .abs_start = abs_start, .eof = eof, .last = -1};
-    int cur = 0;
-    m->count[0] = m->count[1] = 0;
-    add_thread(&r, cur, 0, 0);
-    for (size_t i = 0;; i++) {
-        bool alive = false;
-        for (uint32_t k = 0; k < m->count[cur] && !alive; k++)
-            alive = p->code[m->dense[cur][k]].op == OP_SET;
-        if (!alive)
-            break;
-        if (i == n) {
-            if (!eof)
-                r.undecided = true;
-            break;
-        }
-        int nxt = cur ^ 1;
-        m->count[nxt] = 0;
-        unsigned c = data[i];
-        for (uint32_t k = 0; k < m->count[cur]; k++) {
-            uint32_t pc = m->dense[cur][k];
-            const vinst *in = &p->code[pc];
-            if (in->op == OP_SET && bs_has(&p->sets[in->x], c))
-                add_thread(&r, nxt, pc + 1, i + 1);
-        }
-        cur = nxt;
-    }
-    if (r.undecided)
-        return VR_MORE;
-    if (r.last < 0)
-        return VR_NOMATCH;
-    *len = (size_t)r.last;
-    return VR_MATCH;
-}
-
-/* ---- many starts at once ------------------------------------------------ */
-
 typedef struct mrun {
     const vprog *p;
     vm_mem *m;
@@ -604,8 +516,11 @@ typedef struct mrun {
     size_t end;       /* its longest end so far */
 } mrun;
 
-/* add_thread() for a thread of start tag: each pc reached joins set w with
- * the tag, unless the set holds it already (then an earlier start has it). */
+/* ---- the verifier -------------------------------------------------------- */
+
+/* Adds pc0 and everything reachable from it without consuming a byte to set
+ * w, as threads of start tag; a pc the set holds already is skipped (an
+ * earlier start holds it, and every end it reaches this one would too). */
 static void add_tagged(mrun *r, int w, uint32_t pc0, size_t pos, size_t tag)
 {
     vm_mem *m = r->m;
@@ -751,4 +666,12 @@ vm_result prog_leftmost(const vprog *p, vm_mem *m, const uint8_t *data, size_t n
     *start = r.best;
     *len = r.end - r.best;
     return VR_MATCH;
+}
+
+/* One start: the many-start pass with a single candidate. */
+vm_result prog_longest(const vprog *p, vm_mem *m, const uint8_t *data, size_t n, uint64_t abs_start,
+                       bool eof, size_t *len)
+{
+    size_t start;
+    return prog_leftmost(p, m, data, n, abs_start, eof, 1, &start, len);
 }
