@@ -52,35 +52,51 @@ start --threads 4 --max-body 8m
 python3 - "$port" "$dir/big.json" >"$dir/coalesce" <<'PY'
 import http.client, json, sys, threading
 port, path = int(sys.argv[1]), sys.argv[2]
-body = open(path, "rb").read()
+body0 = open(path, "rb").read()
 def metrics():
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     c.request("GET", "/v1/metrics"); m = json.loads(c.getresponse().read()); c.close()
     return m["detector_runs"], m["coalesced"], m["cache"]["hits"]
 N = 4
-conns = []
-for _ in range(N): # connected and accepted before the burst
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    c.request("GET", "/healthz"); c.getresponse().read(); conns.append(c)
-before = metrics()
-go = threading.Barrier(N)
-out = [None] * N
-def one(i):
-    go.wait()
-    conns[i].request("POST", "/v1/detect?only=prompt_injection", body=body)
-    r = conns[i].getresponse(); d = json.loads(r.read())
-    out[i] = (r.status, d["threat_score"], d["latency_us"])
-ts = [threading.Thread(target=one, args=(i,)) for i in range(N)]
-for t in ts: t.start()
-for t in ts: t.join()
-after = metrics()
-runs, coalesced, hits = (a - b for a, b in zip(after, before))
-print("statuses", sorted({o[0] for o in out}), "one-report", len({o[1:] for o in out}) == 1)
-print("runs", runs, "coalesced>0", coalesced > 0, "coalesced+hits", coalesced + hits)
-print("slow", min(o[2] for o in out) >= 20000) # the test means something
+# Whether the three duplicates wait on the leader (coalesced) or come after
+# it (cache hits) depends on how uploads and the run interleave, which a
+# loaded or sanitized build shifts; so up to three bursts, each with its own
+# key, until one shows coalescing. Every burst must run the detectors once.
+statuses, reports_one, runs_all, shared_all, coalesced_seen, slow = set(), True, [], [], False, True
+for attempt in range(3):
+    body = body0[:-1] + b',"nonce":%d}' % attempt
+    conns = []
+    for _ in range(N): # connected and accepted before the burst
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        c.request("GET", "/healthz"); c.getresponse().read(); conns.append(c)
+    before = metrics()
+    go = threading.Barrier(N)
+    out = [None] * N
+    def one(i):
+        go.wait()
+        conns[i].request("POST", "/v1/detect?only=prompt_injection", body=body)
+        r = conns[i].getresponse(); d = json.loads(r.read())
+        out[i] = (r.status, d["threat_score"], d["latency_us"])
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(N)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    for c in conns: c.close()
+    after = metrics()
+    runs, coalesced, hits = (a - b for a, b in zip(after, before))
+    statuses |= {o[0] for o in out}
+    reports_one &= len({o[1:] for o in out}) == 1
+    runs_all.append(runs); shared_all.append(coalesced + hits)
+    slow &= min(o[2] for o in out) >= 20000
+    print("burst", attempt, "runs", runs, "coalesced", coalesced, "hits", hits, file=sys.stderr)
+    if coalesced > 0:
+        coalesced_seen = True
+        break
+print("statuses", sorted(statuses), "one-report", reports_one)
+print("runs", sorted(set(runs_all)), "coalesced>0", coalesced_seen, "coalesced+hits", sorted(set(shared_all)))
+print("slow", slow) # the test means something
 PY
 check coalesce-answers "statuses [200] one-report True" "$(sed -n 1p "$dir/coalesce")"
-check coalesce-runs "runs 1 coalesced>0 True coalesced+hits 3" "$(sed -n 2p "$dir/coalesce")"
+check coalesce-runs "runs [1] coalesced>0 True coalesced+hits [3]" "$(sed -n 2p "$dir/coalesce")"
 check coalesce-slow "slow True" "$(sed -n 3p "$dir/coalesce")"
 
 # SIGTERM during a slow detection: it finishes, then the server exits 0.
