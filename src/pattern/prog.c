@@ -283,36 +283,66 @@ static void gen(builder *b, const pnode *n)
     }
 }
 
-/* Epsilon closure of the pcs in seed[0..k) into mark/out: returns the
- * number of pcs in out, with *open set when MATCH or an anchor is reachable
- * (a match may end, or be decided by position, right there). */
-static uint32_t closure(const vprog *p, const uint32_t *seed, uint32_t k, uint8_t *mark,
-                        uint32_t *stack, uint32_t *out, bool *open)
+/* Scratch for closures over one program: a visit stamp per pc (no clearing
+ * between closures), a DFS stack, and a budget of pcs to visit in all. */
+typedef struct cwalk {
+    uint32_t *mark, stamp;
+    uint32_t *stack;
+    size_t budget; /* pcs left to visit; at 0 the walk gives up */
+} cwalk;
+
+static int cwalk_init(cwalk *w, uint32_t n, size_t budget)
 {
-    uint32_t sp = 0, n = 0;
-    memset(mark, 0, p->n);
+    w->mark = calloc(n, sizeof(uint32_t));
+    w->stack = malloc((2 * (size_t)n + 1) * sizeof(uint32_t));
+    w->stamp = 0;
+    w->budget = budget;
+    return w->mark && w->stack ? 0 : -1;
+}
+
+static void cwalk_free(cwalk *w)
+{
+    free(w->mark);
+    free(w->stack);
+}
+
+/* Epsilon closure of the pcs in seed[0..k) into out: the OP_SET pcs, and
+ * OP_MATCH too when with_match. *open is set when an anchor is reachable
+ * (decided by position), or OP_MATCH without with_match (a match may end
+ * right there). Returns the number of pcs in out, or -1 when the walk's
+ * budget ran out. */
+static long closure(const vprog *p, cwalk *w, const uint32_t *seed, uint32_t k, bool with_match,
+                    uint32_t *out, bool *open)
+{
+    uint32_t sp = 0, n = 0, stamp = ++w->stamp;
     for (uint32_t i = 0; i < k; i++)
-        stack[sp++] = seed[i];
+        w->stack[sp++] = seed[i];
     while (sp) {
-        uint32_t pc = stack[--sp];
-        if (mark[pc])
+        uint32_t pc = w->stack[--sp];
+        if (w->mark[pc] == stamp)
             continue;
-        mark[pc] = 1;
+        if (w->budget-- == 0)
+            return -1;
+        w->mark[pc] = stamp;
         const vinst *in = &p->code[pc];
         switch (in->op) {
         case OP_JMP:
-            stack[sp++] = in->x;
+            w->stack[sp++] = in->x;
             break;
         case OP_SPLIT:
-            stack[sp++] = in->y;
-            stack[sp++] = in->x;
+            w->stack[sp++] = in->y;
+            w->stack[sp++] = in->x;
             break;
         case OP_SET:
             out[n++] = pc;
             break;
-        case OP_BOL: /* may or may not hold: treat as open */
-        case OP_EOL:
         case OP_MATCH:
+            if (with_match)
+                out[n++] = pc;
+            else
+                *open = true;
+            break;
+        default: /* OP_BOL, OP_EOL: may or may not hold */
             *open = true;
             break;
         }
@@ -320,111 +350,104 @@ static uint32_t closure(const vprog *p, const uint32_t *seed, uint32_t k, uint8_
     return n;
 }
 
-/* Fills p->fofs and p->flist (see prog.h), or leaves them NULL. */
-#define FOLLOW_MAX(n) (16 * (size_t)(n) + 4096)
+/* Fills p->fofs and p->flist (see prog.h), or leaves them NULL: for
+ * programs with anchors, and when the lists would cost more than a few
+ * visits per instruction to build (nested optional repeats can make every
+ * closure long: the VM then walks SPLIT and JMP itself). */
+#define FOLLOW_BUDGET(n) (16 * (size_t)(n) + 65536)
 static void follows(vprog *p)
 {
     for (uint32_t pc = 0; pc < p->n; pc++)
         if (p->code[pc].op == OP_BOL || p->code[pc].op == OP_EOL)
             return; /* anchors depend on the position: the VM decides them */
-    uint8_t *mark = malloc(p->n);
-    uint32_t *stack = malloc((2 * (size_t)p->n + 1) * sizeof(uint32_t));
+    cwalk w;
     uint32_t *fofs = malloc(((size_t)p->n + 2) * sizeof(uint32_t));
+    uint32_t *out = malloc((size_t)p->n * sizeof(uint32_t));
     size_t cap = 1024, len = 0;
     uint32_t *fl = malloc(cap * sizeof(uint32_t));
-    if (!mark || !stack || !fofs || !fl)
+    if (cwalk_init(&w, p->n, FOLLOW_BUDGET(p->n)) != 0 || !fofs || !out || !fl)
         goto fail;
     for (uint32_t q = 0; q <= p->n; q++) {
         fofs[q] = (uint32_t)len;
-        uint32_t from = q == p->n ? 0 : q + 1;
         if (q < p->n && p->code[q].op != OP_SET)
             continue;
-        uint32_t sp = 0;
-        memset(mark, 0, p->n);
-        stack[sp++] = from;
-        while (sp) {
-            uint32_t pc = stack[--sp];
-            if (mark[pc])
-                continue;
-            mark[pc] = 1;
-            const vinst *in = &p->code[pc];
-            if (in->op == OP_JMP) {
-                stack[sp++] = in->x;
-            } else if (in->op == OP_SPLIT) {
-                stack[sp++] = in->y;
-                stack[sp++] = in->x;
-            } else { /* OP_SET or OP_MATCH */
-                if (len == FOLLOW_MAX(p->n))
-                    goto fail;
-                if (len == cap) {
-                    uint32_t *t = realloc(fl, 2 * cap * sizeof(uint32_t));
-                    if (!t)
-                        goto fail;
-                    fl = t;
-                    cap *= 2;
-                }
-                fl[len++] = pc;
-            }
+        uint32_t from = q == p->n ? 0 : q + 1;
+        bool open = false;
+        long k = closure(p, &w, &from, 1, true, out, &open);
+        if (k < 0)
+            goto fail;
+        if (len + (size_t)k > cap) {
+            while (len + (size_t)k > cap)
+                cap *= 2;
+            uint32_t *t = realloc(fl, cap * sizeof(uint32_t));
+            if (!t)
+                goto fail;
+            fl = t;
         }
+        memcpy(fl + len, out, (size_t)k * sizeof(uint32_t));
+        len += (size_t)k;
     }
     fofs[p->n + 1] = (uint32_t)len;
     p->fofs = fofs;
     p->flist = fl;
-    free(mark);
-    free(stack);
-    return;
+    fofs = fl = NULL;
 fail:
-    free(mark);
-    free(stack);
+    cwalk_free(&w);
+    free(out);
     free(fofs);
     free(fl);
 }
 
-/* Fills p->first and p->pairs. On allocation failure every bit is set (the
- * filter then passes everything, which is always correct). */
+/* Fills p->first and p->pairs. On allocation failure, or when the walks
+ * would be too long, every bit is set (the filter then passes everything,
+ * which is always correct). */
 static void prefilter(vprog *p)
 {
     bs_fill(&p->first);
     memset(p->pairs, 0xFF, sizeof p->pairs);
-    uint8_t *mark = malloc(p->n);
-    uint32_t *stack = malloc((2 * (size_t)p->n + 1) * sizeof(uint32_t));
+    cwalk w;
     uint32_t *c0 = malloc(p->n * sizeof(uint32_t)), *c1 = malloc(p->n * sizeof(uint32_t));
     uint32_t *seed = malloc(p->n * sizeof(uint32_t));
-    if (!mark || !stack || !c0 || !c1 || !seed)
+    /* 257 closures, each at most the program */
+    if (cwalk_init(&w, p->n, 257 * (size_t)p->n) != 0 || !c0 || !c1 || !seed)
         goto out;
     bool open = false;
     uint32_t zero = 0;
-    uint32_t n0 = closure(p, &zero, 1, mark, stack, c0, &open);
-    if (open)
+    long n0 = closure(p, &w, &zero, 1, false, c0, &open);
+    if (n0 < 0 || open)
         goto out;
-    bs_clear(&p->first);
-    memset(p->pairs, 0, sizeof p->pairs);
-    for (uint32_t i = 0; i < n0; i++)
-        bs_union(&p->first, &p->sets[p->code[c0[i]].x]);
+    byteset first;
+    uint64_t pairs[PAIR_BITS / 64] = {0};
+    bs_clear(&first);
+    for (long i = 0; i < n0; i++)
+        bs_union(&first, &p->sets[p->code[c0[i]].x]);
     for (unsigned a = 0; a < 256; a++) {
-        if (!bs_has(&p->first, a))
+        if (!bs_has(&first, a))
             continue;
         uint32_t k = 0;
-        for (uint32_t i = 0; i < n0; i++)
+        for (long i = 0; i < n0; i++)
             if (bs_has(&p->sets[p->code[c0[i]].x], a))
                 seed[k++] = c0[i] + 1;
         bool open1 = false;
-        uint32_t n1 = closure(p, seed, k, mark, stack, c1, &open1);
+        long n1 = closure(p, &w, seed, k, false, c1, &open1);
+        if (n1 < 0)
+            goto out;
         byteset next;
         bs_clear(&next);
         if (open1)
             bs_fill(&next);
-        for (uint32_t i = 0; i < n1 && !open1; i++)
+        for (long i = 0; i < n1 && !open1; i++)
             bs_union(&next, &p->sets[p->code[c1[i]].x]);
         for (unsigned b = 0; b < 256; b++)
             if (bs_has(&next, b)) {
                 uint32_t bit = pair_bit(a, b);
-                p->pairs[bit >> 6] |= 1ull << (bit & 63);
+                pairs[bit >> 6] |= 1ull << (bit & 63);
             }
     }
+    p->first = first; /* only a complete table replaces the pass-all one */
+    memcpy(p->pairs, pairs, sizeof pairs);
 out:
-    free(mark);
-    free(stack);
+    cwalk_free(&w);
     free(c0);
     free(c1);
     free(seed);
