@@ -8,29 +8,11 @@
 # `timeout`, every curl under -m.
 set -u
 T=$1
-dir=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-fails=0
-check() { # name expected actual
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/serve.sh"
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 0; }
 
 start() { # serve options...
-    rm -f "$dir/err"
-    timeout 180 "$T" serve --listen 127.0.0.1:0 --cache-entries 0 --cache-bytes 0 "$@" 2>"$dir/err" &
-    pid=$!
-    i=0
-    while ! grep -q '^listening on 127.0.0.1:' "$dir/err" 2>/dev/null; do
-        i=$((i + 1)); [ $i -gt 1200 ] && { echo "FAIL server did not start"; cat "$dir/err"; exit 1; }
-        sleep 0.05
-    done
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$dir/err")
-    base="http://127.0.0.1:$port"
+    serve_start --listen 127.0.0.1:0 --cache-entries 0 --cache-bytes 0 "$@"
 }
 stop() {
     kill -TERM "$pid"; wait "$pid" 2>/dev/null; pid=

@@ -6,29 +6,11 @@
 # flight before exiting 0. Bounded: the server runs under `timeout`.
 set -u
 T=$1
-dir=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-fails=0
-check() { # name expected actual
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/serve.sh"
 command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 0; }
 
-start() { # extra serve options...
-    rm -f "$dir/err"
-    timeout 180 "$T" serve --listen 127.0.0.1:0 --threads 2 "$@" 2>"$dir/err" &
-    pid=$!
-    i=0
-    while ! grep -q '^listening on 127.0.0.1:' "$dir/err" 2>/dev/null; do
-        i=$((i + 1)); [ $i -gt 1200 ] && { echo "FAIL server did not start"; cat "$dir/err"; exit 1; }
-        sleep 0.05
-    done
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$dir/err")
-    base="http://127.0.0.1:$port"
+start() { # serve options...
+    serve_start --listen 127.0.0.1:0 --threads 2 "$@"
 }
 # req METHOD PATH [BODY]: prints "CODE BODY"
 req() {

@@ -11,28 +11,11 @@
 #   full, while flagged requests keep completing fast.
 set -u
 T=$1
-dir=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-fails=0
-check() { # name expected actual
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/serve.sh"
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 0; }
 
 start() { # serve options...
-    rm -f "$dir/err"
-    timeout 180 "$T" serve --listen 127.0.0.1:0 "$@" 2>"$dir/err" &
-    pid=$!
-    i=0
-    while ! grep -q '^listening on 127.0.0.1:' "$dir/err" 2>/dev/null; do
-        i=$((i + 1)); [ $i -gt 1200 ] && { echo "FAIL server did not start"; cat "$dir/err"; exit 1; }
-        sleep 0.05
-    done
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$dir/err")
+    serve_start --listen 127.0.0.1:0 "$@"
 }
 
 # A 4 MB prompt of injection phrases: prompt_injection takes hundreds of
