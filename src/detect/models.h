@@ -1,5 +1,5 @@
 /* models.h -- the model files under models/, embedded in the library at
- * build time (cmake/embed_models.cmake), so that no file is needed at run
+ * build time (cmake/embed.cmake), so that no file is needed at run
  * time. The bytes are untrusted until a loader has checked them. */
 #ifndef TRAWL_DETECT_MODELS_H
 #define TRAWL_DETECT_MODELS_H
