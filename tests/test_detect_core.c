@@ -259,6 +259,64 @@ static void test_report_json_vs_cjson(void **state)
 }
 
 /* Each detector that ran has its own run time; the others have none. */
+/* Evidence lines built piece by piece print exactly what the printf
+ * conversions they stand for print: %.2f for weights (whole hundredths),
+ * random doubles, halves and the odd values; %llu over the whole range. */
+static void test_evidence_line(void **state)
+{
+    (void)state;
+    tu_rng rng;
+    tu_seed(&rng, 5);
+    char want[400];
+    for (int i = 0; i < 200000; i++) {
+        double x;
+        switch (i % 5) {
+        case 0:
+            x = tu_below(&rng, 1000000) / 100.0; /* weights: whole hundredths */
+            break;
+        case 1:
+            x = (double)tu_next(&rng) / 18446744073709551616.0 * (i % 7 ? 1 : 1e6);
+            break;
+        case 2:
+            x = (tu_below(&rng, 200000) + 0.5) / 100.0; /* halfway cases */
+            break;
+        case 3:
+            x = tu_below(&rng, 1000) / 100.0 + (tu_below(&rng, 3) - 1.0) * 1e-9;
+            break;
+        default: {
+            static const double odd[] = {0,     -0.0, -1.25, 1e15,    1e300, 0.005, 0.015,
+                                         2.675, 1e-7, -1e-9, 999.995, 0.995, 1e17,  5e14};
+            x = odd[i / 5 % (sizeof odd / sizeof odd[0])];
+        }
+        }
+        det_line l = {0};
+        det_line_fixed2(&l, x);
+        snprintf(want, sizeof want, "%.2f", x);
+        if (!l.s || strcmp(l.s, want))
+            fail_msg("%.17g: \"%s\", printf \"%s\"", x, l.s ? l.s : "(null)", want);
+        uint64_t u = i % 3 ? tu_next(&rng) >> tu_below(&rng, 64) : (uint64_t)i;
+        l.len = 0;
+        det_line_u64(&l, u);
+        snprintf(want, sizeof want, "%llu", (unsigned long long)u);
+        assert_string_equal(l.s, want);
+        free(l.s);
+    }
+    det_line l = {0};
+    det_line_u64(&l, UINT64_MAX);
+    assert_string_equal(l.s, "18446744073709551615");
+    /* long lines grow; the violation takes the string */
+    for (int i = 0; i < 100; i++)
+        det_line_str(&l, "0123456789");
+    trawl_detector_result r = {.detector = "x"};
+    trawl_violation *v = det_violation(&r, "c", 0.5, "d");
+    assert_int_equal(det_evidence_line(v, &l), 0);
+    assert_null(l.s);
+    assert_int_equal(strlen(v->evidence[0]), 1020);
+    assert_int_equal(det_evidence_line(v, &l), -1); /* an empty line is refused */
+    assert_int_equal(v->n_evidence, 1);
+    det_result_clear(&r);
+}
+
 static void test_run_timing(void **state)
 {
     (void)state;
@@ -293,13 +351,10 @@ static void test_run_timing(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_severity),
-        cmocka_unit_test(test_mask),
-        cmocka_unit_test(test_config),
-        cmocka_unit_test(test_input),
-        cmocka_unit_test(test_report_json),
-        cmocka_unit_test(test_run_timing),
-        cmocka_unit_test(test_report_json_vs_cjson),
+        cmocka_unit_test(test_severity),      cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_config),        cmocka_unit_test(test_input),
+        cmocka_unit_test(test_report_json),   cmocka_unit_test(test_run_timing),
+        cmocka_unit_test(test_evidence_line), cmocka_unit_test(test_report_json_vs_cjson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

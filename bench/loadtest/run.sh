@@ -9,6 +9,7 @@ T=$1
 SECS=${2:-30}
 CONNS=${CONNS:-32}
 SOAK=${SOAK_SECONDS:-300} # the memory soak (0 = skip)
+# POINTS="prompt-cache-off shadow_ai-only" runs only the named points
 data=${TRAWL_SHARED_DATA:-$(dirname "$0")/../../../shared/data}
 command -v wrk >/dev/null || { echo "loadtest: wrk is not installed (scripts/deps.sh)"; exit 1; }
 [ -f "$data/prompts/dev.jsonl" ] || { echo "loadtest: $data/prompts missing; skipped"; exit 0; }
@@ -24,6 +25,7 @@ rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 point() { # NAME REPEAT PATH serve-options...
     name=$1 rep=$2 p=$3; shift 3
+    case " ${POINTS:-$name} " in *" $name "*) ;; *) return 0 ;; esac
     rm -f "$dir/err"
     "$T" serve --listen 127.0.0.1:0 "$@" 2>"$dir/err" &
     pid=$!

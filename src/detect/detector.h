@@ -42,6 +42,21 @@ trawl_violation *det_violation(trawl_detector_result *r, const char *category, d
                                const char *fmt, ...) TRAWL__PRINTF(4, 5);
 /* Adds one evidence string (printf-style). -1 on out-of-memory. */
 int det_evidence(trawl_violation *v, const char *fmt, ...) TRAWL__PRINTF(2, 3);
+/* An evidence line built piece by piece, for the hot paths where
+ * vsnprintf is the cost (the prompt detector writes a line per rule hit).
+ * The pieces print exactly as the printf conversions named. Out-of-memory
+ * is remembered and reported by det_evidence_line. */
+typedef struct det_line {
+    char *s;
+    size_t len, cap;
+    int failed;
+} det_line;
+void det_line_str(det_line *l, const char *s); /* %s */
+void det_line_u64(det_line *l, uint64_t x);    /* %llu */
+void det_line_fixed2(det_line *l, double x);   /* %.2f */
+/* Adds the line as one evidence string (ownership passes to v; l is reset
+ * either way). -1 on out-of-memory. */
+int det_evidence_line(trawl_violation *v, det_line *l);
 /* Frees the violations of r and resets it. */
 void det_result_clear(trawl_detector_result *r);
 

@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 int pi_text_reserve(pi_text *t, size_t n, size_t max)
 {
@@ -184,20 +187,86 @@ static inline void put(pi_text *o, uint8_t c, uint32_t at, uint8_t fl)
  * classify(); built from it once. */
 enum { A_SLOW = 0, A_SPACE = 1 };
 static uint8_t ascii_to[128];
-static void init_ascii(void)
+
+/* classify() by table where that is cheap, built from classify() itself:
+ * the answer for every code point below U+0800 (one- and two-byte UTF-8),
+ * and for U+0800..U+FFFF the 256-code-point blocks in which every answer
+ * is "copy as is" (most of them: CJK, Hangul, Devanagari, ...). */
+static uint16_t low_class[0x800]; /* kind << 8 | folded byte */
+static uint8_t plain_block[256];  /* 1: the block cp >> 8 is all K_COPY */
+
+static void init_tables(void)
 {
     for (uint32_t c = 0; c < 128; c++) {
         char to = 0;
         int k = classify(c, &to);
         ascii_to[c] = k == K_SPACE ? A_SPACE : k == K_COPY && to > 1 ? (uint8_t)to : A_SLOW;
     }
+    for (uint32_t c = 0; c < 0x800; c++) {
+        char to = 0;
+        int k = classify(c, &to);
+        low_class[c] = (uint16_t)(k << 8 | (uint8_t)to);
+    }
+    for (uint32_t b = 8; b < 256; b++) {
+        plain_block[b] = 1;
+        for (uint32_t c = b << 8; c < (b + 1) << 8 && plain_block[b]; c++) {
+            char to = 0;
+            if (classify(c, &to) != K_COPY || to)
+                plain_block[b] = 0;
+        }
+    }
 }
 
-int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_text *tags,
-                 pi_norm_stats *st, size_t max)
+static inline int classify_fast(uint32_t cp, char *to)
+{
+    if (cp < 0x800) {
+        *to = (char)(low_class[cp] & 0xFF);
+        return low_class[cp] >> 8;
+    }
+    if (cp < 0x10000 && plain_block[cp >> 8])
+        return K_COPY;
+    return classify(cp, to);
+}
+
+#ifdef __SSE2__
+/* Sixteen bytes of src at i copied to the output in one step, when they
+ * are all printable ASCII or white space (' ', '\t'..'\r') that needs
+ * nothing but the case fold and white space read as ' ': no two white
+ * space bytes in a row, none right after an output space, no flag pending.
+ * Returns 0 (nothing written) when that does not hold. */
+static int ascii_block(uint8_t *os, uint32_t *om, uint8_t *of, size_t ol, const uint8_t *src,
+                       size_t i, uint32_t at)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(src + i));
+    /* '\t'..'\r': v - 9 <= 4 unsigned */
+    __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(_mm_sub_epi8(v, _mm_set1_epi8(9)), _mm_set1_epi8(4)),
+                                 _mm_set1_epi8(4));
+    __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1F)),
+                                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x7F)));
+    if (_mm_movemask_epi8(_mm_or_si128(printable, ctl)) != 0xFFFF)
+        return 0;
+    __m128i space = _mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+    unsigned sp = (unsigned)_mm_movemask_epi8(space);
+    if ((sp & (sp >> 1)) || ((sp & 1) && (ol == 0 || os[ol - 1] == ' ')))
+        return 0;
+    v = _mm_or_si128(_mm_andnot_si128(ctl, v), _mm_and_si128(ctl, _mm_set1_epi8(' ')));
+    __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+    v = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(32)));
+    _mm_storeu_si128((__m128i *)(os + ol), v);
+    _mm_storeu_si128((__m128i *)(of + ol), _mm_setzero_si128());
+    __m128i m = _mm_add_epi32(_mm_set1_epi32((int)at), _mm_setr_epi32(0, 1, 2, 3));
+    for (int q = 0; q < 4; q++, m = _mm_add_epi32(m, _mm_set1_epi32(4)))
+        _mm_storeu_si128((__m128i *)(om + ol + 4 * (size_t)q), m);
+    return 1;
+}
+#endif
+
+static int normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_text *tags,
+                     pi_norm_stats *st, size_t max, int blocks)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_ascii);
+    pthread_once(&once, init_tables);
     out->len = 0;
     if (pi_text_reserve(out, n < max ? n : max, (size_t)-1) != 0)
         return -1;
@@ -206,12 +275,29 @@ int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_t
         if (src[i] < 0x80 && ascii_to[src[i]] != A_SLOW) {
             /* The common case, a run of plain ASCII, with the output cursor
              * in locals (stores through uint8_t * would make the compiler
-             * reload out->len after each one). */
+             * reload out->len after each one): sixteen bytes at a time
+             * where they need only the case fold, else byte by byte up to
+             * the next block. */
             uint8_t *os = out->s, *of = out->fl;
             uint32_t *om = out->map;
-            size_t ol = out->len;
-            for (; i < n && ol < max && src[i] < 0x80 && ascii_to[src[i]] != A_SLOW; i++) {
-                uint8_t a = ascii_to[src[i]];
+            size_t ol = out->len, stop = i;
+            for (; i < n && ol < max; i++) {
+#ifdef __SSE2__
+                if (i >= stop && blocks) {
+                    if (!pending && n - i >= 16 && max - ol >= 16 &&
+                        ascii_block(os, om, of, ol, src, i, base + (uint32_t)i)) {
+                        i += 15;
+                        ol += 16;
+                        continue;
+                    }
+                    stop = i + 16;
+                }
+#else
+                (void)blocks;
+#endif
+                uint8_t a = src[i] < 0x80 ? ascii_to[src[i]] : A_SLOW;
+                if (a == A_SLOW)
+                    break;
                 if (a == A_SPACE) { /* collapsed; carries no flag, keeps pending */
                     if (ol == 0 || os[ol - 1] == ' ')
                         continue;
@@ -238,7 +324,7 @@ int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_t
             continue;
         }
         char to = 0;
-        switch (classify((uint32_t)cp, &to)) {
+        switch (classify_fast((uint32_t)cp, &to)) {
         case K_SPACE:
             if (out->len && out->s[out->len - 1] != ' ')
                 put(out, ' ', at, 0);
@@ -283,6 +369,18 @@ int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_t
     }
     out->s[out->len] = 0;
     return 0;
+}
+
+int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_text *tags,
+                 pi_norm_stats *st, size_t max)
+{
+    return normalize(out, src, n, base, tags, st, max, 1);
+}
+
+int pi__normalize_bytewise(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_text *tags,
+                           pi_norm_stats *st, size_t max)
+{
+    return normalize(out, src, n, base, tags, st, max, 0);
 }
 
 static int leet_char(uint8_t c)
@@ -341,26 +439,55 @@ static void init_leet(void)
     }
 }
 
+/* The next byte at or after i that leet_sub() may replace (a digit, '@',
+ * '$', '|' or '!'; a few more digits than it replaces), or n. Sixteen bytes
+ * at a time: most text holds none. */
+static size_t next_leet_candidate(const uint8_t *s, size_t i, size_t n)
+{
+#ifdef __SSE2__
+    for (; n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i m = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                  _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('@')));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('$')));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('|')));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('!')));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return i + (size_t)__builtin_ctz(bits);
+    }
+#endif
+    for (; i < n; i++)
+        if (leet_cls[s[i]] & (LC_SUB | LC_INNER))
+            return i;
+    return n;
+}
+
 /* Whether the leet view of s[0..n) differs from it: some word holding a
- * letter also holds a character leet_sub() replaces there. One pass. */
+ * letter also holds a character leet_sub() replaces there. Only the words
+ * around candidate bytes are looked at. */
 static int has_leet_word(const uint8_t *s, size_t n)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, init_leet);
-    for (size_t i = 0; i < n;) {
-        if (!(leet_cls[s[i]] & LC_WORD)) {
-            i++;
-            continue;
-        }
-        size_t a = i;
+    size_t done = 0; /* words before this offset have been judged */
+    for (size_t c = next_leet_candidate(s, 0, n); c < n; c = next_leet_candidate(s, c, n)) {
+        size_t a = c, b = c + 1;
+        while (a > done && (leet_cls[s[a - 1]] & LC_WORD))
+            a--;
+        while (b < n && (leet_cls[s[b]] & LC_WORD))
+            b++;
         unsigned all = 0, inner = 0;
-        for (uint8_t c; i < n && ((c = leet_cls[s[i]]) & LC_WORD); i++) {
-            all |= c;
-            if ((c & LC_INNER) && i > a && i + 1 < n && (leet_cls[s[i + 1]] & LC_WORD))
+        for (size_t i = a; i < b; i++) {
+            uint8_t k = leet_cls[s[i]];
+            all |= k;
+            if ((k & LC_INNER) && i > a && i + 1 < b)
                 inner = 1;
         }
         if ((all & LC_LETTER) && ((all & LC_SUB) || inner))
             return 1;
+        done = c = b;
     }
     return 0;
 }
@@ -378,24 +505,28 @@ long pi_leet(pi_text *out, const pi_text *in, uint8_t one, size_t max)
     out->len = in->len;
     long subs = 0;
     const uint8_t *s = in->s;
-    for (size_t i = 0; i < in->len;) {
-        if (!((s[i] >= 'a' && s[i] <= 'z') || leet_char(s[i]))) {
-            i++;
-            continue;
-        }
-        size_t j = i;
+    size_t n = in->len;
+    /* Only words around candidate bytes can change. A word is a run of
+     * letters and leet characters; it is read as leet when it holds a
+     * letter (or '|'). */
+    for (size_t c = next_leet_candidate(s, 0, n); c < n; c = next_leet_candidate(s, c, n)) {
+        size_t a = c, b = c + 1;
+        while (a > 0 && (leet_cls[s[a - 1]] & LC_WORD))
+            a--;
+        while (b < n && (leet_cls[s[b]] & LC_WORD))
+            b++;
         int letters = 0;
-        while (j < in->len && ((s[j] >= 'a' && s[j] <= 'z') || leet_char(s[j])))
-            letters |= s[j++] >= 'a';
-        for (size_t k = i; letters && k < j; k++) {
-            uint8_t to = leet_sub(s[k], one, k > i && k + 1 < j);
+        for (size_t k = a; k < b; k++)
+            letters |= (leet_cls[s[k]] & LC_LETTER) || s[k] == '|';
+        for (size_t k = a; letters && k < b; k++) {
+            uint8_t to = leet_sub(s[k], one, k > a && k + 1 < b);
             if (to) {
                 out->s[k] = to;
                 out->fl[k] |= PI_FL_LEET;
                 subs++;
             }
         }
-        i = j;
+        c = b;
     }
     return subs;
 }

@@ -8,6 +8,9 @@
 
 #include <pthread.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "common/codec.h"
 
 const char *pi_enc_name(pi_enc e)
@@ -43,6 +46,23 @@ static void init_classes(void)
                       (c == '%' || c == '\\' ? C_ESC : 0));
 }
 
+#ifdef __SSE2__
+/* Bit i set when p[i] is white space (' ', '\t'..'\r'), for 64 bytes. */
+static uint64_t ws_mask64(const uint8_t *p)
+{
+    uint64_t m = 0;
+    for (int q = 0; q < 4; q++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + 16 * q));
+        /* '\t'..'\r': v - 9 <= 4 unsigned, i.e. max(v - 9, 4) == 4 */
+        __m128i ctl = _mm_cmpeq_epi8(
+            _mm_max_epu8(_mm_sub_epi8(v, _mm_set1_epi8(9)), _mm_set1_epi8(4)), _mm_set1_epi8(4));
+        __m128i sp = _mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+        m |= (uint64_t)(unsigned)_mm_movemask_epi8(sp) << (16 * q);
+    }
+    return m;
+}
+#endif
+
 /* Base64/hex runs inside one whitespace-free token [i, j). */
 static size_t token_runs(const uint8_t *s, size_t i, size_t j, pi_run *runs, size_t k, size_t max)
 {
@@ -73,17 +93,29 @@ size_t pi_find_runs(const uint8_t *s, size_t n, pi_run *runs, size_t max_runs)
     size_t k = 0;
     if (!memchr(s, '%', n) && !memchr(s, '\\', n)) {
         /* no escapes anywhere (most text): only tokens long enough to hold
-         * a base64 or hex run matter */
-        for (size_t i = 0; i < n && k < max_runs;) {
-            while (i < n && (cls[s[i]] & C_WS))
-                i++;
-            size_t j = i;
-            while (j < n && !(cls[s[j]] & C_WS))
-                j++;
-            if (j - i >= MIN_B64)
-                k = token_runs(s, i, j, runs, k, max_runs);
-            i = j;
+         * a base64 or hex run matter. Token boundaries come from a mask of
+         * the white space in each 64 bytes; the bytes of short words are
+         * never looked at one by one. */
+        size_t start = 0, i = 0; /* start: of the current token */
+#ifdef __SSE2__
+        for (; n - i >= 64 && k < max_runs; i += 64) {
+            for (uint64_t ws = ws_mask64(s + i); ws && k < max_runs; ws &= ws - 1) {
+                size_t p = i + (size_t)__builtin_ctzll(ws);
+                if (p - start >= MIN_B64)
+                    k = token_runs(s, start, p, runs, k, max_runs);
+                start = p + 1;
+            }
         }
+#endif
+        for (; i < n && k < max_runs; i++) {
+            if (!(cls[s[i]] & C_WS))
+                continue;
+            if (i - start >= MIN_B64)
+                k = token_runs(s, start, i, runs, k, max_runs);
+            start = i + 1;
+        }
+        if (k < max_runs && n - start >= MIN_B64)
+            k = token_runs(s, start, n, runs, k, max_runs);
         return k;
     }
     for (size_t i = 0; i < n && k < max_runs;) {

@@ -93,6 +93,74 @@ int det_evidence(trawl_violation *v, const char *fmt, ...)
     return 0;
 }
 
+static void line_put(det_line *l, const char *s, size_t n)
+{
+    if (l->failed)
+        return;
+    if (l->len + n + 1 > l->cap) {
+        size_t cap = l->cap ? l->cap : 256;
+        while (cap < l->len + n + 1)
+            cap *= 2;
+        char *p = realloc(l->s, cap);
+        if (!p) {
+            l->failed = 1;
+            return;
+        }
+        l->s = p;
+        l->cap = cap;
+    }
+    memcpy(l->s + l->len, s, n);
+    l->len += n;
+    l->s[l->len] = 0;
+}
+
+void det_line_str(det_line *l, const char *s)
+{
+    line_put(l, s, strlen(s));
+}
+
+void det_line_u64(det_line *l, uint64_t x)
+{
+    char b[24];
+    size_t i = sizeof b;
+    do
+        b[--i] = (char)('0' + x % 10);
+    while ((x /= 10) != 0);
+    line_put(l, b + i, sizeof b - i);
+}
+
+void det_line_fixed2(det_line *l, double x)
+{
+    /* Hundredths by integer arithmetic when x is (within rounding) a whole
+     * number of them, as rule weights and most scores are; anything else
+     * through printf, so the text is always what %.2f gives. */
+    double h = x * 100;
+    if (x >= 0 && !signbit(x) && h < 1e15 && fabs(h - nearbyint(h)) < 1e-6) {
+        uint64_t k = (uint64_t)nearbyint(h);
+        char b[4] = {'.', (char)('0' + k / 10 % 10), (char)('0' + k % 10), 0};
+        det_line_u64(l, k / 100);
+        line_put(l, b, 3);
+        return;
+    }
+    char b[DBL_MAX_10_EXP + 8]; /* the longest %.2f: 309 digits, sign, point, two */
+    int n = snprintf(b, sizeof b, "%.2f", x);
+    line_put(l, b, n > 0 ? (size_t)n : 0);
+}
+
+int det_evidence_line(trawl_violation *v, det_line *l)
+{
+    char **e = l->failed || !l->s ? NULL : realloc(v->evidence, (v->n_evidence + 1) * sizeof(*e));
+    if (!e) {
+        free(l->s);
+        memset(l, 0, sizeof(*l));
+        return -1;
+    }
+    v->evidence = e;
+    e[v->n_evidence++] = l->s;
+    memset(l, 0, sizeof(*l));
+    return 0;
+}
+
 void det_result_clear(trawl_detector_result *r)
 {
     for (size_t i = 0; i < r->n_violations; i++) {
