@@ -184,6 +184,7 @@ typedef struct trawl_server_opts {
     unsigned max_connections;  /* 0 = 1024 */
     unsigned conn_timeout_s;   /* idle connection timeout; 0 = 30 */
     unsigned max_per_ip;       /* connections per client address; 0 = no limit */
+    size_t max_header;         /* a connection's headers + read buffer; 0 = 16 KiB */
     unsigned sse_heartbeat_ms; /* /v1/events heartbeat period; 0 = 15000 */
     /* API key file (docs/serve.md): when set, /v1/ endpoints need a key
      * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The

@@ -45,6 +45,8 @@ static void usage(FILE *out)
             "  --max-per-ip N       [max_per_ip] open connections per client address\n"
             "                       (default: no limit)\n"
             "  --timeout S          [timeout] idle connection timeout in seconds (default 30)\n"
+            "  --max-header SIZE    [max_header] a connection's request headers plus its\n"
+            "                       read buffer, 4k..1m (default 16k); bigger headers get 431\n"
             "  --api-keys FILE      [api_keys] require an API key on /v1/ endpoints; FILE holds\n"
             "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
             "  --rules NAME=FILE    [rules] a rule file for POST /v1/scan?rules=NAME\n"
@@ -111,6 +113,7 @@ static const struct setting {
     {"max-connections", "max_connections", 'C'},
     {"max-per-ip", "max_per_ip", 'P'},
     {"timeout", "timeout", 'o'},
+    {"max-header", "max_header", 'D'},
     {"api-keys", "api_keys", 'k'},
     {"rules", "rules", 'r'},
     {"sse-heartbeat-ms", "sse_heartbeat_ms", 'H'},
@@ -240,6 +243,15 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_per_ip = (unsigned)v, 0);
     case 'o':
         return number(arg, 86400, &v, msg, cap) ? -1 : (o->conn_timeout_s = (unsigned)v, 0);
+    case 'D':
+        if (number(arg, 1u << 20, &v, msg, cap))
+            return -1;
+        if (v < 4096) {
+            snprintf(msg, cap, "must be at least 4k");
+            return -1;
+        }
+        o->max_header = (size_t)v;
+        return 0;
     case 'H':
         return number(arg, 3600000, &v, msg, cap) ? -1 : (o->sse_heartbeat_ms = (unsigned)v, 0);
     case 'b':
@@ -362,6 +374,7 @@ static const struct option longopts[] = {
     {"cache-bytes", required_argument, NULL, 'B'},
     {"cache-ttl-ms", required_argument, NULL, 'T'},
     {"max-body", required_argument, NULL, 'M'},
+    {"max-header", required_argument, NULL, 'D'},
     {"max-connections", required_argument, NULL, 'C'},
     {"timeout", required_argument, NULL, 'o'},
     {"api-keys", required_argument, NULL, 'k'},

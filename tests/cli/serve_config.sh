@@ -33,6 +33,7 @@ threads = 2
 cache_entries = 0
 cache_bytes = 0
 max_body = 200
+max_header = 64k
 rules = demo=demo.rules
 access_log = access.log
 
@@ -51,9 +52,12 @@ check max-body '{"error":"payload_too_large","message":"request body over the li
     "$(curl -s -m 10 --data-binary @"$dir/big" "$base/v1/detect")"
 check rules '{"file":"(request)","offset":2,"length":2,"pattern":"ok","data":"6162"}' \
     "$(curl -s -m 10 --data-binary xxab "$base/v1/scan?rules=demo")"
+# headers of 20,000 bytes fit the file's 64k (the default, 16k, refuses them)
+big_header="X-Big: $(head -c 20000 /dev/zero | tr '\0' a)"
+check max-header 200 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "$big_header" "$base/healthz")"
 stop
 check rc 0 "$rc"
-check access-log 4 "$(wc -l <"$dir/etc/access.log")"
+check access-log 5 "$(wc -l <"$dir/etc/access.log")"
 
 # flags override the file: the cache comes on, the body limit grows
 start --config "$dir/etc/serve.conf" --listen 127.0.0.1:0 --cache-entries 100 --cache-bytes 1m --max-body 1k
@@ -72,6 +76,8 @@ bad unknown-key '[serve]\nthreads = 2\ncache_byts = 1m\n' \
     "trawl serve: $dir/bad.conf, line 3: unknown key 'cache_byts' in [serve]"
 bad bad-number '# x\n[serve]\nthreads = many\n' \
     "trawl serve: $dir/bad.conf, line 3, key 'threads': not a valid number: 'many'"
+bad small-header '[serve]\nmax_header = 1k\n' \
+    "trawl serve: $dir/bad.conf, line 2, key 'max_header': must be at least 4k"
 bad bad-listen '[serve]\n\nlisten = nowhere\n' \
     "trawl serve: $dir/bad.conf, line 3, key 'listen': expected HOST:PORT, got 'nowhere'"
 bad no-equals '[serve]\nthreads\n' "trawl serve: $dir/bad.conf, line 2: expected key = value"

@@ -88,6 +88,10 @@ check e413 '413 {"error":"payload_too_large","message":"request body over the li
     "$(curl -s -m 10 --data-binary @"$dir/big" -o "$dir/body" -w '%{http_code}' "$base/v1/detect"; printf ' %s' "$(cat "$dir/body")")"
 check e413-chunked 413 \
     "$(curl -s -m 10 -H 'Transfer-Encoding: chunked' --data-binary @"$dir/big" -o /dev/null -w '%{http_code}' "$base/v1/detect")"
+# request headers are bounded (--max-header, default 16k): 20,000 bytes of
+# them are refused by libmicrohttpd with 431, 10,000 pass
+check e431 431 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" "$base/healthz")"
+check header-10k 200 "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 10000 /dev/zero | tr '\0' a)" "$base/healthz")"
 
 # keep-alive: two requests over one connection use one TCP connection
 n=$(curl -s -m 10 -o /dev/null -o /dev/null -w '%{num_connects}\n' "$base/healthz" "$base/healthz" | awk '{s+=$1} END {print s}')
@@ -111,7 +115,7 @@ untyped=$(grep -v '^#' "$dir/prom" | sed 's/[{ ].*//; s/_\(sum\|count\|bucket\)$
     grep -q "^# TYPE $m " "$dir/prom" || echo "$m"; done)
 check prom-typed "" "$untyped"
 check prom-hits 'trawl_cache_hits_total 2' "$(grep '^trawl_cache_hits_total ' "$dir/prom")"
-check prom-count 'trawl_http_requests_total{endpoint="healthz",code="200"} 3' \
+check prom-count 'trawl_http_requests_total{endpoint="healthz",code="200"} 4' \
     "$(grep '^trawl_http_requests_total{endpoint="healthz",code="200"}' "$dir/prom")"
 check prom-detector 'trawl_detector_duration_seconds_count{detector="shadow_ai"} 3' \
     "$(grep '^trawl_detector_duration_seconds_count{detector="shadow_ai"}' "$dir/prom")"
