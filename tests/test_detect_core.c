@@ -201,7 +201,17 @@ static void random_text(tu_rng *g, char *buf, size_t cap)
 
 static double random_number(tu_rng *g)
 {
-    switch (tu_below(g, 6)) {
+    switch (tu_below(g, 9)) {
+    case 6: /* decimals of up to six places, both signs (the writer's fast path) */
+        return (tu_below(g, 2) ? -1.0 : 1.0) * (double)tu_below(g, 2000000000) / 1e6;
+    case 7: /* around the fast path's edges */
+    {
+        static const double edge[] = {1e-4,      9.9999e-5, 0.000101,      999999999.5, 1e9 + 0.5,
+                                      0.1 + 0.2, 1.0 / 3.0, 123456.789012, 0.999999,    1e-6};
+        return edge[tu_below(g, 10)];
+    }
+    case 8:
+        return (double)tu_below(g, 100) / 100.0;
     case 0:
         return (double)tu_below(g, 1000);
     case 1:
@@ -222,7 +232,7 @@ static void test_report_json_vs_cjson(void **state)
     (void)state;
     tu_rng g;
     tu_seed(&g, 99);
-    for (int iter = 0; iter < 300; iter++) {
+    for (int iter = 0; iter < 2000; iter++) {
         trawl_detect_report *r = calloc(1, sizeof *r);
         assert_non_null(r);
         r->ran = (unsigned)tu_below(&g, 1u << TRAWL_DET_COUNT);

@@ -278,8 +278,30 @@ static void jw_num(jw *w, double d)
         return;
     }
     int as_int = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+    double a = fabs(d), k = nearbyint(a * 1e6);
     if (d == (double)as_int) {
         snprintf(b, sizeof b, "%d", as_int);
+    } else if (a >= 1e-4 && a < 1e9 && k / 1e6 == a) {
+        /* The double nearest a decimal of at most six places (scores such
+         * as 0.85 or 0.123456): %1.15g prints that decimal, which reads
+         * back, so cJSON would print it; written without printf. */
+        uint64_t q = (uint64_t)k, ip = q / 1000000, fp = q % 1000000;
+        char *p = b;
+        if (d < 0)
+            *p++ = '-';
+        char t[24];
+        int n = 0;
+        do
+            t[n++] = (char)('0' + ip % 10);
+        while ((ip /= 10) != 0);
+        while (n)
+            *p++ = t[--n];
+        *p++ = '.';
+        for (uint64_t div = 100000; fp; div /= 10) {
+            *p++ = (char)('0' + fp / div);
+            fp %= div;
+        }
+        *p = 0;
     } else {
         snprintf(b, sizeof b, "%1.15g", d);
         double back = strtod(b, NULL);
