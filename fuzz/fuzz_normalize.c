@@ -2,7 +2,9 @@
  * arbitrary bytes: output never longer than input, every map[] entry inside
  * the input and non-decreasing, views of equal length (a leet view with no
  * substitution empty), runs inside the text
- * and non-overlapping, decoded output within its capacity. */
+ * and non-overlapping, decoded output within its capacity; and the
+ * sixteen-bytes-at-a-time normaliser equal to its byte-by-byte path (text,
+ * map, flags, counts, tags), with and without an output cap. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* white space collapsed */
     if (st.first_invisible >= (int64_t)size)
         abort();
+    for (int capped = 0; capped < 2; capped++) {
+        size_t max = capped ? size / 2 : size;
+        pi_text a = {0}, b = {0}, ta = {0}, tb = {0};
+        pi_norm_stats sa = {.first_invisible = -1}, sb = {.first_invisible = -1};
+        if (pi_normalize(&a, data, size, 7, &ta, &sa, max) != 0 ||
+            pi__normalize_bytewise(&b, data, size, 7, &tb, &sb, max) != 0)
+            abort();
+        if (a.len != b.len || memcmp(a.s, b.s, a.len + 1) ||
+            (a.len &&
+             (memcmp(a.map, b.map, a.len * sizeof(*a.map)) || memcmp(a.fl, b.fl, a.len))) ||
+            memcmp(&sa, &sb, sizeof sa) || ta.len != tb.len ||
+            (ta.len && memcmp(ta.s, tb.s, ta.len)))
+            abort();
+        pi_text_free(&a);
+        pi_text_free(&b);
+        pi_text_free(&ta);
+        pi_text_free(&tb);
+    }
     long subs = pi_leet(&l, &t, 'i', size);
     if (subs < 0 || (size_t)subs > t.len)
         abort();
