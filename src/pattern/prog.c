@@ -398,6 +398,67 @@ fail:
     free(fl);
 }
 
+/* Fills p->tri from the entry closure c0[0..n0) (anchor-free), or leaves
+ * has_tri false: when some path reaches a match or an anchor within two
+ * bytes, when the three-byte prefixes would be too many to be worth a
+ * table (a byte class near the start), or when a walk runs out of budget.
+ * c1 and seed are scratch of p->n entries. */
+#define TRI_MAX_MARKS 4096
+static void trigrams(vprog *p, cwalk *w, const uint32_t *c0, long n0, uint32_t *c1,
+                     uint32_t *seed)
+{
+    uint64_t *tri = calloc(TRI_BITS / 64, sizeof(uint64_t));
+    uint32_t *c2 = malloc(p->n * sizeof(uint32_t)), *seed2 = malloc(p->n * sizeof(uint32_t));
+    size_t marks = 0;
+    if (!tri || !c2 || !seed2)
+        goto out;
+    for (unsigned a = 0; a < 256; a++) {
+        if (!bs_has(&p->first, a))
+            continue;
+        uint32_t k = 0;
+        for (long i = 0; i < n0; i++)
+            if (bs_has(&p->sets[p->code[c0[i]].x], a))
+                seed[k++] = c0[i] + 1;
+        bool open1 = false;
+        long n1 = closure(p, w, seed, k, false, c1, &open1);
+        if (n1 < 0 || open1)
+            goto out;
+        byteset next;
+        bs_clear(&next);
+        for (long i = 0; i < n1; i++)
+            bs_union(&next, &p->sets[p->code[c1[i]].x]);
+        for (unsigned b = 0; b < 256; b++) {
+            if (!bs_has(&next, b))
+                continue;
+            uint32_t k2 = 0;
+            for (long i = 0; i < n1; i++)
+                if (bs_has(&p->sets[p->code[c1[i]].x], b))
+                    seed2[k2++] = c1[i] + 1;
+            bool open2 = false;
+            long n2 = closure(p, w, seed2, k2, false, c2, &open2);
+            if (n2 < 0 || open2)
+                goto out;
+            byteset third;
+            bs_clear(&third);
+            for (long i = 0; i < n2; i++)
+                bs_union(&third, &p->sets[p->code[c2[i]].x]);
+            for (unsigned c = 0; c < 256; c++)
+                if (bs_has(&third, c)) {
+                    if (++marks > TRI_MAX_MARKS)
+                        goto out;
+                    uint32_t bit = tri_bit(a, b, c);
+                    tri[bit >> 6] |= 1ull << (bit & 63);
+                }
+        }
+    }
+    memcpy(p->tri, tri, sizeof p->tri);
+    p->has_tri = true;
+out:
+    free(tri);
+    free(c2);
+    free(seed2);
+}
+
 /* Fills p->first and p->pairs. On allocation failure, or when the walks
  * would be too long, every bit is set (the filter then passes everything,
  * which is always correct). */
@@ -408,8 +469,9 @@ static void prefilter(vprog *p)
     cwalk w;
     uint32_t *c0 = malloc(p->n * sizeof(uint32_t)), *c1 = malloc(p->n * sizeof(uint32_t));
     uint32_t *seed = malloc(p->n * sizeof(uint32_t));
-    /* 257 closures, each at most the program */
-    if (cwalk_init(&w, p->n, 257 * (size_t)p->n) != 0 || !c0 || !c1 || !seed)
+    /* 257 closures for the pairs, each at most the program, and a fixed
+     * allowance for the three-byte table (past it, no table) */
+    if (cwalk_init(&w, p->n, 257 * (size_t)p->n + 4000000) != 0 || !c0 || !c1 || !seed)
         goto out;
     bool open = false;
     uint32_t zero = 0;
@@ -446,6 +508,7 @@ static void prefilter(vprog *p)
     }
     p->first = first; /* only a complete table replaces the pass-all one */
     memcpy(p->pairs, pairs, sizeof pairs);
+    trigrams(p, &w, c0, n0, c1, seed);
 out:
     cwalk_free(&w);
     free(c0);

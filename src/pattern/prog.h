@@ -29,6 +29,18 @@ static inline uint32_t pair_bit(unsigned a, unsigned b)
     return ((a << 4) ^ b) & (PAIR_BITS - 1);
 }
 
+/* The same for the first three bytes, hashed into TRI_BITS bits; built only
+ * when a match is at least three bytes long on every path, the first three
+ * steps reach no anchor, and the three-byte prefixes are few (alternations
+ * of words: "say|write|end" lets in "say", "wri", "end", where the pairs
+ * let in every "sa", "wr", "en" of a text). */
+#define TRI_BITS 8192u
+
+static inline uint32_t tri_bit(unsigned a, unsigned b, unsigned c)
+{
+    return ((a << 16 | b << 8 | c) * 2654435761u) >> (32 - 13);
+}
+
 typedef struct vprog {
     vinst *code;
     uint32_t n;
@@ -36,6 +48,8 @@ typedef struct vprog {
     uint32_t nsets;
     byteset first; /* bytes a match may begin with */
     uint64_t pairs[PAIR_BITS / 64];
+    bool has_tri;
+    uint64_t tri[TRI_BITS / 64];
     /* Epsilon-free successors: for an OP_SET at pc, the OP_SET and OP_MATCH
      * instructions reachable from pc + 1 without consuming a byte are
      * flist[fofs[pc] .. fofs[pc + 1]); fofs[n] .. fofs[n + 1] is the same
@@ -45,7 +59,8 @@ typedef struct vprog {
 } vprog;
 
 /* False when no match can begin at data[0..n); n >= 2 is needed to use the
- * pair table, one byte uses the first-byte set, none says nothing. */
+ * pair table, n >= 3 the three-byte table, one byte uses the first-byte
+ * set, none says nothing. */
 static inline bool prog_may_start(const vprog *p, const uint8_t *data, size_t n)
 {
     if (n == 0)
@@ -55,7 +70,12 @@ static inline bool prog_may_start(const vprog *p, const uint8_t *data, size_t n)
     if (n == 1)
         return true;
     uint32_t k = pair_bit(data[0], data[1]);
-    return (p->pairs[k >> 6] >> (k & 63)) & 1;
+    if (!((p->pairs[k >> 6] >> (k & 63)) & 1))
+        return false;
+    if (n == 2 || !p->has_tri)
+        return true;
+    k = tri_bit(data[0], data[1], data[2]);
+    return (p->tri[k >> 6] >> (k & 63)) & 1;
 }
 
 /* Instructions the tree would compile to, saturating at UINT64_MAX. */
