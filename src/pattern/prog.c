@@ -398,50 +398,58 @@ fail:
     free(fl);
 }
 
+/* The bytes the OP_SET states st[0..n) accept, together. */
+static byteset sets_of(const vprog *p, const uint32_t *st, long n)
+{
+    byteset u;
+    bs_clear(&u);
+    for (long i = 0; i < n; i++)
+        bs_union(&u, &p->sets[p->code[st[i]].x]);
+    return u;
+}
+
+/* The states after reading byte b from the OP_SET states st[0..n): those
+ * that accept b step past it, then the closure, into out. seed is scratch
+ * of p->n entries. Returns the count, or -1 when the walk budget is spent;
+ * *open as closure() sets it (a match or an anchor reached). */
+static long step(const vprog *p, cwalk *w, const uint32_t *st, long n, unsigned b, uint32_t *seed,
+                 uint32_t *out, bool *open)
+{
+    uint32_t k = 0;
+    for (long i = 0; i < n; i++)
+        if (bs_has(&p->sets[p->code[st[i]].x], b))
+            seed[k++] = st[i] + 1;
+    return closure(p, w, seed, k, false, out, open);
+}
+
 /* Fills p->tri from the entry closure c0[0..n0) (anchor-free), or leaves
  * has_tri false: when some path reaches a match or an anchor within two
  * bytes, when the three-byte prefixes would be too many to be worth a
  * table (a byte class near the start), or when a walk runs out of budget.
  * c1 and seed are scratch of p->n entries. */
 #define TRI_MAX_MARKS 4096
-static void trigrams(vprog *p, cwalk *w, const uint32_t *c0, long n0, uint32_t *c1,
-                     uint32_t *seed)
+static void trigrams(vprog *p, cwalk *w, const uint32_t *c0, long n0, uint32_t *c1, uint32_t *seed)
 {
     uint64_t *tri = calloc(TRI_BITS / 64, sizeof(uint64_t));
-    uint32_t *c2 = malloc(p->n * sizeof(uint32_t)), *seed2 = malloc(p->n * sizeof(uint32_t));
+    uint32_t *c2 = malloc(p->n * sizeof(uint32_t));
     size_t marks = 0;
-    if (!tri || !c2 || !seed2)
+    if (!tri || !c2)
         goto out;
     for (unsigned a = 0; a < 256; a++) {
         if (!bs_has(&p->first, a))
             continue;
-        uint32_t k = 0;
-        for (long i = 0; i < n0; i++)
-            if (bs_has(&p->sets[p->code[c0[i]].x], a))
-                seed[k++] = c0[i] + 1;
-        bool open1 = false;
-        long n1 = closure(p, w, seed, k, false, c1, &open1);
-        if (n1 < 0 || open1)
+        bool open = false;
+        long n1 = step(p, w, c0, n0, a, seed, c1, &open);
+        if (n1 < 0 || open)
             goto out;
-        byteset next;
-        bs_clear(&next);
-        for (long i = 0; i < n1; i++)
-            bs_union(&next, &p->sets[p->code[c1[i]].x]);
+        byteset next = sets_of(p, c1, n1);
         for (unsigned b = 0; b < 256; b++) {
             if (!bs_has(&next, b))
                 continue;
-            uint32_t k2 = 0;
-            for (long i = 0; i < n1; i++)
-                if (bs_has(&p->sets[p->code[c1[i]].x], b))
-                    seed2[k2++] = c1[i] + 1;
-            bool open2 = false;
-            long n2 = closure(p, w, seed2, k2, false, c2, &open2);
-            if (n2 < 0 || open2)
+            long n2 = step(p, w, c1, n1, b, seed, c2, &open);
+            if (n2 < 0 || open)
                 goto out;
-            byteset third;
-            bs_clear(&third);
-            for (long i = 0; i < n2; i++)
-                bs_union(&third, &p->sets[p->code[c2[i]].x]);
+            byteset third = sets_of(p, c2, n2);
             for (unsigned c = 0; c < 256; c++)
                 if (bs_has(&third, c)) {
                     if (++marks > TRI_MAX_MARKS)
@@ -456,7 +464,6 @@ static void trigrams(vprog *p, cwalk *w, const uint32_t *c0, long n0, uint32_t *
 out:
     free(tri);
     free(c2);
-    free(seed2);
 }
 
 /* Fills p->first and p->pairs. On allocation failure, or when the walks
@@ -478,28 +485,20 @@ static void prefilter(vprog *p)
     long n0 = closure(p, &w, &zero, 1, false, c0, &open);
     if (n0 < 0 || open)
         goto out;
-    byteset first;
+    byteset first = sets_of(p, c0, n0);
     uint64_t pairs[PAIR_BITS / 64] = {0};
-    bs_clear(&first);
-    for (long i = 0; i < n0; i++)
-        bs_union(&first, &p->sets[p->code[c0[i]].x]);
     for (unsigned a = 0; a < 256; a++) {
         if (!bs_has(&first, a))
             continue;
-        uint32_t k = 0;
-        for (long i = 0; i < n0; i++)
-            if (bs_has(&p->sets[p->code[c0[i]].x], a))
-                seed[k++] = c0[i] + 1;
         bool open1 = false;
-        long n1 = closure(p, &w, seed, k, false, c1, &open1);
+        long n1 = step(p, &w, c0, n0, a, seed, c1, &open1);
         if (n1 < 0)
             goto out;
         byteset next;
-        bs_clear(&next);
         if (open1)
             bs_fill(&next);
-        for (long i = 0; i < n1 && !open1; i++)
-            bs_union(&next, &p->sets[p->code[c1[i]].x]);
+        else
+            next = sets_of(p, c1, n1);
         for (unsigned b = 0; b < 256; b++)
             if (bs_has(&next, b)) {
                 uint32_t bit = pair_bit(a, b);
