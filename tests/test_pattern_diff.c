@@ -266,6 +266,34 @@ static void dump(const char *what, const hitlist *l, const hitlist *other)
 
 static hitlist ours, ours_l, theirs;
 
+/* Scans data[0..n) with db in both modes (without and with overlap) and
+ * compares the matches with PCRE2's re; on a difference prints the pattern
+ * (and its PCRE2 form), the data in hex and both lists, and fails. */
+static void compare_both_modes(const trawl_pattern_db *db, pcre2_code *re, const uint8_t *data,
+                               size_t n, const char *pat, const char *pcre)
+{
+    trawl_error err;
+    trawl_scratch *s = NULL;
+    assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
+    for (int overlap = 0; overlap < 2; overlap++) {
+        ours.n = theirs.n = 0;
+        assert_int_equal(
+            trawl_scan(db, s, data, n, overlap ? TRAWL_SCAN_OVERLAP : 0, collect, &ours, &err),
+            TRAWL_OK);
+        oracle(re, 0, data, n, overlap, &theirs);
+        if (!same(&ours, &theirs)) {
+            fprintf(stderr, "pattern %s (pcre %s) overlap=%d n=%zu\n", pat, pcre, overlap, n);
+            for (size_t i = 0; i < n; i++)
+                fprintf(stderr, "%02x", data[i]);
+            fprintf(stderr, "\n");
+            dump("trawl", &ours, &theirs);
+            dump("pcre2", &theirs, &ours);
+            fail();
+        }
+    }
+    trawl_scratch_free(s);
+}
+
 static void test_vs_pcre2(void **state)
 {
     (void)state;
@@ -290,33 +318,10 @@ static void test_vs_pcre2(void **state)
         pcre2_code *re = pcre_compile_or_die(g.pcre);
         if (getenv("TRAWL_TEST_VERBOSE"))
             fprintf(stderr, "%d: %s\n", iter, g.ours);
-        trawl_scratch *s = NULL;
-        assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
         size_t n = 1 + tu_below(&r, sizeof data);
         random_data(&r, data, n);
-        if (getenv("TRAWL_TEST_VERBOSE")) {
-            for (size_t i = 0; i < n; i++)
-                fprintf(stderr, "%02x", data[i]);
-            fprintf(stderr, "\n");
-        }
-        for (int overlap = 0; overlap < 2; overlap++) {
-            ours.n = theirs.n = 0;
-            st = trawl_scan(db, s, data, n, overlap ? TRAWL_SCAN_OVERLAP : 0, collect, &ours, &err);
-            assert_int_equal(st, TRAWL_OK);
-            oracle(re, 0, data, n, overlap, &theirs);
-            if (!same(&ours, &theirs)) {
-                fprintf(stderr, "pattern %s (pcre %s) overlap=%d n=%zu\n", g.ours, g.pcre, overlap,
-                        n);
-                for (size_t i = 0; i < n; i++)
-                    fprintf(stderr, "%02x", data[i]);
-                fprintf(stderr, "\n");
-                dump("trawl", &ours, &theirs);
-                dump("pcre2", &theirs, &ours);
-                fail();
-            }
-        }
+        compare_both_modes(db, re, data, n, g.ours, g.pcre);
         tested++;
-        trawl_scratch_free(s);
         trawl_pattern_db_free(db);
         pcre2_code_free(re);
     }
@@ -372,24 +377,10 @@ static void test_alternations_vs_pcre2(void **state)
         if (st != TRAWL_OK)
             fail_msg("trawl refused %s: %s (col %d)", pat, err.message, err.column);
         pcre2_code *re = pcre_compile_or_die(pat);
-        trawl_scratch *s = NULL;
-        assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
         size_t n = 1 + tu_below(&r, sizeof data);
         random_data(&r, data, n);
-        for (int overlap = 0; overlap < 2; overlap++) {
-            ours.n = theirs.n = 0;
-            st = trawl_scan(db, s, data, n, overlap ? TRAWL_SCAN_OVERLAP : 0, collect, &ours, &err);
-            assert_int_equal(st, TRAWL_OK);
-            oracle(re, 0, data, n, overlap, &theirs);
-            if (!same(&ours, &theirs)) {
-                fprintf(stderr, "pattern %s overlap=%d n=%zu\n", pat, overlap, n);
-                dump("trawl", &ours, &theirs);
-                dump("pcre2", &theirs, &ours);
-                fail();
-            }
-        }
+        compare_both_modes(db, re, data, n, pat, pat);
         tested++;
-        trawl_scratch_free(s);
         trawl_pattern_db_free(db);
         pcre2_code_free(re);
     }
@@ -441,23 +432,8 @@ static void test_words_vs_pcre2(void **state)
         if (trawl_pattern_compile_one(pat, TRAWL_SYNTAX_REGEX, 0, &db, &err) != TRAWL_OK)
             fail_msg("trawl refused %s: %s (col %d)", pat, err.message, err.column);
         pcre2_code *re = pcre_compile_or_die(pat);
-        trawl_scratch *s = NULL;
-        assert_int_equal(trawl_scratch_alloc(db, &s, &err), TRAWL_OK);
-        for (int overlap = 0; overlap < 2; overlap++) {
-            ours.n = theirs.n = 0;
-            assert_int_equal(trawl_scan(db, s, (uint8_t *)data, n, overlap ? TRAWL_SCAN_OVERLAP : 0,
-                                        collect, &ours, &err),
-                             TRAWL_OK);
-            oracle(re, 0, (uint8_t *)data, n, overlap, &theirs);
-            if (!same(&ours, &theirs)) {
-                fprintf(stderr, "pattern %s overlap=%d text %.*s\n", pat, overlap, (int)n, data);
-                dump("trawl", &ours, &theirs);
-                dump("pcre2", &theirs, &ours);
-                fail();
-            }
-        }
+        compare_both_modes(db, re, (const uint8_t *)data, n, pat, pat);
         tested++;
-        trawl_scratch_free(s);
         trawl_pattern_db_free(db);
         pcre2_code_free(re);
     }
