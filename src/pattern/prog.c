@@ -82,6 +82,18 @@ static uint32_t add_set(builder *b, const byteset *s)
     return b->p->nsets++;
 }
 
+/* Points every OP_JMP of the chain that starts at head (linked through .y,
+ * UINT32_MAX ends it) at the next instruction to be emitted. */
+static void patch_jumps(builder *b, uint32_t head)
+{
+    while (head != UINT32_MAX) {
+        uint32_t nxt = b->p->code[head].y;
+        b->p->code[head].x = b->p->n;
+        b->p->code[head].y = 0;
+        head = nxt;
+    }
+}
+
 static void gen(builder *b, const pnode *n);
 
 /* ---- alternations of strings as a trie ----------------------------------- *
@@ -145,12 +157,7 @@ static void gen_trie(builder *b, const tnode *t, uint32_t at)
         }
         if (b->failed)
             return;
-        while (jumps_head != UINT32_MAX) {
-            uint32_t nxt = b->p->code[jumps_head].y;
-            b->p->code[jumps_head].x = b->p->n;
-            b->p->code[jumps_head].y = 0;
-            jumps_head = nxt;
-        }
+        patch_jumps(b, jumps_head);
         return;
     }
 }
@@ -239,12 +246,7 @@ static void gen(builder *b, const pnode *n)
         }
         if (b->failed)
             return;
-        while (jumps_head != UINT32_MAX) {
-            uint32_t nxt = b->p->code[jumps_head].y;
-            b->p->code[jumps_head].x = b->p->n;
-            b->p->code[jumps_head].y = 0;
-            jumps_head = nxt;
-        }
+        patch_jumps(b, jumps_head);
         return;
     }
     case N_REP: {
