@@ -464,6 +464,19 @@ static size_t next_leet_candidate(const uint8_t *s, size_t i, size_t n)
     return n;
 }
 
+/* The word (maximal run of LC_WORD bytes, not reaching below floor) that
+ * holds the LC_WORD byte at c: [*a, *b). */
+static void word_around(const uint8_t *s, size_t n, size_t c, size_t floor, size_t *a, size_t *b)
+{
+    size_t i = c, j = c + 1;
+    while (i > floor && (leet_cls[s[i - 1]] & LC_WORD))
+        i--;
+    while (j < n && (leet_cls[s[j]] & LC_WORD))
+        j++;
+    *a = i;
+    *b = j;
+}
+
 /* Whether the leet view of s[0..n) differs from it: some word holding a
  * letter also holds a character leet_sub() replaces there. Only the words
  * around candidate bytes are looked at. */
@@ -473,11 +486,8 @@ static int has_leet_word(const uint8_t *s, size_t n)
     pthread_once(&once, init_leet);
     size_t done = 0; /* words before this offset have been judged */
     for (size_t c = next_leet_candidate(s, 0, n); c < n; c = next_leet_candidate(s, c, n)) {
-        size_t a = c, b = c + 1;
-        while (a > done && (leet_cls[s[a - 1]] & LC_WORD))
-            a--;
-        while (b < n && (leet_cls[s[b]] & LC_WORD))
-            b++;
+        size_t a, b;
+        word_around(s, n, c, done, &a, &b);
         unsigned all = 0, inner = 0;
         for (size_t i = a; i < b; i++) {
             uint8_t k = leet_cls[s[i]];
@@ -510,11 +520,8 @@ long pi_leet(pi_text *out, const pi_text *in, uint8_t one, size_t max)
      * letters and leet characters; it is read as leet when it holds a
      * letter (or '|'). */
     for (size_t c = next_leet_candidate(s, 0, n); c < n; c = next_leet_candidate(s, c, n)) {
-        size_t a = c, b = c + 1;
-        while (a > 0 && (leet_cls[s[a - 1]] & LC_WORD))
-            a--;
-        while (b < n && (leet_cls[s[b]] & LC_WORD))
-            b++;
+        size_t a, b;
+        word_around(s, n, c, 0, &a, &b);
         int letters = 0;
         for (size_t k = a; k < b; k++)
             letters |= (leet_cls[s[k]] & LC_LETTER) || s[k] == '|';

@@ -69,8 +69,8 @@ int pi_normalize(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_t
 
 /* pi_normalize without its sixteen-bytes-at-a-time path for plain ASCII:
  * the same output, byte by byte. For tests (the differential oracle). */
-int pi__normalize_bytewise(pi_text *out, const uint8_t *src, size_t n, uint32_t base,
-                           pi_text *tags, pi_norm_stats *st, size_t max);
+int pi__normalize_bytewise(pi_text *out, const uint8_t *src, size_t n, uint32_t base, pi_text *tags,
+                           pi_norm_stats *st, size_t max);
 
 /* The leetspeak view of a normalised text: in every word that contains an
  * ASCII letter, 0->o 1->(one) 3->e 4->a 5->s 7->t @->a $->s (and '|' -> l,

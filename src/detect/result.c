@@ -119,14 +119,23 @@ void det_line_str(det_line *l, const char *s)
     line_put(l, s, strlen(s));
 }
 
+/* x in decimal at dst (at least 20 bytes; not terminated); the length. */
+static size_t u64_text(char *dst, uint64_t x)
+{
+    char t[20];
+    size_t n = 0;
+    do
+        t[n++] = (char)('0' + x % 10);
+    while ((x /= 10) != 0);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = t[n - 1 - i];
+    return n;
+}
+
 void det_line_u64(det_line *l, uint64_t x)
 {
-    char b[24];
-    size_t i = sizeof b;
-    do
-        b[--i] = (char)('0' + x % 10);
-    while ((x /= 10) != 0);
-    line_put(l, b + i, sizeof b - i);
+    char b[20];
+    line_put(l, b, u64_text(b, x));
 }
 
 void det_line_fixed2(det_line *l, double x)
@@ -190,91 +199,59 @@ void trawl_detect_report_free(trawl_detect_report *r)
  * per request): the same text cJSON_PrintUnformatted would give, byte for
  * byte — numbers by cJSON's rule, strings escaped as cJSON escapes them. */
 
-typedef struct jw {
-    char *p;
-    size_t len, cap;
-    bool failed;
-} jw;
-
-static void jw_put(jw *w, const char *s, size_t n)
-{
-    if (w->failed)
-        return;
-    if (w->cap - w->len <= n) {
-        size_t cap = w->cap ? w->cap : 1024;
-        while (cap - w->len <= n)
-            cap *= 2;
-        char *p = realloc(w->p, cap);
-        if (!p) {
-            w->failed = true;
-            return;
-        }
-        w->p = p;
-        w->cap = cap;
-    }
-    memcpy(w->p + w->len, s, n);
-    w->len += n;
-    w->p[w->len] = 0;
-}
-
-static void jw_lit(jw *w, const char *s)
-{
-    jw_put(w, s, strlen(s));
-}
-
 /* A JSON string: '"', '\\' and the short escapes, other bytes below 0x20 as
  * \u00XX, everything else as it is (cJSON's choice). NULL prints "". */
-static void jw_str(jw *w, const char *s)
+static void jw_str(det_line *w, const char *s)
 {
-    jw_put(w, "\"", 1);
+    line_put(w, "\"", 1);
     const char *run = s;
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        jw_put(w, run, (size_t)(s - run));
+        line_put(w, run, (size_t)(s - run));
         char e[8];
         switch (c) {
         case '"':
-            jw_lit(w, "\\\"");
+            det_line_str(w, "\\\"");
             break;
         case '\\':
-            jw_lit(w, "\\\\");
+            det_line_str(w, "\\\\");
             break;
         case '\b':
-            jw_lit(w, "\\b");
+            det_line_str(w, "\\b");
             break;
         case '\f':
-            jw_lit(w, "\\f");
+            det_line_str(w, "\\f");
             break;
         case '\n':
-            jw_lit(w, "\\n");
+            det_line_str(w, "\\n");
             break;
         case '\r':
-            jw_lit(w, "\\r");
+            det_line_str(w, "\\r");
             break;
         case '\t':
-            jw_lit(w, "\\t");
+            det_line_str(w, "\\t");
             break;
         default:
             snprintf(e, sizeof e, "\\u%04x", c);
-            jw_lit(w, e);
+            det_line_str(w, e);
             break;
         }
         run = s + 1;
     }
     if (run)
-        jw_put(w, run, (size_t)(s - run));
-    jw_put(w, "\"", 1);
+        line_put(w, run, (size_t)(s - run));
+    line_put(w, "\"", 1);
 }
 
 /* A number as cJSON prints it: null for NaN and infinities; an integer in
  * int range as %d; else %1.15g, or %1.17g when 15 digits do not read back. */
-static void jw_num(jw *w, double d)
+static void jw_num(det_line *w, double d)
 {
     char b[32];
     if (isnan(d) || isinf(d)) {
-        jw_lit(w, "null");
+        det_line_str(w, "null");
         return;
     }
     int as_int = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
@@ -285,17 +262,11 @@ static void jw_num(jw *w, double d)
         /* The double nearest a decimal of at most six places (scores such
          * as 0.85 or 0.123456): %1.15g prints that decimal, which reads
          * back, so cJSON would print it; written without printf. */
-        uint64_t q = (uint64_t)k, ip = q / 1000000, fp = q % 1000000;
+        uint64_t q = (uint64_t)k, fp = q % 1000000;
         char *p = b;
         if (d < 0)
             *p++ = '-';
-        char t[24];
-        int n = 0;
-        do
-            t[n++] = (char)('0' + ip % 10);
-        while ((ip /= 10) != 0);
-        while (n)
-            *p++ = t[--n];
+        p += u64_text(p, q / 1000000);
         *p++ = '.';
         for (uint64_t div = 100000; fp; div /= 10) {
             *p++ = (char)('0' + fp / div);
@@ -309,61 +280,61 @@ static void jw_num(jw *w, double d)
         if (!(fabs(back - d) <= big * DBL_EPSILON))
             snprintf(b, sizeof b, "%1.17g", d);
     }
-    jw_lit(w, b);
+    det_line_str(w, b);
 }
 
-static void violation_json(jw *w, const trawl_violation *v)
+static void violation_json(det_line *w, const trawl_violation *v)
 {
-    jw_lit(w, "{\"detector\":");
+    det_line_str(w, "{\"detector\":");
     jw_str(w, v->detector);
-    jw_lit(w, ",\"category\":");
+    det_line_str(w, ",\"category\":");
     jw_str(w, v->category);
-    jw_lit(w, ",\"severity\":");
+    det_line_str(w, ",\"severity\":");
     jw_str(w, trawl_severity_name(v->severity));
-    jw_lit(w, ",\"confidence\":");
+    det_line_str(w, ",\"confidence\":");
     jw_num(w, v->confidence);
-    jw_lit(w, ",\"description\":");
+    det_line_str(w, ",\"description\":");
     jw_str(w, v->description);
-    jw_lit(w, ",\"evidence\":[");
+    det_line_str(w, ",\"evidence\":[");
     for (size_t i = 0; i < v->n_evidence; i++) {
         if (i)
-            jw_put(w, ",", 1);
+            line_put(w, ",", 1);
         jw_str(w, v->evidence[i]);
     }
-    jw_lit(w, "]}");
+    det_line_str(w, "]}");
 }
 
 char *trawl_detect_report_json(const trawl_detect_report *r)
 {
-    jw w = {0};
-    jw_lit(&w, "{\"threat_score\":");
+    det_line w = {0}; /* the report is one growing line */
+    det_line_str(&w, "{\"threat_score\":");
     jw_num(&w, r->threat_score);
-    jw_lit(&w, ",\"detectors\":{");
+    det_line_str(&w, ",\"detectors\":{");
     bool first = true;
     for (unsigned i = 0; i < TRAWL_DET_COUNT; i++) {
         if (!(r->ran & (1u << i)))
             continue;
         const trawl_detector_result *d = &r->results[i];
         if (!first)
-            jw_put(&w, ",", 1);
+            line_put(&w, ",", 1);
         first = false;
         jw_str(&w, trawl_detector_name(1u << i));
-        jw_lit(&w, ":{\"threat_score\":");
+        det_line_str(&w, ":{\"threat_score\":");
         jw_num(&w, d->threat_score);
-        jw_lit(&w, ",\"violations\":[");
+        det_line_str(&w, ",\"violations\":[");
         for (size_t k = 0; k < d->n_violations; k++) {
             if (k)
-                jw_put(&w, ",", 1);
+                line_put(&w, ",", 1);
             violation_json(&w, &d->violations[k]);
         }
-        jw_lit(&w, "]}");
+        det_line_str(&w, "]}");
     }
-    jw_lit(&w, "},\"latency_us\":");
+    det_line_str(&w, "},\"latency_us\":");
     jw_num(&w, (double)r->latency_us);
-    jw_put(&w, "}", 1);
+    line_put(&w, "}", 1);
     if (w.failed) {
-        free(w.p);
+        free(w.s);
         return NULL;
     }
-    return w.p;
+    return w.s;
 }

@@ -94,6 +94,19 @@ static void patch_jumps(builder *b, uint32_t head)
     }
 }
 
+/* Closes an alternative that began at the OP_SPLIT sp: a JMP to the common
+ * end, chained on *head for patch_jumps(), and the SPLIT's second arm
+ * pointed past it, at the next alternative. false when out of memory. */
+static bool end_alternative(builder *b, uint32_t sp, uint32_t *head)
+{
+    *head = emit(b, OP_JMP, 0, *head);
+    if (b->failed)
+        return false;
+    b->p->code[sp].x = sp + 1;
+    b->p->code[sp].y = b->p->n;
+    return true;
+}
+
 static void gen(builder *b, const pnode *n);
 
 /* ---- alternations of strings as a trie ----------------------------------- *
@@ -148,12 +161,8 @@ static void gen_trie(builder *b, const tnode *t, uint32_t at)
             gen_trie(b, t, c);
             if (last || b->failed)
                 break;
-            uint32_t j = emit(b, OP_JMP, 0, jumps_head);
-            jumps_head = j;
-            if (b->failed)
+            if (!end_alternative(b, sp, &jumps_head))
                 return;
-            b->p->code[sp].x = sp + 1;
-            b->p->code[sp].y = b->p->n;
         }
         if (b->failed)
             return;
@@ -234,12 +243,8 @@ static void gen(builder *b, const pnode *n)
             if (c->next) {
                 uint32_t sp = emit(b, OP_SPLIT, 0, 0);
                 gen(b, c);
-                uint32_t j = emit(b, OP_JMP, 0, jumps_head);
-                jumps_head = j;
-                if (b->failed)
+                if (!end_alternative(b, sp, &jumps_head))
                     return;
-                b->p->code[sp].x = sp + 1;
-                b->p->code[sp].y = b->p->n;
             } else {
                 gen(b, c);
             }

@@ -30,6 +30,16 @@ static bool emit(scan_ctx *c, uint32_t id, uint64_t start, uint64_t len)
     return true;
 }
 
+/* Every start before s is decided: what stays pending begins at s. */
+static void settle(pstate *ps, uint64_t s)
+{
+    ps->next_check = s;
+    if (s >= ps->pend_hi)
+        ps->pend_lo = ps->pend_hi = 0; /* nothing pending */
+    else
+        ps->pend_lo = s;
+}
+
 /* scan_drain() without overlap: one pass of the many-start verifier
  * decides every pending start, so a long run of candidate starts costs what
  * one start costs (per-start runs would be quadratic in the run). */
@@ -59,11 +69,7 @@ static bool drain_leftmost(scan_ctx *c, uint32_t id, uint64_t s)
             return false;
         }
     }
-    ps->next_check = s;
-    if (s >= ps->pend_hi)
-        ps->pend_lo = ps->pend_hi = 0; /* nothing pending */
-    else
-        ps->pend_lo = s;
+    settle(ps, s);
     return true;
 }
 
@@ -101,11 +107,7 @@ bool scan_drain(scan_ctx *c, uint32_t id)
         s = overlap ? s + 1 : s + L;
         ps->next_start = s;
     }
-    ps->next_check = s;
-    if (s >= ps->pend_hi)
-        ps->pend_lo = ps->pend_hi = 0; /* nothing pending */
-    else
-        ps->pend_lo = s;
+    settle(ps, s);
     return true;
 }
 
