@@ -2,17 +2,31 @@
 -- $BODIES (one JSON object per line). REPEAT (0..1) is the share of requests
 -- that repeat an earlier body; the others are made unique with a "nonce"
 -- member (an unknown key: ignored by the detectors, part of the cache key).
+--
+-- wrk shares the machine with the server, so the script keeps its own cost
+-- down: requests are formatted once. With REPEAT=0 (the cache-off points)
+-- each thread formats one request per body up front, each with its own
+-- nonce, and cycles through them; a body comes back only after #bodies
+-- requests of that thread, never while the same one is in flight, so the
+-- server's coalescing cannot merge them. With REPEAT>0 fresh requests are
+-- formatted as they are sent and repeats reuse the formatted text.
 local bodies = {}
 local repeat_rate = tonumber(os.getenv("REPEAT") or "0")
 local path = os.getenv("PATH_") or "/v1/detect"
 local counter = 0
-local sent = {}
+local sent = {} -- formatted requests that may be repeated
+local pool = {} -- REPEAT=0: every request, formatted
 local nthreads = 0
 tid = 0 -- a global: setup() sets it in each thread's own Lua state
 
 function setup(thread)
   nthreads = nthreads + 1
   thread:set("tid", nthreads)
+end
+
+local function fresh(n)
+  local b = bodies[(n % #bodies) + 1]
+  return wrk.format(nil, path, nil, b:sub(1, -2) .. ',"nonce":"' .. tid .. "-" .. n .. '"}')
 end
 
 function init(args)
@@ -22,19 +36,24 @@ function init(args)
   math.randomseed(tid * 7919)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  if repeat_rate == 0 then
+    for n = 1, #bodies do
+      pool[n] = fresh(n)
+    end
+  end
 end
 
 function request()
-  local body
-  if #sent > 0 and math.random() < repeat_rate then
-    body = sent[math.random(#sent)]
-  else
-    counter = counter + 1
-    local b = bodies[(counter % #bodies) + 1]
-    body = b:sub(1, -2) .. ',"nonce":"' .. tid .. "-" .. counter .. '"}'
-    if #sent < 4096 then sent[#sent + 1] = body end
+  counter = counter + 1
+  if repeat_rate == 0 then
+    return pool[(counter % #pool) + 1]
   end
-  return wrk.format(nil, path, nil, body)
+  if #sent > 0 and math.random() < repeat_rate then
+    return sent[math.random(#sent)]
+  end
+  local r = fresh(counter)
+  if #sent < 4096 then sent[#sent + 1] = r end
+  return r
 end
 
 function done(summary, latency, requests)
