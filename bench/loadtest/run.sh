@@ -43,6 +43,10 @@ point() { # NAME REPEAT PATH serve-options...  (env C: connections, default CONN
     rss0=$(rss_kb "$pid"); c0=$(cpu_ticks "$pid")
     # RSS once the caches and per-thread state have warmed up (the soak's start)
     ( sleep "$(( SECS < 20 ? SECS / 2 : 10 ))"; rss_kb "$pid" >"$dir/rss_warm" 2>/dev/null ) &
+    # on long points (the soak), RSS every 30 s, to show where it levels off
+    rm -f "$dir/rss_series"
+    [ "$SECS" -ge 120 ] && ( t=30; while [ "$t" -lt "$SECS" ]; do sleep 30
+        printf ' %s:%s' "${t}s" "$(rss_kb "$pid")" >>"$dir/rss_series"; t=$((t + 30)); done ) &
     bodies="$dir/bodies"
     [ -n "${BODIES_SMALL:-}" ] && bodies="$dir/small"
     res=$(BODIES="$bodies" REPEAT=$rep PATH_=$p wrk -t2 -c"$conns" -d"${SECS}s" \
@@ -54,6 +58,7 @@ point() { # NAME REPEAT PATH serve-options...  (env C: connections, default CONN
     cpu=$(awk -v t=$((c1 - c0)) -v s="$SECS" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f%%", 100 * t / hz / s}')
     printf '%-24s c=%s %s cpu=%s rss_kb=%s->%s->%s hit_rate=%s\n' "$name" "$conns" "$res" "$cpu" "$rss0" \
         "$(cat "$dir/rss_warm" 2>/dev/null || echo ?)" "$rss1" "$hits"
+    [ -s "$dir/rss_series" ] && echo "  rss_kb every 30 s:$(cat "$dir/rss_series")"
     case $name in prompt-cache-off*)
         echo "$res" | awk '{for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
             ok = v["req/s"] >= 40000 && v["p99_us"] <= 2000
