@@ -47,6 +47,14 @@ point() { # NAME REPEAT PATH serve-options...  (env C: connections, default CONN
     rm -f "$dir/rss_series"
     [ "$SECS" -ge 120 ] && ( t=30; while [ "$t" -lt "$SECS" ]; do sleep 30
         printf ' %s:%s' "${t}s" "$(rss_kb "$pid")" >>"$dir/rss_series"; t=$((t + 30)); done ) &
+    # Where the connections landed: libmicrohttpd's workers race to accept,
+    # so a run can put more of them on one worker (each worker's epoll set
+    # holds its connections, the listening socket and a wake-up descriptor).
+    rm -f "$dir/placement"
+    ( sleep 3; for f in /proc/"$pid"/fd/*; do
+        [ "$(readlink "$f")" = "anon_inode:[eventpoll]" ] || continue
+        printf '%s/' $(($(grep -c '^tfd' /proc/"$pid"/fdinfo/"${f##*/}") - 2))
+      done >"$dir/placement" 2>/dev/null ) &
     bodies="$dir/bodies"
     [ -n "${BODIES_SMALL:-}" ] && bodies="$dir/small"
     res=$(BODIES="$bodies" REPEAT=$rep PATH_=$p wrk -t2 -c"$conns" -d"${SECS}s" \
@@ -56,8 +64,9 @@ point() { # NAME REPEAT PATH serve-options...  (env C: connections, default CONN
         'import json,sys; print("%.2f" % json.load(sys.stdin)["cache"]["hit_rate"])')
     kill -TERM "$pid"; wait "$pid" || true; pid=
     cpu=$(awk -v t=$((c1 - c0)) -v s="$SECS" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f%%", 100 * t / hz / s}')
-    printf '%-24s c=%s %s cpu=%s rss_kb=%s->%s->%s hit_rate=%s\n' "$name" "$conns" "$res" "$cpu" "$rss0" \
-        "$(cat "$dir/rss_warm" 2>/dev/null || echo ?)" "$rss1" "$hits"
+    printf '%-24s c=%s %s cpu=%s rss_kb=%s->%s->%s hit_rate=%s per_worker=%s\n' "$name" "$conns" \
+        "$res" "$cpu" "$rss0" "$(cat "$dir/rss_warm" 2>/dev/null || echo ?)" "$rss1" "$hits" \
+        "$(sed 's,/$,,' "$dir/placement" 2>/dev/null)"
     [ -s "$dir/rss_series" ] && echo "  rss_kb every 30 s:$(cat "$dir/rss_series")"
     case $name in prompt-cache-off*)
         echo "$res" | awk '{for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
