@@ -435,12 +435,15 @@ static long step(const vprog *p, cwalk *w, const uint32_t *st, long n, unsigned 
  * table (a byte class near the start), or when a walk runs out of budget.
  * c1 and seed are scratch of p->n entries. */
 #define TRI_MAX_MARKS 4096
+/* The walks are at most 256 + 256 * 256 steps, each linear in the program;
+ * a walk that marks nothing is rare (its states would accept no byte), so
+ * TRI_MAX_MARKS, besides capping the table, ends a wide prefix early. */
 static void trigrams(vprog *p, cwalk *w, const uint32_t *c0, long n0, uint32_t *c1, uint32_t *seed)
 {
-    uint64_t *tri = calloc(TRI_BITS / 64, sizeof(uint64_t));
+    uint64_t tri[TRI_BITS / 64] = {0};
     uint32_t *c2 = malloc(p->n * sizeof(uint32_t));
     size_t marks = 0;
-    if (!tri || !c2)
+    if (!c2)
         goto out;
     for (unsigned a = 0; a < 256; a++) {
         if (!bs_has(&p->first, a))
@@ -469,7 +472,6 @@ static void trigrams(vprog *p, cwalk *w, const uint32_t *c0, long n0, uint32_t *
     memcpy(p->tri, tri, sizeof p->tri);
     p->has_tri = true;
 out:
-    free(tri);
     free(c2);
 }
 
