@@ -31,7 +31,7 @@ lua=$(cd "$(dirname "$0")" && pwd)/detect.lua
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-point() { # NAME REPEAT PATH serve-options...  (env C: connections, default CONNS)
+point() { # NAME REPEAT PATH serve-options...  (connections: $C if set, else $CONNS)
     name=$1 rep=$2 p=$3; shift 3
     conns=${C:-$CONNS}
     case " ${POINTS:-$name} " in *" $name "*) ;; *) return 0 ;; esac
