@@ -63,7 +63,7 @@ install: build
 	@$(CMAKE) --install build --prefix $(PREFIX)
 
 format:
-	@clang-format -i include/trawl/*.h src/*/*.c src/*/*.h tests/*.c fuzz/*.c bench/*.c 2>/dev/null || true
+	@find include src tests fuzz bench tools -name "*.[ch]" | xargs clang-format -i
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -14,7 +14,7 @@
  * Each call is timed alone (BENCH_CALLS calls, default 2000, after 50 warm-up
  * calls); median and p99 are printed with the original Python service's
  * target (30 ms per image) and the ratio target/measured. Images are built in
- * memory (tests/media_build.h), so no file is needed. BENCH_ONLY names one
+ * memory (tests/detect/synthetic_media/media_build.h), so no file is needed. BENCH_ONLY names one
  * workload to run (e.g. under callgrind). */
 #include "benchutil.h"
 
@@ -23,7 +23,7 @@
 #include <string.h>
 #include <trawl/trawl.h>
 
-#include "../tests/media_build.h"
+#include "../tests/detect/synthetic_media/media_build.h"
 
 #define ORIGINAL_TARGET_MS 30.0
 

@@ -1,5 +1,5 @@
 /* bench_detect_pi_model.c -- latency of the prompt-injection model tier
- * (src/detect/pi_model.h): the int8 classifier alone on 1 KB normalised
+ * (src/detect/prompt_injection/pi_model.h): the int8 classifier alone on 1 KB normalised
  * texts, one at a time and in batches of 32, and the detector with and
  * without it through the public API (trawl_detect_run, and
  * trawl_detect_run_batch on 32 inputs).
@@ -17,8 +17,8 @@
 #include <trawl/trawl.h>
 
 #include "detect/models.h"
-#include "detect/normalize.h"
-#include "detect/pi_model.h"
+#include "detect/prompt_injection/normalize.h"
+#include "detect/prompt_injection/pi_model.h"
 
 #define SLICE 1024
 #define MAXN  2048

@@ -4,7 +4,7 @@
  * host name (lowercase host bytes, no empty label, at most 253 bytes). */
 #include <string.h>
 
-#include "detect/shadow.h"
+#include "detect/shadow_ai/shadow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/normalize.h"
-#include "detect/prompt_injection_decode.h"
+#include "detect/prompt_injection/normalize.h"
+#include "detect/prompt_injection/decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 
 #include <xxhash.h>
 
-#include "detect/pi_model.h"
+#include "detect/prompt_injection/pi_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

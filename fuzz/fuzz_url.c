@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "detect/rules.h"
-#include "detect/shadow.h"
+#include "detect/shadow_ai/shadow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/aiva.h"
-#include "detect/aiva_utf8.h"
+#include "detect/ai_vs_ai/ai_vs_ai.h"
+#include "detect/ai_vs_ai/utf8.h"
 #include "detect/config.h"
 #include "detect/detector.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/poly.h"
+#include "detect/polymorphic/poly.h"
 
 static void poly_fuzz_check(const poly_image *img, size_t n)
 {

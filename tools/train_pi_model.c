@@ -1,5 +1,5 @@
 /* train_pi_model.c -- trains the tier-2 prompt-injection classifier
- * (src/detect/pi_model.h) and writes models/prompt_injection.tmodel.
+ * (src/detect/prompt_injection/pi_model.h) and writes models/prompt_injection.tmodel.
  *
  *   train_pi_model TRAIN.jsonl DEV.jsonl OUT.tmodel
  *
@@ -22,8 +22,8 @@
 #include <cjson/cJSON.h>
 #include <trawl/detect.h>
 
-#include "detect/normalize.h"
-#include "detect/pi_model.h"
+#include "detect/prompt_injection/normalize.h"
+#include "detect/prompt_injection/pi_model.h"
 
 #define BUCKETS (1u << 14)
 #define DIM     32

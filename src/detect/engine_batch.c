@@ -15,8 +15,8 @@
 
 #include "detect/batch.h"
 #include "detect/detector.h"
-#include "detect/normalize.h"
-#include "detect/prompt_injection.h"
+#include "detect/prompt_injection/normalize.h"
+#include "detect/prompt_injection/prompt_injection.h"
 
 enum { PI = 0 }; /* bit position of prompt_injection */
 

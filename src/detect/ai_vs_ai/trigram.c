@@ -1,0 +1,207 @@
+/* ai_vs_ai/trigram.c -- the character-trigram model and the sliding-window
+ * surprise score. Costs are precomputed for every (a, b, c) so that scoring
+ * is one table load per code point. */
+#include "detect/ai_vs_ai/trigram.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define V             AIVA_SYMS
+#define IDX3(a, b, c) (((size_t)(a)*V + (b)) * V + (c))
+#define COST_ONE      256.0 /* cost units per bit */
+
+struct aiva_lm {
+    uint16_t cost[V * V * V];
+};
+
+/* Typographic quotes, dashes, the ellipsis and no-break space count as
+ * their ASCII forms (as in scripts/gen_char_trigrams.py). */
+static uint32_t plain(uint32_t cp)
+{
+    switch (cp) {
+    case 0x2018:
+    case 0x2019:
+        return '\'';
+    case 0x201C:
+    case 0x201D:
+        return '"';
+    case 0x2013:
+    case 0x2014:
+        return '-';
+    case 0x2026:
+        return '.';
+    case 0xA0:
+        return ' ';
+    default:
+        return cp;
+    }
+}
+
+unsigned aiva_sym(uint32_t cp)
+{
+    cp = plain(cp);
+    if (cp >= 'a' && cp <= 'z')
+        return cp - 'a' + 1;
+    if (cp >= 'A' && cp <= 'Z')
+        return cp - 'A' + 27;
+    if (cp >= '0' && cp <= '9')
+        return 53;
+    if (cp == ' ' || (cp >= 0x09 && cp <= 0x0D))
+        return AIVA_SYM_SPACE;
+    if (cp >= 0x21 && cp <= 0x7E) {
+        /* punctuation, numbered in code-point order: 21-2F, 3A-40, 5B-60, 7B-7E */
+        if (cp <= 0x2F)
+            return 54 + (cp - 0x21);
+        if (cp <= 0x40)
+            return 54 + 15 + (cp - 0x3A);
+        if (cp <= 0x60)
+            return 54 + 22 + (cp - 0x5B);
+        return 54 + 28 + (cp - 0x7B);
+    }
+    if (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7)
+        return 86;
+    return AIVA_SYM_OTHER;
+}
+
+typedef struct lm_counts {
+    uint32_t tri[V * V * V];
+    uint64_t ctx2[V * V];   /* C(a b .) */
+    uint32_t types2[V * V]; /* distinct c after a b */
+    uint64_t bi[V * V];     /* C(b c) */
+    uint64_t ctx1[V];       /* C(b .) */
+    uint32_t types1[V];     /* distinct c after b */
+    uint64_t uni[V];
+    uint64_t total;
+} lm_counts;
+
+static uint16_t to_cost(double p)
+{
+    double bits = -log2(p) * COST_ONE;
+    return (uint16_t)(bits > 65535 ? 65535 : bits + 0.5);
+}
+
+aiva_lm *aiva_lm_new(void)
+{
+    lm_counts *k = calloc(1, sizeof(*k));
+    aiva_lm *lm = malloc(sizeof(*lm));
+    if (!k || !lm) {
+        free(k);
+        free(lm);
+        return NULL;
+    }
+    for (size_t i = 0; i < aiva_trigram_count_n; i++) {
+        const aiva_trigram_count *t = &aiva_trigram_counts[i];
+        if (t->a >= V || t->b >= V || t->c >= V)
+            continue;
+        k->tri[IDX3(t->a, t->b, t->c)] += t->n;
+        k->ctx2[t->a * V + t->b] += t->n;
+        k->types2[t->a * V + t->b]++;
+        if (k->bi[t->b * V + t->c] == 0)
+            k->types1[t->b]++;
+        k->bi[t->b * V + t->c] += t->n;
+        k->ctx1[t->b] += t->n;
+        k->uni[t->c] += t->n;
+        k->total += t->n;
+    }
+    uint16_t *bi_row = malloc(V * V * sizeof(*bi_row));
+    double *p_bi = malloc(V * V * sizeof(*p_bi));
+    if (!bi_row || !p_bi) {
+        free(bi_row);
+        free(p_bi);
+        free(k);
+        free(lm);
+        return NULL;
+    }
+    for (unsigned b = 0; b < V; b++) {
+        for (unsigned c = 0; c < V; c++) {
+            double p = ((double)k->uni[c] + 1) / ((double)k->total + V);
+            if (k->ctx1[b])
+                p = ((double)k->bi[b * V + c] + k->types1[b] * p) /
+                    ((double)k->ctx1[b] + k->types1[b]);
+            p_bi[b * V + c] = p;
+            bi_row[b * V + c] = to_cost(p);
+        }
+    }
+    for (unsigned a = 0; a < V; a++) {
+        for (unsigned b = 0; b < V; b++) {
+            size_t ab = (size_t)a * V + b;
+            uint16_t *row = &lm->cost[IDX3(a, b, 0)];
+            if (!k->ctx2[ab]) { /* unseen context: back off to the bigram */
+                memcpy(row, &bi_row[b * V], V * sizeof(*row));
+                continue;
+            }
+            for (unsigned c = 0; c < V; c++)
+                row[c] = to_cost(((double)k->tri[IDX3(a, b, c)] + k->types2[ab] * p_bi[b * V + c]) /
+                                 ((double)k->ctx2[ab] + k->types2[ab]));
+        }
+    }
+    free(bi_row);
+    free(p_bi);
+    free(k);
+    return lm;
+}
+
+void aiva_lm_free(aiva_lm *lm)
+{
+    free(lm);
+}
+
+void aiva_gib_init(aiva_gib *g, const aiva_lm *lm, unsigned window)
+{
+    memset(g, 0, offsetof(aiva_gib, cost));
+    g->lm = lm;
+    g->window = window < 8 ? 8 : window > AIVA_WINDOW_MAX ? AIVA_WINDOW_MAX : window;
+    g->a = g->b = AIVA_SYM_SPACE;
+    g->sum = 0;
+    g->n_other = 0;
+    g->slot = 0;
+    g->n = 0;
+    g->best_sum = 0;
+    g->best = 0;
+    g->scored = false;
+}
+
+void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end)
+{
+    unsigned c = aiva_sym(cp);
+    if (c == AIVA_SYM_SPACE && g->b == AIVA_SYM_SPACE)
+        return; /* whitespace runs count once, as in training */
+    unsigned slot = g->slot;
+    if (g->n >= g->window) {
+        g->sum -= g->cost[slot];
+        g->n_other -= g->other[slot];
+    }
+    uint16_t cost = g->lm->cost[IDX3(g->a, g->b, c)];
+    g->cost[slot] = cost;
+    g->other[slot] = c == AIVA_SYM_OTHER;
+    g->off[slot] = off;
+    g->sum += cost;
+    g->n_other += c == AIVA_SYM_OTHER;
+    g->n++;
+    g->slot = slot + 1 == g->window ? 0 : slot + 1;
+    g->a = g->b;
+    g->b = c;
+    /* A window is scored only when at most a quarter of it is outside the
+     * model's alphabet (Chinese, Hindi, ... text is not English gibberish).
+     * Full windows have equal length, so sums compare as means do. */
+    if (g->n >= g->window && g->n_other * 4 <= g->window && (!g->scored || g->sum > g->best_sum)) {
+        g->best_sum = g->sum;
+        g->best_start = g->off[g->slot]; /* the oldest entry */
+        g->best_end = end;
+        g->scored = true;
+    }
+}
+
+void aiva_gib_finish(aiva_gib *g, size_t text_end)
+{
+    if (g->scored) {
+        g->best = (double)g->best_sum / COST_ONE / g->window;
+    } else if (g->n < g->window && g->n >= g->window / 2 && g->n_other * 4 <= g->n) {
+        /* a text shorter than one window is scored whole */
+        g->best = (double)g->sum / COST_ONE / (double)g->n;
+        g->best_start = g->off[0];
+        g->best_end = text_end;
+        g->scored = true;
+    }
+}
