@@ -48,12 +48,20 @@ bench: deps build
 loadtest: deps build
 	@sh bench/loadtest/run.sh build/bin/trawl $(LOAD_SECONDS)
 
-# Trains on train.jsonl (one row in ten held out), reports dev.jsonl, writes
-# the model file that the next build embeds. Deterministic: same data, same bytes.
+# Trains the prompt-injection learned tier on the permissively licensed rows
+# of train.jsonl (every fifth held out for the epoch, calibration and the
+# threshold), quantises it to int8 and writes the model file the next build
+# embeds; then reports dev.jsonl per source. Deterministic: same data, same
+# bytes (docs/model.md, docs/data-card-prompt-injection.md).
 PROMPTS ?= ../shared/data/prompts
+NONPERMISSIVE = alpaca_eval,instructionwild,tensor_trust_extraction,tensor_trust_hijacking
+MODEL_TMP = build/model
 model: build
-	@$(CMAKE) --build build --target train_pi_model -j$(JOBS)
-	build/tools/train_pi_model $(PROMPTS)/train.jsonl $(PROMPTS)/dev.jsonl models/prompt_injection.tmodel
+	@mkdir -p $(MODEL_TMP)
+	build/bin/trawl model train --drop-sources $(NONPERMISSIVE) --name pi-mlp-v2 \
+	  $(PROMPTS)/train.jsonl $(MODEL_TMP)/pi-f32.tmodel
+	build/bin/trawl model quantize --format int8 $(MODEL_TMP)/pi-f32.tmodel models/prompt_injection.tmodel
+	build/bin/trawl model eval --per-source models/prompt_injection.tmodel $(PROMPTS)/dev.jsonl
 	@$(CMAKE) --build build -j$(JOBS)
 
 demo: deps build
