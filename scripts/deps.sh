@@ -7,7 +7,10 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
-libmicrohttpd-dev curl wrk"
+libmicrohttpd-dev curl wrk
+python3-onnx python3-numpy nodejs"
+# issue 12: python3-onnx (onnx.checker, the ONNX round trip of `trawl model
+# export`); nodejs (with its npm) for onnxruntime-node, installed at the end
 
 missing=""
 for p in $PKGS; do
@@ -26,7 +29,23 @@ if dpkg-query -W -f='${Status}' libvectorscan-dev 2>/dev/null | grep -q "install
     remove="libvectorscan-dev libvectorscan5"
 fi
 
+# issue 12: ONNX Runtime for the round-trip test (tests/cli/model_onnx.sh),
+# from npm, without its post-install step (which downloads; the package
+# ships its native binding for linux-x64), outside the source tree.
+node_deps() {
+NODE_DIR=${TRAWL_NODE_DIR:-/opt/trawl/node}
+if [ ! -d "$NODE_DIR/node_modules/onnxruntime-node" ] && command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] || [ -w "$(dirname "$NODE_DIR")" ]; then
+        mkdir -p "$NODE_DIR"
+        echo "deps.sh: npm install --ignore-scripts onnxruntime-node@1.31.1 into $NODE_DIR" >&2
+        npm install --silent --ignore-scripts --no-audit --no-fund --prefix "$NODE_DIR" \
+            onnxruntime-node@1.31.1 || echo "deps.sh: onnxruntime-node not installed" >&2
+    fi
+fi
+}
+
 if [ -z "$missing" ] && [ -z "$remove" ]; then
+    node_deps
     exit 0
 fi
 
@@ -47,3 +66,4 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     $cmd
 fi
+node_deps
