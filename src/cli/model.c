@@ -92,7 +92,42 @@ typedef struct loader {
     size_t n_sig;
     const char *const *sig_names;
     bool no_signals;
+    /* with a model: its dense features, gathered by name from the signals */
+    size_t *from;
+    const char **names;
+    float *dense;
 } loader;
+
+/* Reads the signals a model was trained on (a subset of this build's, by
+ * name) in the model's order. -1 when the build lacks one. */
+static int loader_for_model(loader *l, const trawl_model *m)
+{
+    trawl_model_info in;
+    trawl_model_get_info(m, &in);
+    l->from = calloc(in.n_dense + 1, sizeof(size_t));
+    l->names = calloc(in.n_dense + 1, sizeof(char *));
+    l->dense = calloc(in.n_dense + 1, sizeof(float));
+    if (!l->from || !l->names || !l->dense)
+        return -1;
+    for (unsigned j = 0; j < in.n_dense; j++) {
+        const char *want = trawl_model_dense_name(m, j);
+        size_t i = 0;
+        while (i < l->n_sig && strcmp(l->sig_names[i], want))
+            i++;
+        if (i == l->n_sig) {
+            cli_errorf("model",
+                       "the model reads the signal '%s', which this build does not "
+                       "compute (retrain it)",
+                       want);
+            return -1;
+        }
+        l->from[j] = i;
+        l->names[j] = want;
+    }
+    l->n_sig = in.n_dense;
+    l->sig_names = l->names;
+    return 0;
+}
 
 static int loader_open(loader *l, bool no_signals)
 {
@@ -111,6 +146,9 @@ static int loader_open(loader *l, bool no_signals)
 
 static void loader_close(loader *l)
 {
+    free(l->from);
+    free(l->names);
+    free(l->dense);
     trawl_detect_ctx_free(l->c);
     trawl_detect_engine_free(l->e);
 }
@@ -168,6 +206,11 @@ static long load(loader *l, const char *path, const char *drop, unsigned val_eve
         trawl_status st = trawl_detect_pi_features(
             l->e, l->c, t->valuestring, strlen(t->valuestring), &norm, &nlen, &sig, &err);
         trawl_model_dataset *d = va && val_every && kept % val_every == 0 ? va : tr;
+        if (st == TRAWL_OK && l->from) {
+            for (size_t j = 0; j < l->n_sig; j++)
+                l->dense[j] = sig[l->from[j]];
+            sig = l->dense;
+        }
         if (st == TRAWL_OK)
             st = trawl_model_dataset_add(d, norm, nlen, l->no_signals ? NULL : sig,
                                          y->valueint != 0, src, &err);
@@ -321,7 +364,8 @@ static int cmd_eval(mopts *o, const char *mpath, const char *data)
     trawl_model_info in;
     trawl_model_get_info(m, &in);
     loader l;
-    if (loader_open(&l, in.n_dense == 0)) {
+    if (loader_open(&l, in.n_dense == 0) || loader_for_model(&l, m)) {
+        loader_close(&l);
         trawl_model_free(m);
         return CLI_ERROR;
     }
@@ -493,7 +537,8 @@ static int cmd_export(const mopts *o, const char *in, const char *out)
         loader l;
         trawl_model_dataset *d = NULL;
         rc = CLI_ERROR;
-        if (loader_open(&l, i.n_dense == 0) == 0) {
+        int lo = loader_open(&l, i.n_dense == 0);
+        if (lo == 0 && loader_for_model(&l, m) == 0) {
             d = new_set(&l, &i.feat);
             size_t dim = i.feat.buckets + i.n_dense;
             float *x = malloc(dim * sizeof(float));
@@ -524,8 +569,9 @@ static int cmd_export(const mopts *o, const char *in, const char *out)
                 rc = CLI_ERROR;
             free(x);
             trawl_model_dataset_free(d);
-            loader_close(&l);
         }
+        if (lo == 0)
+            loader_close(&l);
     }
     trawl_model_free(m);
     return rc;

@@ -68,7 +68,9 @@ void trawl_model_dataset_free(trawl_model_dataset *d)
 static int collect(trawl_model_dataset *d, const uint8_t *t, size_t n)
 {
     d->ns = 0;
-    TM_FEATURE_WALK(&d->f, t, n, EMIT_COLLECT);
+    size_t words = 0;
+    TM_FEATURE_WALK(&d->f, t, n, EMIT_COLLECT, words);
+    d->words = words;
     return 0;
 }
 
@@ -120,7 +122,7 @@ trawl_status trawl_model_dataset_add(trawl_model_dataset *d, const uint8_t *t, s
     r->len = n;
     if (dense)
         memcpy(r->dense, dense, d->nd * sizeof(float));
-    r->words = (uint32_t)trawl__tm_words(t, n);
+    r->words = (uint32_t)d->words;
     r->label = label != 0;
     d->n++;
     return TRAWL_OK;

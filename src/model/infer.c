@@ -12,6 +12,10 @@
 
 #include "model/model_int.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 size_t trawl__tm_words(const uint8_t *t, size_t n)
 {
     size_t w = 0;
@@ -38,58 +42,129 @@ static inline long row_of(const trawl_model *m, uint32_t b)
                   (uint32_t)__builtin_popcountll(w & ((1ull << (b & 63)) - 1)));
 }
 
-static inline __attribute__((always_inline)) void add_row(const trawl_model *m, float *restrict acc,
-                                                          long r, unsigned h)
-{
-    const uint8_t *q = m->table + (size_t)r * m->row_bytes;
-    switch (m->info.format) {
-    case TRAWL_MODEL_INT8: {
-        float s = tm_rdf(m->scales + 4u * (size_t)r);
-        for (unsigned k = 0; k < h; k++)
-            acc[k] += (float)(int8_t)q[k] * s;
-        break;
-    }
-    case TRAWL_MODEL_F32:
-        for (unsigned k = 0; k < h; k++)
-            acc[k] += tm_rdf(q + 4 * k);
-        break;
-    case TRAWL_MODEL_INT4: {
-        float s = tm_rdf(m->scales + 4u * (size_t)r);
-        for (unsigned k = 0; k < h; k++)
-            acc[k] += (float)nib(q[k / 2], k & 1) * s;
-        break;
-    }
-    }
-}
+/* One loop per stored format, each with its row addition written so the
+ * compiler can keep the H accumulators in vector registers. */
+#define POOL_LOOP(ADD)                                                                             \
+    do {                                                                                           \
+        size_t count = 0;                                                                          \
+        float acc[TRAWL_MODEL_MAX_HIDDEN] = {0};                                                   \
+        const uint8_t *tab = m->table;                                                             \
+        const size_t rb = m->row_bytes;                                                            \
+        (void)rb;                                                                                  \
+        TM_FEATURE_WALK(&m->info.feat, t, n, ADD, words);                                          \
+        float inv = count ? 1.0f / (float)count : 0;                                               \
+        for (unsigned k = 0; k < h; k++)                                                           \
+            pre[k] = acc[k] * inv;                                                                 \
+    } while (0)
 
-#define EMIT_POOL(b, kind, pos, len)                                                               \
+#define ADD_I8(b, kind, pos, len)                                                                  \
     do {                                                                                           \
         count++;                                                                                   \
         long r_ = row_of(m, (b));                                                                  \
-        if (r_ >= 0)                                                                               \
-            add_row(m, acc, r_, h);                                                                \
+        if (r_ < 0)                                                                                \
+            break;                                                                                 \
+        const int8_t *q_ = (const int8_t *)tab + (size_t)r_ * h;                                   \
+        float s_ = tm_rdf(m->scales + 4u * (size_t)r_);                                            \
+        for (unsigned u_ = 0; u_ < h; u_++)                                                        \
+            acc[u_] += (float)q_[u_] * s_;                                                         \
     } while (0)
 
-static inline __attribute__((always_inline)) size_t pool_h(const trawl_model *m, const uint8_t *t,
-                                                           size_t n, float *acc, unsigned h)
+#define ADD_F32(b, kind, pos, len)                                                                 \
+    do {                                                                                           \
+        count++;                                                                                   \
+        long r_ = row_of(m, (b));                                                                  \
+        if (r_ < 0)                                                                                \
+            break;                                                                                 \
+        float row_[TRAWL_MODEL_MAX_HIDDEN];                                                        \
+        memcpy(row_, tab + (size_t)r_ * rb, 4u * h);                                               \
+        for (unsigned u_ = 0; u_ < h; u_++)                                                        \
+            acc[u_] += row_[u_];                                                                   \
+    } while (0)
+
+#define ADD_I4(b, kind, pos, len)                                                                  \
+    do {                                                                                           \
+        count++;                                                                                   \
+        long r_ = row_of(m, (b));                                                                  \
+        if (r_ < 0)                                                                                \
+            break;                                                                                 \
+        const uint8_t *q_ = tab + (size_t)r_ * rb;                                                 \
+        float s_ = tm_rdf(m->scales + 4u * (size_t)r_);                                            \
+        for (unsigned u_ = 0; u_ < h; u_++)                                                        \
+            acc[u_] += (float)nib(q_[u_ / 2], u_ & 1) * s_;                                        \
+    } while (0)
+
+#ifdef __SSE2__
+/* The shipped form (int8, H = 16) sixteen lanes at a time: widen the row's
+ * bytes to four vectors of four int32, convert, scale, add. */
+#define ADD_I8_16(b, kind, pos, len)                                                               \
+    do {                                                                                           \
+        count++;                                                                                   \
+        long r_ = row_of(m, (b));                                                                  \
+        if (r_ < 0)                                                                                \
+            break;                                                                                 \
+        __m128i q_ = _mm_loadu_si128((const __m128i *)(tab + (size_t)r_ * 16));                    \
+        __m128 s_ = _mm_set1_ps(tm_rdf(m->scales + 4u * (size_t)r_));                              \
+        __m128i lo_ = _mm_srai_epi16(_mm_unpacklo_epi8(q_, q_), 8);                                \
+        __m128i hi_ = _mm_srai_epi16(_mm_unpackhi_epi8(q_, q_), 8);                                \
+        a0 = _mm_add_ps(                                                                           \
+            a0,                                                                                    \
+            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(lo_, lo_), 16)), s_));    \
+        a1 = _mm_add_ps(                                                                           \
+            a1,                                                                                    \
+            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(lo_, lo_), 16)), s_));    \
+        a2 = _mm_add_ps(                                                                           \
+            a2,                                                                                    \
+            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(hi_, hi_), 16)), s_));    \
+        a3 = _mm_add_ps(                                                                           \
+            a3,                                                                                    \
+            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(hi_, hi_), 16)), s_));    \
+    } while (0)
+
+static size_t pool_i8_16(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
 {
-    size_t count = 0;
-    for (unsigned k = 0; k < h; k++)
-        acc[k] = 0;
-    TM_FEATURE_WALK(&m->info.feat, t, n, EMIT_POOL);
-    float inv = count ? 1.0f / (float)count : 0;
-    for (unsigned k = 0; k < h; k++)
-        acc[k] *= inv;
-    return count;
+    size_t count = 0, words = 0;
+    const uint8_t *tab = m->table;
+    __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    if (m->info.feat.char_min == 3 && m->info.feat.char_max == 5) /* the shipped model's */
+        TM_FEATURE_WALK_C(&m->info.feat, t, n, ADD_I8_16, words, 3, 5);
+    else
+        TM_FEATURE_WALK(&m->info.feat, t, n, ADD_I8_16, words);
+    __m128 inv = _mm_set1_ps(count ? 1.0f / (float)count : 0);
+    _mm_storeu_ps(pre, _mm_mul_ps(a0, inv));
+    _mm_storeu_ps(pre + 4, _mm_mul_ps(a1, inv));
+    _mm_storeu_ps(pre + 8, _mm_mul_ps(a2, inv));
+    _mm_storeu_ps(pre + 12, _mm_mul_ps(a3, inv));
+    return words;
+}
+#endif
+
+static inline __attribute__((always_inline)) size_t pool_h(const trawl_model *m, const uint8_t *t,
+                                                           size_t n, float *pre, unsigned h)
+{
+    size_t words = 0;
+#ifdef __SSE2__
+    if (h == 16 && m->info.format == TRAWL_MODEL_INT8)
+        return pool_i8_16(m, t, n, pre);
+#endif
+    switch (m->info.format) {
+    case TRAWL_MODEL_INT8:
+        POOL_LOOP(ADD_I8);
+        break;
+    case TRAWL_MODEL_F32:
+        POOL_LOOP(ADD_F32);
+        break;
+    case TRAWL_MODEL_INT4:
+        POOL_LOOP(ADD_I4);
+        break;
+    }
+    return words;
 }
 
 size_t trawl_model_pool(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
 {
     if (m->info.hidden == 16) /* the shipped model: a constant trip count */
-        pool_h(m, t, n, pre, 16);
-    else
-        pool_h(m, t, n, pre, m->info.hidden);
-    return trawl__tm_words(t, n);
+        return pool_h(m, t, n, pre, 16);
+    return pool_h(m, t, n, pre, m->info.hidden);
 }
 
 double trawl_model_logit(const trawl_model *m, const float *pre, const float *dense)
@@ -137,7 +212,8 @@ void trawl_model_feature_vector(const trawl_model *m, const uint8_t *t, size_t n
     uint32_t B = m->info.feat.buckets;
     size_t count = 0;
     memset(x, 0, sizeof(float) * (B + m->info.n_dense));
-    TM_FEATURE_WALK(&m->info.feat, t, n, EMIT_VEC);
+    size_t words = 0;
+    TM_FEATURE_WALK(&m->info.feat, t, n, EMIT_VEC, words);
     for (uint32_t b = 0; count && b < B; b++)
         x[b] /= (float)count;
     for (unsigned j = 0; dense && j < m->info.n_dense; j++)
@@ -198,12 +274,16 @@ static void quote(char *out, size_t cap, const char *what, const uint8_t *t, siz
     out[o] = 0;
 }
 
-static void keep_top(trawl_model_contrib *out, size_t k, size_t *have, double v, const char *text)
+/* Keeps the k terms of largest |value| in out (descending); text is
+ * formatted by the caller only for the terms that stay (fmt), so a text of
+ * thousands of features formats k strings, not thousands. Returns the slot
+ * the term took, or -1. */
+static long keep_top(trawl_model_contrib *out, size_t k, size_t *have, double v)
 {
     size_t i = *have;
     if (i == k) {
         if (fabs(v) <= fabs(out[k - 1].value))
-            return;
+            return -1;
         i = k - 1;
     } else {
         (*have)++;
@@ -213,7 +293,8 @@ static void keep_top(trawl_model_contrib *out, size_t k, size_t *have, double v,
         i--;
     }
     out[i].value = v;
-    snprintf(out[i].text, sizeof out[i].text, "%s", text);
+    out[i].text[0] = 0;
+    return (long)i;
 }
 
 size_t trawl_model_explain(const trawl_model *m, const uint8_t *t, size_t n, const float *dense,
@@ -238,18 +319,19 @@ size_t trawl_model_explain(const trawl_model *m, const uint8_t *t, size_t n, con
     }
     *base += a * b0;
     size_t have = 0;
-    char text[96];
     for (unsigned j = 0; dense && j < nd; j++) {
         if (dense[j] == 0)
             continue;
         double v = 0;
         for (unsigned kk = 0; kk < h; kk++)
             v += g[kk] * m->Wd[(size_t)j * h + kk];
-        snprintf(text, sizeof text, "%s", trawl_model_dense_name(m, j));
-        keep_top(out, k, &have, a * v * dense[j], text);
+        long at = keep_top(out, k, &have, a * v * dense[j]);
+        if (at >= 0)
+            snprintf(out[at].text, sizeof out[at].text, "%s", trawl_model_dense_name(m, j));
     }
     ex_ctx c = {0};
-    TM_FEATURE_WALK(&m->info.feat, t, n, EMIT_EX);
+    size_t nw = 0;
+    TM_FEATURE_WALK(&m->info.feat, t, n, EMIT_EX, nw);
     if (c.oom) {
         free(c.f);
         return have;
@@ -268,8 +350,10 @@ size_t trawl_model_explain(const trawl_model *m, const uint8_t *t, size_t n, con
                 v += g[kk] * row[kk];
             v *= (double)(j - i) / (double)total;
             const ex_feat *e = &c.f[i];
-            quote(text, 72, kinds[e->kind], t, n, e->pos, e->len, e->kind == 0);
-            keep_top(out, k, &have, a * v, text);
+            long at = keep_top(out, k, &have, a * v);
+            if (at >= 0)
+                quote(out[at].text, sizeof out[at].text, kinds[e->kind], t, n, e->pos, e->len,
+                      e->kind == 0);
         }
         i = j;
     }

@@ -74,22 +74,35 @@ bool trawl__tm_row(const trawl_model *m, uint32_t b, float *row);
 
 /* ---- the feature walk -------------------------------------------------------
  * Character n-grams of the text padded with one space each side, then words
- * (runs of [a-z0-9_] and bytes >= 0x80) and pairs of adjacent words. Each
- * feature is hashed (FNV-1a, then a 32-bit finaliser) to a bucket. EMIT(b,
- * kind, pos, len) is called per feature: kind 0 chars (pos in the padded
- * text), 1 word, 2 word pair (pos, len in the text). */
-#define TM_FNV_OFF   0x811c9dc5u
-#define TM_FNV_PRIME 0x01000193u
-#define TM_SEED_WORD 0x9e3779b9u
-#define TM_SEED_BI   0x85ebca6bu
+ * (runs of [a-z0-9_] and bytes >= 0x80) and pairs of adjacent words. The
+ * walk keeps the last eight bytes in a 64-bit window, so an n-gram is the
+ * window's low n bytes and costs one multiply to hash (multiply-shift: the
+ * top bits of (key + n K2) K1 name the bucket); a word's hash grows by one
+ * multiply a byte. EMIT(b, kind, pos, len) is called per feature: kind 0
+ * chars (pos in the padded text), 1 word, 2 word pair (pos, len in the
+ * text). WORDS counts the words. */
+#define TM_K1 0x9e3779b97f4a7c15ull
+#define TM_K2 0xc2b2ae3d27d4eb4full
+#define TM_KW 0x100000001b3ull
 
-static inline uint32_t tm_mix32(uint32_t h)
+static inline unsigned tm_log2(uint32_t b)
 {
-    h ^= h >> 16;
-    h *= 0x7feb352du;
-    h ^= h >> 15;
-    h *= 0x846ca68bu;
-    h ^= h >> 16;
+    unsigned l = 0;
+    while ((1u << l) < b)
+        l++;
+    return l;
+}
+
+static inline uint32_t tm_bucket(uint64_t key, unsigned shift)
+{
+    return (uint32_t)((key * TM_K1) >> shift);
+}
+
+static inline uint64_t tm_fmix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
     return h;
 }
 
@@ -99,36 +112,44 @@ static inline int tm_word_byte(uint8_t c)
            (c >= 'A' && c <= 'Z');
 }
 
-#define TM_FEATURE_WALK(f, t, n, EMIT)                                                             \
+#define TM_FEATURE_WALK(f, t, n, EMIT, WORDS)                                                      \
+    TM_FEATURE_WALK_C(f, t, n, EMIT, WORDS, (f)->char_min, (f)->char_max)
+
+/* The walk with the n-gram range given (a constant lets the compiler unroll
+ * the per-byte loop over n-gram lengths). */
+#define TM_FEATURE_WALK_C(f, t, n, EMIT, WORDS, CMIN, CMAX)                                        \
     do {                                                                                           \
-        const uint32_t mask_ = (f)->buckets - 1;                                                   \
+        const unsigned shift_ = 64 - tm_log2((f)->buckets);                                        \
+        const unsigned cmin_ = (CMIN), cmax_ = (CMAX);                                             \
         const size_t padded_ = (n) + 2;                                                            \
-        const unsigned cmin_ = (f)->char_min, cmax_ = (f)->char_max;                               \
-        for (size_t i_ = 0; i_ + cmin_ <= padded_; i_++) {                                         \
-            uint32_t h_ = TM_FNV_OFF;                                                              \
-            for (size_t k_ = 0; k_ < cmax_ && i_ + k_ < padded_; k_++) {                           \
-                size_t j_ = i_ + k_;                                                               \
-                uint8_t c_ = j_ == 0 || j_ == padded_ - 1 ? ' ' : (t)[j_ - 1];                     \
-                h_ = (h_ ^ c_) * TM_FNV_PRIME;                                                     \
-                if (k_ + 1 >= cmin_)                                                               \
-                    EMIT(tm_mix32(h_ + (uint32_t)k_) & mask_, 0, i_, k_ + 1);                      \
+        uint64_t win_ = 0;                                                                         \
+        for (size_t j_ = 0; j_ < padded_; j_++) {                                                  \
+            uint8_t c_ = j_ == 0 || j_ == padded_ - 1 ? ' ' : (t)[j_ - 1];                         \
+            win_ = win_ << 8 | c_;                                                                 \
+            for (unsigned g_ = cmin_; g_ <= cmax_ && g_ <= j_ + 1; g_++) {                         \
+                uint64_t key_ = (g_ == 8 ? win_ : win_ & ((1ull << (8 * g_)) - 1)) + g_ * TM_K2;   \
+                EMIT(tm_bucket(key_, shift_), 0, j_ + 1 - g_, g_);                                 \
             }                                                                                      \
         }                                                                                          \
-        uint32_t prev_ = 0;                                                                        \
+        uint64_t prev_ = 0;                                                                        \
         size_t prev_at_ = 0;                                                                       \
         int have_prev_ = 0;                                                                        \
-        for (size_t i_ = 0; (f)->word_max && i_ < (n);) {                                          \
+        for (size_t i_ = 0; i_ < (n);) {                                                           \
             if (!tm_word_byte((t)[i_])) {                                                          \
                 i_++;                                                                              \
                 continue;                                                                          \
             }                                                                                      \
             size_t at_ = i_;                                                                       \
-            uint32_t h_ = TM_FNV_OFF ^ TM_SEED_WORD;                                               \
+            uint64_t h_ = 0xcbf29ce484222325ull;                                                   \
             for (; i_ < (n) && tm_word_byte((t)[i_]); i_++)                                        \
-                h_ = (h_ ^ (t)[i_]) * TM_FNV_PRIME;                                                \
-            EMIT(tm_mix32(h_) & mask_, 1, at_, i_ - at_);                                          \
+                h_ = (h_ ^ (t)[i_]) * TM_KW;                                                       \
+            (WORDS)++;                                                                             \
+            if (!(f)->word_max)                                                                    \
+                continue;                                                                          \
+            h_ = tm_fmix64(h_);                                                                    \
+            EMIT(tm_bucket(h_ ^ 0x5bd1e995ull, shift_), 1, at_, i_ - at_);                         \
             if ((f)->word_max >= 2 && have_prev_)                                                  \
-                EMIT(tm_mix32(prev_ * 31u + h_ + TM_SEED_BI) & mask_, 2, prev_at_, i_ - prev_at_); \
+                EMIT(tm_bucket(prev_ * 31 + h_ + TM_K2, shift_), 2, prev_at_, i_ - prev_at_);      \
             prev_ = h_;                                                                            \
             prev_at_ = at_;                                                                        \
             have_prev_ = 1;                                                                        \

@@ -24,6 +24,7 @@ struct trawl_model_dataset {
     size_t n, cap;
     uint32_t *scratch; /* the feature walk's buckets of the row being added */
     size_t ns, scap;
+    size_t words; /* of the row being added */
 };
 
 /* Runs fn(ctx, t, threads) for t = 0..threads-1, t > 0 on new threads, t = 0
