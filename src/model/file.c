@@ -170,11 +170,13 @@ static trawl_status parse_payload(trawl_model *m, const uint8_t *p, size_t n, tr
             return bad(err, 24, "stored row count does not match the bitmap");
     }
     if (in->format != TRAWL_MODEL_F32) {
+        /* |weight| <= 1e6 in every format, so a converted model loads too */
+        float lim = 1e6f / (in->format == TRAWL_MODEL_INT8 ? 127 : 7);
         for (uint32_t r = 0; r < in->nnz_rows; r++) {
             float s = tm_rdf(q + l.scales + 4u * r);
-            if (!isfinite(s) || s < 0 || s > 1e6f)
+            if (!isfinite(s) || s < 0 || s > lim)
                 return bad(err, TM_HEADER + (int64_t)(l.scales + 4u * r),
-                           "a row scale is not a finite number >= 0");
+                           "a row scale is not a finite number in [0, 1e6 / 127] (int8) or [0, 1e6 / 7] (int4)");
         }
     } else if (!finite_all(q + l.table, (size_t)in->nnz_rows * h, &at)) {
         return bad(err, TM_HEADER + (int64_t)(l.table + at), "a weight is not a finite number");
