@@ -57,6 +57,9 @@ static void *arena(tj_doc *d, size_t size)
 
 static trawl_status fail(parser *ps, trawl_status st, size_t at, const char *msg)
 {
+    if (st == TRAWL_EFORMAT)
+        return trawl__fail_at(ps->err, st, (int64_t)at, -1, "malformed JSON at byte %zu: %s", at,
+                              msg);
     return trawl__fail_at(ps->err, st, (int64_t)at, -1, "%s at byte %zu", msg, at);
 }
 

@@ -9,9 +9,12 @@
 
 #include <trawl/serve.h>
 
-/* Canonicalises root in place (object keys sorted recursively) and hashes
- * the tag and its compact text, as trawl_serve_key_json. */
-trawl_status trawl__serve_key_cjson(cJSON *root, uint32_t tag, trawl_key128 *out, trawl_error *err);
+#include "common/json.h"
+
+/* Hashes the tag and the value, object members in name order, as
+ * trawl_serve_key_json. Allocates only for objects of more than 16 members. */
+trawl_status trawl__serve_key_tree(const tj_value *root, uint32_t tag, trawl_key128 *out,
+                                   trawl_error *err);
 
 /* SHA-256 of n bytes. */
 void trawl__sha256(const void *data, size_t n, uint8_t out[32]);
@@ -142,12 +145,14 @@ typedef struct srv_reply {
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Validates a detection request body for the detector mask and computes
- * its key (unless *stateful: ai_vs_ai with a client_id, never cached or
- * coalesced). Bits of mask above TRAWL_DET_ALL (the engine generation) only
- * enter the key. 0, or -1 with an error reply in r. */
-int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
-                         bool *stateful, cJSON **keep, srv_reply *r);
+/* Validates a detection request body for the detector mask (strictly:
+ * common/json.h, and the input object's keys unless s->o.allow_unknown_keys)
+ * and computes its key (unless *stateful: ai_vs_ai with a client_id, never
+ * cached or coalesced). Bits of mask above TRAWL_DET_ALL (the engine
+ * generation) only enter the key. 0 with the parsed body in *keep (the
+ * caller frees it), or -1 with an error reply in r. s may be NULL (strict). */
+int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned mask,
+                         trawl_key128 *key, bool *stateful, tj_doc **keep, srv_reply *r);
 
 /* Handles POST /v1/detect (name NULL) and /v1/detect/{name}. only is the
  * ?only= argument or NULL. */
