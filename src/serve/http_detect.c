@@ -30,6 +30,7 @@ void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
 {
     const char *name = code == 400   ? "bad_request"
                        : code == 401 ? "unauthorized"
+                       : code == 403 ? "forbidden"
                        : code == 404 ? "not_found"
                        : code == 405 ? "method_not_allowed"
                        : code == 413 ? "payload_too_large"

@@ -54,13 +54,17 @@ enum {
     EP_READYZ,
     EP_METRICS,
     EP_V1_METRICS,
+    EP_LITELLM, /* POST /beta/litellm_basic_guardrail_api (http_compat.c) */
+    EP_GUARD,   /* POST /v2/guard */
+    EP_ANALYZE, /* POST /analyze/prompt */
+    EP_AUTHZ,   /* POST /v1/authz */
     EP_OTHER,
     EP_COUNT
 };
 extern const char *const trawl__serve_ep_names[EP_COUNT];
 
 /* Status codes counted per endpoint; the last slot counts any other code. */
-#define SRV_NCODES 10
+#define SRV_NCODES 12
 extern const int trawl__serve_codes[SRV_NCODES];
 
 /* A detection engine in service. Counted references: the server holds one
@@ -130,6 +134,13 @@ int trawl__serve_code_slot(int code);
 char *trawl__serve_metrics_prom(trawl_server *s);
 char *trawl__serve_metrics_json(trawl_server *s);
 
+/* A response header a handler adds (name static). */
+#define SRV_MAX_HEADERS 6
+typedef struct srv_header {
+    const char *name;
+    char value[80];
+} srv_header;
+
 /* A response body and its status. */
 typedef struct srv_reply {
     int code;
@@ -139,7 +150,26 @@ typedef struct srv_reply {
     unsigned retry_after; /* seconds, for 429; 0 = no header */
     bool cached;          /* answered from the cache */
     const char *key_name; /* the API key's name, when one was checked */
+    srv_header headers[SRV_MAX_HEADERS];
+    int n_headers;
 } srv_reply;
+
+/* out = given when it is a well-formed request id (1..64 bytes of
+ * [A-Za-z0-9._:-]), else a new 32-hex-digit id (request_id.c). */
+void trawl__serve_request_id(const char *given, char out[65]);
+
+/* What the gateway endpoints read from the request's headers. */
+typedef struct compat_headers {
+    const char *prompt;     /* X-Trawl-Prompt (/v1/authz) */
+    const char *uri;        /* X-Original-URI (/v1/authz) */
+    const char *request_id; /* this request's id */
+} compat_headers;
+
+/* Handles the gateway endpoints (http_compat.c): ep is EP_LITELLM,
+ * EP_GUARD, EP_ANALYZE or EP_AUTHZ. *report gets the detection report the
+ * reply was made from (malloc'd, for events), or NULL. */
+void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
+                         const compat_headers *h, srv_reply *r, char **report);
 
 /* Fills r with {"error":code_name,"message":msg}. */
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
