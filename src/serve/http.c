@@ -43,7 +43,9 @@ typedef struct request {
     char *body;
     size_t len, cap;
     bool too_big;
-    bool late; /* arrived while not ready or draining: answered 503 */
+    bool late;            /* arrived while not ready or draining: answered 503 */
+    bool takes_body;      /* a POST endpoint: the body is buffered, else dropped */
+    const char *key_name; /* the API key checked when the headers arrived */
 } request;
 
 static uint64_t now_ns(void)
@@ -136,6 +138,12 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
                   (socklen_t)cap);
 }
 
+/* The /v1/ endpoints that need a key when keys are configured. */
+static bool needs_key(int ep)
+{
+    return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS;
+}
+
 /* 0 when the request may proceed, else an error reply (401, 429). */
 static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
 {
@@ -212,8 +220,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_error(r, 503, "shutting down");
         return;
     default:
-        if (authorize(s, conn, r))
-            return;
+        r->key_name = rq->key_name;
         if (draining) {
             trawl__serve_error(r, 503, atomic_load(&s->draining) ? "shutting down" : "not ready");
             return;
@@ -277,8 +284,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *name;
         rq->ep = route(url, &post, &name);
         rq->late = atomic_load(&s->draining) || !atomic_load(&s->ready);
+        rq->takes_body = post && !strcmp(method, "POST");
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = rq;
+        if (needs_key(rq->ep)) {
+            /* The key is checked as soon as the headers are in, before a
+             * byte of body is buffered: a refusal queued now makes MHD
+             * discard the body and close the connection. */
+            srv_reply r = {0};
+            if (authorize(s, conn, &r))
+                return send_reply(s, conn, rq, method, url, &r);
+            rq->key_name = r.key_name;
+        }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
@@ -292,13 +309,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!append(rq, upload_data, *upload_data_size, s->o.max_body))
+        /* A body sent to an endpoint that takes none is read and dropped,
+         * never stored. */
+        if (rq->takes_body && !append(rq, upload_data, *upload_data_size, s->o.max_body))
             return MHD_NO;
         *upload_data_size = 0;
         return MHD_YES;
     }
     srv_reply r = {0};
-    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late && !authorize(s, conn, &r)) {
+    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late) {
+        r.key_name = rq->key_name;
         struct MHD_Response *resp = trawl__serve_events_open(s, conn, &r);
         if (resp) {
             enum MHD_Result ok = MHD_queue_response(conn, 200, resp);
@@ -308,8 +328,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return send_reply(s, conn, rq, method, url, &r);
     }
-    if (r.body) /* authorize refused */
-        return send_reply(s, conn, rq, method, url, &r);
     dispatch(s, conn, url, method, rq, &r);
     return send_reply(s, conn, rq, method, url, &r);
 }
