@@ -43,8 +43,13 @@ static void usage(FILE *out)
             "  --max-body SIZE      [max_body] largest request body (default 1m)\n"
             "  --max-connections N  [max_connections] open connections at most (default 1024)\n"
             "  --max-per-ip N       [max_per_ip] open connections per client address\n"
-            "                       (default: no limit)\n"
+            "                       (default 64; 0 = no limit)\n"
             "  --timeout S          [timeout] idle connection timeout in seconds (default 30)\n"
+            "  --header-timeout S   [header_timeout] a request's line and headers must arrive\n"
+            "                       within S seconds; trickled bytes do not extend it\n"
+            "                       (default 10; 0 = none)\n"
+            "  --body-min-rate SIZE [body_min_rate] bytes/s a request body must average after\n"
+            "                       the first header-timeout seconds (default 1k; 0 = none)\n"
             "  --max-header SIZE    [max_header] a connection's request headers plus its\n"
             "                       read buffer, 4k..1m (default 16k); bigger headers get 431\n"
             "  --api-keys FILE      [api_keys] require an API key on /v1/ endpoints; FILE holds\n"
@@ -86,6 +91,9 @@ static void settings_init(settings *st)
     st->o.port = 8080;
     st->o.cache_entries = 65536;
     st->o.cache_bytes = 64u << 20;
+    st->o.max_per_ip = 64;
+    st->o.header_timeout_s = 10;
+    st->o.body_min_rate = 1024;
 }
 
 static void settings_free(settings *st)
@@ -113,6 +121,8 @@ static const struct setting {
     {"max-connections", "max_connections", 'C'},
     {"max-per-ip", "max_per_ip", 'P'},
     {"timeout", "timeout", 'o'},
+    {"header-timeout", "header_timeout", 'W'},
+    {"body-min-rate", "body_min_rate", 'R'},
     {"max-header", "max_header", 'D'},
     {"api-keys", "api_keys", 'k'},
     {"rules", "rules", 'r'},
@@ -195,6 +205,12 @@ static int number(const char *arg, uint64_t max, uint64_t *out, char *msg, size_
     return 0;
 }
 
+/* The CLI's 0 turns a limit off; the library's 0 means its default. */
+static unsigned off_if_0(uint64_t v)
+{
+    return v ? (unsigned)v : TRAWL_SERVE_OFF;
+}
+
 static int set_string(char **dst, const char *base, const char *arg, char *msg, size_t cap)
 {
     char *p = path_from(base, arg);
@@ -239,8 +255,12 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return 0;
     case 'C':
         return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_connections = (unsigned)v, 0);
-    case 'P':
-        return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_per_ip = (unsigned)v, 0);
+    case 'P': /* 0 = no limit */
+        return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_per_ip = off_if_0(v), 0);
+    case 'W':
+        return number(arg, 3600, &v, msg, cap) ? -1 : (o->header_timeout_s = off_if_0(v), 0);
+    case 'R':
+        return number(arg, 1u << 30, &v, msg, cap) ? -1 : (o->body_min_rate = off_if_0(v), 0);
     case 'o':
         return number(arg, 86400, &v, msg, cap) ? -1 : (o->conn_timeout_s = (unsigned)v, 0);
     case 'D':
@@ -377,6 +397,8 @@ static const struct option longopts[] = {
     {"max-header", required_argument, NULL, 'D'},
     {"max-connections", required_argument, NULL, 'C'},
     {"timeout", required_argument, NULL, 'o'},
+    {"header-timeout", required_argument, NULL, 'W'},
+    {"body-min-rate", required_argument, NULL, 'R'},
     {"api-keys", required_argument, NULL, 'k'},
     {"max-per-ip", required_argument, NULL, 'P'},
     {"sse-heartbeat-ms", required_argument, NULL, 'H'},

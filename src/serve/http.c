@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "serve/conn.h"
 #include "serve/internal.h"
 
 const char *const trawl__serve_ep_names[EP_COUNT] = {
@@ -46,6 +47,7 @@ typedef struct request {
     bool late;            /* arrived while not ready or draining: answered 503 */
     bool takes_body;      /* a POST endpoint: the body is buffered, else dropped */
     const char *key_name; /* the API key checked when the headers arrived */
+    srv_conn *conn;       /* the connection's record (conn.c); may be NULL */
 } request;
 
 static uint64_t now_ns(void)
@@ -64,6 +66,7 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
         r->body = strdup("{\"error\":\"internal\",\"message\":\"out of memory\"}");
         r->len = r->body ? strlen(r->body) : 0;
     }
+    trawl__serve_conn_reply(rq->conn);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -285,6 +288,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->ep = route(url, &post, &name);
         rq->late = atomic_load(&s->draining) || !atomic_load(&s->ready);
         rq->takes_body = post && !strcmp(method, "POST");
+        rq->conn = trawl__serve_conn_of(conn);
+        trawl__serve_conn_headers(rq->conn);
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = rq;
         if (needs_key(rq->ep)) {
@@ -311,6 +316,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         /* A body sent to an endpoint that takes none is read and dropped,
          * never stored. */
+        trawl__serve_conn_body(rq->conn, *upload_data_size);
         if (rq->takes_body && !append(rq, upload_data, *upload_data_size, s->o.max_body))
             return MHD_NO;
         *upload_data_size = 0;
@@ -321,6 +327,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r.key_name = rq->key_name;
         struct MHD_Response *resp = trawl__serve_events_open(s, conn, &r);
         if (resp) {
+            trawl__serve_conn_stream(rq->conn);
             enum MHD_Result ok = MHD_queue_response(conn, 200, resp);
             MHD_destroy_response(resp);
             atomic_fetch_add(&s->count[EP_EVENTS][0], 1);
@@ -341,6 +348,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     request *rq = *con_cls;
     if (!rq)
         return;
+    trawl__serve_conn_done(rq->conn);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -352,6 +360,12 @@ static void free_scratch(void *p)
     trawl__serve_tscratch_free(p);
 }
 
+/* An option whose 0 means def and TRAWL_SERVE_OFF means off (0 here). */
+static unsigned opt_or(unsigned v, unsigned def)
+{
+    return v == TRAWL_SERVE_OFF ? 0 : v ? v : def;
+}
+
 uint16_t trawl_server_port(const trawl_server *s)
 {
     return s ? s->port : 0;
@@ -359,6 +373,7 @@ uint16_t trawl_server_port(const trawl_server *s)
 
 static void server_release(trawl_server *s)
 {
+    trawl__serve_conns_free(s->conns); /* after the daemon: no more notifications */
     trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
@@ -476,6 +491,16 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         st = trawl__serve_rules_compile(s, o->rulesets, o->n_rulesets, err);
     if (st == TRAWL_OK)
         st = trawl__serve_batch_start(s, err);
+    if (st == TRAWL_OK) {
+        unsigned to = o->conn_timeout_s ? o->conn_timeout_s : 30u;
+        srv_conn_opts co = {
+            .max_per_ip = opt_or(o->max_per_ip, 64),
+            .header_timeout_s = opt_or(o->header_timeout_s, 10),
+            .idle_timeout_s = to,
+            .body_min_rate = opt_or(o->body_min_rate, 1024),
+        };
+        st = trawl__serve_conns_new(&co, &s->conns, err);
+    }
     if (st != TRAWL_OK) {
         server_release(s);
         return st;
@@ -484,12 +509,14 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     unsigned pool = s->o.threads > 1 ? s->o.threads : 0;
     s->daemon = MHD_start_daemon(
-        flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, pool,
-        MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024u,
+        flags, o->port, trawl__serve_conns_accept, s->conns, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, trawl__serve_conns_notify, s->conns,
+        MHD_OPTION_URI_LOG_CALLBACK, trawl__serve_conns_uri, s->conns, MHD_OPTION_THREAD_POOL_SIZE,
+        pool, MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024u,
         MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout_s ? o->conn_timeout_s : 30u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header ? o->max_header : (size_t)16 * 1024,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip, MHD_OPTION_END);
+        MHD_OPTION_END);
     if (!s->daemon) {
         server_release(s);
         return trawl__fail(err, TRAWL_EIO, "cannot listen on %s:%u",

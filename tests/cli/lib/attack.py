@@ -297,6 +297,53 @@ def mode_hold(a):
     print("probe_ok=%s" % ("yes" if served == total and total > 0 else "no"))
 
 
+# ---- slow (one connection, timed) ------------------------------------------
+
+
+def mode_slow(a):
+    """One connection: headers (trickled at --head-rate bytes/s, or at once)
+    then a body at --body-rate bytes/s; when the server ends it, and how."""
+    body = b'{"prompt":"' + b"x" * max(0, a.size - 14) + b'"}'
+    head = (b"POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+            b"X-Pad: %s\r\n\r\n" % (len(body), b"p" * a.pad))
+    s = connect(a.port, a.src)
+    s.setblocking(False)
+    t0 = time.monotonic()
+    out, sent = "", 0
+    stream = head + body
+    hlen = len(head)
+    while time.monotonic() - t0 < a.seconds and sent < len(stream):
+        rate = a.head_rate if sent < hlen else a.body_rate
+        n = len(stream) - sent if rate <= 0 else max(1, int(rate * 0.05))
+        if sent < hlen:
+            n = min(n, hlen - sent)
+        try:
+            sent += s.send(stream[sent:sent + n])
+        except BlockingIOError:
+            pass
+        except OSError:
+            out = "closed"
+            break
+        try:
+            d = s.recv(4096)
+            out = "closed" if not d else "answered:" + d.split()[1].decode()
+            break
+        except BlockingIOError:
+            pass
+        except OSError:
+            out = "closed"
+            break
+        if rate > 0:
+            time.sleep(0.05)
+    if not out:
+        s.setblocking(True)
+        code, _, _, _ = read_response(s, max(1.0, a.seconds - (time.monotonic() - t0)))
+        out = "answered:%s" % code if code else ("closed" if is_closed(s, 0.1) else "open")
+    dt = time.monotonic() - t0
+    s.close()
+    print("outcome=%s after_s=%.1f sent=%d/%d" % (out, dt, sent, len(stream)))
+
+
 # ---- smuggle ----------------------------------------------------------------
 
 HIDDEN = b"GET /v1/metrics HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -544,6 +591,14 @@ def main():
     h.add_argument("--ramp", type=float, default=2)
     h.add_argument("--probe-every", type=float, default=0.5)
     h.add_argument("--probe-timeout", type=float, default=2)
+    w = sub.add_parser("slow")
+    w.add_argument("--port", type=int, required=True)
+    w.add_argument("--src", default=None)
+    w.add_argument("--size", type=int, default=1000)
+    w.add_argument("--pad", type=int, default=200)
+    w.add_argument("--head-rate", type=float, default=0)
+    w.add_argument("--body-rate", type=float, default=0)
+    w.add_argument("--seconds", type=float, default=20)
     s = sub.add_parser("smuggle")
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--wait", type=float, default=3)
@@ -568,7 +623,7 @@ def main():
     d.add_argument("--size", type=int, default=3000)
     d.add_argument("--wait", type=float, default=3)
     a = p.parse_args()
-    {"bodyhold": mode_bodyhold, "hold": mode_hold, "smuggle": mode_smuggle, "sse": mode_sse,
+    {"bodyhold": mode_bodyhold, "hold": mode_hold, "slow": mode_slow, "smuggle": mode_smuggle, "sse": mode_sse,
      "scan": mode_scan, "drain": mode_drain}[a.mode](a)
 
 
