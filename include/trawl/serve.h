@@ -200,6 +200,11 @@ typedef struct trawl_server_opts {
     unsigned body_min_rate;
     size_t max_header;         /* a connection's headers + read buffer; 0 = 16 KiB */
     unsigned sse_heartbeat_ms; /* /v1/events heartbeat period; 0 = 15000 */
+    unsigned sse_max;          /* /v1/events streams at most; 0 = 64 */
+    unsigned sse_per_ip;       /* streams per client address; 0 = 4, TRAWL_SERVE_OFF = none */
+    /* A stream whose peer takes no byte for this long while bytes wait is
+     * dropped and its connection closed; 0 = 30000. */
+    unsigned sse_drain_ms;
     /* API key file (docs/serve.md): when set, /v1/ endpoints need a key
      * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
      * string must stay valid as long as the server. */

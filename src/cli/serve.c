@@ -58,6 +58,11 @@ static void usage(FILE *out)
             "                       (repeatable; a flag replaces the file's set of its NAME)\n"
             "  --sse-heartbeat-ms N [sse_heartbeat_ms] heartbeat period of GET /v1/events\n"
             "                       (default 15000)\n"
+            "  --sse-max N          [sse_max] event streams at most (default 64)\n"
+            "  --sse-per-ip N       [sse_per_ip] event streams per client address\n"
+            "                       (default 4; 0 = no limit)\n"
+            "  --sse-drain-ms N     [sse_drain_ms] an event stream whose client takes no\n"
+            "                       byte for N ms while bytes wait is closed (default 30000)\n"
             "  --access-log FILE    [access_log] append one JSON line per request to FILE\n"
             "                       (- = stderr)\n"
             "  --batch-max N        [batch_max] model tier: requests per batch (default 32)\n"
@@ -127,6 +132,9 @@ static const struct setting {
     {"api-keys", "api_keys", 'k'},
     {"rules", "rules", 'r'},
     {"sse-heartbeat-ms", "sse_heartbeat_ms", 'H'},
+    {"sse-max", "sse_max", 'X'},
+    {"sse-per-ip", "sse_per_ip", 'I'},
+    {"sse-drain-ms", "sse_drain_ms", 'N'},
     {"access-log", "access_log", 'a'},
     {"batch-max", "batch_max", 'b'},
     {"batch-wait-us", "batch_wait_us", 'w'},
@@ -274,6 +282,26 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return 0;
     case 'H':
         return number(arg, 3600000, &v, msg, cap) ? -1 : (o->sse_heartbeat_ms = (unsigned)v, 0);
+    case 'X':
+        if (number(arg, 1u << 16, &v, msg, cap))
+            return -1;
+        if (!v) {
+            snprintf(msg, cap, "must be at least 1");
+            return -1;
+        }
+        o->sse_max = (unsigned)v;
+        return 0;
+    case 'I':
+        return number(arg, 1u << 16, &v, msg, cap) ? -1 : (o->sse_per_ip = off_if_0(v), 0);
+    case 'N':
+        if (number(arg, 3600000, &v, msg, cap))
+            return -1;
+        if (v < 100) {
+            snprintf(msg, cap, "must be at least 100");
+            return -1;
+        }
+        o->sse_drain_ms = (unsigned)v;
+        return 0;
     case 'b':
         if (number(arg, 1u << 16, &v, msg, cap))
             return -1;
@@ -402,6 +430,9 @@ static const struct option longopts[] = {
     {"api-keys", required_argument, NULL, 'k'},
     {"max-per-ip", required_argument, NULL, 'P'},
     {"sse-heartbeat-ms", required_argument, NULL, 'H'},
+    {"sse-max", required_argument, NULL, 'X'},
+    {"sse-per-ip", required_argument, NULL, 'I'},
+    {"sse-drain-ms", required_argument, NULL, 'N'},
     {"access-log", required_argument, NULL, 'a'},
     {"rules", required_argument, NULL, 'r'},
     {"batch-max", required_argument, NULL, 'b'},

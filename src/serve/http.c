@@ -48,6 +48,7 @@ typedef struct request {
     bool takes_body;      /* a POST endpoint: the body is buffered, else dropped */
     const char *key_name; /* the API key checked when the headers arrived */
     srv_conn *conn;       /* the connection's record (conn.c); may be NULL */
+    srv_addr client;      /* the client's address */
 } request;
 
 static uint64_t now_ns(void)
@@ -93,10 +94,10 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     trawl_hist_record(s->lat_all, dt);
     trawl_hist_record(s->lat[rq->ep], dt);
     if (s->access_fd >= 0) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        trawl__serve_access_log(s->access_fd, ci ? ci->client_addr : NULL, method, url, r->code,
-                                r->len, dt, r->cached, r->key_name);
+        char ip[SRV_ADDR_STRLEN];
+        trawl__serve_addr_str(&rq->client, ip);
+        trawl__serve_access_log(s->access_fd, ip, method, url, r->code, r->len, dt, r->cached,
+                                r->key_name);
     }
     return ok;
 }
@@ -131,14 +132,17 @@ static int route(const char *url, bool *post, const char **name)
 
 static void *heartbeat_main(void *arg);
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+/* The request's client: the connection's peer. */
+static void client_of(struct MHD_Connection *conn, request *rq)
 {
+    if (rq->conn) {
+        bool proxy;
+        rq->client = *trawl__serve_conn_peer(rq->conn, &proxy);
+        return;
+    }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, cap, "-");
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
-                  (socklen_t)cap);
+    trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
 }
 
 /* The /v1/ endpoints that need a key when keys are configured. */
@@ -240,8 +244,8 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
         if (r->code == 200 && r->body && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
-            char ip[64];
-            client_ip(conn, ip, sizeof(ip));
+            char ip[SRV_ADDR_STRLEN];
+            trawl__serve_addr_str(&rq->client, ip);
             trawl__serve_events_publish(s, ip, r->body);
         }
         return;
@@ -290,6 +294,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->takes_body = post && !strcmp(method, "POST");
         rq->conn = trawl__serve_conn_of(conn);
         trawl__serve_conn_headers(rq->conn);
+        client_of(conn, rq);
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = rq;
         if (needs_key(rq->ep)) {
@@ -325,7 +330,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     srv_reply r = {0};
     if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late) {
         r.key_name = rq->key_name;
-        struct MHD_Response *resp = trawl__serve_events_open(s, conn, &r);
+        struct MHD_Response *resp = trawl__serve_events_open(s, conn, &rq->client, &r);
         if (resp) {
             trawl__serve_conn_stream(rq->conn);
             enum MHD_Result ok = MHD_queue_response(conn, 200, resp);
@@ -531,22 +536,32 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     return TRAWL_OK;
 }
 
+/* Event streams: a heartbeat every sse_heartbeat_ms, and a drain check of
+ * every subscriber at least once a second. */
 static void *heartbeat_main(void *arg)
 {
     trawl_server *s = arg;
-    unsigned ms = s->o.sse_heartbeat_ms ? s->o.sse_heartbeat_ms : 15000;
+    uint64_t period = s->o.sse_heartbeat_ms ? s->o.sse_heartbeat_ms : 15000;
+    uint64_t tick = period < 1000 ? period : 1000;
+    uint64_t last = now_ns(), next_hb = last + period * 1000000u;
     pthread_mutex_lock(&s->hb_mu);
     while (!s->hb_stop) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)ms * 1000000u;
+        uint64_t ns = (uint64_t)ts.tv_nsec + tick * 1000000u;
         ts.tv_sec += (time_t)(ns / 1000000000u);
         ts.tv_nsec = (long)(ns % 1000000000u);
         pthread_cond_timedwait(&s->hb_cv, &s->hb_mu, &ts);
         if (s->hb_stop)
             break;
         pthread_mutex_unlock(&s->hb_mu);
-        trawl__serve_events_heartbeat(s);
+        uint64_t now = now_ns();
+        trawl__serve_events_check(s, (now - last) / 1000000u);
+        last = now;
+        if (now >= next_hb) {
+            trawl__serve_events_heartbeat(s);
+            next_hb = now + period * 1000000u;
+        }
         pthread_mutex_lock(&s->hb_mu);
     }
     pthread_mutex_unlock(&s->hb_mu);
