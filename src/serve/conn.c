@@ -56,7 +56,7 @@ struct srv_conns {
     addr_ent *bucket[NBUCKETS];
     bool stop, started;
     pthread_t sweeper;
-    _Atomic uint64_t open, refused, closed_hdr, closed_body;
+    _Atomic uint64_t open, refused, closed_hdr, closed_body, bad_framing;
 };
 
 static uint64_t now_ms(void)
@@ -367,14 +367,21 @@ void trawl__serve_conns_free(srv_conns *t)
     free(t);
 }
 
+void trawl__serve_conns_refused_framing(srv_conns *t)
+{
+    if (t)
+        atomic_fetch_add_explicit(&t->bad_framing, 1, memory_order_relaxed);
+}
+
 char *trawl__serve_conns_metrics(srv_conns *t, bool json)
 {
-    unsigned long long v[4] = {0, 0, 0, 0};
+    unsigned long long v[5] = {0, 0, 0, 0, 0};
     if (t) {
         v[0] = atomic_load_explicit(&t->open, memory_order_relaxed);
         v[1] = atomic_load_explicit(&t->refused, memory_order_relaxed);
         v[2] = atomic_load_explicit(&t->closed_hdr, memory_order_relaxed);
         v[3] = atomic_load_explicit(&t->closed_body, memory_order_relaxed);
+        v[4] = atomic_load_explicit(&t->bad_framing, memory_order_relaxed);
     }
     size_t cap = 1024;
     char *out = malloc(cap);
@@ -382,8 +389,9 @@ char *trawl__serve_conns_metrics(srv_conns *t, bool json)
         return NULL;
     int n = json ? snprintf(out, cap,
                             "\"connections\":{\"open\":%llu,\"refused_per_address\":%llu,"
-                            "\"closed_header_deadline\":%llu,\"closed_body_rate\":%llu},",
-                            v[0], v[1], v[2], v[3])
+                            "\"closed_header_deadline\":%llu,\"closed_body_rate\":%llu,"
+                            "\"refused_framing\":%llu},",
+                            v[0], v[1], v[2], v[3], v[4])
                  : snprintf(out, cap,
                             "# HELP trawl_connections_open Open client connections.\n"
                             "# TYPE trawl_connections_open gauge\ntrawl_connections_open %llu\n"
@@ -395,8 +403,12 @@ char *trawl__serve_conns_metrics(srv_conns *t, bool json)
                             "missing a deadline.\n"
                             "# TYPE trawl_connections_closed_total counter\n"
                             "trawl_connections_closed_total{reason=\"header_deadline\"} %llu\n"
-                            "trawl_connections_closed_total{reason=\"body_rate\"} %llu\n",
-                            v[0], v[1], v[2], v[3]);
+                            "trawl_connections_closed_total{reason=\"body_rate\"} %llu\n"
+                            "# HELP trawl_requests_refused_framing_total Requests refused for "
+                            "ambiguous framing (400, connection closed).\n"
+                            "# TYPE trawl_requests_refused_framing_total counter\n"
+                            "trawl_requests_refused_framing_total %llu\n",
+                            v[0], v[1], v[2], v[3], v[4]);
     if (n < 0 || (size_t)n >= cap) {
         free(out);
         return NULL;

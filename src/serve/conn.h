@@ -117,6 +117,8 @@ enum { SRV_COUNT_REQUESTS, SRV_COUNT_SUBSCRIBERS };
 bool trawl__serve_conns_take(srv_conns *t, const srv_addr *a, int what, unsigned limit);
 void trawl__serve_conns_give(srv_conns *t, const srv_addr *a, int what);
 
+/* Counts a request refused for its framing (framing.c), for the metrics. */
+void trawl__serve_conns_refused_framing(srv_conns *t);
 /* The table's figures: a JSON member ("connections":{...},) or Prometheus
  * text. malloc'd; NULL on OOM. */
 char *trawl__serve_conns_metrics(srv_conns *t, bool json);
@@ -124,5 +126,27 @@ char *trawl__serve_conns_metrics(srv_conns *t, bool json);
 /* A listening TCP socket on host:port (numeric IPv4), SO_REUSEADDR. The
  * error names the address and the system's reason. */
 trawl_status trawl__serve_listen(const char *host, uint16_t port, int *fd, trawl_error *err);
+
+/* ---- request framing (framing.c) -------------------------------------------
+ *
+ * libmicrohttpd 0.9.75 takes the first of two Content-Length headers,
+ * prefers Transfer-Encoding when both are present and keeps the connection,
+ * and reads a body of any other transfer coding ("gzip", "chunked " with a
+ * space) until the client closes. Each is a way to make trawl and a proxy
+ * in front of it disagree on where a request ends (request smuggling).
+ * trawl refuses them all before a handler runs: 400, connection closed. */
+
+typedef struct srv_framing {
+    unsigned n_cl, n_te;
+    bool te_chunked; /* the one Transfer-Encoding is exactly "chunked" (any case) */
+    bool bad_name;   /* a name that is not a token, or a folded framing header */
+} srv_framing;
+
+/* Feeds one request header. */
+void trawl__serve_framing_add(srv_framing *f, const char *name, const char *value);
+/* NULL when the framing is unambiguous, else why not (static text). */
+const char *trawl__serve_framing_verdict(const srv_framing *f, bool http10);
+/* Both, over a request's headers. */
+const char *trawl__serve_framing_check(struct MHD_Connection *c, const char *version);
 
 #endif

@@ -84,7 +84,7 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
         MHD_add_response_header(resp, "Retry-After", ra);
     }
-    if (atomic_load_explicit(&s->draining, memory_order_relaxed))
+    if (r->close || atomic_load_explicit(&s->draining, memory_order_relaxed))
         MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->code, resp);
     MHD_destroy_response(resp);
@@ -279,7 +279,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     trawl_server *s = cls;
     request *rq = *con_cls;
     if (!rq) {
@@ -297,6 +296,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         client_of(conn, rq);
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = rq;
+        const char *why = trawl__serve_framing_check(conn, version);
+        if (why) { /* before anything reads a body whose end is in doubt */
+            srv_reply r = {0};
+            trawl__serve_error(&r, 400, "ambiguous request framing: %s", why);
+            r.close = true;
+            trawl__serve_conns_refused_framing(s->conns);
+            return send_reply(s, conn, rq, method, url, &r);
+        }
         if (needs_key(rq->ep)) {
             /* The key is checked as soon as the headers are in, before a
              * byte of body is buffered: a refusal queued now makes MHD

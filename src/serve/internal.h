@@ -136,6 +136,7 @@ typedef struct srv_reply {
     const char *type;     /* static */
     unsigned retry_after; /* seconds, for 429; 0 = no header */
     bool cached;          /* answered from the cache */
+    bool close;           /* close the connection after it */
     const char *key_name; /* the API key's name, when one was checked */
 } srv_reply;
 

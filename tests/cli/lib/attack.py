@@ -366,6 +366,11 @@ SMUGGLE = [
      b"2\r\n{}\r\n0\r\n\r\n"),
     ("te-http10", b"POST /v1/detect HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
      b"2\r\n{}\r\n0\r\n\r\n"),
+    ("te-space-name", b"POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding : chunked\r\n\r\n"
+     b"{}" + HIDDEN),
+    ("te-folded", b"POST /v1/detect HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\n"
+     b"2\r\n{}\r\n0\r\n\r\n"),
+    ("cl-folded", b"POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n 0\r\n\r\n{}" + HIDDEN),
     ("te-get", b"GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + HIDDEN),
     ("cl-get", b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(HIDDEN) + HIDDEN),
     # controls: well-framed requests keep the connection
