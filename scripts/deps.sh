@@ -7,7 +7,8 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
-libmicrohttpd-dev curl wrk"
+libmicrohttpd-dev curl wrk
+python3-scipy python3-sklearn"  # issue 13: SciPy / scikit-learn oracles for trawl analyze
 
 missing=""
 for p in $PKGS; do

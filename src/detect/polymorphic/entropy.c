@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <trawl/analyze.h>
+
 #include "detect/polymorphic/poly.h"
 
 void poly_clog_init(poly_clog *t)
@@ -14,63 +16,6 @@ void poly_clog_init(poly_clog *t)
     t->v[0] = 0;
     for (unsigned c = 1; c <= POLY_WINDOW; c++)
         t->v[c] = (double)c * log2((double)c);
-}
-
-double poly_entropy_hist(const uint64_t hist[256], uint64_t n, unsigned *distinct)
-{
-    unsigned k = 0;
-    double h = 0;
-    if (n > 0) {
-        double inv = 1.0 / (double)n;
-        for (int i = 0; i < 256; i++) {
-            if (!hist[i])
-                continue;
-            k++;
-            double q = (double)hist[i] * inv;
-            h -= q * log2(q);
-        }
-    }
-    if (distinct)
-        *distinct = k;
-    return h;
-}
-
-double poly_entropy(const uint8_t *p, size_t n, unsigned *distinct)
-{
-    /* Four histograms break the store-to-load dependency on runs of one
-     * byte value; counts are 64-bit so no length overflows them. */
-    uint64_t h4[4][256];
-    memset(h4, 0, sizeof h4);
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        h4[0][p[i]]++;
-        h4[1][p[i + 1]]++;
-        h4[2][p[i + 2]]++;
-        h4[3][p[i + 3]]++;
-    }
-    for (; i < n; i++)
-        h4[0][p[i]]++;
-    unsigned k = 0;
-    double h = 0;
-    for (int b = 0; b < 256; b++) {
-        uint64_t c = h4[0][b] + h4[1][b] + h4[2][b] + h4[3][b];
-        if (!c)
-            continue;
-        k++;
-        double q = (double)c / (double)n;
-        h -= q * log2(q);
-    }
-    if (distinct)
-        *distinct = k;
-    return h;
-}
-
-double poly_entropy_corrected(double h, unsigned distinct, uint64_t n)
-{
-    if (n == 0 || distinct < 2)
-        return h;
-    double c = h + (double)(distinct - 1) / (2.0 * (double)n * M_LN2);
-    return c > 8.0 ? 8.0 : c;
 }
 
 /* H = log2(W) - sum(c log2 c) / W, corrected as above (k: non-empty bins).
@@ -86,7 +31,7 @@ static double window_h(const poly_clog *t, const uint16_t *hist, unsigned w, uns
         s3 += t->v[hist[b + 3]];
     }
     double h = log2((double)w) - ((s0 + s1) + (s2 + s3)) / (double)w;
-    return poly_entropy_corrected(h < 0 ? 0 : h, k, w);
+    return trawl_analyze_entropy_corrected(h < 0 ? 0 : h, k, w);
 }
 
 static void eval(const poly_clog *t, const uint16_t *win, unsigned k, uint64_t start,
@@ -202,8 +147,8 @@ void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double th
         for (size_t i = 0; i < nr; i++)
             count_bytes(p, r[i].offset, r[i].offset + r[i].len, r[i].hist);
         unsigned k;
-        double h = poly_entropy_hist(whole, n, &k);
-        out->max = poly_entropy_corrected(h, k, n);
+        double h = trawl_analyze_entropy_hist(whole, n, &k);
+        out->max = trawl_analyze_entropy_corrected(h, k, n);
         out->count = 1;
         if (out->max >= threshold)
             out->above = 1;

@@ -26,14 +26,9 @@ typedef struct poly_clog {
 } poly_clog;
 void poly_clog_init(poly_clog *t);
 
-/* Shannon entropy in bits per byte of a histogram of n bytes; 0 when n == 0.
- * *distinct (when not NULL) receives the number of non-empty bins. */
-double poly_entropy_hist(const uint64_t hist[256], uint64_t n, unsigned *distinct);
-/* Entropy of p[0..n). O(n). */
-double poly_entropy(const uint8_t *p, size_t n, unsigned *distinct);
-/* The Miller-Madow bias correction: a plug-in estimate from n samples is
- * low by about (K - 1) / (2 n ln 2) for K non-empty bins. */
-double poly_entropy_corrected(double h, unsigned distinct, uint64_t n);
+/* Whole-input entropy, histograms and the Miller-Madow correction are
+ * trawl_analyze_entropy(), _entropy_hist() and _entropy_corrected()
+ * (trawl/analyze.h). */
 
 typedef struct poly_windows {
     double max;           /* highest window entropy (bias-corrected), bits/byte */

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <trawl/trawl.h>
 
+#include <trawl/analyze.h>
+
 #include "detect/polymorphic/poly.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -277,11 +279,11 @@ static void test_machine_elf_xor_encoded(void **state)
     size_t n;
     uint8_t *p = machine_elf(&n);
     unsigned k0;
-    double h0 = poly_entropy(p, n, &k0);
+    double h0 = trawl_analyze_entropy(p, n, &k0);
     static const uint8_t key4[] = {0x5a, 0xc3, 0x19, 0x7e};
     xor_key(p, n, key4, 4);
     unsigned k1;
-    double h1 = poly_entropy(p, n, &k1);
+    double h1 = trawl_analyze_entropy(p, n, &k1);
     /* The honest finding: a short XOR key barely raises the entropy (5.0 ->
      * 6.2 bits/byte for /bin/true), so entropy cannot be what flags it. */
     printf("    [xor] %zu bytes: entropy %.3f plain, %.3f XOR-encoded (4-byte key)\n", n, h0, h1);
@@ -819,10 +821,10 @@ static void test_entropy_measures(void **state)
     for (int i = 0; i < 256; i++)
         all[i] = (uint8_t)i;
     unsigned k;
-    assert_true(poly_entropy(all, 256, &k) > 7.9999);
+    assert_true(trawl_analyze_entropy(all, 256, &k) > 7.9999);
     assert_int_equal(k, 256);
     uint8_t z[100] = {0};
-    assert_true(poly_entropy(z, 100, &k) == 0);
+    assert_true(trawl_analyze_entropy(z, 100, &k) == 0);
     /* 64 KiB of zeros with 8 KiB of random bytes at 40000: the window
      * maximum is found there and is near 8. */
     static uint8_t buf[65536];
@@ -887,7 +889,7 @@ static double ref_entropy(const uint8_t *p, size_t n)
         double q = (double)h[b] / (double)n;
         e -= q * log2(q);
     }
-    return poly_entropy_corrected(e, k, n);
+    return trawl_analyze_entropy_corrected(e, k, n);
 }
 
 static void test_entropy_scan_reference(void **state)
