@@ -69,6 +69,67 @@ TRAWL_API double trawl_analyze_chi_square(const uint64_t hist[256], uint64_t n);
  * usually far below 0.01. 1 when x <= 0. */
 TRAWL_API double trawl_analyze_chi_square_p(double x, unsigned dof);
 
+/* ---- entropy over sliding windows ---------------------------------------- */
+
+/* Windows of `window` bytes start at 0, step, 2 step, ... while they fit;
+ * when the last of them does not end at the input's end, one more window
+ * ends flush with it (so every byte is in a window). An input no longer
+ * than the window is one window of its own length. A scanner is immutable
+ * once built (a table of c log2 c for c <= window) and may be shared by
+ * threads. */
+typedef struct trawl_analyze_entropy_scanner trawl_analyze_entropy_scanner;
+
+/* window, step >= 1 (at most 2 GiB). When the step divides the window, is a
+ * multiple of 8 in 64..32768 and window / step <= 64, each byte is counted
+ * once (block histograms in a ring: about memory speed); otherwise the
+ * window's histogram rolls byte by byte (about half that), or is recounted
+ * when step >= window. TRAWL_EINVAL, TRAWL_ELIMIT, TRAWL_ENOMEM. Allocates
+ * 8 (window + 1) bytes for windows up to 1 MiB. */
+TRAWL_API trawl_status trawl_analyze_entropy_scanner_new(size_t window, size_t step,
+                                                         trawl_analyze_entropy_scanner **out,
+                                                         trawl_error *err);
+TRAWL_API void trawl_analyze_entropy_scanner_free(trawl_analyze_entropy_scanner *s);
+/* Number of windows an input of n bytes has. */
+TRAWL_API uint64_t trawl_analyze_entropy_window_count(const trawl_analyze_entropy_scanner *s,
+                                                      uint64_t n);
+
+/* A byte range whose histogram a scan fills on the way. */
+typedef struct trawl_analyze_byte_range {
+    uint64_t offset, len; /* inside the input */
+    uint64_t hist[256];   /* output */
+} trawl_analyze_byte_range;
+
+/* What a scan should produce besides the summary. Zero-initialised: plain
+ * entropies, no outputs, threshold 0 (every window counts as above). */
+typedef struct trawl_analyze_entropy_request {
+    bool corrected;   /* Miller-Madow-correct each window (trawl_analyze_entropy_corrected) */
+    double threshold; /* windows at or above it are counted in the summary */
+    double *values;   /* window i's entropy for i < cap (NULL: not wanted) */
+    size_t cap;
+    uint64_t *whole; /* 256 entries: the whole input's histogram (NULL: not wanted) */
+    trawl_analyze_byte_range *ranges; /* histograms of these ranges, same pass */
+    size_t nranges;
+} trawl_analyze_entropy_request;
+
+typedef struct trawl_analyze_window_stats {
+    uint64_t count;       /* windows (also when more than cap) */
+    double max;           /* highest window entropy (the first on ties) */
+    uint64_t max_offset;  /* its start */
+    uint64_t above;       /* windows at or above the threshold */
+    uint64_t first_above; /* start of the first such window */
+} trawl_analyze_window_stats;
+
+/* One pass over p[0..n): window entropies, summary, and the requested
+ * histograms. rq may be NULL (summary only, nothing counted as above).
+ * TRAWL_EINVAL (a range past the input: err->index = the range, err->offset
+ * = its start), TRAWL_ENOMEM. O(n + 256 windows + 256 ranges x blocks),
+ * allocates 1 KiB per block of a window. */
+TRAWL_API trawl_status trawl_analyze_entropy_scan(const trawl_analyze_entropy_scanner *s,
+                                                  const uint8_t *p, size_t n,
+                                                  const trawl_analyze_entropy_request *rq,
+                                                  trawl_analyze_window_stats *stats,
+                                                  trawl_error *err);
+
 /* ---- columns: the same offset across messages --------------------------- */
 
 /* Statistics of offset i over the messages that have a byte there. */

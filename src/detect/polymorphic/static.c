@@ -427,10 +427,15 @@ static int entropy_rules(ctx *c, bool exe)
     const poly_config *cfg = &c->st->cfg;
     unsigned k;
     uint64_t whole[256];
-    poly_windows w;
+    trawl_analyze_window_stats w;
     register_ranges(c->ts);
-    poly_entropy_scan(&c->st->clog, c->p, c->n, cfg->window_entropy_threshold, &w, whole,
-                      c->ts->ranges, c->ts->n_ranges);
+    trawl_analyze_entropy_request rq = {.corrected = true,
+                                        .threshold = cfg->window_entropy_threshold,
+                                        .whole = whole,
+                                        .ranges = c->ts->ranges,
+                                        .nranges = c->ts->n_ranges};
+    if (trawl_analyze_entropy_scan(c->st->scanner, c->p, c->n, &rq, &w, NULL) != TRAWL_OK)
+        return -1;
     double raw = trawl_analyze_entropy_hist(whole, c->n, &k);
     double h = trawl_analyze_entropy_corrected(raw, k, c->n);
     double thr = cfg->entropy_threshold;
