@@ -28,6 +28,11 @@ void trawl__an_parallel(unsigned threads, size_t ntasks,
 /* Checks a matrix of `entries` doubles against max_bytes (0 = no bound). */
 trawl_status trawl__an_check_matrix(uint64_t entries, uint64_t max_bytes, trawl_error *err);
 
+/* ---- cut.c ---- */
+/* TRAWL_EINVAL (err->index = the row) unless Z is a linkage tree over n >= 2
+ * items: every child an item or an earlier row, none used twice. */
+trawl_status trawl__an_check_linkage(const double *Z, size_t n, trawl_error *err);
+
 /* ---- align.c ---- */
 trawl_status trawl__an_check_scoring(const trawl_analyze_scoring *s, trawl_error *err);
 /* true when the optimal score follows from the LCS (mismatch <= 2 gap) */
