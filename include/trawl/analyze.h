@@ -475,6 +475,155 @@ TRAWL_API trawl_status trawl_analyze_cut_distance(const double *Z, size_t n, dou
                                                   int32_t *labels, size_t *nclusters,
                                                   trawl_error *err);
 
+/* ---- k-means ------------------------------------------------------------------ */
+
+typedef enum trawl_analyze_kmeans_algorithm {
+    TRAWL_ANALYZE_KMEANS_AUTO = 0,    /* Hamerly when k > 1 */
+    TRAWL_ANALYZE_KMEANS_LLOYD = 1,   /* every distance, every iteration: O(n k d) each */
+    TRAWL_ANALYZE_KMEANS_HAMERLY = 2, /* one upper and one lower bound per point skip most */
+} trawl_analyze_kmeans_algorithm;
+
+typedef struct trawl_analyze_kmeans_opts {
+    size_t k;           /* >= 1, <= n */
+    unsigned max_iter;  /* 0 = 300 */
+    double tol;         /* x mean feature variance; stop when squared shifts sum below (1e-4
+                           is scikit-learn's default; 0: only on unchanged labels) */
+    unsigned n_init;    /* k-means++ restarts, the lowest inertia wins (0 = 1) */
+    uint64_t seed;      /* k-means++ draws; restart r uses seed + r */
+    const double *init; /* k x d initial centers (then n_init is 1), or NULL: k-means++ */
+    trawl_analyze_kmeans_algorithm algorithm;
+    unsigned threads; /* 0 = every online core */
+} trawl_analyze_kmeans_opts;
+
+typedef struct trawl_analyze_kmeans_result {
+    size_t n, d, k;
+    double *centers;     /* k x d */
+    int32_t *labels;     /* n, in 0..k-1 */
+    double inertia;      /* sum of squared distances to the assigned centers */
+    unsigned iterations; /* as scikit-learn's n_iter_ */
+    bool converged;      /* stopped before max_iter */
+    size_t relocated;    /* empty clusters given a new center along the way */
+    unsigned best_init;  /* which restart won */
+} trawl_analyze_kmeans_result;
+
+/* k-means of the rows of the row-major n x d matrix X. From the same
+ * initial centers it follows scikit-learn's KMeans(algorithm="lloyd")
+ * iteration for iteration (src/analyze/kmeans.c says how, including empty
+ * clusters), so labels, inertia and iteration count agree. Results do not
+ * depend on the thread count. Errors (TRAWL_EINVAL, with Oscura's
+ * validation): "k must be at least 1", "k (K) cannot exceed the number of
+ * points (N)", d == 0 ("expected 2-D data"), a NaN or infinite value
+ * (err->index = its row); TRAWL_ELIMIT, TRAWL_ENOMEM. *res is zeroed on
+ * failure. Time O(n k d) per Lloyd iteration, far less with Hamerly once
+ * the centers settle; memory O(n + chunks k d). Free with
+ * trawl_analyze_kmeans_result_free. */
+TRAWL_API trawl_status trawl_analyze_kmeans(const double *X, size_t n, size_t d,
+                                            const trawl_analyze_kmeans_opts *o,
+                                            trawl_analyze_kmeans_result *res, trawl_error *err);
+TRAWL_API void trawl_analyze_kmeans_result_free(trawl_analyze_kmeans_result *r);
+
+/* ---- other clusterings and their quality -------------------------------------- */
+
+/* DBSCAN over a condensed distance matrix, as scikit-learn's
+ * DBSCAN(eps, min_samples, metric="precomputed"): neighbours are within
+ * eps (<=), an item with at least min_samples neighbours (itself counted)
+ * is core; clusters grow depth first from the lowest-indexed unlabelled
+ * core item; labels[i] is the cluster (0, 1, ... in order of discovery) or
+ * -1 for noise. *nclusters (when not NULL) gets the count. TRAWL_EINVAL,
+ * TRAWL_ENOMEM. O(n^2) time, O(n) memory besides D. */
+TRAWL_API trawl_status trawl_analyze_dbscan(const double *D, size_t n, double eps,
+                                            size_t min_samples, int32_t *labels, size_t *nclusters,
+                                            trawl_error *err);
+
+/* The mean silhouette coefficient of labels[0..n) over the condensed
+ * distance matrix D, as scikit-learn's silhouette_score(metric=
+ * "precomputed"): every label value is a cluster (-1 included); an item
+ * alone in its cluster scores 0. per_item (when not NULL) gets each item's
+ * coefficient. TRAWL_EINVAL unless there are 2 to n - 1 clusters,
+ * TRAWL_ENOMEM. O(n^2) time on `threads` threads (same result for any
+ * count), O(n threads) memory. */
+TRAWL_API trawl_status trawl_analyze_silhouette(const double *D, size_t n, const int32_t *labels,
+                                                unsigned threads, double *score, double *per_item,
+                                                trawl_error *err);
+/* The same over the Euclidean distances between the rows of the n x d
+ * matrix X (scikit-learn's silhouette_score(X, labels)), computed on the
+ * fly: O(n^2 d) time, no matrix. */
+TRAWL_API trawl_status trawl_analyze_silhouette_vectors(const double *X, size_t n, size_t d,
+                                                        const int32_t *labels, unsigned threads,
+                                                        double *score, double *per_item,
+                                                        trawl_error *err);
+
+/* What the members of a cluster share, offset by offset. */
+typedef struct trawl_analyze_consensus_result {
+    size_t members;
+    size_t len;                    /* the longest member's length */
+    size_t common;                 /* the shortest member's: offsets every member has */
+    trawl_analyze_column *columns; /* len entries (trawl_analyze_columns over the members) */
+    char *pattern; /* YARA hex over the common offsets, "{ 03 00 ?? ?? 02 F0 }": the byte where
+                      every member has it, ?? where they differ; NULL when none agree */
+    size_t fixed;  /* offsets of the pattern that are not ?? */
+} trawl_analyze_consensus_result;
+
+/* The consensus of msgs[members[i]] for i < nmembers (members NULL: all n
+ * messages). TRAWL_EINVAL (a member index >= n: err->index = its place),
+ * TRAWL_ENOMEM. O(total length + 256 len). Free with
+ * trawl_analyze_consensus_free. */
+TRAWL_API trawl_status trawl_analyze_consensus(const trawl_span *msgs, size_t n,
+                                               const size_t *members, size_t nmembers,
+                                               trawl_analyze_consensus_result *out,
+                                               trawl_error *err);
+TRAWL_API void trawl_analyze_consensus_free(trawl_analyze_consensus_result *c);
+
+/* ---- inputs: feature matrices and hex lines ---------------------------------- */
+
+/* A row-major matrix of doubles. */
+typedef struct trawl_analyze_matrix {
+    double *data; /* rows x cols */
+    size_t rows, cols;
+} trawl_analyze_matrix;
+TRAWL_API void trawl_analyze_matrix_free(trawl_analyze_matrix *m);
+
+/* A NumPy .npy file (versions 1-3) holding a 2-D array of numbers (float
+ * 32/64, integers of 1-8 bytes, bool; either byte order; C or Fortran
+ * order). Errors carry err->offset: TRAWL_EFORMAT (not .npy, a malformed
+ * or unsupported header), TRAWL_EINVAL ("expected 2-D data" for other
+ * shapes), TRAWL_ETRUNCATED (data size differs from the shape's),
+ * TRAWL_ELIMIT, TRAWL_ENOMEM. O(n); allocates the matrix. */
+TRAWL_API trawl_status trawl_analyze_parse_npy(const uint8_t *p, size_t n,
+                                               trawl_analyze_matrix *out, trawl_error *err);
+/* Comma-separated numbers, a row per line (LF or CRLF); a first line that
+ * is not all numbers is a header and skipped; blank lines skipped; every
+ * row as wide as the first. TRAWL_EFORMAT with err->line, err->column and
+ * err->offset (a field that is not a finite number, a row of another
+ * width, no rows), TRAWL_ENOMEM. O(n). */
+TRAWL_API trawl_status trawl_analyze_parse_csv(const uint8_t *p, size_t n,
+                                               trawl_analyze_matrix *out, trawl_error *err);
+
+/* Messages parsed from text: spans into one buffer owned by the struct. */
+typedef struct trawl_analyze_messages {
+    trawl_span *msgs;
+    size_t count;
+    uint64_t *lines; /* the input line of each message (1-based) */
+    uint8_t *bytes;
+} trawl_analyze_messages;
+TRAWL_API void trawl_analyze_messages_free(trawl_analyze_messages *m);
+
+/* One message per line in hex: digit pairs, blanks / ':' / '-' between
+ * bytes allowed, an optional 0x prefix, '#' comments; blank lines skipped.
+ * TRAWL_ESYNTAX with err->line, err->column and err->offset (a character
+ * that is not a hex digit, an unpaired digit), TRAWL_ENOMEM. O(n). */
+TRAWL_API trawl_status trawl_analyze_parse_hex_lines(const uint8_t *p, size_t n,
+                                                     trawl_analyze_messages *out, trawl_error *err);
+
+/* Feature vectors from messages, one row per message, the parts of `spec`
+ * in order (comma-separated): "length" (1 value: length / longest),
+ * "hist" (256 byte frequencies), "ngram:N:M" (frequencies of N-grams,
+ * N = 1..8, hashed into M = 1..65536 buckets), "cols:N" (the first N
+ * bytes / 255, -1 past the end). TRAWL_ESYNTAX (err->column), TRAWL_ELIMIT,
+ * TRAWL_ENOMEM. O(total length + n x columns). */
+TRAWL_API trawl_status trawl_analyze_features(const trawl_span *msgs, size_t n, const char *spec,
+                                              trawl_analyze_matrix *out, trawl_error *err);
+
 /* ---- pictures: SVG -------------------------------------------------------- */
 
 /* An entropy-over-offset plot: the window entropies of a scan of n bytes
