@@ -139,6 +139,182 @@ TRAWL_API trawl_status trawl_check_locate(const trawl_span *msgs, size_t n,
                                           trawl_check_place *place, trawl_check_algo *algo,
                                           bool *found, trawl_error *err);
 
+/* --- format inference --------------------------------------------------------- */
+
+/* One message and where it came from. Messages are grouped by service port
+ * first (the port of the two that more messages share; 0 when unknown),
+ * then by type. Counters are checked per (flow, dir); timestamps against
+ * ts. */
+typedef struct trawl_infer_msg {
+    trawl_span data;
+    uint16_t src_port, dst_port; /* 0 when unknown */
+    uint32_t flow;               /* conversation number; 0 when unknown */
+    uint8_t dir;                 /* 0 or 1 within the flow */
+    double ts;                   /* capture time, seconds since the epoch; 0 when unknown */
+} trawl_infer_msg;
+
+/* X(NAME, "name"); append only. */
+#define TRAWL_FIELD_KIND_MAP(X)                                                                    \
+    X(BYTES, "bytes")         /* nothing more specific fits */                                     \
+    X(CONST, "const")         /* the same bytes in every message of the type */                    \
+    X(ENUM, "enum")           /* a few values, each seen several times */                          \
+    X(COUNTER, "counter")     /* steps up by a constant per flow and direction, may wrap */        \
+    X(LENGTH, "length")       /* value = bytes from `len_from` to the end + len_adjust */          \
+    X(CHECKSUM, "checksum")   /* algo over the bytes in `check` */                                 \
+    X(TIMESTAMP, "timestamp") /* close to the capture time, in ts_unit per second */               \
+    X(FLOAT, "float")         /* IEEE 754 binary32 or binary64 of plausible magnitude */           \
+    X(TEXT, "text")           /* printable ASCII */                                                \
+    X(ID, "id")               /* fixed per flow and direction (address, session, unit) */          \
+    X(RANDOM, "random")       /* every value different, bytes uniform (nonce, key) */              \
+    X(PAYLOAD, "payload")     /* the variable-length rest of the message */
+
+typedef enum trawl_field_kind {
+#define TRAWL_FIELD_KIND_ENUM(name, str) TRAWL_FIELD_##name,
+    TRAWL_FIELD_KIND_MAP(TRAWL_FIELD_KIND_ENUM)
+#undef TRAWL_FIELD_KIND_ENUM
+        TRAWL_FIELD_KIND_COUNT_
+} trawl_field_kind;
+
+/* "length" for TRAWL_FIELD_LENGTH; "unknown" otherwise. */
+TRAWL_API const char *trawl_field_kind_name(trawl_field_kind k);
+
+/* Signals that placed a boundary (the start of a field); a bit mask. */
+#define TRAWL_SIG_CONST_RUN 0x001u /* a run of constant columns begins or ends */
+#define TRAWL_SIG_INT_BYTES 0x002u /* byte significance across messages: a multi-byte integer */
+#define TRAWL_SIG_TEXT      0x004u /* a run of printable bytes begins or ends */
+#define TRAWL_SIG_TYPE_KEY  0x008u /* the type field */
+#define TRAWL_SIG_LENGTH    0x010u /* a length field (value tracks the message length) */
+#define TRAWL_SIG_CHECKSUM  0x020u /* a checksum field */
+#define TRAWL_SIG_COUNTER   0x040u /* a counter field */
+#define TRAWL_SIG_ALIGN     0x080u /* natural alignment of a 2- or 4-byte field */
+#define TRAWL_SIG_MESSAGE   0x100u /* bytes of this one message (zero bytes, bit congruence) */
+#define TRAWL_SIG_VALUES    0x200u /* value-change statistics differ across the boundary */
+#define TRAWL_SIG_TAIL      0x400u /* the variable-length part of the message begins */
+
+typedef struct trawl_infer_field {
+    uint32_t offset; /* from the start of the message */
+    uint32_t size;   /* bytes; 0 = to the end of the message */
+    trawl_field_kind kind;
+    bool big_endian;         /* of the value, for sizes 2..8 */
+    float confidence;        /* 0..1, how sure the kind is */
+    uint32_t signals;        /* TRAWL_SIG_* that placed the field's start */
+    unsigned n_values;       /* distinct values seen (up to 65535) */
+    uint64_t value;          /* CONST: the value (sizes up to 8, big endian); else 0 */
+    int32_t len_from;        /* LENGTH: counted bytes start here (offset in the message) */
+    int32_t len_adjust;      /* LENGTH: value = message length - len_from + len_adjust */
+    trawl_check_place check; /* CHECKSUM */
+    trawl_check_algo algo;   /* CHECKSUM */
+    uint32_t ts_unit;        /* TIMESTAMP: 1 (s), 1000 (ms), 1000000 (us) */
+} trawl_infer_field;
+
+typedef struct trawl_infer_type {
+    unsigned id;        /* index in the result */
+    uint16_t port;      /* service port of its messages, 0 when unknown */
+    int32_t key_offset; /* the type field's offset, -1 when the port has one type */
+    unsigned key_size;  /* 1 */
+    uint64_t key_value; /* the type field's value for this type */
+    size_t n_msgs;
+    uint32_t min_len, max_len;
+    bool big_endian; /* byte order most multi-byte fields of the port use */
+    size_t n_fields;
+    const trawl_infer_field *fields; /* in offset order, covering [0, min_len) then the tail */
+} trawl_infer_type;
+
+typedef struct trawl_infer_opts {
+    unsigned max_types;  /* values a type field may take; 0 = 32 */
+    bool no_types;       /* one type per port */
+    bool no_checksums;   /* skip checksum recovery (it costs the most) */
+    unsigned max_prefix; /* longest prefix examined for fields; 0 = 1024 bytes */
+} trawl_infer_opts;
+
+typedef struct trawl_infer_result trawl_infer_result;
+
+/* Infers message types, field boundaries and field kinds from m[0..n).
+ * Messages must stay alive only during the call (the result copies
+ * nothing of them but values of constants). TRAWL_EINVAL (NULL with n > 0),
+ * TRAWL_ENOMEM. Cost: a few passes over the bytes per port and type, plus
+ * checksum recovery on candidate fields; about O(total bytes x 16). */
+TRAWL_API trawl_status trawl_infer_run(const trawl_infer_msg *m, size_t n,
+                                       const trawl_infer_opts *o, trawl_infer_result **out,
+                                       trawl_error *err);
+TRAWL_API void trawl_infer_result_free(trawl_infer_result *r);
+
+TRAWL_API size_t trawl_infer_type_count(const trawl_infer_result *r);
+/* Type i (NULL when out of range). Owned by r. */
+TRAWL_API const trawl_infer_type *trawl_infer_type_get(const trawl_infer_result *r, size_t i);
+/* The type of message i (its index in the input), -1 when out of range. */
+TRAWL_API int trawl_infer_msg_type(const trawl_infer_result *r, size_t i);
+/* The field boundaries inferred for message i: offsets in (0, len) in
+ * increasing order, each the start of a field, with the signals that placed
+ * it in sig[k] when sig is not NULL. *nb receives the count. Owned by r;
+ * NULL (and *nb = 0) when i is out of range. */
+TRAWL_API const uint32_t *trawl_infer_msg_bounds(const trawl_infer_result *r, size_t i, size_t *nb,
+                                                 const uint32_t **sig);
+
+/* --- messages from text ------------------------------------------------------------- */
+
+/* Messages read from text: one per line, either hex ("0a1b 2c", spaces
+ * allowed; lines starting with '#' are comments) or a JSON object with a
+ * "value" hex string and optional "src_port", "dst_port" (numbers) and
+ * "ts" (seconds, number or decimal string) -- what `trawl frame --json`
+ * prints. Empty lines are skipped; a flow number is given to each pair of
+ * ports. */
+typedef struct trawl_infer_input trawl_infer_input;
+
+/* Parses text[0..len). Errors: TRAWL_EFORMAT (err->line, err->column
+ * 1-based, err->offset of the bad character), TRAWL_ELIMIT (more than 2^31
+ * messages), TRAWL_ENOMEM. O(len); allocates the bytes once. */
+TRAWL_API trawl_status trawl_infer_input_parse(const char *text, size_t len,
+                                               trawl_infer_input **out, trawl_error *err);
+/* The messages (owned by in); *n receives the count. */
+TRAWL_API const trawl_infer_msg *trawl_infer_input_msgs(const trawl_infer_input *in, size_t *n);
+TRAWL_API void trawl_infer_input_free(trawl_infer_input *in);
+
+/* --- evaluation against truth ----------------------------------------------------- */
+
+/* Ground truth in the format of ../shared/data/pcap/NAME.fields.jsonl: one
+ * JSON object per line with "frame" (1-based frame number), "payload_hex"
+ * and "fields": [[offset, size, name, bitmask], ...] (Wireshark's leaf
+ * fields; bitmask 1 when the field is a bit field). */
+typedef struct trawl_infer_truth trawl_infer_truth;
+
+/* Parses text[0..len). Lines that are empty are skipped. Errors:
+ * TRAWL_EFORMAT with err->line (1-based) and err->offset (of the line) for
+ * a line that is not such an object, or whose fields fall outside the
+ * payload; TRAWL_ELIMIT above 10 million records; TRAWL_ENOMEM. */
+TRAWL_API trawl_status trawl_infer_truth_parse(const char *text, size_t len,
+                                               trawl_infer_truth **out, trawl_error *err);
+TRAWL_API void trawl_infer_truth_free(trawl_infer_truth *t);
+TRAWL_API size_t trawl_infer_truth_count(const trawl_infer_truth *t);
+/* Record i's frame number and payload (owned by t). */
+TRAWL_API uint64_t trawl_infer_truth_frame(const trawl_infer_truth *t, size_t i,
+                                           trawl_span *payload);
+
+/* Boundary scores with BinaryInferno's definitions (NDSS 2023, section IX):
+ * per message, the truth boundaries are the starts and ends of its leaf
+ * fields strictly inside the payload; a boundary between two fields that are
+ * both constant over the whole capture (same name, same bytes wherever the
+ * name occurs, at least twice) is removed (adjacent constant fields merged);
+ * a bit field counts as the bytes it sits in, so bits inside one byte make no
+ * boundary. Inferred boundaries strictly inside a stretch no truth field
+ * covers are ignored. Perfection: truth fields (after merging) whose start
+ * and end are both inferred with no inferred boundary inside. */
+typedef struct trawl_infer_score {
+    uint64_t messages;        /* records scored (with at least one field) */
+    uint64_t tp, fp, fn;      /* boundaries */
+    uint64_t fields, perfect; /* truth fields after merging, and perfect ones */
+    double precision, recall, f1, perfection;
+} trawl_infer_score;
+
+/* Scores inferred boundaries against t. bounds(ud, frame, &nb) returns the
+ * inferred boundaries of the record with that frame number (offsets in
+ * increasing order) or NULL when the frame was not inferred (the record then
+ * counts all its truth boundaries as missed). O(fields + boundaries). */
+typedef const uint32_t *(*trawl_infer_bounds_fn)(void *ud, uint64_t frame, size_t *nb);
+TRAWL_API trawl_status trawl_infer_score_truth(const trawl_infer_truth *t,
+                                               trawl_infer_bounds_fn bounds, void *ud,
+                                               trawl_infer_score *out, trawl_error *err);
+
 #ifdef __cplusplus
 }
 #endif
