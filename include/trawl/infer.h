@@ -52,6 +52,10 @@ typedef enum trawl_check_kind {
 #define TRAWL_CHECK_KIND_COUNT 6
 /* Bit (1u << kind) for each kind in trawl_check_recover's `kinds`. */
 #define TRAWL_CHECK_ALL_KINDS 0x3Fu
+/* In `kinds`: never try every polynomial (the fallback when no two samples
+ * have one length, or too few pairs to pin the polynomial down): bounds the
+ * cost when many places are tried. */
+#define TRAWL_CHECK_NO_SEARCH 0x80000000u
 
 /* One recovered checksum algorithm. The value it computes is `width` bits. */
 typedef struct trawl_check_algo {
@@ -289,6 +293,10 @@ TRAWL_API size_t trawl_infer_truth_count(const trawl_infer_truth *t);
 /* Record i's frame number and payload (owned by t). */
 TRAWL_API uint64_t trawl_infer_truth_frame(const trawl_infer_truth *t, size_t i,
                                            trawl_span *payload);
+/* Record i's field k: its offset, size and name (owned by t); false when
+ * out of range. */
+TRAWL_API bool trawl_infer_truth_field(const trawl_infer_truth *t, size_t i, size_t k,
+                                       uint32_t *offset, uint32_t *size, const char **name);
 
 /* Boundary scores with BinaryInferno's definitions (NDSS 2023, section IX):
  * per message, the truth boundaries are the starts and ends of its leaf
@@ -314,6 +322,24 @@ typedef const uint32_t *(*trawl_infer_bounds_fn)(void *ud, uint64_t frame, size_
 TRAWL_API trawl_status trawl_infer_score_truth(const trawl_infer_truth *t,
                                                trawl_infer_bounds_fn bounds, void *ud,
                                                trawl_infer_score *out, trawl_error *err);
+
+/* --- synthetic protocols with known truth ------------------------------------------- */
+
+/* Writes a random protocol's capture and its truth: `msgs` messages of 1 to
+ * 4 types over UDP between a few client ports and one server port, in a
+ * classic pcap (Ethernet, IPv4, UDP; one message per frame) and, in the
+ * format trawl_infer_truth_parse reads, the truth: each field named
+ * "trawl.KIND" (const, enum, counter, length, checksum, timestamp, float,
+ * text, id, random, bytes). The protocol draws from: constants (magic,
+ * version), a type field, lengths (1, 2 or 4 bytes, either byte order,
+ * counting the whole message or what follows), counters per flow, ids per
+ * flow, timestamps, floats, fixed-size text, random nonces, small integers,
+ * optional TLV bodies, and a trailing CRC with random parameters or a sum.
+ * Same seed, same bytes. *pcap and *truth are malloc'd (free them).
+ * TRAWL_EINVAL (NULL, msgs 0 or above 100000), TRAWL_ENOMEM. */
+TRAWL_API trawl_status trawl_infer_generate(uint64_t seed, unsigned msgs, uint8_t **pcap,
+                                            size_t *pcap_len, char **truth, size_t *truth_len,
+                                            trawl_error *err);
 
 #ifdef __cplusplus
 }

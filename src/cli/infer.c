@@ -13,6 +13,7 @@ static const char usage_text[] =
     "usage: trawl infer [--frames SPEC] [--json] [--lua FILE] [--struct] [--no-types]\n"
     "                   [--no-checksums] [--max-types N] [--max-prefix N] FILE|-\n"
     "       trawl infer --eval DIR [--verbose]\n"
+    "       trawl infer --generate DIR [--count N] [--seed S] [--messages M]\n"
     "       trawl infer crc [OPTIONS] FILE|-        (see `trawl infer crc --help`)\n"
     "\n"
     "Infer the format of the messages in FILE: message types (a type field whose value\n"
@@ -40,7 +41,11 @@ static const char usage_text[] =
     "  --eval DIR       for every DIR/NAME.pcap with a DIR/NAME.fields.jsonl beside it,\n"
     "                   infer and score the boundaries against the truth (precision,\n"
     "                   recall, F1, perfection; see docs/infer.md)\n"
-    "  --verbose        with --eval: also each message, truth against inference\n"
+    "  --verbose        with --eval: also each message's inferred boundaries\n"
+    "  --generate DIR   write --count (default 100) random protocols with known truth\n"
+    "                   as DIR/gen-SEED.pcap and DIR/gen-SEED.fields.jsonl, seeds from\n"
+    "                   --seed (default 1), --messages (default 200) each; --eval reads\n"
+    "                   them like real captures and also scores the field kinds\n"
     "  -h, --help       this text\n"
     "\n"
     "Exit status: 0 inferred, 1 no messages, 2 error.\n";
@@ -59,7 +64,11 @@ int cli_infer(int argc, char **argv)
         O_MAXT,
         O_MAXP,
         O_EVAL,
-        O_VERBOSE
+        O_VERBOSE,
+        O_GEN,
+        O_COUNT,
+        O_SEED,
+        O_MSGS
     };
     static const struct option opts[] = {{"frames", required_argument, NULL, O_FRAMES},
                                          {"json", no_argument, NULL, O_JSON},
@@ -71,9 +80,14 @@ int cli_infer(int argc, char **argv)
                                          {"max-prefix", required_argument, NULL, O_MAXP},
                                          {"eval", required_argument, NULL, O_EVAL},
                                          {"verbose", no_argument, NULL, O_VERBOSE},
+                                         {"generate", required_argument, NULL, O_GEN},
+                                         {"count", required_argument, NULL, O_COUNT},
+                                         {"seed", required_argument, NULL, O_SEED},
+                                         {"messages", required_argument, NULL, O_MSGS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *frames = NULL, *lua = NULL, *eval = NULL;
+    const char *frames = NULL, *lua = NULL, *eval = NULL, *gen = NULL;
+    uint64_t count = 100, seed = 1, nmsgs = 200;
     bool json = false, strct = false, verbose = false;
     trawl_infer_opts io = {0};
     optind = 1;
@@ -117,6 +131,18 @@ int cli_infer(int argc, char **argv)
         case O_VERBOSE:
             verbose = true;
             break;
+        case O_GEN:
+            gen = optarg;
+            break;
+        case O_COUNT:
+        case O_SEED:
+        case O_MSGS:
+            if (!cli_parse_size(optarg, &v) || (c != O_SEED && (v == 0 || v > 100000))) {
+                cli_errorf("infer", "bad number '%s'", optarg);
+                return CLI_ERROR;
+            }
+            *(c == O_COUNT ? &count : c == O_SEED ? &seed : &nmsgs) = v;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -125,6 +151,8 @@ int cli_infer(int argc, char **argv)
             return CLI_ERROR;
         }
     }
+    if (gen)
+        return infer_generate(gen, seed, count, (unsigned)nmsgs);
     if (eval) {
         if (optind != argc) {
             cli_errorf("infer", "--eval takes a directory and no FILE");

@@ -76,6 +76,40 @@ static void show_message(const trawl_span *p, const uint32_t *ib, size_t nib)
     printf("%s\n", p->len > 96 ? "..." : "");
 }
 
+/* Field kinds, for truth fields named "trawl.KIND" (the generator's): the
+ * inferred field of the message's type with the same offset and size must
+ * have that kind (a type field, an enum in the truth, is constant within
+ * its type). Returns false when the truth names no kinds. */
+static bool kind_accuracy(const trawl_infer_truth *t, const frame_map *fm, uint64_t *ok,
+                          uint64_t *total)
+{
+    bool any = false;
+    for (size_t i = 0; i < trawl_infer_truth_count(t); i++) {
+        uint64_t fr = trawl_infer_truth_frame(t, i, NULL);
+        if (fr > fm->max_frame || !fm->by_frame[fr])
+            continue;
+        const trawl_infer_type *ty =
+            trawl_infer_type_get(fm->r, (size_t)trawl_infer_msg_type(fm->r, fm->by_frame[fr] - 1));
+        uint32_t off, size;
+        const char *name;
+        for (size_t k = 0; trawl_infer_truth_field(t, i, k, &off, &size, &name); k++) {
+            if (strncmp(name, "trawl.", 6))
+                continue;
+            any = true;
+            (*total)++;
+            for (size_t f = 0; ty && f < ty->n_fields; f++) {
+                const trawl_infer_field *x = &ty->fields[f];
+                if (x->offset != off || x->size != size)
+                    continue;
+                const char *kn = trawl_field_kind_name(x->kind);
+                *ok += !strcmp(kn, name + 6) ||
+                       (!strcmp(name + 6, "enum") && x->kind == TRAWL_FIELD_CONST);
+            }
+        }
+    }
+    return any;
+}
+
 static int eval_one(const char *dir, const char *name, const trawl_infer_opts *o, bool verbose,
                     trawl_infer_score *sum, double *fsum, int *count)
 {
@@ -124,8 +158,15 @@ static int eval_one(const char *dir, const char *name, const trawl_infer_opts *o
         fm.by_frame[m.frame[i]] = i + 1;
     trawl_infer_score s;
     trawl_infer_score_truth(t, bounds_of, &fm, &s, NULL);
-    printf("%-30s %6zu %6zu %5.2f %5.2f %5.2f %5.2f %7.3f\n", name, m.n, trawl_infer_type_count(r),
+    uint64_t kok = 0, ktot = 0;
+    printf("%-30s %6zu %6zu %5.2f %5.2f %5.2f %5.2f %7.3f", name, m.n, trawl_infer_type_count(r),
            s.precision, s.recall, s.f1, s.perfection, dt);
+    if (kind_accuracy(t, &fm, &kok, &ktot)) {
+        printf("  kinds %.2f", ktot ? (double)kok / (double)ktot : 0);
+        fsum[5] += ktot ? (double)kok / (double)ktot : 0;
+        fsum[6] += 1;
+    }
+    printf("\n");
     if (verbose) {
         for (size_t i = 0; i < trawl_infer_truth_count(t) && i < 40; i++) {
             trawl_span p;
@@ -180,7 +221,7 @@ int cli_infer_eval(const char *dir, const trawl_infer_opts *o, bool verbose)
     printf("%-30s %6s %6s %5s %5s %5s %5s %7s\n", "capture", "msgs", "types", "P", "R", "F1",
            "perf", "time/s");
     trawl_infer_score sum = {0};
-    double fsum[5] = {0};
+    double fsum[7] = {0};
     int count = 0, rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
@@ -194,8 +235,11 @@ int cli_infer_eval(const char *dir, const trawl_infer_opts *o, bool verbose)
         cli_errorf("infer", "%s: no NAME.pcap with a NAME.fields.jsonl beside it", dir);
         return CLI_NONE;
     }
-    printf("%-30s %6s %6s %5.2f %5.2f %5.2f %5.2f %7.3f  (max)\n", "mean of captures", "", "",
+    printf("%-30s %6s %6s %5.2f %5.2f %5.2f %5.2f %7.3f  (max)", "mean of captures", "", "",
            fsum[0] / count, fsum[1] / count, fsum[2] / count, fsum[3] / count, fsum[4]);
+    if (fsum[6] > 0)
+        printf("  kinds %.2f", fsum[5] / fsum[6]);
+    printf("\n");
     double p = sum.tp + sum.fp ? (double)sum.tp / (double)(sum.tp + sum.fp) : 0;
     double r = sum.tp + sum.fn ? (double)sum.tp / (double)(sum.tp + sum.fn) : 0;
     printf("%-30s %6s %6s %5.2f %5.2f %5.2f %5.2f\n", "all boundaries pooled", "", "", p, r,
@@ -214,5 +258,48 @@ int cli_infer_eval(const char *dir, const trawl_infer_opts *o, bool verbose)
            ".61/.31 (.41)", "FieldHunter", ".76/.60 (.67)", "none found", "NEMESYS",
            ".54/.59 (.56)", ".34/.54 (.42)", "Netzob", ".60/.60 (.60)", ".64/.40 (.49)", "NetPlier",
            ".23/.80 (.36)", ".23/1.00 (.37)");
+    return 0;
+}
+
+static int write_file(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n) {
+        if (f)
+            fclose(f);
+        cli_errorf("infer", "%s: cannot write", path);
+        return CLI_ERROR;
+    }
+    if (fclose(f) != 0) {
+        cli_errorf("infer", "%s: cannot write", path);
+        return CLI_ERROR;
+    }
+    return 0;
+}
+
+int infer_generate(const char *dir, uint64_t seed, uint64_t count, unsigned msgs)
+{
+    for (uint64_t i = 0; i < count; i++) {
+        uint8_t *pcap;
+        char *truth;
+        size_t pl, tl;
+        trawl_error err;
+        trawl_error_clear(&err);
+        if (trawl_infer_generate(seed + i, msgs, &pcap, &pl, &truth, &tl, &err) != TRAWL_OK) {
+            cli_report("infer", "generate", &err);
+            return CLI_ERROR;
+        }
+        char path[4096];
+        snprintf(path, sizeof path, "%s/gen-%llu.pcap", dir, (unsigned long long)(seed + i));
+        int rc = write_file(path, pcap, pl);
+        snprintf(path, sizeof path, "%s/gen-%llu.fields.jsonl", dir,
+                 (unsigned long long)(seed + i));
+        if (rc == 0)
+            rc = write_file(path, truth, tl);
+        free(pcap);
+        free(truth);
+        if (rc)
+            return rc;
+    }
     return 0;
 }

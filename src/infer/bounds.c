@@ -23,7 +23,7 @@
 
 /* Scores, fixed after tuning on the shared captures and the generator. */
 #define SC_PAIR_STRONG  1.0
-#define SC_PAIR_OTHER   0.6 /* the evidence fits the other byte order */
+#define SC_PAIR_OTHER   0.2
 #define SC_PAIR_MESSAGE 0.4
 #define SC_PAIR_NONE    -1.0
 #define SC_ALIGN_EVEN   0.3

@@ -251,6 +251,8 @@ trawl_status trawl_check_recover(const trawl_check_sample *s, size_t n, unsigned
         return trawl__fail(err, TRAWL_EINVAL, "at least 2 samples are needed, got %zu", n);
     if (width < 1 || width > 64)
         return trawl__fail(err, TRAWL_EINVAL, "width %u is not 1..64", width);
+    bool search = !(kinds & TRAWL_CHECK_NO_SEARCH);
+    kinds &= TRAWL_CHECK_ALL_KINDS;
     if (!kinds)
         kinds = TRAWL_CHECK_ALL_KINDS;
     uint64_t m = mask_of(width);
@@ -267,7 +269,7 @@ trawl_status trawl_check_recover(const trawl_check_sample *s, size_t n, unsigned
     if (!(kinds & 1u << TRAWL_CHECK_CRC))
         return TRAWL_OK;
     trawl_crc_params c;
-    trawl_status st = trawl__crc_recover(s, n, width, &c, found);
+    trawl_status st = trawl__crc_recover(s, n, width, search, &c, found);
     if (st != TRAWL_OK)
         return trawl__fail(err, st, "out of memory recovering a CRC");
     if (*found)

@@ -5,7 +5,7 @@
 #include <trawl/infer.h>
 
 /* CRC recovery (crc.c): see trawl_check_recover. */
-trawl_status trawl__crc_recover(const trawl_check_sample *s, size_t n, unsigned w,
+trawl_status trawl__crc_recover(const trawl_check_sample *s, size_t n, unsigned w, bool search,
                                 trawl_crc_params *out, bool *found);
 
 #endif

@@ -254,7 +254,7 @@ static bool divides(const gf2_poly *g, unsigned w, uint64_t p)
     return r == 0;
 }
 
-trawl_status trawl__crc_recover(const trawl_check_sample *s, size_t n, unsigned w,
+trawl_status trawl__crc_recover(const trawl_check_sample *s, size_t n, unsigned w, bool search,
                                 trawl_crc_params *out, bool *found)
 {
     *found = false;
@@ -283,7 +283,7 @@ trawl_status trawl__crc_recover(const trawl_check_sample *s, size_t n, unsigned 
             for (size_t c = 0; c < nc && !*found; c++)
                 *found = solve_init_xorout(s, n, w, cand[c], refin, refout, &sys, out);
             bool too_few = nc == 0 && g.deg > (long)w;
-            if (!too_few || w > 16) {
+            if (!too_few || w > 16 || !search) {
                 gf2_poly_free(&g);
                 continue;
             }
@@ -295,7 +295,7 @@ trawl_status trawl__crc_recover(const trawl_check_sample *s, size_t n, unsigned 
             gf2_poly_free(&g);
             continue;
         }
-        if (w > 16)
+        if (w > 16 || !search)
             continue;
         /* no pair: every odd polynomial */
         for (uint64_t p = 1; p <= width_mask(w) && !*found; p += 2)

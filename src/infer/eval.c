@@ -61,6 +61,21 @@ uint64_t trawl_infer_truth_frame(const trawl_infer_truth *t, size_t i, trawl_spa
     return t->r[i].frame;
 }
 
+bool trawl_infer_truth_field(const trawl_infer_truth *t, size_t i, size_t k, uint32_t *offset,
+                             uint32_t *size, const char **name)
+{
+    if (!t || i >= t->n || k >= t->r[i].nf)
+        return false;
+    const truth_field *f = &t->r[i].f[k];
+    if (offset)
+        *offset = f->off;
+    if (size)
+        *size = f->size;
+    if (name)
+        *name = t->names[f->name];
+    return true;
+}
+
 /* Index of name, added when new; -1 on ENOMEM. Linear: captures have a few
  * hundred field names. */
 static long name_index(trawl_infer_truth *t, const char *s)

@@ -359,7 +359,8 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
         sem = g;
         sem[nsem++] = c->psem[i];
     }
-    if (!ifr_semantic(ts, c->be, !o->no_checksums, &sem, &nsem))
+    if (!ifr_semantic(ts, c->be, SEM_LENGTH | SEM_COUNTER | (o->no_checksums ? 0 : SEM_CHECKSUM),
+                      &sem, &nsem))
         goto out;
     /* length groups of the type, in order of length */
     if (!sort_by_length(ts))
@@ -444,7 +445,7 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
     ifr_columns(ps, L, P);
     c->P = P;
     c->be = big_endian_vote(P, L);
-    if (!ifr_semantic(ps, c->be, !c->o->no_checksums, &sem, &nsem))
+    if (!ifr_semantic(ps, c->be, SEM_LENGTH | (c->o->no_checksums ? 0 : SEM_CHECKSUM), &sem, &nsem))
         goto out;
     c->psem = sem;
     c->npsem = nsem;

@@ -52,7 +52,10 @@ typedef struct sem_field {
 /* Finds length fields, counters and checksums in the common prefix of s
  * (offsets < s->min_len). Appends to *out (grown with realloc), count in
  * *n. Returns false on ENOMEM. */
-bool ifr_semantic(const msg_set *s, bool be_pref, bool checksums, trawl_infer_field **out,
+#define SEM_LENGTH   1u
+#define SEM_COUNTER  2u
+#define SEM_CHECKSUM 4u
+bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_field **out,
                   size_t *n);
 
 /* The kind of field [off, off + size) over s (fills kind, confidence,

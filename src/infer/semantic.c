@@ -55,7 +55,7 @@ static bool find_length(const msg_set *s, uint32_t o, unsigned w, bool be, trawl
         else if (dd != d0)
             return false;
     }
-    if (d0 > 16 || d0 < -(int64_t)(o + w) - 16)
+    if (d0 > 16 || d0 < -(int64_t)s->min_len)
         return false;
     memset(f, 0, sizeof *f);
     f->offset = o;
@@ -75,7 +75,7 @@ static int cmp_u64(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* s's messages ordered by flow, direction, then input order. */
+/* s's messages ordered by flow, then input order. */
 static bool flow_order(const msg_set *s, uint32_t *ord)
 {
     uint64_t *k = malloc((s->n ? s->n : 1) * sizeof(*k));
@@ -83,7 +83,7 @@ static bool flow_order(const msg_set *s, uint32_t *ord)
         return false;
     for (size_t i = 0; i < s->n; i++) {
         const trawl_infer_msg *m = &s->m[s->idx[i]];
-        k[i] = (uint64_t)m->flow << 32 | (uint64_t)(m->dir & 1) << 31 | s->idx[i];
+        k[i] = (uint64_t)m->flow << 32 | s->idx[i];
     }
     qsort(k, s->n, sizeof(*k), cmp_u64);
     for (size_t i = 0; i < s->n; i++)
@@ -92,39 +92,35 @@ static bool flow_order(const msg_set *s, uint32_t *ord)
     return true;
 }
 
-/* A counter: per (flow, dir), in input order, the value steps by one
- * constant (mod 2^(8w)) in most consecutive pairs. ord lists s's messages
- * sorted by flow, dir, input order. */
+/* A counter: per flow, in input order (both directions: a reply often
+ * echoes the request's number), the value never steps back by more than
+ * it steps forward: small forward steps (1..16) in most consecutive pairs,
+ * repeats allowed, wrap allowed. ord lists s's messages sorted by flow and
+ * input order. */
 static bool find_counter(const msg_set *s, const uint32_t *ord, uint32_t o, unsigned w, bool be,
                          trawl_infer_field *f)
 {
     uint64_t mask = w >= 8 ? ~0ull : (1ull << (8 * w)) - 1;
-    size_t pairs = 0, good = 0;
-    uint64_t step = 0;
-    bool have_step = false;
+    size_t pairs = 0, fwd = 0, same = 0;
     for (size_t i = 1; i < s->n; i++) {
         const trawl_infer_msg *a = &s->m[ord[i - 1]], *b = &s->m[ord[i]];
-        if (a->flow != b->flow || a->dir != b->dir)
+        if (a->flow != b->flow)
             continue;
         uint64_t va = ifr_read(a->data.ptr + o, w, be), vb = ifr_read(b->data.ptr + o, w, be);
         uint64_t dlt = (vb - va) & mask;
         pairs++;
-        if (!have_step && dlt != 0) {
-            step = dlt;
-            have_step = true;
-        }
-        if (have_step && dlt == step)
-            good++;
+        fwd += dlt >= 1 && dlt <= 16;
+        same += dlt == 0;
     }
-    /* small positive steps only: a random field has no step to keep */
-    if (!have_step || step > 16 || pairs < COUNTER_MIN || (double)good < COUNTER_SHARE * pairs)
+    if (pairs < COUNTER_MIN || (double)(fwd + same) < COUNTER_SHARE * (double)pairs ||
+        3 * fwd < pairs)
         return false;
     memset(f, 0, sizeof *f);
     f->offset = o;
     f->size = w;
     f->kind = TRAWL_FIELD_COUNTER;
     f->big_endian = be;
-    f->confidence = (float)good / (float)pairs;
+    f->confidence = (float)(fwd + same) / (float)pairs;
     f->signals = TRAWL_SIG_COUNTER;
     return true;
 }
@@ -139,7 +135,8 @@ static bool find_checksum(const msg_set *s, trawl_infer_field *f)
         return false;
     for (size_t i = 0; i < k; i++)
         sp[i] = *msg(s, i * s->n / k);
-    trawl_check_locate_opts o = {.sizes = 2 | 4, .max_skip = 4};
+    trawl_check_locate_opts o = {
+        .sizes = 2 | 4, .max_skip = 4, .kinds = TRAWL_CHECK_ALL_KINDS | TRAWL_CHECK_NO_SEARCH};
     trawl_check_place pl;
     trawl_check_algo a;
     bool found = false;
@@ -177,7 +174,8 @@ static bool find_header_check(const msg_set *s, uint32_t o, unsigned w, trawl_in
                 cs[i].check = ifr_read(d->ptr + o, w, be);
             }
             trawl_check_algo a;
-            trawl_check_recover(cs, k, 8 * w, 0, &a, &found, NULL);
+            trawl_check_recover(cs, k, 8 * w, TRAWL_CHECK_ALL_KINDS | TRAWL_CHECK_NO_SEARCH, &a,
+                                &found, NULL);
             if (found) {
                 memset(f, 0, sizeof *f);
                 f->kind = TRAWL_FIELD_CHECKSUM;
@@ -194,21 +192,25 @@ static bool find_header_check(const msg_set *s, uint32_t o, unsigned w, trawl_in
     return found;
 }
 
-bool ifr_semantic(const msg_set *s, bool be_pref, bool checksums, trawl_infer_field **out,
-                  size_t *n)
+bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_field **out, size_t *n)
 {
+    bool checksums = what & SEM_CHECKSUM;
     trawl_infer_field f;
     uint32_t pre = s->min_len;
     static const unsigned widths[] = {2, 4, 1};
-    /* lengths */
-    for (uint32_t o = 0; o < pre && o < 64; o++)
-        for (int wi = 0; wi < 3; wi++)
-            for (int b = 0; b < (widths[wi] > 1 ? 2 : 1); b++) {
+    /* lengths: 2 and 1 bytes first, so that a 4-byte match whose high
+     * bytes are zero yields to the 2-byte field it holds */
+    static const unsigned lwidths[] = {2, 1, 4};
+    for (int wi = 0; wi < 3 && (what & SEM_LENGTH); wi++)
+        for (uint32_t o = 0; o < pre && o < 64; o++)
+            for (int b = 0; b < (lwidths[wi] > 1 ? 2 : 1); b++) {
                 bool be = b == 0 ? be_pref : !be_pref;
-                if (!overlaps(*out, *n, o, widths[wi]) && find_length(s, o, widths[wi], be, &f) &&
+                if (!overlaps(*out, *n, o, lwidths[wi]) && find_length(s, o, lwidths[wi], be, &f) &&
                     !push(out, n, &f))
                     return false;
             }
+    if (!(what & SEM_COUNTER))
+        goto checks;
     /* counters */
     uint32_t *ord = malloc((s->n ? s->n : 1) * sizeof(*ord));
     if (!ord)
@@ -228,6 +230,7 @@ bool ifr_semantic(const msg_set *s, bool be_pref, bool checksums, trawl_infer_fi
                 }
             }
     free(ord);
+checks:
     if (!checksums)
         return true;
     if (find_checksum(s, &f) && !overlaps(*out, *n, f.offset, f.size) && !push(out, n, &f))
@@ -238,7 +241,8 @@ bool ifr_semantic(const msg_set *s, bool be_pref, bool checksums, trawl_infer_fi
         return false;
     ifr_columns(s, pre, c);
     for (uint32_t o = 4; o + 2 <= pre && o < 64; o++) {
-        if (c[o].distinct * 2 < c[o].n || c[o + 1].distinct * 2 < c[o + 1].n || c[o].n < 4)
+        if (c[o].distinct < 4 || c[o + 1].distinct < 4 || c[o].distinct * 8 < c[o].n ||
+            c[o + 1].distinct * 8 < c[o + 1].n)
             continue;
         if (!overlaps(*out, *n, o, 2) && find_header_check(s, o, 2, &f) && !push(out, n, &f)) {
             free(c);
