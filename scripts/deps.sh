@@ -7,7 +7,8 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
-libmicrohttpd-dev curl wrk"
+libmicrohttpd-dev curl wrk
+tshark" # tshark: issue 14, the infer Lua dissector test (tests/cli/infer_lua.sh)
 
 missing=""
 for p in $PKGS; do

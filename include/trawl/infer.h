@@ -270,6 +270,15 @@ typedef struct trawl_infer_input trawl_infer_input;
  * messages), TRAWL_ENOMEM. O(len); allocates the bytes once. */
 TRAWL_API trawl_status trawl_infer_input_parse(const char *text, size_t len,
                                                trawl_infer_input **out, trawl_error *err);
+/* Messages from a pcap or pcapng capture: the TCP or UDP payload of every
+ * frame that has one (no reassembly), with its ports, capture time and a
+ * flow number per pair of ports. TRAWL_EIO (cannot open), TRAWL_EFORMAT
+ * (not a capture, or damaged: err->offset), TRAWL_ENOMEM. */
+TRAWL_API trawl_status trawl_infer_input_pcap(const char *path, trawl_infer_input **out,
+                                              trawl_error *err);
+/* The frame number (1-based, as Wireshark counts) of message i of a
+ * capture, or i for text input; 0 when out of range. */
+TRAWL_API uint64_t trawl_infer_input_frame(const trawl_infer_input *in, size_t i);
 /* The messages (owned by in); *n receives the count. */
 TRAWL_API const trawl_infer_msg *trawl_infer_input_msgs(const trawl_infer_input *in, size_t *n);
 TRAWL_API void trawl_infer_input_free(trawl_infer_input *in);

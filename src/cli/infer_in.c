@@ -51,51 +51,13 @@ static void fix_pointers(infer_msgs *o)
 
 static int load_pcap(const char *cmd, const char *path, infer_msgs *o)
 {
-    trawl_frame_pcap *p;
     trawl_error err;
     trawl_error_clear(&err);
-    if (trawl_frame_pcap_open_path(path, &p, &err) != TRAWL_OK) {
+    if (trawl_infer_input_pcap(path, &o->text, &err) != TRAWL_OK) {
         cli_errorf(cmd, "%s: %s", path, err.message);
         return CLI_ERROR;
     }
-    o->linktype = trawl_frame_pcap_linktype(p);
-    size_t cap = 0, bcap = 0, used = 0;
-    trawl_frame_packet pkt;
-    trawl_frame_fault f;
-    trawl_frame_step st;
-    int rc = 0;
-    while ((st = trawl_frame_pcap_next(p, &pkt, &f)) != TRAWL_FRAME_END) {
-        if (st == TRAWL_FRAME_FAULT) {
-            cli_errorf(cmd, "%s: %s at offset %llu", path, trawl_frame_fault_message(f.kind),
-                       (unsigned long long)f.offset);
-            rc = CLI_ERROR;
-            break;
-        }
-        const trawl_frame_l4 *l4 = &pkt.l4;
-        if (!l4->has_payload || l4->payload.len == 0)
-            continue;
-        if (!grow(o, &cap, &bcap, &used, l4->payload.len)) {
-            cli_errorf(cmd, "out of memory");
-            rc = CLI_ERROR;
-            break;
-        }
-        memcpy(o->owned + used, l4->payload.ptr, l4->payload.len);
-        trawl_infer_msg *m = &o->m[o->n];
-        memset(m, 0, sizeof(*m));
-        m->data = (trawl_span){(const uint8_t *)(uintptr_t)used, l4->payload.len};
-        m->src_port = l4->src_port;
-        m->dst_port = l4->dst_port;
-        uint16_t lo = l4->src_port < l4->dst_port ? l4->src_port : l4->dst_port;
-        uint16_t hi = l4->src_port < l4->dst_port ? l4->dst_port : l4->src_port;
-        m->flow = (uint32_t)lo << 16 | hi;
-        m->dir = l4->src_port > l4->dst_port;
-        m->ts = (double)pkt.ts_sec + pkt.ts_nsec * 1e-9;
-        o->frame[o->n++] = pkt.index + 1;
-        used += l4->payload.len;
-    }
-    trawl_frame_pcap_free(p);
-    fix_pointers(o);
-    return rc;
+    return 0;
 }
 
 static int load_frames(const char *cmd, const cli_input *in, const char *spec, infer_msgs *o)
@@ -168,6 +130,22 @@ static uint8_t *slurp(const cli_input *in, size_t *n)
     return NULL;
 }
 
+/* Copies the messages and frame numbers of o->text into o. */
+static int take_input(infer_msgs *o)
+{
+    size_t n;
+    const trawl_infer_msg *m = trawl_infer_input_msgs(o->text, &n);
+    o->m = malloc((n ? n : 1) * sizeof(*o->m));
+    o->frame = malloc((n ? n : 1) * sizeof(*o->frame));
+    if (!o->m || !o->frame)
+        return CLI_ERROR;
+    memcpy(o->m, m, n * sizeof(*m));
+    for (size_t i = 0; i < n; i++)
+        o->frame[i] = trawl_infer_input_frame(o->text, i);
+    o->n = n;
+    return 0;
+}
+
 int infer_load(const char *cmd, const char *path, const char *frames_spec, infer_msgs *o)
 {
     memset(o, 0, sizeof(*o));
@@ -198,6 +176,8 @@ int infer_load(const char *cmd, const char *path, const char *frames_spec, infer
     int rc;
     if (pcap && strcmp(path, "-") != 0) {
         rc = load_pcap(cmd, path, o);
+        if (rc == 0)
+            rc = take_input(o);
     } else if (pcap) {
         cli_errorf(cmd, "a capture must be a file, not a pipe");
         rc = CLI_ERROR;
@@ -210,17 +190,7 @@ int infer_load(const char *cmd, const char *path, const char *frames_spec, infer
             cli_errorf(cmd, "%s: %s", path, err.message);
             rc = CLI_ERROR;
         } else {
-            size_t n;
-            const trawl_infer_msg *m = trawl_infer_input_msgs(o->text, &n);
-            o->m = malloc((n ? n : 1) * sizeof(*o->m));
-            o->frame = malloc((n ? n : 1) * sizeof(*o->frame));
-            rc = o->m && o->frame ? 0 : CLI_ERROR;
-            if (rc == 0) {
-                memcpy(o->m, m, n * sizeof(*m));
-                for (size_t i = 0; i < n; i++)
-                    o->frame[i] = i;
-                o->n = n;
-            }
+            rc = take_input(o);
         }
     }
     if (copy) {

@@ -7,11 +7,13 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <trawl/frame.h>
 #include <trawl/infer.h>
 
 struct trawl_infer_input {
     uint8_t *bytes;
     trawl_infer_msg *m;
+    uint64_t *frame; /* capture input: frame numbers */
     size_t n, cap;
     size_t used, bcap;
 };
@@ -22,6 +24,7 @@ void trawl_infer_input_free(trawl_infer_input *in)
         return;
     free(in->bytes);
     free(in->m);
+    free(in->frame);
     free(in);
 }
 
@@ -30,6 +33,13 @@ const trawl_infer_msg *trawl_infer_input_msgs(const trawl_infer_input *in, size_
     if (n)
         *n = in ? in->n : 0;
     return in ? in->m : NULL;
+}
+
+uint64_t trawl_infer_input_frame(const trawl_infer_input *in, size_t i)
+{
+    if (!in || i >= in->n)
+        return 0;
+    return in->frame ? in->frame[i] : i;
 }
 
 static trawl_status fail_line(trawl_error *err, trawl_status st, int line, size_t col,
@@ -157,6 +167,90 @@ trawl_status trawl_infer_input_parse(const char *text, size_t len, trawl_infer_i
         in->n++;
         pos = end + 1;
     }
+    if (st != TRAWL_OK) {
+        trawl_infer_input_free(in);
+        return st;
+    }
+    for (size_t i = 0; i < in->n; i++)
+        in->m[i].data.ptr = in->bytes + (uintptr_t)in->m[i].data.ptr;
+    *out = in;
+    return TRAWL_OK;
+}
+
+/* --- captures ------------------------------------------------------------------ */
+
+static bool grow_capture(trawl_infer_input *in, size_t need)
+{
+    if (in->n == in->cap) {
+        size_t c = in->cap ? 2 * in->cap : 256;
+        trawl_infer_msg *m = realloc(in->m, c * sizeof(*m));
+        if (m)
+            in->m = m;
+        uint64_t *f = m ? realloc(in->frame, c * sizeof(*f)) : NULL;
+        if (!f)
+            return false;
+        in->frame = f;
+        in->cap = c;
+    }
+    if (in->used + need > in->bcap) {
+        size_t c = in->bcap ? in->bcap : 65536;
+        while (c < in->used + need)
+            c *= 2;
+        uint8_t *b = realloc(in->bytes, c);
+        if (!b)
+            return false;
+        in->bytes = b;
+        in->bcap = c;
+    }
+    return true;
+}
+
+trawl_status trawl_infer_input_pcap(const char *path, trawl_infer_input **out, trawl_error *err)
+{
+    if (!path || !out)
+        return trawl__fail(err, TRAWL_EINVAL, "NULL argument");
+    *out = NULL;
+    trawl_frame_pcap *p;
+    trawl_status st = trawl_frame_pcap_open_path(path, &p, err);
+    if (st != TRAWL_OK)
+        return st;
+    trawl_infer_input *in = calloc(1, sizeof(*in));
+    if (!in) {
+        trawl_frame_pcap_free(p);
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    }
+    trawl_frame_packet pkt;
+    trawl_frame_fault f;
+    trawl_frame_step step;
+    while ((step = trawl_frame_pcap_next(p, &pkt, &f)) != TRAWL_FRAME_END) {
+        if (step == TRAWL_FRAME_FAULT) {
+            trawl_frame_fault_to_error(&f, err);
+            st = TRAWL_EFORMAT;
+            break;
+        }
+        const trawl_frame_l4 *l4 = &pkt.l4;
+        if (!l4->has_payload || l4->payload.len == 0)
+            continue;
+        if (in->n >= 0x7FFFFFFF || !grow_capture(in, l4->payload.len)) {
+            st = in->n >= 0x7FFFFFFF ? trawl__fail(err, TRAWL_ELIMIT, "more than 2^31 messages")
+                                     : trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+            break;
+        }
+        memcpy(in->bytes + in->used, l4->payload.ptr, l4->payload.len);
+        trawl_infer_msg *m = &in->m[in->n];
+        memset(m, 0, sizeof(*m));
+        m->data = (trawl_span){(const uint8_t *)(uintptr_t)in->used, l4->payload.len};
+        m->src_port = l4->src_port;
+        m->dst_port = l4->dst_port;
+        uint16_t lo = l4->src_port < l4->dst_port ? l4->src_port : l4->dst_port;
+        uint16_t hi = l4->src_port < l4->dst_port ? l4->dst_port : l4->src_port;
+        m->flow = (uint32_t)lo << 16 | hi;
+        m->dir = l4->src_port > l4->dst_port;
+        m->ts = (double)pkt.ts_sec + pkt.ts_nsec * 1e-9;
+        in->frame[in->n++] = pkt.index + 1;
+        in->used += l4->payload.len;
+    }
+    trawl_frame_pcap_free(p);
     if (st != TRAWL_OK) {
         trawl_infer_input_free(in);
         return st;

@@ -14,6 +14,7 @@
 #define COUNTER_MIN   3  /* consecutive pairs a counter needs */
 #define COUNTER_SHARE 0.8
 #define ENUM_MAX      12
+#define LENGTH_SHARE  0.9             /* messages a length field must fit */
 #define TS_WINDOW     (86400.0 * 366) /* a timestamp is within a year of capture */
 
 static const trawl_span *msg(const msg_set *s, size_t i)
@@ -40,32 +41,49 @@ static bool overlaps(const trawl_infer_field *a, size_t n, uint32_t off, uint32_
     return false;
 }
 
-/* value = len - from + adjust for every message, lengths varying. */
+/* value = len - from + adjust for nearly every message (a capture without
+ * reassembly holds a few segments that are not whole messages), lengths
+ * varying among those that fit. */
 static bool find_length(const msg_set *s, uint32_t o, unsigned w, bool be, trawl_infer_field *f)
 {
-    if (s->min_len == s->max_len || o + w > s->min_len)
+    if (s->min_len == s->max_len || o + w > s->min_len || s->n < 2)
         return false;
-    int64_t d0 = 0;
+    /* a majority vote on d = value - length, Boyer-Moore style */
+    int64_t cand = 0;
+    size_t votes = 0;
     for (size_t i = 0; i < s->n; i++) {
         const trawl_span *d = msg(s, i);
-        int64_t v = (int64_t)ifr_read(d->ptr + o, w, be);
-        int64_t dd = v - (int64_t)d->len;
-        if (i == 0)
-            d0 = dd;
-        else if (dd != d0)
-            return false;
+        int64_t dd = (int64_t)ifr_read(d->ptr + o, w, be) - (int64_t)d->len;
+        if (!votes) {
+            cand = dd;
+            votes = 1;
+        } else {
+            votes += dd == cand ? 1 : (size_t)-1;
+        }
     }
-    if (d0 > 16 || d0 < -(int64_t)s->min_len)
+    size_t fit = 0;
+    uint32_t lmin = UINT32_MAX, lmax = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const trawl_span *d = msg(s, i);
+        if ((int64_t)ifr_read(d->ptr + o, w, be) - (int64_t)d->len != cand)
+            continue;
+        fit++;
+        lmin = d->len < lmin ? (uint32_t)d->len : lmin;
+        lmax = d->len > lmax ? (uint32_t)d->len : lmax;
+    }
+    if ((double)fit < LENGTH_SHARE * (double)s->n || lmin == lmax)
+        return false;
+    if (cand > 16 || cand < -(int64_t)s->min_len)
         return false;
     memset(f, 0, sizeof *f);
     f->offset = o;
     f->size = w;
     f->kind = TRAWL_FIELD_LENGTH;
     f->big_endian = be;
-    f->confidence = 1.0f;
+    f->confidence = (float)fit / (float)s->n;
     f->signals = TRAWL_SIG_LENGTH;
     f->len_from = (int32_t)(o + w);
-    f->len_adjust = (int32_t)(d0 + (int64_t)(o + w));
+    f->len_adjust = (int32_t)(cand + (int64_t)(o + w));
     return true;
 }
 
