@@ -8,7 +8,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
 libmicrohttpd-dev curl wrk
-tshark" # tshark: issue 14, the infer Lua dissector test (tests/cli/infer_lua.sh)
+python3-scipy python3-sklearn"  # issue 13: SciPy / scikit-learn oracles for trawl analyze
+PKGS="$PKGS tshark"  # issue 14: loads the dissector `trawl infer --lua` writes (tests/cli/infer_lua.sh)
 
 missing=""
 for p in $PKGS; do
