@@ -108,7 +108,8 @@ static double structure(const msg_set *s, size_t lim, long skip, col_stat *tmp)
     if (s->n < 2)
         return 0;
     size_t L = s->min_len < lim ? s->min_len : lim;
-    ifr_columns(s, L, tmp);
+    if (!ifr_columns(s, L, tmp))
+        return 0;
     double c = 0;
     for (size_t o = 0; o < L; o++)
         if ((long)o != skip && ifr_const(&tmp[o]))
@@ -350,7 +351,8 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
     trawl_status st = TRAWL_ENOMEM;
     if (!T || !G)
         goto out;
-    ifr_columns(ts, L, T);
+    if (!ifr_columns(ts, L, T))
+        goto out;
     /* the port's semantic fields, then the type's own */
     for (size_t i = 0; i < c->npsem; i++) {
         trawl_infer_field *g = realloc(sem, (nsem + 1) * sizeof(*g));
@@ -373,9 +375,7 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
             j++;
         msg_set gs = {ts->m, ts->idx + i, j - i, 0, 0};
         size_t lim = len < L ? len : L;
-        bool have_g = gs.n >= 3;
-        if (have_g)
-            ifr_columns(&gs, lim, G);
+        bool have_g = gs.n >= 3 && ifr_columns(&gs, lim, G);
         for (size_t k = i; k < j; k++) {
             uint32_t mi = ts->idx[k];
             const trawl_span *d = &ts->m[mi].data;
@@ -442,7 +442,8 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
     trawl_status st = TRAWL_ENOMEM;
     if (!P || !tmpc || !tmp || !sub)
         goto out;
-    ifr_columns(ps, L, P);
+    if (!ifr_columns(ps, L, P))
+        goto out;
     c->P = P;
     c->be = big_endian_vote(P, L);
     if (!ifr_semantic(ps, c->be, SEM_LENGTH | (c->o->no_checksums ? 0 : SEM_CHECKSUM), &sem, &nsem))

@@ -13,7 +13,8 @@ typedef struct col_stat {
     uint32_t n;        /* messages long enough to have the offset */
     uint32_t distinct; /* distinct byte values */
     uint8_t mode, min, max;
-    float share; /* of the mode */
+    float share;   /* of the mode */
+    float entropy; /* bits */
 } col_stat;
 
 /* A set of messages: indexes into the input. */
@@ -24,8 +25,9 @@ typedef struct msg_set {
     uint32_t min_len, max_len;
 } msg_set;
 
-/* Column statistics of offsets [0, L) over s. O(bytes + 256 L). */
-void ifr_columns(const msg_set *s, size_t L, col_stat *out);
+/* Column statistics of offsets [0, L) over s (trawl_analyze_columns).
+ * false on ENOMEM. O(bytes + 256 L). */
+bool ifr_columns(const msg_set *s, size_t L, col_stat *out);
 static inline bool ifr_const(const col_stat *c)
 {
     return c->n >= 2 && c->distinct == 1;

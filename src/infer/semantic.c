@@ -257,7 +257,10 @@ checks:
     col_stat *c = malloc((pre ? pre : 1) * sizeof(*c));
     if (!c)
         return false;
-    ifr_columns(s, pre, c);
+    if (!ifr_columns(s, pre, c)) {
+        free(c);
+        return false;
+    }
     for (uint32_t o = 4; o + 2 <= pre && o < 64; o++) {
         if (c[o].distinct < 4 || c[o + 1].distinct < 4 || c[o].distinct * 8 < c[o].n ||
             c[o + 1].distinct * 8 < c[o + 1].n)

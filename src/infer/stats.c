@@ -1,41 +1,33 @@
-/* stats.c -- per-offset value statistics across messages (count,
- * distinct values, mode and its share, range): what the boundary search
- * and the field classifier read. */
+/* stats.c -- per-offset statistics of a set of messages, as the boundary
+ * search and the classifier read them: trawl_analyze_columns measures
+ * (count, distinct values, mode, range, entropy), read here through the
+ * set's message indexes. */
 #include "infer/infer_int.h"
 
-#include <string.h>
+#include <stdlib.h>
+#include <trawl/analyze.h>
 
-void ifr_columns(const msg_set *s, size_t L, col_stat *out)
+bool ifr_columns(const msg_set *s, size_t L, col_stat *out)
 {
-    uint32_t hist[256];
-    for (size_t o = 0; o < L; o++) {
-        memset(hist, 0, sizeof hist);
-        col_stat c = {0};
-        c.min = 255;
-        for (size_t i = 0; i < s->n; i++) {
-            const trawl_span *d = &s->m[s->idx[i]].data;
-            if (d->len <= o)
-                continue;
-            uint8_t b = d->ptr[o];
-            if (!hist[b]++)
-                c.distinct++;
-            c.n++;
-            if (b < c.min)
-                c.min = b;
-            if (b > c.max)
-                c.max = b;
-        }
-        uint32_t best = 0;
-        for (int b = 0; b < 256; b++)
-            if (hist[b] > best) {
-                best = hist[b];
-                c.mode = (uint8_t)b;
-            }
-        if (!c.n)
-            c.min = 0;
-        c.share = c.n ? (float)best / (float)c.n : 0.0f;
-        out[o] = c;
+    trawl_span *sp = malloc((s->n ? s->n : 1) * sizeof(*sp));
+    trawl_analyze_column *c = malloc((L ? L : 1) * sizeof(*c));
+    bool ok = sp && c;
+    if (ok) {
+        for (size_t i = 0; i < s->n; i++)
+            sp[i] = s->m[s->idx[i]].data;
+        ok = trawl_analyze_columns(sp, s->n, L, c, NULL) == TRAWL_OK;
     }
+    for (size_t o = 0; ok && o < L; o++)
+        out[o] = (col_stat){(uint32_t)c[o].count,
+                            c[o].distinct,
+                            c[o].mode,
+                            c[o].min,
+                            c[o].max,
+                            c[o].count ? (float)c[o].mode_count / (float)c[o].count : 0.0f,
+                            (float)c[o].entropy};
+    free(sp);
+    free(c);
+    return ok;
 }
 
 uint64_t ifr_read(const uint8_t *p, unsigned w, bool be)
