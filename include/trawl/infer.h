@@ -338,7 +338,7 @@ TRAWL_API trawl_status trawl_infer_score_truth(const trawl_infer_truth *t,
  * 4 types over UDP between a few client ports and one server port, in a
  * classic pcap (Ethernet, IPv4, UDP; one message per frame) and, in the
  * format trawl_infer_truth_parse reads, the truth: each field named
- * "trawl.KIND" (const, enum, counter, length, checksum, timestamp, float,
+ * "trawl.KIND.N", N numbering the protocol's fields (const, enum, counter, length, checksum, timestamp, float,
  * text, id, random, bytes). The protocol draws from: constants (magic,
  * version), a type field, lengths (1, 2 or 4 bytes, either byte order,
  * counting the whole message or what follows), counters per flow, ids per

@@ -60,23 +60,36 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* One message, truth boundaries against inferred: '|' both, '!' missed,
- * '+' spurious, before each byte. */
-static void show_message(const trawl_span *p, const uint32_t *ib, size_t nib)
+/* One message of truth record i: before each byte '|' where truth and
+ * inference agree on a boundary, '!' for a truth boundary missed, '+' for
+ * an inferred one the truth lacks (truth here: every field start and end,
+ * before the merging of constant fields). */
+static void show_message(const trawl_infer_truth *t, size_t i, const uint32_t *ib, size_t nib)
 {
+    trawl_span p;
+    trawl_infer_truth_frame(t, i, &p);
+    uint8_t *tb = calloc(p.len + 1, 1);
+    if (!tb)
+        return;
+    uint32_t off, size;
+    for (size_t k = 0; trawl_infer_truth_field(t, i, k, &off, &size, NULL); k++) {
+        tb[off] = 1;
+        tb[off + size] = 1;
+    }
     printf("    ");
     size_t k = 0;
-    for (size_t o = 0; o < p->len && o < 96; o++) {
-        bool inf = false;
+    for (size_t o = 0; o < p.len && o < 96; o++) {
         while (k < nib && ib[k] < o)
             k++;
-        inf = k < nib && ib[k] == o;
-        printf("%s%02x", o == 0 ? "" : inf ? "|" : " ", p->ptr[o]);
+        bool inf = k < nib && ib[k] == o;
+        const char *sep = o == 0 ? "" : inf && tb[o] ? "|" : tb[o] ? "!" : inf ? "+" : " ";
+        printf("%s%02x", sep, p.ptr[o]);
     }
-    printf("%s\n", p->len > 96 ? "..." : "");
+    printf("%s\n", p.len > 96 ? "..." : "");
+    free(tb);
 }
 
-/* Field kinds, for truth fields named "trawl.KIND" (the generator's): the
+/* Field kinds, for truth fields named "trawl.KIND.N" (the generator's): the
  * inferred field of the message's type with the same offset and size must
  * have that kind (a type field, an enum in the truth, is constant within
  * its type). Returns false when the truth names no kinds. */
@@ -102,8 +115,9 @@ static bool kind_accuracy(const trawl_infer_truth *t, const frame_map *fm, uint6
                 if (x->offset != off || x->size != size)
                     continue;
                 const char *kn = trawl_field_kind_name(x->kind);
-                *ok += !strcmp(kn, name + 6) ||
-                       (!strcmp(name + 6, "enum") && x->kind == TRAWL_FIELD_CONST);
+                size_t kl = strcspn(name + 6, ".");
+                bool same = strlen(kn) == kl && !strncmp(kn, name + 6, kl);
+                *ok += same || (!strncmp(name + 6, "enum.", 5) && x->kind == TRAWL_FIELD_CONST);
             }
         }
     }
@@ -173,7 +187,7 @@ static int eval_one(const char *dir, const char *name, const trawl_infer_opts *o
             uint64_t fr = trawl_infer_truth_frame(t, i, &p);
             size_t nb = 0;
             const uint32_t *b = bounds_of(&fm, fr, &nb);
-            show_message(&p, b, b ? nb : 0);
+            show_message(t, i, b, b ? nb : 0);
         }
     }
     sum->tp += s.tp;

@@ -30,13 +30,31 @@
 #define SC_ALIGN_ODD    -0.4
 #define SC_CONST_PER    0.05
 #define SC_FIXED        2.0
+#define SC_QUAD         1.2 /* four bytes whose entropy rises toward the low byte */
+#define SC_RANDOM       0.8 /* four bytes that differ in nearly every message */
+#define SIG_GAP         1.0 /* bits between a field's high and low byte */
+#define SIG_SLACK       0.25
 #define TEXT_MIN        4
-
-enum edge { E_NONE, E_BYTE, E_PAIR, E_CONST, E_FIXED };
 
 static bool printable(uint8_t b)
 {
     return b >= 0x20 && b < 0x7F;
+}
+
+/* Whether the entropy of the columns [o, o+w) rises from the most to the
+ * least significant byte (big endian: left to right) by at least SIG_GAP
+ * bits overall, never falling by more than SIG_SLACK on the way. */
+static bool significance(const col_stat *P, size_t o, unsigned w, bool be)
+{
+    float first = P[be ? o : o + w - 1].entropy, last = P[be ? o + w - 1 : o].entropy;
+    if (last - first < SIG_GAP)
+        return false;
+    for (unsigned k = 1; k < w; k++) {
+        float a = P[be ? o + k - 1 : o + w - k].entropy, b = P[be ? o + k : o + w - 1 - k].entropy;
+        if (b < a - SIG_SLACK)
+            return false;
+    }
+    return true;
 }
 
 static double pair_score(const uint8_t *p, size_t o, const col_stat *P, bool be_pref, uint32_t *sig)
@@ -63,6 +81,31 @@ static double pair_score(const uint8_t *p, size_t o, const col_stat *P, bool be_
         s += SC_ALIGN_ODD;
     }
     return s;
+}
+
+/* Four bytes as one integer or float, or four nearly-unique bytes (a
+ * nonce, a hash); natural alignment as for pairs. */
+static double quad_score(size_t o, const col_stat *P, bool be_pref, uint32_t *sig)
+{
+    *sig = TRAWL_SIG_INT_BYTES;
+    if (P[o].n < 8)
+        return -1;
+    double sc = -1;
+    if (significance(P, o, 4, be_pref)) {
+        sc = SC_QUAD;
+    } else {
+        bool unique = true;
+        for (unsigned k = 0; k < 4; k++)
+            unique &= P[o + k].distinct * 10 >= P[o + k].n * 9;
+        if (unique) {
+            sc = SC_RANDOM;
+            *sig = TRAWL_SIG_VALUES;
+        }
+    }
+    if (sc < 0 || o % 4)
+        return -1;
+    *sig |= TRAWL_SIG_ALIGN;
+    return sc + SC_ALIGN_EVEN;
 }
 
 /* Marks fixed spans: [start, end) with signals; later spans that overlap
@@ -185,6 +228,15 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_sta
                 best[i + 2] = best[i] + sc;
                 from[i + 2] = (uint32_t)i;
                 esig[i + 2] = sg;
+            }
+        }
+        if (i + 3 < len && !fm.covered[i + 1] && !fm.covered[i + 2] && !fm.covered[i + 3]) {
+            uint32_t sg;
+            double sc = quad_score(i, P, be_pref, &sg);
+            if (sc > 0 && best[i] + sc > best[i + 4]) {
+                best[i + 4] = best[i] + sc;
+                from[i + 4] = (uint32_t)i;
+                esig[i + 4] = sg;
             }
         }
         size_t j = i;

@@ -190,6 +190,7 @@ static void emit_bytes(out_buf *o, const void *p, size_t n)
 typedef struct tfield {
     unsigned off, size;
     enum gk k;
+    unsigned spec; /* which field of the protocol: the truth's field name */
 } tfield;
 
 /* Builds one message of type t into m; returns its length. */
@@ -227,7 +228,7 @@ static size_t make_msg(rng *r, const gproto *g, unsigned t, unsigned flow, uint3
         if (f->k == G_LENGTH)
             len_at = (int)o;
         put(m + o, v, f->size, f->be);
-        tf[nt++] = (tfield){(unsigned)o, f->size, f->k};
+        tf[nt++] = (tfield){(unsigned)o, f->size, f->k, k};
         o += f->size;
     }
     for (unsigned k = 0; k < g->nbody[t]; k++) {
@@ -252,7 +253,7 @@ static size_t make_msg(rng *r, const gproto *g, unsigned t, unsigned flow, uint3
         } else {
             put(m + o, v, f->size, f->be);
         }
-        tf[nt++] = (tfield){(unsigned)o, f->size, f->k};
+        tf[nt++] = (tfield){(unsigned)o, f->size, f->k, 100 + 10 * t + k};
         o += f->size;
     }
     if (g->tlv[t]) {
@@ -261,11 +262,11 @@ static size_t make_msg(rng *r, const gproto *g, unsigned t, unsigned flow, uint3
             unsigned vl = 1 + rbelow(r, 6);
             m[o] = (uint8_t)(1 + rbelow(r, 5));
             m[o + 1] = (uint8_t)vl;
-            tf[nt++] = (tfield){(unsigned)o, 1, G_ENUM};
-            tf[nt++] = (tfield){(unsigned)o + 1, 1, G_LENGTH};
+            tf[nt++] = (tfield){(unsigned)o, 1, G_ENUM, 200};
+            tf[nt++] = (tfield){(unsigned)o + 1, 1, G_LENGTH, 201};
             for (unsigned c = 0; c < vl; c++)
                 m[o + 2 + c] = (uint8_t)rnext(r);
-            tf[nt++] = (tfield){(unsigned)o + 2, vl, G_SMALL};
+            tf[nt++] = (tfield){(unsigned)o + 2, vl, G_SMALL, 202};
             o += 2 + vl;
         }
     }
@@ -284,7 +285,7 @@ static size_t make_msg(rng *r, const gproto *g, unsigned t, unsigned flow, uint3
     if (g->check) {
         uint64_t c = trawl_check_compute(&g->algo, m, o);
         put(m + o, c, g->check_size, g->be);
-        tf[nt++] = (tfield){(unsigned)o, g->check_size, G_CHECK};
+        tf[nt++] = (tfield){(unsigned)o, g->check_size, G_CHECK, 300};
         o += g->check_size;
     }
     *ntf = nt;
@@ -373,8 +374,8 @@ trawl_status trawl_infer_generate(uint64_t seed, unsigned msgs, uint8_t **pcap, 
         emit(&tr, "\",\"fields\":[");
         for (unsigned k = 0; k < ntf; k++)
             if (tf[k].size)
-                emit(&tr, "%s[%u,%u,\"trawl.%s\",0]", k ? "," : "", tf[k].off, tf[k].size,
-                     gk_name[tf[k].k]);
+                emit(&tr, "%s[%u,%u,\"trawl.%s.%u\",0]", k ? "," : "", tf[k].off, tf[k].size,
+                     gk_name[tf[k].k], tf[k].spec);
         emit(&tr, "]}\n");
     }
     if (pc.oom || tr.oom) {

@@ -361,7 +361,9 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
         sem = g;
         sem[nsem++] = c->psem[i];
     }
-    if (!ifr_semantic(ts, c->be, SEM_LENGTH | SEM_COUNTER | (o->no_checksums ? 0 : SEM_CHECKSUM),
+    if (!ifr_semantic(ts, c->be,
+                      SEM_LENGTH | SEM_COUNTER | SEM_COUNTER1 |
+                          (o->no_checksums ? 0 : SEM_CHECKSUM),
                       &sem, &nsem))
         goto out;
     /* length groups of the type, in order of length */
@@ -446,11 +448,33 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
         goto out;
     c->P = P;
     c->be = big_endian_vote(P, L);
-    if (!ifr_semantic(ps, c->be, SEM_LENGTH | (c->o->no_checksums ? 0 : SEM_CHECKSUM), &sem, &nsem))
+    if (!ifr_semantic(ps, c->be, SEM_LENGTH | SEM_COUNTER | (c->o->no_checksums ? 0 : SEM_CHECKSUM),
+                      &sem, &nsem))
         goto out;
     c->psem = sem;
     c->npsem = nsem;
     int key = c->o->no_types ? -1 : choose_key(ps, sem, nsem, c->o->max_types, tmp, sub, tmpc);
+    /* counters over the whole port (a type's messages are a sparse sample
+     * of each flow), clear of the type field */
+    if (key >= 0) {
+        trawl_infer_field kf = {.offset = (uint32_t)key, .size = 1};
+        trawl_infer_field *g = realloc(sem, (nsem + 1) * sizeof(*g));
+        if (!g)
+            goto out;
+        sem = g;
+        sem[nsem] = kf;
+        size_t before = nsem + 1;
+        nsem = before;
+        if (!ifr_semantic(ps, c->be, SEM_COUNTER1, &sem, &nsem))
+            goto out;
+        /* drop the placeholder for the key */
+        memmove(&sem[before - 1], &sem[before], (nsem - before) * sizeof(*sem));
+        nsem--;
+    } else if (!ifr_semantic(ps, c->be, SEM_COUNTER1, &sem, &nsem)) {
+        goto out;
+    }
+    c->psem = sem;
+    c->npsem = nsem;
     if (key < 0) {
         st = do_type(c, ps, port, -1);
         goto out;

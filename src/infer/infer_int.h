@@ -57,6 +57,7 @@ typedef struct sem_field {
 #define SEM_LENGTH   1u
 #define SEM_COUNTER  2u
 #define SEM_CHECKSUM 4u
+#define SEM_COUNTER1 8u /* counters of one byte (SEM_COUNTER: of 2 and 4) */
 bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_field **out,
                   size_t *n);
 

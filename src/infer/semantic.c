@@ -227,7 +227,7 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
                     !push(out, n, &f))
                     return false;
             }
-    if (!(what & SEM_COUNTER))
+    if (!(what & (SEM_COUNTER | SEM_COUNTER1)))
         goto checks;
     /* counters */
     uint32_t *ord = malloc((s->n ? s->n : 1) * sizeof(*ord));
@@ -241,6 +241,8 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
         for (int wi = 0; wi < 3; wi++)
             for (int b = 0; b < (widths[wi] > 1 ? 2 : 1); b++) {
                 bool be = b == 0 ? be_pref : !be_pref;
+                if (!(what & (widths[wi] == 1 ? SEM_COUNTER1 : SEM_COUNTER)))
+                    continue;
                 if (o + widths[wi] <= pre && !overlaps(*out, *n, o, widths[wi]) &&
                     find_counter(s, ord, o, widths[wi], be, &f) && !push(out, n, &f)) {
                     free(ord);
