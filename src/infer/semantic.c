@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define CHECK_SAMPLE  24 /* messages given to checksum recovery */
-#define COUNTER_MIN   3  /* consecutive pairs a counter needs */
+#define COUNTER_MIN   4  /* forward steps (and pairs) a counter needs */
 #define COUNTER_SHARE 0.8
 #define ENUM_MAX      12
 #define LENGTH_SHARE  0.9             /* messages a length field must fit */
@@ -120,18 +120,26 @@ static bool find_counter(const msg_set *s, const uint32_t *ord, uint32_t o, unsi
 {
     uint64_t mask = w >= 8 ? ~0ull : (1ull << (8 * w)) - 1;
     size_t pairs = 0, fwd = 0, same = 0;
-    for (size_t i = 1; i < s->n; i++) {
-        const trawl_infer_msg *a = &s->m[ord[i - 1]], *b = &s->m[ord[i]];
-        if (a->flow != b->flow)
+    /* only flows of 3 or more messages show a count going on (a request
+     * and its reply alone can step by one by chance) */
+    size_t run = 0;
+    for (size_t i = 0; i < s->n; i = run) {
+        run = i + 1;
+        while (run < s->n && s->m[ord[run]].flow == s->m[ord[i]].flow)
+            run++;
+        if (run - i < 3)
             continue;
-        uint64_t va = ifr_read(a->data.ptr + o, w, be), vb = ifr_read(b->data.ptr + o, w, be);
-        uint64_t dlt = (vb - va) & mask;
-        pairs++;
-        fwd += dlt >= 1 && dlt <= 16;
-        same += dlt == 0;
+        for (size_t k = i + 1; k < run; k++) {
+            const trawl_infer_msg *a = &s->m[ord[k - 1]], *b = &s->m[ord[k]];
+            uint64_t va = ifr_read(a->data.ptr + o, w, be), vb = ifr_read(b->data.ptr + o, w, be);
+            uint64_t dlt = (vb - va) & mask;
+            pairs++;
+            fwd += dlt >= 1 && dlt <= 16;
+            same += dlt == 0;
+        }
     }
-    if (pairs < COUNTER_MIN || (double)(fwd + same) < COUNTER_SHARE * (double)pairs ||
-        3 * fwd < pairs)
+    if (pairs < COUNTER_MIN || fwd < COUNTER_MIN ||
+        (double)(fwd + same) < COUNTER_SHARE * (double)pairs || 3 * fwd < pairs)
         return false;
     memset(f, 0, sizeof *f);
     f->offset = o;
