@@ -85,9 +85,12 @@ static int report(const trawl_check_place *pl, const trawl_check_algo *a, bool j
         return 0;
     }
     printf("%s\n", d);
-    printf("at offset %d, %u byte%s, %s endian, covering from %u to %s%d (%zu messages)\n",
-           pl->offset, pl->size, pl->size == 1 ? "" : "s", pl->big_endian ? "big" : "little",
-           pl->from, pl->to == 0 ? "the checksum " : "", pl->to, n);
+    printf("at offset %d, %u byte%s, %s endian, covering byte %u ", pl->offset, pl->size,
+           pl->size == 1 ? "" : "s", pl->big_endian ? "big" : "little", pl->from);
+    if (pl->to == 0)
+        printf("up to the checksum (%zu messages)\n", n);
+    else
+        printf("up to offset %d (%zu messages)\n", pl->to, n);
     if (a->kind == TRAWL_CHECK_CRC)
         printf("check value over \"123456789\": 0x%0*llx\n", (int)(a->crc.width + 3) / 4,
                (unsigned long long)trawl_crc_compute(&a->crc, (const uint8_t *)"123456789", 9));

@@ -158,10 +158,11 @@ trawl_status trawl_infer_input_parse(const char *text, size_t len, trawl_infer_i
             break;
         }
         m->data = (trawl_span){NULL, (size_t)k};
-        m->flow = (uint32_t)(m->src_port < m->dst_port ? m->src_port << 16 | m->dst_port
-                                                       : m->dst_port << 16 | m->src_port);
+        uint32_t lo = m->src_port < m->dst_port ? m->src_port : m->dst_port;
+        uint32_t hi = m->src_port < m->dst_port ? m->dst_port : m->src_port;
+        m->flow = lo << 16 | hi;
         m->dir = m->src_port > m->dst_port;
-        /* pointers are set at the end: bytes is not moved, but keep offsets simple */
+        /* an offset for now: the pointer is set once every line is read */
         m->data.ptr = (const uint8_t *)(uintptr_t)in->used;
         in->used += (size_t)k;
         in->n++;

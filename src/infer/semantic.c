@@ -319,8 +319,6 @@ static bool plausible_float(uint64_t v, unsigned size)
 
 void ifr_classify(const msg_set *s, trawl_infer_field *f)
 {
-    if (f->kind != TRAWL_FIELD_BYTES)
-        return;
     uint32_t size = f->size;
     size_t n = 0;
     uint64_t *v = malloc((s->n ? s->n : 1) * sizeof(*v));
@@ -332,6 +330,10 @@ void ifr_classify(const msg_set *s, trawl_infer_field *f)
             v[n++] = ifr_read(d->ptr + f->offset, size, f->big_endian);
     }
     if (size == 0 || size > 8) {
+        if (f->kind != TRAWL_FIELD_BYTES) {
+            free(v);
+            return;
+        }
         f->kind = all_printable(s, f->offset, size ? size : 64) ? TRAWL_FIELD_TEXT
                   : size == 0                                   ? TRAWL_FIELD_PAYLOAD
                                                                 : TRAWL_FIELD_BYTES;
@@ -344,6 +346,10 @@ void ifr_classify(const msg_set *s, trawl_infer_field *f)
     for (size_t i = 1; i < n; i++)
         distinct += v[i] != v[i - 1];
     f->n_values = distinct > 65535 ? 65535 : distinct;
+    if (f->kind != TRAWL_FIELD_BYTES) { /* found by meaning already */
+        free(v);
+        return;
+    }
     if (distinct == 1 && n >= 2) {
         f->kind = TRAWL_FIELD_CONST;
         f->value = ifr_read(msg(s, 0)->ptr + f->offset, size, true);
