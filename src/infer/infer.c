@@ -84,17 +84,27 @@ static void set_lengths(msg_set *s)
 }
 
 /* Byte order of a port's integers: even offsets where a mostly-zero byte
- * sits before (big endian) or after (little endian) a varying one. */
-static bool big_endian_vote(const col_stat *P, size_t L)
+ * sits before (big endian) or after (little endian) a varying one; where
+ * too few messages make a column, each message's own bytes vote: a zero
+ * byte before or after a non-zero one. */
+static bool big_endian_vote(const msg_set *s, const col_stat *P, size_t L)
 {
     int be = 0, le = 0;
     for (size_t o = 0; o + 1 < L; o += 2) {
-        if (P[o].n < 3)
+        if (P[o].n >= 3) {
+            if (ifr_zeroish(&P[o]) && ifr_var(&P[o + 1]))
+                be++;
+            if (ifr_var(&P[o]) && ifr_zeroish(&P[o + 1]) && !ifr_zeroish(&P[o]))
+                le++;
             continue;
-        if (ifr_zeroish(&P[o]) && ifr_var(&P[o + 1]))
-            be++;
-        if (ifr_var(&P[o]) && ifr_zeroish(&P[o + 1]) && !ifr_zeroish(&P[o]))
-            le++;
+        }
+        for (size_t i = 0; i < s->n; i++) {
+            const trawl_span *d = &s->m[s->idx[i]].data;
+            if (o + 1 >= d->len)
+                continue;
+            be += d->ptr[o] == 0 && d->ptr[o + 1] != 0;
+            le += d->ptr[o] != 0 && d->ptr[o + 1] == 0;
+        }
     }
     return be >= le;
 }
@@ -447,7 +457,7 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
     if (!ifr_columns(ps, L, P))
         goto out;
     c->P = P;
-    c->be = big_endian_vote(P, L);
+    c->be = big_endian_vote(ps, P, L);
     if (!ifr_semantic(ps, c->be, SEM_LENGTH | SEM_COUNTER | (c->o->no_checksums ? 0 : SEM_CHECKSUM),
                       &sem, &nsem))
         goto out;

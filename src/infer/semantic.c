@@ -227,14 +227,19 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
     /* lengths: 2 and 1 bytes first, so that a 4-byte match whose high
      * bytes are zero yields to the 2-byte field it holds */
     static const unsigned lwidths[] = {2, 1, 4};
+    /* aligned places first: with few messages a field's neighbours can
+     * fit as well, one byte off */
     for (int wi = 0; wi < 3 && (what & SEM_LENGTH); wi++)
-        for (uint32_t o = 0; o < pre && o < 64; o++)
-            for (int b = 0; b < (lwidths[wi] > 1 ? 2 : 1); b++) {
-                bool be = b == 0 ? be_pref : !be_pref;
-                if (!overlaps(*out, *n, o, lwidths[wi]) && find_length(s, o, lwidths[wi], be, &f) &&
-                    !push(out, n, &f))
-                    return false;
-            }
+        for (int aligned = 1; aligned >= 0; aligned--)
+            for (uint32_t o = 0; o < pre && o < 64; o++)
+                for (int b = 0; b < (lwidths[wi] > 1 ? 2 : 1); b++) {
+                    bool be = b == 0 ? be_pref : !be_pref;
+                    if ((o % lwidths[wi] == 0) != aligned)
+                        continue;
+                    if (!overlaps(*out, *n, o, lwidths[wi]) &&
+                        find_length(s, o, lwidths[wi], be, &f) && !push(out, n, &f))
+                        return false;
+                }
     if (!(what & (SEM_COUNTER | SEM_COUNTER1)))
         goto checks;
     /* counters */
