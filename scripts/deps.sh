@@ -7,7 +7,8 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
-libmicrohttpd-dev curl wrk"
+libmicrohttpd-dev curl wrk
+hyperfine"  # issue 18: bench/shell.sh times whole processes
 
 missing=""
 for p in $PKGS; do

@@ -126,9 +126,16 @@ static void screen_line(worker *w, line_job *j)
         fail_line(j, TRAWL_ENOMEM, "out of memory", -1);
         return;
     }
-    /* {"line":N, then the report's members */
-    j->out =
-        dup_printf(&j->out_len, "{\"line\":%llu,%s\n", (unsigned long long)j->lineno, json + 1);
+    /* {"line":N, then the report's members: a copy, not a printf of 2 KB */
+    char head[32];
+    int h = snprintf(head, sizeof head, "{\"line\":%llu,", (unsigned long long)j->lineno);
+    size_t body = strlen(json + 1);
+    if ((j->out = malloc((size_t)h + body + 2))) {
+        memcpy(j->out, head, (size_t)h);
+        memcpy(j->out + h, json + 1, body);
+        j->out[(size_t)h + body] = '\n';
+        j->out_len = (size_t)h + body + 1;
+    }
     free(json);
     if (!j->out)
         j->failed = true;
