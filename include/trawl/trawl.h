@@ -9,6 +9,8 @@
 #include <trawl/detect.h>
 #include <trawl/fuzzy.h>
 #include <trawl/model.h>
+#include <trawl/analyze.h>
+#include <trawl/infer.h>
 /* trawl/serve.h is the service library (libtrawl-serve); include it alone. */
 
 #endif
