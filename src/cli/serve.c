@@ -27,7 +27,8 @@ static void usage(FILE *out)
             "Serves the detectors over HTTP (docs/serve.md):\n"
             "  POST /v1/detect[?only=a,b]  POST /v1/detect/{detector}  POST /v1/scan[?rules=NAME]\n"
             "  GET /v1/events (Server-Sent Events)\n"
-            "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n\n"
+            "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n"
+            "  GET /dashboard (with --dashboard)\n\n"
             "options (config file key in brackets):\n"
             "  --config FILE        config file: a [serve] section with the keys below,\n"
             "                       and detector sections (docs/detect-*.md); flags\n"
@@ -55,6 +56,11 @@ static void usage(FILE *out)
             "                       (default 15000)\n"
             "  --access-log FILE    [access_log] append one JSON line per request to FILE\n"
             "                       (- = stderr)\n"
+            "  --dashboard          [dashboard = true] serve the live page GET /dashboard\n"
+            "                       (behind the API keys when keys are on; default off)\n"
+            "  --event-ring N       [event_ring] threat events kept for replay to /v1/events\n"
+            "                       clients that send Last-Event-ID (default 0: none; 1024\n"
+            "                       with --dashboard; at most 65536)\n"
             "  --batch-max N        [batch_max] model tier: requests per batch (default 32)\n"
             "  --batch-wait-us N    [batch_wait_us] model tier: how long a batch waits for\n"
             "                       more requests (default 0: takes what queued while the\n"
@@ -121,6 +127,8 @@ static const struct setting {
     {"batch-max", "batch_max", 'b'},
     {"batch-wait-us", "batch_wait_us", 'w'},
     {"batch-max-bytes", "batch_max_bytes", 'y'},
+    {"dashboard", "dashboard", 'G'},
+    {"event-ring", "event_ring", 'R'},
 };
 #define N_SETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
 
@@ -267,6 +275,15 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return number(arg, 10000000, &v, msg, cap) ? -1 : (o->batch_wait_us = v, 0);
     case 'y':
         return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->batch_max_bytes = (size_t)v, 0);
+    case 'G': /* a flag without argument, or the config's true/false */
+        if (arg && strcmp(arg, "true") && strcmp(arg, "false")) {
+            snprintf(msg, cap, "expected true or false, got '%s'", arg);
+            return -1;
+        }
+        o->dashboard = !arg || !strcmp(arg, "true");
+        return 0;
+    case 'R':
+        return number(arg, 65536, &v, msg, cap) ? -1 : (o->event_ring = (size_t)v, 0);
     case 'k':
         return set_string(&st->api_keys, base, arg, msg, cap);
     case 'a':
@@ -385,6 +402,8 @@ static const struct option longopts[] = {
     {"batch-max", required_argument, NULL, 'b'},
     {"batch-wait-us", required_argument, NULL, 'w'},
     {"batch-max-bytes", required_argument, NULL, 'y'},
+    {"dashboard", no_argument, NULL, 'G'},
+    {"event-ring", required_argument, NULL, 'R'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };

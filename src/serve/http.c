@@ -25,7 +25,8 @@
 #include "serve/internal.h"
 
 const char *const trawl__serve_ep_names[EP_COUNT] = {
-    "detect", "detect_one", "scan", "events", "healthz", "readyz", "metrics", "v1_metrics", "other",
+    "detect", "detect_one", "scan",       "events",    "healthz",
+    "readyz", "metrics",    "v1_metrics", "dashboard", "other",
 };
 const int trawl__serve_codes[SRV_NCODES] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
 
@@ -73,6 +74,17 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
         MHD_add_response_header(
             resp, "Allow",
             rq->ep == EP_DETECT || rq->ep == EP_DETECT_ONE || rq->ep == EP_SCAN ? "POST" : "GET");
+    if (rq->ep == EP_DASHBOARD) {
+        /* The page loads nothing from elsewhere, and a browser asks for the
+         * API key (as a Basic password) when keys are on. */
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        if (r->code == 401)
+            MHD_add_response_header(resp, "WWW-Authenticate",
+                                    "Basic realm=\"trawl\", charset=\"UTF-8\"");
+    }
     if (r->retry_after) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
@@ -111,6 +123,8 @@ static int route(const char *url, bool *post, const char **name)
         return EP_V1_METRICS;
     if (!strcmp(url, "/v1/events"))
         return EP_EVENTS;
+    if (!strncmp(url, "/dashboard", 10) && (!url[10] || url[10] == '/'))
+        return EP_DASHBOARD;
     *post = true;
     if (!strcmp(url, "/v1/detect"))
         return EP_DETECT;
@@ -136,16 +150,10 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
                   (socklen_t)cap);
 }
 
-/* 0 when the request may proceed, else an error reply (401, 429). */
-static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
+/* 0 when the request may proceed with key (NULL: none sent), else an
+ * error reply (401, 429). */
+static int check_key(srv_keys *t, const char *key, srv_reply *r)
 {
-    srv_keys *t = atomic_load_explicit(&s->keys, memory_order_acquire);
-    if (!t)
-        return 0;
-    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    if (!key && auth && !strncmp(auth, "Bearer ", 7))
-        key = auth + 7;
     if (!key || !*key) {
         trawl__serve_error(r, 401, "missing API key (Authorization: Bearer KEY or X-API-Key)");
         return -1;
@@ -166,6 +174,32 @@ static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
         return -1;
     }
     return 0;
+}
+
+/* 0 when the request may proceed, else an error reply (401, 429). The key
+ * comes as X-API-Key, Authorization: Bearer, or -- what a browser sends
+ * after the dashboard's 401 challenge -- as the password of
+ * Authorization: Basic (the user name is ignored). */
+static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
+{
+    srv_keys *t = atomic_load_explicit(&s->keys, memory_order_acquire);
+    if (!t)
+        return 0;
+    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (!key && auth && !strncmp(auth, "Bearer ", 7))
+        key = auth + 7;
+    char *user = NULL, *pass = NULL;
+    if (!key && auth && !strncasecmp(auth, "Basic ", 6)) {
+        user = MHD_basic_auth_get_username_password(conn, &pass);
+        key = pass;
+    }
+    int rc = check_key(t, key, r);
+    if (user)
+        MHD_free(user);
+    if (pass)
+        MHD_free(pass);
+    return rc;
 }
 
 static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *url,
@@ -211,6 +245,15 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
     case EP_EVENTS: /* reached only when the stream cannot start */
         trawl__serve_error(r, 503, "shutting down");
         return;
+    case EP_DASHBOARD:
+        if (!s->o.dashboard) {
+            trawl__serve_error(r, 404, "no such endpoint: %s (the dashboard is off)", url);
+            return;
+        }
+        if (authorize(s, conn, r))
+            return;
+        trawl__serve_dashboard(s, url, r);
+        return;
     default:
         if (authorize(s, conn, r))
             return;
@@ -229,10 +272,11 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_detect(s, name,
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
-        if (r->code == 200 && r->body && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
+        if (r->code == 200 && r->body &&
+            (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->ring || s->dash)) {
             char ip[64];
             client_ip(conn, ip, sizeof(ip));
-            trawl__serve_events_publish(s, ip, r->body);
+            trawl__serve_events_publish(s, ip, r->key_name, r->body);
         }
         return;
     }
@@ -298,7 +342,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     srv_reply r = {0};
-    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late && !authorize(s, conn, &r)) {
+    /* /dashboard/events is /v1/events under the dashboard's path, where a
+     * browser that logged in to the page sends its key. */
+    bool stream = rq->ep == EP_EVENTS ||
+                  (rq->ep == EP_DASHBOARD && s->o.dashboard && !strcmp(url, "/dashboard/events"));
+    if (stream && !strcmp(method, "GET") && !rq->late && !authorize(s, conn, &r)) {
         struct MHD_Response *resp = trawl__serve_events_open(s, conn, &r);
         if (resp) {
             enum MHD_Result ok = MHD_queue_response(conn, 200, resp);
@@ -341,6 +389,8 @@ uint16_t trawl_server_port(const trawl_server *s)
 
 static void server_release(trawl_server *s)
 {
+    trawl__serve_dash_stop(s);
+    trawl__serve_ring_free(s->ring);
     trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
@@ -458,6 +508,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         st = trawl__serve_rules_compile(s, o->rulesets, o->n_rulesets, err);
     if (st == TRAWL_OK)
         st = trawl__serve_batch_start(s, err);
+    if (st == TRAWL_OK)
+        st = trawl__serve_dash_start(s, err);
     if (st != TRAWL_OK) {
         server_release(s);
         return st;

@@ -10,7 +10,13 @@
  * fit drops the subscriber (its stream ends). A subscriber with nothing to send suspends its
  * connection (MHD_suspend_connection from the content reader, the documented way) and is resumed by
  * the next event, heartbeat or shutdown. The subscriber list is only touched when someone
- * subscribed (an atomic count says so). */
+ * subscribed (an atomic count says so).
+ *
+ * With the event ring on (event_ring.c) every event has an id ("id: N"), and
+ * a subscriber that sends Last-Event-ID (or ?last_event_id=N) first gets
+ * what it missed, replayed from the ring under the subscriber list's lock,
+ * so no event falls between the replay and the live stream; ids at or below
+ * what a subscriber already has are not sent twice. */
 #include <microhttpd.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -34,15 +40,23 @@ struct srv_sub {
     unsigned mask;
     int min_sev;
     bool suspended, closed;
+    uint64_t last_id; /* the newest event id it was given */
     size_t len;
     char buf[SUB_BUF];
     srv_sub *next;
 };
 
-/* Appends to one subscriber; drops it when the event does not fit. */
-static void sub_push(srv_sub *u, const char *p, size_t n)
+/* Appends to one subscriber; drops it when the event does not fit. id 0:
+ * a record without an id (heartbeat). */
+static void sub_push(srv_sub *u, uint64_t id, const char *p, size_t n)
 {
     pthread_mutex_lock(&u->mu);
+    if (id && id <= u->last_id) {
+        pthread_mutex_unlock(&u->mu);
+        return; /* already replayed to it */
+    }
+    if (id)
+        u->last_id = id;
     if (!u->closed) {
         if (u->len + n > SUB_BUF) {
             u->closed = true; /* a slow consumer: end its stream */
@@ -107,6 +121,36 @@ static int severity_parse(const char *s)
     return -1;
 }
 
+/* Whether subscriber u takes an event of detector bit at severity sev:
+ * the one filter for live events and replayed ones. */
+static bool sub_wants(const srv_sub *u, unsigned bit, int sev)
+{
+    return (u->mask & bit) && sev >= u->min_sev;
+}
+
+static bool ring_wants(void *ud, const srv_event *e)
+{
+    return sub_wants(ud, e->bit, e->sev);
+}
+
+/* The id a reconnecting client last saw: the Last-Event-ID header (what
+ * EventSource sends on reconnection), else ?last_event_id=N (a page asking
+ * for history on its first connection). 0 and false when neither. */
+static bool last_event_id(struct MHD_Connection *conn, uint64_t *id)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+    if (!v)
+        v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "last_event_id");
+    if (!v || !*v)
+        return false;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end || *v == '-')
+        return false;
+    *id = n;
+    return true;
+}
+
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
                                               srv_reply *err)
 {
@@ -137,9 +181,14 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
     static const char hello[] = ": trawl events\n\n";
     memcpy(u->buf, hello, sizeof(hello) - 1);
     u->len = sizeof(hello) - 1;
+    uint64_t after = 0;
+    bool replay = s->ring && last_event_id(conn, &after);
     pthread_mutex_lock(&s->ev_mu);
     bool full = atomic_load(&s->n_subs) >= MAX_SUBS || atomic_load(&s->draining);
     if (!full) {
+        if (replay)
+            u->len += trawl__serve_ring_replay(s->ring, after, ring_wants, u, u->buf + u->len,
+                                               SUB_BUF - u->len, &u->last_id);
         u->next = s->subs;
         s->subs = u;
         atomic_fetch_add(&s->n_subs, 1);
@@ -168,19 +217,58 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
     return r;
 }
 
-static void broadcast(trawl_server *s, unsigned bit, int sev, const char *p, size_t n)
+static void broadcast(trawl_server *s, unsigned bit, int sev, uint64_t id, const char *p, size_t n)
 {
     pthread_mutex_lock(&s->ev_mu);
     for (srv_sub *u = s->subs; u; u = u->next)
-        if (!bit || ((u->mask & bit) && sev >= u->min_sev))
-            sub_push(u, p, n);
+        if (!bit || sub_wants(u, bit, sev))
+            sub_push(u, id, p, n);
     pthread_mutex_unlock(&s->ev_mu);
 }
 
-void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report)
+/* The categories of a detector's violations, distinct, at most cap. */
+static size_t categories(const cJSON *viol, const char **out, size_t cap)
 {
-    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed))
+    size_t n = 0;
+    for (const cJSON *v = viol ? viol->child : NULL; v && n < cap; v = v->next) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "category");
+        if (!cJSON_IsString(c))
+            continue;
+        size_t i = 0;
+        while (i < n && strcmp(out[i], c->valuestring))
+            i++;
+        if (i == n)
+            out[n++] = c->valuestring;
+    }
+    return n;
+}
+
+/* One event's data line: {event_type, timestamp, client, detector,
+ * severity, threat_score, categories}. 0 when it does not fit. */
+static size_t event_data(char *out, size_t cap, uint64_t ms, const char *client,
+                         const char *detector, trawl_severity sev, double score,
+                         const char *const *cats, size_t n)
+{
+    int w = snprintf(out, cap,
+                     "{\"event_type\":\"threat\",\"timestamp\":%llu,\"client\":\"%s\","
+                     "\"detector\":\"%s\",\"severity\":\"%s\",\"threat_score\":%.4g,"
+                     "\"categories\":[",
+                     (unsigned long long)ms, client, detector, trawl_severity_name(sev), score);
+    for (size_t i = 0; i < n && w > 0 && (size_t)w < cap; i++)
+        w += snprintf(out + w, cap - (size_t)w, "%s\"%s\"", i ? "," : "", cats[i]);
+    if (w > 0 && (size_t)w < cap)
+        w += snprintf(out + w, cap - (size_t)w, "]}");
+    return w > 0 && (size_t)w < cap ? (size_t)w : 0;
+}
+
+void trawl__serve_events_publish(trawl_server *s, const char *client, const char *key,
+                                 const char *report)
+{
+    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed) && !s->ring && !s->dash)
         return;
+    static const char clean[] = "{\"threat_score\":0,";
+    if (!strncmp(report, clean, sizeof(clean) - 1))
+        return; /* a clean report: nothing to publish, nothing to parse */
     cJSON *root = cJSON_Parse(report);
     const cJSON *dets = cJSON_GetObjectItemCaseSensitive(root, "detectors");
     struct timespec ts;
@@ -196,15 +284,28 @@ void trawl__serve_events_publish(trawl_server *s, const char *client, const char
         if (trawl_detector_mask_parse(d->string, &bit, &e) != TRAWL_OK)
             continue;
         trawl_severity sev = trawl_severity_from_confidence(sc->valuedouble);
-        char line[512];
-        int n = snprintf(line, sizeof(line),
-                         "event: threat\ndata: {\"event_type\":\"threat\",\"timestamp\":%llu,"
-                         "\"client\":\"%s\",\"detector\":\"%s\",\"severity\":\"%s\","
-                         "\"threat_score\":%.4g}\n\n",
-                         (unsigned long long)ms, client, d->string, trawl_severity_name(sev),
-                         sc->valuedouble);
-        if (n > 0 && (size_t)n < sizeof(line))
-            broadcast(s, bit, (int)sev, line, (size_t)n);
+        const char *cats[8];
+        size_t nc = categories(v, cats, 8);
+        if (s->dash)
+            trawl__serve_dash_threat(s->dash, client, bit, cats, nc);
+        char data[SRV_EVENT_MAX - 64], line[SRV_EVENT_MAX];
+        size_t dn =
+            event_data(data, sizeof(data), ms, client, d->string, sev, sc->valuedouble, cats, nc);
+        if (!dn)
+            dn = event_data(data, sizeof(data), ms, client, d->string, sev, sc->valuedouble, cats,
+                            0); /* too many long categories: leave them out */
+        if (!dn)
+            continue;
+        size_t n = 0;
+        uint64_t id = 0;
+        if (s->ring) {
+            id = trawl__serve_ring_push(s->ring, key, bit, (int)sev, data, line, sizeof(line), &n);
+        } else {
+            int w = snprintf(line, sizeof(line), "event: threat\ndata: %s\n\n", data);
+            n = w > 0 && (size_t)w < sizeof(line) ? (size_t)w : 0;
+        }
+        if (n && atomic_load_explicit(&s->n_subs, memory_order_relaxed))
+            broadcast(s, bit, (int)sev, id, line, n);
     }
     cJSON_Delete(root);
 }
@@ -212,7 +313,7 @@ void trawl__serve_events_publish(trawl_server *s, const char *client, const char
 void trawl__serve_events_heartbeat(trawl_server *s)
 {
     if (atomic_load(&s->n_subs))
-        broadcast(s, 0, 0, ": heartbeat\n\n", 13);
+        broadcast(s, 0, 0, 0, ": heartbeat\n\n", 13);
 }
 
 void trawl__serve_events_close_all(trawl_server *s)

@@ -51,6 +51,7 @@ enum {
     EP_READYZ,
     EP_METRICS,
     EP_V1_METRICS,
+    EP_DASHBOARD,
     EP_OTHER,
     EP_COUNT
 };
@@ -119,6 +120,8 @@ struct trawl_server {
     /* dynamic batching of the model tier (http_batch.c); NULL = none */
     trawl_batcher *batcher;
     size_t batch_max_bytes;
+    struct srv_ring *ring; /* threat events for replay (event_ring.c); NULL = none */
+    struct srv_dash *dash; /* the dashboard's figures (dashboard.c); NULL = off */
 };
 
 /* Status slot of an HTTP code. */
@@ -175,8 +178,11 @@ struct MHD_Response;
 /* A streaming response for GET /v1/events, or NULL with an error in err. */
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
                                               srv_reply *err);
-/* Sends the threat events of a report (JSON) to matching subscribers. */
-void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report);
+/* Sends the threat events of a report (JSON) to matching subscribers, keeps
+ * them in the event ring and counts them for the dashboard. key: the API
+ * key's name, or NULL. */
+void trawl__serve_events_publish(trawl_server *s, const char *client, const char *key,
+                                 const char *report);
 void trawl__serve_events_heartbeat(trawl_server *s);
 /* Ends every stream (shutdown). */
 void trawl__serve_events_close_all(trawl_server *s);
@@ -192,4 +198,54 @@ void trawl__serve_rules_free(trawl_server *s);
 void trawl__serve_scan(trawl_server *s, const char *rules, bool json, const char *body, size_t len,
                        srv_reply *r);
 
+/* Threat events kept for Last-Event-ID replay (event_ring.c): fixed-size
+ * slots holding each event's finished SSE record, one mutex, taken only
+ * when a threat is published or a subscriber connects. */
+#define SRV_RING_MAX  65536 /* slots at most */
+#define SRV_EVENT_MAX 640   /* bytes of one SSE record */
+typedef struct srv_event {
+    uint64_t id;  /* from 1, +1 per event */
+    unsigned bit; /* the detector */
+    int sev;
+    char key[48]; /* the API key's name, "" when none (for per-key scoping) */
+    uint16_t len;
+    char text[SRV_EVENT_MAX];
+} srv_event;
+typedef struct srv_ring srv_ring;
+/* A ring of n slots (1..SRV_RING_MAX); NULL on a bad n or OOM. */
+srv_ring *trawl__serve_ring_new(size_t n);
+void trawl__serve_ring_free(srv_ring *r);
+/* Keeps a threat event whose data line is data: formats its record
+ * ("id: N\nevent: threat\ndata: ...\n\n") into the slot and into
+ * record[0..cap), *len its length. Returns its id, or 0 (nothing kept or
+ * written) when the record does not fit a slot. */
+uint64_t trawl__serve_ring_push(srv_ring *r, const char *key, unsigned bit, int sev,
+                                const char *data, char *record, size_t cap, size_t *len);
+/* The newest id (0 when none yet). */
+uint64_t trawl__serve_ring_last(srv_ring *r);
+/* Writes to out[0..cap) the records of the events with id > after that
+ * want(ud, e) accepts (want NULL: all), oldest first. When they do not all
+ * fit, the newest that fit; when some are lost (overwritten, or cut for
+ * room) they are named first by a record "event: gap" with data
+ * {"from":A,"to":B}, the ids that may be missing. *last: the id of the last
+ * record written (after when none). Returns the bytes written. */
+size_t trawl__serve_ring_replay(srv_ring *r, uint64_t after,
+                                bool (*want)(void *ud, const srv_event *e), void *ud, char *out,
+                                size_t cap, uint64_t *last);
+
+/* The dashboard (dashboard.c: figures; http_dashboard.c: pages). */
+typedef struct srv_dash srv_dash;
+/* Creates the event ring (s->ring: o.event_ring slots, 1024 by default with
+ * the dashboard) and, with o.dashboard, s->dash and its sampling thread
+ * (one sample a second). TRAWL_EINVAL for a ring over SRV_RING_MAX. */
+trawl_status trawl__serve_dash_start(trawl_server *s, trawl_error *err);
+/* Stops the thread and frees s->dash (not the ring). */
+void trawl__serve_dash_stop(trawl_server *s);
+/* Counts one threat event: its client, detector and categories. */
+void trawl__serve_dash_threat(srv_dash *d, const char *client, unsigned bit,
+                              const char *const *cats, size_t n);
+/* The figures the page draws, as JSON. malloc'd; NULL on OOM. */
+char *trawl__serve_dash_stats(trawl_server *s);
+/* GET /dashboard and everything under it: pages and /dashboard/api/stats. */
+void trawl__serve_dashboard(trawl_server *s, const char *url, srv_reply *r);
 #endif
