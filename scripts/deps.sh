@@ -7,7 +7,13 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
-libmicrohttpd-dev curl wrk"
+libmicrohttpd-dev curl wrk
+python3-cffi python3-cffi-backend python3-pytest python3-numpy chromium"
+# issue 17: python3-cffi generates the Python binding's module at build time
+# (only python3-cffi-backend is needed to use it); pytest runs its tests;
+# Debian's chromium is the browser of the dashboard test.
+# issue 17: npm (for playwright-core) unless some Node.js already brings it
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 
 missing=""
 for p in $PKGS; do
@@ -26,7 +32,20 @@ if dpkg-query -W -f='${Status}' libvectorscan-dev 2>/dev/null | grep -q "install
     remove="libvectorscan-dev libvectorscan5"
 fi
 
+# issue 17: playwright-core from npm drives /usr/bin/chromium in the dashboard
+# test (it never downloads a browser); installed into tests/browser, which
+# git ignores. A failure only warns: that test then skips and says why.
+browser_deps() {
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    [ -d "$root/tests/browser/node_modules/playwright-core" ] && return 0
+    command -v npm >/dev/null 2>&1 || return 0
+    echo "deps.sh: npm install playwright-core (tests/browser)" >&2
+    (cd "$root/tests/browser" && npm install --no-audit --no-fund --silent) ||
+        echo "deps.sh: npm install failed; the browser test will be skipped" >&2
+}
+
 if [ -z "$missing" ] && [ -z "$remove" ]; then
+    browser_deps
     exit 0
 fi
 
@@ -47,3 +66,4 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     $cmd
 fi
+browser_deps

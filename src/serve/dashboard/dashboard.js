@@ -74,7 +74,7 @@ function render(st) {
   const se = st.series;
   const n = se.t.length;
   $("uptime").textContent = "up " + fmt(st.uptime_s) + " s";
-  $("k-rps").textContent = n ? fmt(se.requests[n - 1]) : "–";
+  $("k-rps").textContent = n ? fmt(sum(se.requests, n - 5) / Math.min(5, n)) : "–";
   $("k-threats").textContent = fmt(sum(se.threats, n - 60));
   $("k-total").textContent = fmt(st.totals.threats);
   const c = st.totals.cache;
