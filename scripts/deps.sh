@@ -7,13 +7,13 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
-libmicrohttpd-dev curl wrk
-python3-cffi python3-cffi-backend python3-pytest python3-numpy chromium"
-# issue 17: python3-cffi generates the Python binding's module at build time
-# (only python3-cffi-backend is needed to use it); pytest runs its tests;
-# Debian's chromium is the browser of the dashboard test.
-# issue 17: npm (for playwright-core) unless some Node.js already brings it
-command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+libmicrohttpd-dev curl wrk"
+# One line per issue that added packages (eases merges).
+PKGS="$PKGS libdivsufsort-dev python3-scipy python3-sklearn binwalk librsvg2-bin"  # issue 13 (trawl analyze): suffix arrays; SciPy / scikit-learn oracles; binwalk -E bench peer; SVG to PNG for docs
+PKGS="$PKGS tshark"  # issue 14: loads the dissector `trawl infer --lua` writes (tests/cli/infer_lua.sh)
+PKGS="$PKGS hyperfine"  # issue 18: bench/shell.sh times whole processes
+PKGS="$PKGS python3-cffi python3-cffi-backend python3-pytest python3-numpy chromium"  # issue 17: python3-cffi generates the Python binding's module at build time (only python3-cffi-backend is needed to use it); pytest runs its tests; chromium is the dashboard test's browser
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"  # issue 17: npm for playwright-core, unless some Node.js already brings it
 
 missing=""
 for p in $PKGS; do
