@@ -5,7 +5,10 @@
 # Not a test itself: the CLI test glob takes tests/cli/*.sh only.
 dir=$(mktemp -d)
 pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"; }
+# $pid is timeout(1), which passes TERM on to trawl; KILL would end timeout
+# alone and leave trawl running, holding ctest's output pipe open until it
+# is killed (ctest then waits minutes for a test that has finished).
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
 fails=0
 check() { # name expected actual
