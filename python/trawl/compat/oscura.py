@@ -33,6 +33,8 @@ from .. import errors
 from .. import frame as _frame
 from .. import fuzzy as _fuzzy
 from .. import pattern as _pattern
+from .. import _lib
+from .._lib import ffi, lib
 
 __all__ = [
     "ClusterResult", "ClusteringResult", "analyze_cluster", "cluster_by_edit_distance",
@@ -71,7 +73,12 @@ def _regex_text(pattern: Union[str, bytes]) -> bytes:
     """The pattern as trawl regex text: raw control bytes (which trawl
     refuses in pattern text) become \\xNN escapes of the same byte."""
     raw = pattern.encode() if isinstance(pattern, str) else bytes(pattern)
+    if len(raw.translate(None, _CONTROL)) == len(raw):
+        return raw
     return b"".join(b"\\x%02x" % c if c < 0x20 or c == 0x7F else bytes((c,)) for c in raw)
+
+
+_CONTROL = bytes(range(0x20)) + b"\x7f"
 
 
 @functools.lru_cache(maxsize=256)
@@ -332,11 +339,14 @@ def parse_tlv(buffer: bytes, *, type_size: int = 1, length_size: int = 1, big_en
     del type_map
     framer = _tlv_framer(type_size, length_size, big_endian, include_length_in_length)
     out: list[TLVRecord] = []
-    conv = (lambda v: v) if zero_copy else bytes
+    src = _lib.from_buffer(buffer)
+    # values sliced from the buffer itself: bytes from bytes (one copy), or
+    # memoryviews into it for zero_copy
+    view = memoryview(buffer).cast("B") if zero_copy or not isinstance(buffer, bytes) else buffer
+    conv = (lambda v: v) if zero_copy or isinstance(view, bytes) else bytes
     try:
-        for u in framer.units(buffer):
-            out.append(TLVRecord(type_id=u.type, length=len(u.value), value=conv(u.value),
-                                 offset=u.offset))
+        for (_, off, _, vo, vl, typ, _, _, _) in framer._raw(src, False):
+            out.append(TLVRecord(typ, vl, conv(view[vo:vo + vl]), off))
     except errors.FrameError as e:
         e.units = out
         raise
@@ -418,7 +428,22 @@ def stream_records(file_or_buffer: Source, record_size: int) -> Iterator[bytes]:
     complete ones (Oscura dropped it silently)."""
     if record_size <= 0:
         raise ValueError(f"record_size must be positive, got {record_size}")
-    for u in _units(_frame.Records(record_size), file_or_buffer):
+    framer = _frame.Records(record_size)
+    if isinstance(file_or_buffer, (bytes, bytearray, memoryview)):
+        # In memory, fixed records are slices: cut them here (a call per
+        # record into the framer costs more than the slice) and report a
+        # partial last record as the framer does: fault short-tail at its
+        # offset, with the index it would have had.
+        buf = memoryview(file_or_buffer).cast("B")
+        whole = len(buf) - len(buf) % record_size
+        for i in range(0, whole, record_size):
+            yield bytes(buf[i:i + record_size])
+        if whole < len(buf):
+            raise _frame.fault_error(ffi.new("trawl_frame_fault *", {
+                "kind": lib.TRAWL_FRAME_SHORT_TAIL, "offset": whole,
+                "index": whole // record_size}))
+        return
+    for u in _units(framer, file_or_buffer):
         yield bytes(u.value)
 
 
