@@ -10,6 +10,8 @@ from collections import Counter
 
 import pytest
 
+from conftest import levenshtein
+
 np = pytest.importorskip("numpy")
 import trawl.analyze as ta  # noqa: E402
 
@@ -69,16 +71,6 @@ def test_repeats():
     assert periods and periods[0].period == 8
 
 
-def _lev(a, b):
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
-        prev = cur
-    return prev[-1]
-
-
 def test_distances_against_python():
     rng = random.Random(3)
     ms = [bytes(rng.randrange(3) for _ in range(rng.randint(0, 12))) for _ in range(15)]
@@ -87,7 +79,7 @@ def test_distances_against_python():
     for i in range(len(ms)):
         for j in range(i + 1, len(ms)):
             longer = max(len(ms[i]), len(ms[j]))
-            want = _lev(ms[i], ms[j]) / longer if longer else 0.0
+            want = levenshtein(ms[i], ms[j]) / longer if longer else 0.0
             assert D[k] == pytest.approx(want), (ms[i], ms[j])
             k += 1
     assert ta.distance(b"abcd", b"abXd", "hamming") == pytest.approx(0.25)

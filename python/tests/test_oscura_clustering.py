@@ -10,6 +10,8 @@ import random
 
 import pytest
 
+from conftest import levenshtein
+
 np = pytest.importorskip("numpy")
 from trawl.compat.oscura import (ClusteringResult, ClusterResult, analyze_cluster,  # noqa: E402
                                  cluster_by_edit_distance, cluster_by_hamming,
@@ -84,16 +86,6 @@ def _greedy(S, t, mn):
     return lab
 
 
-def _lev(a, b):
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
-        prev = cur
-    return prev[-1]
-
-
 def test_threshold_grouping_and_matrix_against_oracles():
     rng = random.Random(6)
     for _ in range(20):
@@ -101,7 +93,7 @@ def test_threshold_grouping_and_matrix_against_oracles():
         S = compute_distance_matrix(pats, "levenshtein")
         for i in range(12):
             for j in range(12):
-                want = _lev(pats[i], pats[j]) / max(len(pats[i]), len(pats[j]))
+                want = levenshtein(pats[i], pats[j]) / max(len(pats[i]), len(pats[j]))
                 assert S[i, j] == pytest.approx(want)
         r = cluster_by_edit_distance(pats, 0.4, 2)
         assert list(r.labels) == _greedy(S.tolist(), 0.4, 2)

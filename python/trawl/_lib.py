@@ -113,6 +113,17 @@ def from_buffer(data: Any) -> Any:
         raise TypeError(f"a bytes-like object is required, not {type(data).__name__!r}") from None
 
 
+def spans(msgs: Any) -> tuple[Any, list[Any]]:
+    """A trawl_span[] over a sequence of bytes-like messages (no copy), and
+    the views that keep them alive while it is in use."""
+    keep = [from_buffer(m) for m in msgs]
+    arr = ffi.new("trawl_span[]", max(len(keep), 1))
+    for i, b in enumerate(keep):
+        arr[i].ptr = b
+        arr[i].len = len(b)
+    return arr, keep
+
+
 def cstr(s: Any) -> bytes:
     if isinstance(s, str):
         return s.encode()

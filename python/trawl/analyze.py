@@ -36,16 +36,6 @@ def _np() -> Any:
     return np
 
 
-def _spans(msgs: Sequence[Any]) -> tuple[Any, list[Any]]:
-    """A trawl_span[] over the messages, and the views keeping them alive."""
-    keep = [_lib.from_buffer(m) for m in msgs]
-    arr = ffi.new("trawl_span[]", max(len(keep), 1))
-    for i, b in enumerate(keep):
-        arr[i].ptr = b
-        arr[i].len = len(b)
-    return arr, keep
-
-
 def _doubles(x: Any, ndim: int) -> Any:
     np = _np()
     a = np.ascontiguousarray(x, dtype=np.float64)
@@ -166,7 +156,7 @@ def _column(c: Any) -> Column:
 def columns(msgs: Sequence[Any], ncols: Optional[int] = None) -> list[Column]:
     """Statistics of each offset across the messages that reach it
     (``ncols`` offsets; default: the longest message)."""
-    spans, keep = _spans(msgs)
+    spans, keep = _lib.spans(msgs)
     if ncols is None:
         ncols = max((len(k) for k in keep), default=0)
     out = ffi.new("trawl_analyze_column[]", max(ncols, 1))
@@ -189,7 +179,7 @@ def ngrams(msgs: Union[Any, Sequence[Any]], n: int = 2, top: int = 20, *,
     messages), and the totals: (grams, positions counted, distinct)."""
     if isinstance(msgs, (bytes, bytearray, memoryview)):
         msgs = [msgs]
-    spans, keep = _spans(msgs)
+    spans, keep = _lib.spans(msgs)
     o = ffi.new("trawl_analyze_ngram_opts *", {"n": n, "top": top, "max_bytes": max_bytes})
     res = ffi.new("trawl_analyze_ngram_result *")
     err = _lib.new_error()
@@ -301,7 +291,7 @@ def distance_matrix(msgs: Sequence[Any], metric: str = "levenshtein", *, ngram: 
     """The condensed distance matrix (SciPy's pdist layout, NumPy float64)
     of the messages; written by the library straight into the array."""
     np = _np()
-    spans, keep = _spans(msgs)
+    spans, keep = _lib.spans(msgs)
     n = len(keep)
     out = np.zeros(n * (n - 1) // 2, dtype=np.float64)
     sc = _scoring(scoring)
@@ -475,7 +465,7 @@ class Consensus(NamedTuple):
 
 
 def consensus(msgs: Sequence[Any], members: Optional[Sequence[int]] = None) -> Consensus:
-    spans, keep = _spans(msgs)
+    spans, keep = _lib.spans(msgs)
     mem = ffi.new("size_t[]", list(members)) if members is not None else ffi.NULL
     out = ffi.new("trawl_analyze_consensus_result *")
     err = _lib.new_error()
@@ -494,7 +484,7 @@ def features(msgs: Sequence[Any], spec: str = "length,hist") -> Any:
     """Feature vectors, one row per message (trawl_analyze_features spec:
     length, hist, ngram:N:M, cols:N), as a NumPy matrix."""
     np = _np()
-    spans, keep = _spans(msgs)
+    spans, keep = _lib.spans(msgs)
     out = ffi.new("trawl_analyze_matrix *")
     err = _lib.new_error()
     _lib.check(lib.trawl_analyze_features(spans, len(keep), spec.encode(), out, err), err)

@@ -39,33 +39,44 @@ _BATCH = 64
 
 class Unit:
     """One unit: ``index`` (from 0, input order; TLV pre-order),
-    ``offset`` (absolute offset of its first byte), ``data`` (the whole unit:
-    header, value, delimiter), ``value`` (the payload), ``type`` (TLV),
+    ``offset`` (absolute offset of its first byte), ``length``, ``data``
+    (the whole unit: header, value, delimiter), ``value`` (the payload),
+    ``value_offset`` (absolute offset of the value), ``type`` (TLV),
     ``depth`` (TLV nesting), ``container`` (TLV: children follow),
-    ``terminated`` (delimited: ended by a delimiter), ``value_offset``
-    (absolute offset of the value)."""
+    ``terminated`` (delimited: ended by a delimiter). ``data`` and ``value``
+    are sliced when read: memoryviews into the buffer for units(), bytes for
+    read()."""
 
-    __slots__ = ("index", "offset", "data", "value", "value_offset", "type", "depth",
-                 "container", "terminated")
+    __slots__ = ("index", "offset", "length", "value_offset", "value_length", "type", "depth",
+                 "container", "terminated", "_src", "_base")
 
-    def __init__(self, index: int, offset: int, data: Any, value: Any, value_offset: int,
-                 type: int, depth: int, container: bool, terminated: bool) -> None:
+    def __init__(self, index: int, offset: int, length: int, value_offset: int,
+                 value_length: int, type: int, depth: int, container: bool, terminated: bool,
+                 src: Any, base: int = 0) -> None:
         self.index = index
         self.offset = offset
-        self.data = data
-        self.value = value
+        self.length = length
         self.value_offset = value_offset
+        self.value_length = value_length
         self.type = type
         self.depth = depth
         self.container = container
         self.terminated = terminated
+        self._src = src  # the buffer (units) or a copy of this unit (read)
+        self._base = base  # the offset of src's first byte
 
     @property
-    def length(self) -> int:
-        return len(self.data)
+    def data(self) -> Any:
+        at = self.offset - self._base
+        return self._src[at:at + self.length]
+
+    @property
+    def value(self) -> Any:
+        at = self.value_offset - self._base
+        return self._src[at:at + self.value_length]
 
     def __repr__(self) -> str:
-        return (f"Unit(index={self.index}, offset={self.offset}, length={len(self.data)}, "
+        return (f"Unit(index={self.index}, offset={self.offset}, length={self.length}, "
                 f"type={self.type}, value={bytes(self.value)[:16]!r})")
 
 
@@ -147,8 +158,7 @@ class Framer:
             if type(t) is Fault:
                 yield t
                 continue
-            idx, off, dl, vo, vl, typ, dep, cont, term = t
-            yield Unit(idx, off, mv[off:off + dl], mv[vo:vo + vl], vo, typ, dep, cont, term)
+            yield Unit(*t, mv)
 
     def _raw(self, src: Any, resync: bool) -> Iterator[Any]:
         """The units of the viewed buffer src as tuples (index, offset,
@@ -377,8 +387,8 @@ _UNIT = _unit_struct()
 def _unit_copy(u: Any) -> Unit:
     data = ffi.buffer(u.data.ptr, u.data.len)[:]
     rel = u.value.ptr - u.data.ptr if u.value.len else 0
-    return Unit(u.index, u.offset, data, data[rel:rel + u.value.len], u.offset + rel, u.type,
-                u.depth, u.container, u.terminated)
+    return Unit(u.index, u.offset, u.data.len, u.offset + rel, u.value.len, u.type, u.depth,
+                u.container, u.terminated, data, u.offset)
 
 
 def _new(ctor: Any, *args: Any) -> Any:

@@ -13,15 +13,20 @@ _Source = Union[str, bytes, "os.PathLike[str]", int, BinaryIO, Any]
 class Unit:
     index: int
     offset: int
-    data: Union[memoryview, bytes]
-    value: Union[memoryview, bytes]
+    length: int
     value_offset: int
+    value_length: int
     type: int
     depth: int
     container: bool
     terminated: bool
+    def __init__(self, index: int, offset: int, length: int, value_offset: int,
+                 value_length: int, type: int, depth: int, container: bool, terminated: bool,
+                 src: Any, base: int = ...) -> None: ...
     @property
-    def length(self) -> int: ...
+    def data(self) -> Union[memoryview, bytes]: ...
+    @property
+    def value(self) -> Union[memoryview, bytes]: ...
 
 class Fault(NamedTuple):
     kind: str

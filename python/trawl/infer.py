@@ -113,21 +113,12 @@ class Place(NamedTuple):
     to: int
 
 
-def _spans(msgs: Sequence[Any]) -> tuple[Any, list[Any]]:
-    keep = [_lib.from_buffer(m) for m in msgs]
-    arr = ffi.new("trawl_span[]", max(len(keep), 1))
-    for i, b in enumerate(keep):
-        arr[i].ptr = b
-        arr[i].len = len(b)
-    return arr, keep
-
-
 def locate(msgs: Sequence[Any], *, sizes: Sequence[int] = (1, 2, 4),
            kinds: Optional[Sequence[str]] = None, max_skip: int = 8,
            where: str = "both") -> Optional[tuple[Place, Checksum]]:
     """Finds a checksum at the end (then the start) of every message and
     its algorithm; ``where``: both, trailing or leading."""
-    spans, keep = _spans(msgs)
+    spans, keep = _lib.spans(msgs)
     sz = 0
     for s in sizes:
         sz |= s
