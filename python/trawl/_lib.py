@@ -19,7 +19,6 @@ Python threads run in parallel. Callbacks into Python take it again.
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any, Optional
 
 from . import errors
@@ -128,11 +127,6 @@ def cstr(s: Any) -> bytes:
     if isinstance(s, str):
         return s.encode()
     return bytes(s)
-
-
-class ThreadLocal(threading.local):
-    """Per-thread state (scratch, contexts): one per thread, as the C API
-    requires of mutable state."""
 
 
 def gc(ptr: Any, free: Any, *deps: Any) -> Any:

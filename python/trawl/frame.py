@@ -115,24 +115,32 @@ def fault_error(f: Any, units: object = None, extra: str = "") -> errors.FrameEr
     return err
 
 
+class _Source:
+    """A file object read by a C reader, and the exception its read raised
+    (the reader reports the fault io; the iterator raises this instead)."""
+
+    __slots__ = ("obj", "error")
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+        self.error: Optional[BaseException] = None
+
+
 @ffi.callback("trawl_frame_read_fn", onerror=lambda *a: -1)
 def _on_read(ud: Any, buf: Any, cap: int) -> int:
     src = ffi.from_handle(ud)
     try:
         view = ffi.buffer(buf, cap)
-        if hasattr(src, "readinto"):
-            n = src.readinto(view)
+        if hasattr(src.obj, "readinto"):
+            n = src.obj.readinto(view)
             return 0 if n is None else n
-        chunk = src.read(cap)
+        chunk = src.obj.read(cap)
         view[0:len(chunk)] = chunk
         return len(chunk)
-    except BaseException as e:  # the reader reports the fault io; we re-raise this
-        src_error[id(src)] = e
+    except BaseException as e:
+        src.error = e
         ffi.errno = _errno.EIO
         return -1
-
-
-src_error: dict[int, BaseException] = {}
 
 
 class Framer:
@@ -257,19 +265,18 @@ class Framer:
                                None)
 
     def _read_obj(self, obj: Any, window: int, resync: bool) -> Iterator[Union[Unit, Fault]]:
-        h = ffi.new_handle(obj)
+        src = _Source(obj)
+        h = ffi.new_handle(src)
         out = ffi.new("trawl_frame_reader **")
         err = _lib.new_error()
         st = lib.trawl_frame_reader_new(self._ptr, _on_read, h, window,
                                         _RESYNC if resync else 0, out, err)
         _lib.check(st, err)
         r = _lib.gc(out[0], lib.trawl_frame_reader_free, self._ptr, h)
-        try:
-            yield from self._drain(r, resync, obj)
-        finally:
-            src_error.pop(id(obj), None)
+        yield from self._drain(r, resync, src)
 
-    def _drain(self, r: Any, resync: bool, obj: Any) -> Iterator[Union[Unit, Fault]]:
+    def _drain(self, r: Any, resync: bool,
+               src: Optional[_Source]) -> Iterator[Union[Unit, Fault]]:
         u = ffi.new("trawl_frame_unit *")
         fault = ffi.new("trawl_frame_fault *")
         while True:
@@ -277,9 +284,8 @@ class Framer:
             if step == lib.TRAWL_FRAME_UNIT:
                 yield _unit_copy(u)
             elif step == lib.TRAWL_FRAME_FAULT:
-                pending = src_error.pop(id(obj), None) if obj is not None else None
-                if pending is not None:
-                    raise pending
+                if src is not None and src.error is not None:
+                    raise src.error
                 if not resync:
                     raise fault_error(fault)
                 yield _fault(fault)
