@@ -708,7 +708,6 @@ def analyze_cluster(cluster: ClusterResult) -> dict[str, Any]:
     zeros, as Oscura), common (entropy < 0.1) and variable offsets, and the
     consensus: the most frequent byte at each offset (the smallest on
     ties)."""
-    np = _np()
     from .. import analyze
 
     if cluster.size == 0:
