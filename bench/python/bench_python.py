@@ -22,16 +22,6 @@ from trawl.compat import oscura as osc
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 
 
-def timed(fn, runs=RUNS):
-    """(median, min, max) seconds of fn() over runs calls."""
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts), min(ts), max(ts)
-
-
 def per_call(fn, n=20000):
     """Median microseconds per call over 5 batches of n calls."""
     ts = []
@@ -43,18 +33,37 @@ def per_call(fn, n=20000):
     return statistics.median(ts), min(ts), max(ts)
 
 
-def row(name, nbytes, mine, peer=None, peer_name="", published=None, peer_bytes=None):
-    """Throughputs in MB/s (1e6 bytes) from (median, min, max) seconds;
-    peer_bytes: what the peer ran on, when less than nbytes."""
-    mb = nbytes / 1e6
-    line = f"{name:<44} trawl {mb / mine[0]:>9.1f} MB/s ({mb / mine[2]:.1f}..{mb / mine[1]:.1f})"
-    if peer:
-        pb = (peer_bytes or nbytes) / 1e6
-        rate = pb / peer[0]
-        line += (f"   {peer_name} {rate:>8.4g} MB/s ({pb / peer[2]:.4g}..{pb / peer[1]:.4g})"
-                 f"   x{(mb / mine[0]) / rate:,.1f}")
+def paired(mine_fn, peer_fn, runs=RUNS):
+    """Runs trawl and its peer alternately (so both see the same moment of
+    a shared, noisy machine): their (median, min, max) seconds and the
+    median, min and max of the per-pair ratios peer / trawl."""
+    mine, peer, ratios = [], [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        mine_fn()
+        t1 = time.perf_counter()
+        peer_fn()
+        t2 = time.perf_counter()
+        mine.append(t1 - t0)
+        peer.append(t2 - t1)
+        ratios.append((t2 - t1) / (t1 - t0))
+    st = lambda v: (statistics.median(v), min(v), max(v))  # noqa: E731
+    return st(mine), st(peer), st(ratios)
+
+
+def row(name, nbytes, mine_fn, peer_fn, peer_name, published=None, peer_bytes=None,
+        runs=RUNS):
+    """One line: MB/s (1e6 bytes) medians with min..max, the median of the
+    paired ratios (trawl / peer, per byte) with its range, and the seed's
+    Oscura figure. peer_bytes: what the peer ran on, when less."""
+    mine, peer, ratio = paired(mine_fn, peer_fn, runs)
+    mb, pb = nbytes / 1e6, (peer_bytes or nbytes) / 1e6
+    scale = pb / mb  # peer time per byte of ours
+    line = (f"{name:<44} trawl {mb / mine[0]:>9.1f} MB/s ({mb / mine[2]:.1f}..{mb / mine[1]:.1f})"
+            f"   {peer_name} {pb / peer[0]:>8.4g} MB/s ({pb / peer[2]:.4g}..{pb / peer[1]:.4g})"
+            f"   x{ratio[0] / scale:,.1f} ({ratio[1] / scale:,.1f}..{ratio[2] / scale:,.1f})")
     if published:
-        line += f"   Oscura (seed) {published[0]} MB/s: x{mb / mine[0] / published[0]:,.0f}"
+        line += f"   Oscura (seed) {published[0]} MB/s: x{mb / mine[0] / published[0]:,.1f}"
     print(line, flush=True)
 
 
@@ -100,16 +109,16 @@ def _tlv_loop(buf):
 
 
 def throughput():
-    print("\n## throughput (MB/s = 1e6 bytes/s; median of %d runs, min..max; xN = trawl / peer)"
-          % RUNS)
+    print("\n## throughput (MB/s = 1e6 bytes/s; medians of %d+ runs, min..max; xN = the median"
+          " of the paired ratios trawl / peer, run alternately, with their range)" % RUNS)
     rng = random.Random(1)
     data = rng.randbytes(64 << 20)
     pat = r"\xAA\x55.{10}\xFF\xFE"
     db = trawl.compile(pat)
     rx = re.compile(rb"\xAA\x55.{10}\xFF\xFE", re.DOTALL)
     assert db.count(data) == sum(1 for _ in rx.finditer(data))
-    row("regex \\xAA\\x55.{10}\\xFF\\xFE, 64 MiB random", len(data), timed(lambda: db.count(data)),
-        timed(lambda: sum(1 for _ in rx.finditer(data)), 3), "re", (2180,))
+    row("regex \\xAA\\x55.{10}\\xFF\\xFE, 64 MiB random", len(data), lambda: db.count(data),
+        lambda: sum(1 for _ in rx.finditer(data)), "re", (2180,))
     lit = [b"\xde\xad\xbe\xef", b"\x7fELF", b"MZ\x90\x00", b"\x1f\x8b\x08", b"PK\x03\x04"]
     mdb = trawl.compile(lit, syntax="literal")
 
@@ -123,18 +132,18 @@ def throughput():
         return c
     assert sum(mdb.counts(data, overlap=True)) == finds()
     row("5 literals (overlapping), 64 MiB random", len(data),
-        timed(lambda: mdb.counts(data, overlap=True)), timed(finds, 3), "bytes.find loop")
+        lambda: mdb.counts(data, overlap=True), finds, "bytes.find loop")
 
     tlv = b"\x01\x04\xaa\xbb\xcc\xdd" * 10000
     f = trawl.TLV()
     assert len(f.parse(tlv)) == len(_tlv_loop(tlv)) == len(osc.parse_tlv(tlv))
-    row("TLV 60 kB (Oscura's case), Unit objects", len(tlv), timed(lambda: f.parse(tlv)),
-        timed(lambda: _tlv_loop(tlv)), "struct loop", (6.60,))
-    row("TLV 60 kB, compat parse_tlv", len(tlv), timed(lambda: osc.parse_tlv(tlv)),
-        timed(lambda: _tlv_loop(tlv)), "struct loop", (6.60,))
+    row("TLV 60 kB (Oscura's case), Unit objects", len(tlv), lambda: f.parse(tlv),
+        lambda: _tlv_loop(tlv), "struct loop", (6.60,), runs=3 * RUNS)
+    row("TLV 60 kB, compat parse_tlv", len(tlv), lambda: osc.parse_tlv(tlv),
+        lambda: _tlv_loop(tlv), "struct loop", (6.60,), runs=3 * RUNS)
     big = tlv * 100
-    row("TLV 6 MB, NumPy arrays()", len(big), timed(lambda: f.arrays(big)),
-        timed(lambda: _tlv_loop(big), 3), "struct loop", (6.60,))
+    row("TLV 6 MB, NumPy arrays()", len(big), lambda: f.arrays(big),
+        lambda: _tlv_loop(big), "struct loop", (6.60,))
 
     recs = rng.randbytes(1 << 20)
     r = trawl.Records(128)
@@ -142,18 +151,18 @@ def throughput():
     def py_records():
         return [recs[i:i + 128] for i in range(0, len(recs), 128)]
     row("128-byte records, 1 MiB, compat stream_records", len(recs),
-        timed(lambda: list(osc.stream_records(recs, 128))), timed(py_records), "slice loop",
-        (1280,))
-    row("128-byte records, 1 MiB, Records.arrays()", len(recs), timed(lambda: r.arrays(recs)),
-        timed(py_records), "slice loop", (1280,))
+        lambda: list(osc.stream_records(recs, 128)), py_records, "slice loop", (1280,),
+        runs=3 * RUNS)
+    row("128-byte records, 1 MiB, Records.arrays()", len(recs), lambda: r.arrays(recs),
+        py_records, "slice loop", (1280,), runs=3 * RUNS)
 
     fz = rng.randbytes(100_000)
     p8 = bytes(range(0x41, 0x49))
     fdb = trawl.fuzzy_compile(p8, 2)
     small = fz[:1000]
-    row("fuzzy 8-byte pattern k=2, 100 kB", len(fz), timed(lambda: fdb.scan(fz)),
-        timed(lambda: _fuzzy_python(small, p8, 2), 3), "Python DP (1 kB)", (0.0059,),
-        peer_bytes=len(small))
+    row("fuzzy 8-byte pattern k=2, 100 kB", len(fz), lambda: fdb.scan(fz),
+        lambda: _fuzzy_python(small, p8, 2), "Python DP (1 kB)", (0.0059,),
+        peer_bytes=len(small), runs=3)
 
 
 def _fuzzy_python(data, p, k):
