@@ -58,10 +58,12 @@ static uint64_t wall_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Requests answered on the endpoints that do work (detect, scan). */
+/* Requests answered on the endpoints that do work: detect, scan and the
+ * gateway integrations. */
 static uint64_t work_requests(trawl_server *s)
 {
-    static const int eps[] = {EP_DETECT, EP_DETECT_ONE, EP_SCAN};
+    static const int eps[] = {EP_DETECT, EP_DETECT_ONE, EP_SCAN, EP_LITELLM,
+                              EP_GUARD,  EP_ANALYZE,    EP_AUTHZ};
     uint64_t n = 0;
     for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++)
         for (int c = 0; c < SRV_NCODES; c++)
