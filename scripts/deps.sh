@@ -7,7 +7,9 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
-libmicrohttpd-dev curl wrk"
+libmicrohttpd-dev curl wrk
+nginx-light libnginx-mod-http-js redis-server libhiredis-dev"
+# ^ issue 16: the fleet (deploy/nginx, njs inline screening, the Redis tier)
 
 missing=""
 for p in $PKGS; do

@@ -24,10 +24,13 @@
 #include "common/error.h"
 #include "serve/internal.h"
 
-const char *const trawl__serve_ep_names[EP_COUNT] = {
-    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz", "metrics",
-    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "other",
+const char *const trawl__serve_ep_names[] = {
+    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz",      "metrics",
+    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "screen_chat", "other",
 };
+_Static_assert(sizeof(trawl__serve_ep_names) / sizeof(trawl__serve_ep_names[0]) == EP_COUNT &&
+                   EP_OTHER == EP_COUNT - 1,
+               "one name per endpoint");
 const int trawl__serve_codes[SRV_NCODES] = {200, 204, 400, 401, 403, 404,
                                             405, 413, 429, 500, 503, 0};
 
@@ -79,7 +82,7 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     if (r->code == 405)
         MHD_add_response_header(
             resp, "Allow",
-            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) ? "POST" : "GET");
+            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) ? "POST" : "GET");
     if (r->retry_after) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
@@ -131,6 +134,8 @@ static int route(const char *url, bool *post, const char **name)
         return EP_ANALYZE;
     if (!strcmp(url, "/v1/authz"))
         return EP_AUTHZ;
+    if (!strcmp(url, "/v1/screen/chat"))
+        return EP_CHAT;
     if (!strncmp(url, "/v1/detect/", 11) && url[11]) {
         *name = url + 11;
         return EP_DETECT_ONE;
@@ -241,7 +246,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                               json, rq->body ? rq->body : "", rq->len, r);
             return;
         }
-        if (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) {
+        if (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) {
             compat_headers h = {
                 .prompt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Trawl-Prompt"),
                 .uri = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Original-URI"),

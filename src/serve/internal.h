@@ -58,6 +58,7 @@ enum {
     EP_GUARD,   /* POST /v2/guard */
     EP_ANALYZE, /* POST /analyze/prompt */
     EP_AUTHZ,   /* POST /v1/authz */
+    EP_CHAT,    /* POST /v1/screen/chat */
     EP_OTHER,
     EP_COUNT
 };
@@ -166,7 +167,7 @@ typedef struct compat_headers {
 } compat_headers;
 
 /* Handles the gateway endpoints (http_compat.c): ep is EP_LITELLM,
- * EP_GUARD, EP_ANALYZE or EP_AUTHZ. *report gets the detection report the
+ * EP_GUARD, EP_ANALYZE, EP_AUTHZ or EP_CHAT. *report gets the detection report the
  * reply was made from (malloc'd, for events), or NULL. */
 void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
                          const compat_headers *h, srv_reply *r, char **report);
