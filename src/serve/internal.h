@@ -38,11 +38,11 @@ void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
 /* Copies the bucket state of keys present in both tables. */
 void trawl__serve_keys_carry(srv_keys *to, srv_keys *from);
 
-/* Writes one access log line to fd (access_log.c). key may be NULL. */
-struct sockaddr;
-void trawl__serve_access_log(int fd, const struct sockaddr *addr, const char *method,
-                             const char *path, int status, size_t bytes, uint64_t latency_ns,
-                             bool cached, const char *key);
+/* Writes one access log line to fd (access_log.c). ip is the client's
+ * address as text; key may be NULL. */
+void trawl__serve_access_log(int fd, const char *ip, const char *method, const char *path,
+                             int status, size_t bytes, uint64_t latency_ns, bool cached,
+                             const char *key);
 
 /* Endpoints, for metrics. */
 enum {
@@ -124,6 +124,7 @@ struct trawl_server {
     bool hb_started, hb_stop;
     pthread_mutex_t hb_mu;
     pthread_cond_t hb_cv;
+    struct srv_conns *conns; /* connection table: limits, deadlines (conn.c) */
     /* dynamic batching of the model tier (http_batch.c); NULL = none */
     trawl_batcher *batcher;
     size_t batch_max_bytes;
@@ -150,6 +151,7 @@ typedef struct srv_reply {
     const char *type;     /* static */
     unsigned retry_after; /* seconds, for 429; 0 = no header */
     bool cached;          /* answered from the cache */
+    bool close;           /* close the connection after it */
     const char *key_name; /* the API key's name, when one was checked */
     srv_header headers[SRV_MAX_HEADERS];
     int n_headers;
@@ -209,11 +211,16 @@ typedef struct srv_sub srv_sub;
 struct MHD_Connection;
 struct MHD_Response;
 /* A streaming response for GET /v1/events, or NULL with an error in err. */
+struct srv_addr;
+/* client: the subscriber's address (counted against sse_per_ip). */
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
-                                              srv_reply *err);
+                                              const struct srv_addr *client, srv_reply *err);
 /* Sends the threat events of a report (JSON) to matching subscribers. */
 void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report);
 void trawl__serve_events_heartbeat(trawl_server *s);
+/* Drops subscribers whose socket took no bytes for sse_drain_ms while some
+ * waited; called every elapsed_ms. */
+void trawl__serve_events_check(trawl_server *s, uint64_t elapsed_ms);
 /* Ends every stream (shutdown). */
 void trawl__serve_events_close_all(trawl_server *s);
 
