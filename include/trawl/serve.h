@@ -227,6 +227,18 @@ typedef struct trawl_server_opts {
      * default: a request with an unknown key ("text", "promt") is a 400
      * naming the key, never an empty request screened as clean. */
     bool allow_unknown_keys;
+    /* The configuration text the engine was built from (its digest versions
+     * the shared tier's keys); NULL = the defaults. */
+    const char *engine_config;
+    size_t engine_config_len;
+    /* Shared cache tier and fleet events (docs/deploy.md): "host:port",
+     * "tcp://host:port" or "unix:/path"; NULL = none. redis_secret (>= 16
+     * bytes, the same on every instance) seeds the request keys; copied. */
+    const char *redis;
+    const void *redis_secret;
+    size_t redis_secret_len;
+    unsigned redis_timeout_ms; /* connect and every reply; 0 = 5 */
+    uint64_t redis_ttl_s;      /* lifetime of a shared entry; 0 = 3600 */
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,10 +268,11 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                 .request_id = rq->id};
             char *report = NULL;
             trawl__serve_compat(s, rq->ep, rq->body ? rq->body : "", rq->len, &h, r, &report);
-            if (report && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
+            if (report && (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->redis)) {
                 char ip[SRV_ADDR_STRLEN];
                 trawl__serve_addr_str(&rq->client, ip);
-                trawl__serve_events_publish(s, ip, report);
+                srv_event_ctx ev = {.client = ip, .request_id = rq->id};
+                trawl__serve_events_publish(s, &ev, report);
             }
             free(report);
             return;
@@ -278,10 +280,12 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_detect(s, name,
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
-        if (r->code == 200 && r->body && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
+        if (r->code == 200 && r->body &&
+            (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->redis)) {
             char ip[SRV_ADDR_STRLEN];
             trawl__serve_addr_str(&rq->client, ip);
-            trawl__serve_events_publish(s, ip, r->body);
+            srv_event_ctx ev = {.client = ip, .client_id = r->client_id, .request_id = rq->id};
+            trawl__serve_events_publish(s, &ev, r->body);
         }
         return;
     }
@@ -423,6 +427,7 @@ uint16_t trawl_server_port(const trawl_server *s)
 static void server_release(trawl_server *s)
 {
     trawl__serve_conns_free(s->conns); /* after the daemon: no more notifications */
+    trawl__serve_redis_stop(s);
     trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
@@ -468,8 +473,15 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
     g->e = engine;
+    g->cfg_digest = trawl__serve_config_digest(o->engine_config, o->engine_config_len);
     atomic_init(&g->refs, 1);
     atomic_init(&s->eng, g);
+    if (getrandom(&s->key_seed, sizeof s->key_seed, 0) != (ssize_t)sizeof s->key_seed)
+        s->key_seed = now_ns() ^ (uint64_t)(uintptr_t)s; /* weaker; not predictable offline */
+    uint64_t inst;
+    if (getrandom(&inst, sizeof inst, 0) != (ssize_t)sizeof inst)
+        inst = now_ns();
+    snprintf(s->instance, sizeof s->instance, "%016llx", (unsigned long long)inst);
     s->listen_fd = -1;
     s->access_fd = -1;
     pthread_mutex_init(&s->ev_mu, NULL);
@@ -540,6 +552,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         st = trawl__serve_rules_compile(s, o->rulesets, o->n_rulesets, err);
     if (st == TRAWL_OK)
         st = trawl__serve_batch_start(s, err);
+    if (st == TRAWL_OK)
+        st = trawl__serve_redis_start(s, err);
     if (st == TRAWL_OK) {
         unsigned to = o->conn_timeout_s ? o->conn_timeout_s : 30u;
         srv_conn_opts co = {
@@ -650,6 +664,7 @@ trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, siz
     }
     g->e = e;
     g->owned = true;
+    g->cfg_digest = trawl__serve_config_digest(config, config_len);
     atomic_init(&g->refs, 1);
     pthread_mutex_lock(&s->reload_mu);
     srv_engine *old = atomic_load(&s->eng);

@@ -61,7 +61,7 @@ typedef struct run_args {
     size_t len;
     const tj_value *root; /* the body as trawl__serve_prepare parsed it */
     unsigned mask;
-    trawl_key128 key;
+    trawl_key128 key, shared; /* local (with the engine generation); shared tier */
     bool cacheable;
 } run_args;
 
@@ -144,6 +144,8 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
     *len = strlen(j);
     if (a->cacheable && a->s->cache)
         trawl_cache_put(a->s->cache, a->key, j, *len);
+    if (a->cacheable && a->s->redis)
+        trawl__serve_redis_put(a->s, a->t->eng, a->mask, a->shared, j, *len);
     return TRAWL_OK;
 }
 
@@ -244,7 +246,8 @@ static int select_mask(const srv_engine *g, const char *name, const char *only, 
 }
 
 int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned mask,
-                         trawl_key128 *key, bool *stateful, tj_doc **keep, srv_reply *r)
+                         trawl_key128 *key, trawl_key128 *shared, bool *stateful, tj_doc **keep,
+                         srv_reply *r)
 {
     if (keep)
         *keep = NULL;
@@ -267,7 +270,20 @@ int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned
     }
     const tj_value *cid = trawl__json_get(root, "client_id");
     *stateful = (mask & TRAWL_DET_AI_VS_AI) && cid && cid->type == TJ_STRING && cid->len;
-    st = *stateful ? TRAWL_OK : trawl__serve_key_tree(root, mask, key, &e);
+    if (cid && cid->type == TJ_STRING)
+        snprintf(r->client_id, sizeof r->client_id, "%s", cid->str);
+    /* One hash: the detector mask is its tag, so instances of a fleet agree
+     * on it (the shared tier's key); the engine generation is mixed in after,
+     * for the local cache and the coalescer (distinct generations, distinct
+     * keys). */
+    trawl_key128 h = {0, 0};
+    if (!*stateful)
+        st = s ? trawl__serve_key_tree_seeded(root, mask & TRAWL_DET_ALL, s->key_seed, &h, &e)
+               : trawl__serve_key_tree(root, mask & TRAWL_DET_ALL, &h, &e);
+    if (shared)
+        *shared = h;
+    key->lo = h.lo ^ (uint64_t)(mask >> TRAWL_DET_COUNT) * 0x9E3779B97F4A7C15ULL;
+    key->hi = h.hi;
     if (st == TRAWL_OK && keep)
         *keep = doc; /* the caller's now: the detectors read it, not a second parse */
     else
@@ -297,8 +313,8 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
     /* The engine generation enters the key: results of a replaced engine
      * are neither served from the cache nor shared with its runs. */
     tj_doc *root = NULL;
-    if (trawl__serve_prepare(s, body, len, mask | t->eng->gen << TRAWL_DET_COUNT, &a.key, &stateful,
-                             &root, r))
+    if (trawl__serve_prepare(s, body, len, mask | t->eng->gen << TRAWL_DET_COUNT, &a.key, &a.shared,
+                             &stateful, &root, r))
         return;
     a.root = trawl__json_root(root);
     a.cacheable = !stateful;
@@ -307,6 +323,13 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
     size_t n = 0;
     if (!stateful && s->cache && trawl_cache_get(s->cache, a.key, &out, &n)) {
         trawl__json_free(root);
+        reply_report(r, out, n, true);
+        return;
+    }
+    if (!stateful && s->redis && trawl__serve_redis_get(s, t->eng, mask, a.shared, &out, &n) == 1) {
+        trawl__json_free(root);
+        if (s->cache)
+            trawl_cache_put(s->cache, a.key, out, n);
         reply_report(r, out, n, true);
         return;
     }

@@ -168,6 +168,9 @@ char *trawl__serve_metrics_prom(trawl_server *s)
     char *conns = trawl__serve_conns_metrics(s->conns, false);
     sb_printf(&b, "%s", conns ? conns : "");
     free(conns);
+    char *redis = trawl__serve_redis_metrics(s, false);
+    sb_printf(&b, "%s", redis ? redis : "");
+    free(redis);
     return sb_done(&b);
 }
 
@@ -217,7 +220,10 @@ char *trawl__serve_metrics_json(trawl_server *s)
     char *conns = trawl__serve_conns_metrics(s->conns, true);
     sb_printf(&b, "%s", conns ? conns : "");
     free(conns);
-    sb_printf(&b, "\"latency_us\":");
+    char *redis = trawl__serve_redis_metrics(s, true);
+    sb_printf(&b, "%s", redis ? redis : "");
+    free(redis);
+    sb_printf(&b, "\"instance\":\"%s\",\"latency_us\":", s->instance);
     json_lat(&b, s->lat_all);
     sb_printf(&b, ",\"endpoints\":{");
     for (int e = 0; e < EP_COUNT; e++) {
