@@ -8,6 +8,8 @@
 #                                 t1..t3, 9000 -> the stub, applies the extra
 #                                 sed expressions, starts nginx -p $dir/ng
 #   nginx_stop
+#   redis_start / redis_stop      redis-server on a free port (redis_port),
+#                                 no persistence, files in $dir
 #   free_port                     prints a free port
 #   trawl_kill NAME SIGNAL        stops an instance (KILL: the server itself,
 #                                 not only its `timeout` wrapper)
@@ -15,6 +17,7 @@
 # waited for may belong to someone else by then.
 fleet_cleanup() {
     for n in t1 t2 t3 t4; do trawl_kill $n TERM; done
+    redis_stop
     nginx_stop
     [ -n "${stub_pid:-}" ] && { kill "$stub_pid" 2>/dev/null; wait "$stub_pid" 2>/dev/null; }
     cleanup
@@ -94,4 +97,22 @@ nginx_start() { # CONF [SED-EXPR...]
 nginx_stop() {
     [ -n "$ng_pid" ] && { kill "$ng_pid" 2>/dev/null; wait "$ng_pid" 2>/dev/null; }
     ng_pid=
+}
+
+redis_pid=
+redis_start() {
+    redis_port=$(free_port)
+    timeout 300 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$dir" --logfile "$dir/redis.log" &
+    redis_pid=$!
+    i=0
+    while ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -gt 200 ] && { echo "FAIL redis did not start"; exit 1; }
+        sleep 0.05
+    done
+}
+
+redis_stop() {
+    [ -n "$redis_pid" ] && { kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null; }
+    redis_pid=
 }
