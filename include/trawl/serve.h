@@ -158,6 +158,12 @@ TRAWL_API uint64_t trawl_hist_sum(const trawl_hist *h);
  * are <= v, reported as the highest value of v's bucket; 0 when empty. q in
  * [0, 1]. O(buckets). */
 TRAWL_API uint64_t trawl_hist_percentile(const trawl_hist *h, double q);
+/* For each bound le[0..n) (ascending), how many recorded values lie in
+ * buckets that end at or below it: Prometheus histogram buckets from one
+ * pass (a bucket straddling a bound is counted in the next, so a figure is
+ * low by at most that bucket, within 0.8% of the bound). O(buckets). */
+TRAWL_API void trawl_hist_cumulative(const trawl_hist *h, const uint64_t *le, size_t n,
+                                     uint64_t *out);
 /* The bounds of the bucket holding v. */
 TRAWL_API uint64_t trawl_hist_bucket_low(uint64_t v);
 TRAWL_API uint64_t trawl_hist_bucket_high(uint64_t v);

@@ -107,8 +107,11 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     if (s->access_fd >= 0) {
         char ip[SRV_ADDR_STRLEN];
         trawl__serve_addr_str(&rq->client, ip);
+        srv_log_extra x = {.request_id = rq->id,
+                           .client_id = r->client_id[0] ? r->client_id : NULL,
+                           .threat_score = r->has_threat ? r->threat : -1};
         trawl__serve_access_log(s->access_fd, ip, method, url, r->code, r->len, dt, r->cached,
-                                r->key_name);
+                                r->key_name, &x);
     }
     return ok;
 }
@@ -485,6 +488,7 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     s->listen_fd = -1;
     s->access_fd = -1;
     pthread_mutex_init(&s->ev_mu, NULL);
+    pthread_mutex_init(&s->threat_mu, NULL);
     pthread_mutex_init(&s->hb_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

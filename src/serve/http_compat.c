@@ -206,6 +206,8 @@ static int run(trawl_server *s, const char *only, sb *in, verdict *v, char **rep
     *report_out = d.body;
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(v->report, "threat_score");
     v->score = cJSON_IsNumber(ts) ? ts->valuedouble : 0;
+    r->has_threat = true; /* for the access log */
+    r->threat = v->score;
     double best = -3;
     const cJSON *dets = cJSON_GetObjectItemCaseSensitive(v->report, "detectors"), *det, *vi;
     cJSON_ArrayForEach(det, dets)

@@ -65,6 +65,40 @@ typedef struct run_args {
     bool cacheable;
 } run_args;
 
+void trawl__serve_count_threats(trawl_server *s, const trawl_detect_report *rep)
+{
+    for (unsigned d = 0; d < TRAWL_DET_COUNT; d++) {
+        const trawl_detector_result *res = &rep->results[d];
+        for (size_t i = 0; i < res->n_violations; i++) {
+            const trawl_violation *v = &res->violations[i];
+            int n = atomic_load_explicit(&s->n_threat_kinds, memory_order_acquire), k = 0;
+            while (k < n && !(s->threat_kinds[k].category == v->category &&
+                              s->threat_kinds[k].detector == v->detector &&
+                              s->threat_kinds[k].severity == v->severity))
+                k++;
+            if (k == n) { /* a kind not seen yet: append under the lock */
+                pthread_mutex_lock(&s->threat_mu);
+                n = atomic_load_explicit(&s->n_threat_kinds, memory_order_relaxed);
+                for (k = 0; k < n; k++)
+                    if (s->threat_kinds[k].category == v->category &&
+                        s->threat_kinds[k].detector == v->detector &&
+                        s->threat_kinds[k].severity == v->severity)
+                        break;
+                if (k == n && n < SRV_MAX_THREAT_KINDS) {
+                    s->threat_kinds[n].detector = v->detector;
+                    s->threat_kinds[n].category = v->category;
+                    s->threat_kinds[n].severity = v->severity;
+                    atomic_store_explicit(&s->n_threat_kinds, n + 1, memory_order_release);
+                }
+                pthread_mutex_unlock(&s->threat_mu);
+                if (k >= SRV_MAX_THREAT_KINDS)
+                    continue;
+            }
+            atomic_fetch_add_explicit(&s->threat_kinds[k].count, 1, memory_order_relaxed);
+        }
+    }
+}
+
 void trawl__serve_engine_unref(srv_engine *g)
 {
     if (g && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1) {
@@ -134,6 +168,7 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
     for (unsigned i = 0; i < TRAWL_DET_COUNT; i++)
         if (rep->ran & (1u << i))
             trawl_hist_record(a->s->lat_det[i], rep->results[i].latency_ns);
+    trawl__serve_count_threats(a->s, rep);
     char *j = trawl_detect_report_json(rep);
     trawl_detect_report_free(rep);
     if (!j) {
@@ -169,6 +204,11 @@ static void reply_report(srv_reply *r, char *json, size_t len, bool cached)
         return;
     }
     memcpy(b + len - 1, tail + (empty ? 1 : 0), tl + 1 - (empty ? 1 : 0));
+    static const char pre[] = "{\"threat_score\":"; /* the report's first member */
+    if (!strncmp(b, pre, sizeof pre - 1)) {
+        r->has_threat = true;
+        r->threat = strtod(b + sizeof pre - 1, NULL);
+    }
     r->code = 200;
     r->cached = cached;
     r->type = "application/json";

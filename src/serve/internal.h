@@ -45,9 +45,14 @@ void trawl__serve_keys_carry(srv_keys *to, srv_keys *from);
 
 /* Writes one access log line to fd (access_log.c). ip is the client's
  * address as text; key may be NULL. */
+typedef struct srv_log_extra {
+    const char *request_id;
+    const char *client_id; /* NULL: none */
+    double threat_score;   /* < 0: not a screening answer */
+} srv_log_extra;
 void trawl__serve_access_log(int fd, const char *ip, const char *method, const char *path,
                              int status, size_t bytes, uint64_t latency_ns, bool cached,
-                             const char *key);
+                             const char *key, const srv_log_extra *x);
 
 /* Endpoints, for metrics. */
 enum {
@@ -100,6 +105,8 @@ srv_tctx *trawl__serve_thread_ctx(trawl_server *s, trawl_error *err);
 /* Destructor of ctx_key. */
 void trawl__serve_tctx_free(void *p);
 
+#define SRV_MAX_THREAT_KINDS 256
+
 struct trawl_server {
     trawl_server_opts o;
     _Atomic(srv_engine *) eng; /* current; swapped under reload_mu */
@@ -139,7 +146,19 @@ struct trawl_server {
     uint64_t key_seed;
     struct srv_redis *redis;
     char instance[17]; /* this instance's id (hex), in events */
+    /* trawl_threats_total: one counter per (detector, category, severity)
+     * seen; appended under threat_mu, read without a lock up to n. */
+    struct srv_threat_kind {
+        const char *detector, *category; /* static strings of the detectors */
+        trawl_severity severity;
+        _Atomic uint64_t count;
+    } threat_kinds[SRV_MAX_THREAT_KINDS];
+    _Atomic int n_threat_kinds;
+    pthread_mutex_t threat_mu;
 };
+
+/* Counts the violations of a report in trawl_threats_total. */
+void trawl__serve_count_threats(trawl_server *s, const trawl_detect_report *rep);
 
 /* Status slot of an HTTP code. */
 int trawl__serve_code_slot(int code);
@@ -163,6 +182,8 @@ typedef struct srv_reply {
     unsigned retry_after; /* seconds, for 429; 0 = no header */
     bool cached;          /* answered from the cache */
     char client_id[65];   /* the request's client_id (cut short), for events */
+    bool has_threat;      /* threat is the answer's threat_score (access log) */
+    double threat;
     bool close;           /* close the connection after it */
     const char *key_name; /* the API key's name, when one was checked */
     srv_header headers[SRV_MAX_HEADERS];
