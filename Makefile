@@ -4,7 +4,8 @@
 #   make asan     the test suite under AddressSanitizer + UBSan
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
 #   make bench    benchmarks against peers (see bench/README.md)
-#   make loadtest `trawl serve` under wrk (LOAD_SECONDS per point, default 30)
+#   make loadtest `trawl serve` under an open-loop generator (OPENLOOP_SECONDS per
+#                 point, default 3), then under wrk (LOAD_SECONDS, default 30)
 #   make eval-infer  format inference scored against truth: ../shared/data/pcap
 #                 (PCAPS=DIR for another folder) and 100 generated protocols
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
@@ -15,9 +16,10 @@ PREFIX ?= /usr/local
 JOBS ?= 2
 FUZZ_SECONDS ?= 20
 LOAD_SECONDS ?= 30
+OPENLOOP_SECONDS ?= 3
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model eval-infer
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-infer
 
 all: build
 
@@ -48,7 +50,12 @@ bench: deps build
 	@sh bench/run.sh
 
 loadtest: deps build
+	@sh bench/loadtest/openloop.sh build/bin/trawl $(OPENLOOP_SECONDS)
 	@sh bench/loadtest/run.sh build/bin/trawl $(LOAD_SECONDS)
+
+# The open-loop points alone (bench/loadtest/openloop.sh).
+loadtest-openloop: deps build
+	@sh bench/loadtest/openloop.sh build/bin/trawl $(OPENLOOP_SECONDS)
 
 # Trains on train.jsonl (one row in ten held out), reports dev.jsonl, writes
 # the model file that the next build embeds. Deterministic: same data, same bytes.
