@@ -142,7 +142,9 @@ static int route(const char *url, bool *post, const char **name)
         return EP_GUARD;
     if (!strcmp(url, "/analyze/prompt"))
         return EP_ANALYZE;
-    if (!strcmp(url, "/v1/authz"))
+    /* /v1/authz and /v1/authz/ORIGINAL-PATH (Envoy's ext_authz appends the
+     * original path to its path_prefix) */
+    if (!strncmp(url, "/v1/authz", 9) && (!url[9] || url[9] == '/'))
         return EP_AUTHZ;
     if (!strcmp(url, "/v1/screen/chat"))
         return EP_CHAT;
@@ -155,6 +157,29 @@ static int route(const char *url, bool *post, const char **name)
 }
 
 static void *heartbeat_main(void *arg);
+
+typedef struct qtext {
+    char *p;
+    size_t n, cap;
+} qtext;
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    qtext *q = cls;
+    size_t need = q->n + strlen(key) + (value ? strlen(value) : 0) + 3;
+    if (need > q->cap) {
+        char *p = realloc(q->p, need * 2);
+        if (!p)
+            return MHD_NO;
+        q->p = p;
+        q->cap = need * 2;
+    }
+    q->n += (size_t)snprintf(q->p + q->n, q->cap - q->n, "%s%s%s%s", q->n ? "&" : "", key,
+                             value ? "=" : "", value ? value : "");
+    return MHD_YES;
+}
 
 /* The request's client: the connection's peer. */
 static void client_of(struct MHD_Connection *conn, request *rq)
@@ -219,7 +244,9 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_error(r, 404, "no such endpoint: %s", url);
         return;
     }
-    if (strcmp(method, post ? "POST" : "GET") && !(!post && !strcmp(method, "HEAD"))) {
+    /* An authorization check comes with the checked request's method. */
+    if (rq->ep != EP_AUTHZ && strcmp(method, post ? "POST" : "GET") &&
+        !(!post && !strcmp(method, "HEAD"))) {
         trawl__serve_error(r, 405, "%s takes %s", url, post ? "POST" : "GET");
         return;
     }
@@ -268,9 +295,16 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
             compat_headers h = {
                 .prompt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Trawl-Prompt"),
                 .uri = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Original-URI"),
+                .path = url,
                 .request_id = rq->id};
+            qtext q = {0};
+            if (rq->ep == EP_AUTHZ) {
+                MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+                h.query = q.p;
+            }
             char *report = NULL;
             trawl__serve_compat(s, rq->ep, rq->body ? rq->body : "", rq->len, &h, r, &report);
+            free(q.p);
             if (report && (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->redis)) {
                 char ip[SRV_ADDR_STRLEN];
                 trawl__serve_addr_str(&rq->client, ip);

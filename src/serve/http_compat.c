@@ -683,6 +683,18 @@ static void add_header(srv_reply *r, const char *name, const char *fmt, ...)
  * 204 clean, 403 threat, the verdict in X-Trawl-* headers, the body empty. */
 static void authz(trawl_server *s, const compat_headers *h, srv_reply *r, char **report)
 {
+    /* Without X-Original-URI, the original path Envoy appended, with the
+     * query string MHD split off (its arguments are screened as one text). */
+    const char *uri = h->uri;
+    char *rebuilt = NULL;
+    if ((!uri || !*uri) && h->path && h->path[9] == '/') {
+        uri = h->path + 9;
+        size_t k = h->query && *h->query ? strlen(uri) + strlen(h->query) + 2 : 0;
+        if (k && (rebuilt = malloc(k))) {
+            snprintf(rebuilt, k, "%s?%s", uri, h->query);
+            uri = rebuilt;
+        }
+    }
     sb in = {0};
     puts_(&in, "{\"messages\":[");
     bool any = false;
@@ -692,9 +704,9 @@ static void authz(trawl_server *s, const compat_headers *h, srv_reply *r, char *
         puts_(&in, "}");
         any = true;
     }
-    if (h->uri && *h->uri) {
+    if (uri && *uri) {
         size_t n;
-        char *u = uri_decode(h->uri, &n);
+        char *u = uri_decode(uri, &n);
         if (!u)
             in.oom = true;
         else {
@@ -706,6 +718,7 @@ static void authz(trawl_server *s, const compat_headers *h, srv_reply *r, char *
         any = true;
     }
     puts_(&in, "]}");
+    free(rebuilt);
     r->type = "text/plain";
     if (!any) {
         free(in.p);

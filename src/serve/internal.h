@@ -198,6 +198,8 @@ void trawl__serve_request_id(const char *given, char out[65]);
 typedef struct compat_headers {
     const char *prompt;     /* X-Trawl-Prompt (/v1/authz) */
     const char *uri;        /* X-Original-URI (/v1/authz) */
+    const char *path;       /* the request's path (/v1/authz/ORIGINAL-PATH) */
+    const char *query;      /* its query arguments as k=v&k=v (decoded), or NULL */
     const char *request_id; /* this request's id */
 } compat_headers;
 
