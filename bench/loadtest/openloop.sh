@@ -28,19 +28,7 @@ dir=$(mktemp -d)
 pids=
 trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"' EXIT
 
-if [ -f "$data/prompts/dev.jsonl" ]; then
-    python3 "$repo/bench/loadtest/gen_bodies.py" "$data/prompts/dev.jsonl" "$dir/bodies" 2000
-else
-    python3 - "$dir/bodies" <<'PY'
-import json, random, sys
-r = random.Random(7)
-words = ("the a delivery customer note report please summarise arrived late box damaged team "
-         "support resolved quickly order invoice refund account change address weather meeting").split()
-with open(sys.argv[1], "w") as f:
-    for i in range(2000):
-        f.write(json.dumps({"prompt": " ".join(r.choice(words) for _ in range(170))}) + "\n")
-PY
-fi
+python3 "$repo/bench/loadtest/gen_bodies.py" "$data/prompts/dev.jsonl" "$dir/bodies" 2000
 
 started() { # ERRFILE: the port once "listening on" is printed
     i=0

@@ -21,12 +21,7 @@ command -v redis-server >/dev/null || { echo "redis_cost: redis-server is not in
 dir=$(mktemp -d)
 pids=
 trap 'for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"' EXIT
-if [ -f "$data/prompts/dev.jsonl" ]; then
-    python3 "$repo/bench/loadtest/gen_bodies.py" "$data/prompts/dev.jsonl" "$dir/bodies" 2000
-else
-    python3 -c 'import json,random; r=random.Random(7); w="the a delivery customer note report please summarise arrived late box damaged team support".split()
-for i in range(2000): print(json.dumps({"prompt": " ".join(r.choice(w) for _ in range(170))}))' >"$dir/bodies"
-fi
+python3 "$repo/bench/loadtest/gen_bodies.py" "$data/prompts/dev.jsonl" "$dir/bodies" 2000
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/secret"
 rp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 redis-server --port "$rp" --bind 127.0.0.1 --unixsocket "$dir/redis.sock" --save '' \
@@ -41,18 +36,21 @@ serve() { # ERRFILE OPTIONS...: sets port
     i=0; while ! grep -q '^listening' "$e" 2>/dev/null; do i=$((i+1)); [ $i -gt 600 ] && exit 1; sleep 0.05; done
     port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$e")
 }
-p50() { # NAME: REPEATS runs at RATE; prints the median p50 and p99 (us)
-    : >"$dir/runs"
-    for i in $(seq 1 "$REPEATS"); do
-        "$B/loadgen" "127.0.0.1:$port" /v1/detect "$RATE" "$SECS" "$dir/bodies" 16 1 >>"$dir/runs"
-    done
-    python3 - "$1" "$dir/runs" <<'PY'
+summary() { # NAME RUNS-FILE: the median p50 (and its spread) and p99, in us
+    python3 - "$1" "$2" <<'PY'
 import statistics, sys
 rows = [dict(zip(l.split()[0::2], l.split()[1::2])) for l in open(sys.argv[2]) if l.strip()]
 p50 = [float(r["p50_us"]) for r in rows]; p99 = [float(r["p99_us"]) for r in rows]
 print("%-11s p50 %7.1f us (%.1f..%.1f)   p99 %8.1f us   errors %d" % (sys.argv[1], statistics.median(p50),
       min(p50), max(p50), statistics.median(p99), sum(int(r["errors"]) + int(r["non200"]) for r in rows)))
 PY
+}
+p50() { # NAME: REPEATS runs at RATE
+    : >"$dir/runs"
+    for i in $(seq 1 "$REPEATS"); do
+        "$B/loadgen" "127.0.0.1:$port" /v1/detect "$RATE" "$SECS" "$dir/bodies" 16 1 >>"$dir/runs"
+    done
+    summary "$1" "$dir/runs"
 }
 echo "redis cost: $RATE req/s open loop, ${SECS} s x $REPEATS per point, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 serve "$dir/a.err"
@@ -65,14 +63,7 @@ for i in $(seq 1 "$REPEATS"); do
     redis-cli -p "$rp" flushall >/dev/null
     "$B/loadgen" "127.0.0.1:$port" /v1/detect "$RATE" "$SECS" "$dir/bodies" 16 1 >>"$dir/miss"
 done
-cp "$dir/miss" "$dir/runs"
-python3 - redis-miss "$dir/runs" <<'PY'
-import statistics, sys
-rows = [dict(zip(l.split()[0::2], l.split()[1::2])) for l in open(sys.argv[2]) if l.strip()]
-p50 = [float(r["p50_us"]) for r in rows]; p99 = [float(r["p99_us"]) for r in rows]
-print("%-11s p50 %7.1f us (%.1f..%.1f)   p99 %8.1f us   errors %d" % (sys.argv[1], statistics.median(p50),
-      min(p50), max(p50), statistics.median(p99), sum(int(r["errors"]) + int(r["non200"]) for r in rows)))
-PY
+summary redis-miss "$dir/miss"
 p50 redis-hit
 curl -s "http://127.0.0.1:$port/v1/metrics" | python3 -c 'import json,sys; r=json.load(sys.stdin)["redis"]; print("lookup round trip (TCP), measured by trawl: p50 %.1f us, p99 %.1f us over %d lookups" % (r["lookup_p50_us"], r["lookup_p99_us"], r["hits"] + r["misses"]))'
 serve "$dir/c.err" --redis "unix:$dir/redis.sock" --redis-secret-file "$dir/secret"
