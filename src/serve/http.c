@@ -194,10 +194,12 @@ static void client_of(struct MHD_Connection *conn, request *rq)
     trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
 }
 
-/* The /v1/ endpoints that need a key when keys are configured. */
+/* The endpoints that need a key when keys are configured: /v1/ and the
+ * gateway shapes (everything that screens or streams). */
 static bool needs_key(int ep)
 {
-    return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS;
+    return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS ||
+           (ep >= EP_LITELLM && ep <= EP_CHAT);
 }
 
 /* 0 when the request may proceed, else an error reply (401, 429). */

@@ -91,5 +91,16 @@ for l in open(sys.argv[1]):
 print(ok if last.get("guard", 0) >= 2 else "no guard buckets")
 ' "$dir/metrics")"
 
+# with API keys on, every gateway endpoint needs one
+kill "$pid"; wait "$pid" 2>/dev/null; pid=
+printf 'gw sha256:%s\n' "$(printf 'k-123456' | sha256sum | cut -d' ' -f1)" >"$dir/keys"
+serve_start --listen 127.0.0.1:0 --threads 2 --api-keys "$dir/keys"
+for p in /beta/litellm_basic_guardrail_api /v2/guard /analyze/prompt /v1/authz /v1/screen/chat; do
+    check "key-needed$p" 401 "$(post "$p" '{"prompt":"x"}' | cut -d' ' -f1)"
+done
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'X-API-Key: k-123456' \
+       -d '{"texts":["hi"]}' "$base/beta/litellm_basic_guardrail_api")
+check key-accepted 200 "$code"
+
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 [ $fails -eq 0 ] && echo "serve_gateway: all passed" || { echo "serve_gateway: $fails failed"; exit 1; }
