@@ -6,6 +6,7 @@
 #   make bench    benchmarks against peers (see bench/README.md)
 #   make loadtest `trawl serve` under wrk (LOAD_SECONDS per point, default 30)
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
+#   make fwmodel  rebuild the firmware corpus with the cross compilers, retrain models/firmware_arch.tmodel
 #   make demo     install what is missing, build, scan the bundled samples
 #   make install  PREFIX=/usr/local
 
@@ -15,7 +16,7 @@ FUZZ_SECONDS ?= 20
 LOAD_SECONDS ?= 30
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model fwmodel
 
 all: build
 
@@ -54,6 +55,17 @@ PROMPTS ?= ../shared/data/prompts
 model: build
 	@$(CMAKE) --build build --target train_pi_model -j$(JOBS)
 	build/tools/train_pi_model $(PROMPTS)/train.jsonl $(PROMPTS)/dev.jsonl models/prompt_injection.tmodel
+	@$(CMAKE) --build build -j$(JOBS)
+
+# Compiles the corpus (tools/fwarch/corpus.sh: the cross toolchains' target
+# libraries and trawl's own sources at a pinned commit, ~10 min on 2 cores),
+# trains, reports the held-out accuracy per architecture into
+# build/fwmodel-report.txt and writes the model the next build embeds.
+FWCORPUS ?= build/fwcorpus
+fwmodel: deps build
+	sh tools/fwarch/corpus.sh $(FWCORPUS)
+	@$(CMAKE) --build build --target train_fwarch -j$(JOBS)
+	build/tools/train_fwarch $(FWCORPUS) models/firmware_arch.tmodel | tee build/fwmodel-report.txt
 	@$(CMAKE) --build build -j$(JOBS)
 
 demo: deps build

@@ -8,6 +8,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
 libmicrohttpd-dev curl wrk"
+# issue 15 (firmware): Capstone, and the cross compilers that build the test firmware and the architecture corpus
+PKGS="$PKGS libcapstone-dev gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-avr avr-libc arduino-core-avr gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gcc-aarch64-linux-gnu gcc-mips-linux-gnu gcc-mipsel-linux-gnu gcc-powerpc-linux-gnu gcc-xtensa-lx106"
 
 missing=""
 for p in $PKGS; do
