@@ -196,6 +196,10 @@ typedef struct trawl_fw_cortexm_opts {
     bool base_given; /* use `base` instead of estimating it */
     uint32_t base;
     const char *family; /* name a family instead of choosing one; NULL = choose */
+    /* When set, only the 4 KiB windows this model calls arm-thumb are
+     * disassembled, so that data (random words are peripheral addresses
+     * one time in eight) cannot pass for code. NULL: the whole image. */
+    const trawl_fw_model *model;
 } trawl_fw_cortexm_opts;
 
 typedef struct trawl_fw_cortexm_report {

@@ -260,13 +260,20 @@ static void cortexm_text(const fw_cli *c, const trawl_fw_cortexm_report *r)
     }
 }
 
-static int run_cortexm(fw_cli *c, const uint8_t *p, size_t n)
+/* only_if_table: print nothing unless a vector table is found (the
+ * combined run on an image whose architecture is Unknown). */
+static int run_cortexm(fw_cli *c, const uint8_t *p, size_t n, bool only_if_table)
 {
     trawl_error err;
     trawl_fw_cortexm_report *r;
+    c->co.model = c->model;
     if (trawl_fw_cortexm_analyze(p, n, &c->co, &r, &err) != TRAWL_OK) {
         cli_report("firmware", c->file, &err);
         return -1;
+    }
+    if (only_if_table && !r->vectors.found) {
+        trawl_fw_cortexm_report_free(r);
+        return 0;
     }
     c->found |= r->vectors.found || r->n_periphs > 0;
     if (c->json)
@@ -383,9 +390,9 @@ static int run_file(fw_cli *c, const char *path)
     if (c->what & DO_ARCH)
         rc = run_arch(c, p, n, &arch);
     bool thumb = arch >= 0 && !strcmp(arch_name(c, arch), "arm-thumb");
-    if (rc >= 0 && (c->what & DO_CORTEXM) &&
-        (c->what != (DO_ARCH | DO_CORTEXM | DO_SDK) || thumb || arch < 0))
-        rc = run_cortexm(c, p, n);
+    bool all = c->what == (DO_ARCH | DO_CORTEXM | DO_SDK);
+    if (rc >= 0 && (c->what & DO_CORTEXM) && (!all || thumb || arch < 0))
+        rc = run_cortexm(c, p, n, all && !thumb);
     if (rc >= 0 && (c->what & DO_SDK))
         rc = run_sdk(c, p, n);
     if (p != in.data)
@@ -540,10 +547,11 @@ int cli_firmware(int argc, char **argv)
     }
     trawl_error err;
     int rc = CLI_NONE;
-    if ((c.what & DO_ARCH) && (model_path ? load_model_file(&c, model_path)
-                                          : (trawl_fw_model_builtin(&c.model, &err) != TRAWL_OK
-                                                 ? (cli_report("firmware", "model", &err), -1)
-                                                 : 0)) != 0)
+    if ((c.what & (DO_ARCH | DO_CORTEXM)) &&
+        (model_path ? load_model_file(&c, model_path)
+                    : (trawl_fw_model_builtin(&c.model, &err) != TRAWL_OK
+                           ? (cli_report("firmware", "model", &err), -1)
+                           : 0)) != 0)
         rc = CLI_ERROR;
     if (rc != CLI_ERROR && (c.what & DO_SDK) &&
         (rules_path ? load_rules_file(&c, rules_path)

@@ -230,6 +230,51 @@ static trawl_status choose_family(trawl_fw_cortexm_report *r, const trawl_fw_cor
     return TRAWL_OK;
 }
 
+typedef struct thumb_ranges {
+    int arm_thumb;
+    fw_range *r;
+    size_t n, cap;
+    bool nomem;
+} thumb_ranges;
+
+static int on_window(const trawl_fw_window *w, void *ud)
+{
+    thumb_ranges *t = ud;
+    if (w->arch != t->arm_thumb)
+        return 0;
+    if (t->n && t->r[t->n - 1].hi >= w->offset) {
+        uint64_t hi = w->offset + w->length;
+        t->r[t->n - 1].hi = hi > t->r[t->n - 1].hi ? hi : t->r[t->n - 1].hi;
+        return 0;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 16;
+        fw_range *g = realloc(t->r, cap * sizeof(*g));
+        if (!g) {
+            t->nomem = true;
+            return 1;
+        }
+        t->r = g;
+        t->cap = cap;
+    }
+    t->r[t->n++] = (fw_range){w->offset, w->offset + w->length};
+    return 0;
+}
+
+/* The arm-thumb windows of the image by the model; t->n == 0 and no
+ * arm-thumb in the model: the whole image. */
+static trawl_status code_ranges(const trawl_fw_model *m, const uint8_t *d, size_t len,
+                                thumb_ranges *t, trawl_error *err)
+{
+    t->arm_thumb = trawl_fw_model_arch_find(m, "arm-thumb");
+    if (t->arm_thumb < 0)
+        return trawl__fail(err, TRAWL_EINVAL, "firmware: the model has no arm-thumb");
+    trawl_status s = trawl_fw_arch_scan(m, d, len, NULL, on_window, t, err);
+    if (t->nomem)
+        return trawl__fail(err, TRAWL_ENOMEM, "firmware: out of memory");
+    return s;
+}
+
 trawl_status trawl_fw_cortexm_analyze(const uint8_t *data, size_t len,
                                       const trawl_fw_cortexm_opts *opts,
                                       trawl_fw_cortexm_report **out, trawl_error *err)
@@ -255,8 +300,14 @@ trawl_status trawl_fw_cortexm_analyze(const uint8_t *data, size_t len,
     fw_uses u = {0};
     uint64_t skip_lo = r->vectors.found ? r->vectors.offset : 0;
     uint64_t skip_hi = r->vectors.found ? skip_lo + 4ull * r->vectors.entries : 0;
-    if (s == TRAWL_OK)
-        s = trawl__fw_thumb_uses(data, len, r->base, skip_lo, skip_hi, &u, err);
+    thumb_ranges t = {0};
+    if (s == TRAWL_OK && opts && opts->model)
+        s = code_ranges(opts->model, data, len, &t, err);
+    /* with a model and no Thumb window there is nothing to disassemble */
+    bool none = opts && opts->model && t.n == 0;
+    if (s == TRAWL_OK && !none)
+        s = trawl__fw_thumb_uses(data, len, r->base, skip_lo, skip_hi, t.r, t.n, &u, err);
+    free(t.r);
     r->instructions = u.instructions;
     r->code_bytes = u.code_bytes;
     const fw_family *f = NULL;

@@ -76,10 +76,17 @@ typedef struct fw_uses {
     uint64_t instructions, code_bytes;
 } fw_uses;
 
-/* Disassembles d[0..len) as Thumb code loaded at base, skipping the
- * vector table [skip_lo, skip_hi), and appends every peripheral-space
- * address use. TRAWL_ENOMEM or TRAWL_EENGINE on failure. */
+/* Byte ranges [lo, hi) of an image, sorted, not overlapping. */
+typedef struct fw_range {
+    uint64_t lo, hi;
+} fw_range;
+
+/* Disassembles the ranges of d[0..len) (all of it when n_ranges is 0) as
+ * Thumb code loaded at base, skipping the vector table [skip_lo, skip_hi),
+ * and appends every peripheral-space address use. TRAWL_ENOMEM or
+ * TRAWL_EENGINE on failure. */
 trawl_status trawl__fw_thumb_uses(const uint8_t *d, size_t len, uint32_t base, uint64_t skip_lo,
-                                  uint64_t skip_hi, fw_uses *out, trawl_error *err);
+                                  uint64_t skip_hi, const fw_range *ranges, size_t n_ranges,
+                                  fw_uses *out, trawl_error *err);
 
 #endif

@@ -366,7 +366,8 @@ static void step(sweep *s, csh h, regs *g, const cs_insn *in)
 }
 
 trawl_status trawl__fw_thumb_uses(const uint8_t *d, size_t len, uint32_t base, uint64_t skip_lo,
-                                  uint64_t skip_hi, fw_uses *out, trawl_error *err)
+                                  uint64_t skip_hi, const fw_range *ranges, size_t n_ranges,
+                                  fw_uses *out, trawl_error *err)
 {
     csh h;
     if (cs_open(CS_ARCH_ARM, (cs_mode)(CS_MODE_THUMB | CS_MODE_MCLASS), &h) != CS_ERR_OK)
@@ -383,8 +384,17 @@ trawl_status trawl__fw_thumb_uses(const uint8_t *d, size_t len, uint32_t base, u
     }
     regs g;
     memset(&g, 0, sizeof(g));
-    size_t pos = 0;
+    size_t pos = 0, ri = 0;
     while (pos + 2 <= len && !s.nomem) {
+        while (n_ranges && ri < n_ranges && ranges[ri].hi <= pos)
+            ri++;
+        if (n_ranges && (ri == n_ranges || pos < ranges[ri].lo)) {
+            forget_all(&s, &g);
+            if (ri == n_ranges)
+                break;
+            pos = (size_t)ranges[ri].lo;
+            continue;
+        }
         if (pos >= skip_lo && pos < skip_hi) {
             forget_all(&s, &g);
             pos = (size_t)skip_hi;
