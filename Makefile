@@ -5,6 +5,8 @@
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
 #   make bench    benchmarks against peers (see bench/README.md)
 #   make loadtest `trawl serve` under wrk (LOAD_SECONDS per point, default 30)
+#   make eval-infer  format inference scored against truth: ../shared/data/pcap
+#                 (PCAPS=DIR for another folder) and 100 generated protocols
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
 #   make fwmodel  rebuild the firmware corpus with the cross compilers, retrain models/firmware_arch.tmodel
 #   make demo     install what is missing, build, scan the bundled samples
@@ -16,7 +18,7 @@ FUZZ_SECONDS ?= 20
 LOAD_SECONDS ?= 30
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model fwmodel
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model fwmodel eval-infer
 
 all: build
 
@@ -67,6 +69,19 @@ fwmodel: deps build
 	@$(CMAKE) --build build --target train_fwarch -j$(JOBS)
 	build/tools/train_fwarch $(FWCORPUS) models/firmware_arch.tmodel | tee build/fwmodel-report.txt
 	@$(CMAKE) --build build -j$(JOBS)
+
+# Boundary precision / recall / F1 / perfection per capture of PCAPS (every
+# NAME.pcap with a NAME.fields.jsonl beside it), then on GEN_COUNT generated
+# protocols with known truth (also field-kind accuracy). See docs/infer.md.
+PCAPS ?= ../shared/data/pcap
+GEN_COUNT ?= 100
+eval-infer: build
+	@if [ -d "$(PCAPS)" ]; then build/bin/trawl infer --eval $(PCAPS); \
+	 else echo "eval-infer: $(PCAPS) absent: real captures skipped"; fi
+	@rm -rf build/infer-gen && mkdir -p build/infer-gen
+	@build/bin/trawl infer --generate build/infer-gen --count $(GEN_COUNT) --seed 1000
+	@echo; echo "generated protocols ($(GEN_COUNT), seeds 1000..):"
+	@build/bin/trawl infer --eval build/infer-gen | tail -n +$$(($(GEN_COUNT) + 2)) | head -3
 
 demo: deps build
 	@sh scripts/demo.sh
