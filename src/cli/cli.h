@@ -33,6 +33,7 @@ int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync);
 int cli_fuzzy(int argc, char **argv);
 int cli_similar(int argc, char **argv);
 int cli_firmware(int argc, char **argv);
+int cli_anomaly(int argc, char **argv);
 
 /* An input: a regular file is mapped whole (data/len set, fd = -1); a pipe,
  * terminal or "-" is left open for streaming (fd >= 0, data NULL). */
