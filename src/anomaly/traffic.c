@@ -177,7 +177,9 @@ static int type_of(const trawl_anom_model *m, const trawl_anom_msg *msg, double 
     return -1;
 }
 
-static void rate_close(op *o, flow_state *f, double until)
+/* Closes the windows that end before `until`; an empty window is reported
+ * with the index of the message that ends it (next). */
+static void rate_close(op *o, flow_state *f, double until, uint64_t next)
 {
     trawl_anom_model *m = o->m;
     double w = m->p.rate_window;
@@ -185,7 +187,8 @@ static void rate_close(op *o, flow_state *f, double until)
     snprintf(name, sizeof(name), "%s rate", f->name);
     unsigned empty = 0;
     while (f->win_open && f->win_start + w <= until && !o->stopped && !o->nomem) {
-        sample(o, name, ROLE_RATE, f->win_start, f->win_first, (double)f->win_count);
+        sample(o, name, ROLE_RATE, f->win_start, f->win_count ? f->win_first : next,
+               (double)f->win_count);
         f->win_start += w;
         f->win_count = 0;
         if (++empty > MAX_EMPTY_WINDOWS) /* a jump in time: start over */
@@ -205,7 +208,7 @@ static void observe(op *o, const trawl_anom_msg *msg)
     char name[300];
     /* rate */
     if (f->win_open && t >= f->win_start + m->p.rate_window)
-        rate_close(o, f, t);
+        rate_close(o, f, t, msg->index);
     if (!f->win_open) {
         f->win_open = true;
         f->win_start = t;
