@@ -60,8 +60,9 @@ static capture load(const char *path)
             snprintf(c.flows[c.n], 48, "*>%u", dp);
         else
             snprintf(c.flows[c.n], 48, "%u>*", sp);
-        c.m[c.n] = (trawl_anom_msg){{d, pkt.l4.payload.len}, NULL, pkt.l4.src_port,
-                                    pkt.l4.dst_port, pkt.ts_sec + pkt.ts_nsec / 1e9, c.n};
+        c.m[c.n] =
+            (trawl_anom_msg){{d, pkt.l4.payload.len},        NULL, pkt.l4.src_port, pkt.l4.dst_port,
+                             pkt.ts_sec + pkt.ts_nsec / 1e9, c.n};
         c.n++;
     }
     trawl_frame_pcap_free(p);
@@ -80,7 +81,7 @@ static void release(capture *c)
 
 typedef struct tally {
     uint64_t tp, fp;
-    size_t lo, hi; /* reach of the injection, indices in the modified copy */
+    size_t lo, hi;     /* reach of the injection, indices in the modified copy */
     double t_lo, t_hi; /* and in time (rate windows are judged by time) */
     bool found;
 } tally;
@@ -265,8 +266,8 @@ static void test_injections(void **state)
     }
     double precision = (double)tp / (double)(tp + fp), recall = (double)found / (double)tried;
     printf("  all    recall %.3f (%llu of %llu), precision %.3f (%llu of %llu)\n", recall,
-           (unsigned long long)found, (unsigned long long)tried, precision,
-           (unsigned long long)tp, (unsigned long long)(tp + fp));
+           (unsigned long long)found, (unsigned long long)tried, precision, (unsigned long long)tp,
+           (unsigned long long)(tp + fp));
     assert_true(tried >= 40);
     assert_true(recall >= RECALL_FLOOR);
     assert_true(precision >= PRECISION_FLOOR);
