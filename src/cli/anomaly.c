@@ -200,7 +200,7 @@ static int read_frames(const char *path, const char *spec, owned_msgs *o)
                 rc = -1;
             continue;
         }
-        if (push(o, u.value.ptr, u.value.len, "stream", 0, 0, (double)u.index, u.index) != 0) {
+        if (push(o, u.data.ptr, u.data.len, "stream", 0, 0, (double)u.index, u.index) != 0) {
             cli_errorf("anomaly", "out of memory");
             rc = -1;
         }
@@ -706,13 +706,15 @@ int cli_anomaly(int argc, char **argv)
         cli_errorf("anomaly", "--series and --frames exclude each other");
         return CLI_ERROR;
     }
-    int rc = run(&c, argv + optind, argc - optind);
+    /* the framer spec is parsed with getopt too: keep our own index */
+    int first = optind;
+    int rc = run(&c, argv + first, argc - first);
     if (rc == 0 && c.mode == MODE_LEARN)
         rc = save_baseline(&c);
     if (rc == 0 && c.stats)
         print_stats(c.model);
     if (rc == 0 && c.mode != MODE_LEARN)
-        rc = detect_inputs(&c, argv + optind, argc - optind);
+        rc = detect_inputs(&c, argv + first, argc - first);
     if (rc == 0 && c.svg)
         rc = write_svg(&c);
     for (size_t i = 0; i < c.n_marks; i++)
