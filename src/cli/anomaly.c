@@ -148,9 +148,16 @@ static int read_pcap(const char *path, owned_msgs *o)
     while (rc == 0 && (st = trawl_frame_pcap_next(cap, &pkt, &f)) == TRAWL_FRAME_UNIT) {
         if (!pkt.l4.has_payload || pkt.l4.payload.len == 0)
             continue;
+        /* a direction of a service: the client's ephemeral port (the higher
+         * one) is '*', so that a poller's successive connections make one
+         * flow */
         char flow[64];
-        snprintf(flow, sizeof(flow), "%s %u>%u", pkt.l4.proto == 6 ? "tcp" : "udp", pkt.l4.src_port,
-                 pkt.l4.dst_port);
+        const char *proto = pkt.l4.proto == 6 ? "tcp" : "udp";
+        uint16_t sp = pkt.l4.src_port, dp = pkt.l4.dst_port;
+        if (sp > dp)
+            snprintf(flow, sizeof(flow), "%s *>%u", proto, dp);
+        else
+            snprintf(flow, sizeof(flow), "%s %u>*", proto, sp);
         double t = (double)pkt.ts_sec + pkt.ts_nsec / 1e9;
         if (push(o, pkt.l4.payload.ptr, pkt.l4.payload.len, flow, pkt.l4.src_port, pkt.l4.dst_port,
                  t, pkt.index) != 0) {
