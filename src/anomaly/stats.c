@@ -107,7 +107,7 @@ bool trawl__anom_chan_add(const trawl_anom_model *m, chan *c, double x)
 bool trawl__anom_chan_finish(chan *c)
 {
     size_t n = c->res_n;
-    if (!c->sorted)
+    if (!c->sorted && n)
         qsort(c->res, n, sizeof(double), cmp_double);
     c->std = c->n > 1 ? sqrt(c->m2 / (double)(c->n - 1)) : 0;
     c->median = trawl__anom_quantile(c->res, n, 0.5);

@@ -182,7 +182,10 @@ static trawl_status parse_csv(trawl_anom_table *t, const char *text, size_t len,
         size_t n = e ? (size_t)(e - p) : (size_t)(stop - p);
         line++;
         if (line == 1) {
-            size_t c = strcspn(p, ",;\t\n");
+            /* the header is not NUL-terminated: look within the line */
+            size_t c = 0;
+            while (c < n && p[c] != ',' && p[c] != ';' && p[c] != '\t')
+                c++;
             sep = c < n ? p[c] : ',';
             split_csv(p, n, sep, scratch, cells, &nh, starts);
             if (nh >= MAX_COLS)

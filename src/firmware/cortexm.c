@@ -312,7 +312,8 @@ trawl_status trawl_fw_cortexm_analyze(const uint8_t *data, size_t len,
     r->code_bytes = u.code_bytes;
     const fw_family *f = NULL;
     if (s == TRAWL_OK) {
-        qsort(u.u, u.n, sizeof(*u.u), cmp_use);
+        if (u.n)
+            qsort(u.u, u.n, sizeof(*u.u), cmp_use);
         s = choose_family(r, opts, u.u, u.n, &f, err);
     }
     if (s == TRAWL_OK && build(r, f, u.u, u.n) != TRAWL_OK)
