@@ -197,5 +197,6 @@ def test_serialize_roundtrip():
     assert db2.scan(data) == db.scan(data) and db2.names == ["x", "y"]
     with pytest.raises(trawl.FormatError):
         trawl.Database.deserialize(b"not a database")
-    with pytest.raises(trawl.InvalidArgumentError):
-        trawl.compile("a", block_only=True).serialize()
+    # block-only databases are saved too (format 2, docs/pattern-syntax.md)
+    bo = trawl.Database.deserialize(trawl.compile([r"\xAA.\x55"], block_only=True).serialize())
+    assert [m.offset for m in bo.scan(data)] == [2]

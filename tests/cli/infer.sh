@@ -58,9 +58,14 @@ open(sys.argv[2], 'wb').write(b''.join(bytes.fromhex(v) for v in vals))
 open(sys.argv[3], 'w').write('\n'.join(vals) + '\n')
 PY
 eval "\"$T\" frame packets $s --json \"$tmp/stream.bin\"" >"$tmp/cut.json"; rc=$?
+# "value" is the body after the header (docs/frame.md): each message is the
+# bytes from its packet's offset to the next packet's.
 python3 -c "
 import json,sys
-print('\n'.join(json.loads(l)['value'] for l in open(sys.argv[1])))" "$tmp/cut.json" >"$tmp/got"
+offs = [json.loads(l)['offset'] for l in open(sys.argv[1])]
+data = open(sys.argv[2], 'rb').read()
+ends = offs[1:] + [len(data)]
+print('\n'.join(data[a:b].hex() for a, b in zip(offs, ends)))" "$tmp/cut.json" "$tmp/stream.bin" >"$tmp/got"
 [ "$rc" = 0 ] && cmp -s "$tmp/got" "$tmp/want" && ok "struct cuts the stream into the same $(wc -l <"$tmp/want") messages" \
     || bad "struct cut differs (rc=$rc)"
 
