@@ -188,9 +188,11 @@ static trawl_status parse_csv(trawl_anom_table *t, const char *text, size_t len,
                 c++;
             sep = c < n ? p[c] : ',';
             split_csv(p, n, sep, scratch, cells, &nh, starts);
-            if (nh >= MAX_COLS)
+            if (nh >= MAX_COLS) {
                 s = trawl__fail(err, TRAWL_ELIMIT, "table: more than %u columns", MAX_COLS);
-            else
+                if (err)
+                    err->line = 1;
+            } else
                 s = select_cols(t, cells, nh, time_col, values, nv, &sl, err);
         } else if (!blank(p, n)) {
             size_t nc;

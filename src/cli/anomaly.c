@@ -224,44 +224,22 @@ static int read_msgs(an_cli *c, const char *path, owned_msgs *o)
     return c->frames ? read_frames(path, c->frames, o) : read_pcap(path, o);
 }
 
-/* The whole of a (text) input; NULL on error (printed). */
+/* The whole of an input, copied (the caller frees it); NULL on error
+ * (printed). */
 static char *slurp_text(const char *path, size_t *n)
 {
     cli_input in;
     if (cli_input_open(path, &in) != 0)
         return NULL;
-    size_t cap = in.data ? in.len + 1 : 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    if (buf && in.data) {
-        memcpy(buf, in.data, in.len);
-        len = in.len;
-    }
-    while (buf && !in.data) {
-        if (len + 1 >= cap) {
-            char *g = realloc(buf, cap * 2);
-            if (!g) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = g;
-            cap *= 2;
-        }
-        ssize_t r = read(in.fd, buf + len, cap - len - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
+    bool owned;
+    uint8_t *p = cli_input_read_all(&in, (size_t)1 << 30, n, &owned);
+    char *text = p && !owned ? malloc(*n ? *n : 1) : (char *)p;
+    if (p && !owned && text)
+        memcpy(text, p, *n);
+    if (!text)
+        cli_errorf("anomaly", "%s: %s", path, strerror(errno));
     cli_input_close(&in);
-    if (!buf) {
-        cli_errorf("anomaly", "%s: out of memory", path);
-        return NULL;
-    }
-    buf[len] = 0;
-    *n = len;
-    return buf;
+    return text;
 }
 
 static trawl_anom_table *read_table(an_cli *c, const char *path)

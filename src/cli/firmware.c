@@ -329,55 +329,14 @@ static int run_sdk(fw_cli *c, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* The whole input in memory: mapped files as they are, pipes read to the
- * end (at most 1 GiB). */
-static uint8_t *slurp(cli_input *in, size_t *n)
-{
-    if (in->data) {
-        *n = in->len;
-        return (uint8_t *)in->data;
-    }
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
-    for (;;) {
-        if (!buf)
-            return NULL;
-        if (len == cap) {
-            if (cap >= MAX_INPUT) {
-                free(buf);
-                errno = EFBIG;
-                return NULL;
-            }
-            uint8_t *g = realloc(buf, cap * 2);
-            if (!g) {
-                free(buf);
-                return NULL;
-            }
-            buf = g;
-            cap *= 2;
-        }
-        ssize_t r = read(in->fd, buf + len, cap - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            free(buf);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-    }
-    *n = len;
-    return buf;
-}
-
 static int run_file(fw_cli *c, const char *path)
 {
     cli_input in;
     if (cli_input_open(path, &in) != 0)
         return -1;
     size_t n = 0;
-    uint8_t *p = slurp(&in, &n);
+    bool owned;
+    uint8_t *p = cli_input_read_all(&in, MAX_INPUT, &n, &owned);
     if (!p) {
         cli_errorf("firmware", "%s: %s", path, strerror(errno));
         cli_input_close(&in);
@@ -395,7 +354,7 @@ static int run_file(fw_cli *c, const char *path)
         rc = run_cortexm(c, p, n, all && !thumb);
     if (rc >= 0 && (c->what & DO_SDK))
         rc = run_sdk(c, p, n);
-    if (p != in.data)
+    if (owned)
         free(p);
     cli_input_close(&in);
     return rc;
@@ -416,10 +375,11 @@ static int load_model_file(fw_cli *c, const char *path)
     if (cli_input_open(path, &in) != 0)
         return -1;
     size_t n;
-    uint8_t *p = slurp(&in, &n);
+    bool owned;
+    uint8_t *p = cli_input_read_all(&in, MAX_INPUT, &n, &owned);
     trawl_error err;
     trawl_status s = p ? trawl_fw_model_load(p, n, &c->model, &err) : TRAWL_EIO;
-    if (p && p != in.data)
+    if (owned)
         free(p);
     cli_input_close(&in);
     if (s != TRAWL_OK) {
@@ -438,11 +398,12 @@ static int load_rules_file(fw_cli *c, const char *path)
     if (cli_input_open(path, &in) != 0)
         return -1;
     size_t n;
-    uint8_t *p = slurp(&in, &n);
+    bool owned;
+    uint8_t *p = cli_input_read_all(&in, MAX_INPUT, &n, &owned);
     trawl_error err;
     trawl_error_clear(&err);
     trawl_status s = p ? trawl_fw_sdk_scanner_new((const char *)p, n, &c->sdk, &err) : TRAWL_EIO;
-    if (p && p != in.data)
+    if (owned)
         free(p);
     cli_input_close(&in);
     if (s != TRAWL_OK) {
