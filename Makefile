@@ -9,6 +9,7 @@
 #   make eval-infer  format inference scored against truth: ../shared/data/pcap
 #                 (PCAPS=DIR for another folder) and 100 generated protocols
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
+#   make fwmodel  rebuild the firmware corpus with the cross compilers, retrain models/firmware_arch.tmodel
 #   make demo     install what is missing, build, scan the bundled samples
 #   make install  PREFIX=/usr/local
 
@@ -19,7 +20,7 @@ LOAD_SECONDS ?= 30
 OPENLOOP_SECONDS ?= 3
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-infer
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-infer fwmodel
 
 all: build
 
@@ -63,6 +64,17 @@ PROMPTS ?= ../shared/data/prompts
 model: build
 	@$(CMAKE) --build build --target train_pi_model -j$(JOBS)
 	build/tools/train_pi_model $(PROMPTS)/train.jsonl $(PROMPTS)/dev.jsonl models/prompt_injection.tmodel
+	@$(CMAKE) --build build -j$(JOBS)
+
+# Compiles the corpus (tools/fwarch/corpus.sh: the cross toolchains' target
+# libraries and trawl's own sources at a pinned commit, ~10 min on 2 cores),
+# trains, reports the held-out accuracy per architecture into
+# build/fwmodel-report.txt and writes the model the next build embeds.
+FWCORPUS ?= build/fwcorpus
+fwmodel: deps build
+	sh tools/fwarch/corpus.sh $(FWCORPUS)
+	@$(CMAKE) --build build --target train_fwarch -j$(JOBS)
+	build/tools/train_fwarch $(FWCORPUS) models/firmware_arch.tmodel | tee build/fwmodel-report.txt
 	@$(CMAKE) --build build -j$(JOBS)
 
 # Boundary precision / recall / F1 / perfection per capture of PCAPS (every

@@ -10,6 +10,8 @@
 #include <trawl/fuzzy.h>
 #include <trawl/analyze.h>
 #include <trawl/infer.h>
+#include <trawl/firmware.h>
+#include <trawl/anomaly.h>
 /* trawl/serve.h is the service library (libtrawl-serve); include it alone. */
 
 #endif

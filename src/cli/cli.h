@@ -32,6 +32,8 @@ int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, const char *path, in
 int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync);
 int cli_fuzzy(int argc, char **argv);
 int cli_similar(int argc, char **argv);
+int cli_firmware(int argc, char **argv);
+int cli_anomaly(int argc, char **argv);
 
 /* An input: a regular file is mapped whole (data/len set, fd = -1); a pipe,
  * terminal or "-" is left open for streaming (fd >= 0, data NULL). */
@@ -47,6 +49,11 @@ typedef struct cli_input {
  * returns -1. */
 int cli_input_open(const char *path, cli_input *in);
 void cli_input_close(cli_input *in);
+/* All of an opened input: a mapped file as it is (*owned = false), a pipe
+ * read to its end into a malloc'd buffer (*owned = true; free it). At most
+ * max bytes: beyond, NULL with errno EFBIG. NULL with errno on a read error
+ * or ENOMEM. */
+uint8_t *cli_input_read_all(cli_input *in, size_t max, size_t *n, bool *owned);
 
 /* Prints "trawl CMD: message" to stderr (printf-style). */
 void cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
