@@ -202,6 +202,20 @@ TRAWL_API trawl_status trawl_scan(const trawl_pattern_db *db, trawl_scratch *s, 
                                   size_t len, unsigned scan_flags, trawl_match_fn cb, void *user,
                                   trawl_error *err);
 
+/* trawl_scan() that returns the matches instead of calling back: *out is a
+ * malloc'd array of *n matches in the order trawl_scan reports them (free it
+ * with trawl_matches_free), their data pointing into data. For callers to
+ * whom a callback costs more than a match does (foreign-function bindings).
+ * max > 0 stops the scan after max matches: TRAWL_ESTOPPED with those max
+ * in *out. Other errors leave *out NULL and *n 0. O(matches) beyond
+ * trawl_scan; allocates the array (doubling). */
+TRAWL_API trawl_status trawl_scan_collect(const trawl_pattern_db *db, trawl_scratch *s,
+                                          const uint8_t *data, size_t len, unsigned scan_flags,
+                                          size_t max, trawl_match **out, size_t *n,
+                                          trawl_error *err);
+/* Frees an array from trawl_scan_collect. NULL is harmless. */
+TRAWL_API void trawl_matches_free(trawl_match *m);
+
 /* Streaming: feed chunks of any size with trawl_stream_write, then close.
  * Matches across chunk boundaries are found, offsets are absolute. Memory is
  * bounded: the stream keeps a window of recent bytes of at most window_max

@@ -35,7 +35,9 @@ static const char usage_text[] =
     "       trawl detect [OPTIONS] --jsonl FILE|-\n"
     "\n"
     "Runs the threat detectors on one input object (docs/detect.md lists its\n"
-    "fields) and prints what they found.\n"
+    "fields, chat \"messages\" among them) and prints what they found. The\n"
+    "input must be exactly one JSON object: trailing content, a duplicate key\n"
+    "or an unknown key is an error (exit 2).\n"
     "\n"
     "  prompt TEXT|-   the input is {\"prompt\": TEXT} (\"-\": read it from stdin)\n"
     "  file PATH       {\"files\": [PATH]}: the detectors read the file (each up to its\n"
@@ -50,6 +52,8 @@ static const char usage_text[] =
     "                  polymorphic, synthetic_media, ai_vs_ai\n"
     "  --config FILE   detector configuration (docs/detect.md)\n"
     "  --json          print the report as one JSON object\n"
+    "  --allow-unknown-keys  ignore keys the input object does not define\n"
+    "                  (default: an error naming the key)\n"
     "  --no-cache      compile the rule packs even when compiled copies are cached\n"
     "                  in $XDG_CACHE_HOME/trawl (also TRAWL_NO_CACHE=1)\n"
     "  -h, --help      this text\n"
@@ -61,6 +65,7 @@ typedef struct opts {
     unsigned mask;
     const char *config;
     bool json, no_cache;
+    bool allow_unknown;
     const char *mode; /* NULL, "prompt", "file", "pcap" */
     const char *arg;
     const char *jsonl; /* --jsonl FILE|- */
@@ -141,6 +146,8 @@ static int parse_args(int argc, char **argv, opts *o)
             return -1;
         } else if (!strcmp(a, "--json")) {
             o->json = true;
+        } else if (!strcmp(a, "--allow-unknown-keys")) {
+            o->allow_unknown = true;
         } else if (!strcmp(a, "--no-cache")) {
             o->no_cache = true;
         } else if (!strcmp(a, "--jsonl") || !strcmp(a, "--threads")) {
@@ -233,7 +240,8 @@ static trawl_detect_input *make_input(const opts *o)
             return NULL;
         trawl_detect_input *in = NULL;
         trawl_error err;
-        if (trawl_detect_input_parse(json, len, &in, &err) != TRAWL_OK)
+        unsigned flags = o->allow_unknown ? TRAWL_INPUT_ALLOW_UNKNOWN_KEYS : 0;
+        if (trawl_detect_input_parse_opts(json, len, flags, &in, &err) != TRAWL_OK)
             cli_report("detect", strcmp(o->arg, "-") ? o->arg : "(stdin)", &err);
         free(json);
         return in;
