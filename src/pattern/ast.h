@@ -61,6 +61,10 @@ void bs_add_range(byteset *s, unsigned lo, unsigned hi);
 void bs_invert(byteset *s);
 void bs_union(byteset *s, const byteset *t);
 unsigned bs_count(const byteset *s);
+/* Adds the bytes whose high nibble is hi and low nibble is lo, where 16
+ * means any nibble (\x?A, A?, ??). Parsing runs it per byte token of every
+ * pattern at start-up, so it visits only the bytes it adds. */
+void bs_add_nibbles(byteset *s, int hi, int lo);
 /* Adds the other case of every ASCII letter in s. */
 void bs_fold_case(byteset *s);
 
