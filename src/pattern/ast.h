@@ -55,6 +55,17 @@ static inline bool bs_has(const byteset *s, unsigned b)
 {
     return (s->w[b >> 6] >> (b & 63)) & 1;
 }
+/* The first member of s at or after c; 256 when there is none. */
+static inline unsigned bs_next(const byteset *s, unsigned c)
+{
+    while (c < 256) {
+        uint64_t w = s->w[c >> 6] >> (c & 63);
+        if (w)
+            return c + (unsigned)__builtin_ctzll(w);
+        c = (c | 63) + 1;
+    }
+    return 256;
+}
 void bs_clear(byteset *s);
 void bs_fill(byteset *s);
 void bs_add_range(byteset *s, unsigned lo, unsigned hi);
