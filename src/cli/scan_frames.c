@@ -14,6 +14,16 @@
 #include <inttypes.h>
 #include <string.h>
 
+/* "trawl scan: FILE: record N at offset M: KIND[: detail][ (skipped)]". */
+static void report_fault(const out_ctx *c, const char *unit, const trawl_frame_fault *f,
+                         const char *detail, bool skipped)
+{
+    fflush(stdout);
+    fprintf(stderr, "trawl scan: %s: %s %" PRIu64 " at offset %" PRIu64 ": %s%s%s%s\n", c->file,
+            unit, f->index, f->offset, trawl_frame_fault_name(f->kind), detail ? ": " : "",
+            detail ? detail : "", skipped ? " (skipped)" : "");
+}
+
 static trawl_status scan_units(const trawl_pattern_db *db, trawl_scratch *s, const cli_input *in,
                                const scan_opts *o, out_ctx *c, trawl_error *err)
 {
@@ -30,10 +40,7 @@ static trawl_status scan_units(const trawl_pattern_db *db, trawl_scratch *s, con
     unsigned flags = o->overlap ? TRAWL_SCAN_OVERLAP : 0;
     while (rc == TRAWL_OK && (step = trawl_frame_iter_next(it, &u, &f)) != TRAWL_FRAME_END) {
         if (step == TRAWL_FRAME_FAULT) {
-            fflush(stdout);
-            fprintf(stderr, "trawl scan: %s: record %" PRIu64 " at offset %" PRIu64 ": %s%s\n",
-                    c->file, f.index, f.offset, trawl_frame_fault_name(f.kind),
-                    resync ? " (skipped)" : "");
+            report_fault(c, "record", &f, NULL, resync);
             if (!resync) {
                 c->fault = true;
                 break;
@@ -87,10 +94,7 @@ static trawl_status scan_packets(const trawl_pattern_db *db, trawl_scratch *s, c
     unsigned flags = o->overlap ? TRAWL_SCAN_OVERLAP : 0;
     while (rc == TRAWL_OK && (step = trawl_frame_pcap_next(p, &pkt, &f)) != TRAWL_FRAME_END) {
         if (step == TRAWL_FRAME_FAULT) {
-            fflush(stdout);
-            fprintf(stderr, "trawl scan: %s: packet %" PRIu64 " at offset %" PRIu64 ": %s: %s\n",
-                    c->file, f.index, f.offset, trawl_frame_fault_name(f.kind),
-                    trawl_frame_pcap_message(p));
+            report_fault(c, "packet", &f, trawl_frame_pcap_message(p), false);
             c->fault = true; /* libpcap cannot resync */
             break;
         }

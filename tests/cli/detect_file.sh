@@ -7,14 +7,7 @@
 # data; a missing file is an error, not a clean verdict.
 set -u
 T=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fails=0
-check() { # name expected actual
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/check.sh"
 head -c 200000 /dev/urandom >"$dir/rnd.bin"
 out=$("$T" detect --json file "$dir/rnd.bin"); rc=$?
 check rnd-rc 1 "$rc"

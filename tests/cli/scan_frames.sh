@@ -7,14 +7,7 @@
 # header); a pipe is refused, not scanned as nothing.
 set -u
 T=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fails=0
-check() { # name expected actual
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/check.sh"
 cap=tests/data/modbus_test_data_part1.pcap
 
 # Modbus/TCP payloads start with a transaction id and protocol id 0; with
