@@ -26,10 +26,19 @@ int cli_infer(int argc, char **argv);
  * threat, else 0. */
 int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, const char *path, int nthreads);
 
-/* Builds a framer from a --frames SPEC, KIND[,option[=value]]..., where the
- * options are `trawl frame` long options without their dashes (e.g.
- * "tlv,type-size=2,little-endian"). Prints errors; returns 0 or CLI_ERROR. */
-int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync);
+/* What a --frames SPEC asks for: a framer, or the packets of a capture. */
+typedef struct cli_frames {
+    trawl_framer *framer; /* NULL for pcap; the caller frees it */
+    bool resync;
+    bool pcap;    /* pcap or pcapng packets, through libpcap */
+    bool payload; /* pcap: the TCP/UDP payload instead of the whole frame */
+} cli_frames;
+
+/* Reads a --frames SPEC, KIND[,option[=value]]..., where the options are
+ * `trawl frame` long options without their dashes (e.g.
+ * "tlv,type-size=2,little-endian", "pcap,payload"). Prints errors;
+ * returns 0 or CLI_ERROR. */
+int cli_frame_spec(const char *spec, cli_frames *out);
 int cli_fuzzy(int argc, char **argv);
 int cli_similar(int argc, char **argv);
 int cli_firmware(int argc, char **argv);

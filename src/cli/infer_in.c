@@ -62,10 +62,15 @@ static int load_pcap(const char *cmd, const char *path, infer_msgs *o)
 
 static int load_frames(const char *cmd, const cli_input *in, const char *spec, infer_msgs *o)
 {
-    trawl_framer *fr;
-    bool resync = false;
-    if (cli_frame_spec(spec, &fr, &resync) != 0)
+    cli_frames spec_out;
+    if (cli_frame_spec(spec, &spec_out) != 0)
         return CLI_ERROR;
+    trawl_framer *fr = spec_out.framer;
+    bool resync = spec_out.resync;
+    if (!fr) { /* pcap: infer reads captures itself (a .pcap input) */
+        cli_errorf(cmd, "--frames pcap: give the capture itself as the input");
+        return CLI_ERROR;
+    }
     trawl_frame_iter *it;
     if (trawl_frame_iter_new(fr, resync ? TRAWL_FRAME_RESYNC : 0, &it, NULL) != TRAWL_OK) {
         trawl_framer_free(fr);

@@ -55,7 +55,8 @@ python3 - "$tmp/p.json" "$tmp/stream.bin" "$tmp/want" <<'PY'
 import json, sys
 vals = [json.loads(l)['value'] for l in open(sys.argv[1])]
 open(sys.argv[2], 'wb').write(b''.join(bytes.fromhex(v) for v in vals))
-open(sys.argv[3], 'w').write('\n'.join(vals) + '\n')
+# frame packets prints each packet's body after its 4-byte '>2xH' header
+open(sys.argv[3], 'w').write('\n'.join(v[8:] for v in vals) + '\n')
 PY
 eval "\"$T\" frame packets $s --json \"$tmp/stream.bin\"" >"$tmp/cut.json"; rc=$?
 # "value" is the body after the header (docs/frame.md): each message is the
