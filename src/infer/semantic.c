@@ -16,6 +16,7 @@
 #define ENUM_MAX      12
 #define LENGTH_SHARE  0.9             /* messages a length field must fit */
 #define TS_WINDOW     (86400.0 * 366) /* a timestamp is within a year of capture */
+#define TS_DRIFT      2.0             /* seconds a timestamp may drift per message */
 
 static const trawl_span *msg(const msg_set *s, size_t i)
 {
@@ -151,6 +152,49 @@ static bool find_counter(const msg_set *s, const uint32_t *ord, uint32_t o, unsi
     return true;
 }
 
+/* A timestamp: 4 bytes of seconds, or 8 of seconds, milliseconds or
+ * microseconds, within TS_WINDOW of the capture time in every message that
+ * has one (at least 3), not the same in all of them, and moving with the
+ * capture clock: between consecutive messages the field advances by what
+ * the capture time does, within TS_DRIFT seconds, in 4 pairs of 5 (bytes
+ * that only happen to fall in the window move at random). */
+static bool find_timestamp(const msg_set *s, uint32_t o, unsigned w, bool be, trawl_infer_field *f)
+{
+    static const uint32_t units[] = {1, 1000, 1000000};
+    for (int u = 0; u < (w == 8 ? 3 : 1); u++) {
+        size_t have = 0, near = 0, pairs = 0, steady = 0;
+        double pv = 0, pt = 0;
+        bool varies = false;
+        for (size_t i = 0; i < s->n; i++) {
+            const trawl_infer_msg *m = &s->m[s->idx[i]];
+            if (m->ts <= 0 || o + w > m->data.len)
+                continue;
+            double v = (double)ifr_read(m->data.ptr + o, w, be) / units[u];
+            if (have) {
+                varies |= v != pv;
+                pairs++;
+                steady += fabs((v - pv) - (m->ts - pt)) <= TS_DRIFT;
+            }
+            pv = v;
+            pt = m->ts;
+            have++;
+            near += fabs(v - m->ts) < TS_WINDOW;
+        }
+        if (have >= 3 && near == have && varies && 5 * steady >= 4 * pairs) {
+            memset(f, 0, sizeof *f);
+            f->offset = o;
+            f->size = w;
+            f->kind = TRAWL_FIELD_TIMESTAMP;
+            f->big_endian = be;
+            f->ts_unit = units[u];
+            f->confidence = (float)steady / (float)pairs;
+            f->signals = TRAWL_SIG_VALUES;
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool find_checksum(const msg_set *s, trawl_infer_field *f)
 {
     size_t k = s->n < CHECK_SAMPLE ? s->n : CHECK_SAMPLE;
@@ -240,6 +284,17 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
                         find_length(s, o, lwidths[wi], be, &f) && !push(out, n, &f))
                         return false;
                 }
+    /* timestamps */
+    static const unsigned twidths[] = {
+        4, 8}; /* 4 first: an id before a 4-byte time reads as microseconds */
+    for (int wi = 0; wi < 2 && (what & SEM_LENGTH); wi++)
+        for (uint32_t o = 0; o + twidths[wi] <= pre && o < 64; o++)
+            for (int b = 0; b < 2; b++) {
+                bool be = b == 0 ? be_pref : !be_pref;
+                if (!overlaps(*out, *n, o, twidths[wi]) &&
+                    find_timestamp(s, o, twidths[wi], be, &f) && !push(out, n, &f))
+                    return false;
+            }
     if (!(what & (SEM_COUNTER | SEM_COUNTER1)))
         goto checks;
     /* counters */
@@ -363,24 +418,12 @@ void ifr_classify(const msg_set *s, trawl_infer_field *f)
         f->kind = TRAWL_FIELD_TEXT;
         f->confidence = 0.8f;
     } else if ((size == 4 || size == 8) && n >= 2) {
-        /* timestamps near the capture time, else floats, else ids */
-        static const uint32_t units[] = {1, 1000, 1000000};
-        for (int u = 0; u < 3 && f->kind == TRAWL_FIELD_BYTES; u++) {
-            size_t near = 0, have = 0;
-            for (size_t i = 0; i < s->n; i++) {
-                const trawl_infer_msg *m = &s->m[s->idx[i]];
-                if (m->ts <= 0 || f->offset + size > m->data.len)
-                    continue;
-                have++;
-                double t =
-                    (double)ifr_read(m->data.ptr + f->offset, size, f->big_endian) / units[u];
-                near += fabs(t - m->ts) < TS_WINDOW;
-            }
-            if (have >= 2 && near == have) {
-                f->kind = TRAWL_FIELD_TIMESTAMP;
-                f->ts_unit = units[u];
-                f->confidence = 0.9f;
-            }
+        /* timestamps near the capture time, else floats */
+        trawl_infer_field t;
+        if (find_timestamp(s, f->offset, size, f->big_endian, &t)) {
+            f->kind = TRAWL_FIELD_TIMESTAMP;
+            f->ts_unit = t.ts_unit;
+            f->confidence = t.confidence;
         }
         if (f->kind == TRAWL_FIELD_BYTES && distinct > 2) {
             size_t ok = 0;
