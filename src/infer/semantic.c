@@ -152,6 +152,64 @@ static bool find_counter(const msg_set *s, const uint32_t *ord, uint32_t o, unsi
     return true;
 }
 
+static bool plausible_float(uint64_t v, unsigned size)
+{
+    double x;
+    if (size == 4) {
+        uint32_t u = (uint32_t)v;
+        float fl;
+        memcpy(&fl, &u, 4);
+        x = fl;
+    } else {
+        memcpy(&x, &v, 8);
+    }
+    if (x == 0.0)
+        return true;
+    if (!isfinite(x))
+        return false;
+    double a = fabs(x);
+    return a >= 1e-6 && a <= 1e9;
+}
+
+/* An id: the same value throughout each flow, two or more values across
+ * flows (an address, a session, a unit number); 2 or 4 bytes, seen in at
+ * least two flows of two or more messages. ord: s's messages by flow. */
+static bool find_id(const msg_set *s, const uint32_t *ord, uint32_t o, unsigned w, bool be,
+                    trawl_infer_field *f)
+{
+    size_t flows = 0;
+    uint64_t first = 0;
+    bool differs = false;
+    size_t run;
+    if (o + w > s->min_len)
+        return false;
+    for (size_t i = 0; i < s->n; i = run) {
+        run = i + 1;
+        while (run < s->n && s->m[ord[run]].flow == s->m[ord[i]].flow)
+            run++;
+        uint64_t v = ifr_read(s->m[ord[i]].data.ptr + o, w, be);
+        for (size_t k = i + 1; k < run; k++)
+            if (ifr_read(s->m[ord[k]].data.ptr + o, w, be) != v)
+                return false;
+        if (run - i < 2)
+            continue;
+        if (!flows)
+            first = v;
+        differs |= v != first;
+        flows++;
+    }
+    if (flows < 2 || !differs)
+        return false;
+    memset(f, 0, sizeof *f);
+    f->offset = o;
+    f->size = w;
+    f->kind = TRAWL_FIELD_ID;
+    f->big_endian = be;
+    f->confidence = 0.7f;
+    f->signals = TRAWL_SIG_VALUES;
+    return true;
+}
+
 /* A timestamp: 4 bytes of seconds, or 8 of seconds, milliseconds or
  * microseconds, within TS_WINDOW of the capture time in every message that
  * has one (at least 3), not the same in all of them, and moving with the
@@ -358,25 +416,6 @@ static bool all_printable(const msg_set *s, uint32_t off, uint32_t size)
     return tot > 0 && bad * 10 <= tot;
 }
 
-static bool plausible_float(uint64_t v, unsigned size)
-{
-    double x;
-    if (size == 4) {
-        uint32_t u = (uint32_t)v;
-        float fl;
-        memcpy(&fl, &u, 4);
-        x = fl;
-    } else {
-        memcpy(&x, &v, 8);
-    }
-    if (x == 0.0)
-        return true;
-    if (!isfinite(x))
-        return false;
-    double a = fabs(x);
-    return a >= 1e-6 && a <= 1e9;
-}
-
 void ifr_classify(const msg_set *s, trawl_infer_field *f)
 {
     uint32_t size = f->size;
@@ -434,6 +473,15 @@ void ifr_classify(const msg_set *s, trawl_infer_field *f)
                 f->confidence = 0.6f;
             }
         }
+    }
+    if (f->kind == TRAWL_FIELD_BYTES && size <= 4 && distinct >= 2) {
+        uint32_t *ord = malloc(s->n * sizeof(*ord));
+        trawl_infer_field t;
+        if (ord && flow_order(s, ord) && find_id(s, ord, f->offset, size, f->big_endian, &t)) {
+            f->kind = TRAWL_FIELD_ID;
+            f->confidence = t.confidence;
+        }
+        free(ord);
     }
     if (f->kind == TRAWL_FIELD_BYTES) {
         if (distinct <= ENUM_MAX && n >= 2 * distinct) {
