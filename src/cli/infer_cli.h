@@ -23,6 +23,7 @@ int infer_load(const char *cmd, const char *path, const char *frames_spec, infer
 void infer_msgs_free(infer_msgs *m);
 
 int cli_infer_crc(int argc, char **argv);
+int cli_infer_stream(int argc, char **argv);
 int infer_generate(const char *dir, uint64_t seed, uint64_t count, unsigned msgs);
 int infer_print_table(FILE *out, const trawl_infer_result *r);
 int infer_print_json(FILE *out, const trawl_infer_result *r, const infer_msgs *m);

@@ -91,6 +91,24 @@ printf '0102030405\n0102030406\n' >"$tmp/none.hex"
 "$T" infer crc "$tmp/none.hex" >/dev/null 2>&1; rc=$?
 [ "$rc" = 1 ] && ok "infer crc: nothing fits, exit 1" || bad "infer crc none: rc=$rc"
 
+# infer stream: fixed records, then delimited messages, then random bytes
+python3 - "$tmp" <<'PY'
+import random, sys
+random.seed(5)
+d = sys.argv[1]
+open(d + '/rec.bin', 'wb').write(b''.join(b'\x10\x20' + bytes([i & 255]) + bytes(random.randrange(256) for _ in range(14)) for i in range(400)))
+open(d + '/lines.bin', 'wb').write(b''.join(b'id=%d;v=%d\r\n' % (i, random.randrange(10 ** random.randrange(1, 6))) for i in range(300)))
+open(d + '/rnd.bin', 'wb').write(bytes(random.randrange(256) for _ in range(20000)))
+PY
+out=$("$T" infer stream "$tmp/rec.bin"); rc=$?
+[ "$rc" = 0 ] && echo "$out" | grep -q 'record size 17 .*trawl frame records --size 17$' && ok "stream: record size 17" \
+    || bad "stream records: rc=$rc $out"
+out=$("$T" infer stream --json "$tmp/lines.bin"); rc=$?
+[ "$rc" = 0 ] && echo "$out" | grep -q '"record_size":0,.*"delimiter":"0d0a","messages":300' && ok "stream: delimiter 0d0a" \
+    || bad "stream lines: rc=$rc $out"
+"$T" infer stream "$tmp/rnd.bin" >/dev/null 2>&1; rc=$?
+[ "$rc" = 1 ] && ok "stream: random bytes, nothing (exit 1)" || bad "stream random: rc=$rc"
+
 # errors name the line and column
 printf '0a0b\nzz\n' >"$tmp/bad.hex"
 err=$("$T" infer "$tmp/bad.hex" 2>&1); rc=$?
