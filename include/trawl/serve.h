@@ -166,6 +166,9 @@ TRAWL_API uint64_t trawl_hist_bucket_high(uint64_t v);
 
 typedef struct trawl_server trawl_server;
 
+/* For the limits of trawl_server_opts whose 0 means "the default": off. */
+#define TRAWL_SERVE_OFF 0xffffffffu
+
 /* A rule set for POST /v1/scan: a rule file's text (trawl_pattern_set_add_rules). */
 typedef struct trawl_serve_ruleset {
     const char *name;
@@ -179,13 +182,29 @@ typedef struct trawl_server_opts {
     unsigned threads;     /* 0 = number of cores */
     size_t cache_entries; /* 0 with cache_bytes 0 = cache off */
     size_t cache_bytes;
-    uint64_t cache_ttl_ms;     /* 0 = none */
-    size_t max_body;           /* bytes; 0 = 1 MiB */
-    unsigned max_connections;  /* 0 = 1024 */
-    unsigned conn_timeout_s;   /* idle connection timeout; 0 = 30 */
-    unsigned max_per_ip;       /* connections per client address; 0 = no limit */
+    uint64_t cache_ttl_ms;    /* 0 = none */
+    size_t max_body;          /* bytes; 0 = 1 MiB */
+    unsigned max_connections; /* 0 = 1024 */
+    unsigned conn_timeout_s;  /* idle connection timeout; 0 = 30 */
+    /* Connections per client address (a trusted proxy's relayed requests
+     * count for their client); 0 = 64, TRAWL_SERVE_OFF = no limit. */
+    unsigned max_per_ip;
+    /* A new connection's request line and headers must arrive within this
+     * many seconds of the accept; a kept-alive connection's, within it of
+     * the request line (trickled bytes do not extend it, unlike the idle
+     * timeout); 0 = 10, TRAWL_SERVE_OFF = none. */
+    unsigned header_timeout_s;
+    /* Bytes per second a request body must average after a grace period of
+     * header_timeout_s; a slower one is closed. 0 = 1024, TRAWL_SERVE_OFF =
+     * no minimum. */
+    unsigned body_min_rate;
     size_t max_header;         /* a connection's headers + read buffer; 0 = 16 KiB */
     unsigned sse_heartbeat_ms; /* /v1/events heartbeat period; 0 = 15000 */
+    unsigned sse_max;          /* /v1/events streams at most; 0 = 64 */
+    unsigned sse_per_ip;       /* streams per client address; 0 = 4, TRAWL_SERVE_OFF = none */
+    /* A stream whose peer takes no byte for this long while bytes wait is
+     * dropped and its connection closed; 0 = 30000. */
+    unsigned sse_drain_ms;
     /* API key file (docs/serve.md): when set, /v1/ endpoints need a key
      * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
      * string must stay valid as long as the server. */
@@ -204,6 +223,10 @@ typedef struct trawl_server_opts {
                                all (the batch is whatever queued while the last one ran) */
     size_t batch_max_bytes; /* text bytes one batch may hold; 0 = batch_max * max_body;
                                a batch over it fails whole (503) */
+    /* Ignore keys the detector input object does not define. Off by
+     * default: a request with an unknown key ("text", "promt") is a 400
+     * naming the key, never an empty request screened as clean. */
+    bool allow_unknown_keys;
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

@@ -28,6 +28,45 @@ void trawl__an_parallel(unsigned threads, size_t ntasks,
 /* Checks a matrix of `entries` doubles against max_bytes (0 = no bound). */
 trawl_status trawl__an_check_matrix(uint64_t entries, uint64_t max_bytes, trawl_error *err);
 
+/* ---- a seeded generator (splitmix64): same seed, same sequence ---- */
+typedef struct trawl__an_rng {
+    uint64_t s;
+} trawl__an_rng;
+static inline uint64_t trawl__an_next(trawl__an_rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+/* uniform in [0, 1) with 53 random bits */
+static inline double trawl__an_unit(trawl__an_rng *r)
+{
+    return (double)(trawl__an_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* ---- kmeanspp.c ---- */
+/* k-means++ seeding (greedy, 2 + ln k trials per center, as scikit-learn):
+ * writes k rows of X into centers. Distances on `threads` threads, sums in
+ * a fixed order. TRAWL_ENOMEM. */
+trawl_status trawl__an_kmeanspp(const double *X, size_t n, size_t d, size_t k, uint64_t seed,
+                                unsigned threads, double *centers);
+/* Squared distance between two d-vectors, summed in dimension order. */
+static inline double trawl__an_sqdist(const double *a, const double *b, size_t d)
+{
+    double s = 0;
+    for (size_t j = 0; j < d; j++) {
+        double t = a[j] - b[j];
+        s += t * t;
+    }
+    return s;
+}
+
+/* ---- cut.c ---- */
+/* TRAWL_EINVAL (err->index = the row) unless Z is a linkage tree over n >= 2
+ * items: every child an item or an earlier row, none used twice. */
+trawl_status trawl__an_check_linkage(const double *Z, size_t n, trawl_error *err);
+
 /* ---- align.c ---- */
 trawl_status trawl__an_check_scoring(const trawl_analyze_scoring *s, trawl_error *err);
 /* true when the optimal score follows from the LCS (mismatch <= 2 gap) */

@@ -17,7 +17,7 @@
 
 /* A linkage matrix is a tree when every child id refers to an item or an
  * earlier row and no id is a child twice. Then every walk below ends. */
-static trawl_status check_tree(const double *Z, size_t n, trawl_error *err)
+trawl_status trawl__an_check_linkage(const double *Z, size_t n, trawl_error *err)
 {
     uint8_t *used = calloc(2 * n, 1);
     if (!used)
@@ -152,7 +152,7 @@ static trawl_status prepare(const double *Z, size_t n, int32_t *labels, double *
         return trawl__fail(err, TRAWL_ELIMIT, "%zu items: at most %d", n, INT32_MAX / 2);
     if (n == 1)
         return TRAWL_OK;
-    trawl_status st = check_tree(Z, n, err);
+    trawl_status st = trawl__an_check_linkage(Z, n, err);
     if (st)
         return st;
     *md = malloc((n - 1) * sizeof(**md));

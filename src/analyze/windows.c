@@ -85,6 +85,17 @@ uint64_t trawl_analyze_entropy_window_count(const trawl_analyze_entropy_scanner 
     return (m - 1) * s->step + s->window < n ? m + 1 : m;
 }
 
+uint64_t trawl_analyze_entropy_window_offset(const trawl_analyze_entropy_scanner *s, uint64_t n,
+                                             uint64_t i, uint64_t *len)
+{
+    if (len)
+        *len = n < s->window ? n : s->window;
+    if (n <= s->window)
+        return 0;
+    uint64_t m = (n - s->window) / s->step + 1;
+    return i < m ? i * s->step : n - s->window;
+}
+
 /* ---- one window ------------------------------------------------------------------- */
 
 typedef struct out_state {

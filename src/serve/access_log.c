@@ -5,11 +5,8 @@
  * Each line goes out in a single write() on an O_APPEND descriptor, so lines
  * from different threads never interleave and no lock is taken. A failed or
  * short write is dropped: logging never blocks or fails a request. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,15 +31,10 @@ static size_t esc(char *out, size_t cap, const char *s, size_t max)
     return n;
 }
 
-void trawl__serve_access_log(int fd, const struct sockaddr *addr, const char *method,
-                             const char *path, int status, size_t bytes, uint64_t latency_ns,
-                             bool cached, const char *key)
+void trawl__serve_access_log(int fd, const char *ip, const char *method, const char *path,
+                             int status, size_t bytes, uint64_t latency_ns, bool cached,
+                             const char *key)
 {
-    char ip[INET6_ADDRSTRLEN] = "-";
-    if (addr && addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, ip, sizeof(ip));
-    else if (addr && addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, ip, sizeof(ip));
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;

@@ -22,12 +22,15 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "serve/conn.h"
 #include "serve/internal.h"
 
 const char *const trawl__serve_ep_names[EP_COUNT] = {
-    "detect", "detect_one", "scan", "events", "healthz", "readyz", "metrics", "v1_metrics", "other",
+    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz", "metrics",
+    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "other",
 };
-const int trawl__serve_codes[SRV_NCODES] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
+const int trawl__serve_codes[SRV_NCODES] = {200, 204, 400, 401, 403, 404,
+                                            405, 413, 429, 500, 503, 0};
 
 int trawl__serve_code_slot(int code)
 {
@@ -43,7 +46,12 @@ typedef struct request {
     char *body;
     size_t len, cap;
     bool too_big;
-    bool late; /* arrived while not ready or draining: answered 503 */
+    bool late;            /* arrived while not ready or draining: answered 503 */
+    bool takes_body;      /* a POST endpoint: the body is buffered, else dropped */
+    const char *key_name; /* the API key checked when the headers arrived */
+    srv_conn *conn;       /* the connection's record (conn.c); may be NULL */
+    srv_addr client;      /* the client's address */
+    char id[65];          /* X-Request-Id: the client's (when well formed) or generated */
 } request;
 
 static uint64_t now_ns(void)
@@ -62,23 +70,28 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
         r->body = strdup("{\"error\":\"internal\",\"message\":\"out of memory\"}");
         r->len = r->body ? strlen(r->body) : 0;
     }
+    trawl__serve_conn_reply(rq->conn);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(r->body);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", r->type);
+    if (r->code != 204)
+        MHD_add_response_header(resp, "Content-Type", r->type);
+    MHD_add_response_header(resp, "X-Request-Id", rq->id);
+    for (int i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     if (r->code == 405)
         MHD_add_response_header(
             resp, "Allow",
-            rq->ep == EP_DETECT || rq->ep == EP_DETECT_ONE || rq->ep == EP_SCAN ? "POST" : "GET");
+            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) ? "POST" : "GET");
     if (r->retry_after) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
         MHD_add_response_header(resp, "Retry-After", ra);
     }
-    if (atomic_load_explicit(&s->draining, memory_order_relaxed))
+    if (r->close || atomic_load_explicit(&s->draining, memory_order_relaxed))
         MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->code, resp);
     MHD_destroy_response(resp);
@@ -88,10 +101,10 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     trawl_hist_record(s->lat_all, dt);
     trawl_hist_record(s->lat[rq->ep], dt);
     if (s->access_fd >= 0) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        trawl__serve_access_log(s->access_fd, ci ? ci->client_addr : NULL, method, url, r->code,
-                                r->len, dt, r->cached, r->key_name);
+        char ip[SRV_ADDR_STRLEN];
+        trawl__serve_addr_str(&rq->client, ip);
+        trawl__serve_access_log(s->access_fd, ip, method, url, r->code, r->len, dt, r->cached,
+                                r->key_name);
     }
     return ok;
 }
@@ -116,6 +129,14 @@ static int route(const char *url, bool *post, const char **name)
         return EP_DETECT;
     if (!strcmp(url, "/v1/scan"))
         return EP_SCAN;
+    if (!strcmp(url, "/beta/litellm_basic_guardrail_api"))
+        return EP_LITELLM;
+    if (!strcmp(url, "/v2/guard"))
+        return EP_GUARD;
+    if (!strcmp(url, "/analyze/prompt"))
+        return EP_ANALYZE;
+    if (!strcmp(url, "/v1/authz"))
+        return EP_AUTHZ;
     if (!strncmp(url, "/v1/detect/", 11) && url[11]) {
         *name = url + 11;
         return EP_DETECT_ONE;
@@ -126,14 +147,23 @@ static int route(const char *url, bool *post, const char **name)
 
 static void *heartbeat_main(void *arg);
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+/* The request's client: the connection's peer. */
+static void client_of(struct MHD_Connection *conn, request *rq)
 {
+    if (rq->conn) {
+        bool proxy;
+        rq->client = *trawl__serve_conn_peer(rq->conn, &proxy);
+        return;
+    }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, cap, "-");
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
-                  (socklen_t)cap);
+    trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
+}
+
+/* The /v1/ endpoints that need a key when keys are configured. */
+static bool needs_key(int ep)
+{
+    return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS;
 }
 
 /* 0 when the request may proceed, else an error reply (401, 429). */
@@ -212,8 +242,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_error(r, 503, "shutting down");
         return;
     default:
-        if (authorize(s, conn, r))
-            return;
+        r->key_name = rq->key_name;
         if (draining) {
             trawl__serve_error(r, 503, atomic_load(&s->draining) ? "shutting down" : "not ready");
             return;
@@ -226,12 +255,27 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                               json, rq->body ? rq->body : "", rq->len, r);
             return;
         }
+        if (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) {
+            compat_headers h = {
+                .prompt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Trawl-Prompt"),
+                .uri = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Original-URI"),
+                .request_id = rq->id};
+            char *report = NULL;
+            trawl__serve_compat(s, rq->ep, rq->body ? rq->body : "", rq->len, &h, r, &report);
+            if (report && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
+                char ip[SRV_ADDR_STRLEN];
+                trawl__serve_addr_str(&rq->client, ip);
+                trawl__serve_events_publish(s, ip, report);
+            }
+            free(report);
+            return;
+        }
         trawl__serve_detect(s, name,
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
         if (r->code == 200 && r->body && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
-            char ip[64];
-            client_ip(conn, ip, sizeof(ip));
+            char ip[SRV_ADDR_STRLEN];
+            trawl__serve_addr_str(&rq->client, ip);
             trawl__serve_events_publish(s, ip, r->body);
         }
         return;
@@ -265,7 +309,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     trawl_server *s = cls;
     request *rq = *con_cls;
     if (!rq) {
@@ -277,8 +320,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *name;
         rq->ep = route(url, &post, &name);
         rq->late = atomic_load(&s->draining) || !atomic_load(&s->ready);
+        trawl__serve_request_id(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"),
+                                rq->id);
+        rq->takes_body = post && !strcmp(method, "POST");
+        rq->conn = trawl__serve_conn_of(conn);
+        trawl__serve_conn_headers(rq->conn);
+        client_of(conn, rq);
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = rq;
+        const char *why = trawl__serve_framing_check(conn, version);
+        if (why) { /* before anything reads a body whose end is in doubt */
+            srv_reply r = {0};
+            trawl__serve_error(&r, 400, "ambiguous request framing: %s", why);
+            r.close = true;
+            trawl__serve_conns_refused_framing(s->conns);
+            return send_reply(s, conn, rq, method, url, &r);
+        }
+        if (needs_key(rq->ep)) {
+            /* The key is checked as soon as the headers are in, before a
+             * byte of body is buffered: a refusal queued now makes MHD
+             * discard the body and close the connection. */
+            srv_reply r = {0};
+            if (authorize(s, conn, &r))
+                return send_reply(s, conn, rq, method, url, &r);
+            rq->key_name = r.key_name;
+        }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
@@ -292,15 +358,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!append(rq, upload_data, *upload_data_size, s->o.max_body))
+        /* A body sent to an endpoint that takes none is read and dropped,
+         * never stored. */
+        trawl__serve_conn_body(rq->conn, *upload_data_size);
+        if (rq->takes_body && !append(rq, upload_data, *upload_data_size, s->o.max_body))
             return MHD_NO;
         *upload_data_size = 0;
         return MHD_YES;
     }
     srv_reply r = {0};
-    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late && !authorize(s, conn, &r)) {
-        struct MHD_Response *resp = trawl__serve_events_open(s, conn, &r);
+    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late) {
+        r.key_name = rq->key_name;
+        struct MHD_Response *resp = trawl__serve_events_open(s, conn, &rq->client, &r);
         if (resp) {
+            trawl__serve_conn_stream(rq->conn);
             enum MHD_Result ok = MHD_queue_response(conn, 200, resp);
             MHD_destroy_response(resp);
             atomic_fetch_add(&s->count[EP_EVENTS][0], 1);
@@ -308,8 +379,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return send_reply(s, conn, rq, method, url, &r);
     }
-    if (r.body) /* authorize refused */
-        return send_reply(s, conn, rq, method, url, &r);
     dispatch(s, conn, url, method, rq, &r);
     return send_reply(s, conn, rq, method, url, &r);
 }
@@ -323,6 +392,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     request *rq = *con_cls;
     if (!rq)
         return;
+    trawl__serve_conn_done(rq->conn);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -334,6 +404,12 @@ static void free_scratch(void *p)
     trawl__serve_tscratch_free(p);
 }
 
+/* An option whose 0 means def and TRAWL_SERVE_OFF means off (0 here). */
+static unsigned opt_or(unsigned v, unsigned def)
+{
+    return v == TRAWL_SERVE_OFF ? 0 : v ? v : def;
+}
+
 uint16_t trawl_server_port(const trawl_server *s)
 {
     return s ? s->port : 0;
@@ -341,6 +417,7 @@ uint16_t trawl_server_port(const trawl_server *s)
 
 static void server_release(trawl_server *s)
 {
+    trawl__serve_conns_free(s->conns); /* after the daemon: no more notifications */
     trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
@@ -458,6 +535,16 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         st = trawl__serve_rules_compile(s, o->rulesets, o->n_rulesets, err);
     if (st == TRAWL_OK)
         st = trawl__serve_batch_start(s, err);
+    if (st == TRAWL_OK) {
+        unsigned to = o->conn_timeout_s ? o->conn_timeout_s : 30u;
+        srv_conn_opts co = {
+            .max_per_ip = opt_or(o->max_per_ip, 64),
+            .header_timeout_s = opt_or(o->header_timeout_s, 10),
+            .idle_timeout_s = to,
+            .body_min_rate = opt_or(o->body_min_rate, 1024),
+        };
+        st = trawl__serve_conns_new(&co, &s->conns, err);
+    }
     if (st != TRAWL_OK) {
         server_release(s);
         return st;
@@ -466,12 +553,14 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     unsigned pool = s->o.threads > 1 ? s->o.threads : 0;
     s->daemon = MHD_start_daemon(
-        flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, pool,
-        MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024u,
+        flags, o->port, trawl__serve_conns_accept, s->conns, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, trawl__serve_conns_notify, s->conns,
+        MHD_OPTION_URI_LOG_CALLBACK, trawl__serve_conns_uri, s->conns, MHD_OPTION_THREAD_POOL_SIZE,
+        pool, MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024u,
         MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout_s ? o->conn_timeout_s : 30u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header ? o->max_header : (size_t)16 * 1024,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip, MHD_OPTION_END);
+        MHD_OPTION_END);
     if (!s->daemon) {
         server_release(s);
         return trawl__fail(err, TRAWL_EIO, "cannot listen on %s:%u",
@@ -486,22 +575,32 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     return TRAWL_OK;
 }
 
+/* Event streams: a heartbeat every sse_heartbeat_ms, and a drain check of
+ * every subscriber at least once a second. */
 static void *heartbeat_main(void *arg)
 {
     trawl_server *s = arg;
-    unsigned ms = s->o.sse_heartbeat_ms ? s->o.sse_heartbeat_ms : 15000;
+    uint64_t period = s->o.sse_heartbeat_ms ? s->o.sse_heartbeat_ms : 15000;
+    uint64_t tick = period < 1000 ? period : 1000;
+    uint64_t last = now_ns(), next_hb = last + period * 1000000u;
     pthread_mutex_lock(&s->hb_mu);
     while (!s->hb_stop) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)ms * 1000000u;
+        uint64_t ns = (uint64_t)ts.tv_nsec + tick * 1000000u;
         ts.tv_sec += (time_t)(ns / 1000000000u);
         ts.tv_nsec = (long)(ns % 1000000000u);
         pthread_cond_timedwait(&s->hb_cv, &s->hb_mu, &ts);
         if (s->hb_stop)
             break;
         pthread_mutex_unlock(&s->hb_mu);
-        trawl__serve_events_heartbeat(s);
+        uint64_t now = now_ns();
+        trawl__serve_events_check(s, (now - last) / 1000000u);
+        last = now;
+        if (now >= next_hb) {
+            trawl__serve_events_heartbeat(s);
+            next_hb = now + period * 1000000u;
+        }
         pthread_mutex_lock(&s->hb_mu);
     }
     pthread_mutex_unlock(&s->hb_mu);

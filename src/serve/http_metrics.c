@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "serve/conn.h"
 #include "serve/internal.h"
 
 typedef struct sbuf {
@@ -64,7 +65,8 @@ static void totals(trawl_server *s, int ep, uint64_t *req, uint64_t *errs)
     for (int c = 0; c < SRV_NCODES; c++) {
         uint64_t n = ld(&s->count[ep][c]);
         *req += n;
-        if (trawl__serve_codes[c] != 200)
+        int k = trawl__serve_codes[c]; /* a 403 verdict of /v1/authz is an answer, not an error */
+        if (k != 200 && k != 204 && k != 403)
             *errs += n;
     }
 }
@@ -163,6 +165,9 @@ char *trawl__serve_metrics_prom(trawl_server *s)
     char *batch = trawl__serve_batch_metrics(s, false);
     sb_printf(&b, "%s", batch ? batch : "");
     free(batch);
+    char *conns = trawl__serve_conns_metrics(s->conns, false);
+    sb_printf(&b, "%s", conns ? conns : "");
+    free(conns);
     return sb_done(&b);
 }
 
@@ -209,6 +214,9 @@ char *trawl__serve_metrics_json(trawl_server *s)
     char *batch = trawl__serve_batch_metrics(s, true);
     sb_printf(&b, "%s", batch ? batch : "");
     free(batch);
+    char *conns = trawl__serve_conns_metrics(s->conns, true);
+    sb_printf(&b, "%s", conns ? conns : "");
+    free(conns);
     sb_printf(&b, "\"latency_us\":");
     json_lat(&b, s->lat_all);
     sb_printf(&b, ",\"endpoints\":{");

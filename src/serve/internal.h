@@ -9,9 +9,12 @@
 
 #include <trawl/serve.h>
 
-/* Canonicalises root in place (object keys sorted recursively) and hashes
- * the tag and its compact text, as trawl_serve_key_json. */
-trawl_status trawl__serve_key_cjson(cJSON *root, uint32_t tag, trawl_key128 *out, trawl_error *err);
+#include "common/json.h"
+
+/* Hashes the tag and the value, object members in name order, as
+ * trawl_serve_key_json. Allocates only for objects of more than 16 members. */
+trawl_status trawl__serve_key_tree(const tj_value *root, uint32_t tag, trawl_key128 *out,
+                                   trawl_error *err);
 
 /* SHA-256 of n bytes. */
 void trawl__sha256(const void *data, size_t n, uint8_t out[32]);
@@ -35,11 +38,11 @@ void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
 /* Copies the bucket state of keys present in both tables. */
 void trawl__serve_keys_carry(srv_keys *to, srv_keys *from);
 
-/* Writes one access log line to fd (access_log.c). key may be NULL. */
-struct sockaddr;
-void trawl__serve_access_log(int fd, const struct sockaddr *addr, const char *method,
-                             const char *path, int status, size_t bytes, uint64_t latency_ns,
-                             bool cached, const char *key);
+/* Writes one access log line to fd (access_log.c). ip is the client's
+ * address as text; key may be NULL. */
+void trawl__serve_access_log(int fd, const char *ip, const char *method, const char *path,
+                             int status, size_t bytes, uint64_t latency_ns, bool cached,
+                             const char *key);
 
 /* Endpoints, for metrics. */
 enum {
@@ -51,13 +54,17 @@ enum {
     EP_READYZ,
     EP_METRICS,
     EP_V1_METRICS,
+    EP_LITELLM, /* POST /beta/litellm_basic_guardrail_api (http_compat.c) */
+    EP_GUARD,   /* POST /v2/guard */
+    EP_ANALYZE, /* POST /analyze/prompt */
+    EP_AUTHZ,   /* POST /v1/authz */
     EP_OTHER,
     EP_COUNT
 };
 extern const char *const trawl__serve_ep_names[EP_COUNT];
 
 /* Status codes counted per endpoint; the last slot counts any other code. */
-#define SRV_NCODES 10
+#define SRV_NCODES 12
 extern const int trawl__serve_codes[SRV_NCODES];
 
 /* A detection engine in service. Counted references: the server holds one
@@ -116,6 +123,7 @@ struct trawl_server {
     bool hb_started, hb_stop;
     pthread_mutex_t hb_mu;
     pthread_cond_t hb_cv;
+    struct srv_conns *conns; /* connection table: limits, deadlines (conn.c) */
     /* dynamic batching of the model tier (http_batch.c); NULL = none */
     trawl_batcher *batcher;
     size_t batch_max_bytes;
@@ -127,6 +135,13 @@ int trawl__serve_code_slot(int code);
 char *trawl__serve_metrics_prom(trawl_server *s);
 char *trawl__serve_metrics_json(trawl_server *s);
 
+/* A response header a handler adds (name static). */
+#define SRV_MAX_HEADERS 6
+typedef struct srv_header {
+    const char *name;
+    char value[80];
+} srv_header;
+
 /* A response body and its status. */
 typedef struct srv_reply {
     int code;
@@ -135,19 +150,41 @@ typedef struct srv_reply {
     const char *type;     /* static */
     unsigned retry_after; /* seconds, for 429; 0 = no header */
     bool cached;          /* answered from the cache */
+    bool close;           /* close the connection after it */
     const char *key_name; /* the API key's name, when one was checked */
+    srv_header headers[SRV_MAX_HEADERS];
+    int n_headers;
 } srv_reply;
+
+/* out = given when it is a well-formed request id (1..64 bytes of
+ * [A-Za-z0-9._:-]), else a new 32-hex-digit id (request_id.c). */
+void trawl__serve_request_id(const char *given, char out[65]);
+
+/* What the gateway endpoints read from the request's headers. */
+typedef struct compat_headers {
+    const char *prompt;     /* X-Trawl-Prompt (/v1/authz) */
+    const char *uri;        /* X-Original-URI (/v1/authz) */
+    const char *request_id; /* this request's id */
+} compat_headers;
+
+/* Handles the gateway endpoints (http_compat.c): ep is EP_LITELLM,
+ * EP_GUARD, EP_ANALYZE or EP_AUTHZ. *report gets the detection report the
+ * reply was made from (malloc'd, for events), or NULL. */
+void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
+                         const compat_headers *h, srv_reply *r, char **report);
 
 /* Fills r with {"error":code_name,"message":msg}. */
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Validates a detection request body for the detector mask and computes
- * its key (unless *stateful: ai_vs_ai with a client_id, never cached or
- * coalesced). Bits of mask above TRAWL_DET_ALL (the engine generation) only
- * enter the key. 0, or -1 with an error reply in r. */
-int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
-                         bool *stateful, cJSON **keep, srv_reply *r);
+/* Validates a detection request body for the detector mask (strictly:
+ * common/json.h, and the input object's keys unless s->o.allow_unknown_keys)
+ * and computes its key (unless *stateful: ai_vs_ai with a client_id, never
+ * cached or coalesced). Bits of mask above TRAWL_DET_ALL (the engine
+ * generation) only enter the key. 0 with the parsed body in *keep (the
+ * caller frees it), or -1 with an error reply in r. s may be NULL (strict). */
+int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned mask,
+                         trawl_key128 *key, bool *stateful, tj_doc **keep, srv_reply *r);
 
 /* Handles POST /v1/detect (name NULL) and /v1/detect/{name}. only is the
  * ?only= argument or NULL. */
@@ -173,11 +210,16 @@ typedef struct srv_sub srv_sub;
 struct MHD_Connection;
 struct MHD_Response;
 /* A streaming response for GET /v1/events, or NULL with an error in err. */
+struct srv_addr;
+/* client: the subscriber's address (counted against sse_per_ip). */
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
-                                              srv_reply *err);
+                                              const struct srv_addr *client, srv_reply *err);
 /* Sends the threat events of a report (JSON) to matching subscribers. */
 void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report);
 void trawl__serve_events_heartbeat(trawl_server *s);
+/* Drops subscribers whose socket took no bytes for sse_drain_ms while some
+ * waited; called every elapsed_ms. */
+void trawl__serve_events_check(trawl_server *s, uint64_t elapsed_ms);
 /* Ends every stream (shutdown). */
 void trawl__serve_events_close_all(trawl_server *s);
 

@@ -8,6 +8,7 @@
 #   kmeans N D K ITER TOL IN INIT OUT  OUT: float64 inertia, float64 n_iter, int32 labels
 #   silhouette N IN LABELS OUT         IN: condensed float64, LABELS int32; OUT: float64
 #   silhouette_vec N D IN LABELS OUT   IN: X float64
+#   dbscan N EPS MIN IN OUT            IN: condensed float64; OUT: int32 labels
 #   chi2sf X DOF OUT                   OUT: float64
 # Exit 3 when SciPy or scikit-learn cannot be imported (the C test skips).
 import os, sys
@@ -16,7 +17,7 @@ try:
     from scipy.cluster.hierarchy import linkage, fcluster
     from scipy.spatial.distance import squareform
     from scipy.stats import chi2
-    from sklearn.cluster import KMeans
+    from sklearn.cluster import KMeans, DBSCAN
     from sklearn.metrics import silhouette_score
 except Exception as e:  # noqa: BLE001
     print("oracle.py: %s" % e, file=sys.stderr)
@@ -63,6 +64,10 @@ for line in open(P("manifest")):
         X = np.fromfile(P(a[3]), dtype="<f8").reshape(n, dim)
         lab = np.fromfile(P(a[4]), dtype="<i4")
         np.array([silhouette_score(X, lab)], dtype="<f8").tofile(P(a[5]))
+    elif op == "dbscan":
+        D = squareform(np.fromfile(P(a[4]), dtype="<f8"))
+        lab = DBSCAN(eps=float(a[2]), min_samples=int(a[3]), metric="precomputed").fit(D).labels_
+        lab.astype("<i4").tofile(P(a[5]))
     elif op == "chi2sf":
         np.array([chi2.sf(float(a[1]), int(a[2]))], dtype="<f8").tofile(P(a[3]))
     else:

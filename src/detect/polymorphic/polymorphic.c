@@ -127,7 +127,7 @@ static trawl_status poly_create(const det_config *cfg, void **state, trawl_error
     if (s == TRAWL_OK)
         s = trawl_pattern_set_add_rules(set, pack->text, pack->len, err);
     if (s == TRAWL_OK)
-        s = trawl_pattern_compile(set, &st->db, err);
+        s = det_compile(cfg, set, 0, &st->db, err);
     trawl_pattern_set_free(set);
     if (s == TRAWL_OK)
         s = classify(st, err);
