@@ -60,7 +60,9 @@ PY
 eval "\"$T\" frame packets $s --json \"$tmp/stream.bin\"" >"$tmp/cut.json"; rc=$?
 python3 -c "
 import json,sys
-print('\n'.join(json.loads(l)['value'] for l in open(sys.argv[1])))" "$tmp/cut.json" >"$tmp/got"
+data = open(sys.argv[2], 'rb').read()
+offs = [json.loads(l)['offset'] for l in open(sys.argv[1])] + [len(data)]
+print('\n'.join(data[a:b].hex() for a, b in zip(offs, offs[1:])))" "$tmp/cut.json" "$tmp/stream.bin" >"$tmp/got"
 [ "$rc" = 0 ] && cmp -s "$tmp/got" "$tmp/want" && ok "struct cuts the stream into the same $(wc -l <"$tmp/want") messages" \
     || bad "struct cut differs (rc=$rc)"
 
