@@ -3,11 +3,9 @@
  * that cuts it. */
 #include "infer_cli.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const char usage_text[] =
     "usage: trawl infer stream [--json] FILE|-\n"
@@ -47,20 +45,8 @@ int cli_infer_stream(int argc, char **argv)
     uint8_t *copy = NULL;
     const uint8_t *p = in.data;
     size_t n = in.len;
-    if (!p) { /* a pipe: the first 1 MiB is plenty */
-        size_t cap = 1 << 20;
-        copy = malloc(cap);
-        n = 0;
-        while (copy && n < cap) {
-            ssize_t r = read(in.fd, copy + n, cap - n);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            n += (size_t)r;
-        }
-        p = copy;
-    }
+    if (!p) /* a pipe: the first MiB is plenty */
+        p = copy = infer_slurp(&in, (size_t)1 << 20, &n);
     trawl_infer_stream s;
     trawl_error err;
     trawl_error_clear(&err);

@@ -23,6 +23,20 @@ static const trawl_span *msg(const msg_set *s, size_t i)
     return &s->m[s->idx[i]].data;
 }
 
+/* *f becomes a field found by meaning: [o, o + w) of the kind, byte order,
+ * confidence and signal given, everything else zero. */
+static void found(trawl_infer_field *f, uint32_t o, unsigned w, trawl_field_kind kind, bool be,
+                  float confidence, uint32_t signal)
+{
+    memset(f, 0, sizeof *f);
+    f->offset = o;
+    f->size = w;
+    f->kind = kind;
+    f->big_endian = be;
+    f->confidence = confidence;
+    f->signals = signal;
+}
+
 static bool push(trawl_infer_field **out, size_t *n, const trawl_infer_field *f)
 {
     trawl_infer_field *g = realloc(*out, (*n + 1) * sizeof(*g));
@@ -76,13 +90,7 @@ static bool find_length(const msg_set *s, uint32_t o, unsigned w, bool be, trawl
         return false;
     if (cand > 16 || cand < -(int64_t)s->min_len)
         return false;
-    memset(f, 0, sizeof *f);
-    f->offset = o;
-    f->size = w;
-    f->kind = TRAWL_FIELD_LENGTH;
-    f->big_endian = be;
-    f->confidence = (float)fit / (float)s->n;
-    f->signals = TRAWL_SIG_LENGTH;
+    found(f, o, w, TRAWL_FIELD_LENGTH, be, (float)fit / (float)s->n, TRAWL_SIG_LENGTH);
     f->len_from = (int32_t)(o + w);
     f->len_adjust = (int32_t)(cand + (int64_t)(o + w));
     return true;
@@ -142,13 +150,7 @@ static bool find_counter(const msg_set *s, const uint32_t *ord, uint32_t o, unsi
     if (pairs < COUNTER_MIN || fwd < COUNTER_MIN ||
         (double)(fwd + same) < COUNTER_SHARE * (double)pairs || 3 * fwd < pairs)
         return false;
-    memset(f, 0, sizeof *f);
-    f->offset = o;
-    f->size = w;
-    f->kind = TRAWL_FIELD_COUNTER;
-    f->big_endian = be;
-    f->confidence = (float)(fwd + same) / (float)pairs;
-    f->signals = TRAWL_SIG_COUNTER;
+    found(f, o, w, TRAWL_FIELD_COUNTER, be, (float)(fwd + same) / (float)pairs, TRAWL_SIG_COUNTER);
     return true;
 }
 
@@ -200,13 +202,7 @@ static bool find_id(const msg_set *s, const uint32_t *ord, uint32_t o, unsigned 
     }
     if (flows < 2 || !differs)
         return false;
-    memset(f, 0, sizeof *f);
-    f->offset = o;
-    f->size = w;
-    f->kind = TRAWL_FIELD_ID;
-    f->big_endian = be;
-    f->confidence = 0.7f;
-    f->signals = TRAWL_SIG_VALUES;
+    found(f, o, w, TRAWL_FIELD_ID, be, 0.7f, TRAWL_SIG_VALUES);
     return true;
 }
 
@@ -239,14 +235,9 @@ static bool find_timestamp(const msg_set *s, uint32_t o, unsigned w, bool be, tr
             near += fabs(v - m->ts) < TS_WINDOW;
         }
         if (have >= 3 && near == have && varies && 5 * steady >= 4 * pairs) {
-            memset(f, 0, sizeof *f);
-            f->offset = o;
-            f->size = w;
-            f->kind = TRAWL_FIELD_TIMESTAMP;
-            f->big_endian = be;
+            found(f, o, w, TRAWL_FIELD_TIMESTAMP, be, (float)steady / (float)pairs,
+                  TRAWL_SIG_VALUES);
             f->ts_unit = units[u];
-            f->confidence = (float)steady / (float)pairs;
-            f->signals = TRAWL_SIG_VALUES;
             return true;
         }
     }
@@ -267,18 +258,14 @@ static bool find_checksum(const msg_set *s, trawl_infer_field *f)
         .sizes = 2 | 4, .max_skip = 4, .kinds = TRAWL_CHECK_ALL_KINDS | TRAWL_CHECK_NO_SEARCH};
     trawl_check_place pl;
     trawl_check_algo a;
-    bool found = false;
-    trawl_check_locate(sp, k, &o, &pl, &a, &found, NULL);
+    bool ok = false;
+    trawl_check_locate(sp, k, &o, &pl, &a, &ok, NULL);
     free(sp);
-    if (!found)
+    if (!ok)
         return false;
-    memset(f, 0, sizeof *f);
-    f->kind = TRAWL_FIELD_CHECKSUM;
-    f->size = pl.size;
-    f->offset = pl.offset >= 0 ? (uint32_t)pl.offset : 0; /* trailing: per message */
-    f->big_endian = pl.big_endian;
-    f->confidence = 1.0f;
-    f->signals = TRAWL_SIG_CHECKSUM;
+    /* a trailing checksum has no fixed offset: 0 here, and not kept */
+    found(f, pl.offset >= 0 ? (uint32_t)pl.offset : 0, pl.size, TRAWL_FIELD_CHECKSUM, pl.big_endian,
+          1.0f, TRAWL_SIG_CHECKSUM);
     f->check = pl;
     f->algo = a;
     return pl.offset >= 0; /* a trailing checksum has no fixed offset: not a prefix field */
@@ -293,9 +280,9 @@ static bool find_header_check(const msg_set *s, uint32_t o, unsigned w, trawl_in
     trawl_check_sample *cs = malloc(k * sizeof(*cs));
     if (!cs)
         return false;
-    bool found = false;
-    for (int be = 1; be >= 0 && !found; be--)
-        for (uint32_t from = 0; from + 2 <= o && from <= 4 && !found; from++) {
+    bool ok = false;
+    for (int be = 1; be >= 0 && !ok; be--)
+        for (uint32_t from = 0; from + 2 <= o && from <= 4 && !ok; from++) {
             for (size_t i = 0; i < k; i++) {
                 const trawl_span *d = msg(s, i * s->n / k);
                 cs[i].data = (trawl_span){d->ptr + from, o - from};
@@ -303,21 +290,15 @@ static bool find_header_check(const msg_set *s, uint32_t o, unsigned w, trawl_in
             }
             trawl_check_algo a;
             trawl_check_recover(cs, k, 8 * w, TRAWL_CHECK_ALL_KINDS | TRAWL_CHECK_NO_SEARCH, &a,
-                                &found, NULL);
-            if (found) {
-                memset(f, 0, sizeof *f);
-                f->kind = TRAWL_FIELD_CHECKSUM;
-                f->offset = o;
-                f->size = w;
-                f->big_endian = be;
-                f->confidence = 1.0f;
-                f->signals = TRAWL_SIG_CHECKSUM;
+                                &ok, NULL);
+            if (ok) {
+                found(f, o, w, TRAWL_FIELD_CHECKSUM, be, 1.0f, TRAWL_SIG_CHECKSUM);
                 f->check = (trawl_check_place){(int32_t)o, w, be, from, (int32_t)o};
                 f->algo = a;
             }
         }
     free(cs);
-    return found;
+    return ok;
 }
 
 bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_field **out, size_t *n)
