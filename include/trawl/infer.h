@@ -217,6 +217,7 @@ typedef struct trawl_infer_type {
     int32_t key_offset; /* the type field's offset, -1 when the port has one type */
     unsigned key_size;  /* 1 */
     uint64_t key_value; /* the type field's value for this type */
+    int32_t cluster;    /* without a type field: the cluster its messages form (-1: none) */
     size_t n_msgs;
     uint32_t min_len, max_len;
     bool big_endian; /* byte order most multi-byte fields of the port use */
