@@ -66,6 +66,10 @@ print('\n'.join(data[a:b].hex() for a, b in zip(offs, offs[1:])))" "$tmp/cut.jso
 [ "$rc" = 0 ] && cmp -s "$tmp/got" "$tmp/want" && ok "struct cuts the stream into the same $(wc -l <"$tmp/want") messages" \
     || bad "struct cut differs (rc=$rc)"
 
+# --frames: the units a framer cuts are the messages
+n=$("$T" infer --json --frames "packets,header=>2xH,length-field=0,adjust=-4" "$tmp/stream.bin" | grep -c '^{"message":')
+[ "$n" = 22 ] && ok "--frames packets: 22 messages" || bad "--frames: $n messages"
+
 # infer crc: Modbus RTU-like frames with CRC-16/MODBUS, little endian, at the end
 python3 - >"$tmp/rtu.hex" <<'PY'
 import random
