@@ -288,6 +288,47 @@ TRAWL_API trawl_status trawl_analyze_repeats(const uint8_t *p, size_t n,
                                              trawl_analyze_repeat_result *res, trawl_error *err);
 TRAWL_API void trawl_analyze_repeat_result_free(trawl_analyze_repeat_result *r);
 
+/* ---- structure: delimiters and header signatures ------------------------------ */
+
+/* A candidate delimiter of one buffer. */
+typedef struct trawl_analyze_delimiter {
+    uint8_t bytes[2];
+    unsigned len;    /* 1 or 2 */
+    uint64_t count;  /* occurrences, a run of overlapping ones counted once */
+    uint64_t runs;   /* occurrences overlapping the previous one */
+    double mean_gap; /* mean distance between consecutive occurrences */
+    double cv;       /* its coefficient of variation */
+    double score;    /* count x (1 - min(cv, 1)) x (share not in runs) */
+} trawl_analyze_delimiter;
+
+/* Bytes and byte pairs (at least 4 occurrences) that cut p[0..n) into
+ * pieces of similar length, best score first; *count <= top. Candidates,
+ * not findings (src/analyze/delimiters.c says why). Free with
+ * trawl_analyze_delimiters_free. TRAWL_EINVAL, TRAWL_ENOMEM. O(n). */
+TRAWL_API trawl_status trawl_analyze_delimiters(const uint8_t *p, size_t n, size_t top,
+                                                trawl_analyze_delimiter **out, size_t *count,
+                                                trawl_error *err);
+TRAWL_API void trawl_analyze_delimiters_free(trawl_analyze_delimiter *d);
+
+/* A prefix shared by a group of messages that no longer prefix is shared
+ * by all of them. */
+typedef struct trawl_analyze_prefix {
+    const uint8_t *bytes; /* points into the message msgs[first] */
+    size_t length;
+    size_t support; /* messages that start with it */
+    size_t first;   /* the lowest index among them */
+} trawl_analyze_prefix;
+
+/* Header signatures: every maximal shared prefix of at least min_length
+ * bytes (0 = 1) among at least min_support messages (< 2 = 2), most
+ * messages first, then longest. *out points into msgs (keep them alive);
+ * free with trawl_analyze_prefixes_free. TRAWL_EINVAL, TRAWL_ENOMEM.
+ * O(n log n comparisons). */
+TRAWL_API trawl_status trawl_analyze_prefixes(const trawl_span *msgs, size_t n, size_t min_length,
+                                              size_t min_support, trawl_analyze_prefix **out,
+                                              size_t *count, trawl_error *err);
+TRAWL_API void trawl_analyze_prefixes_free(trawl_analyze_prefix *p);
+
 /* ---- Needleman-Wunsch alignment ------------------------------------------ */
 
 /* Scores of a global alignment. The default (trawl_analyze_scoring_netzob,

@@ -19,6 +19,7 @@ int cli_scan(int argc, char **argv);
 int cli_frame(int argc, char **argv);
 int cli_detect(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_analyze(int argc, char **argv);
 
 /* Builds a framer from a --frames SPEC, KIND[,option[=value]]..., where the
  * options are `trawl frame` long options without their dashes (e.g.
