@@ -8,7 +8,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
 libmicrohttpd-dev curl wrk
-libdivsufsort-dev python3-scipy python3-sklearn binwalk librsvg2-bin"  # issue 13 (trawl analyze): suffix arrays; SciPy / scikit-learn oracles; binwalk -E bench peer; SVG to PNG for docs
+libdivsufsort-dev python3-scipy python3-sklearn python3-levenshtein binwalk librsvg2-bin"  # issue 13 (trawl analyze): suffix arrays; SciPy / scikit-learn oracles; binwalk -E bench peer; SVG to PNG for docs
 
 missing=""
 for p in $PKGS; do
