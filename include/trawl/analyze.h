@@ -169,9 +169,10 @@ typedef struct trawl_analyze_region {
  * 1024; the last window is measured flush with the end) are classified by
  * their Miller-Madow-corrected entropy and printable fraction (the rules
  * above, checked in the order padding, text, low, binary, code, high);
- * runs of one class (and one fill byte) merge; a high-entropy region is
- * compressed when chi-square over all its bytes rejects uniformity at
- * p < 0.01, random otherwise. *out (free with trawl_analyze_regions_free)
+ * runs of one class (and one fill byte) merge. High-entropy windows whose
+ * bytes fail chi-square's uniformity test at p < 1e-4 are compressed; a
+ * run of the others is compressed when the test over all its bytes fails
+ * at p < 0.01, random otherwise. *out (free with trawl_analyze_regions_free)
  * gets *count regions in offset order; none for an empty input.
  * TRAWL_EINVAL, TRAWL_ENOMEM. O(n), allocates one region per window at
  * most. */
