@@ -248,6 +248,8 @@ typedef struct trawl_analyze_repeat_opts {
     trawl_analyze_repeat_order order; /* which ones; ties by first suffix */
     uint64_t max_period;              /* longest gap counted as a period (0 = 65536) */
     uint64_t max_bytes;               /* bound on memory, 12 bytes per input byte (0 = none) */
+    bool keep_runs; /* also report repeats lying in a run of one byte value (padding); by
+                       default they are left out (they are not counted in total either) */
 } trawl_analyze_repeat_opts;
 
 typedef struct trawl_analyze_repeat {
@@ -258,7 +260,8 @@ typedef struct trawl_analyze_repeat {
 
 /* A candidate record size or period: a gap between consecutive
  * occurrences of the 64 maximal repeats that cover the most bytes (length x
- * count), whatever order the caller asked for. */
+ * count), whatever order the caller asked for; gaps shorter than the
+ * repeat (an occurrence overlapping the previous one) do not count. */
 typedef struct trawl_analyze_period {
     uint64_t period;
     uint64_t support; /* sum over such gaps of the repeat's length */
