@@ -20,7 +20,8 @@
  *
  * Peers run with Debian's /usr/bin/python3; a missing peer is reported as
  * skipped. BENCH_RUNS (default 5; 3 for the big cases) repetitions, medians.
- * BENCH_QUICK=1 shrinks everything for a smoke run. */
+ * BENCH_QUICK=1 shrinks everything for a smoke run; BENCH_ONLY=kmeans,
+ * linkage, entropy or levenshtein runs one part. */
 #include "benchutil.h"
 
 #include <fcntl.h>
@@ -148,19 +149,20 @@ static void kmeans_case(size_t n, size_t d, size_t k, unsigned iters, int runs)
         }
     }
     char script[2048], out[4096];
-    snprintf(script, sizeof script,
-             "import numpy as np, time\n"
-             "from sklearn.cluster import KMeans\n"
-             "X = np.fromfile('X', dtype='<f8').reshape(%zu, %zu)\n"
-             "C = np.fromfile('C', dtype='<f8').reshape(%zu, %zu)\n"
-             "for algo in ('lloyd', 'elkan'):\n"
-             "    ts = []\n"
-             "    for r in range(%d):\n"
-             "        t = time.perf_counter()\n"
-             "        km = KMeans(%zu, init=C, n_init=1, max_iter=%u, tol=0, algorithm=algo).fit(X)\n"
-             "        ts.append(time.perf_counter() - t)\n"
-             "    print(algo, sorted(ts)[len(ts) // 2], repr(km.inertia_), km.n_iter_)\n",
-             n, d, k, d, runs, k, iters);
+    snprintf(
+        script, sizeof script,
+        "import numpy as np, time\n"
+        "from sklearn.cluster import KMeans\n"
+        "X = np.fromfile('X', dtype='<f8').reshape(%zu, %zu)\n"
+        "C = np.fromfile('C', dtype='<f8').reshape(%zu, %zu)\n"
+        "for algo in ('lloyd', 'elkan'):\n"
+        "    ts = []\n"
+        "    for r in range(%d):\n"
+        "        t = time.perf_counter()\n"
+        "        km = KMeans(%zu, init=C, n_init=1, max_iter=%u, tol=0, algorithm=algo).fit(X)\n"
+        "        ts.append(time.perf_counter() - t)\n"
+        "    print(algo, sorted(ts)[len(ts) // 2], repr(km.inertia_), km.n_iter_)\n",
+        n, d, k, d, runs, k, iters);
     for (int t = 0; t < 2; t++) {
         char env[64];
         snprintf(env, sizeof env, "OMP_NUM_THREADS=%ld OPENBLAS_NUM_THREADS=1", t ? cores : 1L);
@@ -216,19 +218,20 @@ static void linkage_case(size_t n, int runs)
         printf("%-26s %-22s %10.4f\n", work, "trawl (all threads)", mine[m]);
     }
     char script[2048], out[4096];
-    snprintf(script, sizeof script,
-             "import numpy as np, time\n"
-             "from scipy.cluster.hierarchy import linkage\n"
-             "X = np.fromfile('L', dtype='<f8').reshape(%zu, %zu)\n"
-             "for i, m in enumerate(('average', 'ward', 'single')):\n"
-             "    ts = []\n"
-             "    for r in range(%d):\n"
-             "        t = time.perf_counter(); Z = linkage(X, m); ts.append(time.perf_counter() - t)\n"
-             "    T = np.fromfile('Z%%d' %% i, dtype='<f8').reshape(-1, 4)\n"
-             "    same = (T[:, [0, 1, 3]] == Z[:, [0, 1, 3]]).all() and "
-             "np.abs(T[:, 2] - Z[:, 2]).max() <= 1e-9\n"
-             "    print(m, sorted(ts)[len(ts) // 2], int(same))\n",
-             n, d, runs);
+    snprintf(
+        script, sizeof script,
+        "import numpy as np, time\n"
+        "from scipy.cluster.hierarchy import linkage\n"
+        "X = np.fromfile('L', dtype='<f8').reshape(%zu, %zu)\n"
+        "for i, m in enumerate(('average', 'ward', 'single')):\n"
+        "    ts = []\n"
+        "    for r in range(%d):\n"
+        "        t = time.perf_counter(); Z = linkage(X, m); ts.append(time.perf_counter() - t)\n"
+        "    T = np.fromfile('Z%%d' %% i, dtype='<f8').reshape(-1, 4)\n"
+        "    same = (T[:, [0, 1, 3]] == Z[:, [0, 1, 3]]).all() and "
+        "np.abs(T[:, 2] - Z[:, 2]).max() <= 1e-9\n"
+        "    print(m, sorted(ts)[len(ts) // 2], int(same))\n",
+        n, d, runs);
     if (python(script, NULL, out, sizeof out) != 0) {
         printf("%-26s %-22s skipped: SciPy not found\n", "linkage", "scipy");
     } else {
@@ -326,7 +329,8 @@ static void levenshtein_case(size_t n, int runs)
     for (size_t i = 0; i < n; i++) { /* 20 templates, a quarter of the bytes changed */
         size_t t = (size_t)(unit(&s) * 20);
         for (size_t j = 0; j < L; j++)
-            buf[i * L + j] = unit(&s) < 0.25 ? (uint8_t)(unit(&s) * 256) : (uint8_t)(t * 31 + j * 7);
+            buf[i * L + j] =
+                unit(&s) < 0.25 ? (uint8_t)(unit(&s) * 256) : (uint8_t)(t * 31 + j * 7);
         m[i] = (trawl_span){buf + i * L, L};
     }
     wfile("M", buf, n * L);
@@ -344,8 +348,8 @@ static void levenshtein_case(size_t n, int runs)
             tm[i] = bu_now() - t0;
         }
         mine[t] = (double)e / bu_median(tm, runs);
-        printf("%-26s %-22s %10.4f %10.3g pairs/s\n", work, t ? "trawl all threads" : "trawl 1 thread",
-               bu_median(tm, runs), mine[t]);
+        printf("%-26s %-22s %10.4f %10.3g pairs/s\n", work,
+               t ? "trawl all threads" : "trawl 1 thread", bu_median(tm, runs), mine[t]);
     }
     char script[1024], out[1024];
     snprintf(script, sizeof script,
@@ -385,18 +389,27 @@ int main(int argc, char **argv)
     if (slash)
         snprintf(slash, sizeof trawl_bin - (size_t)(slash - trawl_bin), "/../bin/trawl");
     int runs = bu_runs(), big = runs < 3 ? runs : 3;
+    const char *only = getenv("BENCH_ONLY");
+#define PART(name) (!only || !strcmp(only, name))
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (quick) {
         kmeans_case(2000, 10, 10, 20, 1);
         linkage_case(500, 1);
         entropy_case((size_t)16 << 20, 1, trawl_bin);
         levenshtein_case(1000, 1);
     } else {
-        kmeans_case(20000, 10, 10, 50, runs);
-        kmeans_case(200000, 32, 64, 10, big);
-        linkage_case(2000, runs);
-        linkage_case(10000, big);
-        entropy_case(bu_corpus_bytes(256), big, trawl_bin);
-        levenshtein_case(5000, big);
+        if (PART("kmeans")) {
+            kmeans_case(20000, 10, 10, 50, runs);
+            kmeans_case(200000, 32, 64, 10, big);
+        }
+        if (PART("linkage")) {
+            linkage_case(2000, runs);
+            linkage_case(10000, big);
+        }
+        if (PART("entropy"))
+            entropy_case(bu_corpus_bytes(256), big, trawl_bin);
+        if (PART("levenshtein"))
+            levenshtein_case(5000, big);
     }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
