@@ -496,8 +496,9 @@ TRAWL_API trawl_status trawl_analyze_linkage_inplace(double *D, size_t n,
                                                      trawl_error *err);
 /* Linkage of the rows of the row-major n x d matrix X under Euclidean
  * distance (SciPy's linkage(X, method)): trawl_analyze_pdist on `threads`
- * threads, then the in-place linkage. max_bytes bounds the matrix (0 =
- * none). */
+ * threads, then the in-place linkage; max_bytes bounds that matrix (0 =
+ * none). Single linkage needs no matrix: Prim computes each distance when
+ * it needs it (O(n^2 d) time, O(n) memory). */
 TRAWL_API trawl_status trawl_analyze_linkage_vectors(const double *X, size_t n, size_t d,
                                                      trawl_analyze_linkage_method method,
                                                      unsigned threads, uint64_t max_bytes,
