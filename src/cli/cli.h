@@ -25,6 +25,7 @@ int cli_infer(int argc, char **argv);
  * Returns the exit status: 2 when a line failed, else 1 when a line was a
  * threat, else 0. */
 int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, const char *path, int nthreads);
+int cli_analyze(int argc, char **argv);
 
 /* What a --frames SPEC asks for: a framer, or the packets of a capture. */
 typedef struct cli_frames {
