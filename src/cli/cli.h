@@ -19,6 +19,7 @@ int cli_scan(int argc, char **argv);
 int cli_frame(int argc, char **argv);
 int cli_detect(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_model(int argc, char **argv);
 int cli_infer(int argc, char **argv);
 /* `trawl detect --jsonl PATH`: screens each line of PATH ("-" = stdin) with
  * engine e and detectors mask on nthreads workers (<= 0: one per CPU).
