@@ -458,6 +458,7 @@ typedef struct trawl_analyze_repeat_opts {
     trawl_analyze_repeat_order order;
     uint64_t max_period;
     uint64_t max_bytes;
+    bool keep_runs;
 } trawl_analyze_repeat_opts;
 typedef struct trawl_analyze_repeat {
     uint32_t length;
@@ -672,6 +673,7 @@ typedef struct trawl_infer_type {
     int32_t key_offset;
     unsigned key_size;
     uint64_t key_value;
+    int32_t cluster;
     size_t n_msgs;
     uint32_t min_len, max_len;
     bool big_endian;

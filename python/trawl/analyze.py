@@ -205,15 +205,17 @@ class Period(NamedTuple):
 
 
 def repeats(data: Any, *, min_length: int = 4, top: int = 20, order: str = "length",
-            max_period: int = 0, max_bytes: int = 0) -> tuple[list[Repeat], list[Period], int]:
+            max_period: int = 0, max_bytes: int = 0,
+            keep_runs: bool = False) -> tuple[list[Repeat], list[Period], int]:
     """Maximal repeats (suffix array): the best ``top`` under ``order``
     (length, count, coverage) with every occurrence, candidate periods, and
-    the number of maximal repeats found."""
+    the number of maximal repeats found; repeats inside a run of one byte
+    value (padding) are left out unless ``keep_runs``."""
     b = _lib.from_buffer(data)
     o = ffi.new("trawl_analyze_repeat_opts *", {"min_length": min_length, "top": top,
                                                  "order": _ORDERS[order],
                                                  "max_period": max_period,
-                                                 "max_bytes": max_bytes})
+                                                 "max_bytes": max_bytes, "keep_runs": keep_runs})
     res = ffi.new("trawl_analyze_repeat_result *")
     err = _lib.new_error()
     _lib.check(lib.trawl_analyze_repeats(b, len(b), o, res, err), err)

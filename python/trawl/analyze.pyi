@@ -62,7 +62,8 @@ class Period(NamedTuple):
     aligned: int
 
 def repeats(data: _Buffer, *, min_length: int = ..., top: int = ..., order: str = ...,
-            max_period: int = ..., max_bytes: int = ...) -> tuple[list[Repeat], list[Period], int]: ...
+            max_period: int = ..., max_bytes: int = ...,
+            keep_runs: bool = ...) -> tuple[list[Repeat], list[Period], int]: ...
 
 class Alignment(NamedTuple):
     score: int

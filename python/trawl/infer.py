@@ -167,6 +167,7 @@ class MessageType(NamedTuple):
     port: int
     key_offset: int  # the type field's offset, -1 when the port has one type
     key_value: int
+    cluster: int  # without a type field: the cluster its messages form, -1 when none
     messages: int
     min_len: int
     max_len: int
@@ -199,7 +200,7 @@ class Inference:
 
     def _type(self, t: Any) -> MessageType:
         return MessageType(int(t.id), int(t.port), int(t.key_offset), int(t.key_value),
-                           int(t.n_msgs), int(t.min_len), int(t.max_len), bool(t.big_endian),
+                           int(t.cluster), int(t.n_msgs), int(t.min_len), int(t.max_len), bool(t.big_endian),
                            [self._field(t.fields[k]) for k in range(t.n_fields)])
 
     def type_of(self, i: int) -> int:

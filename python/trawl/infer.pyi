@@ -60,6 +60,7 @@ class MessageType(NamedTuple):
     port: int
     key_offset: int
     key_value: int
+    cluster: int
     messages: int
     min_len: int
     max_len: int

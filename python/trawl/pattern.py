@@ -130,7 +130,7 @@ def compile(patterns: Union[PatternText, Sequence[PatternText]], *, syntax: str 
     regex), ``"regex"``, ``"hex"`` or ``"literal"``. ``nocase``: ASCII letters
     match either case. ``names``: one name (or None) per pattern.
     ``block_only``: about half the compile time and memory, but no streams
-    and no serialization. Raises :class:`~trawl.PatternSyntaxError` (with
+    (it serializes as a block-only database). Raises :class:`~trawl.PatternSyntaxError` (with
     ``index`` and ``column``), :class:`~trawl.UnsupportedError`,
     :class:`~trawl.LimitError` or :class:`~trawl.EngineError`.
     """

@@ -62,8 +62,8 @@ static uint64_t wall_ms(void)
  * gateway integrations. */
 static uint64_t work_requests(trawl_server *s)
 {
-    static const int eps[] = {EP_DETECT, EP_DETECT_ONE, EP_SCAN, EP_LITELLM,
-                              EP_GUARD,  EP_ANALYZE,    EP_AUTHZ};
+    static const int eps[] = {EP_DETECT, EP_DETECT_ONE, EP_SCAN,  EP_LITELLM,
+                              EP_GUARD,  EP_ANALYZE,    EP_AUTHZ, EP_CHAT};
     uint64_t n = 0;
     for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++)
         for (int c = 0; c < SRV_NCODES; c++)

@@ -289,6 +289,50 @@ static void broadcast(trawl_server *s, unsigned bit, int sev, uint64_t id, const
     pthread_mutex_unlock(&s->ev_mu);
 }
 
+void trawl__serve_events_inject(trawl_server *s, unsigned bit, int sev, const char *line, size_t n)
+{
+    if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
+        broadcast(s, bit, sev, 0, line, n); /* no id: not in this instance's ring */
+}
+
+/* s as a JSON string's contents (quotes and controls escaped, cut short). */
+static void esc(char *out, size_t cap, const char *s)
+{
+    size_t w = 0;
+    for (; s && *s && w + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            w += (size_t)snprintf(out + w, cap - w, "\\%c", c);
+        else if (c < 0x20)
+            w += (size_t)snprintf(out + w, cap - w, "\\u%04x", c);
+        else
+            out[w++] = (char)c;
+    }
+    out[w] = 0;
+}
+
+/* The category of a detector's strongest violation (the combined signal
+ * only when it is alone). */
+static const char *top_category(const cJSON *violations)
+{
+    const char *best = NULL;
+    double bw = -3;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, violations)
+    {
+        const char *cat = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "category"));
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "confidence");
+        double w = cJSON_IsNumber(c) ? c->valuedouble : -1;
+        if (cat && !strcmp(cat, "multiple_signals"))
+            w -= 1;
+        if (cat && w > bw) {
+            bw = w;
+            best = cat;
+        }
+    }
+    return best ? best : "";
+}
+
 /* The categories of a detector's violations, distinct, at most cap. */
 static size_t categories(const cJSON *viol, const char **out, size_t cap)
 {
@@ -306,32 +350,13 @@ static size_t categories(const cJSON *viol, const char **out, size_t cap)
     return n;
 }
 
-/* One event's data line: {event_type, timestamp, client, detector,
- * severity, threat_score, categories}. 0 when it does not fit. */
-static size_t event_data(char *out, size_t cap, uint64_t ms, const char *client,
-                         const char *detector, trawl_severity sev, double score,
-                         const char *const *cats, size_t n)
+void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, const char *report)
 {
-    int w = snprintf(out, cap,
-                     "{\"event_type\":\"threat\",\"timestamp\":%llu,\"client\":\"%s\","
-                     "\"detector\":\"%s\",\"severity\":\"%s\",\"threat_score\":%.4g,"
-                     "\"categories\":[",
-                     (unsigned long long)ms, client, detector, trawl_severity_name(sev), score);
-    for (size_t i = 0; i < n && w > 0 && (size_t)w < cap; i++)
-        w += snprintf(out + w, cap - (size_t)w, "%s\"%s\"", i ? "," : "", cats[i]);
-    if (w > 0 && (size_t)w < cap)
-        w += snprintf(out + w, cap - (size_t)w, "]}");
-    return w > 0 && (size_t)w < cap ? (size_t)w : 0;
-}
-
-void trawl__serve_events_publish(trawl_server *s, const char *client, const char *key,
-                                 const char *report)
-{
-    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed) && !s->ring && !s->dash)
+    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed) && !s->redis && !s->ring &&
+        !s->dash)
         return;
-    static const char clean[] = "{\"threat_score\":0,";
-    if (!strncmp(report, clean, sizeof(clean) - 1))
-        return; /* a clean report: nothing to publish, nothing to parse */
+    if (!strstr(report, "\"violations\":[{"))
+        return; /* clean: no event, and no parse */
     cJSON *root = cJSON_Parse(report);
     const cJSON *dets = cJSON_GetObjectItemCaseSensitive(root, "detectors");
     struct timespec ts;
@@ -350,25 +375,42 @@ void trawl__serve_events_publish(trawl_server *s, const char *client, const char
         const char *cats[8];
         size_t nc = categories(v, cats, 8);
         if (s->dash)
-            trawl__serve_dash_threat(s->dash, client, bit, cats, nc);
-        char data[SRV_EVENT_MAX - 64], line[SRV_EVENT_MAX];
-        size_t dn =
-            event_data(data, sizeof(data), ms, client, d->string, sev, sc->valuedouble, cats, nc);
-        if (!dn)
-            dn = event_data(data, sizeof(data), ms, client, d->string, sev, sc->valuedouble, cats,
-                            0); /* too many long categories: leave them out */
-        if (!dn)
+            trawl__serve_dash_threat(s->dash, ctx->client, bit, cats, nc);
+        char data[SRV_EVENT_MAX - 64], line[SRV_EVENT_MAX], cid[160], rid[80], cat[96];
+        esc(cid, sizeof cid, ctx->client_id);
+        esc(rid, sizeof rid, ctx->request_id);
+        esc(cat, sizeof cat, top_category(v));
+        int dn = snprintf(data, sizeof(data),
+                          "{\"event_type\":\"threat\",\"timestamp\":%llu,"
+                          "\"client\":\"%s\",\"client_id\":\"%s\",\"request_id\":\"%s\","
+                          "\"instance\":\"%s\",\"detector\":\"%s\",\"category\":\"%s\","
+                          "\"severity\":\"%s\",\"threat_score\":%.4g,\"categories\":[",
+                          (unsigned long long)ms, ctx->client ? ctx->client : "", cid, rid,
+                          s->instance, d->string, cat, trawl_severity_name(sev), sc->valuedouble);
+        for (size_t i = 0; i < nc && dn > 0 && (size_t)dn < sizeof(data); i++) {
+            char c[96];
+            esc(c, sizeof c, cats[i]);
+            dn += snprintf(data + dn, sizeof(data) - (size_t)dn, "%s\"%s\"", i ? "," : "", c);
+        }
+        if (dn > 0 && (size_t)dn < sizeof(data))
+            dn += snprintf(data + dn, sizeof(data) - (size_t)dn, "]}");
+        if (dn <= 0 || (size_t)dn >= sizeof(data))
             continue;
         size_t n = 0;
         uint64_t id = 0;
-        if (s->ring) {
-            id = trawl__serve_ring_push(s->ring, key, bit, (int)sev, data, line, sizeof(line), &n);
+        if (s->ring) { /* the record with its id, kept for replay */
+            id = trawl__serve_ring_push(s->ring, ctx->key, bit, (int)sev, data, line, sizeof(line),
+                                        &n);
         } else {
             int w = snprintf(line, sizeof(line), "event: threat\ndata: %s\n\n", data);
             n = w > 0 && (size_t)w < sizeof(line) ? (size_t)w : 0;
         }
-        if (n && atomic_load_explicit(&s->n_subs, memory_order_relaxed))
+        if (!n)
+            continue;
+        if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
             broadcast(s, bit, (int)sev, id, line, n);
+        if (s->redis)
+            trawl__serve_redis_publish(s, bit, (int)sev, line, n);
     }
     cJSON_Delete(root);
 }

@@ -38,8 +38,8 @@ good=$(grep -c . "$dir/in.jsonl")
 "$T" detect --jsonl "$dir/bad.jsonl" >"$dir/bad.out"; rc=$?
 check bad-rc 2 "$rc"
 check bad-lines 5 "$(wc -l <"$dir/bad.out")"
-check bad-line3 '{"line":3,"error":"bad_request","message":"malformed JSON","offset":0}' "$(sed -n 3p "$dir/bad.out")"
-check bad-line4 '{"line":4,"error":"bad_request","message":"field '"'"'prompt'"'"': expected a string"}' "$(sed -n 4p "$dir/bad.out")"
+check bad-line3 '{"line":3,"error":"bad_request","message":"malformed JSON at byte 0: invalid value","offset":0}' "$(sed -n 3p "$dir/bad.out")"
+check bad-line4 '{"line":4,"error":"bad_request","message":"field '"'"'prompt'"'"': expected a string","offset":1}' "$(sed -n 4p "$dir/bad.out")"
 check bad-after "$(printf '{"prompt":"ok"}' | "$T" detect --json - | strip)" "$(sed -n 5p "$dir/bad.out" | strip)"
 check bad-numbers "1 2 3 4 5" "$(sed 's/^{"line":\([0-9]*\),.*/\1/' "$dir/bad.out" | tr '\n' ' ' | sed 's/ $//')"
 
@@ -70,6 +70,7 @@ grep . "$dir/in.jsonl" | while IFS= read -r body; do
     want=$(sed -n "${i}p" "$dir/t1")
     [ "$got" = "$want" ] || { echo "FAIL serve-same line $i"; echo "  jsonl: $want"; echo "  serve: $got"; echo x >>"$dir/diffs"; }
 done
+kill -TERM "$pid"; wait "$pid"; pid= # timeout passes TERM on to trawl serve
 check probing-seen 1 "$(grep -c '"category":"membership_inference"' "$dir/t1" | sed 's/^[1-9][0-9]*$/1/')"
 check serve-same 0 "$( [ -f "$dir/diffs" ] && wc -l <"$dir/diffs" || echo 0)"
 
