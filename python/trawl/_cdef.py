@@ -706,6 +706,86 @@ void trawl_infer_input_free(trawl_infer_input *in);
 trawl_status trawl_infer_generate(uint64_t seed, unsigned msgs, uint8_t **pcap,
                                   size_t *pcap_len, char **truth, size_t *truth_len,
                                   trawl_error *err);
+/* ---- anomaly.h ---- */
+typedef enum trawl_anom_method {
+    TRAWL_ANOM_ZSCORE = 0, TRAWL_ANOM_MZSCORE, TRAWL_ANOM_IQR, TRAWL_ANOM_EWMA,
+    TRAWL_ANOM_CUSUM, TRAWL_ANOM_RATE, TRAWL_ANOM_TIMING, TRAWL_ANOM_SEQUENCE,
+    TRAWL_ANOM_VALUE, TRAWL_ANOM_METHOD_COUNT_
+} trawl_anom_method;
+const char *trawl_anom_method_name(trawl_anom_method m);
+trawl_status trawl_anom_methods_parse(const char *list, unsigned *mask, trawl_error *err);
+typedef struct trawl_anom_params {
+    unsigned methods;
+    double z;
+    double mz;
+    double iqr_k;
+    double ewma_lambda;
+    double ewma_l;
+    double cusum_k;
+    double cusum_h;
+    double rate_window;
+    unsigned min_samples;
+    bool online;
+    unsigned warmup;
+    unsigned reservoir;
+    unsigned max_distinct;
+    unsigned max_channels;
+    bool columns;
+    unsigned max_columns;
+} trawl_anom_params;
+typedef struct trawl_anomaly {
+    trawl_anom_method method;
+    const char *what;
+    const char *channel;
+    double time;
+    uint64_t index;
+    double value;
+    double baseline;
+    double spread;
+    double threshold;
+    double score;
+    const char *detail;
+} trawl_anomaly;
+typedef int (*trawl_anomaly_fn)(const trawl_anomaly *a, void *user);
+typedef struct trawl_anom_model trawl_anom_model;
+trawl_status trawl_anom_new(const trawl_anom_params *params, trawl_anom_model **out,
+                            trawl_error *err);
+void trawl_anom_free(trawl_anom_model *m);
+trawl_status trawl_anom_learn_value(trawl_anom_model *m, const char *name, double time,
+                                    double value, trawl_error *err);
+trawl_status trawl_anom_detect_value(trawl_anom_model *m, const char *name, double time,
+                                     uint64_t index, double value, trawl_anomaly_fn cb,
+                                     void *user, trawl_error *err);
+typedef struct trawl_anom_msg {
+    trawl_span data;
+    const char *flow;
+    uint16_t src_port, dst_port;
+    double time;
+    uint64_t index;
+} trawl_anom_msg;
+trawl_status trawl_anom_learn_msgs(trawl_anom_model *m, const trawl_anom_msg *msgs, size_t n,
+                                   trawl_error *err);
+trawl_status trawl_anom_detect_msgs(trawl_anom_model *m, const trawl_anom_msg *msgs, size_t n,
+                                    trawl_anomaly_fn cb, void *user, trawl_error *err);
+trawl_status trawl_anom_flush(trawl_anom_model *m, trawl_anomaly_fn cb, void *user,
+                              trawl_error *err);
+trawl_status trawl_anom_finish(trawl_anom_model *m, trawl_error *err);
+trawl_status trawl_anom_save(const trawl_anom_model *m, FILE *out, trawl_error *err);
+trawl_status trawl_anom_load(const char *text, size_t len, const trawl_anom_params *params,
+                             trawl_anom_model **out, trawl_error *err);
+typedef struct trawl_anom_stats {
+    size_t channels;
+    uint64_t learned, tested;
+    uint64_t dropped_channels;
+} trawl_anom_stats;
+void trawl_anom_get_stats(const trawl_anom_model *m, trawl_anom_stats *s);
+typedef struct trawl_anom_channel_info {
+    const char *name;
+    uint64_t n;
+    double mean, std, median, mad, q1, q3;
+    unsigned distinct;
+} trawl_anom_channel_info;
+bool trawl_anom_channel(const trawl_anom_model *m, size_t i, trawl_anom_channel_info *info);
 """
 
 # From the C library (libc), loaded separately: buffers the library hands
@@ -713,6 +793,7 @@ trawl_status trawl_infer_generate(uint64_t seed, unsigned msgs, uint8_t **pcap,
 LIBC_CDEF = r"""
 void free(void *p);
 FILE *fdopen(int fd, const char *mode);
+FILE *open_memstream(char **ptr, size_t *size);
 int fclose(FILE *fp);
 """
 
@@ -731,5 +812,6 @@ STRUCTS = [
     "trawl_analyze_consensus_result", "trawl_analyze_matrix",
     "trawl_crc_params", "trawl_check_algo", "trawl_check_sample", "trawl_check_place",
     "trawl_check_locate_opts", "trawl_infer_msg", "trawl_infer_field", "trawl_infer_type",
-    "trawl_infer_opts",
+    "trawl_infer_opts", "trawl_anom_params", "trawl_anomaly", "trawl_anom_msg",
+    "trawl_anom_stats", "trawl_anom_channel_info",
 ]
