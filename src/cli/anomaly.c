@@ -165,7 +165,19 @@ static int read_pcap(const char *path, owned_msgs *o)
 {
     trawl_frame_pcap *cap;
     trawl_error err;
-    if (trawl_frame_pcap_open_path(path, &cap, &err) != TRAWL_OK) {
+    trawl_error_clear(&err);
+    trawl_status st0;
+    if (!strcmp(path, "-")) {
+        /* libpcap reads a capture from a pipe too; it takes the FILE */
+        int fd = dup(STDIN_FILENO);
+        FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
+        if (!fp && fd >= 0)
+            close(fd);
+        st0 = fp ? trawl_frame_pcap_open(fp, &cap, &err) : TRAWL_EIO;
+    } else {
+        st0 = trawl_frame_pcap_open_path(path, &cap, &err);
+    }
+    if (st0 != TRAWL_OK) {
         cli_report("anomaly", path, &err);
         return -1;
     }
