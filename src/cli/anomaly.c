@@ -218,10 +218,15 @@ static int read_pcap(const char *path, owned_msgs *o)
 
 static int read_frames(const char *path, const char *spec, owned_msgs *o)
 {
-    trawl_framer *fr;
-    bool resync;
-    if (cli_frame_spec(spec, &fr, &resync) != 0)
+    cli_frames fs;
+    if (cli_frame_spec(spec, &fs) != 0)
         return -1;
+    trawl_framer *fr = fs.framer;
+    bool resync = fs.resync;
+    if (!fr) { /* pcap: the capture is read per flow by read_pcap */
+        cli_errorf("anomaly", "--frames pcap: give the capture itself as the input");
+        return -1;
+    }
     cli_input in;
     int rc = cli_input_open(path, &in);
     trawl_frame_reader *r = NULL;

@@ -19,17 +19,28 @@ int cli_scan(int argc, char **argv);
 int cli_frame(int argc, char **argv);
 int cli_detect(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_model(int argc, char **argv);
 int cli_infer(int argc, char **argv);
 /* `trawl detect --jsonl PATH`: screens each line of PATH ("-" = stdin) with
  * engine e and detectors mask on nthreads workers (<= 0: one per CPU).
  * Returns the exit status: 2 when a line failed, else 1 when a line was a
  * threat, else 0. */
 int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, const char *path, int nthreads);
+int cli_analyze(int argc, char **argv);
 
-/* Builds a framer from a --frames SPEC, KIND[,option[=value]]..., where the
- * options are `trawl frame` long options without their dashes (e.g.
- * "tlv,type-size=2,little-endian"). Prints errors; returns 0 or CLI_ERROR. */
-int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync);
+/* What a --frames SPEC asks for: a framer, or the packets of a capture. */
+typedef struct cli_frames {
+    trawl_framer *framer; /* NULL for pcap; the caller frees it */
+    bool resync;
+    bool pcap;    /* pcap or pcapng packets, through libpcap */
+    bool payload; /* pcap: the TCP/UDP payload instead of the whole frame */
+} cli_frames;
+
+/* Reads a --frames SPEC, KIND[,option[=value]]..., where the options are
+ * `trawl frame` long options without their dashes (e.g.
+ * "tlv,type-size=2,little-endian", "pcap,payload"). Prints errors;
+ * returns 0 or CLI_ERROR. */
+int cli_frame_spec(const char *spec, cli_frames *out);
 int cli_fuzzy(int argc, char **argv);
 int cli_similar(int argc, char **argv);
 int cli_firmware(int argc, char **argv);
