@@ -122,8 +122,8 @@ def compile(patterns: Union[PatternText, Sequence[PatternText]], *, syntax: str 
     ``syntax``: ``"auto"`` (YARA hex when the text starts with ``{``, else
     regex), ``"regex"``, ``"hex"`` or ``"literal"``. ``nocase``: ASCII letters
     match either case. ``names``: one name (or None) per pattern.
-    ``block_only``: about half the compile time and memory, but no streams.
-    Raises :class:`~trawl.PatternSyntaxError` (with
+    ``block_only``: about half the compile time and memory, but no streams
+    (it serializes as a block-only database). Raises :class:`~trawl.PatternSyntaxError` (with
     ``index`` and ``column``), :class:`~trawl.UnsupportedError`,
     :class:`~trawl.LimitError` or :class:`~trawl.EngineError`.
     """

@@ -5,14 +5,7 @@
 # leave the directory alone; `scan -r` of a slow set is cached the same way.
 set -u
 T=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fails=0
-check() { # name expected actual
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/check.sh"
 strip() { sed 's/"latency_us":[0-9]*//g; s/"latency_ns":[0-9]*//g'; }
 export XDG_CACHE_HOME="$dir/xdg"
 unset TRAWL_NO_CACHE

@@ -70,6 +70,7 @@ grep . "$dir/in.jsonl" | while IFS= read -r body; do
     want=$(sed -n "${i}p" "$dir/t1")
     [ "$got" = "$want" ] || { echo "FAIL serve-same line $i"; echo "  jsonl: $want"; echo "  serve: $got"; echo x >>"$dir/diffs"; }
 done
+kill -TERM "$pid"; wait "$pid"; pid= # timeout passes TERM on to trawl serve
 check probing-seen 1 "$(grep -c '"category":"membership_inference"' "$dir/t1" | sed 's/^[1-9][0-9]*$/1/')"
 check serve-same 0 "$( [ -f "$dir/diffs" ] && wc -l <"$dir/diffs" || echo 0)"
 
