@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,10 +26,13 @@
 #include "serve/conn.h"
 #include "serve/internal.h"
 
-const char *const trawl__serve_ep_names[EP_COUNT] = {
-    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz", "metrics",
-    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "other",
+const char *const trawl__serve_ep_names[] = {
+    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz",      "metrics",
+    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "screen_chat", "other",
 };
+_Static_assert(sizeof(trawl__serve_ep_names) / sizeof(trawl__serve_ep_names[0]) == EP_COUNT &&
+                   EP_OTHER == EP_COUNT - 1,
+               "one name per endpoint");
 const int trawl__serve_codes[SRV_NCODES] = {200, 204, 400, 401, 403, 404,
                                             405, 413, 429, 500, 503, 0};
 
@@ -85,7 +89,7 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     if (r->code == 405)
         MHD_add_response_header(
             resp, "Allow",
-            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) ? "POST" : "GET");
+            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) ? "POST" : "GET");
     if (r->retry_after) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
@@ -103,8 +107,11 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     if (s->access_fd >= 0) {
         char ip[SRV_ADDR_STRLEN];
         trawl__serve_addr_str(&rq->client, ip);
+        srv_log_extra x = {.request_id = rq->id,
+                           .client_id = r->client_id[0] ? r->client_id : NULL,
+                           .threat_score = r->has_threat ? r->threat : -1};
         trawl__serve_access_log(s->access_fd, ip, method, url, r->code, r->len, dt, r->cached,
-                                r->key_name);
+                                r->key_name, &x);
     }
     return ok;
 }
@@ -135,8 +142,12 @@ static int route(const char *url, bool *post, const char **name)
         return EP_GUARD;
     if (!strcmp(url, "/analyze/prompt"))
         return EP_ANALYZE;
-    if (!strcmp(url, "/v1/authz"))
+    /* /v1/authz and /v1/authz/ORIGINAL-PATH (Envoy's ext_authz appends the
+     * original path to its path_prefix) */
+    if (!strncmp(url, "/v1/authz", 9) && (!url[9] || url[9] == '/'))
         return EP_AUTHZ;
+    if (!strcmp(url, "/v1/screen/chat"))
+        return EP_CHAT;
     if (!strncmp(url, "/v1/detect/", 11) && url[11]) {
         *name = url + 11;
         return EP_DETECT_ONE;
@@ -146,6 +157,29 @@ static int route(const char *url, bool *post, const char **name)
 }
 
 static void *heartbeat_main(void *arg);
+
+typedef struct qtext {
+    char *p;
+    size_t n, cap;
+} qtext;
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    qtext *q = cls;
+    size_t need = q->n + strlen(key) + (value ? strlen(value) : 0) + 3;
+    if (need > q->cap) {
+        char *p = realloc(q->p, need * 2);
+        if (!p)
+            return MHD_NO;
+        q->p = p;
+        q->cap = need * 2;
+    }
+    q->n += (size_t)snprintf(q->p + q->n, q->cap - q->n, "%s%s%s%s", q->n ? "&" : "", key,
+                             value ? "=" : "", value ? value : "");
+    return MHD_YES;
+}
 
 /* The request's client: the connection's peer. */
 static void client_of(struct MHD_Connection *conn, request *rq)
@@ -160,10 +194,12 @@ static void client_of(struct MHD_Connection *conn, request *rq)
     trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
 }
 
-/* The /v1/ endpoints that need a key when keys are configured. */
+/* The endpoints that need a key when keys are configured: /v1/ and the
+ * gateway shapes (everything that screens or streams). */
 static bool needs_key(int ep)
 {
-    return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS;
+    return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS ||
+           (ep >= EP_LITELLM && ep <= EP_CHAT);
 }
 
 /* 0 when the request may proceed, else an error reply (401, 429). */
@@ -210,7 +246,9 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_error(r, 404, "no such endpoint: %s", url);
         return;
     }
-    if (strcmp(method, post ? "POST" : "GET") && !(!post && !strcmp(method, "HEAD"))) {
+    /* An authorization check comes with the checked request's method. */
+    if (rq->ep != EP_AUTHZ && strcmp(method, post ? "POST" : "GET") &&
+        !(!post && !strcmp(method, "HEAD"))) {
         trawl__serve_error(r, 405, "%s takes %s", url, post ? "POST" : "GET");
         return;
     }
@@ -255,17 +293,25 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                               json, rq->body ? rq->body : "", rq->len, r);
             return;
         }
-        if (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) {
+        if (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) {
             compat_headers h = {
                 .prompt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Trawl-Prompt"),
                 .uri = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Original-URI"),
+                .path = url,
                 .request_id = rq->id};
+            qtext q = {0};
+            if (rq->ep == EP_AUTHZ) {
+                MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+                h.query = q.p;
+            }
             char *report = NULL;
             trawl__serve_compat(s, rq->ep, rq->body ? rq->body : "", rq->len, &h, r, &report);
-            if (report && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
+            free(q.p);
+            if (report && (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->redis)) {
                 char ip[SRV_ADDR_STRLEN];
                 trawl__serve_addr_str(&rq->client, ip);
-                trawl__serve_events_publish(s, ip, report);
+                srv_event_ctx ev = {.client = ip, .request_id = rq->id};
+                trawl__serve_events_publish(s, &ev, report);
             }
             free(report);
             return;
@@ -273,10 +319,12 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_detect(s, name,
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
-        if (r->code == 200 && r->body && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
+        if (r->code == 200 && r->body &&
+            (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->redis)) {
             char ip[SRV_ADDR_STRLEN];
             trawl__serve_addr_str(&rq->client, ip);
-            trawl__serve_events_publish(s, ip, r->body);
+            srv_event_ctx ev = {.client = ip, .client_id = r->client_id, .request_id = rq->id};
+            trawl__serve_events_publish(s, &ev, r->body);
         }
         return;
     }
@@ -418,6 +466,7 @@ uint16_t trawl_server_port(const trawl_server *s)
 static void server_release(trawl_server *s)
 {
     trawl__serve_conns_free(s->conns); /* after the daemon: no more notifications */
+    trawl__serve_redis_stop(s);
     trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
@@ -463,11 +512,19 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
     g->e = engine;
+    g->cfg_digest = trawl__serve_config_digest(o->engine_config, o->engine_config_len);
     atomic_init(&g->refs, 1);
     atomic_init(&s->eng, g);
+    if (getrandom(&s->key_seed, sizeof s->key_seed, 0) != (ssize_t)sizeof s->key_seed)
+        s->key_seed = now_ns() ^ (uint64_t)(uintptr_t)s; /* weaker; not predictable offline */
+    uint64_t inst;
+    if (getrandom(&inst, sizeof inst, 0) != (ssize_t)sizeof inst)
+        inst = now_ns();
+    snprintf(s->instance, sizeof s->instance, "%016llx", (unsigned long long)inst);
     s->listen_fd = -1;
     s->access_fd = -1;
     pthread_mutex_init(&s->ev_mu, NULL);
+    pthread_mutex_init(&s->threat_mu, NULL);
     pthread_mutex_init(&s->hb_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -535,6 +592,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         st = trawl__serve_rules_compile(s, o->rulesets, o->n_rulesets, err);
     if (st == TRAWL_OK)
         st = trawl__serve_batch_start(s, err);
+    if (st == TRAWL_OK)
+        st = trawl__serve_redis_start(s, err);
     if (st == TRAWL_OK) {
         unsigned to = o->conn_timeout_s ? o->conn_timeout_s : 30u;
         srv_conn_opts co = {
@@ -645,6 +704,7 @@ trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, siz
     }
     g->e = e;
     g->owned = true;
+    g->cfg_digest = trawl__serve_config_digest(config, config_len);
     atomic_init(&g->refs, 1);
     pthread_mutex_lock(&s->reload_mu);
     srv_engine *old = atomic_load(&s->eng);

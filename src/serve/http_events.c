@@ -237,10 +237,56 @@ static void broadcast(trawl_server *s, unsigned bit, int sev, const char *p, siz
     pthread_mutex_unlock(&s->ev_mu);
 }
 
-void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report)
+void trawl__serve_events_inject(trawl_server *s, unsigned bit, int sev, const char *line, size_t n)
 {
-    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed))
+    if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
+        broadcast(s, bit, sev, line, n);
+}
+
+/* s as a JSON string's contents (quotes and controls escaped, cut short). */
+static void esc(char *out, size_t cap, const char *s)
+{
+    size_t w = 0;
+    for (; s && *s && w + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            w += (size_t)snprintf(out + w, cap - w, "\\%c", c);
+        else if (c < 0x20)
+            w += (size_t)snprintf(out + w, cap - w, "\\u%04x", c);
+        else
+            out[w++] = (char)c;
+    }
+    out[w] = 0;
+}
+
+/* The category of a detector's strongest violation (the combined signal
+ * only when it is alone). */
+static const char *top_category(const cJSON *violations)
+{
+    const char *best = NULL;
+    double bw = -3;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, violations)
+    {
+        const char *cat = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "category"));
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "confidence");
+        double w = cJSON_IsNumber(c) ? c->valuedouble : -1;
+        if (cat && !strcmp(cat, "multiple_signals"))
+            w -= 1;
+        if (cat && w > bw) {
+            bw = w;
+            best = cat;
+        }
+    }
+    return best ? best : "";
+}
+
+void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, const char *report)
+{
+    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed) && !s->redis)
         return;
+    if (!strstr(report, "\"violations\":[{"))
+        return; /* clean: no event, and no parse */
     cJSON *root = cJSON_Parse(report);
     const cJSON *dets = cJSON_GetObjectItemCaseSensitive(root, "detectors");
     struct timespec ts;
@@ -256,15 +302,23 @@ void trawl__serve_events_publish(trawl_server *s, const char *client, const char
         if (trawl_detector_mask_parse(d->string, &bit, &e) != TRAWL_OK)
             continue;
         trawl_severity sev = trawl_severity_from_confidence(sc->valuedouble);
-        char line[512];
+        char line[1024], cid[160], rid[80], cat[96];
+        esc(cid, sizeof cid, ctx->client_id);
+        esc(rid, sizeof rid, ctx->request_id);
+        esc(cat, sizeof cat, top_category(v));
         int n = snprintf(line, sizeof(line),
                          "event: threat\ndata: {\"event_type\":\"threat\",\"timestamp\":%llu,"
-                         "\"client\":\"%s\",\"detector\":\"%s\",\"severity\":\"%s\","
-                         "\"threat_score\":%.4g}\n\n",
-                         (unsigned long long)ms, client, d->string, trawl_severity_name(sev),
-                         sc->valuedouble);
-        if (n > 0 && (size_t)n < sizeof(line))
+                         "\"client\":\"%s\",\"client_id\":\"%s\",\"request_id\":\"%s\","
+                         "\"instance\":\"%s\",\"detector\":\"%s\",\"category\":\"%s\","
+                         "\"severity\":\"%s\",\"threat_score\":%.4g}\n\n",
+                         (unsigned long long)ms, ctx->client ? ctx->client : "", cid, rid,
+                         s->instance, d->string, cat, trawl_severity_name(sev), sc->valuedouble);
+        if (n <= 0 || (size_t)n >= sizeof(line))
+            continue;
+        if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
             broadcast(s, bit, (int)sev, line, (size_t)n);
+        if (s->redis)
+            trawl__serve_redis_publish(s, bit, (int)sev, line, (size_t)n);
     }
     cJSON_Delete(root);
 }
