@@ -11,6 +11,8 @@
 #include <trawl/model.h>
 #include <trawl/analyze.h>
 #include <trawl/infer.h>
+#include <trawl/firmware.h>
+#include <trawl/anomaly.h>
 /* trawl/serve.h is the service library (libtrawl-serve); include it alone. */
 
 #endif
