@@ -13,7 +13,7 @@
 #include <trawl/model.h>
 
 #include "benchutil.h"
-#include "detect/models.h"
+#include "common/embedded.h"
 
 #define SLICE 1024
 
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
         printf("bench_model: ../shared/data/prompts absent; nothing to measure\n");
         return 0;
     }
-    const det_model_blob *b = det_models_find("prompt_injection");
+    const emb_model_blob *b = emb_models_find("prompt_injection");
     trawl_model *base;
     trawl_error err;
     if (!b || trawl_model_load(b->bytes, b->len, &base, &err)) {

@@ -2,8 +2,8 @@
 # array (NUL-terminated, 16-byte aligned: a model's int8 rows are read in
 # place) and a NULL-terminated table TABLE of {name, bytes, length} of the C
 # type TYPE from HEADER, so the library needs no files at run time. Used for
-# rule packs (rules/*.rules, det_rule_packs) and models (models/*.tmodel,
-# det_model_blobs; parsed as untrusted input when loaded).
+# rule packs (rules/*.rules, emb_rule_packs) and models (models/*.tmodel,
+# emb_model_blobs; parsed as untrusted input when loaded).
 #   cmake -DDIR=... -DEXT=... -DHEADER=... -DTYPE=... -DTABLE=... -DCAST=... -DOUT=... -P embed.cmake
 # CAST is the pointer type the table's bytes member has ("const char *" for
 # rule packs' text, empty for models' unsigned bytes). With -DFILES=a;b;c

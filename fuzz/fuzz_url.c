@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/rules.h"
+#include "common/embedded.h"
 #include "detect/shadow_ai/shadow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,7 +32,7 @@ static void check_host(const char *h, bool ipv6)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!rules_ready) {
-        const det_rule_pack *p = det_rules_find("ai_endpoints");
+        const emb_rule_pack *p = emb_rules_find("ai_endpoints");
         if (!p || shadow_rules_parse(p->text, p->len, &rules, NULL) != TRAWL_OK)
             __builtin_trap();
         rules_ready = 1;

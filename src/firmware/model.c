@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "detect/models.h" /* the library's embedded model table (cmake/embed.cmake) */
+#include "common/embedded.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -127,7 +127,7 @@ trawl_status trawl_fw_model_load(const uint8_t *buf, size_t len, trawl_fw_model 
 
 trawl_status trawl_fw_model_builtin(trawl_fw_model **out, trawl_error *err)
 {
-    const det_model_blob *b = det_models_find("firmware_arch");
+    const emb_model_blob *b = emb_models_find("firmware_arch");
     if (!b) {
         if (out)
             *out = NULL;

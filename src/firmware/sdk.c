@@ -7,7 +7,7 @@
 #include <trawl/pattern.h>
 
 #include "common/error.h"
-#include "detect/rules.h" /* the library's embedded rule packs (cmake/embed.cmake) */
+#include "common/embedded.h"
 
 #define MAX_RULES 512
 
@@ -47,7 +47,7 @@ trawl_status trawl_fw_sdk_scanner_new(const char *rules_text, size_t len,
         return trawl__fail(err, TRAWL_EINVAL, "firmware: NULL argument");
     *out = NULL;
     if (!rules_text) {
-        const det_rule_pack *p = det_rules_find("firmware");
+        const emb_rule_pack *p = emb_rules_find("firmware");
         if (!p)
             return trawl__fail(err, TRAWL_EFORMAT, "firmware: no rule pack built in");
         rules_text = p->text;

@@ -16,7 +16,7 @@
 #include <trawl/detect.h>
 #include <trawl/model.h>
 
-#include "detect/models.h"
+#include "common/embedded.h"
 #include "testutil.h"
 
 #define FIXTURE "tests/data/prompts/permissive_fixture.jsonl"
@@ -179,7 +179,7 @@ static void test_train_deterministic(void **state)
 
 static uint8_t *shipped(size_t *n)
 {
-    const det_model_blob *b = det_models_find("prompt_injection");
+    const emb_model_blob *b = emb_models_find("prompt_injection");
     assert_non_null(b);
     uint8_t *p = malloc(b->len);
     memcpy(p, b->bytes, b->len);

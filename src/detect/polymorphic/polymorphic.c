@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "detect/polymorphic/poly_detect.h"
-#include "detect/rules.h"
+#include "common/embedded.h"
 
 static const char SECTION[] = "polymorphic";
 
@@ -119,7 +119,7 @@ static trawl_status poly_create(const det_config *cfg, void **state, trawl_error
     if (!st)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     trawl_status s = read_config(cfg, &st->cfg, err);
-    const det_rule_pack *pack = det_rules_find("packers");
+    const emb_rule_pack *pack = emb_rules_find("packers");
     if (s == TRAWL_OK && !pack)
         s = trawl__fail(err, TRAWL_EINVAL, "rule pack 'packers' is not built in");
     trawl_pattern_set *set = NULL;

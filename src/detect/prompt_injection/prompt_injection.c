@@ -38,11 +38,10 @@
 #include <trawl/pattern.h>
 
 #include "detect/detector.h"
-#include "detect/models.h"
+#include "common/embedded.h"
 #include "detect/prompt_injection/normalize.h"
 #include "detect/prompt_injection/learned.h"
 #include "detect/prompt_injection/decode.h"
-#include "detect/rules.h"
 
 #define SECTION       "prompt_injection"
 #define SNIP          80
@@ -371,7 +370,7 @@ static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_erro
                          "[prompt_injection] rule_threshold: must be in [0.5, 1]");
     if (st != TRAWL_OK || !on)
         return st;
-    const det_model_blob *b = det_models_find("prompt_injection");
+    const emb_model_blob *b = emb_models_find("prompt_injection");
     if (!b)
         return trawl__fail(err, TRAWL_EUNSUPPORTED,
                            "[prompt_injection] model: no model is built in (run `make model`)");
@@ -405,7 +404,7 @@ static void pi_destroy(void *state)
 
 /* Compiles the pack's rules in groups of RULES_PER_DB lines (a rule is one
  * line; comments and blank lines are skipped) and fills the rule table. */
-static trawl_status compile_pack(pi_state *s, const det_config *cfg, const det_rule_pack *pack,
+static trawl_status compile_pack(pi_state *s, const det_config *cfg, const emb_rule_pack *pack,
                                  trawl_error *err)
 {
     size_t cap = 0;
@@ -459,7 +458,7 @@ static trawl_status compile_pack(pi_state *s, const det_config *cfg, const det_r
 static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *err)
 {
     *state = NULL;
-    const det_rule_pack *pack = det_rules_find("prompt_injection");
+    const emb_rule_pack *pack = emb_rules_find("prompt_injection");
     if (!pack)
         return trawl__fail(err, TRAWL_EINVAL, "rule pack prompt_injection is not built in");
     pi_state *s = calloc(1, sizeof(*s));

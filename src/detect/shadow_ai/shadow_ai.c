@@ -22,7 +22,7 @@
 #include <trawl/frame.h>
 
 #include "detect/detector.h"
-#include "detect/rules.h"
+#include "common/embedded.h"
 #include "detect/shadow_ai/shadow.h"
 
 #define SECTION          "shadow_ai"
@@ -143,7 +143,7 @@ static trawl_status shadow_create(const det_config *cfg, void **out, trawl_error
     shadow_state *s = calloc(1, sizeof(*s));
     if (!s)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    const det_rule_pack *pack = det_rules_find("ai_endpoints");
+    const emb_rule_pack *pack = emb_rules_find("ai_endpoints");
     trawl_status st = pack ? shadow_rules_parse(pack->text, pack->len, &s->rules, err)
                            : trawl__fail(err, TRAWL_EINVAL, "rule pack ai_endpoints is missing");
     if (st == TRAWL_OK)

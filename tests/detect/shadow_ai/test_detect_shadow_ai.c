@@ -11,7 +11,7 @@
 #include <trawl/trawl.h>
 
 #include "detect/detector.h"
-#include "detect/rules.h"
+#include "common/embedded.h"
 #include "detect/shadow_ai/shadow.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
@@ -649,7 +649,7 @@ static void test_rules_index_matches_linear_scan(void **state)
                        "host d x.example.com /v1/\nhost e .example.com\nhost f *.example.com\n"
                        "host g *-x.example.com /v1/*/y\nhost h .com\nhost i x.example.com\n"
                        "host j x.example.*\n";
-    const det_rule_pack *pack = det_rules_find("ai_endpoints");
+    const emb_rule_pack *pack = emb_rules_find("ai_endpoints");
     assert_non_null(pack);
     const char *texts[2] = {ties, pack->text};
     size_t lens[2] = {strlen(ties), pack->len};
