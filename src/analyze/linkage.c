@@ -401,7 +401,7 @@ trawl_status trawl_analyze_linkage(const double *D, size_t n, trawl_analyze_link
     trawl_status st = check(D, n, method, Z, err);
     if (st)
         return st;
-    if (method == TRAWL_ANALYZE_LINK_SINGLE) /* Prim only reads D */
+    if (method == TRAWL_ANALYZE_LINK_SINGLE || n < 2) /* Prim only reads D */
         return run((double *)D, n, method, Z, err);
     uint64_t entries = trawl_analyze_condensed_size(n);
     if (entries > SIZE_MAX / sizeof(double))
