@@ -4,8 +4,12 @@
 #   make asan     the test suite under AddressSanitizer + UBSan
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
 #   make bench    benchmarks against peers (see bench/README.md)
-#   make loadtest `trawl serve` under wrk (LOAD_SECONDS per point, default 30)
+#   make loadtest `trawl serve` under an open-loop generator (OPENLOOP_SECONDS per
+#                 point, default 3), then under wrk (LOAD_SECONDS, default 30)
+#   make eval-infer  format inference scored against truth: ../shared/data/pcap
+#                 (PCAPS=DIR for another folder) and 100 generated protocols
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
+#   make fwmodel  rebuild the firmware corpus with the cross compilers, retrain models/firmware_arch.tmodel
 #   make demo     install what is missing, build, scan the bundled samples
 #   make install  PREFIX=/usr/local
 
@@ -13,9 +17,10 @@ PREFIX ?= /usr/local
 JOBS ?= 2
 FUZZ_SECONDS ?= 20
 LOAD_SECONDS ?= 30
+OPENLOOP_SECONDS ?= 3
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-infer fwmodel
 
 all: build
 
@@ -46,7 +51,12 @@ bench: deps build
 	@sh bench/run.sh
 
 loadtest: deps build
+	@sh bench/loadtest/openloop.sh build/bin/trawl $(OPENLOOP_SECONDS)
 	@sh bench/loadtest/run.sh build/bin/trawl $(LOAD_SECONDS)
+
+# The open-loop points alone (bench/loadtest/openloop.sh).
+loadtest-openloop: deps build
+	@sh bench/loadtest/openloop.sh build/bin/trawl $(OPENLOOP_SECONDS)
 
 # Trains on train.jsonl (one row in ten held out), reports dev.jsonl, writes
 # the model file that the next build embeds. Deterministic: same data, same bytes.
@@ -55,6 +65,30 @@ model: build
 	@$(CMAKE) --build build --target train_pi_model -j$(JOBS)
 	build/tools/train_pi_model $(PROMPTS)/train.jsonl $(PROMPTS)/dev.jsonl models/prompt_injection.tmodel
 	@$(CMAKE) --build build -j$(JOBS)
+
+# Compiles the corpus (tools/fwarch/corpus.sh: the cross toolchains' target
+# libraries and trawl's own sources at a pinned commit, ~10 min on 2 cores),
+# trains, reports the held-out accuracy per architecture into
+# build/fwmodel-report.txt and writes the model the next build embeds.
+FWCORPUS ?= build/fwcorpus
+fwmodel: deps build
+	sh tools/fwarch/corpus.sh $(FWCORPUS)
+	@$(CMAKE) --build build --target train_fwarch -j$(JOBS)
+	build/tools/train_fwarch $(FWCORPUS) models/firmware_arch.tmodel | tee build/fwmodel-report.txt
+	@$(CMAKE) --build build -j$(JOBS)
+
+# Boundary precision / recall / F1 / perfection per capture of PCAPS (every
+# NAME.pcap with a NAME.fields.jsonl beside it), then on GEN_COUNT generated
+# protocols with known truth (also field-kind accuracy). See docs/infer.md.
+PCAPS ?= ../shared/data/pcap
+GEN_COUNT ?= 100
+eval-infer: build
+	@if [ -d "$(PCAPS)" ]; then build/bin/trawl infer --eval $(PCAPS); \
+	 else echo "eval-infer: $(PCAPS) absent: real captures skipped"; fi
+	@rm -rf build/infer-gen && mkdir -p build/infer-gen
+	@build/bin/trawl infer --generate build/infer-gen --count $(GEN_COUNT) --seed 1000
+	@echo; echo "generated protocols ($(GEN_COUNT), seeds 1000..):"
+	@build/bin/trawl infer --eval build/infer-gen | tail -n +$$(($(GEN_COUNT) + 2)) | head -3
 
 demo: deps build
 	@sh scripts/demo.sh

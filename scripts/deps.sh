@@ -7,8 +7,13 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
-libmicrohttpd-dev curl wrk
-libdivsufsort-dev python3-scipy python3-sklearn python3-levenshtein binwalk librsvg2-bin"  # issue 13 (trawl analyze): suffix arrays; SciPy / scikit-learn oracles; binwalk -E bench peer; SVG to PNG for docs
+libmicrohttpd-dev curl wrk"
+# One line per issue that added packages (eases merges).
+PKGS="$PKGS libdivsufsort-dev python3-scipy python3-sklearn python3-levenshtein binwalk librsvg2-bin"  # issue 13 (trawl analyze): suffix arrays; SciPy / scikit-learn oracles; binwalk -E bench peer; SVG to PNG for docs
+PKGS="$PKGS tshark"  # issue 14: loads the dissector `trawl infer --lua` writes (tests/cli/infer_lua.sh)
+PKGS="$PKGS hyperfine"  # issue 18: bench/shell.sh times whole processes
+PKGS="$PKGS nginx-light libnginx-mod-http-js redis-server libhiredis-dev"  # issue 16: the fleet (deploy/nginx, njs inline screening, the Redis tier)
+PKGS="$PKGS libcapstone-dev gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-avr avr-libc arduino-core-avr gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gcc-aarch64-linux-gnu gcc-mips-linux-gnu gcc-mipsel-linux-gnu gcc-powerpc-linux-gnu gcc-xtensa-lx106"  # issue 15 (trawl firmware): Capstone; cross compilers for the test firmware and the architecture corpus
 
 missing=""
 for p in $PKGS; do

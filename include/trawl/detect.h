@@ -186,6 +186,12 @@ typedef struct trawl_detect_ctx trawl_detect_ctx;
  * pack: costs milliseconds to a second. */
 TRAWL_API trawl_status trawl_detect_engine_new(const char *config, size_t config_len,
                                                trawl_detect_engine **out, trawl_error *err);
+/* The same, with the rule packs' compiled databases cached in cache_dir
+ * (trawl_pattern_compile_cached in trawl/pattern.h; NULL or "" = no cache):
+ * once a pack is cached, creating an engine costs milliseconds. */
+TRAWL_API trawl_status trawl_detect_engine_new_cached(const char *config, size_t config_len,
+                                                      const char *cache_dir,
+                                                      trawl_detect_engine **out, trawl_error *err);
 TRAWL_API void trawl_detect_engine_free(trawl_detect_engine *e);
 /* Mask of the detectors enabled by the configuration. */
 TRAWL_API unsigned trawl_detect_engine_enabled(const trawl_detect_engine *e);

@@ -158,6 +158,12 @@ TRAWL_API uint64_t trawl_hist_sum(const trawl_hist *h);
  * are <= v, reported as the highest value of v's bucket; 0 when empty. q in
  * [0, 1]. O(buckets). */
 TRAWL_API uint64_t trawl_hist_percentile(const trawl_hist *h, double q);
+/* For each bound le[0..n) (ascending), how many recorded values lie in
+ * buckets that end at or below it: Prometheus histogram buckets from one
+ * pass (a bucket straddling a bound is counted in the next, so a figure is
+ * low by at most that bucket, within 0.8% of the bound). O(buckets). */
+TRAWL_API void trawl_hist_cumulative(const trawl_hist *h, const uint64_t *le, size_t n,
+                                     uint64_t *out);
 /* The bounds of the bucket holding v. */
 TRAWL_API uint64_t trawl_hist_bucket_low(uint64_t v);
 TRAWL_API uint64_t trawl_hist_bucket_high(uint64_t v);
@@ -165,6 +171,9 @@ TRAWL_API uint64_t trawl_hist_bucket_high(uint64_t v);
 /* ---- the server ---------------------------------------------------------- */
 
 typedef struct trawl_server trawl_server;
+
+/* For the limits of trawl_server_opts whose 0 means "the default": off. */
+#define TRAWL_SERVE_OFF 0xffffffffu
 
 /* A rule set for POST /v1/scan: a rule file's text (trawl_pattern_set_add_rules). */
 typedef struct trawl_serve_ruleset {
@@ -179,13 +188,29 @@ typedef struct trawl_server_opts {
     unsigned threads;     /* 0 = number of cores */
     size_t cache_entries; /* 0 with cache_bytes 0 = cache off */
     size_t cache_bytes;
-    uint64_t cache_ttl_ms;     /* 0 = none */
-    size_t max_body;           /* bytes; 0 = 1 MiB */
-    unsigned max_connections;  /* 0 = 1024 */
-    unsigned conn_timeout_s;   /* idle connection timeout; 0 = 30 */
-    unsigned max_per_ip;       /* connections per client address; 0 = no limit */
+    uint64_t cache_ttl_ms;    /* 0 = none */
+    size_t max_body;          /* bytes; 0 = 1 MiB */
+    unsigned max_connections; /* 0 = 1024 */
+    unsigned conn_timeout_s;  /* idle connection timeout; 0 = 30 */
+    /* Connections per client address (a trusted proxy's relayed requests
+     * count for their client); 0 = 64, TRAWL_SERVE_OFF = no limit. */
+    unsigned max_per_ip;
+    /* A new connection's request line and headers must arrive within this
+     * many seconds of the accept; a kept-alive connection's, within it of
+     * the request line (trickled bytes do not extend it, unlike the idle
+     * timeout); 0 = 10, TRAWL_SERVE_OFF = none. */
+    unsigned header_timeout_s;
+    /* Bytes per second a request body must average after a grace period of
+     * header_timeout_s; a slower one is closed. 0 = 1024, TRAWL_SERVE_OFF =
+     * no minimum. */
+    unsigned body_min_rate;
     size_t max_header;         /* a connection's headers + read buffer; 0 = 16 KiB */
     unsigned sse_heartbeat_ms; /* /v1/events heartbeat period; 0 = 15000 */
+    unsigned sse_max;          /* /v1/events streams at most; 0 = 64 */
+    unsigned sse_per_ip;       /* streams per client address; 0 = 4, TRAWL_SERVE_OFF = none */
+    /* A stream whose peer takes no byte for this long while bytes wait is
+     * dropped and its connection closed; 0 = 30000. */
+    unsigned sse_drain_ms;
     /* API key file (docs/serve.md): when set, /v1/ endpoints need a key
      * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
      * string must stay valid as long as the server. */
@@ -208,6 +233,18 @@ typedef struct trawl_server_opts {
      * default: a request with an unknown key ("text", "promt") is a 400
      * naming the key, never an empty request screened as clean. */
     bool allow_unknown_keys;
+    /* The configuration text the engine was built from (its digest versions
+     * the shared tier's keys); NULL = the defaults. */
+    const char *engine_config;
+    size_t engine_config_len;
+    /* Shared cache tier and fleet events (docs/deploy.md): "host:port",
+     * "tcp://host:port" or "unix:/path"; NULL = none. redis_secret (>= 16
+     * bytes, the same on every instance) seeds the request keys; copied. */
+    const char *redis;
+    const void *redis_secret;
+    size_t redis_secret_len;
+    unsigned redis_timeout_ms; /* connect and every reply; 0 = 5 */
+    uint64_t redis_ttl_s;      /* lifetime of a shared entry; 0 = 3600 */
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

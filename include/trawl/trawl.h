@@ -9,6 +9,9 @@
 #include <trawl/detect.h>
 #include <trawl/fuzzy.h>
 #include <trawl/analyze.h>
+#include <trawl/infer.h>
+#include <trawl/firmware.h>
+#include <trawl/anomaly.h>
 /* trawl/serve.h is the service library (libtrawl-serve); include it alone. */
 
 #endif

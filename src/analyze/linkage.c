@@ -410,7 +410,8 @@ trawl_status trawl_analyze_linkage(const double *D, size_t n, trawl_analyze_link
     if (!W)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory copying %llu distances",
                            (unsigned long long)entries);
-    memcpy(W, D, (size_t)entries * sizeof(*W));
+    if (entries) /* one item: D may be NULL, and memcpy must not see it */
+        memcpy(W, D, (size_t)entries * sizeof(*W));
     st = run(W, n, method, Z, err);
     free(W);
     return st;

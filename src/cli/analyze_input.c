@@ -246,8 +246,16 @@ int an_load(const char *cmd, char **paths, size_t npaths, const an_load_opts *o,
         if (!strcmp(o->frames, "pcap") || !strcmp(o->frames, "pcap,flows")) {
             pcap = true;
             flows = strcmp(o->frames, "pcap") != 0;
-        } else if (cli_frame_spec(o->frames, &fr, &resync) != 0) {
-            return CLI_ERROR;
+        } else {
+            cli_frames fs;
+            if (cli_frame_spec(o->frames, &fs) != 0)
+                return CLI_ERROR;
+            fr = fs.framer;
+            resync = fs.resync;
+            if (fs.pcap) { /* "pcap,payload" and the like: pcap,flows is the form here */
+                pcap = true;
+                flows = false;
+            }
         }
     }
     int rc = 0;

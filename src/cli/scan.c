@@ -1,11 +1,12 @@
 /* scan.c -- `trawl scan`: search files or stdin for binary patterns. */
-#include "cli.h"
+#include "scan.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -27,29 +28,16 @@ static const char usage_text[] =
     "  -c, --count             print only the number of matches per input\n"
     "      --no-data           leave the matched bytes out of the output\n"
     "      --window SIZE       stream window for pipes (default 8M; k/M/G suffixes)\n"
+    "      --frames SPEC       cut each file into units (KIND[,option[=value]]...) and\n"
+    "                          scan each unit's value on its own (docs/cli.md)\n"
+    "      --no-cache          compile the patterns even when a compiled copy is\n"
+    "                          cached (also TRAWL_NO_CACHE=1)\n"
     "  -h, --help              this text\n"
     "\n"
     "Reads stdin when FILE is '-' or absent. Regular files are mapped and scanned\n"
-    "as one block; pipes are streamed in bounded memory.\n"
+    "as one block; pipes are streamed in bounded memory. Pattern sets that take\n"
+    "a while to compile are cached in $XDG_CACHE_HOME/trawl (~/.cache/trawl).\n"
     "Exit status: 0 a match was found, 1 no match, 2 error.\n";
-
-typedef struct scan_opts {
-    bool json, count, overlap, no_data;
-    uint64_t window;
-    const trawl_framer *framer; /* --frames */
-    bool resync;
-} scan_opts;
-
-typedef struct out_ctx {
-    const scan_opts *o;
-    const trawl_pattern_db *db;
-    const char *file;
-    uint64_t matches;
-    bool in_unit;     /* --frames: matches are inside a unit */
-    uint64_t unit_at; /* the unit value's offset in the file */
-    uint64_t unit_index;
-    bool fault; /* --frames: malformed input, already reported */
-} out_ctx;
 
 static void print_pattern_id(FILE *out, const trawl_pattern_db *db, uint32_t id, bool json)
 {
@@ -64,7 +52,7 @@ static void print_pattern_id(FILE *out, const trawl_pattern_db *db, uint32_t id,
     }
 }
 
-static int on_match(const trawl_match *m, void *user)
+int scan_on_match(const trawl_match *m, void *user)
 {
     out_ctx *c = user;
     c->matches++;
@@ -172,10 +160,10 @@ static trawl_status stream_fd(const trawl_pattern_db *db, trawl_scratch *s, int 
             break;
         }
         if (r == 0) {
-            rc = trawl_stream_close(st, s, on_match, c, err);
+            rc = trawl_stream_close(st, s, scan_on_match, c, err);
             break;
         }
-        rc = trawl_stream_write(st, s, buf, (size_t)r, on_match, c, err);
+        rc = trawl_stream_write(st, s, buf, (size_t)r, scan_on_match, c, err);
         if (rc != TRAWL_OK)
             break;
         total += (uint64_t)r;
@@ -197,62 +185,69 @@ static trawl_status cli_fail_msg(trawl_error *err, const char *msg)
     return err->status = TRAWL_EINVAL;
 }
 
-/* --frames: scan each unit's value as its own block. A malformed unit ends
- * the input with an error naming its offset and index (or, with resync in
- * the spec, is reported on stderr and skipped). */
-static trawl_status scan_units(const trawl_pattern_db *db, trawl_scratch *s, const cli_input *in,
-                               const scan_opts *o, out_ctx *c, trawl_error *err)
+/* The compiled patterns. A set scanned only as blocks (mapped files,
+ * --frames) is compiled for block scans only, about half the compile; the
+ * stream database is compiled when an input turns out to need it. */
+typedef struct scan_db {
+    trawl_pattern_set *set; /* NULL when loaded with -d */
+    trawl_pattern_db *db;
+    trawl_scratch *scratch;
+    bool block_only;
+    const char *cache_dir;
+} scan_db;
+
+static int compile_db(scan_db *d)
 {
-    trawl_frame_iter *it;
-    trawl_status rc = trawl_frame_iter_new(o->framer, o->resync ? TRAWL_FRAME_RESYNC : 0, &it, err);
-    if (rc != TRAWL_OK)
-        return rc;
-    trawl_frame_iter_reset(it, in->data, in->len);
-    trawl_frame_unit u;
-    trawl_frame_fault f;
-    trawl_frame_step step;
-    unsigned flags = o->overlap ? TRAWL_SCAN_OVERLAP : 0;
-    while (rc == TRAWL_OK && (step = trawl_frame_iter_next(it, &u, &f)) != TRAWL_FRAME_END) {
-        if (step == TRAWL_FRAME_FAULT) {
-            fflush(stdout);
-            fprintf(stderr, "trawl scan: %s: record %" PRIu64 " at offset %" PRIu64 ": %s%s\n",
-                    c->file, f.index, f.offset, trawl_frame_fault_name(f.kind),
-                    o->resync ? " (skipped)" : "");
-            if (!o->resync) {
-                c->fault = true;
-                break;
-            }
-            continue;
-        }
-        if (u.container) /* its children come next and are scanned themselves */
-            continue;
-        c->in_unit = true;
-        c->unit_at = (uint64_t)(u.value.ptr - in->data);
-        c->unit_index = u.index;
-        rc = trawl_scan(db, s, u.value.ptr, u.value.len, flags, on_match, c, err);
+    trawl_error err;
+    trawl_pattern_db *db;
+    if (trawl_pattern_compile_cached(d->set, d->block_only ? TRAWL_COMPILE_BLOCK_ONLY : 0,
+                                     d->cache_dir, &db, NULL, &err) != TRAWL_OK ||
+        trawl_scratch_alloc(db, &d->scratch, &err) != TRAWL_OK) {
+        cli_report("scan", NULL, &err);
+        return -1;
     }
-    c->in_unit = false;
-    trawl_frame_iter_free(it);
-    return rc;
+    trawl_pattern_db_free(d->db);
+    d->db = db;
+    return 0;
 }
 
-static int scan_input(const trawl_pattern_db *db, trawl_scratch *s, const char *path,
-                      const scan_opts *o, bool many, uint64_t *found)
+/* True when every input is a regular file that one block scan covers. */
+static bool all_blocks(char **files, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (!strcmp(files[i], "-") || stat(files[i], &st) != 0 || !S_ISREG(st.st_mode) ||
+            (uint64_t)st.st_size > UINT32_MAX)
+            return false;
+    }
+    return n > 0;
+}
+
+static int scan_input(scan_db *d, const char *path, const scan_opts *o, bool many, uint64_t *found)
 {
     cli_input in;
     if (cli_input_open(path, &in) != 0)
         return -1;
+    if (!in.data && d->block_only) { /* a file that would not map, say */
+        d->block_only = false;
+        if (compile_db(d) != 0) {
+            cli_input_close(&in);
+            return -1;
+        }
+    }
+    const trawl_pattern_db *db = d->db;
+    trawl_scratch *s = d->scratch;
     out_ctx c = {.o = o, .db = db, .file = strcmp(path, "-") ? path : "(stdin)"};
     trawl_error err;
     trawl_error_clear(&err);
     trawl_status rc;
-    if (o->framer && !in.data)
+    if ((o->frames.framer || o->frames.pcap) && !in.data)
         rc = cli_fail_msg(&err, "--frames needs a regular file, not a pipe");
-    else if (o->framer)
-        rc = scan_units(db, s, &in, o, &c, &err);
+    else if (o->frames.framer || o->frames.pcap)
+        rc = scan_frames(db, s, &in, o, &c, &err);
     else if (in.data)
-        rc = trawl_scan(db, s, in.data, in.len, o->overlap ? TRAWL_SCAN_OVERLAP : 0, on_match, &c,
-                        &err);
+        rc = trawl_scan(db, s, in.data, in.len, o->overlap ? TRAWL_SCAN_OVERLAP : 0, scan_on_match,
+                        &c, &err);
     else
         rc = stream_fd(db, s, in.fd, o, &c, &err);
     cli_input_close(&in);
@@ -319,25 +314,29 @@ static int load_db(const char *path, trawl_pattern_db **db)
 
 int cli_scan(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"pattern", required_argument, NULL, 'e'},  {"rules", required_argument, NULL, 'r'},
-        {"ignore-case", no_argument, NULL, 'i'},    {"literal", no_argument, NULL, 'F'},
-        {"database", required_argument, NULL, 'd'}, {"save", required_argument, NULL, 'S'},
-        {"overlap", no_argument, NULL, 'O'},        {"json", no_argument, NULL, 'J'},
-        {"count", no_argument, NULL, 'c'},          {"no-data", no_argument, NULL, 'N'},
-        {"window", required_argument, NULL, 'W'},   {"help", no_argument, NULL, 'h'},
-        {"frames", required_argument, NULL, 'T'},   {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"pattern", required_argument, NULL, 'e'},
+                                             {"rules", required_argument, NULL, 'r'},
+                                             {"ignore-case", no_argument, NULL, 'i'},
+                                             {"literal", no_argument, NULL, 'F'},
+                                             {"database", required_argument, NULL, 'd'},
+                                             {"save", required_argument, NULL, 'S'},
+                                             {"overlap", no_argument, NULL, 'O'},
+                                             {"json", no_argument, NULL, 'J'},
+                                             {"count", no_argument, NULL, 'c'},
+                                             {"no-data", no_argument, NULL, 'N'},
+                                             {"window", required_argument, NULL, 'W'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"frames", required_argument, NULL, 'T'},
+                                             {"no-cache", no_argument, NULL, 'C'},
+                                             {NULL, 0, NULL, 0}};
     scan_opts o = {0};
     const char **exprs = calloc((size_t)argc, sizeof(*exprs));
     const char **rules = calloc((size_t)argc, sizeof(*rules));
     size_t nexpr = 0, nrules = 0;
     const char *db_path = NULL, *save_path = NULL, *frames_spec = NULL;
-    bool nocase = false, literal = false;
+    bool nocase = false, literal = false, no_cache = false;
     int rc = CLI_ERROR, opt;
-    trawl_pattern_set *set = NULL;
-    trawl_pattern_db *db = NULL;
-    trawl_scratch *scratch = NULL;
-    trawl_framer *framer = NULL;
+    scan_db d = {0};
     trawl_error err;
     if (!exprs || !rules)
         goto out;
@@ -383,6 +382,9 @@ int cli_scan(int argc, char **argv)
         case 'T':
             frames_spec = optarg; /* parsed after this loop: it uses getopt too */
             break;
+        case 'C':
+            no_cache = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             rc = 0;
@@ -394,9 +396,8 @@ int cli_scan(int argc, char **argv)
     }
     int first_file = optind;
     if (frames_spec) {
-        if (cli_frame_spec(frames_spec, &framer, &o.resync) != 0)
+        if (cli_frame_spec(frames_spec, &o.frames) != 0)
             goto out;
-        o.framer = framer;
     }
     if (db_path && (nexpr || nrules)) {
         cli_errorf("scan", "--database cannot be combined with -e or -r");
@@ -407,15 +408,20 @@ int cli_scan(int argc, char **argv)
         fputs(usage_text, stderr);
         goto out;
     }
+    int nfiles = argc - first_file;
     if (db_path) {
-        if (load_db(db_path, &db) != 0)
+        if (load_db(db_path, &d.db) != 0)
             goto out;
+        if (trawl_scratch_alloc(d.db, &d.scratch, &err) != TRAWL_OK) {
+            cli_report("scan", NULL, &err);
+            goto out;
+        }
     } else {
-        if (trawl_pattern_set_new(&set) != TRAWL_OK)
+        if (trawl_pattern_set_new(&d.set) != TRAWL_OK)
             goto out;
         for (size_t i = 0; i < nexpr; i++) {
             trawl_pattern_syntax syn = literal ? TRAWL_SYNTAX_LITERAL : TRAWL_SYNTAX_AUTO;
-            if (trawl_pattern_set_add(set, exprs[i], strlen(exprs[i]), syn,
+            if (trawl_pattern_set_add(d.set, exprs[i], strlen(exprs[i]), syn,
                                       nocase ? TRAWL_PATTERN_NOCASE : 0, NULL, &err) != TRAWL_OK) {
                 char what[64];
                 snprintf(what, sizeof what, "pattern %zu", i);
@@ -429,7 +435,7 @@ int cli_scan(int argc, char **argv)
             size_t n;
             if (read_file(rules[i], &text, &n) != 0)
                 goto out;
-            trawl_status st = trawl_pattern_set_add_rules(set, text, n, &err);
+            trawl_status st = trawl_pattern_set_add_rules(d.set, text, n, &err);
             free(text);
             if (st != TRAWL_OK) {
                 err.index = -1;
@@ -437,26 +443,21 @@ int cli_scan(int argc, char **argv)
                 goto out;
             }
         }
-        if (trawl_pattern_compile(set, &db, &err) != TRAWL_OK) {
-            cli_report("scan", NULL, &err);
+        d.cache_dir = cli_cache_dir(no_cache);
+        d.block_only = !save_path && (frames_spec || all_blocks(argv + first_file, nfiles));
+        if (compile_db(&d) != 0)
             goto out;
-        }
     }
     if (save_path) {
-        rc = save_db(db, save_path);
-        goto out;
-    }
-    if (trawl_scratch_alloc(db, &scratch, &err) != TRAWL_OK) {
-        cli_report("scan", NULL, &err);
+        rc = save_db(d.db, save_path);
         goto out;
     }
     uint64_t found = 0;
     bool failed = false;
-    int nfiles = argc - first_file;
     if (nfiles == 0)
-        failed = scan_input(db, scratch, "-", &o, false, &found) != 0;
+        failed = scan_input(&d, "-", &o, false, &found) != 0;
     for (int i = first_file; i < argc; i++)
-        if (scan_input(db, scratch, argv[i], &o, nfiles > 1, &found) != 0)
+        if (scan_input(&d, argv[i], &o, nfiles > 1, &found) != 0)
             failed = true;
     rc = failed ? CLI_ERROR : found ? CLI_FOUND : CLI_NONE;
 out:
@@ -464,10 +465,10 @@ out:
         cli_errorf("scan", "writing output: %s", strerror(errno));
         rc = CLI_ERROR;
     }
-    trawl_scratch_free(scratch);
-    trawl_framer_free(framer);
-    trawl_pattern_db_free(db);
-    trawl_pattern_set_free(set);
+    trawl_scratch_free(d.scratch);
+    trawl_framer_free(o.frames.framer);
+    trawl_pattern_db_free(d.db);
+    trawl_pattern_set_free(d.set);
     free(exprs);
     free(rules);
     return rc;

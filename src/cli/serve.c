@@ -43,8 +43,13 @@ static void usage(FILE *out)
             "  --max-body SIZE      [max_body] largest request body (default 1m)\n"
             "  --max-connections N  [max_connections] open connections at most (default 1024)\n"
             "  --max-per-ip N       [max_per_ip] open connections per client address\n"
-            "                       (default: no limit)\n"
+            "                       (default 64; 0 = no limit)\n"
             "  --timeout S          [timeout] idle connection timeout in seconds (default 30)\n"
+            "  --header-timeout S   [header_timeout] a request's line and headers must arrive\n"
+            "                       within S seconds; trickled bytes do not extend it\n"
+            "                       (default 10; 0 = none)\n"
+            "  --body-min-rate SIZE [body_min_rate] bytes/s a request body must average after\n"
+            "                       the first header-timeout seconds (default 1k; 0 = none)\n"
             "  --max-header SIZE    [max_header] a connection's request headers plus its\n"
             "                       read buffer, 4k..1m (default 16k); bigger headers get 431\n"
             "  --api-keys FILE      [api_keys] require an API key on /v1/ endpoints; FILE holds\n"
@@ -53,6 +58,11 @@ static void usage(FILE *out)
             "                       (repeatable; a flag replaces the file's set of its NAME)\n"
             "  --sse-heartbeat-ms N [sse_heartbeat_ms] heartbeat period of GET /v1/events\n"
             "                       (default 15000)\n"
+            "  --sse-max N          [sse_max] event streams at most (default 64)\n"
+            "  --sse-per-ip N       [sse_per_ip] event streams per client address\n"
+            "                       (default 4; 0 = no limit)\n"
+            "  --sse-drain-ms N     [sse_drain_ms] an event stream whose client takes no\n"
+            "                       byte for N ms while bytes wait is closed (default 30000)\n"
             "  --access-log FILE    [access_log] append one JSON line per request to FILE\n"
             "                       (- = stderr)\n"
             "  --batch-max N        [batch_max] model tier: requests per batch (default 32)\n"
@@ -63,6 +73,15 @@ static void usage(FILE *out)
             "                       batch over it fails with 503 (default batch-max x max-body)\n"
             "  --allow-unknown-keys [allow_unknown_keys = true] ignore keys the detector\n"
             "                       input does not define (default: 400 naming the key)\n"
+            "  --redis ADDR         [redis] shared cache tier and fleet events: HOST:PORT or\n"
+            "                       unix:/PATH (docs/deploy.md); needs --redis-secret-file\n"
+            "  --redis-secret-file FILE  [redis_secret_file] the fleet's shared secret (at\n"
+            "                       least 16 bytes): seeds the request keys every instance\n"
+            "                       computes\n"
+            "  --redis-timeout-ms N [redis_timeout_ms] bound on connecting and on every\n"
+            "                       reply (default 5); past it the request goes on with the\n"
+            "                       local cache and trawl_redis_errors_total counts it\n"
+            "  --redis-ttl-s N      [redis_ttl_s] lifetime of a shared entry (default 3600)\n"
             "  -h, --help           this text\n\n"
             "Relative paths in the config file are relative to the file's directory.\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
@@ -77,6 +96,7 @@ typedef struct settings {
     trawl_server_opts o;
     char host[64];
     char *api_keys, *access_log;
+    char *redis, *redis_secret_file;
     char *rule_name[MAX_RULESETS], *rule_path[MAX_RULESETS];
     size_t n_rules;
 } settings;
@@ -88,12 +108,17 @@ static void settings_init(settings *st)
     st->o.port = 8080;
     st->o.cache_entries = 65536;
     st->o.cache_bytes = 64u << 20;
+    st->o.max_per_ip = 64;
+    st->o.header_timeout_s = 10;
+    st->o.body_min_rate = 1024;
 }
 
 static void settings_free(settings *st)
 {
     free(st->api_keys);
     free(st->access_log);
+    free(st->redis);
+    free(st->redis_secret_file);
     for (size_t i = 0; i < st->n_rules; i++) {
         free(st->rule_name[i]);
         free(st->rule_path[i]);
@@ -115,15 +140,24 @@ static const struct setting {
     {"max-connections", "max_connections", 'C'},
     {"max-per-ip", "max_per_ip", 'P'},
     {"timeout", "timeout", 'o'},
+    {"header-timeout", "header_timeout", 'W'},
+    {"body-min-rate", "body_min_rate", 'R'},
     {"max-header", "max_header", 'D'},
     {"api-keys", "api_keys", 'k'},
     {"rules", "rules", 'r'},
     {"sse-heartbeat-ms", "sse_heartbeat_ms", 'H'},
+    {"sse-max", "sse_max", 'X'},
+    {"sse-per-ip", "sse_per_ip", 'I'},
+    {"sse-drain-ms", "sse_drain_ms", 'N'},
     {"access-log", "access_log", 'a'},
     {"batch-max", "batch_max", 'b'},
     {"batch-wait-us", "batch_wait_us", 'w'},
     {"batch-max-bytes", "batch_max_bytes", 'y'},
     {"allow-unknown-keys", "allow_unknown_keys", 'U'},
+    {"redis", "redis", 1001},
+    {"redis-secret-file", "redis_secret_file", 'S'},
+    {"redis-timeout-ms", "redis_timeout_ms", 1003},
+    {"redis-ttl-s", "redis_ttl_s", 'L'},
 };
 #define N_SETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
 
@@ -198,6 +232,12 @@ static int number(const char *arg, uint64_t max, uint64_t *out, char *msg, size_
     return 0;
 }
 
+/* The CLI's 0 turns a limit off; the library's 0 means its default. */
+static unsigned off_if_0(uint64_t v)
+{
+    return v ? (unsigned)v : TRAWL_SERVE_OFF;
+}
+
 static int set_string(char **dst, const char *base, const char *arg, char *msg, size_t cap)
 {
     char *p = path_from(base, arg);
@@ -252,8 +292,12 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return 0;
     case 'C':
         return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_connections = (unsigned)v, 0);
-    case 'P':
-        return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_per_ip = (unsigned)v, 0);
+    case 'P': /* 0 = no limit */
+        return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_per_ip = off_if_0(v), 0);
+    case 'W':
+        return number(arg, 3600, &v, msg, cap) ? -1 : (o->header_timeout_s = off_if_0(v), 0);
+    case 'R':
+        return number(arg, 1u << 30, &v, msg, cap) ? -1 : (o->body_min_rate = off_if_0(v), 0);
     case 'o':
         return number(arg, 86400, &v, msg, cap) ? -1 : (o->conn_timeout_s = (unsigned)v, 0);
     case 'D':
@@ -267,6 +311,26 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return 0;
     case 'H':
         return number(arg, 3600000, &v, msg, cap) ? -1 : (o->sse_heartbeat_ms = (unsigned)v, 0);
+    case 'X':
+        if (number(arg, 1u << 16, &v, msg, cap))
+            return -1;
+        if (!v) {
+            snprintf(msg, cap, "must be at least 1");
+            return -1;
+        }
+        o->sse_max = (unsigned)v;
+        return 0;
+    case 'I':
+        return number(arg, 1u << 16, &v, msg, cap) ? -1 : (o->sse_per_ip = off_if_0(v), 0);
+    case 'N':
+        if (number(arg, 3600000, &v, msg, cap))
+            return -1;
+        if (v < 100) {
+            snprintf(msg, cap, "must be at least 100");
+            return -1;
+        }
+        o->sse_drain_ms = (unsigned)v;
+        return 0;
     case 'b':
         if (number(arg, 1u << 16, &v, msg, cap))
             return -1;
@@ -282,6 +346,22 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->batch_max_bytes = (size_t)v, 0);
     case 'k':
         return set_string(&st->api_keys, base, arg, msg, cap);
+    case 1001: /* an address, not a path: kept as given */
+        free(st->redis);
+        if (!(st->redis = strdup(arg))) {
+            snprintf(msg, cap, "out of memory");
+            return -1;
+        }
+        return 0;
+    case 'S':
+        return set_string(&st->redis_secret_file, base, arg, msg, cap);
+    case 1003:
+        if (number(arg, 60000, &v, msg, cap))
+            return -1;
+        st->o.redis_timeout_ms = (unsigned)v;
+        return 0;
+    case 'L':
+        return number(arg, UINT64_MAX, &v, msg, cap) ? -1 : (st->o.redis_ttl_s = v, 0);
     case 'a':
         return set_string(&st->access_log, base, arg, msg, cap);
     case 'r':
@@ -390,15 +470,24 @@ static const struct option longopts[] = {
     {"max-header", required_argument, NULL, 'D'},
     {"max-connections", required_argument, NULL, 'C'},
     {"timeout", required_argument, NULL, 'o'},
+    {"header-timeout", required_argument, NULL, 'W'},
+    {"body-min-rate", required_argument, NULL, 'R'},
     {"api-keys", required_argument, NULL, 'k'},
     {"max-per-ip", required_argument, NULL, 'P'},
     {"sse-heartbeat-ms", required_argument, NULL, 'H'},
+    {"sse-max", required_argument, NULL, 'X'},
+    {"sse-per-ip", required_argument, NULL, 'I'},
+    {"sse-drain-ms", required_argument, NULL, 'N'},
     {"access-log", required_argument, NULL, 'a'},
     {"rules", required_argument, NULL, 'r'},
     {"batch-max", required_argument, NULL, 'b'},
     {"batch-wait-us", required_argument, NULL, 'w'},
     {"batch-max-bytes", required_argument, NULL, 'y'},
     {"allow-unknown-keys", no_argument, NULL, 'U'},
+    {"redis", required_argument, NULL, 1001},
+    {"redis-secret-file", required_argument, NULL, 'S'},
+    {"redis-timeout-ms", required_argument, NULL, 1003},
+    {"redis-ttl-s", required_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -556,7 +645,6 @@ int cli_serve(int argc, char **argv)
     trawl_error err;
     trawl_detect_engine *engine = NULL;
     trawl_status s = trawl_detect_engine_new(ld.detectors, ld.detectors_len, &engine, &err);
-    loaded_free(&ld);
     if (s != TRAWL_OK) {
         cli_report("serve", ld.config_path ? ld.config_path : "configuration", &err);
         goto out;
@@ -576,8 +664,34 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    char *secret = NULL;
+    size_t secret_len = 0;
+    if (st.redis) {
+        if (!st.redis_secret_file) {
+            cli_errorf("serve", "--redis needs --redis-secret-file (the fleet's shared secret)");
+            free_rules(sets, st.n_rules);
+            trawl_detect_engine_free(engine);
+            goto out;
+        }
+        if (!(secret = read_file(st.redis_secret_file, &secret_len))) {
+            free_rules(sets, st.n_rules);
+            trawl_detect_engine_free(engine);
+            goto out;
+        }
+        while (secret_len && (secret[secret_len - 1] == '\n' || secret[secret_len - 1] == '\r'))
+            secret_len--;
+        st.o.redis = st.redis;
+        st.o.redis_secret = secret;
+        st.o.redis_secret_len = secret_len;
+    }
+    st.o.engine_config = ld.detectors;
+    st.o.engine_config_len = ld.detectors_len;
     trawl_server *srv = NULL;
     s = trawl_server_start(&st.o, engine, &srv, &err);
+    if (secret)
+        memset(secret, 0, secret_len);
+    free(secret);
+    st.o.redis_secret = NULL;
     free_rules(sets, st.n_rules); /* compiled (copied) by the server */
     st.o.rulesets = NULL;
     if (s != TRAWL_OK) {

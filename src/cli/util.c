@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -65,6 +66,53 @@ void cli_input_close(cli_input *in)
         close(in->fd);
     memset(in, 0, sizeof(*in));
     in->fd = -1;
+}
+
+uint8_t *cli_input_read_all(cli_input *in, size_t max, size_t *n, bool *owned)
+{
+    *owned = false;
+    if (in->data) {
+        *n = in->len;
+        return (uint8_t *)in->data;
+    }
+    size_t cap = 1 << 16, len = 0;
+    uint8_t *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        if (len == cap) {
+            uint8_t *g = cap < max ? realloc(buf, cap * 2) : NULL;
+            if (!g) {
+                free(buf);
+                errno = cap < max ? ENOMEM : EFBIG;
+                return NULL;
+            }
+            buf = g;
+            cap *= 2;
+        }
+        ssize_t r = read(in->fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            errno = e;
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+        if (len > max) {
+            free(buf);
+            errno = EFBIG;
+            return NULL;
+        }
+    }
+    *n = len;
+    *owned = true;
+    return buf;
 }
 
 void cli_errorf(const char *cmd, const char *fmt, ...)
@@ -135,6 +183,23 @@ void cli_hex(FILE *out, const uint8_t *p, size_t n)
         }
     }
     fwrite(buf, 1, k, out);
+}
+
+const char *cli_cache_dir(bool off)
+{
+    static char dir[4096];
+    const char *no = getenv("TRAWL_NO_CACHE");
+    if (off || (no && *no && strcmp(no, "0")))
+        return NULL;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int w;
+    if (xdg && xdg[0] == '/')
+        w = snprintf(dir, sizeof dir, "%s/trawl", xdg);
+    else if (home && home[0] == '/')
+        w = snprintf(dir, sizeof dir, "%s/.cache/trawl", home);
+    else
+        return NULL;
+    return w > 0 && (size_t)w < sizeof dir ? dir : NULL;
 }
 
 bool cli_parse_size(const char *s, uint64_t *out)

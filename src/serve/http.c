@@ -18,16 +18,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
+#include "serve/conn.h"
 #include "serve/internal.h"
 
-const char *const trawl__serve_ep_names[EP_COUNT] = {
-    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz", "metrics",
-    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "other",
+const char *const trawl__serve_ep_names[] = {
+    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz",      "metrics",
+    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "screen_chat", "other",
 };
+_Static_assert(sizeof(trawl__serve_ep_names) / sizeof(trawl__serve_ep_names[0]) == EP_COUNT &&
+                   EP_OTHER == EP_COUNT - 1,
+               "one name per endpoint");
 const int trawl__serve_codes[SRV_NCODES] = {200, 204, 400, 401, 403, 404,
                                             405, 413, 429, 500, 503, 0};
 
@@ -45,8 +50,12 @@ typedef struct request {
     char *body;
     size_t len, cap;
     bool too_big;
-    bool late;   /* arrived while not ready or draining: answered 503 */
-    char id[65]; /* X-Request-Id: the client's (when well formed) or generated */
+    bool late;            /* arrived while not ready or draining: answered 503 */
+    bool takes_body;      /* a POST endpoint: the body is buffered, else dropped */
+    const char *key_name; /* the API key checked when the headers arrived */
+    srv_conn *conn;       /* the connection's record (conn.c); may be NULL */
+    srv_addr client;      /* the client's address */
+    char id[65];          /* X-Request-Id: the client's (when well formed) or generated */
 } request;
 
 static uint64_t now_ns(void)
@@ -65,6 +74,7 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
         r->body = strdup("{\"error\":\"internal\",\"message\":\"out of memory\"}");
         r->len = r->body ? strlen(r->body) : 0;
     }
+    trawl__serve_conn_reply(rq->conn);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -79,13 +89,13 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     if (r->code == 405)
         MHD_add_response_header(
             resp, "Allow",
-            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) ? "POST" : "GET");
+            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) ? "POST" : "GET");
     if (r->retry_after) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
         MHD_add_response_header(resp, "Retry-After", ra);
     }
-    if (atomic_load_explicit(&s->draining, memory_order_relaxed))
+    if (r->close || atomic_load_explicit(&s->draining, memory_order_relaxed))
         MHD_add_response_header(resp, "Connection", "close");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->code, resp);
     MHD_destroy_response(resp);
@@ -95,10 +105,13 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     trawl_hist_record(s->lat_all, dt);
     trawl_hist_record(s->lat[rq->ep], dt);
     if (s->access_fd >= 0) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        trawl__serve_access_log(s->access_fd, ci ? ci->client_addr : NULL, method, url, r->code,
-                                r->len, dt, r->cached, r->key_name);
+        char ip[SRV_ADDR_STRLEN];
+        trawl__serve_addr_str(&rq->client, ip);
+        srv_log_extra x = {.request_id = rq->id,
+                           .client_id = r->client_id[0] ? r->client_id : NULL,
+                           .threat_score = r->has_threat ? r->threat : -1};
+        trawl__serve_access_log(s->access_fd, ip, method, url, r->code, r->len, dt, r->cached,
+                                r->key_name, &x);
     }
     return ok;
 }
@@ -129,8 +142,12 @@ static int route(const char *url, bool *post, const char **name)
         return EP_GUARD;
     if (!strcmp(url, "/analyze/prompt"))
         return EP_ANALYZE;
-    if (!strcmp(url, "/v1/authz"))
+    /* /v1/authz and /v1/authz/ORIGINAL-PATH (Envoy's ext_authz appends the
+     * original path to its path_prefix) */
+    if (!strncmp(url, "/v1/authz", 9) && (!url[9] || url[9] == '/'))
         return EP_AUTHZ;
+    if (!strcmp(url, "/v1/screen/chat"))
+        return EP_CHAT;
     if (!strncmp(url, "/v1/detect/", 11) && url[11]) {
         *name = url + 11;
         return EP_DETECT_ONE;
@@ -141,14 +158,48 @@ static int route(const char *url, bool *post, const char **name)
 
 static void *heartbeat_main(void *arg);
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+typedef struct qtext {
+    char *p;
+    size_t n, cap;
+} qtext;
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
 {
+    (void)kind;
+    qtext *q = cls;
+    size_t need = q->n + strlen(key) + (value ? strlen(value) : 0) + 3;
+    if (need > q->cap) {
+        char *p = realloc(q->p, need * 2);
+        if (!p)
+            return MHD_NO;
+        q->p = p;
+        q->cap = need * 2;
+    }
+    q->n += (size_t)snprintf(q->p + q->n, q->cap - q->n, "%s%s%s%s", q->n ? "&" : "", key,
+                             value ? "=" : "", value ? value : "");
+    return MHD_YES;
+}
+
+/* The request's client: the connection's peer. */
+static void client_of(struct MHD_Connection *conn, request *rq)
+{
+    if (rq->conn) {
+        bool proxy;
+        rq->client = *trawl__serve_conn_peer(rq->conn, &proxy);
+        return;
+    }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, cap, "-");
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
-                  (socklen_t)cap);
+    trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
+}
+
+/* The endpoints that need a key when keys are configured: /v1/ and the
+ * gateway shapes (everything that screens or streams). */
+static bool needs_key(int ep)
+{
+    return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS ||
+           (ep >= EP_LITELLM && ep <= EP_CHAT);
 }
 
 /* 0 when the request may proceed, else an error reply (401, 429). */
@@ -195,7 +246,9 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_error(r, 404, "no such endpoint: %s", url);
         return;
     }
-    if (strcmp(method, post ? "POST" : "GET") && !(!post && !strcmp(method, "HEAD"))) {
+    /* An authorization check comes with the checked request's method. */
+    if (rq->ep != EP_AUTHZ && strcmp(method, post ? "POST" : "GET") &&
+        !(!post && !strcmp(method, "HEAD"))) {
         trawl__serve_error(r, 405, "%s takes %s", url, post ? "POST" : "GET");
         return;
     }
@@ -227,8 +280,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_error(r, 503, "shutting down");
         return;
     default:
-        if (authorize(s, conn, r))
-            return;
+        r->key_name = rq->key_name;
         if (draining) {
             trawl__serve_error(r, 503, atomic_load(&s->draining) ? "shutting down" : "not ready");
             return;
@@ -241,17 +293,25 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                               json, rq->body ? rq->body : "", rq->len, r);
             return;
         }
-        if (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) {
+        if (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) {
             compat_headers h = {
                 .prompt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Trawl-Prompt"),
                 .uri = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Original-URI"),
+                .path = url,
                 .request_id = rq->id};
+            qtext q = {0};
+            if (rq->ep == EP_AUTHZ) {
+                MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+                h.query = q.p;
+            }
             char *report = NULL;
             trawl__serve_compat(s, rq->ep, rq->body ? rq->body : "", rq->len, &h, r, &report);
-            if (report && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
-                char ip[64];
-                client_ip(conn, ip, sizeof(ip));
-                trawl__serve_events_publish(s, ip, report);
+            free(q.p);
+            if (report && (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->redis)) {
+                char ip[SRV_ADDR_STRLEN];
+                trawl__serve_addr_str(&rq->client, ip);
+                srv_event_ctx ev = {.client = ip, .request_id = rq->id};
+                trawl__serve_events_publish(s, &ev, report);
             }
             free(report);
             return;
@@ -259,10 +319,12 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_detect(s, name,
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
-        if (r->code == 200 && r->body && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
-            char ip[64];
-            client_ip(conn, ip, sizeof(ip));
-            trawl__serve_events_publish(s, ip, r->body);
+        if (r->code == 200 && r->body &&
+            (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->redis)) {
+            char ip[SRV_ADDR_STRLEN];
+            trawl__serve_addr_str(&rq->client, ip);
+            srv_event_ctx ev = {.client = ip, .client_id = r->client_id, .request_id = rq->id};
+            trawl__serve_events_publish(s, &ev, r->body);
         }
         return;
     }
@@ -295,7 +357,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     trawl_server *s = cls;
     request *rq = *con_cls;
     if (!rq) {
@@ -309,8 +370,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->late = atomic_load(&s->draining) || !atomic_load(&s->ready);
         trawl__serve_request_id(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"),
                                 rq->id);
+        rq->takes_body = post && !strcmp(method, "POST");
+        rq->conn = trawl__serve_conn_of(conn);
+        trawl__serve_conn_headers(rq->conn);
+        client_of(conn, rq);
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = rq;
+        const char *why = trawl__serve_framing_check(conn, version);
+        if (why) { /* before anything reads a body whose end is in doubt */
+            srv_reply r = {0};
+            trawl__serve_error(&r, 400, "ambiguous request framing: %s", why);
+            r.close = true;
+            trawl__serve_conns_refused_framing(s->conns);
+            return send_reply(s, conn, rq, method, url, &r);
+        }
+        if (needs_key(rq->ep)) {
+            /* The key is checked as soon as the headers are in, before a
+             * byte of body is buffered: a refusal queued now makes MHD
+             * discard the body and close the connection. */
+            srv_reply r = {0};
+            if (authorize(s, conn, &r))
+                return send_reply(s, conn, rq, method, url, &r);
+            rq->key_name = r.key_name;
+        }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > s->o.max_body) {
@@ -324,15 +406,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!append(rq, upload_data, *upload_data_size, s->o.max_body))
+        /* A body sent to an endpoint that takes none is read and dropped,
+         * never stored. */
+        trawl__serve_conn_body(rq->conn, *upload_data_size);
+        if (rq->takes_body && !append(rq, upload_data, *upload_data_size, s->o.max_body))
             return MHD_NO;
         *upload_data_size = 0;
         return MHD_YES;
     }
     srv_reply r = {0};
-    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late && !authorize(s, conn, &r)) {
-        struct MHD_Response *resp = trawl__serve_events_open(s, conn, &r);
+    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late) {
+        r.key_name = rq->key_name;
+        struct MHD_Response *resp = trawl__serve_events_open(s, conn, &rq->client, &r);
         if (resp) {
+            trawl__serve_conn_stream(rq->conn);
             enum MHD_Result ok = MHD_queue_response(conn, 200, resp);
             MHD_destroy_response(resp);
             atomic_fetch_add(&s->count[EP_EVENTS][0], 1);
@@ -340,8 +427,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return send_reply(s, conn, rq, method, url, &r);
     }
-    if (r.body) /* authorize refused */
-        return send_reply(s, conn, rq, method, url, &r);
     dispatch(s, conn, url, method, rq, &r);
     return send_reply(s, conn, rq, method, url, &r);
 }
@@ -355,6 +440,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     request *rq = *con_cls;
     if (!rq)
         return;
+    trawl__serve_conn_done(rq->conn);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -366,6 +452,12 @@ static void free_scratch(void *p)
     trawl__serve_tscratch_free(p);
 }
 
+/* An option whose 0 means def and TRAWL_SERVE_OFF means off (0 here). */
+static unsigned opt_or(unsigned v, unsigned def)
+{
+    return v == TRAWL_SERVE_OFF ? 0 : v ? v : def;
+}
+
 uint16_t trawl_server_port(const trawl_server *s)
 {
     return s ? s->port : 0;
@@ -373,6 +465,8 @@ uint16_t trawl_server_port(const trawl_server *s)
 
 static void server_release(trawl_server *s)
 {
+    trawl__serve_conns_free(s->conns); /* after the daemon: no more notifications */
+    trawl__serve_redis_stop(s);
     trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
@@ -418,11 +512,19 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
     g->e = engine;
+    g->cfg_digest = trawl__serve_config_digest(o->engine_config, o->engine_config_len);
     atomic_init(&g->refs, 1);
     atomic_init(&s->eng, g);
+    if (getrandom(&s->key_seed, sizeof s->key_seed, 0) != (ssize_t)sizeof s->key_seed)
+        s->key_seed = now_ns() ^ (uint64_t)(uintptr_t)s; /* weaker; not predictable offline */
+    uint64_t inst;
+    if (getrandom(&inst, sizeof inst, 0) != (ssize_t)sizeof inst)
+        inst = now_ns();
+    snprintf(s->instance, sizeof s->instance, "%016llx", (unsigned long long)inst);
     s->listen_fd = -1;
     s->access_fd = -1;
     pthread_mutex_init(&s->ev_mu, NULL);
+    pthread_mutex_init(&s->threat_mu, NULL);
     pthread_mutex_init(&s->hb_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -490,6 +592,18 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         st = trawl__serve_rules_compile(s, o->rulesets, o->n_rulesets, err);
     if (st == TRAWL_OK)
         st = trawl__serve_batch_start(s, err);
+    if (st == TRAWL_OK)
+        st = trawl__serve_redis_start(s, err);
+    if (st == TRAWL_OK) {
+        unsigned to = o->conn_timeout_s ? o->conn_timeout_s : 30u;
+        srv_conn_opts co = {
+            .max_per_ip = opt_or(o->max_per_ip, 64),
+            .header_timeout_s = opt_or(o->header_timeout_s, 10),
+            .idle_timeout_s = to,
+            .body_min_rate = opt_or(o->body_min_rate, 1024),
+        };
+        st = trawl__serve_conns_new(&co, &s->conns, err);
+    }
     if (st != TRAWL_OK) {
         server_release(s);
         return st;
@@ -498,12 +612,14 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     unsigned pool = s->o.threads > 1 ? s->o.threads : 0;
     s->daemon = MHD_start_daemon(
-        flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_THREAD_POOL_SIZE, pool,
-        MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024u,
+        flags, o->port, trawl__serve_conns_accept, s->conns, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, trawl__serve_conns_notify, s->conns,
+        MHD_OPTION_URI_LOG_CALLBACK, trawl__serve_conns_uri, s->conns, MHD_OPTION_THREAD_POOL_SIZE,
+        pool, MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024u,
         MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout_s ? o->conn_timeout_s : 30u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header ? o->max_header : (size_t)16 * 1024,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip, MHD_OPTION_END);
+        MHD_OPTION_END);
     if (!s->daemon) {
         server_release(s);
         return trawl__fail(err, TRAWL_EIO, "cannot listen on %s:%u",
@@ -518,22 +634,32 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     return TRAWL_OK;
 }
 
+/* Event streams: a heartbeat every sse_heartbeat_ms, and a drain check of
+ * every subscriber at least once a second. */
 static void *heartbeat_main(void *arg)
 {
     trawl_server *s = arg;
-    unsigned ms = s->o.sse_heartbeat_ms ? s->o.sse_heartbeat_ms : 15000;
+    uint64_t period = s->o.sse_heartbeat_ms ? s->o.sse_heartbeat_ms : 15000;
+    uint64_t tick = period < 1000 ? period : 1000;
+    uint64_t last = now_ns(), next_hb = last + period * 1000000u;
     pthread_mutex_lock(&s->hb_mu);
     while (!s->hb_stop) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)ms * 1000000u;
+        uint64_t ns = (uint64_t)ts.tv_nsec + tick * 1000000u;
         ts.tv_sec += (time_t)(ns / 1000000000u);
         ts.tv_nsec = (long)(ns % 1000000000u);
         pthread_cond_timedwait(&s->hb_cv, &s->hb_mu, &ts);
         if (s->hb_stop)
             break;
         pthread_mutex_unlock(&s->hb_mu);
-        trawl__serve_events_heartbeat(s);
+        uint64_t now = now_ns();
+        trawl__serve_events_check(s, (now - last) / 1000000u);
+        last = now;
+        if (now >= next_hb) {
+            trawl__serve_events_heartbeat(s);
+            next_hb = now + period * 1000000u;
+        }
         pthread_mutex_lock(&s->hb_mu);
     }
     pthread_mutex_unlock(&s->hb_mu);
@@ -578,6 +704,7 @@ trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, siz
     }
     g->e = e;
     g->owned = true;
+    g->cfg_digest = trawl__serve_config_digest(config, config_len);
     atomic_init(&g->refs, 1);
     pthread_mutex_lock(&s->reload_mu);
     srv_engine *old = atomic_load(&s->eng);

@@ -7,21 +7,32 @@
  *
  * The request path never waits for a consumer: each subscriber has a
  * bounded buffer (and a small kernel send buffer); an event that does not
- * fit drops the subscriber (its stream ends). A subscriber with nothing to send suspends its
+ * fit drops the subscriber. So does a socket that does not drain: once a
+ * second (trawl__serve_events_check) the bytes the peer has taken (pushed,
+ * less what waits in the buffer and in the kernel's send queue) are
+ * compared with the last figure; a subscriber with bytes waiting that took
+ * none for sse_drain_ms is dropped. Dropping ends the stream, discards its
+ * buffer and shuts the socket down, so the connection goes at once (not at
+ * the idle timeout). A client address holds at most sse_per_ip streams, the
+ * server sse_max. A subscriber with nothing to send suspends its
  * connection (MHD_suspend_connection from the content reader, the documented way) and is resumed by
  * the next event, heartbeat or shutdown. The subscriber list is only touched when someone
  * subscribed (an atomic count says so). */
+#include <errno.h>
+#include <linux/sockios.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "serve/conn.h"
 #include "serve/internal.h"
 
-#define SUB_BUF  (64 * 1024)
-#define MAX_SUBS 64
+#define SUB_BUF (64 * 1024)
 /* Kernel send buffer of an event stream (Linux doubles it). Loopback and
  * LAN sockets otherwise grow theirs to megabytes, which would hold a
  * stalled consumer's backlog in the kernel, out of sight of SUB_BUF. */
@@ -30,14 +41,50 @@
 struct srv_sub {
     trawl_server *s;
     struct MHD_Connection *conn;
+    int fd;
+    srv_addr client; /* counted in the connection table */
     pthread_mutex_t mu;
     unsigned mask;
     int min_sev;
     bool suspended, closed;
+    uint64_t pushed;     /* bytes ever put in buf */
+    uint64_t taken;      /* bytes the peer had taken at the last check */
+    uint64_t stalled_ms; /* bytes waiting, none taken, for this long */
     size_t len;
     char buf[SUB_BUF];
     srv_sub *next;
 };
+
+/* Ends a stream: nothing more is sent, the socket is shut down so that
+ * libmicrohttpd closes the connection at once. dropped: the server ended
+ * it (counted), not the client. Under u->mu. */
+static void sub_end(srv_sub *u, bool dropped)
+{
+    u->closed = true;
+    u->len = 0;
+    if (u->fd >= 0)
+        shutdown(u->fd, SHUT_RDWR);
+    if (dropped)
+        atomic_fetch_add(&u->s->sse_dropped, 1);
+}
+
+static void sub_drop(srv_sub *u)
+{
+    sub_end(u, true);
+}
+
+/* Whether the client closed its end (or the socket failed). */
+static bool peer_gone(int fd)
+{
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    if (poll(&pf, 1, 0) != 1)
+        return false;
+    if (pf.revents & (POLLHUP | POLLERR))
+        return true;
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
 
 /* Appends to one subscriber; drops it when the event does not fit. */
 static void sub_push(srv_sub *u, const char *p, size_t n)
@@ -45,11 +92,11 @@ static void sub_push(srv_sub *u, const char *p, size_t n)
     pthread_mutex_lock(&u->mu);
     if (!u->closed) {
         if (u->len + n > SUB_BUF) {
-            u->closed = true; /* a slow consumer: end its stream */
-            atomic_fetch_add(&u->s->sse_dropped, 1);
+            sub_drop(u); /* a slow consumer */
         } else {
             memcpy(u->buf + u->len, p, n);
             u->len += n;
+            u->pushed += n;
         }
     }
     if (u->suspended) {
@@ -94,6 +141,7 @@ static void sse_free(void *cls)
         }
     atomic_fetch_sub(&s->n_subs, 1);
     pthread_mutex_unlock(&s->ev_mu);
+    trawl__serve_conns_give(s->conns, &u->client, SRV_COUNT_SUBSCRIBERS);
     pthread_mutex_destroy(&u->mu);
     free(u);
 }
@@ -108,7 +156,7 @@ static int severity_parse(const char *s)
 }
 
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
-                                              srv_reply *err)
+                                              const srv_addr *client, srv_reply *err)
 {
     const char *det = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "detector");
     const char *sev = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "min_severity");
@@ -124,21 +172,34 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
                            "query 'min_severity': expected low, medium, high or critical");
         return NULL;
     }
+    unsigned per_ip = s->o.sse_per_ip == TRAWL_SERVE_OFF ? 0
+                      : s->o.sse_per_ip                  ? s->o.sse_per_ip
+                                                         : 4;
+    if (!trawl__serve_conns_take(s->conns, client, SRV_COUNT_SUBSCRIBERS, per_ip)) {
+        trawl__serve_error(err, 429, "too many event streams from this address (limit %u)", per_ip);
+        return NULL;
+    }
     srv_sub *u = calloc(1, sizeof(*u));
     if (!u) {
+        trawl__serve_conns_give(s->conns, client, SRV_COUNT_SUBSCRIBERS);
         trawl__serve_error(err, 500, "out of memory");
         return NULL;
     }
     u->s = s;
     u->conn = conn;
+    u->client = *client;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    u->fd = ci ? ci->connect_fd : -1;
     u->mask = mask;
     u->min_sev = min_sev;
     pthread_mutex_init(&u->mu, NULL);
     static const char hello[] = ": trawl events\n\n";
     memcpy(u->buf, hello, sizeof(hello) - 1);
-    u->len = sizeof(hello) - 1;
+    u->len = u->pushed = sizeof(hello) - 1;
+    int max_subs = s->o.sse_max ? (int)s->o.sse_max : 64;
     pthread_mutex_lock(&s->ev_mu);
-    bool full = atomic_load(&s->n_subs) >= MAX_SUBS || atomic_load(&s->draining);
+    bool full = atomic_load(&s->n_subs) >= max_subs || atomic_load(&s->draining);
     if (!full) {
         u->next = s->subs;
         s->subs = u;
@@ -146,6 +207,7 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
     }
     pthread_mutex_unlock(&s->ev_mu);
     if (full) {
+        trawl__serve_conns_give(s->conns, client, SRV_COUNT_SUBSCRIBERS);
         pthread_mutex_destroy(&u->mu);
         free(u);
         trawl__serve_error(err, 503, "too many event subscribers or shutting down");
@@ -158,11 +220,9 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
         trawl__serve_error(err, 500, "out of memory");
         return NULL;
     }
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     int sndbuf = SUB_SNDBUF;
-    if (ci) /* best effort: a failure leaves the kernel's default */
-        (void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    if (u->fd >= 0) /* best effort: a failure leaves the kernel's default */
+        (void)setsockopt(u->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
     MHD_add_response_header(r, "Content-Type", "text/event-stream");
     MHD_add_response_header(r, "Cache-Control", "no-cache");
     return r;
@@ -177,10 +237,56 @@ static void broadcast(trawl_server *s, unsigned bit, int sev, const char *p, siz
     pthread_mutex_unlock(&s->ev_mu);
 }
 
-void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report)
+void trawl__serve_events_inject(trawl_server *s, unsigned bit, int sev, const char *line, size_t n)
 {
-    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed))
+    if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
+        broadcast(s, bit, sev, line, n);
+}
+
+/* s as a JSON string's contents (quotes and controls escaped, cut short). */
+static void esc(char *out, size_t cap, const char *s)
+{
+    size_t w = 0;
+    for (; s && *s && w + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            w += (size_t)snprintf(out + w, cap - w, "\\%c", c);
+        else if (c < 0x20)
+            w += (size_t)snprintf(out + w, cap - w, "\\u%04x", c);
+        else
+            out[w++] = (char)c;
+    }
+    out[w] = 0;
+}
+
+/* The category of a detector's strongest violation (the combined signal
+ * only when it is alone). */
+static const char *top_category(const cJSON *violations)
+{
+    const char *best = NULL;
+    double bw = -3;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, violations)
+    {
+        const char *cat = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "category"));
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "confidence");
+        double w = cJSON_IsNumber(c) ? c->valuedouble : -1;
+        if (cat && !strcmp(cat, "multiple_signals"))
+            w -= 1;
+        if (cat && w > bw) {
+            bw = w;
+            best = cat;
+        }
+    }
+    return best ? best : "";
+}
+
+void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, const char *report)
+{
+    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed) && !s->redis)
         return;
+    if (!strstr(report, "\"violations\":[{"))
+        return; /* clean: no event, and no parse */
     cJSON *root = cJSON_Parse(report);
     const cJSON *dets = cJSON_GetObjectItemCaseSensitive(root, "detectors");
     struct timespec ts;
@@ -196,15 +302,23 @@ void trawl__serve_events_publish(trawl_server *s, const char *client, const char
         if (trawl_detector_mask_parse(d->string, &bit, &e) != TRAWL_OK)
             continue;
         trawl_severity sev = trawl_severity_from_confidence(sc->valuedouble);
-        char line[512];
+        char line[1024], cid[160], rid[80], cat[96];
+        esc(cid, sizeof cid, ctx->client_id);
+        esc(rid, sizeof rid, ctx->request_id);
+        esc(cat, sizeof cat, top_category(v));
         int n = snprintf(line, sizeof(line),
                          "event: threat\ndata: {\"event_type\":\"threat\",\"timestamp\":%llu,"
-                         "\"client\":\"%s\",\"detector\":\"%s\",\"severity\":\"%s\","
-                         "\"threat_score\":%.4g}\n\n",
-                         (unsigned long long)ms, client, d->string, trawl_severity_name(sev),
-                         sc->valuedouble);
-        if (n > 0 && (size_t)n < sizeof(line))
+                         "\"client\":\"%s\",\"client_id\":\"%s\",\"request_id\":\"%s\","
+                         "\"instance\":\"%s\",\"detector\":\"%s\",\"category\":\"%s\","
+                         "\"severity\":\"%s\",\"threat_score\":%.4g}\n\n",
+                         (unsigned long long)ms, ctx->client ? ctx->client : "", cid, rid,
+                         s->instance, d->string, cat, trawl_severity_name(sev), sc->valuedouble);
+        if (n <= 0 || (size_t)n >= sizeof(line))
+            continue;
+        if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
             broadcast(s, bit, (int)sev, line, (size_t)n);
+        if (s->redis)
+            trawl__serve_redis_publish(s, bit, (int)sev, line, (size_t)n);
     }
     cJSON_Delete(root);
 }
@@ -213,6 +327,43 @@ void trawl__serve_events_heartbeat(trawl_server *s)
 {
     if (atomic_load(&s->n_subs))
         broadcast(s, 0, 0, ": heartbeat\n\n", 13);
+}
+
+void trawl__serve_events_check(trawl_server *s, uint64_t elapsed_ms)
+{
+    if (!atomic_load(&s->n_subs))
+        return;
+    uint64_t bound = s->o.sse_drain_ms ? s->o.sse_drain_ms : 30000;
+    pthread_mutex_lock(&s->ev_mu);
+    for (srv_sub *u = s->subs; u; u = u->next) {
+        pthread_mutex_lock(&u->mu);
+        int queued = 0;
+        if (!u->closed && u->fd >= 0 && peer_gone(u->fd)) {
+            /* a suspended stream would not notice before its next event */
+            sub_end(u, false);
+            if (u->suspended) {
+                u->suspended = false;
+                MHD_resume_connection(u->conn);
+            }
+        } else if (!u->closed && u->fd >= 0 && ioctl(u->fd, SIOCOUTQ, &queued) == 0) {
+            uint64_t waiting = u->len + (uint64_t)(queued > 0 ? queued : 0);
+            uint64_t taken = u->pushed - waiting;
+            if (!waiting || taken != u->taken)
+                u->stalled_ms = 0;
+            else
+                u->stalled_ms += elapsed_ms;
+            u->taken = taken;
+            if (u->stalled_ms >= bound) {
+                sub_drop(u);
+                if (u->suspended) {
+                    u->suspended = false;
+                    MHD_resume_connection(u->conn);
+                }
+            }
+        }
+        pthread_mutex_unlock(&u->mu);
+    }
+    pthread_mutex_unlock(&s->ev_mu);
 }
 
 void trawl__serve_events_close_all(trawl_server *s)

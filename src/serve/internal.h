@@ -15,6 +15,11 @@
  * trawl_serve_key_json. Allocates only for objects of more than 16 members. */
 trawl_status trawl__serve_key_tree(const tj_value *root, uint32_t tag, trawl_key128 *out,
                                    trawl_error *err);
+/* The same with the given seed (a server's: trawl_server.key_seed). */
+trawl_status trawl__serve_key_tree_seeded(const tj_value *root, uint32_t tag, uint64_t seed,
+                                          trawl_key128 *out, trawl_error *err);
+/* A 64-bit digest of a configuration text (SHA-256's first bytes). */
+uint64_t trawl__serve_config_digest(const char *text, size_t len);
 
 /* SHA-256 of n bytes. */
 void trawl__sha256(const void *data, size_t n, uint8_t out[32]);
@@ -38,11 +43,16 @@ void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
 /* Copies the bucket state of keys present in both tables. */
 void trawl__serve_keys_carry(srv_keys *to, srv_keys *from);
 
-/* Writes one access log line to fd (access_log.c). key may be NULL. */
-struct sockaddr;
-void trawl__serve_access_log(int fd, const struct sockaddr *addr, const char *method,
-                             const char *path, int status, size_t bytes, uint64_t latency_ns,
-                             bool cached, const char *key);
+/* Writes one access log line to fd (access_log.c). ip is the client's
+ * address as text; key may be NULL. */
+typedef struct srv_log_extra {
+    const char *request_id;
+    const char *client_id; /* NULL: none */
+    double threat_score;   /* < 0: not a screening answer */
+} srv_log_extra;
+void trawl__serve_access_log(int fd, const char *ip, const char *method, const char *path,
+                             int status, size_t bytes, uint64_t latency_ns, bool cached,
+                             const char *key, const srv_log_extra *x);
 
 /* Endpoints, for metrics. */
 enum {
@@ -58,6 +68,7 @@ enum {
     EP_GUARD,   /* POST /v2/guard */
     EP_ANALYZE, /* POST /analyze/prompt */
     EP_AUTHZ,   /* POST /v1/authz */
+    EP_CHAT,    /* POST /v1/screen/chat */
     EP_OTHER,
     EP_COUNT
 };
@@ -74,7 +85,8 @@ extern const int trawl__serve_codes[SRV_NCODES];
 typedef struct srv_engine {
     trawl_detect_engine *e;
     _Atomic uint64_t refs;
-    uint32_t gen; /* 0 at start, +1 per reload: part of cache and coalescer keys */
+    uint32_t gen;        /* 0 at start, +1 per reload: part of cache and coalescer keys */
+    uint64_t cfg_digest; /* of the configuration it was built from: in shared-tier keys */
     bool owned;
 } srv_engine;
 
@@ -92,6 +104,8 @@ typedef struct srv_tctx {
 srv_tctx *trawl__serve_thread_ctx(trawl_server *s, trawl_error *err);
 /* Destructor of ctx_key. */
 void trawl__serve_tctx_free(void *p);
+
+#define SRV_MAX_THREAT_KINDS 256
 
 struct trawl_server {
     trawl_server_opts o;
@@ -123,10 +137,28 @@ struct trawl_server {
     bool hb_started, hb_stop;
     pthread_mutex_t hb_mu;
     pthread_cond_t hb_cv;
+    struct srv_conns *conns; /* connection table: limits, deadlines (conn.c) */
     /* dynamic batching of the model tier (http_batch.c); NULL = none */
     trawl_batcher *batcher;
     size_t batch_max_bytes;
+    /* request keys: the seed (random, or from the fleet's secret with a
+     * Redis tier), the shared tier (redis.c; NULL = none) */
+    uint64_t key_seed;
+    struct srv_redis *redis;
+    char instance[17]; /* this instance's id (hex), in events */
+    /* trawl_threats_total: one counter per (detector, category, severity)
+     * seen; appended under threat_mu, read without a lock up to n. */
+    struct srv_threat_kind {
+        const char *detector, *category; /* static strings of the detectors */
+        trawl_severity severity;
+        _Atomic uint64_t count;
+    } threat_kinds[SRV_MAX_THREAT_KINDS];
+    _Atomic int n_threat_kinds;
+    pthread_mutex_t threat_mu;
 };
+
+/* Counts the violations of a report in trawl_threats_total. */
+void trawl__serve_count_threats(trawl_server *s, const trawl_detect_report *rep);
 
 /* Status slot of an HTTP code. */
 int trawl__serve_code_slot(int code);
@@ -149,6 +181,10 @@ typedef struct srv_reply {
     const char *type;     /* static */
     unsigned retry_after; /* seconds, for 429; 0 = no header */
     bool cached;          /* answered from the cache */
+    char client_id[65];   /* the request's client_id (cut short), for events */
+    bool has_threat;      /* threat is the answer's threat_score (access log) */
+    double threat;
+    bool close;           /* close the connection after it */
     const char *key_name; /* the API key's name, when one was checked */
     srv_header headers[SRV_MAX_HEADERS];
     int n_headers;
@@ -162,11 +198,13 @@ void trawl__serve_request_id(const char *given, char out[65]);
 typedef struct compat_headers {
     const char *prompt;     /* X-Trawl-Prompt (/v1/authz) */
     const char *uri;        /* X-Original-URI (/v1/authz) */
+    const char *path;       /* the request's path (/v1/authz/ORIGINAL-PATH) */
+    const char *query;      /* its query arguments as k=v&k=v (decoded), or NULL */
     const char *request_id; /* this request's id */
 } compat_headers;
 
 /* Handles the gateway endpoints (http_compat.c): ep is EP_LITELLM,
- * EP_GUARD, EP_ANALYZE or EP_AUTHZ. *report gets the detection report the
+ * EP_GUARD, EP_ANALYZE, EP_AUTHZ or EP_CHAT. *report gets the detection report the
  * reply was made from (malloc'd, for events), or NULL. */
 void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
                          const compat_headers *h, srv_reply *r, char **report);
@@ -182,7 +220,8 @@ void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
  * generation) only enter the key. 0 with the parsed body in *keep (the
  * caller frees it), or -1 with an error reply in r. s may be NULL (strict). */
 int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned mask,
-                         trawl_key128 *key, bool *stateful, tj_doc **keep, srv_reply *r);
+                         trawl_key128 *key, trawl_key128 *shared, bool *stateful, tj_doc **keep,
+                         srv_reply *r);
 
 /* Handles POST /v1/detect (name NULL) and /v1/detect/{name}. only is the
  * ?only= argument or NULL. */
@@ -208,11 +247,43 @@ typedef struct srv_sub srv_sub;
 struct MHD_Connection;
 struct MHD_Response;
 /* A streaming response for GET /v1/events, or NULL with an error in err. */
+struct srv_addr;
+/* client: the subscriber's address (counted against sse_per_ip). */
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
-                                              srv_reply *err);
-/* Sends the threat events of a report (JSON) to matching subscribers. */
-void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report);
+                                              const struct srv_addr *client, srv_reply *err);
+/* Who and what an event is about. */
+typedef struct srv_event_ctx {
+    const char *client;     /* the client's address */
+    const char *client_id;  /* the request's client_id, or NULL */
+    const char *request_id; /* X-Request-Id */
+} srv_event_ctx;
+/* Sends the threat events of a report (JSON) to matching subscribers, and
+ * to the fleet's channel when there is a Redis tier. */
+void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, const char *report);
+/* Hands an event line from another instance to this one's subscribers. */
+void trawl__serve_events_inject(trawl_server *s, unsigned bit, int sev, const char *line, size_t n);
+
+/* The Redis tier (redis.c). start: connects nothing yet (each worker thread
+ * connects on first use), starts the event subscriber, sets s->key_seed
+ * from the fleet's secret. Both do nothing without o.redis. */
+typedef struct srv_redis srv_redis;
+trawl_status trawl__serve_redis_start(trawl_server *s, trawl_error *err);
+void trawl__serve_redis_stop(trawl_server *s);
+/* A lookup after a local miss: 1 found (*val malloc'd), 0 not found, -1
+ * Redis failed (counted; go on without it). */
+int trawl__serve_redis_get(trawl_server *s, const srv_engine *g, unsigned mask, trawl_key128 key,
+                           char **val, size_t *len);
+/* Stores a result (pipelined: not waited for). */
+void trawl__serve_redis_put(trawl_server *s, const srv_engine *g, unsigned mask, trawl_key128 key,
+                            const char *val, size_t len);
+void trawl__serve_redis_publish(trawl_server *s, unsigned bit, int sev, const char *line, size_t n);
+/* Metrics: a JSON member ("redis":{...},) or Prometheus text; "" without a
+ * tier. malloc'd; NULL on OOM. */
+char *trawl__serve_redis_metrics(trawl_server *s, bool json);
 void trawl__serve_events_heartbeat(trawl_server *s);
+/* Drops subscribers whose socket took no bytes for sse_drain_ms while some
+ * waited; called every elapsed_ms. */
+void trawl__serve_events_check(trawl_server *s, uint64_t elapsed_ms);
 /* Ends every stream (shutdown). */
 void trawl__serve_events_close_all(trawl_server *s);
 

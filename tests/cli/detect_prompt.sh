@@ -4,14 +4,7 @@
 # report's shape, the table, the shortcuts, --only and --config, and errors.
 set -u
 T=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fails=0
-check() { # name expected actual
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/check.sh"
 has() { # name needle haystack
     case "$3" in *"$2"*) ;; *) echo "FAIL $1: no '$2' in:"; echo "$3" | head -20; fails=$((fails + 1)) ;; esac
 }

@@ -7,6 +7,7 @@
  * readable file in in->files, then the behaviour inputs, and finally adds a
  * "combined" violation when independent families of evidence agree. */
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -127,7 +128,7 @@ static trawl_status poly_create(const det_config *cfg, void **state, trawl_error
     if (s == TRAWL_OK)
         s = trawl_pattern_set_add_rules(set, pack->text, pack->len, err);
     if (s == TRAWL_OK)
-        s = trawl_pattern_compile(set, &st->db, err);
+        s = det_compile(cfg, set, 0, &st->db, err);
     trawl_pattern_set_free(set);
     if (s == TRAWL_OK)
         s = classify(st, err);
@@ -169,8 +170,9 @@ static trawl_status poly_thread_new(void *state, void **tstate, trawl_error *err
     return TRAWL_OK;
 }
 
-/* Reads at most max bytes of a regular file. NULL when unreadable. */
-static uint8_t *slurp(const char *path, size_t max, size_t *n)
+/* Reads at most max bytes of a regular file; *size is the file's size
+ * (larger than *n when the read was cut at max). NULL when unreadable. */
+static uint8_t *slurp(const char *path, size_t max, size_t *n, uint64_t *size)
 {
     /* Only regular files: a FIFO or a device named in a request must not
      * block or stream forever. */
@@ -182,6 +184,7 @@ static uint8_t *slurp(const char *path, size_t max, size_t *n)
         fclose(f);
         return NULL;
     }
+    *size = (uint64_t)st.st_size;
     size_t cap = 1 << 16, len = 0;
     uint8_t *buf = malloc(cap);
     while (buf) {
@@ -269,17 +272,28 @@ static trawl_status poly_run(void *state, void *tstate, const trawl_detect_input
 {
     const poly_state *st = state;
     poly_tstate *ts = tstate;
-    if (in->data && in->data_len && poly_static(st, ts, in->data, in->data_len, "data", out, err))
+    if (in->data && in->data_len &&
+        poly_static(st, ts, in->data, in->data_len, false, "data", out, err))
         goto fail;
     for (size_t i = 0; i < in->n_files; i++) {
         size_t n = 0;
-        uint8_t *p = in->files[i] ? slurp(in->files[i], (size_t)st->cfg.max_file_bytes, &n) : NULL;
+        uint64_t size = 0;
+        uint8_t *p =
+            in->files[i] ? slurp(in->files[i], (size_t)st->cfg.max_file_bytes, &n, &size) : NULL;
         if (!p)
             continue; /* absent or unreadable: other detectors judge the name */
-        int r = n ? poly_static(st, ts, p, n, in->files[i], out, err) : 0;
+        bool cut = size > n;
+        int r = n ? poly_static(st, ts, p, n, cut, in->files[i], out, err) : 0;
         free(p);
         if (r)
             goto fail;
+        /* Said once per file, as a finding of no weight: the verdict covers
+         * only the bytes that were read. */
+        if (cut && !det_violation(out, "partial_read", 0.0,
+                                  "%s: only the first %zu of %" PRIu64
+                                  " bytes were judged (max_file_bytes)",
+                                  in->files[i], n, size))
+            goto oom;
     }
     if (poly_behavior(in, out) || combine(out))
         goto oom;

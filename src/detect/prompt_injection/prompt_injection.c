@@ -328,7 +328,8 @@ static void pi_destroy(void *state)
 
 /* Compiles the pack's rules in groups of RULES_PER_DB lines (a rule is one
  * line; comments and blank lines are skipped) and fills the rule table. */
-static trawl_status compile_pack(pi_state *s, const det_rule_pack *pack, trawl_error *err)
+static trawl_status compile_pack(pi_state *s, const det_config *cfg, const det_rule_pack *pack,
+                                 trawl_error *err)
 {
     size_t cap = 0;
     trawl_status st = TRAWL_OK;
@@ -351,7 +352,7 @@ static trawl_status compile_pack(pi_state *s, const det_rule_pack *pack, trawl_e
         if (st == TRAWL_OK)
             st = trawl_pattern_set_add_rules(set, start, (size_t)(p - start), err);
         if (st == TRAWL_OK)
-            st = trawl_pattern_compile_ex(set, TRAWL_COMPILE_BLOCK_ONLY, &s->db[s->n_db], err);
+            st = det_compile(cfg, set, TRAWL_COMPILE_BLOCK_ONLY, &s->db[s->n_db], err);
         trawl_pattern_set_free(set);
         if (st != TRAWL_OK)
             break;
@@ -391,7 +392,7 @@ static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *
     if (st == TRAWL_OK)
         st = install_model(s, cfg, err);
     if (st == TRAWL_OK)
-        st = compile_pack(s, pack, err);
+        st = compile_pack(s, cfg, pack, err);
     if (st == TRAWL_OK)
         st = apply_disable(s, cfg, err);
     if (st != TRAWL_OK) {

@@ -5,7 +5,17 @@
 # Not a test itself: the CLI test glob takes tests/cli/*.sh only.
 dir=$(mktemp -d)
 pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"; }
+# $pid is the `timeout` wrapper: TERM reaches the server through it, but a
+# KILL would leave the server running (and ctest waiting on its output).
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill -TERM "$pid" 2>/dev/null
+        sleep 0.2
+        pkill -KILL -P "$pid" 2>/dev/null
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    rm -rf "$dir"
+}
 trap cleanup EXIT
 fails=0
 check() { # name expected actual
