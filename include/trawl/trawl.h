@@ -8,6 +8,7 @@
 #include <trawl/struct.h>
 #include <trawl/detect.h>
 #include <trawl/fuzzy.h>
+#include <trawl/model.h>
 #include <trawl/analyze.h>
 #include <trawl/infer.h>
 #include <trawl/firmware.h>

@@ -57,6 +57,8 @@ typedef struct owned_msgs {
     size_t n, cap;
     char **flows;
     size_t n_flows;
+    struct an_cli *sink; /* detection: each message is tested as it is read, not kept */
+    const char *path;
 } owned_msgs;
 
 typedef struct svg_mark {
@@ -65,7 +67,11 @@ typedef struct svg_mark {
     char *title;
 } svg_mark;
 
-typedef struct an_cli {
+typedef struct an_cli an_cli;
+static int on_anomaly(const trawl_anomaly *a, void *ud);
+static void note_time(an_cli *c, double t);
+
+struct an_cli {
     int mode;
     const char *model_path, *train_path, *frames, *time_col, *svg;
     const char *cols[256];
@@ -78,7 +84,7 @@ typedef struct an_cli {
     size_t n_marks, cap_marks;
     double t_min, t_max;
     bool have_t;
-} an_cli;
+};
 
 /* ---- reading inputs ------------------------------------------------------------ */
 
@@ -94,9 +100,31 @@ static const char *flow_name(owned_msgs *o, const char *name)
     return (o->flows[o->n_flows] = strdup(name)) ? o->flows[o->n_flows++] : NULL;
 }
 
+/* Detection streams: the message is tested at once (chunked detection
+ * equals one call), so memory does not grow with the input. */
+static int sink(owned_msgs *o, const uint8_t *p, size_t n, const char *flow, uint16_t sp,
+                uint16_t dp, double t, uint64_t index)
+{
+    const char *fl = flow_name(o, flow);
+    if (!fl) {
+        cli_errorf("anomaly", "out of memory");
+        return -1;
+    }
+    trawl_anom_msg m = {{p, n}, fl, sp, dp, t, index};
+    trawl_error err;
+    note_time(o->sink, t);
+    if (trawl_anom_detect_msgs(o->sink->model, &m, 1, on_anomaly, o->sink, &err) != TRAWL_OK) {
+        cli_report("anomaly", o->path, &err);
+        return -2;
+    }
+    return 0;
+}
+
 static int push(owned_msgs *o, const uint8_t *p, size_t n, const char *flow, uint16_t sp,
                 uint16_t dp, double t, uint64_t index)
 {
+    if (o->sink)
+        return sink(o, p, n, flow, sp, dp, t, index);
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 256;
         trawl_anom_msg *g = realloc(o->m, cap * sizeof(*g));
@@ -137,7 +165,19 @@ static int read_pcap(const char *path, owned_msgs *o)
 {
     trawl_frame_pcap *cap;
     trawl_error err;
-    if (trawl_frame_pcap_open_path(path, &cap, &err) != TRAWL_OK) {
+    trawl_error_clear(&err);
+    trawl_status st0;
+    if (!strcmp(path, "-")) {
+        /* libpcap reads a capture from a pipe too; it takes the FILE */
+        int fd = dup(STDIN_FILENO);
+        FILE *fp = fd >= 0 ? fdopen(fd, "rb") : NULL;
+        if (!fp && fd >= 0)
+            close(fd);
+        st0 = fp ? trawl_frame_pcap_open(fp, &cap, &err) : TRAWL_EIO;
+    } else {
+        st0 = trawl_frame_pcap_open_path(path, &cap, &err);
+    }
+    if (st0 != TRAWL_OK) {
         cli_report("anomaly", path, &err);
         return -1;
     }
@@ -159,9 +199,11 @@ static int read_pcap(const char *path, owned_msgs *o)
         else
             snprintf(flow, sizeof(flow), "%s %u>*", proto, sp);
         double t = (double)pkt.ts_sec + pkt.ts_nsec / 1e9;
-        if (push(o, pkt.l4.payload.ptr, pkt.l4.payload.len, flow, pkt.l4.src_port, pkt.l4.dst_port,
-                 t, pkt.index) != 0) {
-            cli_errorf("anomaly", "out of memory");
+        int pr = push(o, pkt.l4.payload.ptr, pkt.l4.payload.len, flow, pkt.l4.src_port,
+                      pkt.l4.dst_port, t, pkt.index);
+        if (pr != 0) {
+            if (pr == -1)
+                cli_errorf("anomaly", "out of memory");
             rc = -1;
         }
     }
@@ -212,8 +254,10 @@ static int read_frames(const char *path, const char *spec, owned_msgs *o)
                 rc = -1;
             continue;
         }
-        if (push(o, u.data.ptr, u.data.len, "stream", 0, 0, (double)u.index, u.index) != 0) {
-            cli_errorf("anomaly", "out of memory");
+        int pr = push(o, u.data.ptr, u.data.len, "stream", 0, 0, (double)u.index, u.index);
+        if (pr != 0) {
+            if (pr == -1)
+                cli_errorf("anomaly", "out of memory");
             rc = -1;
         }
     }
@@ -489,11 +533,10 @@ static int detect_inputs(an_cli *c, char **paths, int n)
             continue;
         }
         owned_msgs o = {0};
+        o.sink = c;
+        o.path = paths[i];
         int rc = read_msgs(c, paths[i], &o);
-        for (size_t k = 0; rc == 0 && k < o.n; k++)
-            note_time(c, o.m[k].time);
-        if (rc == 0 && (trawl_anom_detect_msgs(c->model, o.m, o.n, on_anomaly, c, &err) ||
-                        trawl_anom_flush(c->model, on_anomaly, c, &err))) {
+        if (rc == 0 && trawl_anom_flush(c->model, on_anomaly, c, &err)) {
             cli_report("anomaly", paths[i], &err);
             rc = -1;
         }

@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"analyze", cli_analyze, "entropy, n-grams, repeats, columns, alignment, clustering"},
     {"detect", cli_detect, "screen a prompt, file, capture or input object for threats"},
     {"serve", cli_serve, "serve the detectors over HTTP (cache, coalescing, metrics)"},
+    {"model", cli_model, "train, evaluate, quantise, prune, distil and export the learned tier"},
 };
 
 static void usage(FILE *out)

@@ -78,6 +78,13 @@ check "svg marks" 0 "$(grep -c '<circle' "$dir/self.svg")"
 if [ -s "$dir/other.json" ]; then
     check "svg marks equal anomalies" "$(wc -l <"$dir/other.json" | tr -d ' ')" "$(grep -c '<circle' "$dir/other.svg")"
     has "explained" '"value":.*"baseline":.*"threshold":.*"detail":' "$dir/other.json"
+    # the capture through a pipe, tested as it streams in: the same lines
+    cat ../shared/data/pcap/s7comm_downloading_block_db1.pcap |
+        "$T" anomaly --baseline "$dir/s7.bl" --json - >"$dir/piped.json"
+    "$T" anomaly --baseline "$dir/s7.bl" --json ../shared/data/pcap/s7comm_downloading_block_db1.pcap >"$dir/file.json"
+    check "pipe equals file" "$(cat "$dir/file.json")" "$(cat "$dir/piped.json")"
+else
+    echo "SKIP capture comparison: ../shared/data/pcap absent"
 fi
 
 # framed messages: TLV records whose type 9 was never seen
