@@ -200,22 +200,26 @@ static void linkage_case(size_t n, int runs)
     static const trawl_analyze_linkage_method ms[] = {
         TRAWL_ANALYZE_LINK_AVERAGE, TRAWL_ANALYZE_LINK_WARD, TRAWL_ANALYZE_LINK_SINGLE};
     double *Z = malloc((n - 1) * 4 * sizeof(double));
-    double mine[3];
+    double mine[3], one[3];
     char work[64];
     for (int m = 0; m < 3; m++) {
-        double tm[16];
-        for (int i = 0; i < runs; i++) {
-            double t0 = bu_now();
-            if (trawl_analyze_linkage_vectors(X, n, d, ms[m], 0, 0, Z, NULL) != TRAWL_OK)
-                exit(2);
-            tm[i] = bu_now() - t0;
+        for (int t = 0; t < 2; t++) { /* 1 thread (SciPy's pdist has one), then all */
+            double tm[16];
+            for (int i = 0; i < runs; i++) {
+                double t0 = bu_now();
+                if (trawl_analyze_linkage_vectors(X, n, d, ms[m], t ? 0 : 1, 0, Z, NULL) !=
+                    TRAWL_OK)
+                    exit(2);
+                tm[i] = bu_now() - t0;
+            }
+            (t ? mine : one)[m] = bu_median(tm, runs);
+            snprintf(work, sizeof work, "linkage %zu %s", n, trawl_analyze_linkage_name(ms[m]));
+            printf("%-26s %-22s %10.4f\n", work, t ? "trawl all threads" : "trawl 1 thread",
+                   t ? mine[m] : one[m]);
         }
-        mine[m] = bu_median(tm, runs);
         char zn[8];
         snprintf(zn, sizeof zn, "Z%d", m);
         wfile(zn, Z, (n - 1) * 4 * sizeof(double));
-        snprintf(work, sizeof work, "linkage %zu %s", n, trawl_analyze_linkage_name(ms[m]));
-        printf("%-26s %-22s %10.4f\n", work, "trawl (all threads)", mine[m]);
     }
     char script[2048], out[4096];
     snprintf(
@@ -243,8 +247,9 @@ static void linkage_case(size_t n, int runs)
             if (sscanf(line, "%15s %lf %d", name, &sec, &same) != 3)
                 continue;
             snprintf(work, sizeof work, "linkage %zu %s", n, name);
-            printf("%-26s %-22s %10.4f %14s %6s %7.2fx  %s\n", work, "scipy linkage", sec, "", "",
-                   sec / mine[m], same ? "same rows" : "ROWS DIFFER");
+            printf("%-26s %-22s %10.4f %14s %6s %7.2fx  1 thread %.2fx  %s\n", work,
+                   "scipy linkage", sec, "", "", sec / mine[m], sec / one[m],
+                   same ? "same rows" : "ROWS DIFFER");
         }
     }
     free(X);

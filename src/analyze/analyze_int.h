@@ -68,6 +68,9 @@ bool trawl__an_have_avx2(void);
 /* acc[c] = squared distance from x to center c, centers dimension-major in
  * Ct (d x k). Only when trawl__an_have_avx2(). */
 void trawl__an_dists_avx2(const double *x, const double *Ct, size_t d, size_t k, double *acc);
+/* The index of the smallest of acc[0..k) (the first on ties), its value in
+ * *best and, when second is not NULL, the smallest of the others. */
+size_t trawl__an_nearest_avx2(double *acc, size_t k, double *best, double *second);
 
 /* ---- cut.c ---- */
 /* TRAWL_EINVAL (err->index = the row) unless Z is a linkage tree over n >= 2

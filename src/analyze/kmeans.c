@@ -108,17 +108,24 @@ static void assign_chunk(void *p, size_t ch, unsigned w)
         double best = 0;
         if (!skip) {
             all_dists(m, x, acc);
+            /* nearest (the first on ties) and second nearest in one pass */
             size_t b = 0;
-            for (size_t c = 1; c < k; c++)
-                if (acc[c] < acc[b])
+            double second = INFINITY;
+            best = acc[0];
+            if (m->avx2)
+                b = trawl__an_nearest_avx2(acc, k, &best, m->hamerly ? &second : NULL);
+            for (size_t c = 1; !m->avx2 && c < k; c++) {
+                double v = acc[c];
+                if (v < best) {
+                    second = best;
+                    best = v;
                     b = c;
-            best = acc[b];
+                } else if (v < second) {
+                    second = v;
+                }
+            }
             if (m->hamerly) {
-                double second = INFINITY;
-                for (size_t c = 0; c < k; c++)
-                    if (c != b && acc[c] < second)
-                        second = acc[c];
-                m->upper[i] = sqrt(acc[b]);
+                m->upper[i] = sqrt(best);
                 m->lower[i] = sqrt(second);
             }
             a = (int32_t)b;

@@ -9,6 +9,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+#include <math.h>
 
 bool trawl__an_have_avx2(void)
 {
@@ -67,7 +68,58 @@ TARGET void trawl__an_dists_avx2(const double *x, const double *Ct, size_t d, si
     }
 }
 
+/* Horizontal minimum of the 4 lanes. */
+TARGET static inline double hmin(__m256d v)
+{
+    __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
+    lo = _mm_min_pd(lo, hi);
+    lo = _mm_min_sd(lo, _mm_unpackhi_pd(lo, lo));
+    return _mm_cvtsd_f64(lo);
+}
+
+TARGET static double vmin(const double *a, size_t k)
+{
+    __m256d m = _mm256_set1_pd(INFINITY);
+    size_t c = 0;
+    for (; c + 4 <= k; c += 4)
+        m = _mm256_min_pd(m, _mm256_loadu_pd(a + c));
+    double r = hmin(m);
+    for (; c < k; c++)
+        r = a[c] < r ? a[c] : r;
+    return r;
+}
+
+TARGET size_t trawl__an_nearest_avx2(double *acc, size_t k, double *best, double *second)
+{
+    double b = vmin(acc, k);
+    size_t i = 0; /* the first index holding it */
+    __m256d bb = _mm256_set1_pd(b);
+    for (; i + 4 <= k; i += 4) {
+        int mask = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(acc + i), bb, _CMP_EQ_OQ));
+        if (mask) {
+            i += (size_t)__builtin_ctz((unsigned)mask);
+            goto found;
+        }
+    }
+    while (acc[i] != b)
+        i++;
+found:
+    *best = b;
+    if (second) { /* the smallest of the others: equal values count */
+        acc[i] = INFINITY;
+        *second = k > 1 ? vmin(acc, k) : INFINITY;
+        acc[i] = b;
+    }
+    return i;
+}
+
 #else
+
+size_t trawl__an_nearest_avx2(double *acc, size_t k, double *best, double *second)
+{
+    (void)acc, (void)k, (void)best, (void)second;
+    return 0;
+}
 
 bool trawl__an_have_avx2(void)
 {

@@ -7,16 +7,19 @@
  * the same way):
  *
  *   single      minimum spanning tree, Prim's algorithm over the dense
- *               matrix: O(n^2) time, O(n) memory besides D (read only).
- *               Node 0 starts the tree; each step adds the outside node
- *               nearest to the tree (the lowest index among equals) and
- *               records (previous node added, new node, its distance).
- *   complete,   nearest-neighbour chain: O(n^2) time, D copied and updated
- *   average,    in place (Lance-Williams). The chain starts at the lowest
- *   weighted,   active cluster; each link goes to the nearest active
- *   ward        cluster (the lowest index among equals, but the previous
- *               link when it is as near, so that the chain cannot cycle);
- *               two mutual nearest neighbours x < y merge into slot y.
+ *               matrix: O(n^2) time, O(n) memory besides D (read only;
+ *               from vectors no matrix at all, see mst_vectors). Node 0
+ *               starts the tree; each step adds the outside node nearest
+ *               to the tree (the lowest index among equals) and records
+ *               (previous node added, new node, its distance).
+ *   complete,   nearest-neighbour chain: O(n^2) time; D copied into a
+ *   average,    square matrix (8 n^2 bytes, see nn_chain) or the caller's
+ *   weighted,   condensed D used in place, updated by Lance-Williams. The
+ *   ward        chain starts at the lowest active cluster; each link goes
+ *               to the nearest active cluster (the lowest index among
+ *               equals, but the previous link when it is as near, so that
+ *               the chain cannot cycle); two mutual nearest neighbours
+ *               x < y merge into slot y.
  *               These linkages are reducible, which is what makes the
  *               chain exact.
  *
@@ -210,8 +213,26 @@ static inline double update(trawl_analyze_linkage_method m, double dxi, double d
     }
 }
 
-static trawl_status nn_chain(double *D, size_t n, trawl_analyze_linkage_method m, double *Z)
+/* The working matrix is condensed (the caller's, in place) or square and
+ * symmetric (a copy): a square one makes every nearest-neighbour search a
+ * contiguous row scan, where a condensed one reads half of it down a
+ * column, a cache miss per entry; on 10,000 items that is most of the
+ * time. */
+typedef struct wmat {
+    double *D;
+    size_t n;
+    bool square;
+} wmat;
+
+static inline double get(const wmat *w, size_t i, size_t j)
 {
+    return w->square ? w->D[i * w->n + j] : *at(w->D, w->n, i, j);
+}
+
+static trawl_status nn_chain(const wmat *w, trawl_analyze_linkage_method m, double *Z)
+{
+    const size_t n = w->n;
+    double *D = w->D;
     int *size = malloc(n * sizeof(*size));
     uint32_t *chain = malloc(n * sizeof(*chain));
     live l;
@@ -235,18 +256,27 @@ static trawl_status nn_chain(double *D, size_t n, trawl_analyze_linkage_method m
             x = chain[len - 1];
             if (len > 1) {
                 y = chain[len - 2];
-                cur = *at(D, n, x, y);
+                cur = get(w, x, y);
             } else {
                 cur = INFINITY;
             }
-            const double *rx = D + row_start(n, x);
-            for (uint32_t i = l.next[l.head]; i != l.head; i = l.next[i]) {
-                if (i == x)
-                    continue;
-                double d = i > x ? rx[i - x - 1] : D[row_start(n, i) + (x - i - 1)];
-                if (d < cur) {
-                    cur = d;
-                    y = i;
+            if (w->square) {
+                const double *rx = D + (size_t)x * n;
+                for (uint32_t i = l.next[l.head]; i != l.head; i = l.next[i])
+                    if (i != x && rx[i] < cur) {
+                        cur = rx[i];
+                        y = i;
+                    }
+            } else {
+                const double *rx = D + row_start(n, x);
+                for (uint32_t i = l.next[l.head]; i != l.head; i = l.next[i]) {
+                    if (i == x)
+                        continue;
+                    double d = i > x ? rx[i - x - 1] : D[row_start(n, i) + (x - i - 1)];
+                    if (d < cur) {
+                        cur = d;
+                        y = i;
+                    }
                 }
             }
             if (len > 1 && y == chain[len - 2])
@@ -267,11 +297,21 @@ static trawl_status nn_chain(double *D, size_t n, trawl_analyze_linkage_method m
         size[x] = 0;
         size[y] = nx + ny;
         live_remove(&l, x);
-        for (uint32_t i = l.next[l.head]; i != l.head; i = l.next[i]) {
-            if (i == y)
-                continue;
-            double *dy = at(D, n, i, y);
-            *dy = update(m, *at(D, n, i, x), *dy, cur, nx, ny, size[i]);
+        if (w->square) {
+            double *rx = D + (size_t)x * n, *ry = D + (size_t)y * n;
+            for (uint32_t i = l.next[l.head]; i != l.head; i = l.next[i]) {
+                if (i == y)
+                    continue;
+                ry[i] = update(m, rx[i], ry[i], cur, nx, ny, size[i]);
+                D[(size_t)i * n + y] = ry[i];
+            }
+        } else {
+            for (uint32_t i = l.next[l.head]; i != l.head; i = l.next[i]) {
+                if (i == y)
+                    continue;
+                double *dy = at(D, n, i, y);
+                *dy = update(m, *at(D, n, i, x), *dy, cur, nx, ny, size[i]);
+            }
         }
     }
     free(size);
@@ -377,12 +417,13 @@ static trawl_status check(const double *D, size_t n, trawl_analyze_linkage_metho
     return TRAWL_OK;
 }
 
-static trawl_status run(double *D, size_t n, trawl_analyze_linkage_method m, double *Z,
+static trawl_status run(double *D, size_t n, bool square, trawl_analyze_linkage_method m, double *Z,
                         trawl_error *err)
 {
     if (n < 2)
         return TRAWL_OK;
-    trawl_status st = m == TRAWL_ANALYZE_LINK_SINGLE ? mst(D, n, Z) : nn_chain(D, n, m, Z);
+    wmat w = {D, n, square};
+    trawl_status st = m == TRAWL_ANALYZE_LINK_SINGLE ? mst(D, n, Z) : nn_chain(&w, m, Z);
     if (!st)
         st = sort_and_label(Z, n);
     return st ? trawl__fail(err, st, "out of memory") : TRAWL_OK;
@@ -392,7 +433,7 @@ trawl_status trawl_analyze_linkage_inplace(double *D, size_t n, trawl_analyze_li
                                            double *Z, trawl_error *err)
 {
     trawl_status st = check(D, n, method, Z, err);
-    return st ? st : run(D, n, method, Z, err);
+    return st ? st : run(D, n, false, method, Z, err);
 }
 
 trawl_status trawl_analyze_linkage(const double *D, size_t n, trawl_analyze_linkage_method method,
@@ -401,8 +442,21 @@ trawl_status trawl_analyze_linkage(const double *D, size_t n, trawl_analyze_link
     trawl_status st = check(D, n, method, Z, err);
     if (st)
         return st;
-    if (method == TRAWL_ANALYZE_LINK_SINGLE) /* Prim only reads D */
-        return run((double *)D, n, method, Z, err);
+    if (method == TRAWL_ANALYZE_LINK_SINGLE || n < 2) /* Prim only reads D */
+        return run((double *)D, n, false, method, Z, err);
+    /* a square working copy, or a condensed one when memory refuses it */
+    double *S = (uint64_t)n * n <= SIZE_MAX / sizeof(double) ? malloc(n * n * sizeof(*S)) : NULL;
+    if (S) {
+        for (size_t i = 0; i < n; i++) {
+            S[i * n + i] = 0;
+            const double *row = D + row_start(n, i);
+            for (size_t j = i + 1; j < n; j++)
+                S[i * n + j] = S[j * n + i] = row[j - i - 1];
+        }
+        st = run(S, n, true, method, Z, err);
+        free(S);
+        return st;
+    }
     uint64_t entries = trawl_analyze_condensed_size(n);
     if (entries > SIZE_MAX / sizeof(double))
         return trawl__fail(err, TRAWL_ELIMIT, "distance matrix too large");
@@ -410,11 +464,29 @@ trawl_status trawl_analyze_linkage(const double *D, size_t n, trawl_analyze_link
     if (!W)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory copying %llu distances",
                            (unsigned long long)entries);
-    if (entries) /* one item: D may be NULL, and memcpy must not see it */
-        memcpy(W, D, (size_t)entries * sizeof(*W));
-    st = run(W, n, method, Z, err);
+    memcpy(W, D, (size_t)entries * sizeof(*W));
+    st = run(W, n, false, method, Z, err);
     free(W);
     return st;
+}
+
+/* Row i of the square Euclidean matrix: every entry computed in its own
+ * row (twice the arithmetic of a triangle, but every write contiguous);
+ * dist(i, j) and dist(j, i) are the same double, (a - b)^2 = (b - a)^2. */
+typedef struct sq_ctx {
+    const double *X;
+    size_t n, d;
+    double *S;
+} sq_ctx;
+
+static void sq_row(void *p, size_t i, unsigned w)
+{
+    (void)w;
+    const sq_ctx *c = p;
+    const double *x = c->X + i * c->d;
+    double *row = c->S + i * c->n;
+    for (size_t j = 0; j < c->n; j++)
+        row[j] = j == i ? 0 : sqrt(trawl__an_sqdist(x, c->X + j * c->d, c->d));
 }
 
 trawl_status trawl_analyze_linkage_vectors(const double *X, size_t n, size_t d,
@@ -438,6 +510,22 @@ trawl_status trawl_analyze_linkage_vectors(const double *X, size_t n, size_t d,
         if (!st && n >= 2)
             st = sort_and_label(Z, n);
         return st ? trawl__fail(err, st, "out of memory") : TRAWL_OK;
+    }
+    if (n < 2)
+        return TRAWL_OK;
+    /* square when the bound allows it (twice the condensed size), else
+     * condensed */
+    uint64_t cells = (uint64_t)n * n;
+    bool square = cells <= SIZE_MAX / sizeof(double) && (!max_bytes || cells * 8 <= max_bytes);
+    if (square) {
+        double *S = malloc((size_t)cells * sizeof(*S));
+        if (S) {
+            sq_ctx c = {X, n, d, S};
+            trawl__an_parallel(threads, n, sq_row, &c);
+            trawl_status st = run(S, n, true, method, Z, err);
+            free(S);
+            return st;
+        }
     }
     uint64_t entries = trawl_analyze_condensed_size(n);
     trawl_status st = trawl__an_check_matrix(entries, max_bytes, err);

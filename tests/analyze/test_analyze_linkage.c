@@ -99,6 +99,14 @@ static void differential(bool ties, uint64_t seed)
             c->lt = malloc(n * sizeof(int32_t));
             trawl_error err;
             assert_int_equal(trawl_analyze_linkage(D, n, c->m, c->Z, &err), TRAWL_OK);
+            /* the in-place path works on the condensed matrix itself, the
+             * copying one on a square copy: the same rows, to the bit */
+            double *W = malloc(e * sizeof(*W)), *Z2 = malloc((n - 1) * 4 * sizeof(double));
+            memcpy(W, D, e * sizeof(*W));
+            assert_int_equal(trawl_analyze_linkage_inplace(W, n, c->m, Z2, &err), TRAWL_OK);
+            assert_memory_equal(Z2, c->Z, (n - 1) * 4 * sizeof(double));
+            free(W);
+            free(Z2);
             c->k = 1 + tu_below(&r, (uint32_t)n);
             c->t = c->Z[4 * ((n - 1) / 2) + 2]; /* a merge height: ties at the cut */
             assert_int_equal(trawl_analyze_cut_k(c->Z, n, c->k, c->lk, NULL, &err), TRAWL_OK);
