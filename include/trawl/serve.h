@@ -215,6 +215,11 @@ typedef struct trawl_server_opts {
      * (copied: the caller may free them afterwards). */
     const trawl_serve_ruleset *rulesets;
     size_t n_rulesets;
+    /* POST /v1/scan: at most this many matches per response (0 = 10000),
+     * and this many response bytes (0 = 4 MiB); a response that was cut
+     * ends with {"truncated":true,...} and has an X-Trawl-Truncated header. */
+    size_t scan_max_matches;
+    size_t scan_max_bytes;
     /* Dynamic batching of the prompt-injection model tier (docs/serve.md),
      * used when the engine runs prompt_injection with its model: requests
      * that run prompt_injection are scored by the model in batches. */

@@ -56,6 +56,9 @@ static void usage(FILE *out)
             "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
             "  --rules NAME=FILE    [rules] a rule file for POST /v1/scan?rules=NAME\n"
             "                       (repeatable; a flag replaces the file's set of its NAME)\n"
+            "  --scan-max-matches N [scan_max_matches] matches per /v1/scan response; more\n"
+            "                       are cut, and the response says so (default 10000)\n"
+            "  --scan-max-bytes SIZE  [scan_max_bytes] bytes per /v1/scan response (default 4m)\n"
             "  --sse-heartbeat-ms N [sse_heartbeat_ms] heartbeat period of GET /v1/events\n"
             "                       (default 15000)\n"
             "  --sse-max N          [sse_max] event streams at most (default 64)\n"
@@ -131,6 +134,8 @@ static const struct setting {
     {"max-header", "max_header", 'D'},
     {"api-keys", "api_keys", 'k'},
     {"rules", "rules", 'r'},
+    {"scan-max-matches", "scan_max_matches", 'm'},
+    {"scan-max-bytes", "scan_max_bytes", 'z'},
     {"sse-heartbeat-ms", "sse_heartbeat_ms", 'H'},
     {"sse-max", "sse_max", 'X'},
     {"sse-per-ip", "sse_per_ip", 'I'},
@@ -282,6 +287,16 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return 0;
     case 'H':
         return number(arg, 3600000, &v, msg, cap) ? -1 : (o->sse_heartbeat_ms = (unsigned)v, 0);
+    case 'm':
+    case 'z':
+        if (number(arg, (uint64_t)1 << 32, &v, msg, cap))
+            return -1;
+        if (!v) {
+            snprintf(msg, cap, "must be at least 1");
+            return -1;
+        }
+        *(id == 'm' ? &o->scan_max_matches : &o->scan_max_bytes) = (size_t)v;
+        return 0;
     case 'X':
         if (number(arg, 1u << 16, &v, msg, cap))
             return -1;
@@ -429,6 +444,8 @@ static const struct option longopts[] = {
     {"body-min-rate", required_argument, NULL, 'R'},
     {"api-keys", required_argument, NULL, 'k'},
     {"max-per-ip", required_argument, NULL, 'P'},
+    {"scan-max-matches", required_argument, NULL, 'm'},
+    {"scan-max-bytes", required_argument, NULL, 'z'},
     {"sse-heartbeat-ms", required_argument, NULL, 'H'},
     {"sse-max", required_argument, NULL, 'X'},
     {"sse-per-ip", required_argument, NULL, 'I'},

@@ -61,7 +61,7 @@ static uint64_t now_ns(void)
 static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, request *rq,
                                   const char *method, const char *url, srv_reply *r)
 {
-    if (!r->body) { /* out of memory while building the reply */
+    if (!r->body && !r->stream) { /* out of memory while building the reply */
         r->code = 500;
         r->type = "application/json";
         r->body = strdup("{\"error\":\"internal\",\"message\":\"out of memory\"}");
@@ -69,11 +69,14 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     }
     trawl__serve_conn_reply(rq->conn);
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+        r->stream ? r->stream
+                  : MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(r->body);
         return MHD_NO;
     }
+    if (r->truncated)
+        MHD_add_response_header(resp, "X-Trawl-Truncated", r->truncated);
     MHD_add_response_header(resp, "Content-Type", r->type);
     if (r->code == 405)
         MHD_add_response_header(
@@ -237,7 +240,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
             bool json = ct && !strncasecmp(ct, "application/json", 16);
             trawl__serve_scan(s, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "rules"),
-                              json, rq->body ? rq->body : "", rq->len, r);
+                              json, &rq->body, rq->len, r);
             return;
         }
         trawl__serve_detect(s, name,

@@ -137,7 +137,11 @@ typedef struct srv_reply {
     unsigned retry_after; /* seconds, for 429; 0 = no header */
     bool cached;          /* answered from the cache */
     bool close;           /* close the connection after it */
-    const char *key_name; /* the API key's name, when one was checked */
+    /* A streamed response (len bytes) instead of body; send_reply queues
+     * and releases it. */
+    struct MHD_Response *stream;
+    const char *truncated; /* static: why the response was cut (X-Trawl-Truncated) */
+    const char *key_name;  /* the API key's name, when one was checked */
 } srv_reply;
 
 /* Fills r with {"error":code_name,"message":msg}. */
@@ -195,8 +199,12 @@ void trawl__serve_tscratch_free(void *p);
 trawl_status trawl__serve_rules_compile(trawl_server *s, const trawl_serve_ruleset *sets, size_t n,
                                         trawl_error *err);
 void trawl__serve_rules_free(trawl_server *s);
-/* Handles POST /v1/scan; json: the body is {"data_base64":...}. */
-void trawl__serve_scan(trawl_server *s, const char *rules, bool json, const char *body, size_t len,
+/* Handles POST /v1/scan; json: the body is {"data_base64":...}. At most
+ * scan_max_matches matches and scan_max_bytes of response; a response that
+ * was cut says so in its last line and in X-Trawl-Truncated. A response
+ * with matches is streamed (r->stream), formatted as it is sent from the
+ * matches kept (20 bytes each); it may take over *body (then NULL). */
+void trawl__serve_scan(trawl_server *s, const char *rules, bool json, char **body, size_t len,
                        srv_reply *r);
 
 #endif
