@@ -209,6 +209,10 @@ typedef struct trawl_server_opts {
      * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
      * string must stay valid as long as the server. */
     const char *api_keys_path;
+    /* With API keys, a cached (or coalesced) answer is shared only between
+     * requests of one key, so "cached" tells a key nothing about another
+     * key's requests; true shares answers across keys. */
+    bool share_cache;
     /* Access log file (JSON lines, appended), "-" for stderr, NULL = none. */
     const char *access_log;
     /* Rule sets served by POST /v1/scan?rules=NAME; compiled at start

@@ -53,7 +53,9 @@ static void usage(FILE *out)
             "  --max-header SIZE    [max_header] a connection's request headers plus its\n"
             "                       read buffer, 4k..1m (default 16k); bigger headers get 431\n"
             "  --api-keys FILE      [api_keys] require an API key on /v1/ endpoints; FILE holds\n"
-            "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
+            "                       NAME sha256:HEX [RATE [BURST]] [admin] lines (docs/serve.md)\n"
+            "  --share-cache BOOL   [share_cache] with API keys, share cached answers across\n"
+            "                       keys (default false: each key has its own)\n"
             "  --rules NAME=FILE    [rules] a rule file for POST /v1/scan?rules=NAME\n"
             "                       (repeatable; a flag replaces the file's set of its NAME)\n"
             "  --scan-max-matches N [scan_max_matches] matches per /v1/scan response; more\n"
@@ -134,6 +136,7 @@ static const struct setting {
     {"max-header", "max_header", 'D'},
     {"api-keys", "api_keys", 'k'},
     {"rules", "rules", 'r'},
+    {"share-cache", "share_cache", 'S'},
     {"scan-max-matches", "scan_max_matches", 'm'},
     {"scan-max-bytes", "scan_max_bytes", 'z'},
     {"sse-heartbeat-ms", "sse_heartbeat_ms", 'H'},
@@ -330,6 +333,13 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return number(arg, 10000000, &v, msg, cap) ? -1 : (o->batch_wait_us = v, 0);
     case 'y':
         return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->batch_max_bytes = (size_t)v, 0);
+    case 'S':
+        if (strcmp(arg, "true") && strcmp(arg, "false")) {
+            snprintf(msg, cap, "expected true or false, got '%s'", arg);
+            return -1;
+        }
+        o->share_cache = !strcmp(arg, "true");
+        return 0;
     case 'k':
         return set_string(&st->api_keys, base, arg, msg, cap);
     case 'a':
@@ -452,6 +462,7 @@ static const struct option longopts[] = {
     {"sse-drain-ms", required_argument, NULL, 'N'},
     {"access-log", required_argument, NULL, 'a'},
     {"rules", required_argument, NULL, 'r'},
+    {"share-cache", required_argument, NULL, 'S'},
     {"batch-max", required_argument, NULL, 'b'},
     {"batch-wait-us", required_argument, NULL, 'w'},
     {"batch-max-bytes", required_argument, NULL, 'y'},

@@ -47,8 +47,10 @@ typedef struct request {
     bool late;            /* arrived while not ready or draining: answered 503 */
     bool takes_body;      /* a POST endpoint: the body is buffered, else dropped */
     const char *key_name; /* the API key checked when the headers arrived */
-    srv_conn *conn;       /* the connection's record (conn.c); may be NULL */
-    srv_addr client;      /* the client's address */
+    uint64_t tenant;      /* its identity, 0 without keys */
+    bool admin;
+    srv_conn *conn;  /* the connection's record (conn.c); may be NULL */
+    srv_addr client; /* the client's address */
 } request;
 
 static uint64_t now_ns(void)
@@ -174,6 +176,8 @@ static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
         return -1;
     }
     r->key_name = trawl__serve_key_name(k); /* tables live as long as the server */
+    r->tenant = trawl__serve_key_tenant(k);
+    r->admin = trawl__serve_key_admin(k);
     double wait = trawl__serve_key_take(k);
     if (wait > 0) {
         const char *name = r->key_name;
@@ -231,6 +235,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         return;
     default:
         r->key_name = rq->key_name;
+        r->tenant = rq->tenant;
         if (draining) {
             trawl__serve_error(r, 503, atomic_load(&s->draining) ? "shutting down" : "not ready");
             return;
@@ -249,7 +254,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         if (r->code == 200 && r->body && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
             char ip[SRV_ADDR_STRLEN];
             trawl__serve_addr_str(&rq->client, ip);
-            trawl__serve_events_publish(s, ip, r->body);
+            trawl__serve_events_publish(s, ip, rq->tenant, rq->key_name, r->body);
         }
         return;
     }
@@ -315,6 +320,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (authorize(s, conn, &r))
                 return send_reply(s, conn, rq, method, url, &r);
             rq->key_name = r.key_name;
+            rq->tenant = r.tenant;
+            rq->admin = r.admin;
         }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -340,6 +347,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     srv_reply r = {0};
     if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late) {
         r.key_name = rq->key_name;
+        r.tenant = rq->tenant;
+        r.admin = rq->admin;
         struct MHD_Response *resp = trawl__serve_events_open(s, conn, &rq->client, &r);
         if (resp) {
             trawl__serve_conn_stream(rq->conn);

@@ -289,6 +289,8 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
         return;
     a.root = root;
     a.cacheable = !stateful;
+    if (r->tenant && !s->o.share_cache) /* one key's answers are not another's */
+        a.key = trawl__serve_key_scope(a.key, r->tenant);
     trawl_status st;
     char *out = NULL;
     size_t n = 0;

@@ -43,6 +43,8 @@ struct srv_sub {
     struct MHD_Connection *conn;
     int fd;
     srv_addr client; /* counted in the connection table */
+    uint64_t tenant; /* the subscriber's key (0: no keys) */
+    bool admin;      /* sees every key's events */
     pthread_mutex_t mu;
     unsigned mask;
     int min_sev;
@@ -188,6 +190,8 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
     u->s = s;
     u->conn = conn;
     u->client = *client;
+    u->tenant = err->tenant;
+    u->admin = err->admin;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     u->fd = ci ? ci->connect_fd : -1;
@@ -228,16 +232,20 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
     return r;
 }
 
-static void broadcast(trawl_server *s, unsigned bit, int sev, const char *p, size_t n)
+/* To every subscriber (bit 0: a heartbeat), or to those whose filters
+ * take the event and who may see the tenant's events. */
+static void broadcast(trawl_server *s, unsigned bit, int sev, uint64_t tenant, const char *p,
+                      size_t n)
 {
     pthread_mutex_lock(&s->ev_mu);
     for (srv_sub *u = s->subs; u; u = u->next)
-        if (!bit || ((u->mask & bit) && sev >= u->min_sev))
+        if (!bit || ((u->mask & bit) && sev >= u->min_sev && (u->admin || u->tenant == tenant)))
             sub_push(u, p, n);
     pthread_mutex_unlock(&s->ev_mu);
 }
 
-void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report)
+void trawl__serve_events_publish(trawl_server *s, const char *client, uint64_t tenant,
+                                 const char *key_name, const char *report)
 {
     if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed))
         return;
@@ -256,15 +264,23 @@ void trawl__serve_events_publish(trawl_server *s, const char *client, const char
         if (trawl_detector_mask_parse(d->string, &bit, &e) != TRAWL_OK)
             continue;
         trawl_severity sev = trawl_severity_from_confidence(sc->valuedouble);
-        char line[512];
+        char line[512], key[200] = "";
+        if (key_name) { /* names come from the key file: [^ \t#]{1,63}, escaped anyway */
+            cJSON *k = cJSON_CreateString(key_name);
+            char *ks = k ? cJSON_PrintUnformatted(k) : NULL;
+            if (ks && strlen(ks) < sizeof(key) - 8)
+                snprintf(key, sizeof(key), ",\"key\":%s", ks);
+            free(ks);
+            cJSON_Delete(k);
+        }
         int n = snprintf(line, sizeof(line),
                          "event: threat\ndata: {\"event_type\":\"threat\",\"timestamp\":%llu,"
-                         "\"client\":\"%s\",\"detector\":\"%s\",\"severity\":\"%s\","
+                         "\"client\":\"%s\"%s,\"detector\":\"%s\",\"severity\":\"%s\","
                          "\"threat_score\":%.4g}\n\n",
-                         (unsigned long long)ms, client, d->string, trawl_severity_name(sev),
+                         (unsigned long long)ms, client, key, d->string, trawl_severity_name(sev),
                          sc->valuedouble);
         if (n > 0 && (size_t)n < sizeof(line))
-            broadcast(s, bit, (int)sev, line, (size_t)n);
+            broadcast(s, bit, (int)sev, tenant, line, (size_t)n);
     }
     cJSON_Delete(root);
 }
@@ -272,7 +288,7 @@ void trawl__serve_events_publish(trawl_server *s, const char *client, const char
 void trawl__serve_events_heartbeat(trawl_server *s)
 {
     if (atomic_load(&s->n_subs))
-        broadcast(s, 0, 0, ": heartbeat\n\n", 13);
+        broadcast(s, 0, 0, 0, ": heartbeat\n\n", 13);
 }
 
 void trawl__serve_events_check(trawl_server *s, uint64_t elapsed_ms)

@@ -29,6 +29,14 @@ srv_key *trawl__serve_keys_find(srv_keys *t, const char *key, size_t len);
  * wait for the next token. */
 double trawl__serve_key_take(srv_key *k);
 const char *trawl__serve_key_name(const srv_key *k);
+/* Whether the key's event stream sees every key's events. */
+bool trawl__serve_key_admin(const srv_key *k);
+/* The key's identity for scoping (from its digest, so stable across
+ * reloads); never 0. */
+uint64_t trawl__serve_key_tenant(const srv_key *k);
+/* key scoped to a tenant: another tenant's identical request has another
+ * key (seeded XXH3-128 over both). */
+trawl_key128 trawl__serve_key_scope(trawl_key128 key, uint64_t tenant);
 double trawl__serve_key_rate(const srv_key *k);
 /* Hangs old (and its own retired list) behind t, to be freed with t. */
 void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
@@ -142,6 +150,8 @@ typedef struct srv_reply {
     struct MHD_Response *stream;
     const char *truncated; /* static: why the response was cut (X-Trawl-Truncated) */
     const char *key_name;  /* the API key's name, when one was checked */
+    uint64_t tenant;       /* that key's identity (0: no key): scopes cache and events */
+    bool admin;            /* that key sees every key's events */
 } srv_reply;
 
 /* Fills r with {"error":code_name,"message":msg}. */
@@ -180,11 +190,15 @@ struct MHD_Connection;
 struct MHD_Response;
 /* A streaming response for GET /v1/events, or NULL with an error in err. */
 struct srv_addr;
-/* client: the subscriber's address (counted against sse_per_ip). */
+/* client: the subscriber's address (counted against sse_per_ip);
+ * err->tenant and err->admin on entry: the subscriber's key. */
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
                                               const struct srv_addr *client, srv_reply *err);
-/* Sends the threat events of a report (JSON) to matching subscribers. */
-void trawl__serve_events_publish(trawl_server *s, const char *client, const char *report);
+/* Sends the threat events of a report (JSON) to matching subscribers: those
+ * of the request's key (tenant, key_name; 0 and NULL without keys) and
+ * admin keys. */
+void trawl__serve_events_publish(trawl_server *s, const char *client, uint64_t tenant,
+                                 const char *key_name, const char *report);
 void trawl__serve_events_heartbeat(trawl_server *s);
 /* Drops subscribers whose socket took no bytes for sse_drain_ms while some
  * waited; called every elapsed_ms. */

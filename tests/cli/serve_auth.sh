@@ -122,7 +122,7 @@ check access-no-secret 0 "$(grep -c 'alpha-key\|beta-key\|gamma-key' "$dir/acces
 
 printf 'ops sha256:%s extra junk\n' "$(digest x)" >"$dir/bad"
 "$T" serve --listen 127.0.0.1:0 --api-keys "$dir/bad" 2>"$dir/e"; rc=$?
-check bad-file "2 trawl serve: $dir/bad, line 1: expected NAME sha256:HEX [RATE [BURST]]" "$rc $(cat "$dir/e")"
+check bad-file "2 trawl serve: $dir/bad, line 1: expected NAME sha256:HEX [RATE [BURST]] [admin]" "$rc $(cat "$dir/e")"
 
 [ $fails -eq 0 ] && echo "serve_auth: all passed"
 exit $fails
