@@ -648,7 +648,10 @@ int cli_serve(int argc, char **argv)
     free_rules(sets, st.n_rules); /* compiled (copied) by the server */
     st.o.rulesets = NULL;
     if (s != TRAWL_OK) {
-        cli_report("serve", err.line && st.api_keys ? st.api_keys : "server", &err);
+        if (err.line && st.api_keys)
+            cli_report("serve", st.api_keys, &err);
+        else /* the message names what failed: "cannot listen on HOST:PORT: reason" */
+            cli_errorf("serve", "%s", err.message);
         trawl_detect_engine_free(engine);
         goto out;
     }

@@ -424,8 +424,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     *out = NULL;
     if (!o || !engine)
         return trawl__fail(err, TRAWL_EINVAL, "options and engine are required");
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o->port)};
-    if (inet_pton(AF_INET, o->host ? o->host : "127.0.0.1", &sa.sin_addr) != 1)
+    struct in_addr ia;
+    if (inet_pton(AF_INET, o->host ? o->host : "127.0.0.1", &ia) != 1)
         return trawl__fail(err, TRAWL_EINVAL, "not a numeric IPv4 address: %s", o->host);
     trawl_server *s = calloc(1, sizeof(*s));
     if (!s)
@@ -529,12 +529,20 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         server_release(s);
         return st;
     }
+    /* The listening socket is ours: a failure says why (libmicrohttpd
+     * says only that it failed), and a drain can shut it down at once. */
+    int lfd = -1;
+    st = trawl__serve_listen(o->host ? o->host : "127.0.0.1", o->port, &lfd, err);
+    if (st != TRAWL_OK) {
+        server_release(s);
+        return st;
+    }
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     unsigned pool = s->o.threads > 1 ? s->o.threads : 0;
     s->daemon = MHD_start_daemon(
-        flags, o->port, trawl__serve_conns_accept, s->conns, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        flags, o->port, trawl__serve_conns_accept, s->conns, on_request, s,
+        MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, trawl__serve_conns_notify, s->conns,
         MHD_OPTION_URI_LOG_CALLBACK, trawl__serve_conns_uri, s->conns, MHD_OPTION_THREAD_POOL_SIZE,
         pool, MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024u,
@@ -542,12 +550,14 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header ? o->max_header : (size_t)16 * 1024,
         MHD_OPTION_END);
     if (!s->daemon) {
+        close(lfd);
         server_release(s);
-        return trawl__fail(err, TRAWL_EIO, "cannot listen on %s:%u",
+        return trawl__fail(err, TRAWL_EIO, "cannot start the HTTP daemon on %s:%u",
                            o->host ? o->host : "127.0.0.1", (unsigned)o->port);
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : o->port;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    s->port = getsockname(lfd, (struct sockaddr *)&sa, &sl) ? o->port : ntohs(sa.sin_port);
     if (!pthread_create(&s->hb_thread, NULL, heartbeat_main, s))
         s->hb_started = true;
     atomic_store(&s->ready, true);

@@ -197,6 +197,12 @@ check sse-heartbeat yes "$(grep -q '^: heartbeat$' "$dir/ev1" && echo yes)"
 check sse-filtered 0 "$(grep -c '^event: threat$' "$dir/ev2")"
 check sse-filtered-heartbeat yes "$(grep -q '^: heartbeat$' "$dir/ev2" && echo yes)"
 
+# a port in use: the reason and the address, exit 2
+start
+"$T" serve --listen "127.0.0.1:$port" 2>"$dir/e"; rc=$?
+check port-in-use "2 trawl serve: cannot listen on 127.0.0.1:$port: Address already in use" "$rc $(cat "$dir/e")"
+kill -TERM "$pid"; wait "$pid"; pid=
+
 # bad flags
 "$T" serve --listen nowhere 2>"$dir/e"; rc=$?
 check bad-listen "2 trawl serve: --listen: expected HOST:PORT, got 'nowhere'" "$rc $(cat "$dir/e")"
