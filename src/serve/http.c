@@ -654,8 +654,16 @@ void trawl_server_drain(trawl_server *s, unsigned timeout_ms)
         return;
     atomic_store(&s->ready, false);
     trawl__serve_events_close_all(s); /* event streams end; they count as in flight */
-    /* MHD no longer accepts on it; it is closed after MHD_stop_daemon. */
+    /* MHD no longer accepts on it (its workers drop it from their epoll
+     * sets). shutdown() stops the kernel listening at once: new connections
+     * are refused, and those waiting in the backlog are reset, instead of
+     * being completed by the kernel and left unanswered. A worker that was
+     * about to accept gets EINVAL, which libmicrohttpd expects "during
+     * shutdown". The descriptor stays open (no number is reused under a
+     * worker) and is closed after MHD_stop_daemon. */
     s->listen_fd = (int)MHD_quiesce_daemon(s->daemon);
+    if (s->listen_fd >= 0)
+        shutdown(s->listen_fd, SHUT_RDWR);
     uint64_t until = now_ns() + (uint64_t)timeout_ms * 1000000u;
     while (atomic_load(&s->inflight) > 0 && now_ns() < until) {
         struct timespec ts = {0, 2000000};
