@@ -189,6 +189,15 @@ typedef struct trawl_server_opts {
     /* Connections per client address (a trusted proxy's relayed requests
      * count for their client); 0 = 64, TRAWL_SERVE_OFF = no limit. */
     unsigned max_per_ip;
+    /* Trusted proxies: "10.0.0.0/8, 127.0.0.1 ::1" (addresses or networks,
+     * commas or spaces between). A connection from one of them is not
+     * counted against its address; the client of each request it relays
+     * is taken from Forwarded (RFC 7239) or else X-Forwarded-For, walking
+     * from the right past trusted addresses, and that client is what the
+     * access log, the events and the per-address limit (on requests in
+     * progress) see. From any other peer those headers are ignored. NULL
+     * = none. Copied at start. */
+    const char *trusted_proxies;
     /* A new connection's request line and headers must arrive within this
      * many seconds of the accept; a kept-alive connection's, within it of
      * the request line (trickled bytes do not extend it, unlike the idle

@@ -44,6 +44,10 @@ static void usage(FILE *out)
             "  --max-connections N  [max_connections] open connections at most (default 1024)\n"
             "  --max-per-ip N       [max_per_ip] open connections per client address\n"
             "                       (default 64; 0 = no limit)\n"
+            "  --trusted-proxy LIST [trusted_proxies] addresses or networks (a.b.c.d/bits,\n"
+            "                       IPv6/bits; commas between) of proxies whose Forwarded or\n"
+            "                       X-Forwarded-For header names the client (repeatable;\n"
+            "                       default none: those headers are ignored)\n"
             "  --timeout S          [timeout] idle connection timeout in seconds (default 30)\n"
             "  --header-timeout S   [header_timeout] a request's line and headers must arrive\n"
             "                       within S seconds; trickled bytes do not extend it\n"
@@ -90,6 +94,7 @@ typedef struct settings {
     trawl_server_opts o;
     char host[64];
     char *api_keys, *access_log;
+    char *proxies; /* trusted proxies, every --trusted-proxy and trusted_proxies joined */
     char *rule_name[MAX_RULESETS], *rule_path[MAX_RULESETS];
     size_t n_rules;
 } settings;
@@ -110,6 +115,7 @@ static void settings_free(settings *st)
 {
     free(st->api_keys);
     free(st->access_log);
+    free(st->proxies);
     for (size_t i = 0; i < st->n_rules; i++) {
         free(st->rule_name[i]);
         free(st->rule_path[i]);
@@ -137,6 +143,7 @@ static const struct setting {
     {"api-keys", "api_keys", 'k'},
     {"rules", "rules", 'r'},
     {"share-cache", "share_cache", 'S'},
+    {"trusted-proxy", "trusted_proxies", 'x'},
     {"scan-max-matches", "scan_max_matches", 'm'},
     {"scan-max-bytes", "scan_max_bytes", 'z'},
     {"sse-heartbeat-ms", "sse_heartbeat_ms", 'H'},
@@ -218,6 +225,23 @@ static int number(const char *arg, uint64_t max, uint64_t *out, char *msg, size_
         snprintf(msg, cap, "not a valid number: '%s'", arg);
         return -1;
     }
+    return 0;
+}
+
+/* Appends a list of trusted proxies (checked when the server starts,
+ * which names a bad entry). */
+static int add_proxies(settings *st, const char *arg, char *msg, size_t cap)
+{
+    size_t old = st->proxies ? strlen(st->proxies) : 0, n = strlen(arg);
+    char *p = realloc(st->proxies, old + n + 2);
+    if (!p) {
+        snprintf(msg, cap, "out of memory");
+        return -1;
+    }
+    if (old)
+        p[old++] = ',';
+    memcpy(p + old, arg, n + 1);
+    st->proxies = p;
     return 0;
 }
 
@@ -333,6 +357,8 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return number(arg, 10000000, &v, msg, cap) ? -1 : (o->batch_wait_us = v, 0);
     case 'y':
         return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->batch_max_bytes = (size_t)v, 0);
+    case 'x':
+        return add_proxies(st, arg, msg, cap);
     case 'S':
         if (strcmp(arg, "true") && strcmp(arg, "false")) {
             snprintf(msg, cap, "expected true or false, got '%s'", arg);
@@ -463,6 +489,7 @@ static const struct option longopts[] = {
     {"access-log", required_argument, NULL, 'a'},
     {"rules", required_argument, NULL, 'r'},
     {"share-cache", required_argument, NULL, 'S'},
+    {"trusted-proxy", required_argument, NULL, 'x'},
     {"batch-max", required_argument, NULL, 'b'},
     {"batch-wait-us", required_argument, NULL, 'w'},
     {"batch-max-bytes", required_argument, NULL, 'y'},
@@ -532,6 +559,7 @@ static int load(int argc, char **argv, settings *st, loaded *ld)
     st->o.host = st->host;
     st->o.api_keys_path = st->api_keys;
     st->o.access_log = st->access_log;
+    st->o.trusted_proxies = st->proxies;
     return 0;
 }
 

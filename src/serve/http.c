@@ -49,8 +49,9 @@ typedef struct request {
     const char *key_name; /* the API key checked when the headers arrived */
     uint64_t tenant;      /* its identity, 0 without keys */
     bool admin;
-    srv_conn *conn;  /* the connection's record (conn.c); may be NULL */
-    srv_addr client; /* the client's address */
+    srv_conn *conn;    /* the connection's record (conn.c); may be NULL */
+    srv_addr client;   /* the client's address */
+    bool relayed_slot; /* holds a slot of client's relayed requests */
 } request;
 
 static uint64_t now_ns(void)
@@ -137,17 +138,70 @@ static int route(const char *url, bool *post, const char **name)
 
 static void *heartbeat_main(void *arg);
 
-/* The request's client: the connection's peer. */
-static void client_of(struct MHD_Connection *conn, request *rq)
+/* An option whose 0 means def and TRAWL_SERVE_OFF means off (0 here). */
+static unsigned opt_or(unsigned v, unsigned def)
 {
+    return v == TRAWL_SERVE_OFF ? 0 : v ? v : def;
+}
+
+/* The values of the Forwarded and X-Forwarded-For headers, in order. */
+typedef struct fwd_values {
+    const char *fwd[16], *xff[16];
+    size_t n_fwd, n_xff;
+} fwd_values;
+
+static enum MHD_Result collect_fwd(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    fwd_values *v = cls;
+    if (key && value && !strcasecmp(key, "Forwarded") && v->n_fwd < 16)
+        v->fwd[v->n_fwd++] = value;
+    else if (key && value && !strcasecmp(key, "X-Forwarded-For") && v->n_xff < 16)
+        v->xff[v->n_xff++] = value;
+    return MHD_YES;
+}
+
+/* The request's client: the connection's peer, or, when the peer is a
+ * trusted proxy, the client its headers name (Forwarded first). Returns
+ * whether the request was relayed by a trusted proxy. */
+static bool client_of(trawl_server *s, struct MHD_Connection *conn, request *rq)
+{
+    bool proxy = false;
     if (rq->conn) {
-        bool proxy;
         rq->client = *trawl__serve_conn_peer(rq->conn, &proxy);
-        return;
+    } else {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
     }
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
+    if (!proxy)
+        return false;
+    fwd_values v = {.n_fwd = 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_fwd, &v);
+    if (v.n_fwd)
+        trawl__serve_forwarded_client(s->proxies, v.fwd, v.n_fwd, true, &rq->client);
+    else if (v.n_xff)
+        trawl__serve_forwarded_client(s->proxies, v.xff, v.n_xff, false, &rq->client);
+    return true;
+}
+
+/* A relayed request takes one of its client's max_per_ip slots (a trusted
+ * proxy's connections are not counted, so its clients' requests in
+ * progress are): 0, or -1 with a 429 in r. */
+static int relayed_take(trawl_server *s, request *rq, srv_reply *r)
+{
+    unsigned limit = opt_or(s->o.max_per_ip, 64);
+    if (!limit)
+        return 0;
+    if (!trawl__serve_conns_take(s->conns, &rq->client, SRV_COUNT_REQUESTS, limit)) {
+        char ip[SRV_ADDR_STRLEN];
+        trawl__serve_addr_str(&rq->client, ip);
+        trawl__serve_error(r, 429, "too many requests in progress from %s (limit %u)", ip, limit);
+        return -1;
+    }
+    rq->relayed_slot = true;
+    return 0;
 }
 
 /* The /v1/ endpoints that need a key when keys are configured. */
@@ -301,9 +355,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->takes_body = post && !strcmp(method, "POST");
         rq->conn = trawl__serve_conn_of(conn);
         trawl__serve_conn_headers(rq->conn);
-        client_of(conn, rq);
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = rq;
+        bool relayed = client_of(s, conn, rq);
         const char *why = trawl__serve_framing_check(conn, version);
         if (why) { /* before anything reads a body whose end is in doubt */
             srv_reply r = {0};
@@ -312,6 +366,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             trawl__serve_conns_refused_framing(s->conns);
             return send_reply(s, conn, rq, method, url, &r);
         }
+        srv_reply cr = {0};
+        if (relayed && relayed_take(s, rq, &cr))
+            return send_reply(s, conn, rq, method, url, &cr);
         if (needs_key(rq->ep)) {
             /* The key is checked as soon as the headers are in, before a
              * byte of body is buffered: a refusal queued now makes MHD
@@ -373,6 +430,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!rq)
         return;
     trawl__serve_conn_done(rq->conn);
+    if (rq->relayed_slot)
+        trawl__serve_conns_give(s->conns, &rq->client, SRV_COUNT_REQUESTS);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -384,12 +443,6 @@ static void free_scratch(void *p)
     trawl__serve_tscratch_free(p);
 }
 
-/* An option whose 0 means def and TRAWL_SERVE_OFF means off (0 here). */
-static unsigned opt_or(unsigned v, unsigned def)
-{
-    return v == TRAWL_SERVE_OFF ? 0 : v ? v : def;
-}
-
 uint16_t trawl_server_port(const trawl_server *s)
 {
     return s ? s->port : 0;
@@ -398,6 +451,7 @@ uint16_t trawl_server_port(const trawl_server *s)
 static void server_release(trawl_server *s)
 {
     trawl__serve_conns_free(s->conns); /* after the daemon: no more notifications */
+    trawl__serve_proxies_free(s->proxies);
     trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
@@ -515,10 +569,13 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         st = trawl__serve_rules_compile(s, o->rulesets, o->n_rulesets, err);
     if (st == TRAWL_OK)
         st = trawl__serve_batch_start(s, err);
+    if (st == TRAWL_OK)
+        st = trawl__serve_proxies_parse(o->trusted_proxies, &s->proxies, err);
     if (st == TRAWL_OK) {
         unsigned to = o->conn_timeout_s ? o->conn_timeout_s : 30u;
         srv_conn_opts co = {
             .max_per_ip = opt_or(o->max_per_ip, 64),
+            .proxies = s->proxies,
             .header_timeout_s = opt_or(o->header_timeout_s, 10),
             .idle_timeout_s = to,
             .body_min_rate = opt_or(o->body_min_rate, 1024),

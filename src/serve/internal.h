@@ -124,7 +124,8 @@ struct trawl_server {
     bool hb_started, hb_stop;
     pthread_mutex_t hb_mu;
     pthread_cond_t hb_cv;
-    struct srv_conns *conns; /* connection table: limits, deadlines (conn.c) */
+    struct srv_conns *conns;     /* connection table: limits, deadlines (conn.c) */
+    struct srv_proxies *proxies; /* trusted proxies (proxy.c); NULL = none */
     /* dynamic batching of the model tier (http_batch.c); NULL = none */
     trawl_batcher *batcher;
     size_t batch_max_bytes;
