@@ -80,6 +80,11 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     }
     if (r->truncated)
         MHD_add_response_header(resp, "X-Trawl-Truncated", r->truncated);
+    if (r->engine_gen) { /* which configuration answered: 0 at start, +1 per reload */
+        char g[24];
+        snprintf(g, sizeof(g), "%llu", (unsigned long long)(r->engine_gen - 1));
+        MHD_add_response_header(resp, "X-Trawl-Engine", g);
+    }
     MHD_add_response_header(resp, "Content-Type", r->type);
     if (r->code == 405)
         MHD_add_response_header(
@@ -679,7 +684,9 @@ trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, siz
     if (!s)
         return trawl__fail(err, TRAWL_EINVAL, "no server");
     trawl_detect_engine *e;
+    uint64_t t0 = now_ns();
     trawl_status st = trawl_detect_engine_new(config, config_len, &e, err);
+    atomic_store_explicit(&s->engine_build_ms, (now_ns() - t0) / 1000000u, memory_order_relaxed);
     if (st != TRAWL_OK) {
         atomic_fetch_add(&s->engine_reload_failures, 1);
         return st;
@@ -696,6 +703,7 @@ trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, siz
     pthread_mutex_lock(&s->reload_mu);
     srv_engine *old = atomic_load(&s->eng);
     g->gen = old->gen + 1;
+    atomic_store_explicit(&s->engine_gen, g->gen, memory_order_relaxed);
     atomic_store_explicit(&s->eng, g, memory_order_release);
     pthread_mutex_unlock(&s->reload_mu);
     atomic_fetch_add(&s->engine_reloads, 1);

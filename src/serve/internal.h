@@ -98,6 +98,7 @@ struct trawl_server {
     trawl_server_opts o;
     _Atomic(srv_engine *) eng; /* current; swapped under reload_mu */
     _Atomic uint64_t engine_reloads, engine_reload_failures;
+    _Atomic uint64_t engine_gen, engine_build_ms; /* the current generation; the last build */
     struct MHD_Daemon *daemon;
     uint16_t port;
     int listen_fd;      /* after drain: the quiesced listening socket, or -1 */
@@ -153,6 +154,7 @@ typedef struct srv_reply {
     const char *key_name;  /* the API key's name, when one was checked */
     uint64_t tenant;       /* that key's identity (0: no key): scopes cache and events */
     bool admin;            /* that key sees every key's events */
+    uint64_t engine_gen;   /* 1 + the engine generation that answered; 0: none */
 } srv_reply;
 
 /* Fills r with {"error":code_name,"message":msg}. */
