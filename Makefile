@@ -5,6 +5,8 @@
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
 #   make bench    benchmarks against peers (see bench/README.md)
 #   make loadtest `trawl serve` under wrk (LOAD_SECONDS per point, default 30)
+#   make eval-infer  format inference scored against truth: ../shared/data/pcap
+#                 (PCAPS=DIR for another folder) and 100 generated protocols
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
 #   make demo     install what is missing, build, scan the bundled samples
 #   make install  PREFIX=/usr/local
@@ -15,7 +17,7 @@ FUZZ_SECONDS ?= 20
 LOAD_SECONDS ?= 30
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model eval-infer
 
 all: build
 
@@ -55,6 +57,19 @@ model: build
 	@$(CMAKE) --build build --target train_pi_model -j$(JOBS)
 	build/tools/train_pi_model $(PROMPTS)/train.jsonl $(PROMPTS)/dev.jsonl models/prompt_injection.tmodel
 	@$(CMAKE) --build build -j$(JOBS)
+
+# Boundary precision / recall / F1 / perfection per capture of PCAPS (every
+# NAME.pcap with a NAME.fields.jsonl beside it), then on GEN_COUNT generated
+# protocols with known truth (also field-kind accuracy). See docs/infer.md.
+PCAPS ?= ../shared/data/pcap
+GEN_COUNT ?= 100
+eval-infer: build
+	@if [ -d "$(PCAPS)" ]; then build/bin/trawl infer --eval $(PCAPS); \
+	 else echo "eval-infer: $(PCAPS) absent: real captures skipped"; fi
+	@rm -rf build/infer-gen && mkdir -p build/infer-gen
+	@build/bin/trawl infer --generate build/infer-gen --count $(GEN_COUNT) --seed 1000
+	@echo; echo "generated protocols ($(GEN_COUNT), seeds 1000..):"
+	@build/bin/trawl infer --eval build/infer-gen | tail -n +$$(($(GEN_COUNT) + 2)) | head -3
 
 demo: deps build
 	@sh scripts/demo.sh

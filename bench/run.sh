@@ -11,3 +11,5 @@ for b in build/bench/bench_*; do
     echo
 done
 [ "$found" = 1 ] || { echo "no benchmarks built" >&2; exit 1; }
+echo "### shell.sh (whole processes)"
+sh bench/shell.sh

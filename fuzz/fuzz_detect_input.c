@@ -32,8 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    if (in->prompt && strlen(in->prompt) != in->prompt_len)
-        abort();
+    if (in->prompt && (in->prompt[in->prompt_len] != 0 || strlen(in->prompt) > in->prompt_len))
+        abort(); /* texts keep NULs: the length is the JSON string's */
+    for (size_t i = 0; i < in->n_chat; i++)
+        if (!in->chat[i].text || in->chat[i].text[in->chat[i].len] || !in->chat[i].role ||
+            !in->chat[i].where)
+            abort();
     check_strings(in->urls, in->n_urls);
     check_strings(in->hosts, in->n_hosts);
     check_strings(in->files, in->n_files);

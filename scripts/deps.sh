@@ -8,6 +8,10 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libhyperscan-dev libpcre2-dev libcmocka-dev libpcap-dev libcjson-dev
 libxxhash-dev libyara-dev libtre-dev python3
 libmicrohttpd-dev curl wrk"
+# One line per issue that added packages (eases merges).
+PKGS="$PKGS libdivsufsort-dev python3-scipy python3-sklearn binwalk librsvg2-bin"  # issue 13 (trawl analyze): suffix arrays; SciPy / scikit-learn oracles; binwalk -E bench peer; SVG to PNG for docs
+PKGS="$PKGS tshark"  # issue 14: loads the dissector `trawl infer --lua` writes (tests/cli/infer_lua.sh)
+PKGS="$PKGS hyperfine"  # issue 18: bench/shell.sh times whole processes
 
 missing=""
 for p in $PKGS; do

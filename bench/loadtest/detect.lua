@@ -1,12 +1,13 @@
 -- detect.lua -- wrk script: POST /v1/detect with ~1 KB prompts read from
 -- $BODIES (one JSON object per line). REPEAT (0..1) is the share of requests
--- that repeat an earlier body; the others are made unique with a "nonce"
--- member (an unknown key: ignored by the detectors, part of the cache key).
+-- that repeat an earlier body; the others are made unique with their own
+-- "timestamp_ms" (part of the cache key; the stateless detectors do not read
+-- it. An unknown key such as "nonce" would be refused with 400.)
 --
 -- wrk shares the machine with the server, so the script keeps its own cost
 -- down: requests are formatted once. With REPEAT=0 (the cache-off points)
 -- each thread formats one request per body up front, each with its own
--- nonce, and cycles through them; a body comes back only after #bodies
+-- timestamp, and cycles through them; a body comes back only after #bodies
 -- requests of that thread, never while the same one is in flight, so the
 -- server's coalescing cannot merge them. With REPEAT>0 fresh requests are
 -- formatted as they are sent and repeats reuse the formatted text.
@@ -26,7 +27,7 @@ end
 
 local function fresh(n)
   local b = bodies[(n % #bodies) + 1]
-  return wrk.format(nil, path, nil, b:sub(1, -2) .. ',"nonce":"' .. tid .. "-" .. n .. '"}')
+  return wrk.format(nil, path, nil, b:sub(1, -2) .. ',"timestamp_ms":' .. (tid * 1000000000 + n + 1) .. '}')
 end
 
 function init(args)

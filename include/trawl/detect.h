@@ -69,8 +69,25 @@ typedef struct trawl_memory_region {
     char perms[8]; /* e.g. "rwx", "r-x" */
 } trawl_memory_region;
 
+/* One text of a chat conversation (the "messages" array of an OpenAI or
+ * Anthropic request, and Anthropic's top-level "system"): the content of a
+ * message, one of its text parts, a tool call's arguments or a tool result.
+ * where names it in the request ("messages[2].content[1]",
+ * "messages[3].tool_calls[0].function.arguments.query", "system"); role is
+ * the message's role ("system", "user", "assistant", "tool", ...). */
+typedef struct trawl_chat_text {
+    char *text; /* may hold NULs: use len */
+    size_t len;
+    char *role;
+    char *where;
+    uint32_t message; /* index in "messages"; UINT32_MAX for "system" */
+} trawl_chat_text;
+
 /* The unified input object (see docs/detect.md for the JSON form). Absent
- * fields are NULL / 0. Strings are NUL-terminated UTF-8 as received. */
+ * fields are NULL / 0. Strings are UTF-8 as received and NUL-terminated; the
+ * texts that are screened (prompt, query, history, chat) may also hold NULs
+ * and carry their lengths, every other string is refused by the parser when
+ * it holds a NUL. */
 typedef struct trawl_detect_input {
     char *prompt;
     size_t prompt_len;
@@ -96,17 +113,34 @@ typedef struct trawl_detect_input {
     size_t n_memory;
     char *client_id;
     char *query;
+    size_t query_len; /* 0: strlen(query) (an input built by hand) */
     char **history;
+    size_t *history_len; /* NULL or 0: strlen(history[i]) */
     size_t n_history;
+    trawl_chat_text *chat; /* from "messages" and "system", in request order */
+    size_t n_chat;
     uint64_t timestamp_ms; /* when the request arrived; 0 = now */
 } trawl_detect_input;
 
-/* Parses the JSON input object. Unknown keys are ignored; a known key of the
- * wrong type is TRAWL_EFORMAT with a message naming the field (and
- * err->offset = its byte offset when known). Bounded: at most 100000 array
- * elements in all. O(len). */
+/* Flags of trawl_detect_input_parse_opts. */
+enum {
+    /* Ignore keys the input object does not define (by default they are
+     * TRAWL_EFORMAT naming the key: "promt" or "text" must not pass as an
+     * empty, clean request). */
+    TRAWL_INPUT_ALLOW_UNKNOWN_KEYS = 1u << 0
+};
+
+/* Parses the JSON input object (docs/detect.md), strictly: the body must be
+ * exactly one JSON object (anything after it, a duplicate key, invalid
+ * UTF-8 or an unknown key is TRAWL_EFORMAT); a known key of the wrong type
+ * is TRAWL_EFORMAT naming the field; err->offset is the byte offset where
+ * known. Bounded: at most 100000 array elements in all, nesting 128 deep.
+ * O(len). */
 TRAWL_API trawl_status trawl_detect_input_parse(const char *json, size_t len,
                                                 trawl_detect_input **out, trawl_error *err);
+/* The same with TRAWL_INPUT_* flags. */
+TRAWL_API trawl_status trawl_detect_input_parse_opts(const char *json, size_t len, unsigned flags,
+                                                     trawl_detect_input **out, trawl_error *err);
 TRAWL_API void trawl_detect_input_free(trawl_detect_input *in);
 
 /* ---- results ------------------------------------------------------------- */
@@ -152,6 +186,12 @@ typedef struct trawl_detect_ctx trawl_detect_ctx;
  * pack: costs milliseconds to a second. */
 TRAWL_API trawl_status trawl_detect_engine_new(const char *config, size_t config_len,
                                                trawl_detect_engine **out, trawl_error *err);
+/* The same, with the rule packs' compiled databases cached in cache_dir
+ * (trawl_pattern_compile_cached in trawl/pattern.h; NULL or "" = no cache):
+ * once a pack is cached, creating an engine costs milliseconds. */
+TRAWL_API trawl_status trawl_detect_engine_new_cached(const char *config, size_t config_len,
+                                                      const char *cache_dir,
+                                                      trawl_detect_engine **out, trawl_error *err);
 TRAWL_API void trawl_detect_engine_free(trawl_detect_engine *e);
 /* Mask of the detectors enabled by the configuration. */
 TRAWL_API unsigned trawl_detect_engine_enabled(const trawl_detect_engine *e);

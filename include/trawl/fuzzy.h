@@ -211,6 +211,36 @@ TRAWL_API trawl_status trawl_fuzzy_similar(const uint8_t *p, size_t n, size_t L,
                                            trawl_fuzzy_mode mode, trawl_fuzzy_pair_fn cb, void *ud,
                                            trawl_error *err);
 
+/* ---- distance between two whole byte strings ------------------------------ */
+
+/* The Levenshtein distance between a[0..na) and b[0..nb): the least number
+ * of single-byte insertions, deletions and substitutions turning one into
+ * the other (exact bytes, no wildcards). The same bit-parallel step as the
+ * search kernels, with the first row counting 0, 1, 2, ...: O(ceil(m / 64)
+ * n) for m = the shorter length, n = the longer. TRAWL_EINVAL (NULL with a
+ * non-zero length), TRAWL_ENOMEM (strings over 64 bytes allocate
+ * 2 KiB per 64 bytes of the shorter). */
+TRAWL_API trawl_status trawl_fuzzy_distance(const uint8_t *a, size_t na, const uint8_t *b,
+                                            size_t nb, uint64_t *d, trawl_error *err);
+
+/* One string prepared for its distance to many others (a distance-matrix
+ * row): the match table is built once. The object holds scratch for
+ * strings over 64 bytes: one thread at a time uses it. */
+typedef struct trawl_fuzzy_lev trawl_fuzzy_lev;
+
+/* Prepares a[0..na) (copied into the table; a need not outlive it).
+ * TRAWL_EINVAL, TRAWL_ELIMIT, TRAWL_ENOMEM; allocates 2 KiB per 64 bytes. */
+TRAWL_API trawl_status trawl_fuzzy_lev_new(const uint8_t *a, size_t na, trawl_fuzzy_lev **out,
+                                           trawl_error *err);
+TRAWL_API void trawl_fuzzy_lev_free(trawl_fuzzy_lev *l);
+/* Distance from the prepared string to b[0..nb). O(ceil(na / 64) nb); never
+ * fails, allocates nothing. */
+TRAWL_API uint64_t trawl_fuzzy_lev_distance(trawl_fuzzy_lev *l, const uint8_t *b, size_t nb);
+/* d[i] = distance to b[i] for i < n. Strings of up to 64 bytes run four at
+ * a time, interleaved. Allocates nothing. */
+TRAWL_API void trawl_fuzzy_lev_distances(trawl_fuzzy_lev *l, const trawl_span *b, size_t n,
+                                         uint64_t *d);
+
 #ifdef __cplusplus
 }
 #endif

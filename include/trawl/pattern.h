@@ -142,7 +142,8 @@ TRAWL_API trawl_status trawl_pattern_info_get(const trawl_pattern_db *db, size_t
                                               trawl_pattern_info *info);
 
 /* Serializes the database into a malloc'd buffer (*out, *len; free() it).
- * Contains the patterns' text and the compiled Hyperscan database. */
+ * Contains the patterns' text and the compiled Hyperscan databases (the
+ * block one, and the stream one unless compiled TRAWL_COMPILE_BLOCK_ONLY). */
 TRAWL_API trawl_status trawl_pattern_db_serialize(const trawl_pattern_db *db, uint8_t **out,
                                                   size_t *len, trawl_error *err);
 /* Loads a serialized database. TRAWL_EFORMAT for a damaged buffer,
@@ -150,6 +151,40 @@ TRAWL_API trawl_status trawl_pattern_db_serialize(const trawl_pattern_db *db, ui
  * CPU/platform this one is not. */
 TRAWL_API trawl_status trawl_pattern_db_deserialize(const uint8_t *buf, size_t len,
                                                     trawl_pattern_db **out, trawl_error *err);
+
+/* ---- the compiled-database cache ----------------------------------------- */
+
+/* What trawl_pattern_compile_cached() did. */
+typedef enum trawl_cache_outcome {
+    TRAWL_CACHE_OFF = 0,   /* no cache directory: compiled */
+    TRAWL_CACHE_HIT,       /* loaded from the cache, nothing compiled */
+    TRAWL_CACHE_STORED,    /* compiled, and written to the cache */
+    TRAWL_CACHE_SKIPPED,   /* compiled; too quick to compile to be worth a file */
+    TRAWL_CACHE_UNWRITABLE /* compiled; the cache file could not be written */
+} trawl_cache_outcome;
+
+/* Compiles in under this many microseconds are not stored: reading the
+ * file back would cost about as much, and one-off patterns would fill the
+ * directory. */
+#define TRAWL_CACHE_MIN_COMPILE_US 5000
+
+/* trawl_pattern_compile_ex() through a directory of compiled databases.
+ * The entry's name is a digest (XXH3-128) of what decides the compiled
+ * bytes: every pattern's text, syntax, flags and name, the compile flags,
+ * trawl's translation of each pattern for the engine, the Hyperscan version
+ * and this CPU's features. An entry is loaded only when its header, length
+ * and checksum are right, its file is a regular file owned by this user and
+ * writable by no one else, its patterns are exactly the set's, and
+ * Hyperscan accepts its databases (its own CRC, version and platform
+ * checks); anything else (stale, damaged, foreign) is ignored and the set
+ * compiled and stored again, silently. Entries are written to a temporary
+ * file and renamed into place, so readers never see half a file. dir is
+ * created (mode 0700) when missing; NULL or "" compiles without a cache.
+ * Cache trouble never fails the call: only compiling can (as
+ * trawl_pattern_compile_ex). outcome may be NULL. */
+TRAWL_API trawl_status trawl_pattern_compile_cached(const trawl_pattern_set *set, unsigned flags,
+                                                    const char *dir, trawl_pattern_db **out,
+                                                    trawl_cache_outcome *outcome, trawl_error *err);
 
 /* ---- scanning ---------------------------------------------------------- */
 
@@ -166,6 +201,20 @@ TRAWL_API void trawl_scratch_free(trawl_scratch *s);
 TRAWL_API trawl_status trawl_scan(const trawl_pattern_db *db, trawl_scratch *s, const uint8_t *data,
                                   size_t len, unsigned scan_flags, trawl_match_fn cb, void *user,
                                   trawl_error *err);
+
+/* trawl_scan() that returns the matches instead of calling back: *out is a
+ * malloc'd array of *n matches in the order trawl_scan reports them (free it
+ * with trawl_matches_free), their data pointing into data. For callers to
+ * whom a callback costs more than a match does (foreign-function bindings).
+ * max > 0 stops the scan after max matches: TRAWL_ESTOPPED with those max
+ * in *out. Other errors leave *out NULL and *n 0. O(matches) beyond
+ * trawl_scan; allocates the array (doubling). */
+TRAWL_API trawl_status trawl_scan_collect(const trawl_pattern_db *db, trawl_scratch *s,
+                                          const uint8_t *data, size_t len, unsigned scan_flags,
+                                          size_t max, trawl_match **out, size_t *n,
+                                          trawl_error *err);
+/* Frees an array from trawl_scan_collect. NULL is harmless. */
+TRAWL_API void trawl_matches_free(trawl_match *m);
 
 /* Streaming: feed chunks of any size with trawl_stream_write, then close.
  * Matches across chunk boundaries are found, offsets are absolute. Memory is

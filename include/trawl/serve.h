@@ -241,6 +241,10 @@ typedef struct trawl_server_opts {
                                all (the batch is whatever queued while the last one ran) */
     size_t batch_max_bytes; /* text bytes one batch may hold; 0 = batch_max * max_body;
                                a batch over it fails whole (503) */
+    /* Ignore keys the detector input object does not define. Off by
+     * default: a request with an unknown key ("text", "promt") is a 400
+     * naming the key, never an empty request screened as clean. */
+    bool allow_unknown_keys;
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

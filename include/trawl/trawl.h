@@ -8,6 +8,8 @@
 #include <trawl/struct.h>
 #include <trawl/detect.h>
 #include <trawl/fuzzy.h>
+#include <trawl/analyze.h>
+#include <trawl/infer.h>
 /* trawl/serve.h is the service library (libtrawl-serve); include it alone. */
 
 #endif

@@ -19,6 +19,12 @@ int cli_scan(int argc, char **argv);
 int cli_frame(int argc, char **argv);
 int cli_detect(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_infer(int argc, char **argv);
+/* `trawl detect --jsonl PATH`: screens each line of PATH ("-" = stdin) with
+ * engine e and detectors mask on nthreads workers (<= 0: one per CPU).
+ * Returns the exit status: 2 when a line failed, else 1 when a line was a
+ * threat, else 0. */
+int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, const char *path, int nthreads);
 
 /* Builds a framer from a --frames SPEC, KIND[,option[=value]]..., where the
  * options are `trawl frame` long options without their dashes (e.g.
@@ -51,6 +57,12 @@ void cli_report(const char *cmd, const char *what, const trawl_error *err);
 void cli_json_string(FILE *out, const char *s);
 /* Writes bytes as lowercase hex, no separators. */
 void cli_hex(FILE *out, const uint8_t *p, size_t n);
+
+/* Where compiled databases are cached: $XDG_CACHE_HOME/trawl, else
+ * $HOME/.cache/trawl. NULL (no cache) when off is true (--no-cache), when
+ * TRAWL_NO_CACHE is set to anything but "" or "0", or when neither variable
+ * gives an absolute path. The string is static. */
+const char *cli_cache_dir(bool off);
 
 /* Parses a non-negative decimal size with optional k/K, m/M, g/G suffix
  * (powers of 1024). Returns false on junk or overflow. */

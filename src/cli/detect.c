@@ -5,6 +5,7 @@
  *   trawl detect [OPTIONS] prompt TEXT|-
  *   trawl detect [OPTIONS] file PATH
  *   trawl detect [OPTIONS] pcap PATH
+ *   trawl detect [OPTIONS] --jsonl FILE|-     (one input object per line)
  *
  * Exit status differs from scan's on purpose (the issue's contract): 0 no
  * threat, 1 threat found (threat_score >= 0.5), 2 error. Detectors missing
@@ -30,28 +31,43 @@ static const char usage_text[] =
     "       trawl detect [OPTIONS] prompt TEXT|-\n"
     "       trawl detect [OPTIONS] file PATH\n"
     "       trawl detect [OPTIONS] pcap PATH\n"
+    "       trawl detect [OPTIONS] --jsonl FILE|-\n"
     "\n"
     "Runs the threat detectors on one input object (docs/detect.md lists its\n"
-    "fields) and prints what they found.\n"
+    "fields, chat \"messages\" among them) and prints what they found. The\n"
+    "input must be exactly one JSON object: trailing content, a duplicate key\n"
+    "or an unknown key is an error (exit 2).\n"
     "\n"
     "  prompt TEXT|-   the input is {\"prompt\": TEXT} (\"-\": read it from stdin)\n"
     "  file PATH       {\"files\": [PATH]} with the file's bytes as data (at most 256 MiB)\n"
     "  pcap PATH       {\"pcaps\": [PATH]}\n"
+    "  --jsonl FILE|-  one input object per line; one report per line, in input\n"
+    "                  order, {\"line\":N,...}; a line that does not parse gets\n"
+    "                  {\"line\":N,\"error\":...} and the rest go on\n"
+    "  --threads N     workers for --jsonl (default: one per CPU)\n"
     "\n"
     "  --only LIST     run only these detectors: prompt_injection, shadow_ai,\n"
     "                  polymorphic, synthetic_media, ai_vs_ai\n"
     "  --config FILE   detector configuration (docs/detect.md)\n"
     "  --json          print the report as one JSON object\n"
+    "  --allow-unknown-keys  ignore keys the input object does not define\n"
+    "                  (default: an error naming the key)\n"
+    "  --no-cache      compile the rule packs even when compiled copies are cached\n"
+    "                  in $XDG_CACHE_HOME/trawl (also TRAWL_NO_CACHE=1)\n"
     "  -h, --help      this text\n"
     "\n"
-    "Exit status: 0 no threat, 1 threat found (threat_score >= 0.5), 2 error.\n";
+    "Exit status: 0 no threat, 1 threat found (threat_score >= 0.5), 2 error\n"
+    "(with --jsonl: 2 when any line failed, else 1 when any line was a threat).\n";
 
 typedef struct opts {
     unsigned mask;
     const char *config;
-    bool json;
+    bool json, no_cache;
+    bool allow_unknown;
     const char *mode; /* NULL, "prompt", "file", "pcap" */
     const char *arg;
+    const char *jsonl; /* --jsonl FILE|- */
+    int threads;
 } opts;
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -128,6 +144,23 @@ static int parse_args(int argc, char **argv, opts *o)
             return -1;
         } else if (!strcmp(a, "--json")) {
             o->json = true;
+        } else if (!strcmp(a, "--allow-unknown-keys")) {
+            o->allow_unknown = true;
+        } else if (!strcmp(a, "--no-cache")) {
+            o->no_cache = true;
+        } else if (!strcmp(a, "--jsonl") || !strcmp(a, "--threads")) {
+            if (i + 1 >= argc)
+                return usage_error("%s needs a value", a);
+            const char *v = argv[++i];
+            if (a[2] == 'j') {
+                o->jsonl = v;
+                continue;
+            }
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 1 || n > 64)
+                return usage_error("--threads: 1 to 64, not '%s'", v);
+            o->threads = (int)n;
         } else if (!strcmp(a, "--only") || !strcmp(a, "--config")) {
             if (i + 1 >= argc)
                 return usage_error("%s needs a value", a);
@@ -159,7 +192,10 @@ static int parse_args(int argc, char **argv, opts *o)
             return usage_error("too many arguments");
         }
     }
-    if (npos == 1) {
+    if (o->jsonl) {
+        if (npos)
+            return usage_error("--jsonl takes no other input");
+    } else if (npos == 1) {
         o->arg = pos[0];
     } else if (npos == 2 &&
                (!strcmp(pos[0], "prompt") || !strcmp(pos[0], "file") || !strcmp(pos[0], "pcap"))) {
@@ -193,7 +229,8 @@ static trawl_detect_input *make_input(const opts *o)
             return NULL;
         trawl_detect_input *in = NULL;
         trawl_error err;
-        if (trawl_detect_input_parse(json, len, &in, &err) != TRAWL_OK)
+        unsigned flags = o->allow_unknown ? TRAWL_INPUT_ALLOW_UNKNOWN_KEYS : 0;
+        if (trawl_detect_input_parse_opts(json, len, flags, &in, &err) != TRAWL_OK)
             cli_report("detect", strcmp(o->arg, "-") ? o->arg : "(stdin)", &err);
         free(json);
         return in;
@@ -298,13 +335,18 @@ int cli_detect(int argc, char **argv)
     trawl_detect_report *r = NULL;
     trawl_error err;
     rc = DET_ERROR;
-    if (trawl_detect_engine_new(cfg, cfg_len, &e, &err) != TRAWL_OK) {
+    if (trawl_detect_engine_new_cached(cfg, cfg_len, cli_cache_dir(o.no_cache), &e, &err) !=
+        TRAWL_OK) {
         cli_report("detect", o.config ? o.config : "engine", &err);
         goto out;
     }
     unsigned mask = runnable(e, o.mask, o.mask != TRAWL_DET_ALL);
     if (!mask) {
         cli_errorf("detect", "none of the requested detectors can run");
+        goto out;
+    }
+    if (o.jsonl) {
+        rc = cli_detect_jsonl(e, mask, o.jsonl, o.threads);
         goto out;
     }
     if (!(in = make_input(&o)))

@@ -5,49 +5,13 @@
  * streaming reader, whose window is sized from --max-size. Both print the
  * same thing. Exit: 0 clean input, 3 malformed input (every complete unit
  * is printed first, then the error), 2 usage or I/O error. */
-#include "cli.h"
+#include "frame.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { EXIT_MALFORMED = 3 };
-
-enum kind { K_TLV, K_RECORDS, K_PACKETS, K_LINES, K_PCAP };
-
-typedef struct frame_args {
-    enum kind kind;
-    const char *kind_name;
-    bool json, no_data, count, resync, payload;
-    /* tlv */
-    unsigned type_size, length_size;
-    bool little, includes, ber;
-    uint64_t containers[TRAWL_FRAME_MAX_CONTAINERS];
-    size_t n_containers;
-    unsigned max_depth;
-    /* records */
-    uint64_t size;
-    /* packets */
-    const char *header;
-    long length_field;
-    int64_t adjust;
-    /* lines */
-    uint8_t delim[TRAWL_FRAME_MAX_DELIMITER];
-    size_t delim_len;
-    uint64_t max_size;
-    uint64_t window;
-    const char *path;
-} frame_args;
-
-typedef struct frame_out {
-    const frame_args *a;
-    FILE *out;
-    const trawl_struct *hdr;
-    uint64_t units, faults;
-    bool io_error;
-} frame_out;
 
 static const char usage_text[] =
     "usage: trawl frame tlv [--type-size N] [--length-size N] [--little-endian]\n"
@@ -425,149 +389,6 @@ static int build_framer(const frame_args *a, trawl_framer **f)
     return CLI_ERROR;
 }
 
-static void print_data(frame_out *o, const uint8_t *p, size_t n)
-{
-    if (o->a->no_data)
-        return;
-    if (o->a->json) {
-        fputs(",\"value\":\"", o->out);
-        cli_hex(o->out, p, n);
-        fputc('"', o->out);
-        return;
-    }
-    if (n == 0)
-        return;
-    fputc(' ', o->out);
-    cli_hex(o->out, p, n > 32 ? 32 : n);
-    if (n > 32)
-        fputs("...", o->out);
-}
-
-static void print_header_fields(frame_out *o, const trawl_frame_unit *u)
-{
-    size_t n = trawl_struct_count(o->hdr);
-    fputs(o->a->json ? ",\"header\":[" : " header=", o->out);
-    for (size_t i = 0; i < n; i++) {
-        trawl_struct_value v;
-        trawl_struct_get(o->hdr, i, u->data.ptr, u->data.len, &v);
-        if (i)
-            fputc(',', o->out);
-        if (v.code == 's') {
-            fputs(o->a->json ? "\"" : "", o->out);
-            cli_hex(o->out, v.v.s.ptr, v.v.s.len);
-            fputs(o->a->json ? "\"" : "", o->out);
-        } else if (v.code == 'b' || v.code == 'h' || v.code == 'i' || v.code == 'q') {
-            fprintf(o->out, "%lld", (long long)v.v.i);
-        } else {
-            fprintf(o->out, "%llu", (unsigned long long)v.v.u);
-        }
-    }
-    if (o->a->json)
-        fputc(']', o->out);
-}
-
-static void print_unit(frame_out *o, const trawl_frame_unit *u)
-{
-    o->units++;
-    if (o->a->count)
-        return;
-    const frame_args *a = o->a;
-    FILE *out = o->out;
-    bool tlv = a->kind == K_TLV, lines = a->kind == K_LINES;
-    size_t len = tlv || lines ? u->value.len : u->data.len;
-    if (a->json) {
-        fprintf(out, "{\"index\":%llu,\"offset\":%llu", (unsigned long long)u->index,
-                (unsigned long long)u->offset);
-        if (tlv)
-            fprintf(out, ",\"type\":%llu,\"depth\":%u,\"container\":%s",
-                    (unsigned long long)u->type, u->depth, u->container ? "true" : "false");
-        fprintf(out, ",\"length\":%zu", len);
-        if (lines)
-            fprintf(out, ",\"terminated\":%s", u->terminated ? "true" : "false");
-    } else {
-        fprintf(out, "%8llu %10llu %8zu", (unsigned long long)u->index,
-                (unsigned long long)u->offset, len);
-        if (tlv)
-            fprintf(out, " type=0x%llx depth=%u%s", (unsigned long long)u->type, u->depth,
-                    u->container ? " container" : "");
-        if (lines && !u->terminated)
-            fputs(" unterminated", out);
-    }
-    if (a->kind == K_PACKETS)
-        print_header_fields(o, u);
-    if (tlv || lines)
-        print_data(o, u->value.ptr, u->value.len);
-    else
-        print_data(o, u->data.ptr, u->data.len);
-    fputs(a->json ? "}\n" : "\n", out);
-}
-
-static void print_fault(frame_out *o, const trawl_frame_fault *f, const char *detail)
-{
-    o->faults++;
-    if (f->kind == TRAWL_FRAME_IO)
-        o->io_error = true;
-    FILE *out = o->out;
-    if (o->a->json) {
-        fprintf(out, "{\"error\":\"%s\",\"offset\":%llu,\"index\":%llu",
-                trawl_frame_fault_name(f->kind), (unsigned long long)f->offset,
-                (unsigned long long)f->index);
-        if (o->a->resync)
-            fprintf(out, ",\"skipped\":%llu", (unsigned long long)f->skipped);
-        if (detail && *detail) {
-            fputs(",\"message\":", out);
-            cli_json_string(out, detail);
-        }
-        fputs("}\n", out);
-    } else {
-        fprintf(out, "error %s at offset %llu, index %llu", trawl_frame_fault_name(f->kind),
-                (unsigned long long)f->offset, (unsigned long long)f->index);
-        if (o->a->resync)
-            fprintf(out, ", %llu bytes skipped", (unsigned long long)f->skipped);
-        fprintf(out, ": %s\n", detail && *detail ? detail : trawl_frame_fault_message(f->kind));
-    }
-    if (f->kind == TRAWL_FRAME_IO)
-        fprintf(stderr, "trawl frame: %s: %s\n", o->a->path, strerror(f->sys_errno));
-}
-
-static void print_packet(frame_out *o, const trawl_frame_packet *p)
-{
-    const frame_args *a = o->a;
-    const trawl_frame_l4 *l4 = &p->l4;
-    if (a->payload && (!l4->has_payload || l4->payload.len == 0))
-        return;
-    o->units++;
-    if (a->count)
-        return;
-    FILE *out = o->out;
-    size_t len = a->payload ? l4->payload.len : p->caplen;
-    const char *proto = l4->proto == 6 ? "tcp" : "udp";
-    if (a->json) {
-        fprintf(out, "{\"index\":%llu,\"offset\":%llu,\"length\":%zu,\"ts\":\"%lld.%09u\"",
-                (unsigned long long)p->index, (unsigned long long)p->offset, len,
-                (long long)p->ts_sec, p->ts_nsec);
-        if (a->payload)
-            fprintf(out,
-                    ",\"payload_offset\":%zu,\"proto\":\"%s\",\"src_port\":%u,"
-                    "\"dst_port\":%u,\"truncated\":%s",
-                    l4->payload_offset, proto, l4->src_port, l4->dst_port,
-                    l4->truncated ? "true" : "false");
-        else
-            fprintf(out, ",\"wire_length\":%u", p->len);
-    } else {
-        fprintf(out, "%8llu %10llu %8zu %lld.%09u", (unsigned long long)p->index,
-                (unsigned long long)p->offset, len, (long long)p->ts_sec, p->ts_nsec);
-        if (a->payload)
-            fprintf(out, " %s %u->%u%s", proto, l4->src_port, l4->dst_port,
-                    l4->truncated ? " truncated" : "");
-    }
-    if (a->payload)
-        print_data(o, l4->payload.ptr, l4->payload.len);
-    else
-        print_data(o, p->data.ptr, p->data.len);
-    fputs(a->json ? "}\n" : "\n", out);
-}
-
 static int run_pcap(frame_out *o)
 {
     trawl_frame_pcap *p;
@@ -580,7 +401,7 @@ static int run_pcap(frame_out *o)
     }
     if (s != TRAWL_OK) { /* not a capture: malformed input at offset 0 */
         trawl_frame_fault f = {.kind = TRAWL_FRAME_BAD_CAPTURE};
-        print_fault(o, &f, err.message);
+        frame_out_fault(o, &f, err.message);
         return 0;
     }
     trawl_frame_packet pkt;
@@ -588,30 +409,47 @@ static int run_pcap(frame_out *o)
     trawl_frame_step st;
     while ((st = trawl_frame_pcap_next(p, &pkt, &f)) != TRAWL_FRAME_END) {
         if (st == TRAWL_FRAME_UNIT)
-            print_packet(o, &pkt);
+            frame_out_packet(o, &pkt);
         else
-            print_fault(o, &f, trawl_frame_pcap_message(p));
+            frame_out_fault(o, &f, trawl_frame_pcap_message(p));
     }
     trawl_frame_pcap_free(p);
     return 0;
 }
 
+/* Units come a batch at a time (the iterator's inlined path for fixed-width
+ * TLV and records); --count only adds up the batch sizes. */
 static int run_buffer(frame_out *o, const trawl_framer *f, const cli_input *in)
 {
+    enum { BATCH = 256 };
     trawl_frame_iter *it;
-    if (trawl_frame_iter_new(f, o->a->resync ? TRAWL_FRAME_RESYNC : 0, &it, NULL) != TRAWL_OK)
+    trawl_frame_unit *units = malloc(BATCH * sizeof(*units));
+    if (!units ||
+        trawl_frame_iter_new(f, o->a->resync ? TRAWL_FRAME_RESYNC : 0, &it, NULL) != TRAWL_OK) {
+        free(units);
         return CLI_ERROR;
+    }
     trawl_frame_iter_reset(it, in->data, in->len);
-    trawl_frame_unit u;
     trawl_frame_fault flt;
-    trawl_frame_step st;
-    while ((st = trawl_frame_iter_next(it, &u, &flt)) != TRAWL_FRAME_END) {
-        if (st == TRAWL_FRAME_UNIT)
-            print_unit(o, &u);
+    for (;;) {
+        size_t k = trawl_frame_iter_next_batch(it, units, BATCH);
+        if (o->a->count)
+            o->units += k;
         else
-            print_fault(o, &flt, NULL);
+            for (size_t i = 0; i < k; i++)
+                frame_out_unit(o, &units[i]);
+        if (k == BATCH)
+            continue;
+        trawl_frame_step st = trawl_frame_iter_next(it, &units[0], &flt);
+        if (st == TRAWL_FRAME_END)
+            break;
+        if (st == TRAWL_FRAME_UNIT)
+            frame_out_unit(o, &units[0]);
+        else
+            frame_out_fault(o, &flt, NULL);
     }
     trawl_frame_iter_free(it);
+    free(units);
     return 0;
 }
 
@@ -638,53 +476,47 @@ static int run_stream(frame_out *o, const trawl_framer *f, const cli_input *in)
     trawl_frame_step st;
     while ((st = trawl_frame_reader_next(r, &u, &flt)) != TRAWL_FRAME_END) {
         if (st == TRAWL_FRAME_UNIT)
-            print_unit(o, &u);
+            frame_out_unit(o, &u);
         else
-            print_fault(o, &flt, NULL);
+            frame_out_fault(o, &flt, NULL);
     }
     trawl_frame_reader_free(r);
     return 0;
 }
 
-static void print_count(frame_out *o)
-{
-    if (o->a->json)
-        fprintf(o->out, "{\"count\":%llu,\"errors\":%llu}\n", (unsigned long long)o->units,
-                (unsigned long long)o->faults);
-    else
-        fprintf(o->out, "%llu\n", (unsigned long long)o->units);
-}
-
 int cli_frame(int argc, char **argv)
 {
-    static char outbuf[1 << 16];
     frame_args a;
     int r = parse_args(argc, argv, &a);
     if (r)
         return r < 0 ? 0 : r;
-    setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-    frame_out o = {.a = &a, .out = stdout};
+    frame_out o;
+    if (frame_out_init(&o, &a, stdout) != 0) {
+        fprintf(stderr, "trawl frame: out of memory\n");
+        return CLI_ERROR;
+    }
     if (a.kind == K_PCAP) {
         r = run_pcap(&o);
     } else {
         trawl_framer *f = NULL;
-        if ((r = build_framer(&a, &f)) != 0)
-            return r;
-        o.hdr = trawl_framer_header(f);
-        cli_input in;
-        if (cli_input_open(a.path, &in) != 0) {
+        if ((r = build_framer(&a, &f)) == 0) {
+            o.hdr = trawl_framer_header(f);
+            cli_input in;
+            if (cli_input_open(a.path, &in) != 0) {
+                r = CLI_ERROR;
+            } else {
+                r = in.data ? run_buffer(&o, f, &in) : run_stream(&o, f, &in);
+                cli_input_close(&in);
+            }
             trawl_framer_free(f);
-            return CLI_ERROR;
         }
-        r = in.data ? run_buffer(&o, f, &in) : run_stream(&o, f, &in);
-        cli_input_close(&in);
-        trawl_framer_free(f);
     }
+    if (!r && a.count)
+        frame_out_count(&o);
+    frame_out_flush(&o, true);
     if (r)
         return r;
-    if (a.count)
-        print_count(&o);
-    if (fflush(stdout) != 0) {
+    if (o.write_error || fflush(stdout) != 0) {
         fprintf(stderr, "trawl frame: writing output: %s\n", strerror(errno));
         return CLI_ERROR;
     }

@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"frame", cli_frame, "cut bytes into TLV records, fixed records, packets, lines, pcap packets"},
     {"fuzzy", cli_fuzzy, "approximate byte search (Levenshtein / Hamming)"},
     {"similar", cli_similar, "pairs of similar windows in one input"},
+    {"infer", cli_infer, "infer message formats: types, fields, kinds; checksum recovery"},
     {"detect", cli_detect, "screen a prompt, file, capture or input object for threats"},
     {"serve", cli_serve, "serve the detectors over HTTP (cache, coalescing, metrics)"},
 };

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -27,10 +28,15 @@ static const char usage_text[] =
     "  -c, --count             print only the number of matches per input\n"
     "      --no-data           leave the matched bytes out of the output\n"
     "      --window SIZE       stream window for pipes (default 8M; k/M/G suffixes)\n"
+    "      --frames SPEC       cut each file into units (KIND[,option[=value]]...) and\n"
+    "                          scan each unit's value on its own (docs/cli.md)\n"
+    "      --no-cache          compile the patterns even when a compiled copy is\n"
+    "                          cached (also TRAWL_NO_CACHE=1)\n"
     "  -h, --help              this text\n"
     "\n"
     "Reads stdin when FILE is '-' or absent. Regular files are mapped and scanned\n"
-    "as one block; pipes are streamed in bounded memory.\n"
+    "as one block; pipes are streamed in bounded memory. Pattern sets that take\n"
+    "a while to compile are cached in $XDG_CACHE_HOME/trawl (~/.cache/trawl).\n"
     "Exit status: 0 a match was found, 1 no match, 2 error.\n";
 
 typedef struct scan_opts {
@@ -236,12 +242,58 @@ static trawl_status scan_units(const trawl_pattern_db *db, trawl_scratch *s, con
     return rc;
 }
 
-static int scan_input(const trawl_pattern_db *db, trawl_scratch *s, const char *path,
-                      const scan_opts *o, bool many, uint64_t *found)
+/* The compiled patterns. A set scanned only as blocks (mapped files,
+ * --frames) is compiled for block scans only, about half the compile; the
+ * stream database is compiled when an input turns out to need it. */
+typedef struct scan_db {
+    trawl_pattern_set *set; /* NULL when loaded with -d */
+    trawl_pattern_db *db;
+    trawl_scratch *scratch;
+    bool block_only;
+    const char *cache_dir;
+} scan_db;
+
+static int compile_db(scan_db *d)
+{
+    trawl_error err;
+    trawl_pattern_db *db;
+    if (trawl_pattern_compile_cached(d->set, d->block_only ? TRAWL_COMPILE_BLOCK_ONLY : 0,
+                                     d->cache_dir, &db, NULL, &err) != TRAWL_OK ||
+        trawl_scratch_alloc(db, &d->scratch, &err) != TRAWL_OK) {
+        cli_report("scan", NULL, &err);
+        return -1;
+    }
+    trawl_pattern_db_free(d->db);
+    d->db = db;
+    return 0;
+}
+
+/* True when every input is a regular file that one block scan covers. */
+static bool all_blocks(char **files, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (!strcmp(files[i], "-") || stat(files[i], &st) != 0 || !S_ISREG(st.st_mode) ||
+            (uint64_t)st.st_size > UINT32_MAX)
+            return false;
+    }
+    return n > 0;
+}
+
+static int scan_input(scan_db *d, const char *path, const scan_opts *o, bool many, uint64_t *found)
 {
     cli_input in;
     if (cli_input_open(path, &in) != 0)
         return -1;
+    if (!in.data && d->block_only) { /* a file that would not map, say */
+        d->block_only = false;
+        if (compile_db(d) != 0) {
+            cli_input_close(&in);
+            return -1;
+        }
+    }
+    const trawl_pattern_db *db = d->db;
+    trawl_scratch *s = d->scratch;
     out_ctx c = {.o = o, .db = db, .file = strcmp(path, "-") ? path : "(stdin)"};
     trawl_error err;
     trawl_error_clear(&err);
@@ -319,24 +371,29 @@ static int load_db(const char *path, trawl_pattern_db **db)
 
 int cli_scan(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"pattern", required_argument, NULL, 'e'},  {"rules", required_argument, NULL, 'r'},
-        {"ignore-case", no_argument, NULL, 'i'},    {"literal", no_argument, NULL, 'F'},
-        {"database", required_argument, NULL, 'd'}, {"save", required_argument, NULL, 'S'},
-        {"overlap", no_argument, NULL, 'O'},        {"json", no_argument, NULL, 'J'},
-        {"count", no_argument, NULL, 'c'},          {"no-data", no_argument, NULL, 'N'},
-        {"window", required_argument, NULL, 'W'},   {"help", no_argument, NULL, 'h'},
-        {"frames", required_argument, NULL, 'T'},   {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"pattern", required_argument, NULL, 'e'},
+                                             {"rules", required_argument, NULL, 'r'},
+                                             {"ignore-case", no_argument, NULL, 'i'},
+                                             {"literal", no_argument, NULL, 'F'},
+                                             {"database", required_argument, NULL, 'd'},
+                                             {"save", required_argument, NULL, 'S'},
+                                             {"overlap", no_argument, NULL, 'O'},
+                                             {"json", no_argument, NULL, 'J'},
+                                             {"count", no_argument, NULL, 'c'},
+                                             {"no-data", no_argument, NULL, 'N'},
+                                             {"window", required_argument, NULL, 'W'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"frames", required_argument, NULL, 'T'},
+                                             {"no-cache", no_argument, NULL, 'C'},
+                                             {NULL, 0, NULL, 0}};
     scan_opts o = {0};
     const char **exprs = calloc((size_t)argc, sizeof(*exprs));
     const char **rules = calloc((size_t)argc, sizeof(*rules));
     size_t nexpr = 0, nrules = 0;
     const char *db_path = NULL, *save_path = NULL, *frames_spec = NULL;
-    bool nocase = false, literal = false;
+    bool nocase = false, literal = false, no_cache = false;
     int rc = CLI_ERROR, opt;
-    trawl_pattern_set *set = NULL;
-    trawl_pattern_db *db = NULL;
-    trawl_scratch *scratch = NULL;
+    scan_db d = {0};
     trawl_framer *framer = NULL;
     trawl_error err;
     if (!exprs || !rules)
@@ -383,6 +440,9 @@ int cli_scan(int argc, char **argv)
         case 'T':
             frames_spec = optarg; /* parsed after this loop: it uses getopt too */
             break;
+        case 'C':
+            no_cache = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             rc = 0;
@@ -407,15 +467,20 @@ int cli_scan(int argc, char **argv)
         fputs(usage_text, stderr);
         goto out;
     }
+    int nfiles = argc - first_file;
     if (db_path) {
-        if (load_db(db_path, &db) != 0)
+        if (load_db(db_path, &d.db) != 0)
             goto out;
+        if (trawl_scratch_alloc(d.db, &d.scratch, &err) != TRAWL_OK) {
+            cli_report("scan", NULL, &err);
+            goto out;
+        }
     } else {
-        if (trawl_pattern_set_new(&set) != TRAWL_OK)
+        if (trawl_pattern_set_new(&d.set) != TRAWL_OK)
             goto out;
         for (size_t i = 0; i < nexpr; i++) {
             trawl_pattern_syntax syn = literal ? TRAWL_SYNTAX_LITERAL : TRAWL_SYNTAX_AUTO;
-            if (trawl_pattern_set_add(set, exprs[i], strlen(exprs[i]), syn,
+            if (trawl_pattern_set_add(d.set, exprs[i], strlen(exprs[i]), syn,
                                       nocase ? TRAWL_PATTERN_NOCASE : 0, NULL, &err) != TRAWL_OK) {
                 char what[64];
                 snprintf(what, sizeof what, "pattern %zu", i);
@@ -429,7 +494,7 @@ int cli_scan(int argc, char **argv)
             size_t n;
             if (read_file(rules[i], &text, &n) != 0)
                 goto out;
-            trawl_status st = trawl_pattern_set_add_rules(set, text, n, &err);
+            trawl_status st = trawl_pattern_set_add_rules(d.set, text, n, &err);
             free(text);
             if (st != TRAWL_OK) {
                 err.index = -1;
@@ -437,26 +502,21 @@ int cli_scan(int argc, char **argv)
                 goto out;
             }
         }
-        if (trawl_pattern_compile(set, &db, &err) != TRAWL_OK) {
-            cli_report("scan", NULL, &err);
+        d.cache_dir = cli_cache_dir(no_cache);
+        d.block_only = !save_path && (o.framer || all_blocks(argv + first_file, nfiles));
+        if (compile_db(&d) != 0)
             goto out;
-        }
     }
     if (save_path) {
-        rc = save_db(db, save_path);
-        goto out;
-    }
-    if (trawl_scratch_alloc(db, &scratch, &err) != TRAWL_OK) {
-        cli_report("scan", NULL, &err);
+        rc = save_db(d.db, save_path);
         goto out;
     }
     uint64_t found = 0;
     bool failed = false;
-    int nfiles = argc - first_file;
     if (nfiles == 0)
-        failed = scan_input(db, scratch, "-", &o, false, &found) != 0;
+        failed = scan_input(&d, "-", &o, false, &found) != 0;
     for (int i = first_file; i < argc; i++)
-        if (scan_input(db, scratch, argv[i], &o, nfiles > 1, &found) != 0)
+        if (scan_input(&d, argv[i], &o, nfiles > 1, &found) != 0)
             failed = true;
     rc = failed ? CLI_ERROR : found ? CLI_FOUND : CLI_NONE;
 out:
@@ -464,10 +524,10 @@ out:
         cli_errorf("scan", "writing output: %s", strerror(errno));
         rc = CLI_ERROR;
     }
-    trawl_scratch_free(scratch);
+    trawl_scratch_free(d.scratch);
     trawl_framer_free(framer);
-    trawl_pattern_db_free(db);
-    trawl_pattern_set_free(set);
+    trawl_pattern_db_free(d.db);
+    trawl_pattern_set_free(d.set);
     free(exprs);
     free(rules);
     return rc;

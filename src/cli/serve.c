@@ -80,6 +80,8 @@ static void usage(FILE *out)
             "                       last batch ran)\n"
             "  --batch-max-bytes SIZE  [batch_max_bytes] model tier: text bytes per batch; a\n"
             "                       batch over it fails with 503 (default batch-max x max-body)\n"
+            "  --allow-unknown-keys [allow_unknown_keys = true] ignore keys the detector\n"
+            "                       input does not define (default: 400 naming the key)\n"
             "  -h, --help           this text\n\n"
             "Relative paths in the config file are relative to the file's directory.\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
@@ -154,6 +156,7 @@ static const struct setting {
     {"batch-max", "batch_max", 'b'},
     {"batch-wait-us", "batch_wait_us", 'w'},
     {"batch-max-bytes", "batch_max_bytes", 'y'},
+    {"allow-unknown-keys", "allow_unknown_keys", 'U'},
 };
 #define N_SETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
 
@@ -270,6 +273,16 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     uint64_t v;
     trawl_server_opts *o = &st->o;
     switch (id) {
+    case 'U': /* a flag without a value, or the config key's true/false */
+        if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
+            o->allow_unknown_keys = true;
+        else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
+            o->allow_unknown_keys = false;
+        else {
+            snprintf(msg, cap, "expected true or false, got '%s'", arg);
+            return -1;
+        }
+        return 0;
     case 'l':
         if (parse_listen(arg, st->host, sizeof(st->host), &o->port)) {
             snprintf(msg, cap, "expected HOST:PORT, got '%s'", arg);
@@ -493,6 +506,7 @@ static const struct option longopts[] = {
     {"batch-max", required_argument, NULL, 'b'},
     {"batch-wait-us", required_argument, NULL, 'w'},
     {"batch-max-bytes", required_argument, NULL, 'y'},
+    {"allow-unknown-keys", no_argument, NULL, 'U'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };

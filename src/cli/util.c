@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -135,6 +136,23 @@ void cli_hex(FILE *out, const uint8_t *p, size_t n)
         }
     }
     fwrite(buf, 1, k, out);
+}
+
+const char *cli_cache_dir(bool off)
+{
+    static char dir[4096];
+    const char *no = getenv("TRAWL_NO_CACHE");
+    if (off || (no && *no && strcmp(no, "0")))
+        return NULL;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int w;
+    if (xdg && xdg[0] == '/')
+        w = snprintf(dir, sizeof dir, "%s/trawl", xdg);
+    else if (home && home[0] == '/')
+        w = snprintf(dir, sizeof dir, "%s/.cache/trawl", home);
+    else
+        return NULL;
+    return w > 0 && (size_t)w < sizeof dir ? dir : NULL;
 }
 
 bool cli_parse_size(const char *s, uint64_t *out)

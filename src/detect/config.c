@@ -1,6 +1,8 @@
 /* config.c -- the detectors' configuration file (format in config.h). */
 #include "detect/config.h"
 
+#include <trawl/pattern.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@ typedef struct entry {
 struct det_config {
     entry *e;
     size_t n, cap;
+    const char *cache_dir; /* borrowed from the engine's creator; NULL = none */
 };
 
 static char *dup_trim(const char *s, size_t n)
@@ -219,4 +222,15 @@ trawl_status det_config_list(const det_config *c, const char *section, const cha
     *items = out;
     *n = k;
     return TRAWL_OK;
+}
+
+void det_config_set_cache_dir(det_config *c, const char *dir)
+{
+    c->cache_dir = dir;
+}
+
+trawl_status det_compile(const det_config *c, const trawl_pattern_set *set, unsigned flags,
+                         trawl_pattern_db **out, trawl_error *err)
+{
+    return trawl_pattern_compile_cached(set, flags, c ? c->cache_dir : NULL, out, NULL, err);
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <trawl/common.h>
+#include <trawl/pattern.h>
 
 typedef struct det_config det_config;
 
@@ -34,5 +35,12 @@ trawl_status det_config_double(const det_config *c, const char *section, const c
 trawl_status det_config_list(const det_config *c, const char *section, const char *key,
                              char ***items, size_t *n, trawl_error *err);
 void det_config_list_free(char **items, size_t n);
+
+/* Where compiled rule packs are cached (trawl_pattern_compile_cached);
+ * dir is borrowed and must outlive the detectors' create(). */
+void det_config_set_cache_dir(det_config *c, const char *dir);
+/* Compiles a detector's rule pack through the cache, if any. */
+trawl_status det_compile(const det_config *c, const trawl_pattern_set *set, unsigned flags,
+                         trawl_pattern_db **out, trawl_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 #define TRAWL_DETECT_DETECTOR_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <trawl/detect.h>
 
 #include "common/error.h"
@@ -59,5 +60,17 @@ void det_line_fixed2(det_line *l, double x);   /* %.2f */
 int det_evidence_line(trawl_violation *v, det_line *l);
 /* Frees the violations of r and resets it. */
 void det_result_clear(trawl_detector_result *r);
+
+/* The lengths of the query and of history[i]: the parser sets them (the
+ * texts may hold NULs); an input built by hand may leave them 0 / NULL, and
+ * then the C string's length is meant. */
+static inline size_t det_query_len(const trawl_detect_input *in)
+{
+    return in->query_len ? in->query_len : strlen(in->query);
+}
+static inline size_t det_history_len(const trawl_detect_input *in, size_t i)
+{
+    return in->history_len && in->history_len[i] ? in->history_len[i] : strlen(in->history[i]);
+}
 
 #endif

@@ -69,12 +69,20 @@ void trawl_detect_engine_free(trawl_detect_engine *e)
 trawl_status trawl_detect_engine_new(const char *config, size_t config_len,
                                      trawl_detect_engine **out, trawl_error *err)
 {
+    return trawl_detect_engine_new_cached(config, config_len, NULL, out, err);
+}
+
+trawl_status trawl_detect_engine_new_cached(const char *config, size_t config_len,
+                                            const char *cache_dir, trawl_detect_engine **out,
+                                            trawl_error *err)
+{
     trawl_error_clear(err);
     *out = NULL;
     det_config *cfg = NULL;
     trawl_status st = det_config_parse(config ? config : "", config ? config_len : 0, &cfg, err);
     if (st != TRAWL_OK)
         return st;
+    det_config_set_cache_dir(cfg, cache_dir);
     trawl_detect_engine *e = calloc(1, sizeof(*e));
     if (!e) {
         det_config_free(cfg);

@@ -113,6 +113,34 @@ size_t trawl__fz_myersb(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t 
 size_t trawl__fz_bitap(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t n);
 void trawl__fz_kernel_reset(const fz_pat *p, fz_kstate *k);
 
+/* One 64-position block of Myers' kernel for one text byte (eq: the block's
+ * match bits for it). hin is the horizontal delta entering the block's top
+ * row (-1..1: 0 for searching, where row 0 is all zeros; +1 for a global
+ * distance, where row 0 is 0, 1, 2, ...); returns the delta leaving the row
+ * whose bit is hb. Shared by the blocked search kernel (kernel.c) and the
+ * distance (distance.c). */
+static inline int trawl__fz_myers_block(uint64_t eq, uint64_t *vpp, uint64_t *vnp, int hin,
+                                        uint64_t hb)
+{
+    uint64_t vp = *vpp, vn = *vnp;
+    uint64_t xv = eq | vn;
+    if (hin < 0)
+        eq |= 1;
+    uint64_t xh = (((eq & vp) + vp) ^ vp) | eq;
+    uint64_t ph = vn | ~(xh | vp);
+    uint64_t mh = vp & xh;
+    int hout = (ph & hb) ? 1 : (mh & hb) ? -1 : 0;
+    ph <<= 1;
+    mh <<= 1;
+    if (hin < 0)
+        mh |= 1;
+    else if (hin > 0)
+        ph |= 1;
+    *vpp = mh | ~(xv | ph);
+    *vnp = ph & xv;
+    return hout;
+}
+
 /* Four independent one-word Myers states (kernel.c). */
 typedef struct fz_lanes {
     uint64_t vp[4], vn[4];

@@ -57,28 +57,6 @@ size_t trawl__fz_myers1(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t 
     return score <= kk && i > 0 ? i - 1 : n;
 }
 
-/* One block of the blocked kernel; hin/hout are horizontal deltas in -1..1. */
-static inline int myers_block(uint64_t eq, uint64_t *vpp, uint64_t *vnp, int hin, uint64_t hb)
-{
-    uint64_t vp = *vpp, vn = *vnp;
-    uint64_t xv = eq | vn;
-    if (hin < 0)
-        eq |= 1;
-    uint64_t xh = (((eq & vp) + vp) ^ vp) | eq;
-    uint64_t ph = vn | ~(xh | vp);
-    uint64_t mh = vp & xh;
-    int hout = (ph & hb) ? 1 : (mh & hb) ? -1 : 0;
-    ph <<= 1;
-    mh <<= 1;
-    if (hin < 0)
-        mh |= 1;
-    else if (hin > 0)
-        ph |= 1;
-    *vpp = mh | ~(xv | ph);
-    *vnp = ph & xv;
-    return hout;
-}
-
 size_t trawl__fz_myersb(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t n)
 {
     const size_t words = p->words;
@@ -90,8 +68,8 @@ size_t trawl__fz_myersb(const fz_pat *p, fz_kstate *k, const uint8_t *b, size_t 
         const uint64_t *eq = p->peq + (size_t)b[i++] * words;
         int h = 0;
         for (size_t w = 0; w + 1 < words; w++)
-            h = myers_block(eq[w], &k->vp[w], &k->vn[w], h, top);
-        h = myers_block(eq[words - 1], &k->vp[words - 1], &k->vn[words - 1], h, last);
+            h = trawl__fz_myers_block(eq[w], &k->vp[w], &k->vn[w], h, top);
+        h = trawl__fz_myers_block(eq[words - 1], &k->vp[words - 1], &k->vn[words - 1], h, last);
         score = (unsigned)((int)score + h);
         if (score <= p->k)
             break;

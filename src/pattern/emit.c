@@ -42,11 +42,37 @@ static void puts_(sbuf *b, const char *s)
     put(b, s, strlen(s));
 }
 
+/* Rule packs are mostly letters, each a set of two bytes: this runs once
+ * per byte of every pattern at start-up, so it avoids printf. */
 static void put_byte(sbuf *b, unsigned c)
 {
-    char t[8];
-    snprintf(t, sizeof(t), "\\x%02x", c);
+    static const char hx[] = "0123456789abcdef";
+    char t[4] = {'\\', 'x', hx[(c >> 4) & 15], hx[c & 15]};
     put(b, t, 4);
+}
+
+/* The first member of s at or after c, 256 when none. */
+static unsigned next_in(const byteset *s, unsigned c)
+{
+    while (c < 256) {
+        uint64_t w = s->w[c >> 6] >> (c & 63);
+        if (w)
+            return c + (unsigned)__builtin_ctzll(w);
+        c = (c | 63) + 1;
+    }
+    return 256;
+}
+
+/* The first non-member of s at or after c, 256 when none. */
+static unsigned next_out(const byteset *s, unsigned c)
+{
+    while (c < 256) {
+        uint64_t w = ~s->w[c >> 6] >> (c & 63);
+        if (w)
+            return c + (unsigned)__builtin_ctzll(w);
+        c = (c | 63) + 1;
+    }
+    return 256;
 }
 
 static void emit_set(sbuf *b, const byteset *s)
@@ -57,20 +83,12 @@ static void emit_set(sbuf *b, const byteset *s)
         return;
     }
     if (n == 1) {
-        for (unsigned c = 0; c < 256; c++)
-            if (bs_has(s, c))
-                put_byte(b, c);
+        put_byte(b, next_in(s, 0));
         return;
     }
     puts_(b, "[");
-    for (unsigned c = 0; c < 256;) {
-        if (!bs_has(s, c)) {
-            c++;
-            continue;
-        }
-        unsigned e = c;
-        while (e + 1 < 256 && bs_has(s, e + 1))
-            e++;
+    for (unsigned c = next_in(s, 0); c < 256; c = next_in(s, c)) {
+        unsigned e = next_out(s, c) - 1; /* [c, e] is a run of members */
         put_byte(b, c);
         if (e > c) {
             puts_(b, "-");

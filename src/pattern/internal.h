@@ -50,6 +50,10 @@ trawl_status tpat_copy(tpat *dst, const tpat *src);
 /* Compiles pats[0..n) into the Hyperscan databases of db (the stream one
  * unless block_only). */
 trawl_status db_compile_hs(trawl_pattern_db *db, bool block_only, trawl_error *err);
+/* trawl_pattern_db_deserialize(); with expect, the patterns must be
+ * expect's, in order, and are copied from it instead of parsed again. */
+trawl_status db_deserialize(const uint8_t *buf, size_t len, const trawl_pattern_set *expect,
+                            trawl_pattern_db **out, trawl_error *err);
 /* Fills the summary fields (max_prog, max_bounded, any_unbounded). */
 void db_summarize(trawl_pattern_db *db);
 

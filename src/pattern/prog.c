@@ -541,6 +541,31 @@ vprog *prog_compile(const pnode *root)
     return p;
 }
 
+static void *dup_mem(const void *src, size_t n)
+{
+    void *d = malloc(n ? n : 1);
+    if (d && n)
+        memcpy(d, src, n);
+    return d;
+}
+
+vprog *prog_copy(const vprog *p)
+{
+    vprog *q = malloc(sizeof(*q));
+    if (!q)
+        return NULL;
+    *q = *p;
+    q->code = dup_mem(p->code, (size_t)p->n * sizeof(*p->code));
+    q->sets = dup_mem(p->sets, (size_t)p->nsets * sizeof(*p->sets));
+    q->fofs = p->fofs ? dup_mem(p->fofs, ((size_t)p->n + 2) * sizeof(uint32_t)) : NULL;
+    q->flist = p->fofs ? dup_mem(p->flist, (size_t)p->fofs[p->n + 1] * sizeof(uint32_t)) : NULL;
+    if (!q->code || !q->sets || (p->fofs && (!q->fofs || !q->flist))) {
+        prog_free(q);
+        return NULL;
+    }
+    return q;
+}
+
 void prog_free(vprog *p)
 {
     if (!p)

@@ -83,6 +83,8 @@ uint64_t prog_size(const pnode *n);
 /* Compiles the tree; NULL on out-of-memory. The caller has checked
  * prog_size() against TRAWL_PATTERN_MAX_STATES. */
 vprog *prog_compile(const pnode *root);
+/* A deep copy; NULL on out-of-memory. */
+vprog *prog_copy(const vprog *p);
 void prog_free(vprog *p);
 
 /* Working memory for running programs of up to cap instructions. */

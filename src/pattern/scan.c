@@ -118,6 +118,12 @@ int scan_on_engine_match(unsigned id, unsigned long long from, unsigned long lon
                  * earlier start may have a longer match that ends later */
     (void)flags;
     scan_ctx *c = ctx;
+    /* A loaded database (trawl_pattern_db_deserialize, the cache) is bytes
+     * from a file: its engine part must not make the scan index past the
+     * patterns or start a match before the input. Never true of a database
+     * compiled here. */
+    if (id >= c->db->n || to < c->db->pats[id].wmin)
+        return 0;
     const tpat *t = &c->db->pats[id];
     pstate *ps = &c->ps[id];
     if (ps->gen != c->gen) { /* first report of this pattern in this scan */

@@ -94,9 +94,20 @@ out:
     return st;
 }
 
+/* A copy, not a second parse: compiling and loading from the cache copy
+ * every pattern of the set, and parsing is most of what a set costs. */
 trawl_status tpat_copy(tpat *dst, const tpat *src)
 {
-    return tpat_build(dst, src->expr, src->len, src->syntax, src->flags, src->name, NULL);
+    *dst = *src;
+    dst->expr = dup_bytes(src->expr, src->len);
+    dst->name = src->name ? dup_bytes(src->name, strlen(src->name)) : NULL;
+    dst->hs_expr = dup_bytes(src->hs_expr, strlen(src->hs_expr));
+    dst->prog = src->prog ? prog_copy(src->prog) : NULL;
+    if (!dst->expr || (src->name && !dst->name) || !dst->hs_expr || (src->prog && !dst->prog)) {
+        tpat_clear(dst);
+        return TRAWL_ENOMEM;
+    }
+    return TRAWL_OK;
 }
 
 trawl_status trawl_pattern_set_new(trawl_pattern_set **out)

@@ -26,9 +26,11 @@
 #include "serve/internal.h"
 
 const char *const trawl__serve_ep_names[EP_COUNT] = {
-    "detect", "detect_one", "scan", "events", "healthz", "readyz", "metrics", "v1_metrics", "other",
+    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz", "metrics",
+    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "other",
 };
-const int trawl__serve_codes[SRV_NCODES] = {200, 400, 401, 404, 405, 413, 429, 500, 503, 0};
+const int trawl__serve_codes[SRV_NCODES] = {200, 204, 400, 401, 403, 404,
+                                            405, 413, 429, 500, 503, 0};
 
 int trawl__serve_code_slot(int code)
 {
@@ -52,6 +54,7 @@ typedef struct request {
     srv_conn *conn;    /* the connection's record (conn.c); may be NULL */
     srv_addr client;   /* the client's address */
     bool relayed_slot; /* holds a slot of client's relayed requests */
+    char id[65];       /* X-Request-Id: the client's (when well formed) or generated */
 } request;
 
 static uint64_t now_ns(void)
@@ -85,11 +88,15 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
         snprintf(g, sizeof(g), "%llu", (unsigned long long)(r->engine_gen - 1));
         MHD_add_response_header(resp, "X-Trawl-Engine", g);
     }
-    MHD_add_response_header(resp, "Content-Type", r->type);
+    if (r->code != 204)
+        MHD_add_response_header(resp, "Content-Type", r->type);
+    MHD_add_response_header(resp, "X-Request-Id", rq->id);
+    for (int i = 0; i < r->n_headers; i++)
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     if (r->code == 405)
         MHD_add_response_header(
             resp, "Allow",
-            rq->ep == EP_DETECT || rq->ep == EP_DETECT_ONE || rq->ep == EP_SCAN ? "POST" : "GET");
+            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) ? "POST" : "GET");
     if (r->retry_after) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
@@ -133,6 +140,14 @@ static int route(const char *url, bool *post, const char **name)
         return EP_DETECT;
     if (!strcmp(url, "/v1/scan"))
         return EP_SCAN;
+    if (!strcmp(url, "/beta/litellm_basic_guardrail_api"))
+        return EP_LITELLM;
+    if (!strcmp(url, "/v2/guard"))
+        return EP_GUARD;
+    if (!strcmp(url, "/analyze/prompt"))
+        return EP_ANALYZE;
+    if (!strcmp(url, "/v1/authz"))
+        return EP_AUTHZ;
     if (!strncmp(url, "/v1/detect/", 11) && url[11]) {
         *name = url + 11;
         return EP_DETECT_ONE;
@@ -209,10 +224,12 @@ static int relayed_take(trawl_server *s, request *rq, srv_reply *r)
     return 0;
 }
 
-/* The /v1/ endpoints that need a key when keys are configured. */
+/* The endpoints that need a key when keys are configured: every one that
+ * screens or streams (the gateway endpoints too), not health or metrics. */
 static bool needs_key(int ep)
 {
-    return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS;
+    return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS ||
+           (ep >= EP_LITELLM && ep <= EP_AUTHZ);
 }
 
 /* 0 when the request may proceed, else an error reply (401, 429). */
@@ -307,6 +324,21 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                               json, &rq->body, rq->len, r);
             return;
         }
+        if (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) {
+            compat_headers h = {
+                .prompt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Trawl-Prompt"),
+                .uri = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Original-URI"),
+                .request_id = rq->id};
+            char *report = NULL;
+            trawl__serve_compat(s, rq->ep, rq->body ? rq->body : "", rq->len, &h, r, &report);
+            if (report && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
+                char ip[SRV_ADDR_STRLEN];
+                trawl__serve_addr_str(&rq->client, ip);
+                trawl__serve_events_publish(s, ip, rq->tenant, rq->key_name, report);
+            }
+            free(report);
+            return;
+        }
         trawl__serve_detect(s, name,
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
@@ -357,6 +389,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *name;
         rq->ep = route(url, &post, &name);
         rq->late = atomic_load(&s->draining) || !atomic_load(&s->ready);
+        trawl__serve_request_id(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"),
+                                rq->id);
         rq->takes_body = post && !strcmp(method, "POST");
         rq->conn = trawl__serve_conn_of(conn);
         trawl__serve_conn_headers(rq->conn);

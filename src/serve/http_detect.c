@@ -1,9 +1,12 @@
 /* http_detect.c -- POST /v1/detect: validate, key, cache, coalesce, run.
  *
- * The request is parsed once with cJSON to validate its shape and compute
- * its key (canonical JSON, so key order does not matter, tagged with the
- * detector mask), then, on a cache miss, by trawl_detect_input_parse under
- * the coalescer, so identical concurrent requests run the detectors once.
+ * The request is parsed once, strictly (common/json.h: one value, no
+ * duplicate names, strings whole), to validate its shape and compute its
+ * key (canonical JSON, so key order does not matter, tagged with the
+ * detector mask); on a cache miss the same tree becomes the detector input
+ * under the coalescer, so identical concurrent requests run the detectors
+ * once. A key the input object does not define is refused before any cache
+ * lookup (unless the server was told to allow unknown keys).
  *
  * With the prompt-injection model on, the run goes through the model tier's
  * batcher (http_batch.c), behind cache and coalescer.
@@ -27,6 +30,7 @@ void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
 {
     const char *name = code == 400   ? "bad_request"
                        : code == 401 ? "unauthorized"
+                       : code == 403 ? "forbidden"
                        : code == 404 ? "not_found"
                        : code == 405 ? "method_not_allowed"
                        : code == 413 ? "payload_too_large"
@@ -55,7 +59,7 @@ typedef struct run_args {
     srv_tctx *t; /* the thread's context, pinned for this request */
     const char *body;
     size_t len;
-    const cJSON *root; /* the body as trawl__serve_prepare parsed it, or NULL */
+    const tj_value *root; /* the body as trawl__serve_prepare parsed it */
     unsigned mask;
     trawl_key128 key;
     bool cacheable;
@@ -117,8 +121,8 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
 {
     run_args *a = ud;
     trawl_detect_input *in = NULL;
-    trawl_status st = a->root ? trawl__detect_input_from_json(a->root, &in, err)
-                              : trawl_detect_input_parse(a->body, a->len, &in, err);
+    trawl_status st = trawl__detect_input_from_tree(
+        a->root, a->s->o.allow_unknown_keys ? TRAWL_INPUT_ALLOW_UNKNOWN_KEYS : 0, &in, err);
     if (st != TRAWL_OK)
         return st;
     trawl_detect_report *rep = NULL;
@@ -178,15 +182,23 @@ static int status_code(trawl_status st)
 }
 
 /* Validates the parsed request; 0 or an error reply. */
-static int validate(cJSON *root, srv_reply *r)
+static int validate(const tj_value *root, bool allow_unknown, srv_reply *r)
 {
-    if (!cJSON_IsObject(root)) {
+    if (root->type != TJ_OBJECT) {
         trawl__serve_error(r, 400, "the request body must be a JSON object");
         return -1;
     }
+    for (const tj_value *m = root->child; m && !allow_unknown; m = m->next)
+        if (!trawl__detect_input_key_known(m->key, m->key_len)) {
+            trawl__serve_error(r, 400,
+                               "unknown key '%.*s' at byte %zu (known: prompt, messages, query, "
+                               "history, urls, hosts, ...; see docs/detect.md)",
+                               (int)(m->key_len < 64 ? m->key_len : 64), m->key, m->off);
+            return -1;
+        }
     static const char *const paths[] = {"files", "pcaps"};
     for (size_t i = 0; i < 2; i++)
-        if (cJSON_GetObjectItemCaseSensitive(root, paths[i])) {
+        if (trawl__json_get(root, paths[i])) {
             trawl__serve_error(r, 400,
                                "field '%s': server-side paths are not accepted over HTTP; send "
                                "content in data_base64",
@@ -231,8 +243,8 @@ static int select_mask(const srv_engine *g, const char *name, const char *only, 
     return 0;
 }
 
-int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
-                         bool *stateful, cJSON **keep, srv_reply *r)
+int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned mask,
+                         trawl_key128 *key, bool *stateful, tj_doc **keep, srv_reply *r)
 {
     if (keep)
         *keep = NULL;
@@ -240,25 +252,26 @@ int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key1
         trawl__serve_error(r, 400, "empty body: expected a JSON object");
         return -1;
     }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!root) {
-        trawl__serve_error(r, 400, "malformed JSON at byte %td", end ? end - body : (ptrdiff_t)0);
-        return -1;
-    }
-    if (validate(root, r)) {
-        cJSON_Delete(root);
-        return -1;
-    }
-    const cJSON *cid = cJSON_GetObjectItemCaseSensitive(root, "client_id");
-    *stateful = (mask & TRAWL_DET_AI_VS_AI) && cJSON_IsString(cid) && cid->valuestring[0];
     trawl_error e;
     trawl_error_clear(&e);
-    trawl_status st = *stateful ? TRAWL_OK : trawl__serve_key_cjson(root, mask, key, &e);
+    tj_doc *doc;
+    trawl_status st = trawl__json_parse(body, len, 4 * TRAWL_INPUT_MAX_ELEMENTS, &doc, &e);
+    if (st != TRAWL_OK) {
+        trawl__serve_error(r, st == TRAWL_ENOMEM ? 500 : 400, "%s", e.message);
+        return -1;
+    }
+    const tj_value *root = trawl__json_root(doc);
+    if (validate(root, s && s->o.allow_unknown_keys, r)) {
+        trawl__json_free(doc);
+        return -1;
+    }
+    const tj_value *cid = trawl__json_get(root, "client_id");
+    *stateful = (mask & TRAWL_DET_AI_VS_AI) && cid && cid->type == TJ_STRING && cid->len;
+    st = *stateful ? TRAWL_OK : trawl__serve_key_tree(root, mask, key, &e);
     if (st == TRAWL_OK && keep)
-        *keep = root; /* the caller's now: the detectors read it, not a second parse */
+        *keep = doc; /* the caller's now: the detectors read it, not a second parse */
     else
-        cJSON_Delete(root);
+        trawl__json_free(doc);
     if (st != TRAWL_OK) {
         trawl__serve_error(r, status_code(st), "%s", e.message);
         return -1;
@@ -283,11 +296,11 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
     run_args a = {.s = s, .t = t, .body = body, .len = len, .mask = mask};
     /* The engine generation enters the key: results of a replaced engine
      * are neither served from the cache nor shared with its runs. */
-    cJSON *root = NULL;
-    if (trawl__serve_prepare(body, len, mask | t->eng->gen << TRAWL_DET_COUNT, &a.key, &stateful,
+    tj_doc *root = NULL;
+    if (trawl__serve_prepare(s, body, len, mask | t->eng->gen << TRAWL_DET_COUNT, &a.key, &stateful,
                              &root, r))
         return;
-    a.root = root;
+    a.root = trawl__json_root(root);
     a.cacheable = !stateful;
     r->engine_gen = (uint64_t)t->eng->gen + 1; /* a cache hit is of it too: it is in the key */
     if (r->tenant && !s->o.share_cache)        /* one key's answers are not another's */
@@ -296,7 +309,7 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
     char *out = NULL;
     size_t n = 0;
     if (!stateful && s->cache && trawl_cache_get(s->cache, a.key, &out, &n)) {
-        cJSON_Delete(root);
+        trawl__json_free(root);
         reply_report(r, out, n, true);
         return;
     }
@@ -307,7 +320,7 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
     } else {
         st = trawl_coalesce(s->co, a.key, run_detect, &a, &out, &n, &shared, &e);
     }
-    cJSON_Delete(root);
+    trawl__json_free(root);
     if (st != TRAWL_OK) {
         free(out);
         trawl__serve_error(r, status_code(st), "%s", e.message[0] ? e.message : "detection failed");

@@ -9,9 +9,12 @@
 
 #include <trawl/serve.h>
 
-/* Canonicalises root in place (object keys sorted recursively) and hashes
- * the tag and its compact text, as trawl_serve_key_json. */
-trawl_status trawl__serve_key_cjson(cJSON *root, uint32_t tag, trawl_key128 *out, trawl_error *err);
+#include "common/json.h"
+
+/* Hashes the tag and the value, object members in name order, as
+ * trawl_serve_key_json. Allocates only for objects of more than 16 members. */
+trawl_status trawl__serve_key_tree(const tj_value *root, uint32_t tag, trawl_key128 *out,
+                                   trawl_error *err);
 
 /* SHA-256 of n bytes. */
 void trawl__sha256(const void *data, size_t n, uint8_t out[32]);
@@ -59,13 +62,17 @@ enum {
     EP_READYZ,
     EP_METRICS,
     EP_V1_METRICS,
+    EP_LITELLM, /* POST /beta/litellm_basic_guardrail_api (http_compat.c) */
+    EP_GUARD,   /* POST /v2/guard */
+    EP_ANALYZE, /* POST /analyze/prompt */
+    EP_AUTHZ,   /* POST /v1/authz */
     EP_OTHER,
     EP_COUNT
 };
 extern const char *const trawl__serve_ep_names[EP_COUNT];
 
 /* Status codes counted per endpoint; the last slot counts any other code. */
-#define SRV_NCODES 10
+#define SRV_NCODES 12
 extern const int trawl__serve_codes[SRV_NCODES];
 
 /* A detection engine in service. Counted references: the server holds one
@@ -138,6 +145,13 @@ int trawl__serve_code_slot(int code);
 char *trawl__serve_metrics_prom(trawl_server *s);
 char *trawl__serve_metrics_json(trawl_server *s);
 
+/* A response header a handler adds (name static). */
+#define SRV_MAX_HEADERS 6
+typedef struct srv_header {
+    const char *name;
+    char value[80];
+} srv_header;
+
 /* A response body and its status. */
 typedef struct srv_reply {
     int code;
@@ -155,18 +169,39 @@ typedef struct srv_reply {
     uint64_t tenant;       /* that key's identity (0: no key): scopes cache and events */
     bool admin;            /* that key sees every key's events */
     uint64_t engine_gen;   /* 1 + the engine generation that answered; 0: none */
+    srv_header headers[SRV_MAX_HEADERS];
+    int n_headers;
 } srv_reply;
+
+/* out = given when it is a well-formed request id (1..64 bytes of
+ * [A-Za-z0-9._:-]), else a new 32-hex-digit id (request_id.c). */
+void trawl__serve_request_id(const char *given, char out[65]);
+
+/* What the gateway endpoints read from the request's headers. */
+typedef struct compat_headers {
+    const char *prompt;     /* X-Trawl-Prompt (/v1/authz) */
+    const char *uri;        /* X-Original-URI (/v1/authz) */
+    const char *request_id; /* this request's id */
+} compat_headers;
+
+/* Handles the gateway endpoints (http_compat.c): ep is EP_LITELLM,
+ * EP_GUARD, EP_ANALYZE or EP_AUTHZ. *report gets the detection report the
+ * reply was made from (malloc'd, for events), or NULL. */
+void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
+                         const compat_headers *h, srv_reply *r, char **report);
 
 /* Fills r with {"error":code_name,"message":msg}. */
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Validates a detection request body for the detector mask and computes
- * its key (unless *stateful: ai_vs_ai with a client_id, never cached or
- * coalesced). Bits of mask above TRAWL_DET_ALL (the engine generation) only
- * enter the key. 0, or -1 with an error reply in r. */
-int trawl__serve_prepare(const char *body, size_t len, unsigned mask, trawl_key128 *key,
-                         bool *stateful, cJSON **keep, srv_reply *r);
+/* Validates a detection request body for the detector mask (strictly:
+ * common/json.h, and the input object's keys unless s->o.allow_unknown_keys)
+ * and computes its key (unless *stateful: ai_vs_ai with a client_id, never
+ * cached or coalesced). Bits of mask above TRAWL_DET_ALL (the engine
+ * generation) only enter the key. 0 with the parsed body in *keep (the
+ * caller frees it), or -1 with an error reply in r. s may be NULL (strict). */
+int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned mask,
+                         trawl_key128 *key, bool *stateful, tj_doc **keep, srv_reply *r);
 
 /* Handles POST /v1/detect (name NULL) and /v1/detect/{name}. only is the
  * ?only= argument or NULL. */

@@ -6,7 +6,9 @@
  * its member count and members (object members sorted by name). The
  * length prefixes make the stream prefix-free, so two documents give one
  * stream only when they are equal up to member order and number spelling
- * (1, 1.0 and 1e0 are one double, which is all the detectors see). No
+ * (1, 1.0 and 1e0 are one double, which is all the detectors see). The
+ * document comes from the strict reader: no duplicate names (so sorting
+ * by name is a total order), strings with their full length. No
  * allocation, no number formatting: a third of the cost of printing.
  *
  * Why seeded: the cache and the coalescer trust key equality. An unseeded
@@ -21,11 +23,11 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "serve/internal.h"
 #include <trawl/serve.h>
 
@@ -53,62 +55,12 @@ trawl_key128 trawl_serve_hash(const void *p, size_t n)
     return k;
 }
 
-static int cmp_items(const void *a, const void *b)
+static int cmp_members(const void *a, const void *b)
 {
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    return strcmp(x->string, y->string);
-}
-
-static void sort_members(cJSON **v, size_t n)
-{
-    if (n > 64) {
-        qsort(v, n, sizeof(*v), cmp_items);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) { /* insertion sort keeps duplicates stable */
-        cJSON *t = v[i];
-        size_t j = i;
-        while (j > 0 && strcmp(v[j - 1]->string, t->string) > 0) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = t;
-    }
-}
-
-/* Sorts every object's members by key, recursively. Duplicate keys keep
- * their relative order (insertion sort is stable; qsort, for objects over
- * 64 members, is not, and duplicate keys are then ordered arbitrarily --
- * a possible cache miss, never a wrong hit: the stream still holds every
- * member). */
-static int canon(cJSON *node, int depth)
-{
-    if (depth > 256)
-        return -1;
-    for (cJSON *c = node->child; c; c = c->next)
-        if (canon(c, depth + 1))
-            return -1;
-    if (!cJSON_IsObject(node) || !node->child || !node->child->next)
-        return 0;
-    size_t n = 0;
-    for (cJSON *c = node->child; c; c = c->next)
-        n++;
-    cJSON *small[16];
-    cJSON **v = n <= 16 ? small : malloc(n * sizeof(*v));
-    if (!v)
-        return -1;
-    n = 0;
-    for (cJSON *c = node->child; c; c = c->next)
-        v[n++] = c;
-    sort_members(v, n);
-    for (size_t i = 0; i < n; i++) {
-        v[i]->prev = i ? v[i - 1] : v[n - 1];
-        v[i]->next = i + 1 < n ? v[i + 1] : NULL;
-    }
-    node->child = v[0];
-    if (v != small)
-        free(v);
-    return 0;
+    const tj_value *x = *(const tj_value *const *)a, *y = *(const tj_value *const *)b;
+    size_t m = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(x->key, y->key, m);
+    return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
 }
 
 static void feed_bytes(XXH3_state_t *h, uint8_t type, const char *p, size_t n)
@@ -119,41 +71,66 @@ static void feed_bytes(XXH3_state_t *h, uint8_t type, const char *p, size_t n)
     XXH3_128bits_update(h, p, n);
 }
 
-/* Feeds a canonicalised node (depth bounded by canon). */
-static void feed(XXH3_state_t *h, const cJSON *node)
+/* Feeds a value, object members sorted by name (the reader refused
+ * duplicate names, so the order is total; it also bounded the depth).
+ * -1 on OOM. */
+static int feed(XXH3_state_t *h, const tj_value *v)
 {
-    if (node->string)
-        feed_bytes(h, 'k', node->string, strlen(node->string));
-    if (cJSON_IsString(node)) {
-        feed_bytes(h, 's', node->valuestring, strlen(node->valuestring));
-    } else if (cJSON_IsNumber(node)) {
+    if (v->key)
+        feed_bytes(h, 'k', v->key, v->key_len);
+    switch (v->type) {
+    case TJ_STRING:
+        feed_bytes(h, 's', v->str, v->len);
+        return 0;
+    case TJ_NUMBER: {
         uint8_t t = 'n';
-        double d = node->valuedouble;
         XXH3_128bits_update(h, &t, 1);
-        XXH3_128bits_update(h, &d, sizeof(d));
-    } else if (cJSON_IsArray(node) || cJSON_IsObject(node)) {
-        uint64_t n = 0;
-        for (const cJSON *c = node->child; c; c = c->next)
-            n++;
-        feed_bytes(h, cJSON_IsArray(node) ? 'a' : 'o', (const char *)&n, sizeof(n));
-        for (const cJSON *c = node->child; c; c = c->next)
-            feed(h, c);
-    } else {
-        uint8_t t = cJSON_IsTrue(node) ? 't' : cJSON_IsFalse(node) ? 'f' : 'z';
-        XXH3_128bits_update(h, &t, 1);
+        XXH3_128bits_update(h, &v->num, sizeof(v->num));
+        return 0;
     }
+    case TJ_ARRAY:
+    case TJ_OBJECT:
+        break;
+    default: {
+        uint8_t t = v->type == TJ_TRUE ? 't' : v->type == TJ_FALSE ? 'f' : 'z';
+        XXH3_128bits_update(h, &t, 1);
+        return 0;
+    }
+    }
+    uint64_t n = v->n;
+    feed_bytes(h, v->type == TJ_ARRAY ? 'a' : 'o', (const char *)&n, sizeof(n));
+    if (v->type == TJ_ARRAY) {
+        for (const tj_value *c = v->child; c; c = c->next)
+            if (feed(h, c))
+                return -1;
+        return 0;
+    }
+    const tj_value *small[16];
+    const tj_value **m = n <= 16 ? small : malloc(n * sizeof(*m));
+    if (!m)
+        return -1;
+    size_t k = 0;
+    for (const tj_value *c = v->child; c; c = c->next)
+        m[k++] = c;
+    qsort(m, k, sizeof(*m), cmp_members);
+    int rc = 0;
+    for (size_t i = 0; i < k && !rc; i++)
+        rc = feed(h, m[i]);
+    if (m != small)
+        free(m);
+    return rc;
 }
 
-trawl_status trawl__serve_key_cjson(cJSON *root, uint32_t tag, trawl_key128 *out, trawl_error *err)
+trawl_status trawl__serve_key_tree(const tj_value *root, uint32_t tag, trawl_key128 *out,
+                                   trawl_error *err)
 {
-    if (canon(root, 0))
-        return trawl__fail(err, TRAWL_ELIMIT, "JSON nested too deeply or out of memory");
     pthread_once(&seed_once, seed_init);
     XXH3_state_t h;
     XXH3_INITSTATE(&h);
     XXH3_128bits_reset_withSeed(&h, key_seed);
     XXH3_128bits_update(&h, &tag, sizeof(tag));
-    feed(&h, root);
+    if (feed(&h, root))
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     XXH128_hash_t d = XXH3_128bits_digest(&h);
     out->lo = d.low64;
     out->hi = d.high64;
@@ -164,13 +141,12 @@ trawl_status trawl_serve_key_json(const char *json, size_t len, uint32_t tag, tr
                                   trawl_error *err)
 {
     trawl_error_clear(err);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-    if (!root)
-        return trawl__fail_at(err, TRAWL_EFORMAT, end ? (int64_t)(end - json) : -1, -1,
-                              "malformed JSON");
-    trawl_status st = trawl__serve_key_cjson(root, tag, out, err);
-    cJSON_Delete(root);
+    tj_doc *doc;
+    trawl_status st = trawl__json_parse(json, len, 0, &doc, err);
+    if (st != TRAWL_OK)
+        return st;
+    st = trawl__serve_key_tree(trawl__json_root(doc), tag, out, err);
+    trawl__json_free(doc);
     return st;
 }
 

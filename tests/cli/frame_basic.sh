@@ -79,10 +79,12 @@ error short-tail at offset 8, index 2: input ends with a partial fixed-size reco
 X
 check records-short-tail 3 "$tmp/want" -- "$T" frame records --size 4 "$tmp/rec.bin"
 
+# "value" is the body after the header, as in `scan --frames packets`
+# (the header is printed decoded); "offset" is where the packet starts
 printf '\000\002\252\273\000\000\000\011' >"$tmp/pkt.bin"
 cat >"$tmp/want" <<'X'
-{"index":0,"offset":0,"length":4,"header":[2],"value":"0002aabb"}
-{"index":1,"offset":4,"length":2,"header":[0],"value":"0000"}
+{"index":0,"offset":0,"length":2,"header":[2],"value":"aabb"}
+{"index":1,"offset":4,"length":0,"header":[0],"value":""}
 {"error":"truncated-value","offset":6,"index":2}
 X
 check packets-truncated 3 "$tmp/want" -- "$T" frame packets --header '>H' --length-field 0 \

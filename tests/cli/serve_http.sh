@@ -58,13 +58,13 @@ check scan-raw "$want" "$(curl -s -m 10 --data-binary @"$dir/s.bin" "$base/v1/sc
 b64=$(base64 -w0 <"$dir/s.bin")
 check scan-json "$want" "$(curl -s -m 10 -H 'Content-Type: application/json' -d "{\"data_base64\":\"$b64\"}" "$base/v1/scan")"
 check scan-none "200 0" "$(curl -s -m 10 --data-binary 'nothing to see' -o "$dir/body" -w '%{http_code}' "$base/v1/scan") $(wc -c <"$dir/body")"
-check scan-bad-json '400 {"error":"bad_request","message":"malformed JSON"}' "$(req POST /v1/scan 'not json')"
+check scan-bad-json '400 {"error":"bad_request","message":"malformed JSON at byte 0: invalid value"}' "$(req POST /v1/scan 'not json')"
 check scan-unknown '404 {"error":"not_found","message":"unknown rule set '"'"'nope'"'"'"}' "$(req POST '/v1/scan?rules=nope' 'x')"
 check scan-nodata '400 {"error":"bad_request","message":"field '"'"'data_base64'"'"': required in a JSON scan request"}' \
     "$(req POST /v1/scan '{"prompt":"x"}')"
 
 # errors, each with its JSON body
-check e400-json '400 {"error":"bad_request","message":"malformed JSON at byte 11"}' \
+check e400-json '400 {"error":"bad_request","message":"malformed JSON at byte 11: invalid value"}' \
     "$(req POST /v1/detect '{"prompt": }')"
 check e400-type '400 {"error":"bad_request","message":"field '"'"'urls'"'"': expected an array of strings"}' \
     "$(req POST /v1/detect '{"urls":"https://x"}')"

@@ -47,7 +47,7 @@ N = 4
 # key, until one shows coalescing. Every burst must run the detectors once.
 statuses, reports_one, runs_all, shared_all, coalesced_seen, slow = set(), True, [], [], False, True
 for attempt in range(3):
-    body = body0[:-1] + b',"nonce":%d}' % attempt
+    body = body0[:-1] + b',"timestamp_ms":%d}' % (attempt + 1)
     conns = []
     for _ in range(N): # connected and accepted before the burst
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)

@@ -341,7 +341,8 @@ static size_t sketch_history(aiva_state *s, aiva_thread *t, const trawl_detect_i
     size_t from = in->n_history > keep ? in->n_history - keep : 0, n = 0;
     for (size_t i = from; i < in->n_history; i++) {
         const char *h = in->history[i] ? in->history[i] : "";
-        aiva_sketch(&s->mh, (const uint8_t *)h, strlen(h), s->cfg.max_query_bytes, &t->seed[n]);
+        size_t hl = in->history[i] ? det_history_len(in, i) : 0;
+        aiva_sketch(&s->mh, (const uint8_t *)h, hl, s->cfg.max_query_bytes, &t->seed[n]);
         t->seed[n].t_ms = now;
         t->seed[n].seeded = 1;
         n++;
@@ -357,13 +358,15 @@ static trawl_status aiva_run(void *state, void *tstate, const trawl_detect_input
     trawl_status st = TRAWL_OK;
     if (in->prompt)
         st = scan_text(s, t, "prompt", in->prompt, in->prompt_len, out);
-    if (st == TRAWL_OK && in->query && !(in->prompt && !strcmp(in->prompt, in->query)))
-        st = scan_text(s, t, "query", in->query, strlen(in->query), out);
+    if (st == TRAWL_OK && in->query &&
+        !(in->prompt && in->prompt_len == det_query_len(in) &&
+          !memcmp(in->prompt, in->query, in->prompt_len)))
+        st = scan_text(s, t, "query", in->query, det_query_len(in), out);
     if (st != TRAWL_OK)
         return trawl__fail(err, st, "out of memory");
 
     const char *q = in->query ? in->query : in->prompt;
-    size_t qlen = in->query ? strlen(in->query) : in->prompt_len;
+    size_t qlen = in->query ? det_query_len(in) : in->prompt_len;
     uint64_t now = in->timestamp_ms ? in->timestamp_ms : now_ms();
     bool has_client = in->client_id && in->client_id[0];
     if (!has_client && !in->n_history)

@@ -182,6 +182,13 @@ static void word_add(scan *s, uint32_t cp, const uint8_t *bytes, size_t nb)
     aiva_word *w = &s->w;
     unsigned sc = script_of(cp);
     w->scripts |= sc;
+    if (cp < 0x80) { /* most text: no twin, not zero-width, one byte */
+        if (s->sk_len + 1 < sizeof(w->skeleton)) {
+            w->skeleton[s->sk_len++] = (char)cp;
+            w->skeleton[s->sk_len] = 0;
+        }
+        return;
+    }
     char twin = sc && sc != AIVA_SCRIPT_LATIN ? latin_twin(cp) : 0;
     if (sc && sc != AIVA_SCRIPT_LATIN) {
         w->foreign++;
@@ -283,7 +290,9 @@ static void step(scan *s, const aiva_text_cfg *cfg, const uint8_t *p, size_t off
                  uint32_t cp, uint32_t before, uint32_t after)
 {
     aiva_text_findings *f = s->f;
-    if (cfg->invisible) {
+    if (cfg->invisible && cp < 0x80) { /* no ASCII character is a tag, zero-width or bidi */
+        tags_end(s);
+    } else if (cfg->invisible) {
         if (is_tag(cp))
             tag_add(s, cp, off, off + len, before);
         else
@@ -338,7 +347,10 @@ void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_
         i = cur_off + cur_len;
         size_t next_len = 0;
         next = 0;
-        if (i < n) {
+        if (i < n && p[i] < 0x80) { /* ASCII, decoded inline */
+            next = p[i];
+            next_len = 1;
+        } else if (i < n) {
             next_len = aiva_utf8_next(p + i, n - i, &next, &valid);
             f->n_invalid += !valid;
         }

@@ -1,18 +1,22 @@
 /* ai_vs_ai/trigram.c -- the character-trigram model and the sliding-window
  * surprise score. Costs are precomputed for every (a, b, c) so that scoring
- * is one table load per code point. */
+ * is two table loads per code point. */
 #include "detect/ai_vs_ai/trigram.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define V             AIVA_SYMS
-#define IDX3(a, b, c) (((size_t)(a)*V + (b)) * V + (c))
-#define COST_ONE      256.0 /* cost units per bit */
+#define V        AIVA_SYMS
+#define COST_ONE 256.0 /* cost units per bit */
 
+/* Rows of costs for each context (a, b): a context seen in training has
+ * a row of its own; an unseen one backs off to the bigram row of b. Only
+ * seen contexts are computed (about a sixth of all), which keeps building
+ * the model at start-up to a fraction of a millisecond. */
 struct aiva_lm {
-    uint16_t cost[V * V * V];
+    uint32_t row[V * V]; /* (a, b) -> first cost of its row in cost[] */
+    uint16_t *cost;      /* V bigram rows, then one row per seen context */
 };
 
 /* Typographic quotes, dashes, the ellipsis and no-break space count as
@@ -65,7 +69,6 @@ unsigned aiva_sym(uint32_t cp)
 }
 
 typedef struct lm_counts {
-    uint32_t tri[V * V * V];
     uint64_t ctx2[V * V];   /* C(a b .) */
     uint32_t types2[V * V]; /* distinct c after a b */
     uint64_t bi[V * V];     /* C(b c) */
@@ -81,20 +84,23 @@ static uint16_t to_cost(double p)
     return (uint16_t)(bits > 65535 ? 65535 : bits + 0.5);
 }
 
+static bool counted(const aiva_trigram_count *t)
+{
+    return t->a < V && t->b < V && t->c < V;
+}
+
 aiva_lm *aiva_lm_new(void)
 {
     lm_counts *k = calloc(1, sizeof(*k));
-    aiva_lm *lm = malloc(sizeof(*lm));
-    if (!k || !lm) {
-        free(k);
-        free(lm);
-        return NULL;
-    }
+    aiva_lm *lm = calloc(1, sizeof(*lm));
+    double *p_bi = malloc(V * V * sizeof(*p_bi));
+    uint32_t *tri = NULL;
+    if (!k || !lm || !p_bi)
+        goto fail;
     for (size_t i = 0; i < aiva_trigram_count_n; i++) {
         const aiva_trigram_count *t = &aiva_trigram_counts[i];
-        if (t->a >= V || t->b >= V || t->c >= V)
+        if (!counted(t))
             continue;
-        k->tri[IDX3(t->a, t->b, t->c)] += t->n;
         k->ctx2[t->a * V + t->b] += t->n;
         k->types2[t->a * V + t->b]++;
         if (k->bi[t->b * V + t->c] == 0)
@@ -104,14 +110,17 @@ aiva_lm *aiva_lm_new(void)
         k->uni[t->c] += t->n;
         k->total += t->n;
     }
-    uint16_t *bi_row = malloc(V * V * sizeof(*bi_row));
-    double *p_bi = malloc(V * V * sizeof(*p_bi));
-    if (!bi_row || !p_bi) {
-        free(bi_row);
-        free(p_bi);
-        free(k);
-        free(lm);
-        return NULL;
+    size_t rows = V;
+    for (size_t ab = 0; ab < V * V; ab++)
+        lm->row[ab] = (uint32_t)((k->ctx2[ab] ? rows++ : ab % V) * V);
+    lm->cost = malloc(rows * V * sizeof(*lm->cost));
+    tri = calloc(rows * V, sizeof(*tri)); /* C(a b c), by row */
+    if (!lm->cost || !tri)
+        goto fail;
+    for (size_t i = 0; i < aiva_trigram_count_n; i++) {
+        const aiva_trigram_count *t = &aiva_trigram_counts[i];
+        if (counted(t))
+            tri[lm->row[t->a * V + t->b] + t->c] += t->n;
     }
     for (unsigned b = 0; b < V; b++) {
         for (unsigned c = 0; c < V; c++) {
@@ -120,30 +129,37 @@ aiva_lm *aiva_lm_new(void)
                 p = ((double)k->bi[b * V + c] + k->types1[b] * p) /
                     ((double)k->ctx1[b] + k->types1[b]);
             p_bi[b * V + c] = p;
-            bi_row[b * V + c] = to_cost(p);
+            lm->cost[b * V + c] = to_cost(p);
         }
     }
     for (unsigned a = 0; a < V; a++) {
         for (unsigned b = 0; b < V; b++) {
             size_t ab = (size_t)a * V + b;
-            uint16_t *row = &lm->cost[IDX3(a, b, 0)];
-            if (!k->ctx2[ab]) { /* unseen context: back off to the bigram */
-                memcpy(row, &bi_row[b * V], V * sizeof(*row));
+            if (!k->ctx2[ab]) /* unseen context: its row is the bigram one */
                 continue;
-            }
+            uint16_t *row = &lm->cost[lm->row[ab]];
+            const uint32_t *n = &tri[lm->row[ab]];
             for (unsigned c = 0; c < V; c++)
-                row[c] = to_cost(((double)k->tri[IDX3(a, b, c)] + k->types2[ab] * p_bi[b * V + c]) /
+                row[c] = to_cost(((double)n[c] + k->types2[ab] * p_bi[b * V + c]) /
                                  ((double)k->ctx2[ab] + k->types2[ab]));
         }
     }
-    free(bi_row);
+    free(tri);
     free(p_bi);
     free(k);
     return lm;
+fail:
+    free(tri);
+    free(p_bi);
+    free(k);
+    aiva_lm_free(lm);
+    return NULL;
 }
 
 void aiva_lm_free(aiva_lm *lm)
 {
+    if (lm)
+        free(lm->cost);
     free(lm);
 }
 
@@ -172,7 +188,7 @@ void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end)
         g->sum -= g->cost[slot];
         g->n_other -= g->other[slot];
     }
-    uint16_t cost = g->lm->cost[IDX3(g->a, g->b, c)];
+    uint16_t cost = g->lm->cost[g->lm->row[g->a * V + g->b] + c];
     g->cost[slot] = cost;
     g->other[slot] = c == AIVA_SYM_OTHER;
     g->off[slot] = off;

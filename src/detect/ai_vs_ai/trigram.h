@@ -33,11 +33,13 @@ typedef struct aiva_trigram_count {
 extern const aiva_trigram_count aiva_trigram_counts[];
 extern const size_t aiva_trigram_count_n;
 
-/* Surprise of every trigram in 1/256 bit, AIVA_SYMS^3 entries (1.3 MiB),
+/* Surprise of every trigram in 1/256 bit: a row of AIVA_SYMS costs per
+ * context seen in training, unseen contexts sharing the bigram rows;
  * immutable once built: shared by all threads. */
 typedef struct aiva_lm aiva_lm;
 
-/* Builds the model from the embedded counts. NULL on out-of-memory. O(V^3). */
+/* Builds the model from the embedded counts. NULL on out-of-memory.
+ * O(V^2 + seen contexts x V). */
 aiva_lm *aiva_lm_new(void);
 void aiva_lm_free(aiva_lm *lm);
 

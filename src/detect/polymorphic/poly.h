@@ -1,6 +1,7 @@
-/* poly.h -- the parts of the polymorphic detector: byte entropy (whole input,
- * sliding windows), bounded ELF and PE parsers, XOR key recovery against a
- * known executable header, and behaviour scoring. Internal to src/detect/.
+/* poly.h -- the parts of the polymorphic detector: the entropy window
+ * geometry (the entropy itself is trawl/analyze.h's), bounded ELF and PE
+ * parsers, XOR key recovery against a known executable header, and
+ * behaviour scoring. Internal to src/detect/.
  *
  * The parsers read untrusted bytes: every offset and size is checked against
  * the input length before use, counts are capped (POLY_MAX_SECTIONS,
@@ -19,49 +20,8 @@
 #define POLY_WINDOW 4096 /* sliding-window size, bytes */
 #define POLY_STRIDE 1024 /* distance between window starts, bytes */
 
-/* c * log2(c) for c in [0, POLY_WINDOW], built once by poly_clog_init and
- * read-only afterwards (shared by all threads). */
-typedef struct poly_clog {
-    double v[POLY_WINDOW + 1];
-} poly_clog;
-void poly_clog_init(poly_clog *t);
-
-/* Shannon entropy in bits per byte of a histogram of n bytes; 0 when n == 0.
- * *distinct (when not NULL) receives the number of non-empty bins. */
-double poly_entropy_hist(const uint64_t hist[256], uint64_t n, unsigned *distinct);
-/* Entropy of p[0..n). O(n). */
-double poly_entropy(const uint8_t *p, size_t n, unsigned *distinct);
-/* The Miller-Madow bias correction: a plug-in estimate from n samples is
- * low by about (K - 1) / (2 n ln 2) for K non-empty bins. */
-double poly_entropy_corrected(double h, unsigned distinct, uint64_t n);
-
-typedef struct poly_windows {
-    double max;           /* highest window entropy (bias-corrected), bits/byte */
-    uint64_t max_offset;  /* start of that window */
-    uint64_t count;       /* windows evaluated */
-    uint64_t above;       /* windows at or above the threshold given */
-    uint64_t first_above; /* start of the first such window */
-} poly_windows;
-
-/* Slides a POLY_WINDOW window over p[0..n) in POLY_STRIDE steps with a
- * rolling histogram kept as the sum of the last POLY_WINDOW/POLY_STRIDE
- * block histograms (each block added and subtracted once: O(n), plus 256
- * table reads per step); when n is not a multiple of the stride one more
- * window ends flush with the input. Inputs up to a window are one window.
- * Allocates nothing (about 8 KiB of stack). */
-void poly_entropy_windows(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
-                          poly_windows *out);
-/* A byte range whose histogram the scan below fills on the way. */
-typedef struct poly_range {
-    uint64_t offset, len; /* inside the input */
-    uint64_t hist[256];
-} poly_range;
-
-/* The same, and in one pass the histogram of the whole input (whole[]) and
- * of each range in r[0..nr) (the whole blocks inside a range as the
- * difference of two block-prefix histograms, the edges byte by byte). */
-void poly_entropy_scan(const poly_clog *t, const uint8_t *p, size_t n, double threshold,
-                       poly_windows *out, uint64_t whole[256], poly_range *r, size_t nr);
+/* The detector's window scan and all entropy measures are trawl/analyze.h's
+ * (trawl_analyze_entropy_scan with a POLY_WINDOW / POLY_STRIDE scanner). */
 
 /* ---- executable structure --------------------------------------------------- */
 

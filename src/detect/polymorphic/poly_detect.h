@@ -4,6 +4,7 @@
 #ifndef TRAWL_DETECT_POLY_DETECT_H
 #define TRAWL_DETECT_POLY_DETECT_H
 
+#include <trawl/analyze.h>
 #include <trawl/pattern.h>
 
 #include "detect/detector.h"
@@ -41,7 +42,7 @@ typedef struct poly_state {
     uint8_t *kind;      /* poly_kind per pattern */
     uint8_t *idiom;     /* poly_idiom per pattern */
     const char **label; /* per pattern: the name after the kind prefix */
-    poly_clog clog;
+    trawl_analyze_entropy_scanner *scanner; /* POLY_WINDOW windows every POLY_STRIDE */
 } poly_state;
 
 #define POLY_MAX_HITS   64
@@ -59,7 +60,8 @@ typedef struct poly_tstate {
     poly_hit hits[POLY_MAX_HITS];
     size_t n_hits;
     uint64_t sled_end[2]; /* end of the last sled seen: [1] plain 0x90, [0] NOP equivalents */
-    poly_range ranges[POLY_MAX_RANGES]; /* executable sections, histogrammed in the scan */
+    trawl_analyze_byte_range
+        ranges[POLY_MAX_RANGES]; /* executable sections, histogrammed in the scan */
     size_t n_ranges;
     uint64_t chance; /* idioms dropped as chance matches amid random bytes */
     uint64_t *count; /* matches per pattern (verified ones for sc.*) */

@@ -32,6 +32,7 @@ static void poly_destroy(void *state)
     if (!st)
         return;
     trawl_pattern_db_free(st->db);
+    trawl_analyze_entropy_scanner_free(st->scanner);
     free(st->kind);
     free(st->idiom);
     free(st->label);
@@ -126,15 +127,16 @@ static trawl_status poly_create(const det_config *cfg, void **state, trawl_error
     if (s == TRAWL_OK)
         s = trawl_pattern_set_add_rules(set, pack->text, pack->len, err);
     if (s == TRAWL_OK)
-        s = trawl_pattern_compile(set, &st->db, err);
+        s = det_compile(cfg, set, 0, &st->db, err);
     trawl_pattern_set_free(set);
     if (s == TRAWL_OK)
         s = classify(st, err);
+    if (s == TRAWL_OK)
+        s = trawl_analyze_entropy_scanner_new(POLY_WINDOW, POLY_STRIDE, &st->scanner, err);
     if (s != TRAWL_OK) {
         poly_destroy(st);
         return s;
     }
-    poly_clog_init(&st->clog);
     *state = st;
     return TRAWL_OK;
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <trawl/analyze.h>
+
 #include "detect/polymorphic/poly_detect.h"
 
 #define ELF_PT_LOAD      1
@@ -138,8 +140,8 @@ static bool amid_random(const uint8_t *p, uint64_t off)
     if (off < 256)
         return false;
     unsigned k;
-    double h = poly_entropy(p + off - 256, 256, &k);
-    return poly_entropy_corrected(h, k, 256) >= 7.3;
+    double h = trawl_analyze_entropy(p + off - 256, 256, &k);
+    return trawl_analyze_entropy_corrected(h, k, 256) >= 7.3;
 }
 
 static void take(ctx *c, uint32_t pat, uint64_t off, uint64_t len)
@@ -350,12 +352,12 @@ static double range_entropy(const ctx *c, uint64_t off, uint64_t len, double *ra
     double h = -1;
     for (size_t i = 0; i < c->ts->n_ranges && h < 0; i++)
         if (c->ts->ranges[i].offset == off && c->ts->ranges[i].len == len)
-            h = poly_entropy_hist(c->ts->ranges[i].hist, len, &k);
+            h = trawl_analyze_entropy_hist(c->ts->ranges[i].hist, len, &k);
     if (h < 0)
-        h = poly_entropy(c->p + off, (size_t)len, &k);
+        h = trawl_analyze_entropy(c->p + off, (size_t)len, &k);
     if (raw)
         *raw = h;
-    return poly_entropy_corrected(h, k, len);
+    return trawl_analyze_entropy_corrected(h, k, len);
 }
 
 /* The ranges code_entropy will measure, so the window pass histograms them. */
@@ -425,12 +427,17 @@ static int entropy_rules(ctx *c, bool exe)
     const poly_config *cfg = &c->st->cfg;
     unsigned k;
     uint64_t whole[256];
-    poly_windows w;
+    trawl_analyze_window_stats w;
     register_ranges(c->ts);
-    poly_entropy_scan(&c->st->clog, c->p, c->n, cfg->window_entropy_threshold, &w, whole,
-                      c->ts->ranges, c->ts->n_ranges);
-    double raw = poly_entropy_hist(whole, c->n, &k);
-    double h = poly_entropy_corrected(raw, k, c->n);
+    trawl_analyze_entropy_request rq = {.corrected = true,
+                                        .threshold = cfg->window_entropy_threshold,
+                                        .whole = whole,
+                                        .ranges = c->ts->ranges,
+                                        .nranges = c->ts->n_ranges};
+    if (trawl_analyze_entropy_scan(c->st->scanner, c->p, c->n, &rq, &w, NULL) != TRAWL_OK)
+        return -1;
+    double raw = trawl_analyze_entropy_hist(whole, c->n, &k);
+    double h = trawl_analyze_entropy_corrected(raw, k, c->n);
     double thr = cfg->entropy_threshold;
     trawl_violation *v = NULL;
     if ((double)c->n >= cfg->min_entropy_bytes && h >= thr) {

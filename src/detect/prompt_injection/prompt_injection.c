@@ -42,12 +42,13 @@
 #include "detect/prompt_injection/decode.h"
 #include "detect/rules.h"
 
-#define SECTION   "prompt_injection"
-#define SNIP      80
-#define MAX_RUNS  32
-#define DEC_CAP   (64u << 10) /* bytes one decoded run may produce */
-#define MAX_NOTES 4
-#define MAX_DEPTH 4
+#define SECTION       "prompt_injection"
+#define SNIP          80
+#define TEXT_NAME_MAX 224 /* "messages[12].tool_calls[0].function.arguments.x (role assistant)" */
+#define MAX_RUNS      32
+#define DEC_CAP       (64u << 10) /* bytes one decoded run may produce */
+#define MAX_NOTES     4
+#define MAX_DEPTH     4
 
 enum view { V_NORM, V_LEET, V_LEET_L, V_ROT13, V_TAGS, V_BASE64, V_HEX, V_ESCHEX, V_URL, V_COUNT };
 static const char *const view_names[V_COUNT] = {
@@ -75,7 +76,6 @@ enum { CAT_ENCODED = 9 };
 
 #define W_DECODED         0.30
 #define W_INVISIBLE       0.30
-#define W_TRUNCATED       0.30
 #define OBFUSCATION_BONUS 0.10
 #define MIN_COMBINE       0.30 /* a category below this does not join multiple_signals */
 
@@ -116,6 +116,7 @@ typedef struct pi_hit {
     uint8_t fl;
     uint32_t text;
     uint64_t off, src_off, src_end;
+    uint64_t window; /* source offset of the window whose view off is in */
     char snip[SNIP + 1];
 } pi_hit;
 
@@ -136,7 +137,8 @@ typedef struct pi_thread {
     pi_norm_stats stats;
     pi_note notes[MAX_NOTES];
     size_t n_notes, n_decoded;
-    uint64_t truncated_from;
+    uint64_t base;    /* source offset of the window being scanned */
+    uint64_t seen_to; /* source bytes before this were scanned by an earlier window */
     double model_p;
     uint32_t model_text;
     bool preset; /* model_p/model_text were computed before run() (a batch) */
@@ -326,7 +328,8 @@ static void pi_destroy(void *state)
 
 /* Compiles the pack's rules in groups of RULES_PER_DB lines (a rule is one
  * line; comments and blank lines are skipped) and fills the rule table. */
-static trawl_status compile_pack(pi_state *s, const det_rule_pack *pack, trawl_error *err)
+static trawl_status compile_pack(pi_state *s, const det_config *cfg, const det_rule_pack *pack,
+                                 trawl_error *err)
 {
     size_t cap = 0;
     trawl_status st = TRAWL_OK;
@@ -349,7 +352,7 @@ static trawl_status compile_pack(pi_state *s, const det_rule_pack *pack, trawl_e
         if (st == TRAWL_OK)
             st = trawl_pattern_set_add_rules(set, start, (size_t)(p - start), err);
         if (st == TRAWL_OK)
-            st = trawl_pattern_compile_ex(set, TRAWL_COMPILE_BLOCK_ONLY, &s->db[s->n_db], err);
+            st = det_compile(cfg, set, TRAWL_COMPILE_BLOCK_ONLY, &s->db[s->n_db], err);
         trawl_pattern_set_free(set);
         if (st != TRAWL_OK)
             break;
@@ -389,7 +392,7 @@ static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *
     if (st == TRAWL_OK)
         st = install_model(s, cfg, err);
     if (st == TRAWL_OK)
-        st = compile_pack(s, pack, err);
+        st = compile_pack(s, cfg, pack, err);
     if (st == TRAWL_OK)
         st = apply_disable(s, cfg, err);
     if (st != TRAWL_OK) {
@@ -414,25 +417,48 @@ const pi_scorer *det_prompt_injection_scorer(const void *state)
     return s->has_scorer ? &s->scorer : NULL;
 }
 
+/* The texts the detector reads, in order: the prompt (index 0), the query
+ * (1), the history (2...), then the chat texts. *k walks them; false at the
+ * end. Every text is read whole (scan_text() windows a long one). */
+static bool next_text(const pi_state *s, const trawl_detect_input *in, size_t *k, pi_text_ref *t)
+{
+    size_t nh = in->n_history;
+    for (; *k < 2 + nh + in->n_chat && *k < UINT32_MAX; ++*k) {
+        size_t i = *k;
+        const char *p = NULL;
+        size_t n = 0;
+        if (i == 0)
+            p = in->prompt, n = in->prompt_len;
+        else if (i == 1 && s->scan_query)
+            p = in->query, n = in->query ? det_query_len(in) : 0;
+        else if (i >= 2 && i < 2 + nh && s->scan_history)
+            p = in->history[i - 2], n = in->history[i - 2] ? det_history_len(in, i - 2) : 0;
+        else if (i >= 2 + nh)
+            p = in->chat[i - 2 - nh].text, n = in->chat[i - 2 - nh].len;
+        if (p) {
+            *t = (pi_text_ref){(const uint8_t *)p, n, (uint32_t)i};
+            ++*k;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The model tier reads the first max_text bytes of each text (the rule
+ * tier reads all of it): a batch gives what a single run gives. */
 size_t det_prompt_injection_texts(const void *state, const trawl_detect_input *in, pi_text_ref *out,
                                   size_t cap)
 {
     const pi_state *s = state;
-    size_t n = 0;
-#define ADD(ptr, l, i)                                                                             \
-    do {                                                                                           \
-        if (n < cap)                                                                               \
-            out[n] = (pi_text_ref){(const uint8_t *)(ptr), (l) < s->max_text ? (l) : s->max_text,  \
-                                   (uint32_t)(i)};                                                 \
-        n++;                                                                                       \
-    } while (0)
-    if (in->prompt)
-        ADD(in->prompt, in->prompt_len, 0);
-    if (s->scan_query && in->query)
-        ADD(in->query, strlen(in->query), 1);
-    for (size_t i = 0; s->scan_history && i < in->n_history && i < UINT32_MAX - 2; i++)
-        ADD(in->history[i], strlen(in->history[i]), i + 2);
-#undef ADD
+    size_t n = 0, k = 0;
+    pi_text_ref t;
+    while (next_text(s, in, &k, &t)) {
+        if (t.len > s->max_text)
+            t.len = s->max_text;
+        if (n < cap)
+            out[n] = t;
+        n++;
+    }
     return n;
 }
 
@@ -516,15 +542,22 @@ static int on_match(const trawl_match *m, void *user)
     size_t a = (size_t)m->offset, b = a + (size_t)m->length, n = c->t->len;
     if (b > n)
         return 0;
-    if (pi_is_word(s[a]) && a > 0 && pi_is_word(s[a - 1]))
+    /* A removed invisible character counts as a word boundary where it
+     * stood: "hi\0Ignore" holds the word "Ignore" (and "ig\0nore" still
+     * reads "ignore", joined). */
+    if (pi_is_word(s[a]) && a > 0 && pi_is_word(s[a - 1]) && !(c->t->fl[a] & PI_FL_INVISIBLE))
         return 0;
-    if (pi_is_word(s[b - 1]) && b < n && pi_is_word(s[b]))
+    if (pi_is_word(s[b - 1]) && b < n && pi_is_word(s[b]) && !(c->t->fl[b] & PI_FL_INVISIBLE))
         return 0;
     uint8_t fl =
         c->t->fl[a] & (uint8_t)~PI_FL_INVISIBLE; /* invisible before the match is outside it */
     for (size_t k = a + 1; k < b; k++)
         fl |= c->t->fl[k];
     bool plain = c->view == V_NORM && !(fl & (PI_FL_INVISIBLE | PI_FL_CONFUSABLE));
+    uint64_t so = c->th->base + (c->fixed_src ? c->src_off : c->t->map[a]);
+    uint64_t se = c->th->base + (c->fixed_src ? c->src_end : (uint64_t)c->t->map[b - 1] + 1);
+    if (se <= c->th->seen_to) /* wholly inside the previous window: already counted */
+        return 0;
     pi_hit *h = &c->th->hits[idx];
     if (h->count++ == 0)
         c->th->touched[c->th->n_touched++] = (uint32_t)idx;
@@ -535,13 +568,9 @@ static int on_match(const trawl_match *m, void *user)
     h->fl = fl;
     h->text = c->text;
     h->off = a;
-    if (c->fixed_src) {
-        h->src_off = c->src_off;
-        h->src_end = c->src_end;
-    } else {
-        h->src_off = c->t->map[a];
-        h->src_end = (uint64_t)c->t->map[b - 1] + 1;
-    }
+    h->window = c->th->base;
+    h->src_off = so;
+    h->src_end = se;
     snippet(h->snip, s + a, b - a);
     return 0;
 }
@@ -581,7 +610,9 @@ static uint8_t view_of(pi_enc k)
 static void add_note(pi_thread *th, pi_enc kind, uint32_t text, uint64_t a, uint64_t b,
                      const uint8_t *p, size_t n)
 {
-    if (th->n_notes >= MAX_NOTES)
+    a += th->base;
+    b += th->base;
+    if (th->n_notes >= MAX_NOTES || b <= th->seen_to)
         return;
     pi_note *note = &th->notes[th->n_notes++];
     note->kind = kind;
@@ -691,21 +722,16 @@ static bool leet_one(const pi_text *norm, const pi_text *leet)
     return false;
 }
 
-static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text, size_t n,
-                              uint32_t idx, trawl_error *err)
+static trawl_status scan_window(const pi_state *s, pi_thread *th, const char *text, size_t n,
+                                uint32_t idx, trawl_error *err)
 {
-    if (n > s->max_text) {
-        if (n > th->truncated_from)
-            th->truncated_from = n;
-        n = s->max_text;
-    }
     const uint8_t *src = (const uint8_t *)text;
     scan_ctx c = {.st = s, .th = th, .text = idx};
     th->tags.len = 0;
     if (pi_normalize(&th->norm, src, n, 0, &th->tags, &th->stats, n) != 0)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     trawl_status st = scan_view(&c, &th->norm, V_NORM, 0, err);
-    if (st == TRAWL_OK && s->has_scorer && !th->preset) {
+    if (st == TRAWL_OK && s->has_scorer && !th->preset && th->base == 0) {
         double p = 0;
         st = s->scorer.score(s->scorer.model, th->norm.s, th->norm.len, &p, err);
         if (st == TRAWL_OK && p > th->model_p) {
@@ -745,16 +771,45 @@ static trawl_status scan_text(const pi_state *s, pi_thread *th, const char *text
     return st;
 }
 
+/* A text longer than max_text is read in windows of max_text bytes that
+ * overlap by WINDOW_OVERLAP, so a phrase up to that long is whole in some
+ * window; offsets in evidence are the text's own, and a match wholly inside
+ * the overlap is counted once. Nothing of the text goes unread. */
+#define WINDOW_OVERLAP 4096
+
+static trawl_status scan_text(const pi_state *s, pi_thread *th, const pi_text_ref *t,
+                              trawl_error *err)
+{
+    size_t n = t->len, win = s->max_text;
+    size_t overlap = win / 2 < WINDOW_OVERLAP ? win / 2 : WINDOW_OVERLAP;
+    trawl_status st = TRAWL_OK;
+    th->base = th->seen_to = 0;
+    for (size_t at = 0; st == TRAWL_OK; at += win - overlap) {
+        size_t k = n - at < win ? n - at : win;
+        th->base = at;
+        st = scan_window(s, th, (const char *)t->p + at, k, t->idx, err);
+        th->seen_to = at + k;
+        if (at + k >= n)
+            break;
+    }
+    th->base = th->seen_to = 0;
+    return st;
+}
+
 /* ---- scoring ------------------------------------------------------------------ */
 
 static const char *text_name(const trawl_detect_input *in, uint32_t idx, char *buf, size_t n)
 {
-    (void)in;
     if (idx == 0)
         return "prompt";
     if (idx == 1)
         return "query";
-    snprintf(buf, n, "history[%u]", idx - 2);
+    if (idx - 2 < in->n_history)
+        snprintf(buf, n, "history[%u]", idx - 2);
+    else {
+        const trawl_chat_text *c = &in->chat[idx - 2 - in->n_history];
+        snprintf(buf, n, "%s (role %s)", c->where, c->role);
+    }
     return buf;
 }
 
@@ -776,7 +831,7 @@ static int hit_evidence(trawl_violation *v, const pi_rule *r, const pi_hit *h,
     /* One line per hit, built piece by piece (vsnprintf was 6 % of a call):
      * rule %s (weight %.2f%s): "%s" at offset %llu of the %s view of %s
      * (source bytes %llu..%llu)%s; %u match%s */
-    char buf[32];
+    char buf[TEXT_NAME_MAX];
     det_line l = {0};
     det_line_str(&l, "rule ");
     det_line_str(&l, r->name);
@@ -788,6 +843,11 @@ static int hit_evidence(trawl_violation *v, const pi_rule *r, const pi_hit *h,
     det_line_u64(&l, h->off);
     det_line_str(&l, " of the ");
     det_line_str(&l, view_names[h->view]);
+    if (h->window) {
+        det_line_str(&l, " (window from source byte ");
+        det_line_u64(&l, h->window);
+        det_line_str(&l, ")");
+    }
     det_line_str(&l, " view of ");
     det_line_str(&l, text_name(in, h->text, buf, sizeof buf));
     det_line_str(&l, " (source bytes ");
@@ -878,7 +938,7 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
         if (s->rules[i].cat == cat && hit_evidence(v, &s->rules[i], &th->hits[i], in))
             return TRAWL_ENOMEM;
     }
-    char buf[32];
+    char buf[TEXT_NAME_MAX];
     for (size_t i = 0; decoded && i < th->n_notes; i++) {
         const pi_note *n = &th->notes[i];
         if (det_evidence(v,
@@ -964,15 +1024,7 @@ static trawl_status emit_obfuscation(const pi_state *s, pi_thread *th, const tra
 static trawl_status emit_extras(const pi_state *s, pi_thread *th, const trawl_detect_input *in,
                                 trawl_detector_result *out)
 {
-    char buf[32];
-    if (th->truncated_from && W_TRUNCATED >= s->report_min) {
-        trawl_violation *v = det_violation(
-            out, "input_truncated", W_TRUNCATED,
-            "input truncated: a text of %llu bytes was scanned only up to max_text_bytes = %zu",
-            (unsigned long long)th->truncated_from, s->max_text);
-        if (!v)
-            return TRAWL_ENOMEM;
-    }
+    char buf[TEXT_NAME_MAX];
     double thr = s->scorer.threshold > s->report_min ? s->scorer.threshold : s->report_min;
     if (s->has_scorer && th->model_p >= thr && th->model_p > 0) {
         const char *name = s->scorer.name ? s->scorer.name : "scorer";
@@ -1010,7 +1062,6 @@ static void reset_thread(pi_thread *th)
     memset(&th->stats, 0, sizeof(th->stats));
     th->stats.first_invisible = -1;
     th->n_notes = th->n_decoded = 0;
-    th->truncated_from = 0;
     th->model_p = th->preset ? th->preset_p : 0;
     th->model_text = th->preset ? th->preset_text : 0;
 }
@@ -1022,13 +1073,10 @@ static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_inpu
     pi_thread *th = tstate;
     reset_thread(th);
     trawl_status st = TRAWL_OK;
-    if (in->prompt)
-        st = scan_text(s, th, in->prompt, in->prompt_len, 0, err);
-    if (st == TRAWL_OK && s->scan_query && in->query)
-        st = scan_text(s, th, in->query, strlen(in->query), 1, err);
-    for (size_t i = 0; st == TRAWL_OK && s->scan_history && i < in->n_history && i < UINT32_MAX - 2;
-         i++)
-        st = scan_text(s, th, in->history[i], strlen(in->history[i]), (uint32_t)i + 2, err);
+    size_t k = 0;
+    pi_text_ref t;
+    while (st == TRAWL_OK && next_text(s, in, &k, &t))
+        st = scan_text(s, th, &t, err);
     if (st != TRAWL_OK) {
         th->preset = false;
         return st;

@@ -54,9 +54,9 @@ void det_prompt_injection_set_scorer(void *state, const pi_scorer *s);
 /* The installed scorer, or NULL. */
 const pi_scorer *det_prompt_injection_scorer(const void *state);
 
-/* One text the detector scores: a span of the input (already cut to
- * max_text_bytes) and its index as evidence names it (0 prompt, 1 query,
- * 2 + i history[i]). */
+/* One text the detector scores: a span of the input (for the model tier,
+ * cut to max_text_bytes) and its index as evidence names it (0 prompt,
+ * 1 query, 2 + i history[i], 2 + n_history + j chat[j]). */
 typedef struct pi_text_ref {
     const uint8_t *p;
     size_t len;
@@ -65,7 +65,7 @@ typedef struct pi_text_ref {
 
 /* The texts of in that run() would score, in run()'s order, as the
  * configuration selects them (prompt; query when scan_query; history when
- * scan_history). Writes up to cap refs; returns how many there are. */
+ * scan_history; the chat texts). Writes up to cap refs; returns how many there are. */
 size_t det_prompt_injection_texts(const void *state, const trawl_detect_input *in, pi_text_ref *out,
                                   size_t cap);
 

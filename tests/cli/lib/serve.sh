@@ -5,7 +5,15 @@
 # Not a test itself: the CLI test glob takes tests/cli/*.sh only.
 dir=$(mktemp -d)
 pid=
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$dir"; }
+# A server still running is killed with the timeout wrapper: killing only
+# the wrapper would leave trawl running, holding the test's output pipe
+# (ctest then waits for it forever).
+cleanup() {
+    if [ -n "$pid" ]; then
+        kill -KILL $(cat "/proc/$pid/task/$pid/children" 2>/dev/null) "$pid" 2>/dev/null
+    fi
+    rm -rf "$dir"
+}
 trap cleanup EXIT
 fails=0
 check() { # name expected actual

@@ -374,7 +374,7 @@ static void test_dev_prompts_rates(void **state)
         memcpy(json + pre, "\"prompt\"", 8);
         memcpy(json + pre + 8, t + 6, (size_t)k - pre - 6);
         trawl_detect_input *in;
-        assert_int_equal(trawl_detect_input_parse(json, (size_t)k + 2, &in, &err), TRAWL_OK);
+        assert_int_equal(trawl_detect_input_parse_opts(json, (size_t)k + 2, TRAWL_INPUT_ALLOW_UNKNOWN_KEYS, &in, &err), TRAWL_OK);
         int label = strstr(line, "\"label\": 1") ? 1 : 0;
         trawl_detect_report *r;
         assert_int_equal(trawl_detect_run(e, c, in, TRAWL_DET_AI_VS_AI, &r, &err), TRAWL_OK);
@@ -421,7 +421,7 @@ static void test_dev_sessions_clean(void **state)
     trawl_error err;
     while ((k = getline(&line, &cap, fp)) > 0) {
         trawl_detect_input *row;
-        assert_int_equal(trawl_detect_input_parse(line, (size_t)k, &row, &err), TRAWL_OK);
+        assert_int_equal(trawl_detect_input_parse_opts(line, (size_t)k, TRAWL_INPUT_ALLOW_UNKNOWN_KEYS, &row, &err), TRAWL_OK);
         if (strstr(line, "\"label\": 0")) {
             /* the row's "text" is not an input field: find it by hand */
             char *t = strstr(line, "\"text\": \"");

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <trawl/trawl.h>
 
+#include <trawl/analyze.h>
+
 #include "detect/polymorphic/poly.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -277,11 +279,11 @@ static void test_machine_elf_xor_encoded(void **state)
     size_t n;
     uint8_t *p = machine_elf(&n);
     unsigned k0;
-    double h0 = poly_entropy(p, n, &k0);
+    double h0 = trawl_analyze_entropy(p, n, &k0);
     static const uint8_t key4[] = {0x5a, 0xc3, 0x19, 0x7e};
     xor_key(p, n, key4, 4);
     unsigned k1;
-    double h1 = poly_entropy(p, n, &k1);
+    double h1 = trawl_analyze_entropy(p, n, &k1);
     /* The honest finding: a short XOR key barely raises the entropy (5.0 ->
      * 6.2 bits/byte for /bin/true), so entropy cannot be what flags it. */
     printf("    [xor] %zu bytes: entropy %.3f plain, %.3f XOR-encoded (4-byte key)\n", n, h0, h1);
@@ -810,142 +812,9 @@ static void test_malformed_headers(void **state)
     free(p);
 }
 
-/* ---- entropy ----------------------------------------------------------------- */
-
-static void test_entropy_measures(void **state)
-{
-    (void)state;
-    uint8_t all[256];
-    for (int i = 0; i < 256; i++)
-        all[i] = (uint8_t)i;
-    unsigned k;
-    assert_true(poly_entropy(all, 256, &k) > 7.9999);
-    assert_int_equal(k, 256);
-    uint8_t z[100] = {0};
-    assert_true(poly_entropy(z, 100, &k) == 0);
-    /* 64 KiB of zeros with 8 KiB of random bytes at 40000: the window
-     * maximum is found there and is near 8. */
-    static uint8_t buf[65536];
-    memset(buf, 0, sizeof buf);
-    random_fill(buf + 40000, 8192, 3);
-    static poly_clog t;
-    poly_clog_init(&t);
-    poly_windows w;
-    poly_entropy_windows(&t, buf, sizeof buf, 7.6, &w);
-    assert_true(w.max > 7.9);
-    assert_true(w.max_offset >= 40000 && w.max_offset + POLY_WINDOW <= 40000 + 8192);
-    assert_true(w.above >= 4);
-    assert_true(w.first_above >= 40000 - POLY_STRIDE);
-    /* Range histograms filled in the same pass equal a direct count, for
-     * ranges with ragged edges, inside one block, and at both ends. */
-    static poly_range rg[5];
-    const uint64_t spans[5][2] = {
-        {100, 5000}, {3000, 1}, {0, sizeof buf}, {sizeof buf - 7, 7}, {40000, 8192}};
-    for (int i = 0; i < 5; i++)
-        rg[i].offset = spans[i][0], rg[i].len = spans[i][1];
-    uint64_t whole[256];
-    for (size_t len = sizeof buf; len > 100; len = len / 3 + 17) {
-        for (int i = 0; i < 5; i++)
-            if (rg[i].offset + rg[i].len > len)
-                rg[i].offset = 0, rg[i].len = len / 2;
-        poly_entropy_scan(&t, buf, len, 7.6, &w, whole, rg, 5);
-        for (int i = 0; i < 5; i++) {
-            uint64_t h[256] = {0};
-            for (uint64_t q = rg[i].offset; q < rg[i].offset + rg[i].len; q++)
-                h[buf[q]]++;
-            assert_memory_equal(h, rg[i].hist, sizeof h);
-        }
-        uint64_t every[256] = {0};
-        for (size_t q = 0; q < len; q++)
-            every[buf[q]]++;
-        assert_memory_equal(every, whole, sizeof every);
-    }
-
-    /* A window flush with the end covers a tail shorter than a stride. */
-    static uint8_t tail[POLY_WINDOW * 2 + 100];
-    memset(tail, 0, sizeof tail);
-    random_fill(tail + sizeof tail - POLY_WINDOW, POLY_WINDOW, 4);
-    poly_entropy_windows(&t, tail, sizeof tail, 7.6, &w);
-    assert_int_equal(w.max_offset, sizeof tail - POLY_WINDOW);
-    assert_true(w.max > 7.9);
-}
-
-/* The window scan against the definition: every window recounted from its
- * bytes and its entropy taken with log2 of each probability, on inputs mixing
- * random, text-like and zero stretches, of lengths on and off the stride. */
-static double ref_entropy(const uint8_t *p, size_t n)
-{
-    uint64_t h[256] = {0};
-    unsigned k = 0;
-    for (size_t i = 0; i < n; i++)
-        h[p[i]]++;
-    double e = 0;
-    for (int b = 0; b < 256; b++) {
-        if (!h[b])
-            continue;
-        k++;
-        double q = (double)h[b] / (double)n;
-        e -= q * log2(q);
-    }
-    return poly_entropy_corrected(e, k, n);
-}
-
-static void test_entropy_scan_reference(void **state)
-{
-    (void)state;
-    static poly_clog t;
-    poly_clog_init(&t);
-    tu_rng rng;
-    tu_seed(&rng, 0xE7);
-    enum { CAP = 200000 };
-    uint8_t *buf = malloc(CAP);
-    assert_non_null(buf);
-    for (int iter = 0; iter < 40; iter++) {
-        size_t n = iter < 8 ? 1 + tu_below(&rng, 2 * POLY_WINDOW) : 1 + tu_below(&rng, CAP);
-        /* Stretches of 1..20 KiB: random, 16-letter text, or zeros. */
-        for (size_t i = 0; i < n;) {
-            size_t len = 1 + tu_below(&rng, 20000), kind = tu_below(&rng, 3);
-            for (size_t j = 0; j < len && i < n; j++, i++)
-                buf[i] = kind == 0   ? (uint8_t)tu_next(&rng)
-                         : kind == 1 ? (uint8_t)('a' + tu_below(&rng, 16))
-                                     : 0;
-        }
-        double thr = 6.0 + tu_below(&rng, 200) / 100.0;
-        poly_windows w;
-        uint64_t whole[256];
-        poly_entropy_scan(&t, buf, n, thr, &w, whole, NULL, 0);
-        /* The windows the scan promises: every stride start whose window
-         * fits, one flush with the end when n is off the stride, or the
-         * whole input when it is a window or less. */
-        poly_windows want = {0};
-        size_t starts = n <= POLY_WINDOW ? 1 : (n - POLY_WINDOW) / POLY_STRIDE + 1;
-        bool tail = n > POLY_WINDOW && n % POLY_STRIDE;
-        for (size_t i = 0; i < starts + tail; i++) {
-            uint64_t at = i < starts ? i * POLY_STRIDE : n - POLY_WINDOW;
-            double h = ref_entropy(buf + at, n <= POLY_WINDOW ? n : POLY_WINDOW);
-            want.count++;
-            if (want.count == 1 || h > want.max + 1e-9)
-                want.max = h, want.max_offset = at;
-            if (h >= thr) {
-                if (!want.above)
-                    want.first_above = at;
-                want.above++;
-            }
-        }
-        assert_int_equal(w.count, want.count);
-        assert_true(fabs(w.max - want.max) < 1e-9);
-        assert_true(fabs(ref_entropy(buf + w.max_offset, n <= POLY_WINDOW ? n : POLY_WINDOW) -
-                         want.max) < 1e-9);
-        assert_int_equal(w.above, want.above);
-        if (want.above)
-            assert_int_equal(w.first_above, want.first_above);
-        uint64_t every[256] = {0};
-        for (size_t q = 0; q < n; q++)
-            every[buf[q]]++;
-        assert_memory_equal(every, whole, sizeof every);
-    }
-    free(buf);
-}
+/* The entropy measures and the window scan are tested with trawl/analyze.h
+ * (tests/analyze/test_analyze_windows.c), with the detector's geometry among
+ * others. */
 
 /* ---- false positives ------------------------------------------------------------- */
 
@@ -1090,8 +959,6 @@ int main(void)
         cmocka_unit_test(test_elf_parser_machine),
         cmocka_unit_test(test_elf_parser_big_endian_32),
         cmocka_unit_test(test_malformed_headers),
-        cmocka_unit_test(test_entropy_measures),
-        cmocka_unit_test(test_entropy_scan_reference),
         cmocka_unit_test(test_loop_tail_finder_matches_regexes),
         cmocka_unit_test(test_false_positives_machine_binaries),
         cmocka_unit_test(test_files_input),

@@ -1,0 +1,475 @@
+"""Oscura-compatible functions on trawl's engine.
+
+Replace ``from oscura.analyzers.patterns.matching import ...`` (and
+``oscura.analyzers.packet.parser`` / ``.stream``) with
+``from trawl.compat.oscura import ...``: the names, arguments and result
+fields are Oscura's (v0.9.0). The behaviour is trawl's where Oscura's is a
+bug -- each difference is listed in docs/python-oscura-differences.md; the
+main ones:
+
+* ``.`` in a BinaryRegex is any byte (Oscura: a literal dot, though its own
+  docs and benchmarks assume any byte); a lone ``?`` is the optional
+  quantifier (Oscura: any byte); nibbles are ``\\x?0`` / ``\\x0?``.
+* An invalid pattern raises :class:`trawl.PatternSyntaxError` (a
+  ValueError, with the column) instead of silently matching nothing.
+* Matches are leftmost-longest (Oscura: Python ``re``'s leftmost-first).
+* Truncated or malformed TLV records, packets and fixed-size records raise
+  :class:`trawl.FrameError` (a ValueError, with the byte offset) after every
+  complete record before them, instead of stopping silently.
+* find_similar_sequences compares every offset with correct distances
+  (Oscura samples every min_length//2 bytes and its banded DP returns
+  max_distance for identical windows).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import struct as _pystruct
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Iterator, Optional, Union
+
+from .. import errors
+from .. import frame as _frame
+from .. import fuzzy as _fuzzy
+from .. import pattern as _pattern
+
+__all__ = [
+    "AhoCorasickMatcher", "BinaryParser", "BinaryRegex", "FuzzyMatchResult", "FuzzyMatcher",
+    "PatternMatchResult", "StreamPacket", "TLVRecord", "binary_regex_search",
+    "count_pattern_occurrences", "find_pattern_positions", "find_similar_sequences",
+    "fuzzy_search", "multi_pattern_search", "parse_tlv", "parse_tlv_nested", "stream_delimited",
+    "stream_packets", "stream_records",
+]
+
+# ---------------------------------------------------------------------------
+# matching (RE-PAT-001/002/003)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PatternMatchResult:
+    """Oscura's match record (``start()``/``end()`` like re.Match)."""
+
+    pattern_name: str
+    offset: int
+    length: int
+    matched_data: bytes
+    pattern: Union[bytes, str]
+    similarity: float = 1.0
+
+    def start(self) -> int:
+        return self.offset
+
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+def _regex_text(pattern: Union[str, bytes]) -> bytes:
+    """The pattern as trawl regex text: raw control bytes (which trawl
+    refuses in pattern text) become \\xNN escapes of the same byte."""
+    raw = pattern.encode() if isinstance(pattern, str) else bytes(pattern)
+    return b"".join(b"\\x%02x" % c if c < 0x20 or c == 0x7F else bytes((c,)) for c in raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_cached(text: bytes, anchored: bool) -> _pattern.Database:
+    if anchored:
+        text = b"^(" + text + b")"
+    return _pattern.compile(text, syntax="regex", block_only=True)
+
+
+@dataclass
+class BinaryRegex:
+    """A binary regex in trawl's regex-style byte syntax
+    (docs/pattern-syntax.md): ``\\xAA``, ``??`` and ``.`` (any byte),
+    ``\\x?A`` (nibble), ``[\\x00-\\x1F]``, ``{n,m}``, ``(a|b)``, ``^``, ``$``.
+    ``compiled`` is the trawl :class:`~trawl.Database`. An invalid pattern
+    raises :class:`trawl.PatternSyntaxError` (Oscura: ``compiled = None``).
+    Compiled databases are cached (256 most recent patterns)."""
+
+    pattern: Union[str, bytes]
+    compiled: Optional[_pattern.Database] = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self._text = _regex_text(self.pattern)
+        self.compiled = _compile_cached(self._text, False)
+
+    def _result(self, m: _pattern.Match, base: int, data: Any) -> PatternMatchResult:
+        off = m.offset + base
+        return PatternMatchResult(pattern_name=self.name, offset=off, length=m.length,
+                                  matched_data=bytes(data[off:off + m.length]),
+                                  pattern=self.pattern)
+
+    def _first(self, db: _pattern.Database, data: Any, start: int) -> Optional[PatternMatchResult]:
+        if start > 0 and self.compiled.infos[0].anchored_start:  # type: ignore[union-attr]
+            return None  # like re: ^ matches only at the real start, not at pos
+        view = memoryview(data).cast("B")[start:]
+        got = db.scan(view, limit=1)
+        return self._result(got[0], start, data) if got else None
+
+    def match(self, data: bytes, start: int = 0) -> Optional[PatternMatchResult]:
+        """The longest match beginning exactly at ``start``, or None."""
+        return self._first(_compile_cached(self._text, True), data, start)
+
+    def search(self, data: bytes, start: int = 0) -> Optional[PatternMatchResult]:
+        """The leftmost (longest) match at or after ``start``, or None."""
+        return self._first(self.compiled, data, start)  # type: ignore[arg-type]
+
+    def findall(self, data: bytes) -> list[PatternMatchResult]:
+        """Every match, leftmost-longest and non-overlapping."""
+        return [self._result(m, 0, data) for m in self.compiled.scan(data)]  # type: ignore
+
+
+def binary_regex_search(data: bytes, pattern: str, name: str = "") -> list[PatternMatchResult]:
+    return BinaryRegex(pattern=pattern, name=name).findall(data)
+
+
+def _literal(pattern: Union[bytes, str]) -> bytes:
+    return pattern.encode() if isinstance(pattern, str) else bytes(pattern)
+
+
+class AhoCorasickMatcher:
+    """Multi-literal search reporting every (overlapping) occurrence of
+    every pattern, ordered by end offset, then longer pattern first, then
+    insertion order -- Oscura's automaton's order. Runs on trawl's
+    literal patterns (Hyperscan), not a Python automaton."""
+
+    def __init__(self) -> None:
+        self._patterns: list[tuple[bytes, str]] = []
+        self._db: Optional[_pattern.Database] = None
+        self._built = False
+
+    def add_pattern(self, pattern: Union[bytes, str], name: str = "") -> None:
+        """Adds a literal (str is UTF-8 encoded); ``name`` defaults to the
+        pattern's hex. An empty pattern is a ValueError (Oscura accepted it
+        and reported it at positions that depend on its automaton)."""
+        raw = _literal(pattern)
+        if not raw:
+            raise ValueError("Pattern cannot be empty")
+        self._patterns.append((raw, name or raw.hex()))
+        self._built = False
+
+    def add_patterns(self, patterns: dict[str, Union[bytes, str]]) -> None:
+        for name, p in patterns.items():
+            self.add_pattern(p, name)
+
+    def build(self) -> None:
+        """Compiles the patterns; required before search()."""
+        pats = [p for p, _ in self._patterns]
+        self._db = _pattern.compile(pats, syntax="literal", block_only=True) if pats else None
+        self._built = True
+
+    def search(self, data: bytes) -> list[PatternMatchResult]:
+        return list(self.iter_search(data))
+
+    def iter_search(self, data: bytes) -> Iterator[PatternMatchResult]:
+        if not self._built:
+            raise RuntimeError("Must call build() before search()")
+        if self._db is None:
+            return iter(())
+        hits = self._db.scan(data, overlap=True)
+        hits.sort(key=lambda m: (m.offset + m.length, -m.length, m.pattern))
+        pats = self._patterns
+        return (PatternMatchResult(pattern_name=pats[m.pattern][1], offset=m.offset,
+                                   length=m.length, matched_data=bytes(m.data),
+                                   pattern=pats[m.pattern][0]) for m in hits)
+
+
+def multi_pattern_search(data: bytes, patterns: dict[str, Union[bytes, str]]
+                         ) -> dict[str, list[PatternMatchResult]]:
+    """Every occurrence of each named literal: {name: [matches]} with every
+    name present."""
+    m = AhoCorasickMatcher()
+    m.add_patterns(patterns)
+    m.build()
+    out: dict[str, list[PatternMatchResult]] = {name: [] for name in patterns}
+    for r in m.search(data):
+        out[r.pattern_name].append(r)
+    return out
+
+
+def count_pattern_occurrences(data: bytes, patterns: dict[str, Union[bytes, str]]
+                              ) -> dict[str, int]:
+    """{name: number of (overlapping) occurrences}."""
+    names = list(patterns)
+    counts = dict.fromkeys(names, 0)
+    if not names:
+        return counts
+    raws = [_literal(patterns[n]) for n in names]
+    if any(not r for r in raws):
+        raise ValueError("Pattern cannot be empty")
+    db = _pattern.compile(raws, syntax="literal", block_only=True)
+    for i, c in enumerate(db.counts(data, overlap=True)):
+        counts[names[i]] += c
+    return counts
+
+
+def find_pattern_positions(data: bytes, pattern: Union[bytes, str]) -> list[int]:
+    """Every offset at which the literal occurs (overlapping)."""
+    raw = _literal(pattern)
+    if not raw:
+        raise ValueError("Pattern cannot be empty")
+    db = _compile_literal(raw)
+    return [m.offset for m in db.scan(data, overlap=True)]
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_literal(raw: bytes) -> _pattern.Database:
+    return _pattern.compile(raw, syntax="literal", block_only=True)
+
+
+@dataclass
+class FuzzyMatchResult:
+    """Oscura's fuzzy match record. ``substitutions`` lists
+    (pattern position, expected byte, actual byte) of an optimal
+    alignment."""
+
+    pattern_name: str
+    offset: int
+    length: int
+    matched_data: bytes
+    pattern: bytes
+    similarity: float
+    edit_distance: int
+    substitutions: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+class FuzzyMatcher:
+    """Approximate search with trawl's fuzzy engine: windows within
+    ``max_edit_distance`` edits, made non-overlapping by best similarity,
+    then leftmost, then longest (Oscura: then shortest)."""
+
+    def __init__(self, max_edit_distance: int = 2, min_similarity: Optional[float] = None,
+                 allow_substitutions: bool = True, allow_insertions: bool = True,
+                 allow_deletions: bool = True) -> None:
+        self.max_edit_distance = max_edit_distance
+        self._min_similarity = min_similarity
+        self.allow_substitutions = allow_substitutions
+        self.allow_insertions = allow_insertions
+        self.allow_deletions = allow_deletions
+
+    @property
+    def min_similarity(self) -> float:
+        return self._min_similarity if self._min_similarity is not None else 0.0
+
+    def search(self, data: bytes, pattern: Union[bytes, str],
+               pattern_name: str = "") -> list[FuzzyMatchResult]:
+        """Fuzzy matches of the literal pattern (str is UTF-8 encoded).
+        k >= len(pattern) is a ValueError (every short window would match)."""
+        raw = _literal(pattern)
+        name = pattern_name or raw.hex()
+        if not raw:
+            raise ValueError("Pattern cannot be empty")
+        db = _fuzzy.compile(_fuzzy.Spec(raw, self.max_edit_distance, "levenshtein",
+                                        self.min_similarity, self.allow_substitutions,
+                                        self.allow_insertions, self.allow_deletions, name))
+        out = []
+        for m in db.scan(data):
+            _, edits = db.align(m.data)
+            subs = [(e.pattern_pos, e.pattern_value, e.data_byte) for e in edits
+                    if e.op == "substitute"]
+            out.append(FuzzyMatchResult(pattern_name=name, offset=m.offset, length=m.length,
+                                        matched_data=m.data, pattern=raw,
+                                        similarity=m.similarity, edit_distance=m.distance,
+                                        substitutions=subs))
+        return out
+
+
+def fuzzy_search(data: bytes, pattern: Union[bytes, str], max_distance: int = 2,
+                 min_similarity: Optional[float] = None, name: str = "") -> list[FuzzyMatchResult]:
+    return FuzzyMatcher(max_edit_distance=max_distance,
+                        min_similarity=min_similarity).search(data, pattern, pattern_name=name)
+
+
+def find_similar_sequences(data: bytes, min_length: int = 4,
+                           max_distance: int = 1) -> list[tuple[int, int, float]]:
+    """Pairs of non-overlapping ``min_length``-byte windows (offset1 <
+    offset2, offset2 - offset1 >= min_length) within ``max_distance``
+    edits: (offset1, offset2, 1 - d / min_length). Every offset is
+    compared (Oscura samples every min_length//2 bytes) and distances are
+    exact (Oscura's banded DP reports max_distance for identical windows)."""
+    if len(data) < min_length:
+        return []
+    return [(p.a, p.b, 1.0 - p.distance / min_length)
+            for p in _fuzzy.similar(data, min_length, max_distance) if p.b - p.a >= min_length]
+
+
+# ---------------------------------------------------------------------------
+# packet/parser.py
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class TLVRecord:
+    type_id: int
+    length: int
+    value: bytes
+    offset: int = 0
+
+
+def _tlv_framer(type_size: int, length_size: int, big_endian: bool,
+                include_length_in_length: bool, containers: Any = ()) -> _frame.TLV:
+    for what, v in (("type_size", type_size), ("length_size", length_size)):
+        if v not in (1, 2, 4):
+            raise ValueError(f"{what} must be 1, 2 or 4, not {v}")
+    return _frame.TLV(type_size=type_size, length_size=length_size,
+                      little_endian=not big_endian,
+                      length_includes_header=include_length_in_length, containers=containers)
+
+
+def parse_tlv(buffer: bytes, *, type_size: int = 1, length_size: int = 1, big_endian: bool = True,
+              include_length_in_length: bool = False, type_map: Optional[dict[int, str]] = None,
+              zero_copy: bool = False) -> list[TLVRecord]:
+    """Type-length-value records. A record that runs past the end or whose
+    length is below its header raises :class:`trawl.FrameError` (``kind``,
+    ``offset``; ``units`` holds the records before it) instead of stopping
+    silently. ``zero_copy=True`` gives values as memoryviews into buffer.
+    ``type_map`` is accepted and unused, as in Oscura."""
+    del type_map
+    framer = _tlv_framer(type_size, length_size, big_endian, include_length_in_length)
+    out: list[TLVRecord] = []
+    conv = (lambda v: v) if zero_copy else bytes
+    try:
+        for u in framer.units(buffer):
+            out.append(TLVRecord(type_id=u.type, length=len(u.value), value=conv(u.value),
+                                 offset=u.offset))
+    except errors.FrameError as e:
+        e.units = out
+        raise
+    return out
+
+
+def parse_tlv_nested(buffer: bytes, *, type_size: int = 1, length_size: int = 1,
+                     big_endian: bool = True,
+                     container_types: Optional[set[int]] = None) -> dict[int, Any]:
+    """Nested TLV as dicts: {type: bytes or {nested}}; a repeated type
+    keeps the last record, as in Oscura."""
+    framer = _tlv_framer(type_size, length_size, big_endian, False, container_types or ())
+    root: dict[int, Any] = {}
+    stack = [root]
+    for u in framer.units(buffer):
+        del stack[u.depth + 1:]
+        if u.container:
+            child: dict[int, Any] = {}
+            stack[u.depth][u.type] = child
+            stack.append(child)
+        else:
+            stack[u.depth][u.type] = bytes(u.value)
+    return root
+
+
+class BinaryParser:
+    """Oscura's BinaryParser: Python's struct.Struct under its names
+    (stream_packets reads its ``format``)."""
+
+    def __init__(self, format_string: str) -> None:
+        self._struct = _pystruct.Struct(format_string)
+        self._format = format_string
+
+    @property
+    def format(self) -> str:
+        return self._format
+
+    @property
+    def size(self) -> int:
+        return self._struct.size
+
+    def unpack(self, buffer: bytes) -> tuple[Any, ...]:
+        return self._struct.unpack(buffer[: self.size])
+
+    def unpack_from(self, buffer: bytes, offset: int = 0) -> tuple[Any, ...]:
+        return self._struct.unpack_from(buffer, offset)
+
+    def pack(self, *values: Any) -> bytes:
+        return self._struct.pack(*values)
+
+    def iter_unpack(self, buffer: bytes) -> Iterator[tuple[Any, ...]]:
+        return self._struct.iter_unpack(buffer)
+
+
+# ---------------------------------------------------------------------------
+# packet/stream.py
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class StreamPacket:
+    timestamp: float
+    data: bytes
+    metadata: dict[str, Any]
+
+
+Source = Union[str, "os.PathLike[str]", BinaryIO, bytes]
+
+
+def _units(framer: _frame.Framer, src: Any, window: int = 0) -> Iterator[_frame.Unit]:
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        return framer.units(src)  # type: ignore[return-value]
+    return framer.read(src, window=window)  # type: ignore[return-value]
+
+
+def stream_records(file_or_buffer: Source, record_size: int) -> Iterator[bytes]:
+    """Fixed-size records as bytes. A partial record at the end raises
+    :class:`trawl.TruncatedFrameError` (kind ``short-tail``) after the
+    complete ones (Oscura dropped it silently)."""
+    if record_size <= 0:
+        raise ValueError(f"record_size must be positive, got {record_size}")
+    for u in _units(_frame.Records(record_size), file_or_buffer):
+        yield bytes(u.value)
+
+
+_MAX_PACKET = 100 * 1024 * 1024
+# Python struct codes with a fixed size in the standard modes, as trawl's
+# struct language spells them.
+_STRUCT_ALIASES = {"l": "i", "L": "I"}
+
+
+def _header_format(header_parser: Any) -> str:
+    fmt = header_parser if isinstance(header_parser, str) else header_parser.format
+    if isinstance(fmt, bytes):
+        fmt = fmt.decode()
+    return "".join(_STRUCT_ALIASES.get(c, c) for c in fmt)
+
+
+def stream_packets(file_or_buffer: Source, *, header_parser: Any = None, length_field: int = 1,
+                   header_included: bool = False) -> Iterator[StreamPacket]:
+    """Length-prefixed packets: StreamPacket(timestamp = packet number from
+    1, data = header + payload, metadata = {"header": values,
+    "packet_num": n, "offset": byte offset}). ``header_parser``: a
+    BinaryParser, a struct.Struct or a format string (default ``>H`` with
+    the length in field 0); its format must be in trawl's struct language
+    (integers and ``Ns``). A packet over 100 MiB raises ValueError
+    (FrameError ``packet-too-large``); a truncated packet or a length below
+    the header raises :class:`trawl.FrameError` (Oscura stopped silently)."""
+    if header_parser is None:
+        fmt, length_field = ">H", 0
+    else:
+        fmt = _header_format(header_parser)
+    framer = _frame.Packets(fmt, length_field, length_includes_header=header_included,
+                            max_size=_MAX_PACKET)
+    hdr = framer.header_struct
+    for u in _units(framer, file_or_buffer):
+        data = bytes(u.data)
+        n = u.index + 1
+        yield StreamPacket(timestamp=n, data=data,
+                           metadata={"header": hdr.unpack(data), "packet_num": n,
+                                     "offset": u.offset})
+
+
+def stream_delimited(file_or_buffer: Source, delimiter: bytes = b"\n", *,
+                     max_record_size: int = 1048576) -> Iterator[bytes]:
+    """Delimiter-separated records (without the delimiter); empty records
+    between delimiters are yielded; a last record without a delimiter is
+    yielded. A record over ``max_record_size`` raises ValueError
+    (:class:`trawl.FrameError`, kind ``record-too-large``, with its
+    offset). Delimiters are 1 to 64 bytes."""
+    if max_record_size <= 0:
+        raise ValueError(f"max_record_size must be positive, got {max_record_size}")
+    if not delimiter:
+        raise ValueError("delimiter cannot be empty")
+    framer = _frame.Delimited(bytes(delimiter), max_size=max_record_size)
+    window = max(1 << 20, 2 * (max_record_size + len(delimiter)))
+    for u in _units(framer, file_or_buffer, window):
+        yield bytes(u.value)

@@ -1,0 +1,274 @@
+/* bounds.c -- field boundaries of one message: the best segmentation of
+ * its bytes into fields, by dynamic programming over a DAG whose edges are
+ * candidate fields (the approach of BinaryInferno, with other detectors).
+ *
+ * Edges and their scores:
+ *   - a single byte: 0 (the neutral choice);
+ *   - two bytes read as one integer: positive when the columns show byte
+ *     significance across messages -- a mostly-zero high byte next to a
+ *     varying low byte, in the byte order the port mostly uses -- plus a
+ *     bonus at even offsets (natural alignment); with too few messages to
+ *     have columns, the message's own zero bytes are the (weaker) evidence;
+ *   - a run of columns constant in the message's group and in its port: a
+ *     small score per byte (the truth of every evaluation merges adjacent
+ *     constant fields, and a constant run has no inner boundary to show);
+ *   - spans fixed beforehand: fields found by meaning (lengths, counters,
+ *     checksums), the type field, and printable text runs of this message.
+ * The path of highest total score gives the fields; each boundary keeps the
+ * signals of the edge that starts there. */
+#include "infer/infer_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Scores, fixed after tuning on the shared captures and the generator. */
+#define SC_PAIR_STRONG  1.0
+#define SC_PAIR_OTHER   0.2
+#define SC_PAIR_MESSAGE 0.4
+#define SC_PAIR_NONE    -1.0
+#define SC_ALIGN_EVEN   0.3
+#define SC_ALIGN_ODD    -0.4
+#define SC_CONST_PER    0.05
+#define SC_FIXED        2.0
+#define SC_QUAD         1.2 /* four bytes whose entropy rises toward the low byte */
+#define SC_RANDOM       0.8 /* four bytes that differ in nearly every message */
+#define SIG_GAP         1.0 /* bits between a field's high and low byte */
+#define SIG_SLACK       0.25
+#define TEXT_MIN        4
+
+static bool printable(uint8_t b)
+{
+    return b >= 0x20 && b < 0x7F;
+}
+
+/* Whether the entropy of the columns [o, o+w) rises from the most to the
+ * least significant byte (big endian: left to right) by at least SIG_GAP
+ * bits overall, never falling by more than SIG_SLACK on the way. */
+static bool significance(const col_stat *P, size_t o, unsigned w, bool be)
+{
+    float first = P[be ? o : o + w - 1].entropy, last = P[be ? o + w - 1 : o].entropy;
+    if (last - first < SIG_GAP)
+        return false;
+    for (unsigned k = 1; k < w; k++) {
+        float a = P[be ? o + k - 1 : o + w - k].entropy, b = P[be ? o + k : o + w - 1 - k].entropy;
+        if (b < a - SIG_SLACK)
+            return false;
+    }
+    return true;
+}
+
+static double pair_score(const uint8_t *p, size_t o, const col_stat *P, bool be_pref, uint32_t *sig)
+{
+    const col_stat *a = &P[o], *b = &P[o + 1];
+    double s = SC_PAIR_NONE;
+    *sig = TRAWL_SIG_INT_BYTES;
+    if (a->n >= 3) {
+        if (ifr_zeroish(a) && ifr_var(b))
+            s = be_pref ? SC_PAIR_STRONG : SC_PAIR_OTHER;
+        else if (ifr_var(a) && ifr_zeroish(b) && !ifr_zeroish(a))
+            s = be_pref ? SC_PAIR_OTHER : SC_PAIR_STRONG;
+    } else {
+        *sig = TRAWL_SIG_MESSAGE;
+        if (be_pref && p[o] == 0 && p[o + 1] != 0)
+            s = SC_PAIR_MESSAGE;
+        else if (!be_pref && p[o] != 0 && p[o + 1] == 0)
+            s = SC_PAIR_MESSAGE;
+    }
+    if (o % 2 == 0) {
+        s += SC_ALIGN_EVEN;
+        *sig |= TRAWL_SIG_ALIGN;
+    } else {
+        s += SC_ALIGN_ODD;
+    }
+    return s;
+}
+
+/* Four bytes as one integer or float, or four nearly-unique bytes (a
+ * nonce, a hash); natural alignment as for pairs. */
+static double quad_score(size_t o, const col_stat *P, bool be_pref, uint32_t *sig)
+{
+    *sig = TRAWL_SIG_INT_BYTES;
+    if (P[o].n < 8)
+        return -1;
+    double sc = -1;
+    if (significance(P, o, 4, be_pref)) {
+        sc = SC_QUAD;
+    } else {
+        bool unique = true;
+        for (unsigned k = 0; k < 4; k++)
+            unique &= P[o + k].distinct * 10 >= P[o + k].n * 9;
+        if (unique) {
+            sc = SC_RANDOM;
+            *sig = TRAWL_SIG_VALUES;
+        }
+    }
+    if (sc < 0 || o % 4)
+        return -1;
+    *sig |= TRAWL_SIG_ALIGN;
+    return sc + SC_ALIGN_EVEN;
+}
+
+/* Marks fixed spans: [start, end) with signals; later spans that overlap
+ * earlier ones are dropped. */
+typedef struct fixed_map {
+    uint32_t *end; /* end[i] > i: a fixed span starts at i */
+    uint32_t *sig;
+    uint8_t *covered;
+} fixed_map;
+
+static void add_fixed(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t sig)
+{
+    if (b > len)
+        b = len;
+    if (a >= b)
+        return;
+    for (size_t i = a; i < b; i++)
+        if (fm->covered[i])
+            return;
+    memset(fm->covered + a, 1, b - a);
+    fm->end[a] = (uint32_t)b;
+    fm->sig[a] = sig;
+}
+
+static uint32_t sem_signal(trawl_field_kind k)
+{
+    switch (k) {
+    case TRAWL_FIELD_LENGTH:
+        return TRAWL_SIG_LENGTH;
+    case TRAWL_FIELD_CHECKSUM:
+        return TRAWL_SIG_CHECKSUM;
+    case TRAWL_FIELD_COUNTER:
+        return TRAWL_SIG_COUNTER;
+    default:
+        return TRAWL_SIG_VALUES;
+    }
+}
+
+static void text_runs(const uint8_t *p, size_t len, fixed_map *fm)
+{
+    size_t o = 0;
+    while (o < len) {
+        if (!printable(p[o])) {
+            o++;
+            continue;
+        }
+        size_t e = o;
+        /* a small byte between printable ones (a label length, a
+         * separator) stays inside the run */
+        while (e < len && (printable(p[e]) || (p[e] < 0x40 && e > o && e + 1 < len &&
+                                               printable(p[e - 1]) && printable(p[e + 1]))))
+            e++;
+        if (e - o >= TEXT_MIN)
+            add_fixed(fm, len, o, e, TRAWL_SIG_TEXT);
+        o = e + 1;
+    }
+}
+
+static bool is_const(const col_stat *G, const col_stat *T, const col_stat *P, size_t o)
+{
+    const col_stat *g = G ? &G[o] : &T[o];
+    return ifr_const(g) && ifr_const(&P[o]);
+}
+
+size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_stat *T,
+                  const col_stat *P, bool be_pref, const trawl_infer_field *sem, size_t nsem,
+                  int key_offset, uint32_t *bounds, uint32_t *sigs)
+{
+    if (len < 2)
+        return 0;
+    double *best = malloc((len + 1) * sizeof(double));
+    uint32_t *from = malloc((len + 1) * sizeof(uint32_t));
+    uint32_t *esig = calloc(len + 1, sizeof(uint32_t));
+    fixed_map fm = {calloc(len, sizeof(uint32_t)), calloc(len, sizeof(uint32_t)), calloc(len, 1)};
+    size_t nb = 0;
+    if (!best || !from || !esig || !fm.end || !fm.sig || !fm.covered) {
+        /* without memory every byte is a field: still an answer */
+        for (size_t o = 1; o < len; o++) {
+            bounds[nb] = (uint32_t)o;
+            sigs[nb++] = TRAWL_SIG_MESSAGE;
+        }
+        goto out;
+    }
+    for (size_t i = 0; i < nsem; i++) {
+        const trawl_infer_field *f = &sem[i];
+        if (f->offset < len)
+            add_fixed(&fm, len, f->offset, f->offset + (f->size ? f->size : len - f->offset),
+                      sem_signal(f->kind));
+    }
+    if (key_offset >= 0 && (size_t)key_offset < len)
+        add_fixed(&fm, len, (size_t)key_offset, (size_t)key_offset + 1, TRAWL_SIG_TYPE_KEY);
+    text_runs(p, len, &fm);
+
+    for (size_t i = 0; i <= len; i++)
+        best[i] = -1e300;
+    best[0] = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (best[i] <= -1e299)
+            continue;
+        if (fm.end[i]) {
+            size_t j = fm.end[i];
+            if (best[i] + SC_FIXED > best[j]) {
+                best[j] = best[i] + SC_FIXED;
+                from[j] = (uint32_t)i;
+                esig[j] = fm.sig[i];
+            }
+            continue;
+        }
+        if (fm.covered[i])
+            continue;
+        if (best[i] > best[i + 1]) {
+            best[i + 1] = best[i];
+            from[i + 1] = (uint32_t)i;
+            esig[i + 1] = TRAWL_SIG_VALUES;
+        }
+        if (i + 1 < len && !fm.covered[i + 1]) {
+            uint32_t sg;
+            double sc = pair_score(p, i, P, be_pref, &sg);
+            if (best[i] + sc > best[i + 2]) {
+                best[i + 2] = best[i] + sc;
+                from[i + 2] = (uint32_t)i;
+                esig[i + 2] = sg;
+            }
+        }
+        if (i + 3 < len && !fm.covered[i + 1] && !fm.covered[i + 2] && !fm.covered[i + 3]) {
+            uint32_t sg;
+            double sc = quad_score(i, P, be_pref, &sg);
+            if (sc > 0 && best[i] + sc > best[i + 4]) {
+                best[i + 4] = best[i] + sc;
+                from[i + 4] = (uint32_t)i;
+                esig[i + 4] = sg;
+            }
+        }
+        size_t j = i;
+        while (j < len && !fm.covered[j] && is_const(G, T, P, j))
+            j++;
+        for (size_t k = i + 2; k <= j; k++) {
+            double sc = SC_CONST_PER * (double)(k - i - 1);
+            if (best[i] + sc > best[k]) {
+                best[k] = best[i] + sc;
+                from[k] = (uint32_t)i;
+                esig[k] = TRAWL_SIG_CONST_RUN;
+            }
+        }
+    }
+    /* walk back: the starts of the edges on the path, but 0, are the
+     * boundaries, each with the signals of the edge it starts */
+    for (size_t i = len; i > 0; i = from[i])
+        if (from[i] > 0)
+            nb++;
+    size_t k = nb;
+    for (size_t i = len; i > 0 && k > 0; i = from[i])
+        if (from[i] > 0) {
+            k--;
+            bounds[k] = from[i];
+            sigs[k] = esig[i];
+        }
+out:
+    free(best);
+    free(from);
+    free(esig);
+    free(fm.end);
+    free(fm.sig);
+    free(fm.covered);
+    return nb;
+}

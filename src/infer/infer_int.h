@@ -1,0 +1,78 @@
+/* infer_int.h -- what the format-inference files of infer/ share. */
+#ifndef TRAWL_SRC_INFER_INT_H
+#define TRAWL_SRC_INFER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <trawl/infer.h>
+
+/* Statistics of one offset across a set of messages. */
+typedef struct col_stat {
+    uint32_t n;        /* messages long enough to have the offset */
+    uint32_t distinct; /* distinct byte values */
+    uint8_t mode, min, max;
+    float share;   /* of the mode */
+    float entropy; /* bits */
+} col_stat;
+
+/* A set of messages: indexes into the input. */
+typedef struct msg_set {
+    const trawl_infer_msg *m;
+    uint32_t *idx;
+    size_t n;
+    uint32_t min_len, max_len;
+} msg_set;
+
+/* Column statistics of offsets [0, L) over s (trawl_analyze_columns).
+ * false on ENOMEM. O(bytes + 256 L). */
+bool ifr_columns(const msg_set *s, size_t L, col_stat *out);
+static inline bool ifr_const(const col_stat *c)
+{
+    return c->n >= 2 && c->distinct == 1;
+}
+static inline bool ifr_var(const col_stat *c)
+{
+    return c->distinct >= 2;
+}
+/* mostly zero: the high byte of a small integer */
+static inline bool ifr_zeroish(const col_stat *c)
+{
+    return c->mode == 0 && c->share >= 0.5f && c->distinct <= 4;
+}
+
+/* The unsigned value of p[0..w) in either byte order (w <= 8). */
+uint64_t ifr_read(const uint8_t *p, unsigned w, bool be);
+
+/* A field found by its meaning before boundaries are placed (length,
+ * counter, checksum): the boundary search keeps it whole. */
+typedef struct sem_field {
+    trawl_infer_field f;
+} sem_field;
+
+/* Finds length fields, counters and checksums in the common prefix of s
+ * (offsets < s->min_len). Appends to *out (grown with realloc), count in
+ * *n. Returns false on ENOMEM. */
+#define SEM_LENGTH   1u
+#define SEM_COUNTER  2u
+#define SEM_CHECKSUM 4u
+#define SEM_COUNTER1 8u /* counters of one byte (SEM_COUNTER: of 2 and 4) */
+bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_field **out,
+                  size_t *n);
+
+/* The kind of field [off, off + size) over s (fills kind, confidence,
+ * n_values, value, big_endian as given). */
+void ifr_classify(const msg_set *s, trawl_infer_field *f);
+
+/* Boundary search for one message p[0..len) with the statistics of its
+ * type-and-length group G (NULL when too small), its type T and its port P
+ * (each at least len entries), the port's byte order, the semantic fields
+ * of its type, and the type field's offset (-1: none). Writes boundaries
+ * (offsets in (0, len)) and their signals; returns the count. bounds and
+ * sigs have room for len entries. */
+size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_stat *T,
+                  const col_stat *P, bool be_pref, const trawl_infer_field *sem, size_t nsem,
+                  int key_offset, uint32_t *bounds, uint32_t *sigs);
+
+#endif

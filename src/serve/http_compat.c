@@ -1,0 +1,649 @@
+/* http_compat.c -- the request shapes of the gateways trawl sits behind.
+ *
+ *   POST /beta/litellm_basic_guardrail_api   LiteLLM's Generic Guardrail API
+ *   POST /v2/guard                           Lakera-Guard-style screening of "messages"
+ *   POST /analyze/prompt                     LLM-Guard-style prompt analysis
+ *   POST /v1/authz                           header-only verdict (204 / 403) for
+ *                                            nginx auth_request and Envoy ext_authz
+ *
+ * Each is a translation, not a second detection path: the request is read
+ * strictly (common/json.h; unknown keys refused unless the server allows
+ * them), rewritten as the unified input object (its texts as chat
+ * "messages"), and run as POST /v1/detect runs it, through the cache, the
+ * coalescer and the batcher. The report is then said in the gateway's words.
+ * A request is a threat when its threat_score is at least 0.5 (the CLI's
+ * exit-1 threshold). docs/serve.md has an example of each. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/json.h"
+#include "detect/input.h"
+#include "serve/internal.h"
+
+#define THREAT 0.5
+
+/* ---- a growing JSON text ---------------------------------------------------- */
+
+typedef struct sb {
+    char *p;
+    size_t n, cap;
+    bool oom;
+} sb;
+
+static void put(sb *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            b->oom = true;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void puts_(sb *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+static void putf(sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(sb *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+/* A JSON string of n bytes (NULs and control characters escaped). */
+static void put_str(sb *b, const char *s, size_t n)
+{
+    put(b, "\"", 1);
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(b, s + from, i - from);
+        char esc[8];
+        snprintf(esc, sizeof esc, c == '"' ? "\\\"" : c == '\\' ? "\\\\" : "\\u%04x", c);
+        puts_(b, esc);
+        from = i + 1;
+    }
+    put(b, s + from, n - from);
+    put(b, "\"", 1);
+}
+
+/* A parsed value, written back (numbers as doubles). */
+static void put_value(sb *b, const tj_value *v)
+{
+    switch (v->type) {
+    case TJ_NULL:
+        puts_(b, "null");
+        return;
+    case TJ_TRUE:
+        puts_(b, "true");
+        return;
+    case TJ_FALSE:
+        puts_(b, "false");
+        return;
+    case TJ_NUMBER:
+        putf(b, "%.17g", v->num);
+        return;
+    case TJ_STRING:
+        put_str(b, v->str, v->len);
+        return;
+    default:
+        break;
+    }
+    put(b, v->type == TJ_ARRAY ? "[" : "{", 1);
+    for (const tj_value *c = v->child; c; c = c->next) {
+        if (c != v->child)
+            put(b, ",", 1);
+        if (v->type == TJ_OBJECT) {
+            put_str(b, c->key, c->key_len);
+            put(b, ":", 1);
+        }
+        put_value(b, c);
+    }
+    put(b, v->type == TJ_ARRAY ? "]" : "}", 1);
+}
+
+/* ---- reading the request ---------------------------------------------------- */
+
+/* Parses body strictly and checks its keys against known (NULL-ended).
+ * The document, or NULL with an error reply. */
+static tj_doc *read_request(trawl_server *s, const char *body, size_t len, const char *const *known,
+                            srv_reply *r)
+{
+    trawl_error e;
+    tj_doc *d;
+    trawl_status st = trawl__json_parse(body, len, 4 * TRAWL_INPUT_MAX_ELEMENTS, &d, &e);
+    if (st != TRAWL_OK) {
+        trawl__serve_error(r, st == TRAWL_ENOMEM ? 500 : 400, "%s",
+                           len ? e.message : "empty body: expected a JSON object");
+        return NULL;
+    }
+    const tj_value *root = trawl__json_root(d);
+    if (root->type != TJ_OBJECT) {
+        trawl__serve_error(r, 400, "the request body must be a JSON object");
+        trawl__json_free(d);
+        return NULL;
+    }
+    for (const tj_value *m = root->child; m && !s->o.allow_unknown_keys; m = m->next) {
+        size_t i = 0;
+        while (known[i] && !trawl__json_key_is(m, known[i]))
+            i++;
+        if (!known[i]) {
+            trawl__serve_error(r, 400, "unknown key '%.*s' at byte %zu",
+                               (int)(m->key_len < 64 ? m->key_len : 64), m->key, m->off);
+            trawl__json_free(d);
+            return NULL;
+        }
+    }
+    return d;
+}
+
+static int expect(const tj_value *v, tj_type t, const char *field, const char *what, srv_reply *r)
+{
+    if (v && v->type != t && v->type != TJ_NULL) {
+        trawl__serve_error(r, 400, "field '%s': expected %s", field, what);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the verdict ---------------------------------------------------------------- */
+
+typedef struct verdict {
+    cJSON *report; /* the /v1/detect report (trawl's own JSON) */
+    double score;
+    const char *detector, *category, *severity, *evidence; /* of the strongest violation */
+} verdict;
+
+/* Runs the unified input in.p as /v1/detect; 0, or -1 with r holding the
+ * detection's error reply. *report_out gets the report text (for events). */
+static int run(trawl_server *s, const char *only, sb *in, verdict *v, char **report_out,
+               srv_reply *r)
+{
+    memset(v, 0, sizeof(*v));
+    if (in->oom) {
+        trawl__serve_error(r, 500, "out of memory");
+        return -1;
+    }
+    srv_reply d = {.tenant = r->tenant}; /* the key's own cache */
+    trawl__serve_detect(s, NULL, only, in->p, in->n, &d);
+    r->engine_gen = d.engine_gen;
+    if (d.code != 200) {
+        *r = d;
+        return -1;
+    }
+    v->report = cJSON_ParseWithLength(d.body, d.len);
+    if (!v->report) {
+        free(d.body);
+        trawl__serve_error(r, 500, "out of memory");
+        return -1;
+    }
+    *report_out = d.body;
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(v->report, "threat_score");
+    v->score = cJSON_IsNumber(ts) ? ts->valuedouble : 0;
+    double best = -3;
+    const cJSON *dets = cJSON_GetObjectItemCaseSensitive(v->report, "detectors"), *det, *vi;
+    cJSON_ArrayForEach(det, dets)
+    {
+        cJSON_ArrayForEach(vi, cJSON_GetObjectItemCaseSensitive(det, "violations"))
+        {
+            /* The combined signal names no evidence of its own: the
+             * strongest single violation explains the verdict better. */
+            const cJSON *c = cJSON_GetObjectItemCaseSensitive(vi, "confidence");
+            const char *cat =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(vi, "category"));
+            double w = cJSON_IsNumber(c) ? c->valuedouble : -1;
+            if (cat && !strcmp(cat, "multiple_signals"))
+                w -= 1; /* only when nothing else is there */
+            if (w <= best)
+                continue;
+            best = w;
+            v->detector = det->string;
+            v->category = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(vi, "category"));
+            v->severity = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(vi, "severity"));
+            const cJSON *ev = cJSON_GetObjectItemCaseSensitive(vi, "evidence");
+            v->evidence = cJSON_GetStringValue(cJSON_GetArrayItem(ev, 0));
+        }
+    }
+    return 0;
+}
+
+static void reply_json(srv_reply *r, sb *out)
+{
+    if (out->oom) {
+        free(out->p);
+        trawl__serve_error(r, 500, "out of memory");
+        return;
+    }
+    r->code = 200;
+    r->type = "application/json";
+    r->body = out->p;
+    r->len = out->n;
+}
+
+/* "prompt_injection/instruction_override (critical, 0.98): <evidence>" */
+static void put_reason(sb *b, const verdict *v)
+{
+    char head[160];
+    snprintf(head, sizeof head, "trawl: threat %.2f: %s/%s (%s)", v->score,
+             v->detector ? v->detector : "?", v->category ? v->category : "?",
+             v->severity ? v->severity : "?");
+    sb t = {0};
+    puts_(&t, head);
+    if (v->evidence) {
+        puts_(&t, ": ");
+        puts_(&t, v->evidence);
+    }
+    put_str(b, t.p ? t.p : "", t.n);
+    b->oom |= t.oom;
+    free(t.p);
+}
+
+/* ---- LiteLLM: POST /beta/litellm_basic_guardrail_api --------------------------- */
+
+/* {"texts":[...], "structured_messages":[...], "tool_calls":[...], "tools":[...],
+ *  "images":[...], "input_type":"request"|"response", ...} -> {"action":"NONE"} or
+ * {"action":"BLOCKED","blocked_reason":"..."}. The unified input's messages are,
+ * in order: one per text (role user, or assistant for a response), the
+ * structured messages, one assistant message holding the tool calls, one
+ * message of role "tools" holding the tool definitions (their descriptions
+ * are text a model reads: tool poisoning lives there). Images are not text
+ * and are not screened. */
+static void litellm(trawl_server *s, const char *body, size_t len, srv_reply *r, char **report)
+{
+    static const char *const known[] = {"texts",
+                                        "images",
+                                        "tools",
+                                        "tool_calls",
+                                        "structured_messages",
+                                        "request_data",
+                                        "request_headers",
+                                        "input_type",
+                                        "litellm_call_id",
+                                        "litellm_trace_id",
+                                        "litellm_version",
+                                        "additional_provider_specific_params",
+                                        "model",
+                                        NULL};
+    tj_doc *d = read_request(s, body, len, known, r);
+    if (!d)
+        return;
+    const tj_value *root = trawl__json_root(d);
+    const tj_value *texts = trawl__json_get(root, "texts");
+    const tj_value *sm = trawl__json_get(root, "structured_messages");
+    const tj_value *calls = trawl__json_get(root, "tool_calls");
+    const tj_value *tools = trawl__json_get(root, "tools");
+    const tj_value *it = trawl__json_get(root, "input_type");
+    if (expect(texts, TJ_ARRAY, "texts", "an array of strings", r) ||
+        expect(sm, TJ_ARRAY, "structured_messages", "an array of messages", r) ||
+        expect(calls, TJ_ARRAY, "tool_calls", "an array", r) ||
+        expect(tools, TJ_ARRAY, "tools", "an array", r) ||
+        expect(it, TJ_STRING, "input_type", "\"request\" or \"response\"", r)) {
+        trawl__json_free(d);
+        return;
+    }
+    const char *role =
+        it && it->type == TJ_STRING && !strcmp(it->str, "response") ? "assistant" : "user";
+    sb in = {0};
+    puts_(&in, "{\"messages\":[");
+    bool first = true;
+    for (const tj_value *t = texts ? texts->child : NULL; t; t = t->next, first = false) {
+        if (t->type != TJ_STRING) {
+            trawl__serve_error(r, 400, "field 'texts': expected an array of strings");
+            trawl__json_free(d);
+            free(in.p);
+            return;
+        }
+        putf(&in, "%s{\"role\":\"%s\",\"content\":", first ? "" : ",", role);
+        put_str(&in, t->str, t->len);
+        puts_(&in, "}");
+    }
+    for (const tj_value *m = sm && sm->type == TJ_ARRAY ? sm->child : NULL; m;
+         m = m->next, first = false) {
+        puts_(&in, first ? "" : ",");
+        put_value(&in, m);
+    }
+    if (calls && calls->type == TJ_ARRAY && calls->n) {
+        puts_(&in, first ? "" : ",");
+        puts_(&in, "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":");
+        put_value(&in, calls);
+        puts_(&in, "}");
+        first = false;
+    }
+    if (tools && tools->type == TJ_ARRAY && tools->n) {
+        puts_(&in, first ? "" : ",");
+        puts_(&in, "{\"role\":\"tools\",\"content\":[{\"type\":\"tool_use\",\"input\":");
+        put_value(&in, tools);
+        puts_(&in, "}]}");
+    }
+    puts_(&in, "]}");
+    trawl__json_free(d);
+    verdict v;
+    int rc = run(s, NULL, &in, &v, report, r);
+    free(in.p);
+    if (rc)
+        return;
+    sb out = {0};
+    if (v.score >= THREAT) {
+        puts_(&out, "{\"action\":\"BLOCKED\",\"blocked_reason\":");
+        put_reason(&out, &v);
+        puts_(&out, "}");
+    } else {
+        puts_(&out, "{\"action\":\"NONE\"}");
+    }
+    cJSON_Delete(v.report);
+    reply_json(r, &out);
+}
+
+/* ---- Lakera-Guard-style: POST /v2/guard ------------------------------------------ */
+
+/* The detector type Lakera's breakdown would use for a trawl detector. */
+static const char *lakera_type(const char *det)
+{
+    return !strcmp(det, "prompt_injection") ? "prompt_attack" : det;
+}
+
+static void lakera(trawl_server *s, const char *body, size_t len, const char *request_id,
+                   srv_reply *r, char **report)
+{
+    static const char *const known[] = {"messages", "project_id", "payload", "breakdown",
+                                        "metadata", "dev_info",   NULL};
+    tj_doc *d = read_request(s, body, len, known, r);
+    if (!d)
+        return;
+    const tj_value *root = trawl__json_root(d);
+    const tj_value *msgs = trawl__json_get(root, "messages");
+    const tj_value *pid = trawl__json_get(root, "project_id");
+    const tj_value *bd = trawl__json_get(root, "breakdown");
+    const tj_value *pl = trawl__json_get(root, "payload");
+    const tj_value *dev = trawl__json_get(root, "dev_info");
+    if (!msgs || msgs->type != TJ_ARRAY) {
+        trawl__serve_error(r, 400, "field 'messages': required, an array of messages");
+        trawl__json_free(d);
+        return;
+    }
+    if (expect(pid, TJ_STRING, "project_id", "a string", r)) {
+        trawl__json_free(d);
+        return;
+    }
+    sb in = {0};
+    puts_(&in, "{\"messages\":");
+    put_value(&in, msgs);
+    puts_(&in, "}");
+    sb out = {0};
+    verdict v;
+    int rc = run(s, NULL, &in, &v, report, r);
+    free(in.p);
+    if (rc) {
+        trawl__json_free(d);
+        return;
+    }
+    putf(&out, "{\"flagged\":%s", v.score >= THREAT ? "true" : "false");
+    if (pl && pl->type == TJ_TRUE) /* trawl's evidence is in its own report, not spans */
+        puts_(&out, ",\"payload\":[]");
+    if (bd && bd->type == TJ_TRUE) {
+        puts_(&out, ",\"breakdown\":[");
+        const cJSON *det;
+        bool first = true;
+        cJSON_ArrayForEach(det, cJSON_GetObjectItemCaseSensitive(v.report, "detectors"))
+        {
+            const cJSON *sc = cJSON_GetObjectItemCaseSensitive(det, "threat_score");
+            puts_(&out, first ? "{\"project_id\":" : ",{\"project_id\":");
+            first = false;
+            if (pid && pid->type == TJ_STRING)
+                put_str(&out, pid->str, pid->len);
+            else
+                puts_(&out, "null");
+            putf(&out,
+                 ",\"policy_id\":\"trawl\",\"detector_id\":\"trawl/%s\",\"detector_type\":\"%s\","
+                 "\"detected\":%s,\"score\":%.4g}",
+                 det->string, lakera_type(det->string),
+                 cJSON_IsNumber(sc) && sc->valuedouble >= THREAT ? "true" : "false",
+                 cJSON_IsNumber(sc) ? sc->valuedouble : 0.0);
+        }
+        puts_(&out, "]");
+    }
+    if (dev && dev->type == TJ_TRUE)
+        puts_(&out, ",\"dev_info\":{\"version\":\"" TRAWL_VERSION_STRING "\"}");
+    puts_(&out, ",\"metadata\":{\"request_uuid\":");
+    put_str(&out, request_id ? request_id : "", request_id ? strlen(request_id) : 0);
+    puts_(&out, "}}");
+    trawl__json_free(d);
+    cJSON_Delete(v.report);
+    reply_json(r, &out);
+}
+
+/* ---- LLM-Guard-style: POST /analyze/prompt -------------------------------------- */
+
+static const char *const scanner_names[TRAWL_DET_COUNT] = {
+    "PromptInjection", "ShadowAI", "Polymorphic", "SyntheticMedia", "AIvsAI"};
+
+static void llm_guard(trawl_server *s, const char *body, size_t len, srv_reply *r, char **report)
+{
+    static const char *const known[] = {"prompt", "scanners_suppress", NULL};
+    tj_doc *d = read_request(s, body, len, known, r);
+    if (!d)
+        return;
+    const tj_value *root = trawl__json_root(d);
+    const tj_value *prompt = trawl__json_get(root, "prompt");
+    const tj_value *sup = trawl__json_get(root, "scanners_suppress");
+    if (!prompt || prompt->type != TJ_STRING) {
+        trawl__serve_error(r, 400, "field 'prompt': required, a string");
+        trawl__json_free(d);
+        return;
+    }
+    if (expect(sup, TJ_ARRAY, "scanners_suppress", "an array of scanner names", r)) {
+        trawl__json_free(d);
+        return;
+    }
+    /* The suppressed scanners leave the run: ?only= is what remains. */
+    unsigned keep = TRAWL_DET_ALL;
+    for (const tj_value *n = sup && sup->type == TJ_ARRAY ? sup->child : NULL; n; n = n->next) {
+        unsigned i = 0;
+        while (i < TRAWL_DET_COUNT &&
+               !(n->type == TJ_STRING && (!strcmp(n->str, scanner_names[i]) ||
+                                          !strcmp(n->str, trawl_detector_name(1u << i)))))
+            i++;
+        if (i == TRAWL_DET_COUNT) {
+            trawl__serve_error(r, 400,
+                               "field 'scanners_suppress': unknown scanner (known: "
+                               "PromptInjection, ShadowAI, Polymorphic, SyntheticMedia, "
+                               "AIvsAI)");
+            trawl__json_free(d);
+            return;
+        }
+        keep &= ~(1u << i);
+    }
+    srv_tctx *t = trawl__serve_thread_ctx(s, NULL);
+    keep &= t ? trawl_detect_engine_enabled(t->eng->e) : TRAWL_DET_ALL;
+    char only[128] = "";
+    for (unsigned i = 0; i < TRAWL_DET_COUNT; i++)
+        if (keep & (1u << i))
+            snprintf(only + strlen(only), sizeof only - strlen(only), "%s%s", *only ? "," : "",
+                     trawl_detector_name(1u << i));
+    if (!keep) {
+        trawl__serve_error(r, 400,
+                           "field 'scanners_suppress': every scanner suppressed; nothing "
+                           "would be screened");
+        trawl__json_free(d);
+        return;
+    }
+    sb in = {0};
+    puts_(&in, "{\"prompt\":");
+    put_str(&in, prompt->str, prompt->len);
+    puts_(&in, "}");
+    verdict v;
+    int rc = run(s, only, &in, &v, report, r);
+    free(in.p);
+    if (rc) {
+        trawl__json_free(d);
+        return;
+    }
+    sb out = {0};
+    puts_(&out, "{\"sanitized_prompt\":"); /* trawl screens; it does not rewrite */
+    put_str(&out, prompt->str, prompt->len);
+    putf(&out, ",\"is_valid\":%s,\"scanners\":{", v.score >= THREAT ? "false" : "true");
+    const cJSON *det;
+    bool first = true;
+    cJSON_ArrayForEach(det, cJSON_GetObjectItemCaseSensitive(v.report, "detectors"))
+    {
+        unsigned bit = 0;
+        trawl_error e;
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(det, "threat_score");
+        if (trawl_detector_mask_parse(det->string, &bit, &e) != TRAWL_OK || !bit)
+            continue;
+        putf(&out, "%s\"%s\":%.4g", first ? "" : ",", scanner_names[__builtin_ctz(bit)],
+             cJSON_IsNumber(sc) ? sc->valuedouble : 0.0);
+        first = false;
+    }
+    puts_(&out, "}}");
+    trawl__json_free(d);
+    cJSON_Delete(v.report);
+    reply_json(r, &out);
+}
+
+/* ---- header-only: POST /v1/authz ------------------------------------------------- */
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Percent-decodes a URI (and '+' as a space), into a new string. */
+static char *uri_decode(const char *s, size_t *len)
+{
+    size_t n = strlen(s), k = 0;
+    char *o = malloc(n + 1);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n + 1 && (hi = hexval(s[i + 1])) >= 0 &&
+            (lo = hexval(s[i + 2])) >= 0) {
+            o[k++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            o[k++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    o[k] = 0;
+    *len = k;
+    return o;
+}
+
+static void add_header(srv_reply *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_header(srv_reply *r, const char *name, const char *fmt, ...)
+{
+    if (r->n_headers >= SRV_MAX_HEADERS)
+        return;
+    srv_header *h = &r->headers[r->n_headers++];
+    h->name = name;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->value, sizeof h->value, fmt, ap);
+    va_end(ap);
+}
+
+/* What auth_request / ext_authz can send: headers. The text to screen is the
+ * X-Trawl-Prompt header and the original request's URI (X-Original-URI, as
+ * the nginx and Envoy configurations in deploy/ set it), percent-decoded.
+ * 204 clean, 403 threat, the verdict in X-Trawl-* headers, the body empty. */
+static void authz(trawl_server *s, const compat_headers *h, srv_reply *r, char **report)
+{
+    sb in = {0};
+    puts_(&in, "{\"messages\":[");
+    bool any = false;
+    if (h->prompt && *h->prompt) {
+        puts_(&in, "{\"role\":\"user\",\"content\":");
+        put_str(&in, h->prompt, strlen(h->prompt));
+        puts_(&in, "}");
+        any = true;
+    }
+    if (h->uri && *h->uri) {
+        size_t n;
+        char *u = uri_decode(h->uri, &n);
+        if (!u)
+            in.oom = true;
+        else {
+            puts_(&in, any ? ",{\"role\":\"uri\",\"content\":" : "{\"role\":\"uri\",\"content\":");
+            put_str(&in, u, n);
+            puts_(&in, "}");
+            free(u);
+        }
+        any = true;
+    }
+    puts_(&in, "]}");
+    r->type = "text/plain";
+    if (!any) {
+        free(in.p);
+        r->code = 204;
+        r->body = strdup("");
+        r->len = 0;
+        add_header(r, "X-Trawl-Verdict", "nothing-to-screen");
+        return;
+    }
+    verdict v;
+    int rc = run(s, NULL, &in, &v, report, r);
+    free(in.p);
+    if (rc) /* 400 or 503: auth_request turns any other code into a 500, fail closed */
+        return;
+    bool threat = v.score >= THREAT;
+    r->code = threat ? 403 : 204;
+    r->body = strdup("");
+    r->len = 0;
+    add_header(r, "X-Trawl-Verdict", "%s", threat ? "threat" : "clean");
+    add_header(r, "X-Trawl-Threat-Score", "%.4g", v.score);
+    if (v.detector) {
+        add_header(r, "X-Trawl-Detector", "%s", v.detector);
+        add_header(r, "X-Trawl-Category", "%s", v.category ? v.category : "");
+        add_header(r, "X-Trawl-Severity", "%s", v.severity ? v.severity : "");
+    }
+    cJSON_Delete(v.report);
+}
+
+void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
+                         const compat_headers *h, srv_reply *r, char **report)
+{
+    *report = NULL;
+    switch (ep) {
+    case EP_LITELLM:
+        litellm(s, body, len, r, report);
+        return;
+    case EP_GUARD:
+        lakera(s, body, len, h->request_id, r, report);
+        return;
+    case EP_ANALYZE:
+        llm_guard(s, body, len, r, report);
+        return;
+    default:
+        authz(s, h, r, report);
+        return;
+    }
+}
