@@ -390,21 +390,28 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     return -1;
 }
 
+enum { MAX_FILE = 16 << 20 }; /* config and rule files */
+
 static char *read_file(const char *path, size_t *len)
 {
     cli_input in;
     if (cli_input_open(path, &in))
         return NULL;
     char *s = NULL;
-    if (in.data) {
+    if (in.data && in.len > MAX_FILE) {
+        cli_errorf("serve", "%s: larger than the limit of %d bytes for config and rule files", path,
+                   MAX_FILE);
+    } else if (in.data) {
         s = malloc(in.len + 1);
         if (s) {
             memcpy(s, in.data, in.len);
             s[in.len] = '\0';
             *len = in.len;
+        } else {
+            cli_errorf("serve", "%s: out of memory reading it", path);
         }
     } else {
-        cli_errorf("serve", "%s: the config must be a regular file", path);
+        cli_errorf("serve", "%s: must be a regular file", path);
     }
     cli_input_close(&in);
     return s;

@@ -58,6 +58,65 @@ int cli_input_open(const char *path, cli_input *in)
     return 0;
 }
 
+int cli_read_all(const char *cmd, const char *path, size_t max, const char *flag, char **text,
+                 size_t *len)
+{
+    cli_input in;
+    if (cli_input_open(path, &in) != 0)
+        return -1;
+    const char *name = strcmp(path, "-") ? path : "(stdin)";
+    if (in.data && in.len > max) {
+        cli_errorf(cmd, "%s: larger than the limit of %zu bytes (%s)", name, max, flag);
+        cli_input_close(&in);
+        return -1;
+    }
+    size_t cap = in.data ? in.len + 1 : 65536, n = 0;
+    char *buf = malloc(cap);
+    if (buf && in.data) {
+        memcpy(buf, in.data, in.len);
+        n = in.len;
+    }
+    while (buf && !in.data) {
+        if (n + 1 >= cap) { /* n <= max here: room to see one byte past it */
+            cap = cap * 2 < max + 2 ? cap * 2 : max + 2;
+            char *b = realloc(buf, cap);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+        }
+        ssize_t r = read(in.fd, buf + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            cli_errorf(cmd, "%s: %s", name, strerror(errno));
+            free(buf);
+            cli_input_close(&in);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > max) {
+            cli_errorf(cmd, "%s: larger than the limit of %zu bytes (%s)", name, max, flag);
+            free(buf);
+            cli_input_close(&in);
+            return -1;
+        }
+    }
+    cli_input_close(&in);
+    if (!buf) {
+        cli_errorf(cmd, "%s: out of memory reading it", name);
+        return -1;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return 0;
+}
+
 void cli_input_close(cli_input *in)
 {
     if (in->mapped)
