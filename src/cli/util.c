@@ -20,7 +20,12 @@ int cli_input_open(const char *path, cli_input *in)
         in->fd = STDIN_FILENO;
         return 0;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking: opening a FIFO that no writer has open would otherwise
+     * wait for one forever (and a device could act on the open). The type is
+     * checked on the descriptor; a FIFO or device is then read blocking: a
+     * FIFO waits for a writer that has it open, and ends at once when none
+     * has. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         fprintf(stderr, "trawl: %s: %s\n", path, strerror(errno));
         return -1;
@@ -33,6 +38,12 @@ int cli_input_open(const char *path, cli_input *in)
     }
     if (S_ISDIR(st.st_mode)) {
         fprintf(stderr, "trawl: %s: is a directory\n", path);
+        close(fd);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        fprintf(stderr, "trawl: %s: %s\n", path, strerror(errno));
         close(fd);
         return -1;
     }
