@@ -5,6 +5,7 @@
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
 #   make bench    benchmarks against peers (see bench/README.md)
 #   make loadtest `trawl serve` under wrk (LOAD_SECONDS per point, default 30)
+#   make attack   hostile clients and inputs of issue 19 (ATTACK_SECONDS per hold point)
 #   make eval-infer  format inference scored against truth: ../shared/data/pcap
 #                 (PCAPS=DIR for another folder) and 100 generated protocols
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
@@ -17,7 +18,7 @@ FUZZ_SECONDS ?= 20
 LOAD_SECONDS ?= 30
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model eval-infer
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest model attack eval-infer
 
 all: build
 
@@ -49,6 +50,10 @@ bench: deps build
 
 loadtest: deps build
 	@sh bench/loadtest/run.sh build/bin/trawl $(LOAD_SECONDS)
+
+ATTACK_SECONDS ?= 45
+attack: deps build
+	@sh bench/attack/run.sh build/bin/trawl $(ATTACK_SECONDS)
 
 # Trains on train.jsonl (one row in ten held out), reports dev.jsonl, writes
 # the model file that the next build embeds. Deterministic: same data, same bytes.
