@@ -112,11 +112,12 @@ printf '  100k rules .{0,50}xN.{0,50} : '
 python3 "$PEAK" --limit-s 60 "$T" scan -r "$dir/set.rules" "$dir/z" 2>&1 | tr '\n' ' '
 echo
 
-echo "12. trawl similar -L 16 -k 1 over 50 MB (120 s at most each)"
+SIM_LIMIT=${SIMILAR_SECONDS:-300}
+echo "12. trawl similar -L 16 -k 1 over 50 MB (${SIM_LIMIT} s at most each)"
 head -c 52428800 /dev/urandom >"$dir/r50"
 head -c 52428800 /dev/zero >"$dir/z50"
 for f in r50 z50; do
     printf '  %s: ' "$f"
-    python3 "$PEAK" --limit-s 120 "$T" similar -L 16 -k 1 "$dir/$f" 2>&1 >/dev/null | tr '\n' ' '
+    python3 "$PEAK" --limit-s "$SIM_LIMIT" "$T" similar -L 16 -k 1 "$dir/$f" 2>&1 >/dev/null | tr '\n' ' '
     echo
 done

@@ -248,6 +248,22 @@ static int add_proxies(settings *st, const char *arg, char *msg, size_t cap)
     return 0;
 }
 
+/* A number in [min, max]; "must be at least 4k" names a power-of-1024 min
+ * the way it is written. */
+static int at_least(const char *arg, uint64_t min, uint64_t max, uint64_t *v, char *msg, size_t cap)
+{
+    if (number(arg, max, v, msg, cap))
+        return -1;
+    if (*v < min) {
+        if (min >= 1024 && min % 1024 == 0)
+            snprintf(msg, cap, "must be at least %lluk", (unsigned long long)(min / 1024));
+        else
+            snprintf(msg, cap, "must be at least %llu", (unsigned long long)min);
+        return -1;
+    }
+    return 0;
+}
+
 /* The CLI's 0 turns a limit off; the library's 0 means its default. */
 static unsigned off_if_0(uint64_t v)
 {
@@ -298,14 +314,8 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     case 'T':
         return number(arg, UINT64_MAX, &v, msg, cap) ? -1 : (o->cache_ttl_ms = v, 0);
     case 'M':
-        if (number(arg, (uint64_t)1 << 32, &v, msg, cap))
-            return -1;
-        if (!v) {
-            snprintf(msg, cap, "must be at least 1");
-            return -1;
-        }
-        o->max_body = (size_t)v;
-        return 0;
+        return at_least(arg, 1, (uint64_t)1 << 32, &v, msg, cap) ? -1
+                                                                 : (o->max_body = (size_t)v, 0);
     case 'C':
         return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_connections = (unsigned)v, 0);
     case 'P': /* 0 = no limit */
@@ -317,55 +327,23 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     case 'o':
         return number(arg, 86400, &v, msg, cap) ? -1 : (o->conn_timeout_s = (unsigned)v, 0);
     case 'D':
-        if (number(arg, 1u << 20, &v, msg, cap))
-            return -1;
-        if (v < 4096) {
-            snprintf(msg, cap, "must be at least 4k");
-            return -1;
-        }
-        o->max_header = (size_t)v;
-        return 0;
+        return at_least(arg, 4096, 1u << 20, &v, msg, cap) ? -1 : (o->max_header = (size_t)v, 0);
     case 'H':
         return number(arg, 3600000, &v, msg, cap) ? -1 : (o->sse_heartbeat_ms = (unsigned)v, 0);
     case 'm':
     case 'z':
-        if (number(arg, (uint64_t)1 << 32, &v, msg, cap))
+        if (at_least(arg, 1, (uint64_t)1 << 32, &v, msg, cap))
             return -1;
-        if (!v) {
-            snprintf(msg, cap, "must be at least 1");
-            return -1;
-        }
         *(id == 'm' ? &o->scan_max_matches : &o->scan_max_bytes) = (size_t)v;
         return 0;
     case 'X':
-        if (number(arg, 1u << 16, &v, msg, cap))
-            return -1;
-        if (!v) {
-            snprintf(msg, cap, "must be at least 1");
-            return -1;
-        }
-        o->sse_max = (unsigned)v;
-        return 0;
+        return at_least(arg, 1, 1u << 16, &v, msg, cap) ? -1 : (o->sse_max = (unsigned)v, 0);
     case 'I':
         return number(arg, 1u << 16, &v, msg, cap) ? -1 : (o->sse_per_ip = off_if_0(v), 0);
     case 'N':
-        if (number(arg, 3600000, &v, msg, cap))
-            return -1;
-        if (v < 100) {
-            snprintf(msg, cap, "must be at least 100");
-            return -1;
-        }
-        o->sse_drain_ms = (unsigned)v;
-        return 0;
+        return at_least(arg, 100, 3600000, &v, msg, cap) ? -1 : (o->sse_drain_ms = (unsigned)v, 0);
     case 'b':
-        if (number(arg, 1u << 16, &v, msg, cap))
-            return -1;
-        if (!v) {
-            snprintf(msg, cap, "must be at least 1");
-            return -1;
-        }
-        o->batch_max = (size_t)v;
-        return 0;
+        return at_least(arg, 1, 1u << 16, &v, msg, cap) ? -1 : (o->batch_max = (size_t)v, 0);
     case 'w':
         return number(arg, 10000000, &v, msg, cap) ? -1 : (o->batch_wait_us = v, 0);
     case 'y':

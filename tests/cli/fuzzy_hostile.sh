@@ -12,14 +12,7 @@
 # a message.
 set -u
 T=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fails=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/check.sh"
 peak() { python3 "$(dirname "$0")/lib/peak.py" "$@"; }
 mb() { sed -n 's/.*peak_mb=\([0-9.]*\).*/\1/p' "$1"; }
 small() { awk -v a="$1" 'BEGIN { exit !(a < 64) }' && echo yes || echo "no: $1 MB"; }

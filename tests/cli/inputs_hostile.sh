@@ -13,14 +13,7 @@
 #   frame pcap /tmp` exited 3 saying nothing).
 set -u
 T=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fails=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/check.sh"
 rc() { timeout 10 "$T" "$@" >/dev/null 2>"$dir/e"; echo $?; }
 mkfifo "$dir/fifo" || { echo "SKIP: mkfifo failed"; exit 0; }
 

@@ -8,14 +8,7 @@
 # Each run here is bounded by timeout and ulimit -v.
 set -u
 T=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fails=0
-check() {
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/check.sh"
 # run CMD...: "rc message" with 10 s and 1 GB of address space at most
 run() { (ulimit -v 1000000; timeout 10 "$T" "$@" 2>"$dir/e" >/dev/null); echo "$? $(cat "$dir/e")"; }
 : >"$dir/empty"
