@@ -16,9 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t mode = data[0];
     data++;
     size--;
-    trawl_infer_msg m[256];
+    trawl_infer_msg m[64];
     size_t n = 0, o = 0;
-    while (o < size && n < 256) {
+    while (o < size && n < 64) {
         size_t len = data[o++];
         if (len > size - o)
             len = size - o;

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     trawl_key128 k1 = {0, 0}, k2 = {0, 0};
     bool st1 = false, st2 = false;
     srv_reply r = {0};
-    if (trawl__serve_prepare(NULL, body, len, mask, &k1, &st1, NULL, &r)) {
+    if (trawl__serve_prepare(NULL, body, len, mask, &k1, NULL, &st1, NULL, &r)) {
         if (r.code != 400 && r.code != 500)
             __builtin_trap();
         if (r.body) {
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(r.body);
         return 0;
     }
-    if (trawl__serve_prepare(NULL, body, len, mask, &k2, &st2, NULL, &r) || st1 != st2)
+    if (trawl__serve_prepare(NULL, body, len, mask, &k2, NULL, &st2, NULL, &r) || st1 != st2)
         __builtin_trap();
     if (!st1 && (k1.lo != k2.lo || k1.hi != k2.hi))
         __builtin_trap();

@@ -506,6 +506,43 @@ static void *hthread(void *arg)
     return NULL;
 }
 
+/* Prometheus buckets from trawl_hist_cumulative against counting by hand:
+ * each figure lies between the exact count at le's bucket's start and the
+ * exact count at le, and the figures never decrease. */
+static void test_hist_cumulative(void **st)
+{
+    (void)st;
+    tu_rng r;
+    tu_seed(&r, 77);
+    trawl_hist *h = trawl_hist_new();
+    enum { N = 20000 };
+    static uint64_t v[N];
+    for (size_t i = 0; i < N; i++) {
+        v[i] = (tu_next(&r) >> (tu_below(&r, 50) + 10)) + tu_below(&r, 300);
+        trawl_hist_record(h, v[i]);
+    }
+    static const uint64_t le[] = {0, 100, 255, 256, 1000, 25000, 1000000, 1u << 30, UINT64_MAX};
+    enum { NL = sizeof le / sizeof le[0] };
+    uint64_t got[NL];
+    trawl_hist_cumulative(h, le, NL, got);
+    for (size_t j = 0; j < NL; j++) {
+        uint64_t exact = 0, below = 0;
+        uint64_t lo = trawl_hist_bucket_low(le[j]);
+        for (size_t i = 0; i < N; i++) {
+            exact += v[i] <= le[j];
+            below += v[i] < lo || (trawl_hist_bucket_high(le[j]) == le[j] && v[i] <= le[j]);
+        }
+        if (got[j] > exact || got[j] < below)
+            fail_msg("le %llu: %llu not in [%llu, %llu]", (unsigned long long)le[j],
+                     (unsigned long long)got[j], (unsigned long long)below,
+                     (unsigned long long)exact);
+        if (j && got[j] < got[j - 1])
+            fail_msg("not monotone at %zu", j);
+    }
+    assert_int_equal(got[NL - 1], N);
+    trawl_hist_free(h);
+}
+
 static void test_hist_concurrent(void **st)
 {
     (void)st;
@@ -541,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_hist_buckets),
         cmocka_unit_test(test_hist_oracle),
         cmocka_unit_test(test_hist_concurrent),
+        cmocka_unit_test(test_hist_cumulative),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,12 +4,20 @@ load test, one JSON object per line: realistic ~1 KB prompts built from the
 shared prompt set (benign and injection rows in their natural mix; short
 prompts are joined with the next ones until about 1 KB); with "small", the
 unified input of every detector on small values (a prompt row as it is, cut
-to 256 bytes, two URLs, a connection, a process, a client id)."""
-import json, sys
+to 256 bytes, two URLs, a connection, a process, a client id). When
+PROMPTS.jsonl does not exist (no ../shared/data), the rows are generated
+English-like text from a fixed seed, so the open-loop points still run."""
+import json, os, random, sys
 
 src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 small = len(sys.argv) > 4 and sys.argv[4] == "small"
-rows = [json.loads(l)["text"] for l in open(src, encoding="utf-8")]
+if os.path.exists(src):
+    rows = [json.loads(l)["text"] for l in open(src, encoding="utf-8")]
+else:
+    r = random.Random(7)
+    words = ("the a delivery customer note report please summarise arrived late box damaged "
+             "team support resolved quickly order invoice refund account address meeting").split()
+    rows = [" ".join(r.choice(words) for _ in range(40)) for _ in range(500)]
 bodies, i = [], 0
 hosts = ["api.openai.com", "example.com", "api.anthropic.com", "docs.python.org"]
 while small and len(bodies) < n and rows:

@@ -169,9 +169,10 @@ typedef struct trawl_analyze_region {
  * 1024; the last window is measured flush with the end) are classified by
  * their Miller-Madow-corrected entropy and printable fraction (the rules
  * above, checked in the order padding, text, low, binary, code, high);
- * runs of one class (and one fill byte) merge; a high-entropy region is
- * compressed when chi-square over all its bytes rejects uniformity at
- * p < 0.01, random otherwise. *out (free with trawl_analyze_regions_free)
+ * runs of one class (and one fill byte) merge. High-entropy windows whose
+ * bytes fail chi-square's uniformity test at p < 1e-4 are compressed; a
+ * run of the others is compressed when the test over all its bytes fails
+ * at p < 0.01, random otherwise. *out (free with trawl_analyze_regions_free)
  * gets *count regions in offset order; none for an empty input.
  * TRAWL_EINVAL, TRAWL_ENOMEM. O(n), allocates one region per window at
  * most. */
@@ -247,6 +248,8 @@ typedef struct trawl_analyze_repeat_opts {
     trawl_analyze_repeat_order order; /* which ones; ties by first suffix */
     uint64_t max_period;              /* longest gap counted as a period (0 = 65536) */
     uint64_t max_bytes;               /* bound on memory, 12 bytes per input byte (0 = none) */
+    bool keep_runs; /* also report repeats lying in a run of one byte value (padding); by
+                       default they are left out (they are not counted in total either) */
 } trawl_analyze_repeat_opts;
 
 typedef struct trawl_analyze_repeat {
@@ -257,7 +260,8 @@ typedef struct trawl_analyze_repeat {
 
 /* A candidate record size or period: a gap between consecutive
  * occurrences of the 64 maximal repeats that cover the most bytes (length x
- * count), whatever order the caller asked for. */
+ * count), whatever order the caller asked for; gaps shorter than the
+ * repeat (an occurrence overlapping the previous one) do not count. */
 typedef struct trawl_analyze_period {
     uint64_t period;
     uint64_t support; /* sum over such gaps of the repeat's length */
@@ -287,6 +291,47 @@ TRAWL_API trawl_status trawl_analyze_repeats(const uint8_t *p, size_t n,
                                              const trawl_analyze_repeat_opts *o,
                                              trawl_analyze_repeat_result *res, trawl_error *err);
 TRAWL_API void trawl_analyze_repeat_result_free(trawl_analyze_repeat_result *r);
+
+/* ---- structure: delimiters and header signatures ------------------------------ */
+
+/* A candidate delimiter of one buffer. */
+typedef struct trawl_analyze_delimiter {
+    uint8_t bytes[2];
+    unsigned len;    /* 1 or 2 */
+    uint64_t count;  /* occurrences, a run of overlapping ones counted once */
+    uint64_t runs;   /* occurrences overlapping the previous one */
+    double mean_gap; /* mean distance between consecutive occurrences */
+    double cv;       /* its coefficient of variation */
+    double score;    /* count x (1 - min(cv, 1)) x (share not in runs) */
+} trawl_analyze_delimiter;
+
+/* Bytes and byte pairs (at least 4 occurrences) that cut p[0..n) into
+ * pieces of similar length, best score first; *count <= top. Candidates,
+ * not findings (src/analyze/delimiters.c says why). Free with
+ * trawl_analyze_delimiters_free. TRAWL_EINVAL, TRAWL_ENOMEM. O(n). */
+TRAWL_API trawl_status trawl_analyze_delimiters(const uint8_t *p, size_t n, size_t top,
+                                                trawl_analyze_delimiter **out, size_t *count,
+                                                trawl_error *err);
+TRAWL_API void trawl_analyze_delimiters_free(trawl_analyze_delimiter *d);
+
+/* A prefix shared by a group of messages that no longer prefix is shared
+ * by all of them. */
+typedef struct trawl_analyze_prefix {
+    const uint8_t *bytes; /* points into the message msgs[first] */
+    size_t length;
+    size_t support; /* messages that start with it */
+    size_t first;   /* the lowest index among them */
+} trawl_analyze_prefix;
+
+/* Header signatures: every maximal shared prefix of at least min_length
+ * bytes (0 = 1) among at least min_support messages (< 2 = 2), most
+ * messages first, then longest. *out points into msgs (keep them alive);
+ * free with trawl_analyze_prefixes_free. TRAWL_EINVAL, TRAWL_ENOMEM.
+ * O(n log n comparisons). */
+TRAWL_API trawl_status trawl_analyze_prefixes(const trawl_span *msgs, size_t n, size_t min_length,
+                                              size_t min_support, trawl_analyze_prefix **out,
+                                              size_t *count, trawl_error *err);
+TRAWL_API void trawl_analyze_prefixes_free(trawl_analyze_prefix *p);
 
 /* ---- Needleman-Wunsch alignment ------------------------------------------ */
 
@@ -451,8 +496,9 @@ TRAWL_API trawl_status trawl_analyze_linkage_inplace(double *D, size_t n,
                                                      trawl_error *err);
 /* Linkage of the rows of the row-major n x d matrix X under Euclidean
  * distance (SciPy's linkage(X, method)): trawl_analyze_pdist on `threads`
- * threads, then the in-place linkage. max_bytes bounds the matrix (0 =
- * none). */
+ * threads, then the in-place linkage; max_bytes bounds that matrix (0 =
+ * none). Single linkage needs no matrix: Prim computes each distance when
+ * it needs it (O(n^2 d) time, O(n) memory). */
 TRAWL_API trawl_status trawl_analyze_linkage_vectors(const double *X, size_t n, size_t d,
                                                      trawl_analyze_linkage_method method,
                                                      unsigned threads, uint64_t max_bytes,

@@ -220,6 +220,24 @@ TRAWL_API trawl_status trawl_detect_run_batch(trawl_detect_engine *e, trawl_dete
                                               unsigned mask, trawl_detect_report **out,
                                               trawl_error *err);
 
+/* ---- the prompt-injection learned tier (docs/model.md) ----------------------- */
+
+/* The signals prompt_injection computes for its learned tier, by name
+ * ("rule:instruction_override.ignore_the_above", "obf:invisible", ...):
+ * *names[0..n) with n returned (0 when prompt_injection is off). They live
+ * as long as e. */
+TRAWL_API size_t trawl_detect_pi_signal_names(const trawl_detect_engine *e,
+                                              const char *const **names);
+/* Runs the prompt-injection rule tier on one text, as a prompt, for
+ * training the learned tier: *norm is the normalised text (the bytes the
+ * model hashes), *signals the signals in the order of
+ * trawl_detect_pi_signal_names. Both live in c until its next use.
+ * TRAWL_ESTATE when prompt_injection is off. */
+TRAWL_API trawl_status trawl_detect_pi_features(trawl_detect_engine *e, trawl_detect_ctx *c,
+                                                const char *text, size_t len,
+                                                const uint8_t **norm, size_t *norm_len,
+                                                const float **signals, trawl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

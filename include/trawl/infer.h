@@ -217,6 +217,7 @@ typedef struct trawl_infer_type {
     int32_t key_offset; /* the type field's offset, -1 when the port has one type */
     unsigned key_size;  /* 1 */
     uint64_t key_value; /* the type field's value for this type */
+    int32_t cluster;    /* without a type field: the cluster its messages form (-1: none) */
     size_t n_msgs;
     uint32_t min_len, max_len;
     bool big_endian; /* byte order most multi-byte fields of the port use */
@@ -283,6 +284,38 @@ TRAWL_API uint64_t trawl_infer_input_frame(const trawl_infer_input *in, size_t i
 TRAWL_API const trawl_infer_msg *trawl_infer_input_msgs(const trawl_infer_input *in, size_t *n);
 TRAWL_API void trawl_infer_input_free(trawl_infer_input *in);
 
+/* --- structure of a raw stream -------------------------------------------------------- */
+
+/* What a byte stream of unknown framing looks like: fixed-size records, or
+ * messages ending at a delimiter. */
+typedef struct trawl_infer_stream {
+    uint64_t record_size;   /* 0: no fixed record size found */
+    double record_score;    /* share of bytes equal to the byte one record later */
+    uint8_t delimiter[2];   /* the delimiter, when delimiter_len > 0 */
+    unsigned delimiter_len; /* 0: no delimiter found; 1 or 2 */
+    uint64_t delimited;     /* messages the delimiter cuts */
+    double delimiter_score; /* share of the byte after it that is its most common value */
+} trawl_infer_stream;
+
+/* Looks for a record size and for a delimiter in p[0..n).
+ *
+ * Record size: for every period k from 2 to min(4096, n / 4), the share of
+ * bytes equal to the byte k later (random bytes: 1/256). The best period
+ * must beat random by far (score >= 0.3 and 8 times the mean over all
+ * periods); then the smallest period whose score is at least 0.9 of the
+ * best's is taken, so that a multiple of the record size never wins over
+ * the size itself (Oscura's learn_structure takes the GCD of message
+ * lengths, which a single odd length ruins, and equal lengths only).
+ * Delimiter: a byte, or a pair of bytes, present at least 3 times and in at
+ * most one byte in 8 (so not filler), not at a fixed period (then it is part
+ * of a record), after which the next byte is mostly one value or the gaps
+ * are of several lengths -- the mark of messages starting after it. Scores
+ * are in *out; TRAWL_EINVAL on NULL. O(n * min(4096, n / 4)) for the record
+ * size (capped: the first 64 KiB are examined), O(n) for the
+ * delimiter; allocates 256 KiB. */
+TRAWL_API trawl_status trawl_infer_stream_structure(const uint8_t *p, size_t n,
+                                                    trawl_infer_stream *out, trawl_error *err);
+
 /* --- evaluation against truth ----------------------------------------------------- */
 
 /* Ground truth in the format of ../shared/data/pcap/NAME.fields.jsonl: one
@@ -338,14 +371,13 @@ TRAWL_API trawl_status trawl_infer_score_truth(const trawl_infer_truth *t,
  * 4 types over UDP between a few client ports and one server port, in a
  * classic pcap (Ethernet, IPv4, UDP; one message per frame) and, in the
  * format trawl_infer_truth_parse reads, the truth: each field named
- * "trawl.KIND.N", N numbering the protocol's fields (const, enum, counter, length, checksum, timestamp, float,
- * text, id, random, bytes). The protocol draws from: constants (magic,
- * version), a type field, lengths (1, 2 or 4 bytes, either byte order,
- * counting the whole message or what follows), counters per flow, ids per
- * flow, timestamps, floats, fixed-size text, random nonces, small integers,
- * optional TLV bodies, and a trailing CRC with random parameters or a sum.
- * Same seed, same bytes. *pcap and *truth are malloc'd (free them).
- * TRAWL_EINVAL (NULL, msgs 0 or above 100000), TRAWL_ENOMEM. */
+ * "trawl.KIND.N", N numbering the protocol's fields (const, enum, counter, length, checksum,
+ * timestamp, float, text, id, random, bytes). The protocol draws from: constants (magic, version),
+ * a type field, lengths (1, 2 or 4 bytes, either byte order, counting the whole message or what
+ * follows), counters per flow, ids per flow, timestamps, floats, fixed-size text, random nonces,
+ * small integers, optional TLV bodies, and a trailing CRC with random parameters or a sum. Same
+ * seed, same bytes. *pcap and *truth are malloc'd (free them). TRAWL_EINVAL (NULL, msgs 0 or above
+ * 100000), TRAWL_ENOMEM. */
 TRAWL_API trawl_status trawl_infer_generate(uint64_t seed, unsigned msgs, uint8_t **pcap,
                                             size_t *pcap_len, char **truth, size_t *truth_len,
                                             trawl_error *err);

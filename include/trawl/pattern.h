@@ -143,9 +143,10 @@ TRAWL_API trawl_status trawl_pattern_compile(const trawl_pattern_set *set, trawl
 /* trawl_pattern_compile_ex() flags. */
 enum {
     /* Compile for block scans only: about half the compile time and memory.
-     * trawl_stream_open() and trawl_pattern_db_serialize() refuse such a
-     * database (TRAWL_EINVAL), and so does trawl_scan() of one input over
-     * 4 GiB (TRAWL_ELIMIT). For rule packs scanned one message at a time. */
+     * trawl_stream_open() refuses such a database (TRAWL_EINVAL), and so
+     * does trawl_scan() of one input over 4 GiB (TRAWL_ELIMIT); it saves
+     * and loads as a block-only database. For rule packs scanned one
+     * message at a time. */
     TRAWL_COMPILE_BLOCK_ONLY = 1u << 0
 };
 

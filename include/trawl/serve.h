@@ -158,6 +158,12 @@ TRAWL_API uint64_t trawl_hist_sum(const trawl_hist *h);
  * are <= v, reported as the highest value of v's bucket; 0 when empty. q in
  * [0, 1]. O(buckets). */
 TRAWL_API uint64_t trawl_hist_percentile(const trawl_hist *h, double q);
+/* For each bound le[0..n) (ascending), how many recorded values lie in
+ * buckets that end at or below it: Prometheus histogram buckets from one
+ * pass (a bucket straddling a bound is counted in the next, so a figure is
+ * low by at most that bucket, within 0.8% of the bound). O(buckets). */
+TRAWL_API void trawl_hist_cumulative(const trawl_hist *h, const uint64_t *le, size_t n,
+                                     uint64_t *out);
 /* The bounds of the bucket holding v. */
 TRAWL_API uint64_t trawl_hist_bucket_low(uint64_t v);
 TRAWL_API uint64_t trawl_hist_bucket_high(uint64_t v);
@@ -241,10 +247,28 @@ typedef struct trawl_server_opts {
                                all (the batch is whatever queued while the last one ran) */
     size_t batch_max_bytes; /* text bytes one batch may hold; 0 = batch_max * max_body;
                                a batch over it fails whole (503) */
+    /* GET /dashboard: a live page of the service (docs/serve.md), off
+     * unless set. Behind the API keys when keys are on. */
+    bool dashboard;
+    /* Threat events kept for replay to /v1/events subscribers that send
+     * Last-Event-ID; 0 = none, or 1024 when the dashboard is on. */
+    size_t event_ring;
     /* Ignore keys the detector input object does not define. Off by
      * default: a request with an unknown key ("text", "promt") is a 400
      * naming the key, never an empty request screened as clean. */
     bool allow_unknown_keys;
+    /* The configuration text the engine was built from (its digest versions
+     * the shared tier's keys); NULL = the defaults. */
+    const char *engine_config;
+    size_t engine_config_len;
+    /* Shared cache tier and fleet events (docs/deploy.md): "host:port",
+     * "tcp://host:port" or "unix:/path"; NULL = none. redis_secret (>= 16
+     * bytes, the same on every instance) seeds the request keys; copied. */
+    const char *redis;
+    const void *redis_secret;
+    size_t redis_secret_len;
+    unsigned redis_timeout_ms; /* connect and every reply; 0 = 5 */
+    uint64_t redis_ttl_s;      /* lifetime of a shared entry; 0 = 3600 */
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

@@ -8,8 +8,11 @@
 #include <trawl/struct.h>
 #include <trawl/detect.h>
 #include <trawl/fuzzy.h>
+#include <trawl/model.h>
 #include <trawl/analyze.h>
 #include <trawl/infer.h>
+#include <trawl/firmware.h>
+#include <trawl/anomaly.h>
 /* trawl/serve.h is the service library (libtrawl-serve); include it alone. */
 
 #endif

@@ -197,5 +197,8 @@ def test_serialize_roundtrip():
     assert db2.scan(data) == db.scan(data) and db2.names == ["x", "y"]
     with pytest.raises(trawl.FormatError):
         trawl.Database.deserialize(b"not a database")
+    # a block-only database saves and loads as one: it scans, it does not stream
+    b = trawl.Database.deserialize(trawl.compile("abc", block_only=True).serialize())
+    assert [m.offset for m in b.scan(data)] == [5]
     with pytest.raises(trawl.InvalidArgumentError):
-        trawl.compile("a", block_only=True).serialize()
+        b.stream()

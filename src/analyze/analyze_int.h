@@ -62,6 +62,13 @@ static inline double trawl__an_sqdist(const double *a, const double *b, size_t d
     return s;
 }
 
+/* ---- kmeans_avx2.c ---- */
+/* The CPU has AVX2 and FMA (and TRAWL_NO_AVX2 is not set). */
+bool trawl__an_have_avx2(void);
+/* acc[c] = squared distance from x to center c, centers dimension-major in
+ * Ct (d x k). Only when trawl__an_have_avx2(). */
+void trawl__an_dists_avx2(const double *x, const double *Ct, size_t d, size_t k, double *acc);
+
 /* ---- cut.c ---- */
 /* TRAWL_EINVAL (err->index = the row) unless Z is a linkage tree over n >= 2
  * items: every child an item or an earlier row, none used twice. */

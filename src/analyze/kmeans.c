@@ -43,6 +43,7 @@ typedef struct km {
     double *scratch;       /* per worker: k accumulators */
     unsigned workers;
     bool full; /* next assignment ignores the bounds */
+    bool avx2; /* kmeans_avx2.c's kernel */
 } km;
 
 static void transpose(km *m)
@@ -56,6 +57,10 @@ static void transpose(km *m)
 static inline void all_dists(const km *m, const double *x, double *acc)
 {
     const size_t k = m->k;
+    if (m->avx2) {
+        trawl__an_dists_avx2(x, m->Ct, m->d, k, acc);
+        return;
+    }
     for (size_t c = 0; c < k; c++)
         acc[c] = 0;
     for (size_t j = 0; j < m->d; j++) {
@@ -371,6 +376,7 @@ trawl_status trawl_analyze_kmeans(const double *X, size_t n, size_t d,
     const size_t k = o->k, chunks = (n + CHUNK - 1) / CHUNK;
     unsigned threads = trawl__an_threads(o->threads, chunks);
     km m = {.X = X, .n = n, .d = d, .k = k, .chunks = chunks, .workers = threads};
+    m.avx2 = trawl__an_have_avx2() && !getenv("TRAWL_NO_AVX2");
     m.hamerly = o->algorithm == TRAWL_ANALYZE_KMEANS_HAMERLY ||
                 (o->algorithm == TRAWL_ANALYZE_KMEANS_AUTO && k > 1);
     m.C = malloc(k * d * sizeof(double));

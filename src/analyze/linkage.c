@@ -147,6 +147,50 @@ static trawl_status mst(const double *D, size_t n, double *Z)
     return TRAWL_OK;
 }
 
+/* Prim straight from vectors: the same steps, each distance computed when
+ * it is needed (the square root of the sum of squares in dimension order,
+ * as trawl_analyze_pdist computes it) instead of read from a matrix. No
+ * matrix: O(n) memory, and the n^2 / 2 strided reads of a condensed
+ * matrix's columns, which cost more than the arithmetic, are gone. */
+static trawl_status mst_vectors(const double *X, size_t n, size_t d, double *Z)
+{
+    double *best = malloc(n * sizeof(*best));
+    live l;
+    bool ok = best && live_init(&l, n);
+    if (!ok) {
+        free(best);
+        if (best)
+            live_free(&l);
+        return TRAWL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        best[i] = INFINITY;
+    uint32_t x = 0;
+    for (size_t k = 0; k + 1 < n; k++) {
+        live_remove(&l, x);
+        double cur = INFINITY;
+        uint32_t y = 0;
+        const double *vx = X + (size_t)x * d;
+        for (uint32_t i = l.next[l.head]; i != l.head; i = l.next[i]) {
+            double dd = sqrt(trawl__an_sqdist(vx, X + (size_t)i * d, d));
+            if (best[i] > dd)
+                best[i] = dd;
+            if (best[i] < cur) {
+                cur = best[i];
+                y = i;
+            }
+        }
+        Z[4 * k] = x;
+        Z[4 * k + 1] = y;
+        Z[4 * k + 2] = cur;
+        Z[4 * k + 3] = 0;
+        x = y;
+    }
+    free(best);
+    live_free(&l);
+    return TRAWL_OK;
+}
+
 /* ---- reducible linkages: nearest-neighbour chain ------------------------------ */
 
 static inline double update(trawl_analyze_linkage_method m, double dxi, double dyi, double dxy,
@@ -366,7 +410,8 @@ trawl_status trawl_analyze_linkage(const double *D, size_t n, trawl_analyze_link
     if (!W)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory copying %llu distances",
                            (unsigned long long)entries);
-    memcpy(W, D, (size_t)entries * sizeof(*W));
+    if (entries) /* one item: D may be NULL, and memcpy must not see it */
+        memcpy(W, D, (size_t)entries * sizeof(*W));
     st = run(W, n, method, Z, err);
     free(W);
     return st;
@@ -378,16 +423,28 @@ trawl_status trawl_analyze_linkage_vectors(const double *X, size_t n, size_t d,
 {
     if (n == 0)
         return trawl__fail(err, TRAWL_EINVAL, "no items to cluster");
+    if (!X || !Z || d == 0)
+        return trawl__fail(err, TRAWL_EINVAL, d ? "NULL argument" : "vectors of dimension 0");
+    if ((unsigned)method > TRAWL_ANALYZE_LINK_WARD)
+        return trawl__fail(err, TRAWL_EINVAL, "unknown linkage method %d", (int)method);
+    if (n > INT32_MAX / 2)
+        return trawl__fail(err, TRAWL_ELIMIT, "%zu items: at most %d", n, INT32_MAX / 2);
+    for (size_t i = 0; i < n * d; i++)
+        if (!isfinite(X[i]))
+            return trawl__fail_at(err, TRAWL_EINVAL, -1, (int64_t)(i / d),
+                                  "row %zu, column %zu is not finite", i / d, i % d);
+    if (method == TRAWL_ANALYZE_LINK_SINGLE) { /* no matrix at all */
+        trawl_status st = n < 2 ? TRAWL_OK : mst_vectors(X, n, d, Z);
+        if (!st && n >= 2)
+            st = sort_and_label(Z, n);
+        return st ? trawl__fail(err, st, "out of memory") : TRAWL_OK;
+    }
     uint64_t entries = trawl_analyze_condensed_size(n);
     trawl_status st = trawl__an_check_matrix(entries, max_bytes, err);
     if (st)
         return st;
     if (entries > SIZE_MAX / sizeof(double))
         return trawl__fail(err, TRAWL_ELIMIT, "distance matrix too large");
-    for (size_t i = 0; X && i < n * d; i++)
-        if (!isfinite(X[i]))
-            return trawl__fail_at(err, TRAWL_EINVAL, -1, (int64_t)(i / (d ? d : 1)),
-                                  "row %zu, column %zu is not finite", i / d, i % d);
     double *D = malloc((size_t)entries * sizeof(*D) + 1);
     if (!D)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory for %llu distances",

@@ -19,19 +19,34 @@ int cli_scan(int argc, char **argv);
 int cli_frame(int argc, char **argv);
 int cli_detect(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_model(int argc, char **argv);
 int cli_infer(int argc, char **argv);
-/* `trawl detect --jsonl PATH`: screens each line of PATH ("-" = stdin) with
- * engine e and detectors mask on nthreads workers (<= 0: one per CPU).
+/* `trawl detect --jsonl PATH`: screens each line of PATH ("-" = stdin),
+ * parsed with TRAWL_INPUT_* parse_flags, with engine e and detectors mask on
+ * nthreads workers (<= 0: one per CPU).
  * Returns the exit status: 2 when a line failed, else 1 when a line was a
  * threat, else 0. */
-int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, const char *path, int nthreads);
+int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, unsigned parse_flags, const char *path,
+                     int nthreads);
+int cli_analyze(int argc, char **argv);
 
-/* Builds a framer from a --frames SPEC, KIND[,option[=value]]..., where the
- * options are `trawl frame` long options without their dashes (e.g.
- * "tlv,type-size=2,little-endian"). Prints errors; returns 0 or CLI_ERROR. */
-int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync);
+/* What a --frames SPEC asks for: a framer, or the packets of a capture. */
+typedef struct cli_frames {
+    trawl_framer *framer; /* NULL for pcap; the caller frees it */
+    bool resync;
+    bool pcap;    /* pcap or pcapng packets, through libpcap */
+    bool payload; /* pcap: the TCP/UDP payload instead of the whole frame */
+} cli_frames;
+
+/* Reads a --frames SPEC, KIND[,option[=value]]..., where the options are
+ * `trawl frame` long options without their dashes (e.g.
+ * "tlv,type-size=2,little-endian", "pcap,payload"). Prints errors;
+ * returns 0 or CLI_ERROR. */
+int cli_frame_spec(const char *spec, cli_frames *out);
 int cli_fuzzy(int argc, char **argv);
 int cli_similar(int argc, char **argv);
+int cli_firmware(int argc, char **argv);
+int cli_anomaly(int argc, char **argv);
 
 /* An input: a regular file is mapped whole (data/len set, fd = -1); a pipe,
  * terminal or "-" is left open for streaming (fd >= 0, data NULL). */
@@ -47,6 +62,11 @@ typedef struct cli_input {
  * returns -1. */
 int cli_input_open(const char *path, cli_input *in);
 void cli_input_close(cli_input *in);
+/* All of an opened input: a mapped file as it is (*owned = false), a pipe
+ * read to its end into a malloc'd buffer (*owned = true; free it). At most
+ * max bytes: beyond, NULL with errno EFBIG. NULL with errno on a read error
+ * or ENOMEM. */
+uint8_t *cli_input_read_all(cli_input *in, size_t max, size_t *n, bool *owned);
 
 /* Reads all of path ("-" = stdin; a regular file, a pipe or a device)
  * into a malloc'd buffer, NUL-terminated after *len bytes, reading at most

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { DET_CLEAN = 0, DET_THREAT = 1, DET_ERROR = 2 };
 
@@ -39,7 +40,8 @@ static const char usage_text[] =
     "or an unknown key is an error (exit 2).\n"
     "\n"
     "  prompt TEXT|-   the input is {\"prompt\": TEXT} (\"-\": read it from stdin)\n"
-    "  file PATH       {\"files\": [PATH]} with the file's bytes as data (at most 256 MiB)\n"
+    "  file PATH       {\"files\": [PATH]}: the detectors read the file (each up to its\n"
+    "                  max_file_bytes); a pipe or - is read as data (at most 256 MiB)\n"
     "  pcap PATH       {\"pcaps\": [PATH]}\n"
     "  --jsonl FILE|-  one input object per line; one report per line, in input\n"
     "                  order, {\"line\":N,...}; a line that does not parse gets\n"
@@ -168,6 +170,15 @@ static int parse_args(int argc, char **argv, opts *o)
     return 0;
 }
 
+/* A regular file we can open; prints why not when it exists but cannot be
+ * read (a missing file is the detectors' "cannot read" too, so it is an
+ * error here rather than a silent clean). */
+static bool regular_file(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 static char **one_string(const char *s)
 {
     char **v = calloc(1, sizeof(char *));
@@ -205,11 +216,16 @@ static trawl_detect_input *make_input(const opts *o)
         ok = in->prompt != NULL;
         if (ok)
             in->prompt_len = strcmp(o->arg, "-") ? strlen(in->prompt) : len;
-    } else if (!strcmp(o->mode, "file")) {
+    } else if (!strcmp(o->mode, "file") && regular_file(o->arg)) {
+        /* The detectors read a named file themselves (each up to its
+         * max_file_bytes, saying so when that cuts it); giving its bytes as
+         * data as well would judge them twice. */
+        ok = (in->files = one_string(o->arg)) != NULL;
+        in->n_files = ok;
+    } else if (!strcmp(o->mode, "file")) { /* stdin, a pipe: its bytes are the data */
         in->data = (uint8_t *)slurp(o->arg, MAX_FILE, &len);
         in->data_len = len;
-        ok = in->data && (in->files = one_string(o->arg)) != NULL;
-        in->n_files = ok;
+        ok = in->data != NULL;
     } else {
         ok = (in->pcaps = one_string(o->arg)) != NULL;
         in->n_pcaps = ok;
@@ -305,7 +321,8 @@ int cli_detect(int argc, char **argv)
         goto out;
     }
     if (o.jsonl) {
-        rc = cli_detect_jsonl(e, mask, o.jsonl, o.threads);
+        rc = cli_detect_jsonl(e, mask, o.allow_unknown ? TRAWL_INPUT_ALLOW_UNKNOWN_KEYS : 0,
+                              o.jsonl, o.threads);
         goto out;
     }
     if (!(in = make_input(&o)))

@@ -527,9 +527,10 @@ int cli_frame(int argc, char **argv)
 
 /* ---- framers for other commands (trawl scan --frames) ---------------------- */
 
-int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync)
+int cli_frame_spec(const char *spec, cli_frames *out)
 {
-    /* KIND[,opt[=value]]... becomes: frame KIND --opt value ... - */
+    /* KIND[,opt[=value]]... becomes: frame KIND --opt value ... (frames) */
+    memset(out, 0, sizeof(*out));
     char *copy = strdup(spec);
     size_t n = 4;
     for (const char *p = spec; *p; p++)
@@ -566,13 +567,15 @@ int cli_frame_spec(const char *spec, trawl_framer **f, bool *resync)
         if (eq)
             argv[argc++] = eq + 1;
     }
-    argv[argc++] = "-";
+    argv[argc++] = "(frames)"; /* a path parse_args will not open */
     frame_args a;
     int r = parse_args(argc, argv, &a);
-    if (r == 0 && a.kind == K_PCAP)
-        r = usage_error("%s", "--frames pcap is not supported; use trawl frame pcap");
-    if (r == 0 && build_framer(&a, f) == 0) {
-        *resync = a.resync;
+    if (r == 0 && a.kind == K_PCAP) {
+        out->pcap = true;
+        out->payload = a.payload;
+        rc = 0;
+    } else if (r == 0 && build_framer(&a, &out->framer) == 0) {
+        out->resync = a.resync;
         rc = 0;
     }
     free(opts);

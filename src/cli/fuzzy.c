@@ -32,6 +32,7 @@ static const char fuzzy_usage[] =
 
 typedef struct fuzzy_opts {
     bool json, align, count;
+    char *const *given; /* given[i]: pattern i's name from NAME=P, else NULL */
     trawl_fuzzy_db *db;
     const char *file;
     uint64_t matches;
@@ -94,22 +95,36 @@ static void print_edits(fuzzy_opts *o, const trawl_fuzzy_match *m)
         fputc(']', stdout);
 }
 
+/* The same shapes as `trawl scan` (docs/cli.md): text
+ *   FILE:OFFSET  len LENGTH  PATTERN  dist D  sim S  HEX (32 bytes, then ...)
+ * and JSON {"file","offset","length","pattern","distance","similarity",
+ * "data"}, where the pattern is its name when it was given one, else its
+ * 0-based index. */
+static void print_pattern(const fuzzy_opts *o, const trawl_fuzzy_match *m, bool json)
+{
+    if (m->pattern < MAX_PATTERNS && o->given[m->pattern]) {
+        if (json)
+            cli_json_string(stdout, m->name);
+        else
+            printf("%-16s", m->name);
+    } else {
+        printf(json ? "%u" : "%-16u", m->pattern);
+    }
+}
+
 static int on_match(const trawl_fuzzy_match *m, void *ud)
 {
     fuzzy_opts *o = ud;
     o->matches++;
     if (o->count)
         return 0;
-    bool named = trawl_fuzzy_db_count(o->db) > 1;
     if (o->json) {
         fputs("{\"file\":", stdout);
         cli_json_string(stdout, o->file);
-        if (named) {
-            fputs(",\"pattern\":", stdout);
-            cli_json_string(stdout, m->name);
-        }
-        printf(",\"offset\":%llu,\"length\":%zu,\"distance\":%u,\"similarity\":%.6g,\"data\":\"",
-               (unsigned long long)m->offset, m->length, m->distance, m->similarity);
+        printf(",\"offset\":%llu,\"length\":%zu,\"pattern\":", (unsigned long long)m->offset,
+               m->length);
+        print_pattern(o, m, true);
+        printf(",\"distance\":%u,\"similarity\":%.6g,\"data\":\"", m->distance, m->similarity);
         cli_hex(stdout, m->bytes, m->length);
         fputc('"', stdout);
         if (o->align)
@@ -117,11 +132,12 @@ static int on_match(const trawl_fuzzy_match *m, void *ud)
         fputs("}\n", stdout);
         return 0;
     }
-    printf("%s:%llu:", o->file, (unsigned long long)m->offset);
-    if (named)
-        printf(" %s", m->name);
-    printf(" length=%zu distance=%u similarity=%.4f data=", m->length, m->distance, m->similarity);
-    cli_hex(stdout, m->bytes, m->length);
+    printf("%s:%-10llu len %-6zu ", o->file, (unsigned long long)m->offset, m->length);
+    print_pattern(o, m, false);
+    printf(" dist %-3u sim %.4f ", m->distance, m->similarity);
+    cli_hex(stdout, m->bytes, m->length > 32 ? 32 : m->length);
+    if (m->length > 32)
+        fputs("...", stdout);
     fputc('\n', stdout);
     if (o->align)
         print_edits(o, m);
@@ -193,7 +209,7 @@ int cli_fuzzy(int argc, char **argv)
     bool have_k = false;
     trawl_fuzzy_mode mode = TRAWL_FUZZY_LEVENSHTEIN;
     double min_sim = 0;
-    fuzzy_opts o = {0};
+    fuzzy_opts o = {.given = names};
     int c, rc = CLI_ERROR;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:k:h", longopts, NULL)) != -1) {
@@ -303,8 +319,10 @@ int cli_fuzzy(int argc, char **argv)
             fputs("{\"file\":", stdout);
             cli_json_string(stdout, o.file);
             printf(",\"count\":%llu}\n", (unsigned long long)(o.matches - before));
-        } else if (o.count) {
+        } else if (o.count && nfiles > 1) { /* as trawl scan -c */
             printf("%s:%llu\n", o.file, (unsigned long long)(o.matches - before));
+        } else if (o.count) {
+            printf("%llu\n", (unsigned long long)(o.matches - before));
         }
     }
     trawl_fuzzy_stream_free(s);

@@ -15,6 +15,7 @@ static const char usage_text[] =
     "       trawl infer --eval DIR [--verbose]\n"
     "       trawl infer --generate DIR [--count N] [--seed S] [--messages M]\n"
     "       trawl infer crc [OPTIONS] FILE|-        (see `trawl infer crc --help`)\n"
+    "       trawl infer stream [--json] FILE|-      (see `trawl infer stream --help`)\n"
     "\n"
     "Infer the format of the messages in FILE: message types (a type field whose value\n"
     "splits the messages of a port into structurally consistent groups), field\n"
@@ -54,6 +55,8 @@ int cli_infer(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "crc"))
         return cli_infer_crc(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "stream"))
+        return cli_infer_stream(argc - 1, argv + 1);
     enum {
         O_FRAMES = 256,
         O_JSON,

@@ -21,8 +21,12 @@ typedef struct infer_msgs {
  * CLI_ERROR. */
 int infer_load(const char *cmd, const char *path, const char *frames_spec, infer_msgs *out);
 void infer_msgs_free(infer_msgs *m);
+/* Reads a pipe (in->fd) to its end or to max bytes into a malloc'd buffer;
+ * NULL on a read error or ENOMEM. */
+uint8_t *infer_slurp(const cli_input *in, size_t max, size_t *n);
 
 int cli_infer_crc(int argc, char **argv);
+int cli_infer_stream(int argc, char **argv);
 int infer_generate(const char *dir, uint64_t seed, uint64_t count, unsigned msgs);
 int infer_print_table(FILE *out, const trawl_infer_result *r);
 int infer_print_json(FILE *out, const trawl_infer_result *r, const infer_msgs *m);

@@ -62,10 +62,15 @@ static int load_pcap(const char *cmd, const char *path, infer_msgs *o)
 
 static int load_frames(const char *cmd, const cli_input *in, const char *spec, infer_msgs *o)
 {
-    trawl_framer *fr;
-    bool resync = false;
-    if (cli_frame_spec(spec, &fr, &resync) != 0)
+    cli_frames spec_out;
+    if (cli_frame_spec(spec, &spec_out) != 0)
         return CLI_ERROR;
+    trawl_framer *fr = spec_out.framer;
+    bool resync = spec_out.resync;
+    if (!fr) { /* pcap: infer reads captures itself (a .pcap input) */
+        cli_errorf(cmd, "--frames pcap: give the capture itself as the input");
+        return CLI_ERROR;
+    }
     trawl_frame_iter *it;
     if (trawl_frame_iter_new(fr, resync ? TRAWL_FRAME_RESYNC : 0, &it, NULL) != TRAWL_OK) {
         trawl_framer_free(fr);
@@ -104,12 +109,11 @@ static int load_frames(const char *cmd, const cli_input *in, const char *spec, i
     return rc;
 }
 
-/* The whole input in memory (mapped, or read from a pipe). */
-static uint8_t *slurp(const cli_input *in, size_t *n)
+uint8_t *infer_slurp(const cli_input *in, size_t max, size_t *n)
 {
     size_t cap = 65536, k = 0;
     uint8_t *b = malloc(cap);
-    while (b) {
+    while (b && k < max) {
         if (k == cap) {
             uint8_t *nb = realloc(b, cap * 2);
             if (!nb)
@@ -117,7 +121,8 @@ static uint8_t *slurp(const cli_input *in, size_t *n)
             b = nb;
             cap *= 2;
         }
-        ssize_t r = read(in->fd, b + k, cap - k);
+        size_t want = cap - k < max - k ? cap - k : max - k;
+        ssize_t r = read(in->fd, b + k, want);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
@@ -125,6 +130,10 @@ static uint8_t *slurp(const cli_input *in, size_t *n)
             return r == 0 ? b : (free(b), NULL);
         }
         k += (size_t)r;
+    }
+    if (b && k >= max) {
+        *n = k;
+        return b;
     }
     free(b);
     return NULL;
@@ -156,7 +165,7 @@ int infer_load(const char *cmd, const char *path, const char *frames_spec, infer
     size_t len = in.len;
     uint8_t *copy = NULL;
     if (!data) {
-        copy = slurp(&in, &len);
+        copy = infer_slurp(&in, SIZE_MAX, &len);
         if (!copy) {
             cli_errorf(cmd, "%s: cannot read", path);
             cli_input_close(&in);

@@ -60,7 +60,9 @@ int infer_write_lua(const char *path, const trawl_infer_result *r, const infer_m
         int key = -1;
         for (size_t t = 0; t < nt; t++) {
             const trawl_infer_type *ty = trawl_infer_type_get(r, t);
-            if (ty->port != port)
+            /* types from clustering have no field to tell them apart on
+             * the wire: the dissector shows the first one's fields */
+            if (ty->port != port || ty->cluster > 0)
                 continue;
             key = ty->key_offset;
             fprintf(out, "  types[%llu] = {\n",

@@ -71,6 +71,8 @@ int infer_print_table(FILE *out, const trawl_infer_result *r)
         fprintf(out, "type %u  port %u  ", ty->id, ty->port);
         if (ty->key_offset >= 0)
             fprintf(out, "key @%d=0x%02llx  ", ty->key_offset, (unsigned long long)ty->key_value);
+        else if (ty->cluster >= 0)
+            fprintf(out, "cluster %d  ", ty->cluster);
         else
             fprintf(out, "no key  ");
         fprintf(out, "%zu message%s  length %u..%u  %s endian\n", ty->n_msgs,
@@ -107,6 +109,8 @@ int infer_print_json(FILE *out, const trawl_infer_result *r, const infer_msgs *m
                     ty->key_size, (unsigned long long)ty->key_value);
         else
             fputs("\"key\":null,", out);
+        if (ty->cluster >= 0)
+            fprintf(out, "\"cluster\":%d,", ty->cluster);
         fprintf(out,
                 "\"messages\":%zu,\"min_length\":%u,\"max_length\":%u,\"byte_order\":\"%s\","
                 "\"fields\":[",

@@ -16,8 +16,12 @@ static const struct command commands[] = {
     {"fuzzy", cli_fuzzy, "approximate byte search (Levenshtein / Hamming)"},
     {"similar", cli_similar, "pairs of similar windows in one input"},
     {"infer", cli_infer, "infer message formats: types, fields, kinds; checksum recovery"},
+    {"anomaly", cli_anomaly, "learn a baseline of traffic or series; report what departs from it"},
+    {"firmware", cli_firmware, "architecture, Cortex-M peripherals and SDKs of a raw firmware image"},
+    {"analyze", cli_analyze, "entropy, n-grams, repeats, columns, alignment, clustering"},
     {"detect", cli_detect, "screen a prompt, file, capture or input object for threats"},
     {"serve", cli_serve, "serve the detectors over HTTP (cache, coalescing, metrics)"},
+    {"model", cli_model, "train, evaluate, quantise, prune, distil and export the learned tier"},
 };
 
 static void usage(FILE *out)

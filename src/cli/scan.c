@@ -1,5 +1,5 @@
 /* scan.c -- `trawl scan`: search files or stdin for binary patterns. */
-#include "cli.h"
+#include "scan.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -45,24 +45,6 @@ static const char usage_text[] =
     "a while to compile are cached in $XDG_CACHE_HOME/trawl (~/.cache/trawl).\n"
     "Exit status: 0 a match was found, 1 no match, 2 error.\n";
 
-typedef struct scan_opts {
-    bool json, count, overlap, no_data;
-    uint64_t window;
-    const trawl_framer *framer; /* --frames */
-    bool resync;
-} scan_opts;
-
-typedef struct out_ctx {
-    const scan_opts *o;
-    const trawl_pattern_db *db;
-    const char *file;
-    uint64_t matches;
-    bool in_unit;     /* --frames: matches are inside a unit */
-    uint64_t unit_at; /* the unit value's offset in the file */
-    uint64_t unit_index;
-    bool fault; /* --frames: malformed input, already reported */
-} out_ctx;
-
 static void print_pattern_id(FILE *out, const trawl_pattern_db *db, uint32_t id, bool json)
 {
     trawl_pattern_info info;
@@ -76,7 +58,7 @@ static void print_pattern_id(FILE *out, const trawl_pattern_db *db, uint32_t id,
     }
 }
 
-static int on_match(const trawl_match *m, void *user)
+int scan_on_match(const trawl_match *m, void *user)
 {
     out_ctx *c = user;
     c->matches++;
@@ -145,10 +127,10 @@ static trawl_status stream_fd(const trawl_pattern_db *db, trawl_scratch *s, int 
             break;
         }
         if (r == 0) {
-            rc = trawl_stream_close(st, s, on_match, c, err);
+            rc = trawl_stream_close(st, s, scan_on_match, c, err);
             break;
         }
-        rc = trawl_stream_write(st, s, buf, (size_t)r, on_match, c, err);
+        rc = trawl_stream_write(st, s, buf, (size_t)r, scan_on_match, c, err);
         if (rc != TRAWL_OK)
             break;
         total += (uint64_t)r;
@@ -168,45 +150,6 @@ static trawl_status cli_fail_msg(trawl_error *err, const char *msg)
 {
     snprintf(err->message, sizeof err->message, "%s", msg);
     return err->status = TRAWL_EINVAL;
-}
-
-/* --frames: scan each unit's value as its own block. A malformed unit ends
- * the input with an error naming its offset and index (or, with resync in
- * the spec, is reported on stderr and skipped). */
-static trawl_status scan_units(const trawl_pattern_db *db, trawl_scratch *s, const cli_input *in,
-                               const scan_opts *o, out_ctx *c, trawl_error *err)
-{
-    trawl_frame_iter *it;
-    trawl_status rc = trawl_frame_iter_new(o->framer, o->resync ? TRAWL_FRAME_RESYNC : 0, &it, err);
-    if (rc != TRAWL_OK)
-        return rc;
-    trawl_frame_iter_reset(it, in->data, in->len);
-    trawl_frame_unit u;
-    trawl_frame_fault f;
-    trawl_frame_step step;
-    unsigned flags = o->overlap ? TRAWL_SCAN_OVERLAP : 0;
-    while (rc == TRAWL_OK && (step = trawl_frame_iter_next(it, &u, &f)) != TRAWL_FRAME_END) {
-        if (step == TRAWL_FRAME_FAULT) {
-            fflush(stdout);
-            fprintf(stderr, "trawl scan: %s: record %" PRIu64 " at offset %" PRIu64 ": %s%s\n",
-                    c->file, f.index, f.offset, trawl_frame_fault_name(f.kind),
-                    o->resync ? " (skipped)" : "");
-            if (!o->resync) {
-                c->fault = true;
-                break;
-            }
-            continue;
-        }
-        if (u.container) /* its children come next and are scanned themselves */
-            continue;
-        c->in_unit = true;
-        c->unit_at = (uint64_t)(u.value.ptr - in->data);
-        c->unit_index = u.index;
-        rc = trawl_scan(db, s, u.value.ptr, u.value.len, flags, on_match, c, err);
-    }
-    c->in_unit = false;
-    trawl_frame_iter_free(it);
-    return rc;
 }
 
 /* The compiled patterns. A set scanned only as blocks (mapped files,
@@ -265,13 +208,13 @@ static int scan_input(scan_db *d, const char *path, const scan_opts *o, bool man
     trawl_error err;
     trawl_error_clear(&err);
     trawl_status rc;
-    if (o->framer && !in.data)
+    if ((o->frames.framer || o->frames.pcap) && !in.data)
         rc = cli_fail_msg(&err, "--frames needs a regular file, not a pipe");
-    else if (o->framer)
-        rc = scan_units(db, s, &in, o, &c, &err);
+    else if (o->frames.framer || o->frames.pcap)
+        rc = scan_frames(db, s, &in, o, &c, &err);
     else if (in.data)
-        rc = trawl_scan(db, s, in.data, in.len, o->overlap ? TRAWL_SCAN_OVERLAP : 0, on_match, &c,
-                        &err);
+        rc = trawl_scan(db, s, in.data, in.len, o->overlap ? TRAWL_SCAN_OVERLAP : 0, scan_on_match,
+                        &c, &err);
     else
         rc = stream_fd(db, s, in.fd, o, &c, &err);
     cli_input_close(&in);
@@ -364,7 +307,6 @@ int cli_scan(int argc, char **argv)
     uint64_t max_rules_size = (uint64_t)16 << 20, max_complexity = TRAWL_PATTERN_MAX_SET_WIDE;
     int rc = CLI_ERROR, opt;
     scan_db d = {0};
-    trawl_framer *framer = NULL;
     trawl_error err;
     if (!exprs || !rules) {
         cli_errorf("scan", "out of memory");
@@ -437,9 +379,8 @@ int cli_scan(int argc, char **argv)
     }
     int first_file = optind;
     if (frames_spec) {
-        if (cli_frame_spec(frames_spec, &framer, &o.resync) != 0)
+        if (cli_frame_spec(frames_spec, &o.frames) != 0)
             goto out;
-        o.framer = framer;
     }
     if (db_path && (nexpr || nrules)) {
         cli_errorf("scan", "--database cannot be combined with -e or -r");
@@ -491,7 +432,7 @@ int cli_scan(int argc, char **argv)
             }
         }
         d.cache_dir = cli_cache_dir(no_cache);
-        d.block_only = !save_path && (o.framer || all_blocks(argv + first_file, nfiles));
+        d.block_only = !save_path && (frames_spec || all_blocks(argv + first_file, nfiles));
         if (compile_db(&d) != 0)
             goto out;
     }
@@ -513,7 +454,7 @@ out:
         rc = CLI_ERROR;
     }
     trawl_scratch_free(d.scratch);
-    trawl_framer_free(framer);
+    trawl_framer_free(o.frames.framer);
     trawl_pattern_db_free(d.db);
     trawl_pattern_set_free(d.set);
     free(exprs);

@@ -27,7 +27,8 @@ static void usage(FILE *out)
             "Serves the detectors over HTTP (docs/serve.md):\n"
             "  POST /v1/detect[?only=a,b]  POST /v1/detect/{detector}  POST /v1/scan[?rules=NAME]\n"
             "  GET /v1/events (Server-Sent Events)\n"
-            "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n\n"
+            "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n"
+            "  GET /dashboard (with --dashboard)\n\n"
             "options (config file key in brackets):\n"
             "  --config FILE        config file: a [serve] section with the keys below,\n"
             "                       and detector sections (docs/detect-*.md); flags\n"
@@ -74,6 +75,11 @@ static void usage(FILE *out)
             "                       byte for N ms while bytes wait is closed (default 30000)\n"
             "  --access-log FILE    [access_log] append one JSON line per request to FILE\n"
             "                       (- = stderr)\n"
+            "  --dashboard          [dashboard = true] serve the live page GET /dashboard\n"
+            "                       (behind the API keys when keys are on; default off)\n"
+            "  --event-ring N       [event_ring] threat events kept for replay to /v1/events\n"
+            "                       clients that send Last-Event-ID (default 0: none; 1024\n"
+            "                       with --dashboard; at most 65536)\n"
             "  --batch-max N        [batch_max] model tier: requests per batch (default 32)\n"
             "  --batch-wait-us N    [batch_wait_us] model tier: how long a batch waits for\n"
             "                       more requests (default 0: takes what queued while the\n"
@@ -82,6 +88,15 @@ static void usage(FILE *out)
             "                       batch over it fails with 503 (default batch-max x max-body)\n"
             "  --allow-unknown-keys [allow_unknown_keys = true] ignore keys the detector\n"
             "                       input does not define (default: 400 naming the key)\n"
+            "  --redis ADDR         [redis] shared cache tier and fleet events: HOST:PORT or\n"
+            "                       unix:/PATH (docs/deploy.md); needs --redis-secret-file\n"
+            "  --redis-secret-file FILE  [redis_secret_file] the fleet's shared secret (at\n"
+            "                       least 16 bytes): seeds the request keys every instance\n"
+            "                       computes\n"
+            "  --redis-timeout-ms N [redis_timeout_ms] bound on connecting and on every\n"
+            "                       reply (default 5); past it the request goes on with the\n"
+            "                       local cache and trawl_redis_errors_total counts it\n"
+            "  --redis-ttl-s N      [redis_ttl_s] lifetime of a shared entry (default 3600)\n"
             "  -h, --help           this text\n\n"
             "Relative paths in the config file are relative to the file's directory.\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
@@ -97,6 +112,7 @@ typedef struct settings {
     char host[64];
     char *api_keys, *access_log;
     char *proxies; /* trusted proxies, every --trusted-proxy and trusted_proxies joined */
+    char *redis, *redis_secret_file;
     char *rule_name[MAX_RULESETS], *rule_path[MAX_RULESETS];
     size_t n_rules;
 } settings;
@@ -118,6 +134,8 @@ static void settings_free(settings *st)
     free(st->api_keys);
     free(st->access_log);
     free(st->proxies);
+    free(st->redis);
+    free(st->redis_secret_file);
     for (size_t i = 0; i < st->n_rules; i++) {
         free(st->rule_name[i]);
         free(st->rule_path[i]);
@@ -144,7 +162,7 @@ static const struct setting {
     {"max-header", "max_header", 'D'},
     {"api-keys", "api_keys", 'k'},
     {"rules", "rules", 'r'},
-    {"share-cache", "share_cache", 'S'},
+    {"share-cache", "share_cache", 1010},
     {"trusted-proxy", "trusted_proxies", 'x'},
     {"scan-max-matches", "scan_max_matches", 'm'},
     {"scan-max-bytes", "scan_max_bytes", 'z'},
@@ -156,7 +174,13 @@ static const struct setting {
     {"batch-max", "batch_max", 'b'},
     {"batch-wait-us", "batch_wait_us", 'w'},
     {"batch-max-bytes", "batch_max_bytes", 'y'},
+    {"dashboard", "dashboard", 'G'},
+    {"event-ring", "event_ring", 'V'},
     {"allow-unknown-keys", "allow_unknown_keys", 'U'},
+    {"redis", "redis", 1001},
+    {"redis-secret-file", "redis_secret_file", 'S'},
+    {"redis-timeout-ms", "redis_timeout_ms", 1003},
+    {"redis-ttl-s", "redis_ttl_s", 'L'},
 };
 #define N_SETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
 
@@ -270,6 +294,20 @@ static unsigned off_if_0(uint64_t v)
     return v ? (unsigned)v : TRAWL_SERVE_OFF;
 }
 
+/* A flag without a value (true), or a config key's true/false (1/0). */
+static int boolean(const char *arg, bool *out, char *msg, size_t cap)
+{
+    if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
+        *out = true;
+    else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
+        *out = false;
+    else {
+        snprintf(msg, cap, "expected true or false, got '%s'", arg);
+        return -1;
+    }
+    return 0;
+}
+
 static int set_string(char **dst, const char *base, const char *arg, char *msg, size_t cap)
 {
     char *p = path_from(base, arg);
@@ -289,16 +327,8 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     uint64_t v;
     trawl_server_opts *o = &st->o;
     switch (id) {
-    case 'U': /* a flag without a value, or the config key's true/false */
-        if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
-            o->allow_unknown_keys = true;
-        else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
-            o->allow_unknown_keys = false;
-        else {
-            snprintf(msg, cap, "expected true or false, got '%s'", arg);
-            return -1;
-        }
-        return 0;
+    case 'U':
+        return boolean(arg, &o->allow_unknown_keys, msg, cap);
     case 'l':
         if (parse_listen(arg, st->host, sizeof(st->host), &o->port)) {
             snprintf(msg, cap, "expected HOST:PORT, got '%s'", arg);
@@ -350,15 +380,30 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->batch_max_bytes = (size_t)v, 0);
     case 'x':
         return add_proxies(st, arg, msg, cap);
-    case 'S':
-        if (strcmp(arg, "true") && strcmp(arg, "false")) {
-            snprintf(msg, cap, "expected true or false, got '%s'", arg);
-            return -1;
-        }
-        o->share_cache = !strcmp(arg, "true");
-        return 0;
+    case 1010:
+        return boolean(arg, &o->share_cache, msg, cap);
+    case 'G':
+        return boolean(arg, &o->dashboard, msg, cap);
+    case 'V':
+        return number(arg, 65536, &v, msg, cap) ? -1 : (o->event_ring = (size_t)v, 0);
     case 'k':
         return set_string(&st->api_keys, base, arg, msg, cap);
+    case 1001: /* an address, not a path: kept as given */
+        free(st->redis);
+        if (!(st->redis = strdup(arg))) {
+            snprintf(msg, cap, "out of memory");
+            return -1;
+        }
+        return 0;
+    case 'S':
+        return set_string(&st->redis_secret_file, base, arg, msg, cap);
+    case 1003:
+        if (number(arg, 60000, &v, msg, cap))
+            return -1;
+        st->o.redis_timeout_ms = (unsigned)v;
+        return 0;
+    case 'L':
+        return number(arg, UINT64_MAX, &v, msg, cap) ? -1 : (st->o.redis_ttl_s = v, 0);
     case 'a':
         return set_string(&st->access_log, base, arg, msg, cap);
     case 'r':
@@ -486,12 +531,18 @@ static const struct option longopts[] = {
     {"sse-drain-ms", required_argument, NULL, 'N'},
     {"access-log", required_argument, NULL, 'a'},
     {"rules", required_argument, NULL, 'r'},
-    {"share-cache", required_argument, NULL, 'S'},
+    {"share-cache", required_argument, NULL, 1010},
     {"trusted-proxy", required_argument, NULL, 'x'},
     {"batch-max", required_argument, NULL, 'b'},
     {"batch-wait-us", required_argument, NULL, 'w'},
     {"batch-max-bytes", required_argument, NULL, 'y'},
+    {"dashboard", no_argument, NULL, 'G'},
+    {"event-ring", required_argument, NULL, 'V'},
     {"allow-unknown-keys", no_argument, NULL, 'U'},
+    {"redis", required_argument, NULL, 1001},
+    {"redis-secret-file", required_argument, NULL, 'S'},
+    {"redis-timeout-ms", required_argument, NULL, 1003},
+    {"redis-ttl-s", required_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -650,7 +701,6 @@ int cli_serve(int argc, char **argv)
     trawl_error err;
     trawl_detect_engine *engine = NULL;
     trawl_status s = trawl_detect_engine_new(ld.detectors, ld.detectors_len, &engine, &err);
-    loaded_free(&ld);
     if (s != TRAWL_OK) {
         cli_report("serve", ld.config_path ? ld.config_path : "configuration", &err);
         goto out;
@@ -670,8 +720,34 @@ int cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    char *secret = NULL;
+    size_t secret_len = 0;
+    if (st.redis) {
+        if (!st.redis_secret_file) {
+            cli_errorf("serve", "--redis needs --redis-secret-file (the fleet's shared secret)");
+            free_rules(sets, st.n_rules);
+            trawl_detect_engine_free(engine);
+            goto out;
+        }
+        if (!(secret = read_file(st.redis_secret_file, &secret_len))) {
+            free_rules(sets, st.n_rules);
+            trawl_detect_engine_free(engine);
+            goto out;
+        }
+        while (secret_len && (secret[secret_len - 1] == '\n' || secret[secret_len - 1] == '\r'))
+            secret_len--;
+        st.o.redis = st.redis;
+        st.o.redis_secret = secret;
+        st.o.redis_secret_len = secret_len;
+    }
+    st.o.engine_config = ld.detectors;
+    st.o.engine_config_len = ld.detectors_len;
     trawl_server *srv = NULL;
     s = trawl_server_start(&st.o, engine, &srv, &err);
+    if (secret)
+        memset(secret, 0, secret_len);
+    free(secret);
+    st.o.redis_secret = NULL;
     free_rules(sets, st.n_rules); /* compiled (copied) by the server */
     st.o.rulesets = NULL;
     if (s != TRAWL_OK) {

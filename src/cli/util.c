@@ -138,6 +138,53 @@ void cli_input_close(cli_input *in)
     in->fd = -1;
 }
 
+uint8_t *cli_input_read_all(cli_input *in, size_t max, size_t *n, bool *owned)
+{
+    *owned = false;
+    if (in->data) {
+        *n = in->len;
+        return (uint8_t *)in->data;
+    }
+    size_t cap = 1 << 16, len = 0;
+    uint8_t *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        if (len == cap) {
+            uint8_t *g = cap < max ? realloc(buf, cap * 2) : NULL;
+            if (!g) {
+                free(buf);
+                errno = cap < max ? ENOMEM : EFBIG;
+                return NULL;
+            }
+            buf = g;
+            cap *= 2;
+        }
+        ssize_t r = read(in->fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            errno = e;
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+        if (len > max) {
+            free(buf);
+            errno = EFBIG;
+            return NULL;
+        }
+    }
+    *n = len;
+    *owned = true;
+    return buf;
+}
+
 void cli_errorf(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

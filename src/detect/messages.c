@@ -77,6 +77,8 @@ trawl_status trawl__detect_chat_add(trawl_detect_input *in, const char *text, si
 
 /* w = where followed by fmt's text, cut to WHERE_MAX - 1 bytes. */
 static void path(char *w, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void path(char *w, const char *where, const char *fmt, ...)
 {
     size_t k = strlen(where);
     if (k > WHERE_MAX - 1)

@@ -13,7 +13,8 @@
  *     small score per byte (the truth of every evaluation merges adjacent
  *     constant fields, and a constant run has no inner boundary to show);
  *   - spans fixed beforehand: fields found by meaning (lengths, counters,
- *     checksums), the type field, and printable text runs of this message.
+ *     timestamps, checksums), the type field, and text runs of this message
+ *     (printable bytes, or two-byte characters: a zero and a printable).
  * The path of highest total score gives the fields; each boundary keeps the
  * signals of the edge that starts there. */
 #include "infer/infer_int.h"
@@ -144,6 +145,29 @@ static uint32_t sem_signal(trawl_field_kind k)
     }
 }
 
+/* Text in two bytes per character (UTF-16 / UCS-2 of ASCII): a zero byte
+ * and a printable one, in the same order, TEXT_MIN times or more. */
+static void wide_text_runs(const uint8_t *p, size_t len, fixed_map *fm)
+{
+    for (size_t o = 0; o + 1 < len;) {
+        bool be = p[o] == 0 && printable(p[o + 1]), le = printable(p[o]) && p[o + 1] == 0;
+        if (!be && !le) {
+            o++;
+            continue;
+        }
+        size_t e = o;
+        while (e + 1 < len &&
+               (be ? p[e] == 0 && printable(p[e + 1]) : printable(p[e]) && !p[e + 1]))
+            e += 2;
+        if ((e - o) / 2 >= TEXT_MIN) {
+            add_fixed(fm, len, o, e, TRAWL_SIG_TEXT);
+            o = e;
+        } else {
+            o++;
+        }
+    }
+}
+
 static void text_runs(const uint8_t *p, size_t len, fixed_map *fm)
 {
     size_t o = 0;
@@ -197,6 +221,7 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_sta
     }
     if (key_offset >= 0 && (size_t)key_offset < len)
         add_fixed(&fm, len, (size_t)key_offset, (size_t)key_offset + 1, TRAWL_SIG_TYPE_KEY);
+    wide_text_runs(p, len, &fm);
     text_runs(p, len, &fm);
 
     for (size_t i = 0; i <= len; i++)

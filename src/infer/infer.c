@@ -273,6 +273,7 @@ typedef struct ctx {
     const trawl_infer_field *psem;
     size_t npsem;
     uint32_t *sub;
+    int32_t cluster; /* the cluster do_type works on, -1 when none */
 } ctx;
 
 static int cmp_u64(const void *x, const void *y)
@@ -418,6 +419,7 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
     }
     trawl_infer_type t = {0};
     t.port = port;
+    t.cluster = c->cluster;
     t.key_offset = key;
     t.key_size = key >= 0 ? 1 : 0;
     t.key_value = key >= 0 && ts->n ? ts->m[ts->idx[0]].data.ptr[key] : 0;
@@ -436,6 +438,44 @@ out:
     free(T);
     free(G);
     free(sem);
+    return st;
+}
+
+/* No type field: clusters as types when clustering finds several, else
+ * one type. */
+static trawl_status by_clusters(ctx *c, msg_set *ps, uint16_t port)
+{
+    int32_t *lab = malloc((ps->n + 1) * sizeof(*lab));
+    uint64_t *key = malloc((ps->n + 1) * sizeof(*key));
+    uint32_t *sub = malloc((ps->n + 1) * sizeof(*sub));
+    size_t nc = 0;
+    trawl_status st = TRAWL_ENOMEM;
+    if (!lab || !key || !sub)
+        goto out;
+    if (!ifr_cluster(ps, c->o->max_types, lab, &nc)) {
+        st = do_type(c, ps, port, -1);
+        goto out;
+    }
+    for (size_t i = 0; i < ps->n; i++)
+        key[i] = (uint64_t)(uint32_t)lab[i] << 32 | ps->idx[i];
+    qsort(key, ps->n, sizeof(*key), cmp_u64);
+    for (size_t i = 0; i < ps->n; i++)
+        sub[i] = (uint32_t)key[i];
+    st = TRAWL_OK;
+    for (size_t i = 0; i < ps->n && st == TRAWL_OK;) {
+        size_t j = i;
+        while (j < ps->n && key[j] >> 32 == key[i] >> 32)
+            j++;
+        msg_set ts = {ps->m, sub + i, j - i, 0, 0};
+        c->cluster = (int32_t)(key[i] >> 32);
+        st = do_type(c, &ts, port, -1);
+        c->cluster = -1;
+        i = j;
+    }
+out:
+    free(lab);
+    free(key);
+    free(sub);
     return st;
 }
 
@@ -486,7 +526,7 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
     c->psem = sem;
     c->npsem = nsem;
     if (key < 0) {
-        st = do_type(c, ps, port, -1);
+        st = c->o->no_types ? do_type(c, ps, port, -1) : by_clusters(c, ps, port);
         goto out;
     }
     split_by(ps, (uint32_t)key, c->o->max_types, tmp);
@@ -542,7 +582,7 @@ trawl_status trawl_infer_run(const trawl_infer_msg *m, size_t n, const trawl_inf
     /* ports, in order of port number; messages of a port in input order */
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
-    ctx c = {&opts, r, NULL, true, NULL, 0, NULL};
+    ctx c = {&opts, r, NULL, true, NULL, 0, NULL, -1};
     size_t done = 0;
     bool *used = calloc(n ? n : 1, 1);
     if (!used)

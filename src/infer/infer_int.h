@@ -42,6 +42,11 @@ static inline bool ifr_zeroish(const col_stat *c)
     return c->mode == 0 && c->share >= 0.5f && c->distinct <= 4;
 }
 
+/* Types by clustering (cluster.c): labels[i] in [0, *nclusters) for every
+ * message of s; false when s is too small, ENOMEM, or the cut gives one
+ * cluster or more than max_types. */
+bool ifr_cluster(const msg_set *s, unsigned max_types, int32_t *labels, size_t *nclusters);
+
 /* The unsigned value of p[0..w) in either byte order (w <= 8). */
 uint64_t ifr_read(const uint8_t *p, unsigned w, bool be);
 

@@ -16,10 +16,25 @@
 #define ENUM_MAX      12
 #define LENGTH_SHARE  0.9             /* messages a length field must fit */
 #define TS_WINDOW     (86400.0 * 366) /* a timestamp is within a year of capture */
+#define TS_DRIFT      2.0             /* seconds a timestamp may drift per message */
 
 static const trawl_span *msg(const msg_set *s, size_t i)
 {
     return &s->m[s->idx[i]].data;
+}
+
+/* *f becomes a field found by meaning: [o, o + w) of the kind, byte order,
+ * confidence and signal given, everything else zero. */
+static void found(trawl_infer_field *f, uint32_t o, unsigned w, trawl_field_kind kind, bool be,
+                  float confidence, uint32_t signal)
+{
+    memset(f, 0, sizeof *f);
+    f->offset = o;
+    f->size = w;
+    f->kind = kind;
+    f->big_endian = be;
+    f->confidence = confidence;
+    f->signals = signal;
 }
 
 static bool push(trawl_infer_field **out, size_t *n, const trawl_infer_field *f)
@@ -75,13 +90,7 @@ static bool find_length(const msg_set *s, uint32_t o, unsigned w, bool be, trawl
         return false;
     if (cand > 16 || cand < -(int64_t)s->min_len)
         return false;
-    memset(f, 0, sizeof *f);
-    f->offset = o;
-    f->size = w;
-    f->kind = TRAWL_FIELD_LENGTH;
-    f->big_endian = be;
-    f->confidence = (float)fit / (float)s->n;
-    f->signals = TRAWL_SIG_LENGTH;
+    found(f, o, w, TRAWL_FIELD_LENGTH, be, (float)fit / (float)s->n, TRAWL_SIG_LENGTH);
     f->len_from = (int32_t)(o + w);
     f->len_adjust = (int32_t)(cand + (int64_t)(o + w));
     return true;
@@ -141,14 +150,98 @@ static bool find_counter(const msg_set *s, const uint32_t *ord, uint32_t o, unsi
     if (pairs < COUNTER_MIN || fwd < COUNTER_MIN ||
         (double)(fwd + same) < COUNTER_SHARE * (double)pairs || 3 * fwd < pairs)
         return false;
-    memset(f, 0, sizeof *f);
-    f->offset = o;
-    f->size = w;
-    f->kind = TRAWL_FIELD_COUNTER;
-    f->big_endian = be;
-    f->confidence = (float)(fwd + same) / (float)pairs;
-    f->signals = TRAWL_SIG_COUNTER;
+    found(f, o, w, TRAWL_FIELD_COUNTER, be, (float)(fwd + same) / (float)pairs, TRAWL_SIG_COUNTER);
     return true;
+}
+
+static bool plausible_float(uint64_t v, unsigned size)
+{
+    double x;
+    if (size == 4) {
+        uint32_t u = (uint32_t)v;
+        float fl;
+        memcpy(&fl, &u, 4);
+        x = fl;
+    } else {
+        memcpy(&x, &v, 8);
+    }
+    if (x == 0.0)
+        return true;
+    if (!isfinite(x))
+        return false;
+    double a = fabs(x);
+    return a >= 1e-6 && a <= 1e9;
+}
+
+/* An id: the same value throughout each flow, two or more values across
+ * flows (an address, a session, a unit number); 2 or 4 bytes, seen in at
+ * least two flows of two or more messages. ord: s's messages by flow. */
+static bool find_id(const msg_set *s, const uint32_t *ord, uint32_t o, unsigned w, bool be,
+                    trawl_infer_field *f)
+{
+    size_t flows = 0;
+    uint64_t first = 0;
+    bool differs = false;
+    size_t run;
+    if (o + w > s->min_len)
+        return false;
+    for (size_t i = 0; i < s->n; i = run) {
+        run = i + 1;
+        while (run < s->n && s->m[ord[run]].flow == s->m[ord[i]].flow)
+            run++;
+        uint64_t v = ifr_read(s->m[ord[i]].data.ptr + o, w, be);
+        for (size_t k = i + 1; k < run; k++)
+            if (ifr_read(s->m[ord[k]].data.ptr + o, w, be) != v)
+                return false;
+        if (run - i < 2)
+            continue;
+        if (!flows)
+            first = v;
+        differs |= v != first;
+        flows++;
+    }
+    if (flows < 2 || !differs)
+        return false;
+    found(f, o, w, TRAWL_FIELD_ID, be, 0.7f, TRAWL_SIG_VALUES);
+    return true;
+}
+
+/* A timestamp: 4 bytes of seconds, or 8 of seconds, milliseconds or
+ * microseconds, within TS_WINDOW of the capture time in every message that
+ * has one (at least 3), not the same in all of them, and moving with the
+ * capture clock: between consecutive messages the field advances by what
+ * the capture time does, within TS_DRIFT seconds, in 4 pairs of 5 (bytes
+ * that only happen to fall in the window move at random). */
+static bool find_timestamp(const msg_set *s, uint32_t o, unsigned w, bool be, trawl_infer_field *f)
+{
+    static const uint32_t units[] = {1, 1000, 1000000};
+    for (int u = 0; u < (w == 8 ? 3 : 1); u++) {
+        size_t have = 0, near = 0, pairs = 0, steady = 0;
+        double pv = 0, pt = 0;
+        bool varies = false;
+        for (size_t i = 0; i < s->n; i++) {
+            const trawl_infer_msg *m = &s->m[s->idx[i]];
+            if (m->ts <= 0 || o + w > m->data.len)
+                continue;
+            double v = (double)ifr_read(m->data.ptr + o, w, be) / units[u];
+            if (have) {
+                varies |= v != pv;
+                pairs++;
+                steady += fabs((v - pv) - (m->ts - pt)) <= TS_DRIFT;
+            }
+            pv = v;
+            pt = m->ts;
+            have++;
+            near += fabs(v - m->ts) < TS_WINDOW;
+        }
+        if (have >= 3 && near == have && varies && 5 * steady >= 4 * pairs) {
+            found(f, o, w, TRAWL_FIELD_TIMESTAMP, be, (float)steady / (float)pairs,
+                  TRAWL_SIG_VALUES);
+            f->ts_unit = units[u];
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool find_checksum(const msg_set *s, trawl_infer_field *f)
@@ -165,18 +258,14 @@ static bool find_checksum(const msg_set *s, trawl_infer_field *f)
         .sizes = 2 | 4, .max_skip = 4, .kinds = TRAWL_CHECK_ALL_KINDS | TRAWL_CHECK_NO_SEARCH};
     trawl_check_place pl;
     trawl_check_algo a;
-    bool found = false;
-    trawl_check_locate(sp, k, &o, &pl, &a, &found, NULL);
+    bool ok = false;
+    trawl_check_locate(sp, k, &o, &pl, &a, &ok, NULL);
     free(sp);
-    if (!found)
+    if (!ok)
         return false;
-    memset(f, 0, sizeof *f);
-    f->kind = TRAWL_FIELD_CHECKSUM;
-    f->size = pl.size;
-    f->offset = pl.offset >= 0 ? (uint32_t)pl.offset : 0; /* trailing: per message */
-    f->big_endian = pl.big_endian;
-    f->confidence = 1.0f;
-    f->signals = TRAWL_SIG_CHECKSUM;
+    /* a trailing checksum has no fixed offset: 0 here, and not kept */
+    found(f, pl.offset >= 0 ? (uint32_t)pl.offset : 0, pl.size, TRAWL_FIELD_CHECKSUM, pl.big_endian,
+          1.0f, TRAWL_SIG_CHECKSUM);
     f->check = pl;
     f->algo = a;
     return pl.offset >= 0; /* a trailing checksum has no fixed offset: not a prefix field */
@@ -191,9 +280,9 @@ static bool find_header_check(const msg_set *s, uint32_t o, unsigned w, trawl_in
     trawl_check_sample *cs = malloc(k * sizeof(*cs));
     if (!cs)
         return false;
-    bool found = false;
-    for (int be = 1; be >= 0 && !found; be--)
-        for (uint32_t from = 0; from + 2 <= o && from <= 4 && !found; from++) {
+    bool ok = false;
+    for (int be = 1; be >= 0 && !ok; be--)
+        for (uint32_t from = 0; from + 2 <= o && from <= 4 && !ok; from++) {
             for (size_t i = 0; i < k; i++) {
                 const trawl_span *d = msg(s, i * s->n / k);
                 cs[i].data = (trawl_span){d->ptr + from, o - from};
@@ -201,21 +290,15 @@ static bool find_header_check(const msg_set *s, uint32_t o, unsigned w, trawl_in
             }
             trawl_check_algo a;
             trawl_check_recover(cs, k, 8 * w, TRAWL_CHECK_ALL_KINDS | TRAWL_CHECK_NO_SEARCH, &a,
-                                &found, NULL);
-            if (found) {
-                memset(f, 0, sizeof *f);
-                f->kind = TRAWL_FIELD_CHECKSUM;
-                f->offset = o;
-                f->size = w;
-                f->big_endian = be;
-                f->confidence = 1.0f;
-                f->signals = TRAWL_SIG_CHECKSUM;
+                                &ok, NULL);
+            if (ok) {
+                found(f, o, w, TRAWL_FIELD_CHECKSUM, be, 1.0f, TRAWL_SIG_CHECKSUM);
                 f->check = (trawl_check_place){(int32_t)o, w, be, from, (int32_t)o};
                 f->algo = a;
             }
         }
     free(cs);
-    return found;
+    return ok;
 }
 
 bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_field **out, size_t *n)
@@ -240,6 +323,17 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
                         find_length(s, o, lwidths[wi], be, &f) && !push(out, n, &f))
                         return false;
                 }
+    /* timestamps */
+    static const unsigned twidths[] = {
+        4, 8}; /* 4 first: an id before a 4-byte time reads as microseconds */
+    for (int wi = 0; wi < 2 && (what & SEM_LENGTH); wi++)
+        for (uint32_t o = 0; o + twidths[wi] <= pre && o < 64; o++)
+            for (int b = 0; b < 2; b++) {
+                bool be = b == 0 ? be_pref : !be_pref;
+                if (!overlaps(*out, *n, o, twidths[wi]) &&
+                    find_timestamp(s, o, twidths[wi], be, &f) && !push(out, n, &f))
+                    return false;
+            }
     if (!(what & (SEM_COUNTER | SEM_COUNTER1)))
         goto checks;
     /* counters */
@@ -303,25 +397,6 @@ static bool all_printable(const msg_set *s, uint32_t off, uint32_t size)
     return tot > 0 && bad * 10 <= tot;
 }
 
-static bool plausible_float(uint64_t v, unsigned size)
-{
-    double x;
-    if (size == 4) {
-        uint32_t u = (uint32_t)v;
-        float fl;
-        memcpy(&fl, &u, 4);
-        x = fl;
-    } else {
-        memcpy(&x, &v, 8);
-    }
-    if (x == 0.0)
-        return true;
-    if (!isfinite(x))
-        return false;
-    double a = fabs(x);
-    return a >= 1e-6 && a <= 1e9;
-}
-
 void ifr_classify(const msg_set *s, trawl_infer_field *f)
 {
     uint32_t size = f->size;
@@ -363,24 +438,12 @@ void ifr_classify(const msg_set *s, trawl_infer_field *f)
         f->kind = TRAWL_FIELD_TEXT;
         f->confidence = 0.8f;
     } else if ((size == 4 || size == 8) && n >= 2) {
-        /* timestamps near the capture time, else floats, else ids */
-        static const uint32_t units[] = {1, 1000, 1000000};
-        for (int u = 0; u < 3 && f->kind == TRAWL_FIELD_BYTES; u++) {
-            size_t near = 0, have = 0;
-            for (size_t i = 0; i < s->n; i++) {
-                const trawl_infer_msg *m = &s->m[s->idx[i]];
-                if (m->ts <= 0 || f->offset + size > m->data.len)
-                    continue;
-                have++;
-                double t =
-                    (double)ifr_read(m->data.ptr + f->offset, size, f->big_endian) / units[u];
-                near += fabs(t - m->ts) < TS_WINDOW;
-            }
-            if (have >= 2 && near == have) {
-                f->kind = TRAWL_FIELD_TIMESTAMP;
-                f->ts_unit = units[u];
-                f->confidence = 0.9f;
-            }
+        /* timestamps near the capture time, else floats */
+        trawl_infer_field t;
+        if (find_timestamp(s, f->offset, size, f->big_endian, &t)) {
+            f->kind = TRAWL_FIELD_TIMESTAMP;
+            f->ts_unit = t.ts_unit;
+            f->confidence = t.confidence;
         }
         if (f->kind == TRAWL_FIELD_BYTES && distinct > 2) {
             size_t ok = 0;
@@ -391,6 +454,15 @@ void ifr_classify(const msg_set *s, trawl_infer_field *f)
                 f->confidence = 0.6f;
             }
         }
+    }
+    if (f->kind == TRAWL_FIELD_BYTES && size <= 4 && distinct >= 2) {
+        uint32_t *ord = malloc(s->n * sizeof(*ord));
+        trawl_infer_field t;
+        if (ord && flow_order(s, ord) && find_id(s, ord, f->offset, size, f->big_endian, &t)) {
+            f->kind = TRAWL_FIELD_ID;
+            f->confidence = t.confidence;
+        }
+        free(ord);
     }
     if (f->kind == TRAWL_FIELD_BYTES) {
         if (distinct <= ENUM_MAX && n >= 2 * distinct) {

@@ -100,6 +100,18 @@ void bs_union(byteset *s, const byteset *t)
         s->w[i] |= t->w[i];
 }
 
+void bs_add_nibbles(byteset *s, int hi, int lo)
+{
+    if (hi == 16 && lo == 16) {
+        bs_fill(s);
+        return;
+    }
+    /* only the bytes that can match: 1 or 16 */
+    for (int h = hi == 16 ? 0 : hi; h <= (hi == 16 ? 15 : hi); h++)
+        for (int l = lo == 16 ? 0 : lo; l <= (lo == 16 ? 15 : lo); l++)
+            bs_add(s, (unsigned)(h << 4 | l));
+}
+
 unsigned bs_count(const byteset *s)
 {
     unsigned c = 0;

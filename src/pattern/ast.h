@@ -55,12 +55,27 @@ static inline bool bs_has(const byteset *s, unsigned b)
 {
     return (s->w[b >> 6] >> (b & 63)) & 1;
 }
+/* The first member of s at or after c; 256 when there is none. */
+static inline unsigned bs_next(const byteset *s, unsigned c)
+{
+    while (c < 256) {
+        uint64_t w = s->w[c >> 6] >> (c & 63);
+        if (w)
+            return c + (unsigned)__builtin_ctzll(w);
+        c = (c | 63) + 1;
+    }
+    return 256;
+}
 void bs_clear(byteset *s);
 void bs_fill(byteset *s);
 void bs_add_range(byteset *s, unsigned lo, unsigned hi);
 void bs_invert(byteset *s);
 void bs_union(byteset *s, const byteset *t);
 unsigned bs_count(const byteset *s);
+/* Adds the bytes whose high nibble is hi and low nibble is lo, where 16
+ * means any nibble (\x?A, A?, ??). Parsing runs it per byte token of every
+ * pattern at start-up, so it visits only the bytes it adds. */
+void bs_add_nibbles(byteset *s, int hi, int lo);
 /* Adds the other case of every ASCII letter in s. */
 void bs_fold_case(byteset *s);
 

@@ -51,18 +51,6 @@ static void put_byte(sbuf *b, unsigned c)
     put(b, t, 4);
 }
 
-/* The first member of s at or after c, 256 when none. */
-static unsigned next_in(const byteset *s, unsigned c)
-{
-    while (c < 256) {
-        uint64_t w = s->w[c >> 6] >> (c & 63);
-        if (w)
-            return c + (unsigned)__builtin_ctzll(w);
-        c = (c | 63) + 1;
-    }
-    return 256;
-}
-
 /* The first non-member of s at or after c, 256 when none. */
 static unsigned next_out(const byteset *s, unsigned c)
 {
@@ -83,11 +71,11 @@ static void emit_set(sbuf *b, const byteset *s)
         return;
     }
     if (n == 1) {
-        put_byte(b, next_in(s, 0));
+        put_byte(b, bs_next(s, 0));
         return;
     }
     puts_(b, "[");
-    for (unsigned c = next_in(s, 0); c < 256; c = next_in(s, c)) {
+    for (unsigned c = bs_next(s, 0); c < 256; c = bs_next(s, c)) {
         unsigned e = next_out(s, c) - 1; /* [c, e] is a run of members */
         put_byte(b, c);
         if (e > c) {

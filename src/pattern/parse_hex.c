@@ -79,9 +79,7 @@ static pnode *byte_token(hparser *p)
     p->pos += 2;
     byteset set;
     bs_clear(&set);
-    for (int b = 0; b < 256; b++)
-        if ((vh == 16 || (b >> 4) == vh) && (vl == 16 || (b & 15) == vl))
-            bs_add(&set, (unsigned)b);
+    bs_add_nibbles(&set, vh, vl);
     if (negate)
         bs_invert(&set);
     pnode *n = pat_set_node(p->a, &set);

@@ -85,9 +85,7 @@ static bool parse_escape(parser *p, byteset *set, int *single)
             return false;
         }
         p->pos += 2;
-        for (int b = 0; b < 256; b++)
-            if ((vh == 16 || (b >> 4) == vh) && (vl == 16 || (b & 15) == vl))
-                bs_add(set, (unsigned)b);
+        bs_add_nibbles(set, vh, vl);
         if (vh < 16 && vl < 16)
             *single = vh << 4 | vl;
         return true;

@@ -445,28 +445,23 @@ static void trigrams(vprog *p, cwalk *w, const uint32_t *c0, long n0, uint32_t *
     size_t marks = 0;
     if (!c2)
         goto out;
-    for (unsigned a = 0; a < 256; a++) {
-        if (!bs_has(&p->first, a))
-            continue;
+    for (unsigned a = bs_next(&p->first, 0); a < 256; a = bs_next(&p->first, a + 1)) {
         bool open = false;
         long n1 = step(p, w, c0, n0, a, seed, c1, &open);
         if (n1 < 0 || open)
             goto out;
         byteset next = sets_of(p, c1, n1);
-        for (unsigned b = 0; b < 256; b++) {
-            if (!bs_has(&next, b))
-                continue;
+        for (unsigned b = bs_next(&next, 0); b < 256; b = bs_next(&next, b + 1)) {
             long n2 = step(p, w, c1, n1, b, seed, c2, &open);
             if (n2 < 0 || open)
                 goto out;
             byteset third = sets_of(p, c2, n2);
-            for (unsigned c = 0; c < 256; c++)
-                if (bs_has(&third, c)) {
-                    if (++marks > TRI_MAX_MARKS)
-                        goto out;
-                    uint32_t bit = tri_bit(a, b, c);
-                    tri[bit >> 6] |= 1ull << (bit & 63);
-                }
+            for (unsigned c = bs_next(&third, 0); c < 256; c = bs_next(&third, c + 1)) {
+                if (++marks > TRI_MAX_MARKS)
+                    goto out;
+                uint32_t bit = tri_bit(a, b, c);
+                tri[bit >> 6] |= 1ull << (bit & 63);
+            }
         }
     }
     memcpy(p->tri, tri, sizeof p->tri);
@@ -496,9 +491,7 @@ static void prefilter(vprog *p)
         goto out;
     byteset first = sets_of(p, c0, n0);
     uint64_t pairs[PAIR_BITS / 64] = {0};
-    for (unsigned a = 0; a < 256; a++) {
-        if (!bs_has(&first, a))
-            continue;
+    for (unsigned a = bs_next(&first, 0); a < 256; a = bs_next(&first, a + 1)) {
         bool open1 = false;
         long n1 = step(p, &w, c0, n0, a, seed, c1, &open1);
         if (n1 < 0)
@@ -508,11 +501,10 @@ static void prefilter(vprog *p)
             bs_fill(&next);
         else
             next = sets_of(p, c1, n1);
-        for (unsigned b = 0; b < 256; b++)
-            if (bs_has(&next, b)) {
-                uint32_t bit = pair_bit(a, b);
-                pairs[bit >> 6] |= 1ull << (bit & 63);
-            }
+        for (unsigned b = bs_next(&next, 0); b < 256; b = bs_next(&next, b + 1)) {
+            uint32_t bit = pair_bit(a, b);
+            pairs[bit >> 6] |= 1ull << (bit & 63);
+        }
     }
     p->first = first; /* only a complete table replaces the pass-all one */
     memcpy(p->pairs, pairs, sizeof pairs);

@@ -125,3 +125,22 @@ uint64_t trawl_hist_percentile(const trawl_hist *h, double q)
     }
     return trawl_hist_max(h);
 }
+
+void trawl_hist_cumulative(const trawl_hist *h, const uint64_t *le, size_t n, uint64_t *out)
+{
+    trawl_hist *m = (trawl_hist *)h;
+    for (size_t j = 0; j < n; j++)
+        out[j] = 0;
+    size_t j = 0;
+    uint64_t run = 0;
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        uint64_t c = atomic_load_explicit(&m->b[i], memory_order_relaxed);
+        if (!c)
+            continue;
+        while (j < n && high_of(i) > le[j])
+            out[j++] = run;
+        run += c;
+    }
+    while (j < n)
+        out[j++] = run;
+}

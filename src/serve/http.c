@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,10 +26,14 @@
 #include "serve/conn.h"
 #include "serve/internal.h"
 
-const char *const trawl__serve_ep_names[EP_COUNT] = {
-    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz", "metrics",
-    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "other",
+const char *const trawl__serve_ep_names[] = {
+    "detect",         "detect_one", "scan",        "events",    "healthz",
+    "readyz",         "metrics",    "v1_metrics",  "litellm",   "guard",
+    "analyze_prompt", "authz",      "screen_chat", "dashboard", "other",
 };
+_Static_assert(sizeof(trawl__serve_ep_names) / sizeof(trawl__serve_ep_names[0]) == EP_COUNT &&
+                   EP_OTHER == EP_COUNT - 1,
+               "one name per endpoint");
 const int trawl__serve_codes[SRV_NCODES] = {200, 204, 400, 401, 403, 404,
                                             405, 413, 429, 500, 503, 0};
 
@@ -96,7 +101,18 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     if (r->code == 405)
         MHD_add_response_header(
             resp, "Allow",
-            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) ? "POST" : "GET");
+            rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) ? "POST" : "GET");
+    if (rq->ep == EP_DASHBOARD) {
+        /* The page loads nothing from elsewhere, and a browser asks for the
+         * API key (as a Basic password) when keys are on. */
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        if (r->code == 401)
+            MHD_add_response_header(resp, "WWW-Authenticate",
+                                    "Basic realm=\"trawl\", charset=\"UTF-8\"");
+    }
     if (r->retry_after) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
@@ -114,8 +130,11 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     if (s->access_fd >= 0) {
         char ip[SRV_ADDR_STRLEN];
         trawl__serve_addr_str(&rq->client, ip);
+        srv_log_extra x = {.request_id = rq->id,
+                           .client_id = r->client_id[0] ? r->client_id : NULL,
+                           .threat_score = r->has_threat ? r->threat : -1};
         trawl__serve_access_log(s->access_fd, ip, method, url, r->code, r->len, dt, r->cached,
-                                r->key_name);
+                                r->key_name, &x);
     }
     return ok;
 }
@@ -135,6 +154,8 @@ static int route(const char *url, bool *post, const char **name)
         return EP_V1_METRICS;
     if (!strcmp(url, "/v1/events"))
         return EP_EVENTS;
+    if (!strncmp(url, "/dashboard", 10) && (!url[10] || url[10] == '/'))
+        return EP_DASHBOARD;
     *post = true;
     if (!strcmp(url, "/v1/detect"))
         return EP_DETECT;
@@ -146,8 +167,12 @@ static int route(const char *url, bool *post, const char **name)
         return EP_GUARD;
     if (!strcmp(url, "/analyze/prompt"))
         return EP_ANALYZE;
-    if (!strcmp(url, "/v1/authz"))
+    /* /v1/authz and /v1/authz/ORIGINAL-PATH (Envoy's ext_authz appends the
+     * original path to its path_prefix) */
+    if (!strncmp(url, "/v1/authz", 9) && (!url[9] || url[9] == '/'))
         return EP_AUTHZ;
+    if (!strcmp(url, "/v1/screen/chat"))
+        return EP_CHAT;
     if (!strncmp(url, "/v1/detect/", 11) && url[11]) {
         *name = url + 11;
         return EP_DETECT_ONE;
@@ -157,6 +182,29 @@ static int route(const char *url, bool *post, const char **name)
 }
 
 static void *heartbeat_main(void *arg);
+
+typedef struct qtext {
+    char *p;
+    size_t n, cap;
+} qtext;
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    qtext *q = cls;
+    size_t need = q->n + strlen(key) + (value ? strlen(value) : 0) + 3;
+    if (need > q->cap) {
+        char *p = realloc(q->p, need * 2);
+        if (!p)
+            return MHD_NO;
+        q->p = p;
+        q->cap = need * 2;
+    }
+    q->n += (size_t)snprintf(q->p + q->n, q->cap - q->n, "%s%s%s%s", q->n ? "&" : "", key,
+                             value ? "=" : "", value ? value : "");
+    return MHD_YES;
+}
 
 /* An option whose 0 means def and TRAWL_SERVE_OFF means off (0 here). */
 static unsigned opt_or(unsigned v, unsigned def)
@@ -224,24 +272,19 @@ static int relayed_take(trawl_server *s, request *rq, srv_reply *r)
     return 0;
 }
 
-/* The endpoints that need a key when keys are configured: every one that
- * screens or streams (the gateway endpoints too), not health or metrics. */
-static bool needs_key(int ep)
+/* The endpoints that need a key when keys are configured: /v1/, the
+ * gateway shapes (everything that screens or streams), and the dashboard
+ * when it is on. */
+static bool needs_key(const trawl_server *s, int ep)
 {
     return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS ||
-           (ep >= EP_LITELLM && ep <= EP_AUTHZ);
+           (ep >= EP_LITELLM && ep <= EP_CHAT) || (ep == EP_DASHBOARD && s->o.dashboard);
 }
 
-/* 0 when the request may proceed, else an error reply (401, 429). */
-static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
+/* 0 when the request may proceed with key (NULL: none sent), else an
+ * error reply (401, 429). */
+static int check_key(srv_keys *t, const char *key, srv_reply *r)
 {
-    srv_keys *t = atomic_load_explicit(&s->keys, memory_order_acquire);
-    if (!t)
-        return 0;
-    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    if (!key && auth && !strncmp(auth, "Bearer ", 7))
-        key = auth + 7;
     if (!key || !*key) {
         trawl__serve_error(r, 401, "missing API key (Authorization: Bearer KEY or X-API-Key)");
         return -1;
@@ -266,6 +309,46 @@ static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
     return 0;
 }
 
+/* 0 when the request may proceed, else an error reply (401, 429). The key
+ * comes as X-API-Key, Authorization: Bearer, or -- what a browser sends
+ * after the dashboard's 401 challenge -- as the password of
+ * Authorization: Basic (the user name is ignored). */
+static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
+{
+    srv_keys *t = atomic_load_explicit(&s->keys, memory_order_acquire);
+    if (!t)
+        return 0;
+    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (!key && auth && !strncmp(auth, "Bearer ", 7))
+        key = auth + 7;
+    char *user = NULL, *pass = NULL;
+    if (!key && auth && !strncasecmp(auth, "Basic ", 6)) {
+        user = MHD_basic_auth_get_username_password(conn, &pass);
+        key = pass;
+    }
+    int rc = check_key(t, key, r);
+    if (user)
+        MHD_free(user);
+    if (pass)
+        MHD_free(pass);
+    return rc;
+}
+
+/* Publishes a report's threat events (subscribers, the fleet's channel,
+ * the event ring, the dashboard's counts) when anything takes them. */
+static void publish(trawl_server *s, const request *rq, const char *key, const char *client_id,
+                    const char *report)
+{
+    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed) && !s->redis && !s->ring &&
+        !s->dash)
+        return;
+    char ip[SRV_ADDR_STRLEN];
+    trawl__serve_addr_str(&rq->client, ip);
+    srv_event_ctx ev = {.client = ip, .client_id = client_id, .request_id = rq->id, .key = key};
+    trawl__serve_events_publish(s, &ev, report);
+}
+
 static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *url,
                      const char *method, request *rq, srv_reply *r)
 {
@@ -278,7 +361,9 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         trawl__serve_error(r, 404, "no such endpoint: %s", url);
         return;
     }
-    if (strcmp(method, post ? "POST" : "GET") && !(!post && !strcmp(method, "HEAD"))) {
+    /* An authorization check comes with the checked request's method. */
+    if (rq->ep != EP_AUTHZ && strcmp(method, post ? "POST" : "GET") &&
+        !(!post && !strcmp(method, "HEAD"))) {
         trawl__serve_error(r, 405, "%s takes %s", url, post ? "POST" : "GET");
         return;
     }
@@ -309,6 +394,14 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
     case EP_EVENTS: /* reached only when the stream cannot start */
         trawl__serve_error(r, 503, "shutting down");
         return;
+    case EP_DASHBOARD:
+        if (!s->o.dashboard) {
+            trawl__serve_error(r, 404, "no such endpoint: %s (the dashboard is off)", url);
+            return;
+        }
+        r->key_name = rq->key_name;
+        trawl__serve_dashboard(s, url, r);
+        return;
     default:
         r->key_name = rq->key_name;
         r->tenant = rq->tenant;
@@ -324,29 +417,30 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                               json, &rq->body, rq->len, r);
             return;
         }
-        if (rq->ep >= EP_LITELLM && rq->ep <= EP_AUTHZ) {
+        if (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) {
             compat_headers h = {
                 .prompt = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Trawl-Prompt"),
                 .uri = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Original-URI"),
+                .path = url,
                 .request_id = rq->id};
+            qtext q = {0};
+            if (rq->ep == EP_AUTHZ) {
+                MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+                h.query = q.p;
+            }
             char *report = NULL;
             trawl__serve_compat(s, rq->ep, rq->body ? rq->body : "", rq->len, &h, r, &report);
-            if (report && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
-                char ip[SRV_ADDR_STRLEN];
-                trawl__serve_addr_str(&rq->client, ip);
-                trawl__serve_events_publish(s, ip, rq->tenant, rq->key_name, report);
-            }
+            free(q.p);
+            if (report)
+                publish(s, rq, r->key_name, NULL, report);
             free(report);
             return;
         }
         trawl__serve_detect(s, name,
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
-        if (r->code == 200 && r->body && atomic_load_explicit(&s->n_subs, memory_order_relaxed)) {
-            char ip[SRV_ADDR_STRLEN];
-            trawl__serve_addr_str(&rq->client, ip);
-            trawl__serve_events_publish(s, ip, rq->tenant, rq->key_name, r->body);
-        }
+        if (r->code == 200 && r->body)
+            publish(s, rq, r->key_name, r->client_id, r->body);
         return;
     }
     r->len = r->body ? strlen(r->body) : 0;
@@ -408,7 +502,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         srv_reply cr = {0};
         if (relayed && relayed_take(s, rq, &cr))
             return send_reply(s, conn, rq, method, url, &cr);
-        if (needs_key(rq->ep)) {
+        if (needs_key(s, rq->ep)) {
             /* The key is checked as soon as the headers are in, before a
              * byte of body is buffered: a refusal queued now makes MHD
              * discard the body and close the connection. */
@@ -441,7 +535,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     srv_reply r = {0};
-    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late) {
+    /* /dashboard/events is /v1/events under the dashboard's path, where a
+     * browser that logged in to the page sends its key. */
+    bool stream = rq->ep == EP_EVENTS ||
+                  (rq->ep == EP_DASHBOARD && s->o.dashboard && !strcmp(url, "/dashboard/events"));
+    if (stream && !strcmp(method, "GET") && !rq->late) {
         r.key_name = rq->key_name;
         r.tenant = rq->tenant;
         r.admin = rq->admin;
@@ -491,6 +589,9 @@ static void server_release(trawl_server *s)
 {
     trawl__serve_conns_free(s->conns); /* after the daemon: no more notifications */
     trawl__serve_proxies_free(s->proxies);
+    trawl__serve_redis_stop(s);
+    trawl__serve_dash_stop(s);
+    trawl__serve_ring_free(s->ring);
     trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
@@ -536,11 +637,19 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
     g->e = engine;
+    g->cfg_digest = trawl__serve_config_digest(o->engine_config, o->engine_config_len);
     atomic_init(&g->refs, 1);
     atomic_init(&s->eng, g);
+    if (getrandom(&s->key_seed, sizeof s->key_seed, 0) != (ssize_t)sizeof s->key_seed)
+        s->key_seed = now_ns() ^ (uint64_t)(uintptr_t)s; /* weaker; not predictable offline */
+    uint64_t inst;
+    if (getrandom(&inst, sizeof inst, 0) != (ssize_t)sizeof inst)
+        inst = now_ns();
+    snprintf(s->instance, sizeof s->instance, "%016llx", (unsigned long long)inst);
     s->listen_fd = -1;
     s->access_fd = -1;
     pthread_mutex_init(&s->ev_mu, NULL);
+    pthread_mutex_init(&s->threat_mu, NULL);
     pthread_mutex_init(&s->hb_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -610,6 +719,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         st = trawl__serve_batch_start(s, err);
     if (st == TRAWL_OK)
         st = trawl__serve_proxies_parse(o->trusted_proxies, &s->proxies, err);
+    if (st == TRAWL_OK)
+        st = trawl__serve_redis_start(s, err);
     if (st == TRAWL_OK) {
         unsigned to = o->conn_timeout_s ? o->conn_timeout_s : 30u;
         srv_conn_opts co = {
@@ -621,6 +732,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         };
         st = trawl__serve_conns_new(&co, &s->conns, err);
     }
+    if (st == TRAWL_OK)
+        st = trawl__serve_dash_start(s, err);
     if (st != TRAWL_OK) {
         server_release(s);
         return st;
@@ -733,6 +846,7 @@ trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, siz
     }
     g->e = e;
     g->owned = true;
+    g->cfg_digest = trawl__serve_config_digest(config, config_len);
     atomic_init(&g->refs, 1);
     pthread_mutex_lock(&s->reload_mu);
     srv_engine *old = atomic_load(&s->eng);

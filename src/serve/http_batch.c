@@ -3,14 +3,15 @@
  *
  * Where it sits: cache -> coalescer -> (leader) parse the input -> pool ->
  * batcher -> detectors. A request whose detectors include prompt_injection,
- * on an engine whose prompt_injection runs the model, first normalises and
- * pools its own texts on its own worker thread (the per-text cost, in
- * parallel on every worker), then queues the pooled rows; the batching
- * thread stacks the rows of every queued request into one matrix and runs
- * the model's hidden and output layers over it at once (one int8
- * matrix-matrix product per tile of 16 rows) and hands each request its
- * scores; the worker then runs tier 1 and the other detectors with its
- * answer (trawl__detect_run_scored). Reports are exactly the unbatched ones.
+ * on an engine whose prompt_injection runs the learned tier, first
+ * normalises and pools its own texts on its own worker thread (the
+ * model's per-text cost, in parallel on every worker), then queues the
+ * pooled rows; the batcher admits each batch against its byte budget; the
+ * worker then runs the detectors with its rows handed in
+ * (trawl__detect_run_scored). Since the learned tier reads the rule tier's
+ * signals (docs/model.md), the model's head runs inside each request's run:
+ * the batcher now schedules and bounds, it no longer multiplies matrices.
+ * Reports are exactly the unbatched ones.
  *
  * Admission bound: a batch may carry the rows of at most batch_max_bytes of
  * source text. A batch over it is refused whole and every request in it is
@@ -30,22 +31,18 @@
 typedef struct batch_req {
     trawl_detect_engine *e;        /* the engine the request runs on */
     const trawl__model_rows *rows; /* pooled on the request's own thread */
-    double *p;                     /* rows->n scores, filled by the batch */
 } batch_req;
 
-/* The batch processor: one matrix of every request's pooled rows, one head
- * call over it, scores scattered back. Each response is the request itself
- * (owned by its submitter), so there is nothing to free. */
+/* The batch processor: admits the batch's pooled rows against the byte
+ * budget. Each response is the request itself (owned by its submitter), so
+ * there is nothing to free. */
 static trawl_status process(void *ud, void *const *reqs, size_t n, void **resps, size_t *n_done,
                             trawl_error *err)
 {
     trawl_server *s = ud;
-    size_t rows = 0, bytes = 0;
-    unsigned dim = 0;
+    size_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
         const trawl__model_rows *r = ((batch_req *)reqs[i])->rows;
-        rows += r->n;
-        dim = r->dim;
         if (r->bytes > s->batch_max_bytes - bytes) {
             *n_done = 0;
             return trawl__fail(err, TRAWL_ELIMIT,
@@ -54,40 +51,15 @@ static trawl_status process(void *ud, void *const *reqs, size_t n, void **resps,
                                n, s->batch_max_bytes);
         }
         bytes += r->bytes;
+        resps[i] = reqs[i];
     }
-    int8_t *X = malloc(rows * dim + 1);
-    float *xs = malloc(rows * sizeof(float) + 1);
-    double *p = malloc(rows * sizeof(double) + 1);
-    trawl_status st = X && xs && p ? TRAWL_OK : trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    if (st == TRAWL_OK) {
-        size_t at = 0;
-        for (size_t i = 0; i < n; i++) {
-            const trawl__model_rows *r = ((batch_req *)reqs[i])->rows;
-            memcpy(X + at * dim, r->x, r->n * dim);
-            memcpy(xs + at, r->xs, r->n * sizeof(float));
-            at += r->n;
-        }
-        /* Every engine holds the one embedded model (a reload can turn it
-         * off, never swap its weights), so any request's engine will do. */
-        trawl__detect_model_head(((batch_req *)reqs[0])->e, X, xs, rows, p);
-        at = 0;
-        for (size_t i = 0; i < n; i++) {
-            batch_req *q = reqs[i];
-            memcpy(q->p, p + at, q->rows->n * sizeof(double));
-            at += q->rows->n;
-            resps[i] = q;
-        }
-    }
-    *n_done = st == TRAWL_OK ? n : 0;
-    free(X);
-    free(xs);
-    free(p);
-    return st;
+    *n_done = n;
+    return TRAWL_OK;
 }
 
 trawl_status trawl__serve_batch_start(trawl_server *s, trawl_error *err)
 {
-    if (!trawl__detect_has_split_model(atomic_load(&s->eng)->e))
+    if (!trawl__detect_has_batch_model(atomic_load(&s->eng)->e))
         return TRAWL_OK; /* no model tier: nothing to batch */
     size_t max = s->o.batch_max ? s->o.batch_max : DEFAULT_BATCH;
     s->batch_max_bytes = s->o.batch_max_bytes ? s->o.batch_max_bytes : max * s->o.max_body;
@@ -111,32 +83,27 @@ trawl_status trawl__serve_run_detect(trawl_server *s, trawl_detect_engine *e, tr
                                      const trawl_detect_input *in, unsigned mask,
                                      trawl_detect_report **out, trawl_error *err)
 {
-    if (!s->batcher || !(mask & TRAWL_DET_PROMPT_INJECTION) || !trawl__detect_has_split_model(e))
+    if (!s->batcher || !(mask & TRAWL_DET_PROMPT_INJECTION) || !trawl__detect_has_batch_model(e))
         return trawl_detect_run(e, c, in, mask, out, err);
     trawl__model_rows rows;
-    trawl_status st = trawl__detect_model_pool(e, in, &rows, err);
+    trawl__model_score score;
+    trawl_status st = trawl__detect_model_pool(e, &in, 1, SIZE_MAX, &rows, &score, err);
     if (st != TRAWL_OK)
         return st;
-    batch_req req = {.e = e, .rows = &rows, .p = malloc(rows.n * sizeof(double) + 1)};
+    batch_req req = {.e = e, .rows = &rows};
     void *resp = NULL;
-    if (!req.p)
-        st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
-    else
-        st = trawl_batcher_submit(s->batcher, &req, &resp, err);
-    trawl__model_score score = {0};
-    if (st == TRAWL_OK)
-        trawl__detect_model_reduce(&rows, req.p, &score);
-    free(req.p);
-    trawl__detect_model_rows_free(&rows);
+    st = trawl_batcher_submit(s->batcher, &req, &resp, err);
     if (st == TRAWL_ELIMIT || st == TRAWL_ESTATE) {
         /* refused by the per-batch budget, or shutting down: try again */
         char msg[sizeof(err->message)];
         snprintf(msg, sizeof msg, "%s", err->message);
+        trawl__detect_model_rows_free(&rows);
         return trawl__fail(err, TRAWL_ESTATE, "model tier: %s; retry", msg);
     }
-    if (st != TRAWL_OK)
-        return st;
-    return trawl__detect_run_scored(e, c, in, mask, &score, out, err);
+    if (st == TRAWL_OK)
+        st = trawl__detect_run_scored(e, c, in, mask, &score, out, err);
+    trawl__detect_model_rows_free(&rows);
+    return st;
 }
 
 /* ---- metrics ------------------------------------------------------------------ */

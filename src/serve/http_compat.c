@@ -5,6 +5,9 @@
  *   POST /analyze/prompt                     LLM-Guard-style prompt analysis
  *   POST /v1/authz                           header-only verdict (204 / 403) for
  *                                            nginx auth_request and Envoy ext_authz
+ *   POST /v1/screen/chat                     an OpenAI or Anthropic request body as
+ *                                            the client sent it (inline screening
+ *                                            from nginx njs: deploy/nginx/)
  *
  * Each is a translation, not a second detection path: the request is read
  * strictly (common/json.h; unknown keys refused unless the server allows
@@ -204,6 +207,8 @@ static int run(trawl_server *s, const char *only, sb *in, verdict *v, char **rep
     *report_out = d.body;
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(v->report, "threat_score");
     v->score = cJSON_IsNumber(ts) ? ts->valuedouble : 0;
+    r->has_threat = true; /* for the access log */
+    r->threat = v->score;
     double best = -3;
     const cJSON *dets = cJSON_GetObjectItemCaseSensitive(v->report, "detectors"), *det, *vi;
     cJSON_ArrayForEach(det, dets)
@@ -525,6 +530,108 @@ static void llm_guard(trawl_server *s, const char *body, size_t len, srv_reply *
     reply_json(r, &out);
 }
 
+/* ---- a raw LLM API request: POST /v1/screen/chat ---------------------------------- */
+
+/* The body of an OpenAI chat completion / completion / Responses request or
+ * an Anthropic Messages request, exactly as the client sent it to the model.
+ * Its texts are screened: messages, system, instructions, prompt, suffix,
+ * input, the tool definitions (a model reads their descriptions). The other
+ * parameters a model API defines are accepted and not read; a key that is
+ * neither is refused (a new API field may carry text), unless the server
+ * allows unknown keys. The reply is /v1/detect's report. */
+static void chat_body(trawl_server *s, const char *body, size_t len, srv_reply *r, char **report)
+{
+    static const char *const known[] = {
+        /* text */
+        "messages", "system", "instructions", "prompt", "suffix", "input", "tools", "functions",
+        /* parameters (OpenAI) */
+        "model", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "max_tokens",
+        "max_completion_tokens", "max_output_tokens", "n", "presence_penalty", "response_format",
+        "seed", "service_tier", "stop", "stream", "stream_options", "temperature", "top_p",
+        "tool_choice", "parallel_tool_calls", "user", "function_call", "metadata", "store",
+        "reasoning_effort", "reasoning", "modalities", "echo", "best_of", "text", "truncation",
+        "previous_response_id", "include",
+        /* parameters (Anthropic) */
+        "stop_sequences", "top_k", "thinking", NULL};
+    tj_doc *d = read_request(s, body, len, known, r);
+    if (!d)
+        return;
+    const tj_value *root = trawl__json_root(d);
+    sb in = {0};
+    puts_(&in, "{\"messages\":[");
+    bool first = true;
+    /* Texts outside "messages" become messages of their own, named by role. */
+    static const char *const loose[] = {"instructions", "prompt", "suffix", "input"};
+    for (size_t i = 0; i < sizeof loose / sizeof loose[0]; i++) {
+        const tj_value *v = trawl__json_get(root, loose[i]);
+        if (!v || v->type == TJ_NULL)
+            continue;
+        if (v->type == TJ_ARRAY && !strcmp(loose[i], "input")) { /* Responses API items */
+            for (const tj_value *m = v->child; m; m = m->next, first = false) {
+                puts_(&in, first ? "" : ",");
+                if (m->type == TJ_STRING) {
+                    puts_(&in, "{\"role\":\"input\",\"content\":");
+                    put_value(&in, m);
+                    puts_(&in, "}");
+                } else
+                    put_value(&in, m);
+            }
+            continue;
+        }
+        if (v->type != TJ_STRING && v->type != TJ_ARRAY) {
+            trawl__serve_error(r, 400, "field '%s': expected a string or an array", loose[i]);
+            trawl__json_free(d);
+            free(in.p);
+            return;
+        }
+        putf(&in, "%s{\"role\":\"%s\",\"content\":", first ? "" : ",", loose[i]);
+        put_value(&in, v); /* an array of strings reads as content parts */
+        puts_(&in, "}");
+        first = false;
+    }
+    const tj_value *msgs = trawl__json_get(root, "messages");
+    if (msgs && msgs->type == TJ_ARRAY)
+        for (const tj_value *m = msgs->child; m; m = m->next, first = false) {
+            puts_(&in, first ? "" : ",");
+            put_value(&in, m);
+        }
+    else if (msgs && msgs->type != TJ_NULL) {
+        trawl__serve_error(r, 400, "field 'messages': expected an array of messages");
+        trawl__json_free(d);
+        free(in.p);
+        return;
+    }
+    static const char *const defs[] = {"tools", "functions"};
+    for (size_t i = 0; i < 2; i++) {
+        const tj_value *v = trawl__json_get(root, defs[i]);
+        if (!v || v->type == TJ_NULL)
+            continue;
+        putf(&in,
+             "%s{\"role\":\"%s\",\"content\":[{\"type\":\"tool_use\",\"input\":", first ? "" : ",",
+             defs[i]);
+        put_value(&in, v);
+        puts_(&in, "}]}");
+        first = false;
+    }
+    puts_(&in, "]");
+    const tj_value *sys = trawl__json_get(root, "system");
+    if (sys && sys->type != TJ_NULL) {
+        puts_(&in, ",\"system\":");
+        put_value(&in, sys);
+    }
+    puts_(&in, "}");
+    trawl__json_free(d);
+    if (in.oom) {
+        free(in.p);
+        trawl__serve_error(r, 500, "out of memory");
+        return;
+    }
+    trawl__serve_detect(s, NULL, NULL, in.p, in.n, r);
+    free(in.p);
+    if (r->code == 200 && r->body)
+        *report = strdup(r->body);
+}
+
 /* ---- header-only: POST /v1/authz ------------------------------------------------- */
 
 static int hexval(char c)
@@ -577,6 +684,18 @@ static void add_header(srv_reply *r, const char *name, const char *fmt, ...)
  * 204 clean, 403 threat, the verdict in X-Trawl-* headers, the body empty. */
 static void authz(trawl_server *s, const compat_headers *h, srv_reply *r, char **report)
 {
+    /* Without X-Original-URI, the original path Envoy appended, with the
+     * query string MHD split off (its arguments are screened as one text). */
+    const char *uri = h->uri;
+    char *rebuilt = NULL;
+    if ((!uri || !*uri) && h->path && h->path[9] == '/') {
+        uri = h->path + 9;
+        size_t k = h->query && *h->query ? strlen(uri) + strlen(h->query) + 2 : 0;
+        if (k && (rebuilt = malloc(k))) {
+            snprintf(rebuilt, k, "%s?%s", uri, h->query);
+            uri = rebuilt;
+        }
+    }
     sb in = {0};
     puts_(&in, "{\"messages\":[");
     bool any = false;
@@ -586,9 +705,9 @@ static void authz(trawl_server *s, const compat_headers *h, srv_reply *r, char *
         puts_(&in, "}");
         any = true;
     }
-    if (h->uri && *h->uri) {
+    if (uri && *uri) {
         size_t n;
-        char *u = uri_decode(h->uri, &n);
+        char *u = uri_decode(uri, &n);
         if (!u)
             in.oom = true;
         else {
@@ -600,6 +719,7 @@ static void authz(trawl_server *s, const compat_headers *h, srv_reply *r, char *
         any = true;
     }
     puts_(&in, "]}");
+    free(rebuilt);
     r->type = "text/plain";
     if (!any) {
         free(in.p);
@@ -641,6 +761,9 @@ void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
         return;
     case EP_ANALYZE:
         llm_guard(s, body, len, r, report);
+        return;
+    case EP_CHAT:
+        chat_body(s, body, len, r, report);
         return;
     default:
         authz(s, h, r, report);

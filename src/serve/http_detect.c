@@ -61,9 +61,43 @@ typedef struct run_args {
     size_t len;
     const tj_value *root; /* the body as trawl__serve_prepare parsed it */
     unsigned mask;
-    trawl_key128 key;
+    trawl_key128 key, shared; /* local (with the engine generation); shared tier */
     bool cacheable;
 } run_args;
+
+void trawl__serve_count_threats(trawl_server *s, const trawl_detect_report *rep)
+{
+    for (unsigned d = 0; d < TRAWL_DET_COUNT; d++) {
+        const trawl_detector_result *res = &rep->results[d];
+        for (size_t i = 0; i < res->n_violations; i++) {
+            const trawl_violation *v = &res->violations[i];
+            int n = atomic_load_explicit(&s->n_threat_kinds, memory_order_acquire), k = 0;
+            while (k < n && !(s->threat_kinds[k].category == v->category &&
+                              s->threat_kinds[k].detector == v->detector &&
+                              s->threat_kinds[k].severity == v->severity))
+                k++;
+            if (k == n) { /* a kind not seen yet: append under the lock */
+                pthread_mutex_lock(&s->threat_mu);
+                n = atomic_load_explicit(&s->n_threat_kinds, memory_order_relaxed);
+                for (k = 0; k < n; k++)
+                    if (s->threat_kinds[k].category == v->category &&
+                        s->threat_kinds[k].detector == v->detector &&
+                        s->threat_kinds[k].severity == v->severity)
+                        break;
+                if (k == n && n < SRV_MAX_THREAT_KINDS) {
+                    s->threat_kinds[n].detector = v->detector;
+                    s->threat_kinds[n].category = v->category;
+                    s->threat_kinds[n].severity = v->severity;
+                    atomic_store_explicit(&s->n_threat_kinds, n + 1, memory_order_release);
+                }
+                pthread_mutex_unlock(&s->threat_mu);
+                if (k >= SRV_MAX_THREAT_KINDS)
+                    continue;
+            }
+            atomic_fetch_add_explicit(&s->threat_kinds[k].count, 1, memory_order_relaxed);
+        }
+    }
+}
 
 void trawl__serve_engine_unref(srv_engine *g)
 {
@@ -134,6 +168,7 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
     for (unsigned i = 0; i < TRAWL_DET_COUNT; i++)
         if (rep->ran & (1u << i))
             trawl_hist_record(a->s->lat_det[i], rep->results[i].latency_ns);
+    trawl__serve_count_threats(a->s, rep);
     char *j = trawl_detect_report_json(rep);
     trawl_detect_report_free(rep);
     if (!j) {
@@ -144,6 +179,8 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
     *len = strlen(j);
     if (a->cacheable && a->s->cache)
         trawl_cache_put(a->s->cache, a->key, j, *len);
+    if (a->cacheable && a->s->redis)
+        trawl__serve_redis_put(a->s, a->t->eng, a->mask, a->shared, j, *len);
     return TRAWL_OK;
 }
 
@@ -167,6 +204,11 @@ static void reply_report(srv_reply *r, char *json, size_t len, bool cached)
         return;
     }
     memcpy(b + len - 1, tail + (empty ? 1 : 0), tl + 1 - (empty ? 1 : 0));
+    static const char pre[] = "{\"threat_score\":"; /* the report's first member */
+    if (!strncmp(b, pre, sizeof pre - 1)) {
+        r->has_threat = true;
+        r->threat = strtod(b + sizeof pre - 1, NULL);
+    }
     r->code = 200;
     r->cached = cached;
     r->type = "application/json";
@@ -244,7 +286,8 @@ static int select_mask(const srv_engine *g, const char *name, const char *only, 
 }
 
 int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned mask,
-                         trawl_key128 *key, bool *stateful, tj_doc **keep, srv_reply *r)
+                         trawl_key128 *key, trawl_key128 *shared, bool *stateful, tj_doc **keep,
+                         srv_reply *r)
 {
     if (keep)
         *keep = NULL;
@@ -267,7 +310,20 @@ int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned
     }
     const tj_value *cid = trawl__json_get(root, "client_id");
     *stateful = (mask & TRAWL_DET_AI_VS_AI) && cid && cid->type == TJ_STRING && cid->len;
-    st = *stateful ? TRAWL_OK : trawl__serve_key_tree(root, mask, key, &e);
+    if (cid && cid->type == TJ_STRING)
+        snprintf(r->client_id, sizeof r->client_id, "%s", cid->str);
+    /* One hash: the detector mask is its tag, so instances of a fleet agree
+     * on it (the shared tier's key); the engine generation is mixed in after,
+     * for the local cache and the coalescer (distinct generations, distinct
+     * keys). */
+    trawl_key128 h = {0, 0};
+    if (!*stateful)
+        st = s ? trawl__serve_key_tree_seeded(root, mask & TRAWL_DET_ALL, s->key_seed, &h, &e)
+               : trawl__serve_key_tree(root, mask & TRAWL_DET_ALL, &h, &e);
+    if (shared)
+        *shared = h;
+    key->lo = h.lo ^ (uint64_t)(mask >> TRAWL_DET_COUNT) * 0x9E3779B97F4A7C15ULL;
+    key->hi = h.hi;
     if (st == TRAWL_OK && keep)
         *keep = doc; /* the caller's now: the detectors read it, not a second parse */
     else
@@ -297,8 +353,8 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
     /* The engine generation enters the key: results of a replaced engine
      * are neither served from the cache nor shared with its runs. */
     tj_doc *root = NULL;
-    if (trawl__serve_prepare(s, body, len, mask | t->eng->gen << TRAWL_DET_COUNT, &a.key, &stateful,
-                             &root, r))
+    if (trawl__serve_prepare(s, body, len, mask | t->eng->gen << TRAWL_DET_COUNT, &a.key, &a.shared,
+                             &stateful, &root, r))
         return;
     a.root = trawl__json_root(root);
     a.cacheable = !stateful;
@@ -310,6 +366,13 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
     size_t n = 0;
     if (!stateful && s->cache && trawl_cache_get(s->cache, a.key, &out, &n)) {
         trawl__json_free(root);
+        reply_report(r, out, n, true);
+        return;
+    }
+    if (!stateful && s->redis && trawl__serve_redis_get(s, t->eng, mask, a.shared, &out, &n) == 1) {
+        trawl__json_free(root);
+        if (s->cache)
+            trawl_cache_put(s->cache, a.key, out, n);
         reply_report(r, out, n, true);
         return;
     }

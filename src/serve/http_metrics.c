@@ -106,6 +106,55 @@ char *trawl__serve_metrics_prom(trawl_server *s)
         sb_printf(&b, "trawl_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
                   trawl__serve_ep_names[e], (unsigned long long)trawl_hist_count(h));
     }
+    /* The same latencies as histograms: buckets add up across instances,
+     * quantiles do not. */
+    static const uint64_t le_ns[] = {25000,    50000,     100000,    250000,    500000,
+                                     1000000,  2000000,   5000000,   10000000,  25000000,
+                                     50000000, 100000000, 250000000, 1000000000};
+    enum { NLE = sizeof le_ns / sizeof le_ns[0] };
+    uint64_t cum[NLE];
+    sb_printf(&b, "# HELP trawl_http_request_latency_seconds Latency from request start to "
+                  "queued response.\n# TYPE trawl_http_request_latency_seconds histogram\n");
+    for (int e = 0; e < EP_COUNT; e++) {
+        const trawl_hist *h = s->lat[e];
+        trawl_hist_cumulative(h, le_ns, NLE, cum);
+        for (size_t q = 0; q < NLE; q++)
+            sb_printf(&b,
+                      "trawl_http_request_latency_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+                      trawl__serve_ep_names[e], (double)le_ns[q] / 1e9, (unsigned long long)cum[q]);
+        sb_printf(&b,
+                  "trawl_http_request_latency_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n",
+                  trawl__serve_ep_names[e], (unsigned long long)trawl_hist_count(h));
+        sb_printf(&b, "trawl_http_request_latency_seconds_sum{endpoint=\"%s\"} %.9f\n",
+                  trawl__serve_ep_names[e], (double)trawl_hist_sum(h) / 1e9);
+        sb_printf(&b, "trawl_http_request_latency_seconds_count{endpoint=\"%s\"} %llu\n",
+                  trawl__serve_ep_names[e], (unsigned long long)trawl_hist_count(h));
+    }
+    sb_printf(&b, "# HELP trawl_detector_latency_seconds Run time of each detector.\n"
+                  "# TYPE trawl_detector_latency_seconds histogram\n");
+    for (unsigned d = 0; d < TRAWL_DET_COUNT; d++) {
+        const trawl_hist *h = s->lat_det[d];
+        const char *name = trawl_detector_name(1u << d);
+        trawl_hist_cumulative(h, le_ns, NLE, cum);
+        for (size_t q = 0; q < NLE; q++)
+            sb_printf(&b, "trawl_detector_latency_seconds_bucket{detector=\"%s\",le=\"%g\"} %llu\n",
+                      name, (double)le_ns[q] / 1e9, (unsigned long long)cum[q]);
+        sb_printf(&b, "trawl_detector_latency_seconds_bucket{detector=\"%s\",le=\"+Inf\"} %llu\n",
+                  name, (unsigned long long)trawl_hist_count(h));
+        sb_printf(&b, "trawl_detector_latency_seconds_sum{detector=\"%s\"} %.9f\n", name,
+                  (double)trawl_hist_sum(h) / 1e9);
+        sb_printf(&b, "trawl_detector_latency_seconds_count{detector=\"%s\"} %llu\n", name,
+                  (unsigned long long)trawl_hist_count(h));
+    }
+    sb_printf(&b, "# HELP trawl_threats_total Violations found by detector runs (a cached "
+                  "answer is not counted again), by detector, category and severity.\n"
+                  "# TYPE trawl_threats_total counter\n");
+    int nt = atomic_load_explicit(&s->n_threat_kinds, memory_order_acquire);
+    for (int i = 0; i < nt; i++)
+        sb_printf(&b, "trawl_threats_total{detector=\"%s\",category=\"%s\",severity=\"%s\"} %llu\n",
+                  s->threat_kinds[i].detector, s->threat_kinds[i].category,
+                  trawl_severity_name(s->threat_kinds[i].severity),
+                  (unsigned long long)ld(&s->threat_kinds[i].count));
     sb_printf(&b, "# HELP trawl_detector_duration_seconds Run time of each detector, per "
                   "detection run (cached answers not counted).\n"
                   "# TYPE trawl_detector_duration_seconds summary\n");
@@ -174,6 +223,9 @@ char *trawl__serve_metrics_prom(trawl_server *s)
     char *conns = trawl__serve_conns_metrics(s->conns, false);
     sb_printf(&b, "%s", conns ? conns : "");
     free(conns);
+    char *redis = trawl__serve_redis_metrics(s, false);
+    sb_printf(&b, "%s", redis ? redis : "");
+    free(redis);
     return sb_done(&b);
 }
 
@@ -226,7 +278,10 @@ char *trawl__serve_metrics_json(trawl_server *s)
     char *conns = trawl__serve_conns_metrics(s->conns, true);
     sb_printf(&b, "%s", conns ? conns : "");
     free(conns);
-    sb_printf(&b, "\"latency_us\":");
+    char *redis = trawl__serve_redis_metrics(s, true);
+    sb_printf(&b, "%s", redis ? redis : "");
+    free(redis);
+    sb_printf(&b, "\"instance\":\"%s\",\"latency_us\":", s->instance);
     json_lat(&b, s->lat_all);
     sb_printf(&b, ",\"endpoints\":{");
     for (int e = 0; e < EP_COUNT; e++) {

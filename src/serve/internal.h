@@ -15,6 +15,11 @@
  * trawl_serve_key_json. Allocates only for objects of more than 16 members. */
 trawl_status trawl__serve_key_tree(const tj_value *root, uint32_t tag, trawl_key128 *out,
                                    trawl_error *err);
+/* The same with the given seed (a server's: trawl_server.key_seed). */
+trawl_status trawl__serve_key_tree_seeded(const tj_value *root, uint32_t tag, uint64_t seed,
+                                          trawl_key128 *out, trawl_error *err);
+/* A 64-bit digest of a configuration text (SHA-256's first bytes). */
+uint64_t trawl__serve_config_digest(const char *text, size_t len);
 
 /* SHA-256 of n bytes. */
 void trawl__sha256(const void *data, size_t n, uint8_t out[32]);
@@ -48,9 +53,14 @@ void trawl__serve_keys_carry(srv_keys *to, srv_keys *from);
 
 /* Writes one access log line to fd (access_log.c). ip is the client's
  * address as text; key may be NULL. */
+typedef struct srv_log_extra {
+    const char *request_id;
+    const char *client_id; /* NULL: none */
+    double threat_score;   /* < 0: not a screening answer */
+} srv_log_extra;
 void trawl__serve_access_log(int fd, const char *ip, const char *method, const char *path,
                              int status, size_t bytes, uint64_t latency_ns, bool cached,
-                             const char *key);
+                             const char *key, const srv_log_extra *x);
 
 /* Endpoints, for metrics. */
 enum {
@@ -62,10 +72,12 @@ enum {
     EP_READYZ,
     EP_METRICS,
     EP_V1_METRICS,
-    EP_LITELLM, /* POST /beta/litellm_basic_guardrail_api (http_compat.c) */
-    EP_GUARD,   /* POST /v2/guard */
-    EP_ANALYZE, /* POST /analyze/prompt */
-    EP_AUTHZ,   /* POST /v1/authz */
+    EP_LITELLM,   /* POST /beta/litellm_basic_guardrail_api (http_compat.c) */
+    EP_GUARD,     /* POST /v2/guard */
+    EP_ANALYZE,   /* POST /analyze/prompt */
+    EP_AUTHZ,     /* POST /v1/authz */
+    EP_CHAT,      /* POST /v1/screen/chat */
+    EP_DASHBOARD, /* GET /dashboard and below (http_dashboard.c) */
     EP_OTHER,
     EP_COUNT
 };
@@ -82,7 +94,8 @@ extern const int trawl__serve_codes[SRV_NCODES];
 typedef struct srv_engine {
     trawl_detect_engine *e;
     _Atomic uint64_t refs;
-    uint32_t gen; /* 0 at start, +1 per reload: part of cache and coalescer keys */
+    uint32_t gen;        /* 0 at start, +1 per reload: part of cache and coalescer keys */
+    uint64_t cfg_digest; /* of the configuration it was built from: in shared-tier keys */
     bool owned;
 } srv_engine;
 
@@ -100,6 +113,8 @@ typedef struct srv_tctx {
 srv_tctx *trawl__serve_thread_ctx(trawl_server *s, trawl_error *err);
 /* Destructor of ctx_key. */
 void trawl__serve_tctx_free(void *p);
+
+#define SRV_MAX_THREAT_KINDS 256
 
 struct trawl_server {
     trawl_server_opts o;
@@ -137,7 +152,26 @@ struct trawl_server {
     /* dynamic batching of the model tier (http_batch.c); NULL = none */
     trawl_batcher *batcher;
     size_t batch_max_bytes;
+    /* request keys: the seed (random, or from the fleet's secret with a
+     * Redis tier), the shared tier (redis.c; NULL = none) */
+    uint64_t key_seed;
+    struct srv_redis *redis;
+    char instance[17]; /* this instance's id (hex), in events */
+    /* trawl_threats_total: one counter per (detector, category, severity)
+     * seen; appended under threat_mu, read without a lock up to n. */
+    struct srv_threat_kind {
+        const char *detector, *category; /* static strings of the detectors */
+        trawl_severity severity;
+        _Atomic uint64_t count;
+    } threat_kinds[SRV_MAX_THREAT_KINDS];
+    _Atomic int n_threat_kinds;
+    pthread_mutex_t threat_mu;
+    struct srv_ring *ring; /* threat events for replay (event_ring.c); NULL = none */
+    struct srv_dash *dash; /* the dashboard's figures (dashboard.c); NULL = off */
 };
+
+/* Counts the violations of a report in trawl_threats_total. */
+void trawl__serve_count_threats(trawl_server *s, const trawl_detect_report *rep);
 
 /* Status slot of an HTTP code. */
 int trawl__serve_code_slot(int code);
@@ -160,6 +194,9 @@ typedef struct srv_reply {
     const char *type;     /* static */
     unsigned retry_after; /* seconds, for 429; 0 = no header */
     bool cached;          /* answered from the cache */
+    char client_id[65];   /* the request's client_id (cut short), for events */
+    bool has_threat;      /* threat is the answer's threat_score (access log) */
+    double threat;
     bool close;           /* close the connection after it */
     /* A streamed response (len bytes) instead of body; send_reply queues
      * and releases it. */
@@ -181,11 +218,13 @@ void trawl__serve_request_id(const char *given, char out[65]);
 typedef struct compat_headers {
     const char *prompt;     /* X-Trawl-Prompt (/v1/authz) */
     const char *uri;        /* X-Original-URI (/v1/authz) */
+    const char *path;       /* the request's path (/v1/authz/ORIGINAL-PATH) */
+    const char *query;      /* its query arguments as k=v&k=v (decoded), or NULL */
     const char *request_id; /* this request's id */
 } compat_headers;
 
 /* Handles the gateway endpoints (http_compat.c): ep is EP_LITELLM,
- * EP_GUARD, EP_ANALYZE or EP_AUTHZ. *report gets the detection report the
+ * EP_GUARD, EP_ANALYZE, EP_AUTHZ or EP_CHAT. *report gets the detection report the
  * reply was made from (malloc'd, for events), or NULL. */
 void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
                          const compat_headers *h, srv_reply *r, char **report);
@@ -201,7 +240,8 @@ void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
  * generation) only enter the key. 0 with the parsed body in *keep (the
  * caller frees it), or -1 with an error reply in r. s may be NULL (strict). */
 int trawl__serve_prepare(trawl_server *s, const char *body, size_t len, unsigned mask,
-                         trawl_key128 *key, bool *stateful, tj_doc **keep, srv_reply *r);
+                         trawl_key128 *key, trawl_key128 *shared, bool *stateful, tj_doc **keep,
+                         srv_reply *r);
 
 /* Handles POST /v1/detect (name NULL) and /v1/detect/{name}. only is the
  * ?only= argument or NULL. */
@@ -232,11 +272,38 @@ struct srv_addr;
  * err->tenant and err->admin on entry: the subscriber's key. */
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
                                               const struct srv_addr *client, srv_reply *err);
-/* Sends the threat events of a report (JSON) to matching subscribers: those
- * of the request's key (tenant, key_name; 0 and NULL without keys) and
- * admin keys. */
-void trawl__serve_events_publish(trawl_server *s, const char *client, uint64_t tenant,
-                                 const char *key_name, const char *report);
+/* Who and what an event is about. */
+typedef struct srv_event_ctx {
+    const char *client;     /* the client's address */
+    const char *client_id;  /* the request's client_id, or NULL */
+    const char *request_id; /* X-Request-Id */
+    const char *key;        /* the API key's name, or NULL: a key's subscribers see its
+                               own events only (admin keys all); kept in the event ring */
+} srv_event_ctx;
+/* Sends the threat events of a report (JSON) to matching subscribers, and
+ * to the fleet's channel when there is a Redis tier; keeps them in the
+ * event ring and counts them for the dashboard. */
+void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, const char *report);
+/* Hands an event line from another instance to this one's subscribers. */
+void trawl__serve_events_inject(trawl_server *s, unsigned bit, int sev, const char *line, size_t n);
+
+/* The Redis tier (redis.c). start: connects nothing yet (each worker thread
+ * connects on first use), starts the event subscriber, sets s->key_seed
+ * from the fleet's secret. Both do nothing without o.redis. */
+typedef struct srv_redis srv_redis;
+trawl_status trawl__serve_redis_start(trawl_server *s, trawl_error *err);
+void trawl__serve_redis_stop(trawl_server *s);
+/* A lookup after a local miss: 1 found (*val malloc'd), 0 not found, -1
+ * Redis failed (counted; go on without it). */
+int trawl__serve_redis_get(trawl_server *s, const srv_engine *g, unsigned mask, trawl_key128 key,
+                           char **val, size_t *len);
+/* Stores a result (pipelined: not waited for). */
+void trawl__serve_redis_put(trawl_server *s, const srv_engine *g, unsigned mask, trawl_key128 key,
+                            const char *val, size_t len);
+void trawl__serve_redis_publish(trawl_server *s, unsigned bit, int sev, const char *line, size_t n);
+/* Metrics: a JSON member ("redis":{...},) or Prometheus text; "" without a
+ * tier. malloc'd; NULL on OOM. */
+char *trawl__serve_redis_metrics(trawl_server *s, bool json);
 void trawl__serve_events_heartbeat(trawl_server *s);
 /* Drops subscribers whose socket took no bytes for sse_drain_ms while some
  * waited; called every elapsed_ms. */
@@ -259,4 +326,54 @@ void trawl__serve_rules_free(trawl_server *s);
 void trawl__serve_scan(trawl_server *s, const char *rules, bool json, char **body, size_t len,
                        srv_reply *r);
 
+/* Threat events kept for Last-Event-ID replay (event_ring.c): fixed-size
+ * slots holding each event's finished SSE record, one mutex, taken only
+ * when a threat is published or a subscriber connects. */
+#define SRV_RING_MAX  65536 /* slots at most */
+#define SRV_EVENT_MAX 1280  /* bytes of one SSE record */
+typedef struct srv_event {
+    uint64_t id;  /* from 1, +1 per event */
+    unsigned bit; /* the detector */
+    int sev;
+    char key[48]; /* the API key's name, "" when none (for per-key scoping) */
+    uint16_t len;
+    char text[SRV_EVENT_MAX];
+} srv_event;
+typedef struct srv_ring srv_ring;
+/* A ring of n slots (1..SRV_RING_MAX); NULL on a bad n or OOM. */
+srv_ring *trawl__serve_ring_new(size_t n);
+void trawl__serve_ring_free(srv_ring *r);
+/* Keeps a threat event whose data line is data: formats its record
+ * ("id: N\nevent: threat\ndata: ...\n\n") into the slot and into
+ * record[0..cap), *len its length. Returns its id, or 0 (nothing kept or
+ * written) when the record does not fit a slot. */
+uint64_t trawl__serve_ring_push(srv_ring *r, const char *key, unsigned bit, int sev,
+                                const char *data, char *record, size_t cap, size_t *len);
+/* The newest id (0 when none yet). */
+uint64_t trawl__serve_ring_last(srv_ring *r);
+/* Writes to out[0..cap) the records of the events with id > after that
+ * want(ud, e) accepts (want NULL: all), oldest first. When they do not all
+ * fit, the newest that fit; when some are lost (overwritten, or cut for
+ * room) they are named first by a record "event: gap" with data
+ * {"from":A,"to":B}, the ids that may be missing. *last: the id of the last
+ * record written (after when none). Returns the bytes written. */
+size_t trawl__serve_ring_replay(srv_ring *r, uint64_t after,
+                                bool (*want)(void *ud, const srv_event *e), void *ud, char *out,
+                                size_t cap, uint64_t *last);
+
+/* The dashboard (dashboard.c: figures; http_dashboard.c: pages). */
+typedef struct srv_dash srv_dash;
+/* Creates the event ring (s->ring: o.event_ring slots, 1024 by default with
+ * the dashboard) and, with o.dashboard, s->dash and its sampling thread
+ * (one sample a second). TRAWL_EINVAL for a ring over SRV_RING_MAX. */
+trawl_status trawl__serve_dash_start(trawl_server *s, trawl_error *err);
+/* Stops the thread and frees s->dash (not the ring). */
+void trawl__serve_dash_stop(trawl_server *s);
+/* Counts one threat event: its client, detector and categories. */
+void trawl__serve_dash_threat(srv_dash *d, const char *client, unsigned bit,
+                              const char *const *cats, size_t n);
+/* The figures the page draws, as JSON. malloc'd; NULL on OOM. */
+char *trawl__serve_dash_stats(trawl_server *s);
+/* GET /dashboard and everything under it: pages and /dashboard/api/stats. */
+void trawl__serve_dashboard(trawl_server *s, const char *url, srv_reply *r);
 #endif

@@ -125,9 +125,24 @@ trawl_status trawl__serve_key_tree(const tj_value *root, uint32_t tag, trawl_key
                                    trawl_error *err)
 {
     pthread_once(&seed_once, seed_init);
+    return trawl__serve_key_tree_seeded(root, tag, key_seed, out, err);
+}
+
+uint64_t trawl__serve_config_digest(const char *text, size_t len)
+{
+    uint8_t d[32];
+    trawl__sha256(text ? text : "", text ? len : 0, d);
+    uint64_t v;
+    memcpy(&v, d, sizeof v);
+    return v;
+}
+
+trawl_status trawl__serve_key_tree_seeded(const tj_value *root, uint32_t tag, uint64_t seed,
+                                          trawl_key128 *out, trawl_error *err)
+{
     XXH3_state_t h;
     XXH3_INITSTATE(&h);
-    XXH3_128bits_reset_withSeed(&h, key_seed);
+    XXH3_128bits_reset_withSeed(&h, seed);
     XXH3_128bits_update(&h, &tag, sizeof(tag));
     if (feed(&h, root))
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");

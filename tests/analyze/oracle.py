@@ -9,6 +9,7 @@
 #   silhouette N IN LABELS OUT         IN: condensed float64, LABELS int32; OUT: float64
 #   silhouette_vec N D IN LABELS OUT   IN: X float64
 #   dbscan N EPS MIN IN OUT            IN: condensed float64; OUT: int32 labels
+#   vmeasure N TRUE PRED OUT           int32 labels; OUT: float64 h, c, v
 #   chi2sf X DOF OUT                   OUT: float64
 # Exit 3 when SciPy or scikit-learn cannot be imported (the C test skips).
 import os, sys
@@ -18,7 +19,7 @@ try:
     from scipy.spatial.distance import squareform
     from scipy.stats import chi2
     from sklearn.cluster import KMeans, DBSCAN
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics import silhouette_score, homogeneity_completeness_v_measure
 except Exception as e:  # noqa: BLE001
     print("oracle.py: %s" % e, file=sys.stderr)
     sys.exit(3)
@@ -68,6 +69,10 @@ for line in open(P("manifest")):
         D = squareform(np.fromfile(P(a[4]), dtype="<f8"))
         lab = DBSCAN(eps=float(a[2]), min_samples=int(a[3]), metric="precomputed").fit(D).labels_
         lab.astype("<i4").tofile(P(a[5]))
+    elif op == "vmeasure":
+        t = np.fromfile(P(a[2]), dtype="<i4")
+        p = np.fromfile(P(a[3]), dtype="<i4")
+        np.array(homogeneity_completeness_v_measure(t, p), dtype="<f8").tofile(P(a[4]))
     elif op == "chi2sf":
         np.array([chi2.sf(float(a[1]), int(a[2]))], dtype="<f8").tofile(P(a[3]))
     else:

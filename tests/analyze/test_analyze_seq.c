@@ -68,7 +68,7 @@ static void test_repeats_brute_force(void **state)
             memcpy(buf + n / 2, buf, n / 3);
         uint32_t L = 1 + tu_below(&r, 4);
         size_t nw = brute_repeats(buf, n, L, want, 20000);
-        trawl_analyze_repeat_opts o = {.min_length = L, .top = 100000};
+        trawl_analyze_repeat_opts o = {.min_length = L, .top = 100000, .keep_runs = true};
         trawl_analyze_repeat_result res;
         assert_int_equal(trawl_analyze_repeats(buf, n, &o, &res, NULL), TRAWL_OK);
         if (res.total != nw || res.count != nw)
@@ -94,6 +94,27 @@ static void test_repeats_brute_force(void **state)
         }
         trawl_analyze_repeat_result_free(&res);
     }
+}
+
+/* Repeats inside runs of one byte value are padding and left out by
+ * default: 40 zero bytes hold maximal repeats of every length below 40. */
+static void test_repeats_runs(void **state)
+{
+    (void)state;
+    static uint8_t buf[100];
+    memset(buf, 0, 40);
+    memcpy(buf + 40, "headerXYheader--headerZZ", 24);
+    trawl_analyze_repeat_opts o = {.min_length = 4, .top = 100};
+    trawl_analyze_repeat_result res;
+    assert_int_equal(trawl_analyze_repeats(buf, 64, &o, &res, NULL), TRAWL_OK);
+    assert_int_equal(res.total, 1);
+    assert_int_equal(res.repeats[0].length, 6);
+    assert_int_equal(res.repeats[0].count, 3);
+    trawl_analyze_repeat_result_free(&res);
+    o.keep_runs = true;
+    assert_int_equal(trawl_analyze_repeats(buf, 64, &o, &res, NULL), TRAWL_OK);
+    assert_true(res.total > 30);
+    trawl_analyze_repeat_result_free(&res);
 }
 
 /* top-k under each order is the head of the full list under that order */
@@ -242,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_repeats_brute_force),
         cmocka_unit_test(test_repeats_orders),
         cmocka_unit_test(test_periods),
+        cmocka_unit_test(test_repeats_runs),
         cmocka_unit_test(test_ngrams_brute_force),
         cmocka_unit_test(test_ngrams_errors),
     };

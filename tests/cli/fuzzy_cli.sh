@@ -17,8 +17,8 @@ printf 'xx\252\273\314 yy \252\335\314 zz' >"$tmp/f.bin"
 
 out=$("$T" fuzzy -p AABBCC -k 1 --json "$tmp/f.bin"); rc=$?
 check found-rc 0 "$rc"
-check json-line1 "{\"file\":\"$tmp/f.bin\",\"offset\":2,\"length\":3,\"distance\":0,\"similarity\":1,\"data\":\"aabbcc\"}" "$(echo "$out" | sed -n 1p)"
-check json-line2 "{\"file\":\"$tmp/f.bin\",\"offset\":9,\"length\":3,\"distance\":1,\"similarity\":0.666667,\"data\":\"aaddcc\"}" "$(echo "$out" | sed -n 2p)"
+check json-line1 "{\"file\":\"$tmp/f.bin\",\"offset\":2,\"length\":3,\"pattern\":0,\"distance\":0,\"similarity\":1,\"data\":\"aabbcc\"}" "$(echo "$out" | sed -n 1p)"
+check json-line2 "{\"file\":\"$tmp/f.bin\",\"offset\":9,\"length\":3,\"pattern\":0,\"distance\":1,\"similarity\":0.666667,\"data\":\"aaddcc\"}" "$(echo "$out" | sed -n 2p)"
 
 out=$("$T" fuzzy -p AABBCC -k 1 --align "$tmp/f.bin" | sed -n 3p)
 check align "    substitute pattern[1]=bb data[1]=dd" "$out"
@@ -28,8 +28,24 @@ mapped=$("$T" fuzzy -p AABBCC -k 1 --json "$tmp/f.bin" | sed 's/"file":"[^"]*"//
 check pipe-equals-file "$mapped" "$piped"
 
 out=$("$T" fuzzy -p '{ AA ?? CC }' -k 0 --count "$tmp/f.bin"); rc=$?
-check count "$tmp/f.bin:2" "$out"
+check count "2" "$out"
 check count-rc 0 "$rc"
+cp "$tmp/f.bin" "$tmp/g.bin"
+out=$("$T" fuzzy -p '{ AA ?? CC }' -k 0 --count "$tmp/f.bin" "$tmp/g.bin" | tr '\n' ' ')
+check count-many "$tmp/f.bin:2 $tmp/g.bin:2 " "$out"
+
+# the family's shapes: fuzzy prints what scan prints, plus dist and sim
+sc=$("$T" scan -e '\xAA\xBB\xCC' "$tmp/f.bin" | sed 's/ aabbcc$//')
+fz=$("$T" fuzzy -p AABBCC -k 0 "$tmp/f.bin" | sed 's/ dist 0   sim 1.0000 aabbcc$//')
+check text-shape "$sc" "$fz"
+sc=$("$T" scan --json -e '\xAA\xBB\xCC' "$tmp/f.bin" | sed 's/,"data".*//')
+fz=$("$T" fuzzy --json -p AABBCC -k 0 "$tmp/f.bin" | sed 's/,"distance".*//')
+check json-shape "$sc" "$fz"
+sc=$("$T" scan -c -e '\xAA\xBB\xCC' "$tmp/f.bin" "$tmp/g.bin")
+fz=$("$T" fuzzy -c -p AABBCC -k 0 "$tmp/f.bin" "$tmp/g.bin" 2>/dev/null || "$T" fuzzy --count -p AABBCC -k 0 "$tmp/f.bin" "$tmp/g.bin")
+check count-shape "$sc" "$fz"
+out=$("$T" fuzzy -p n=AABBCC -k 0 "$tmp/f.bin" | awk '{print $1, $2, $3, $4}')
+check text-named "$tmp/f.bin:2 len 3 n" "$out"
 
 "$T" fuzzy -p 112233 -k 0 "$tmp/f.bin" >/dev/null; check none-rc 1 $?
 "$T" fuzzy -p AABBCC -k 1 --min-similarity 0.9 --hamming "$tmp/f.bin" | grep -c . >"$tmp/n"

@@ -60,9 +60,15 @@ PY
 eval "\"$T\" frame packets $s --json \"$tmp/stream.bin\"" >"$tmp/cut.json"; rc=$?
 python3 -c "
 import json,sys
-print('\n'.join(json.loads(l)['value'] for l in open(sys.argv[1])))" "$tmp/cut.json" >"$tmp/got"
+data = open(sys.argv[2], 'rb').read()
+offs = [json.loads(l)['offset'] for l in open(sys.argv[1])] + [len(data)]
+print('\n'.join(data[a:b].hex() for a, b in zip(offs, offs[1:])))" "$tmp/cut.json" "$tmp/stream.bin" >"$tmp/got"
 [ "$rc" = 0 ] && cmp -s "$tmp/got" "$tmp/want" && ok "struct cuts the stream into the same $(wc -l <"$tmp/want") messages" \
     || bad "struct cut differs (rc=$rc)"
+
+# --frames: the units a framer cuts are the messages
+n=$("$T" infer --json --frames "packets,header=>2xH,length-field=0,adjust=-4" "$tmp/stream.bin" | grep -c '^{"message":')
+[ "$n" = 22 ] && ok "--frames packets: 22 messages" || bad "--frames: $n messages"
 
 # infer crc: Modbus RTU-like frames with CRC-16/MODBUS, little endian, at the end
 python3 - >"$tmp/rtu.hex" <<'PY'
@@ -90,6 +96,24 @@ echo "$out" | grep -q '"check":"0x4b37"' && [ "$rc" = 0 ] && ok "infer crc --at 
 printf '0102030405\n0102030406\n' >"$tmp/none.hex"
 "$T" infer crc "$tmp/none.hex" >/dev/null 2>&1; rc=$?
 [ "$rc" = 1 ] && ok "infer crc: nothing fits, exit 1" || bad "infer crc none: rc=$rc"
+
+# infer stream: fixed records, then delimited messages, then random bytes
+python3 - "$tmp" <<'PY'
+import random, sys
+random.seed(5)
+d = sys.argv[1]
+open(d + '/rec.bin', 'wb').write(b''.join(b'\x10\x20' + bytes([i & 255]) + bytes(random.randrange(256) for _ in range(14)) for i in range(400)))
+open(d + '/lines.bin', 'wb').write(b''.join(b'id=%d;v=%d\r\n' % (i, random.randrange(10 ** random.randrange(1, 6))) for i in range(300)))
+open(d + '/rnd.bin', 'wb').write(bytes(random.randrange(256) for _ in range(20000)))
+PY
+out=$("$T" infer stream "$tmp/rec.bin"); rc=$?
+[ "$rc" = 0 ] && echo "$out" | grep -q 'record size 17 .*trawl frame records --size 17$' && ok "stream: record size 17" \
+    || bad "stream records: rc=$rc $out"
+out=$("$T" infer stream --json "$tmp/lines.bin"); rc=$?
+[ "$rc" = 0 ] && echo "$out" | grep -q '"record_size":0,.*"delimiter":"0d0a","messages":300' && ok "stream: delimiter 0d0a" \
+    || bad "stream lines: rc=$rc $out"
+"$T" infer stream "$tmp/rnd.bin" >/dev/null 2>&1; rc=$?
+[ "$rc" = 1 ] && ok "stream: random bytes, nothing (exit 1)" || bad "stream random: rc=$rc"
 
 # errors name the line and column
 printf '0a0b\nzz\n' >"$tmp/bad.hex"

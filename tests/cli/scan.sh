@@ -3,14 +3,7 @@
 # error messages naming pattern and column, stdin and streaming.
 set -u
 T=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-fails=0
-check() { # name expected actual
-    if [ "$2" != "$3" ]; then
-        echo "FAIL $1"; echo "  want: $2"; echo "  got:  $3"; fails=$((fails + 1))
-    fi
-}
+. "$(dirname "$0")/lib/check.sh"
 printf 'xx\252\125\001\002zz\252\125\003\004' >"$dir/s.bin"
 
 out=$("$T" scan --json -e '\xAA\x55..' -e zz "$dir/s.bin"); rc=$?

@@ -159,7 +159,8 @@ static uint32_t left_of(const uint8_t *p, int32_t pos)
  * the interval that opens at it when lcp[i] rises, else to the top one; a
  * popped interval's left bytes pass to its parent. */
 static trawl_status intervals(const uint8_t *p, size_t n, const int32_t *sa, const int32_t *lcp,
-                              uint32_t min_len, heap *h, heap *cov, uint64_t *total)
+                              const uint32_t *run, uint32_t min_len, heap *h, heap *cov,
+                              uint64_t *total)
 {
     open_iv *st = malloc((n + 1) * sizeof(*st));
     if (!st)
@@ -177,7 +178,8 @@ static trawl_status intervals(const uint8_t *p, size_t n, const int32_t *sa, con
         uint32_t carry = NONE;
         while (l < st[top - 1].lcp) {
             open_iv iv = st[--top];
-            if (iv.lcp >= min_len && iv.left == DIVERSE) {
+            /* run[]: a repeat inside a run of one byte value is padding */
+            if (iv.lcp >= min_len && iv.left == DIVERSE && (!run || run[sa[iv.lb]] < iv.lcp)) {
                 (*total)++;
                 heap_push(h, (interval){iv.lcp, iv.lb, (uint32_t)i - 1});
                 heap_push(cov, (interval){iv.lcp, iv.lb, (uint32_t)i - 1});
@@ -239,9 +241,11 @@ static trawl_status periods(const heap *cov, const int32_t *sa, uint64_t max_per
         for (size_t k = 0; k < c; k++)
             occ[i][k] = (uint64_t)sa[iv->lb + k];
         qsort(occ[i], c, sizeof(**occ), cmp_u64);
+        /* an occurrence overlapping the previous one is a tandem repeat,
+         * not a record boundary: only gaps of at least the length count */
         for (size_t k = 1; k < c; k++) {
             uint64_t d = occ[i][k] - occ[i][k - 1];
-            if (d <= max_period)
+            if (d >= iv->lcp && d <= max_period)
                 g[ng++] = (gapw){d, iv->lcp};
         }
     }
@@ -303,8 +307,16 @@ trawl_status trawl_analyze_repeats(const uint8_t *p, size_t n, const trawl_analy
     heap cov = {.cap = PERIOD_REPEATS, .order = TRAWL_ANALYZE_BY_COVERAGE};
     h.h = malloc((o->top ? o->top : 1) * sizeof(*h.h));
     cov.h = malloc(PERIOD_REPEATS * sizeof(*cov.h));
-    trawl_status st =
-        h.h && cov.h ? intervals(p, n, sa, lcp, min_len, &h, &cov, &res->total) : TRAWL_ENOMEM;
+    uint32_t *run = NULL; /* run[i]: bytes from i equal to p[i] */
+    if (!o->keep_runs && (run = malloc(n * sizeof(*run))) != NULL) {
+        run[n - 1] = 1;
+        for (size_t i = n - 1; i-- > 0;)
+            run[i] = p[i] == p[i + 1] && run[i + 1] < UINT32_MAX ? run[i + 1] + 1 : 1;
+    }
+    trawl_status st = h.h && cov.h && (run || o->keep_runs)
+                          ? intervals(p, n, sa, lcp, run, min_len, &h, &cov, &res->total)
+                          : TRAWL_ENOMEM;
+    free(run);
     free(lcp);
     if (!st)
         st = periods(&cov, sa, o->max_period ? o->max_period : 65536, res);

@@ -69,9 +69,12 @@ typedef struct poly_tstate {
 
 /* Judges bytes (the input's data, or a file's content): entropy, structure,
  * packer signatures, shellcode idioms, XOR-encoded executables. where names
- * the bytes in evidence ("data" or a path). 0, or -1 on out-of-memory /
- * engine failure (err set). */
-int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t n,
+ * the bytes in evidence ("data" or a path). cut says p[0..n) is only the
+ * start of a longer file (max_file_bytes): what lies past n is then not
+ * missing, only unread, so headers that point past it are not malformed
+ * and nothing is an overlay. 0, or -1 on out-of-memory / engine failure
+ * (err set). */
+int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t n, bool cut,
                 const char *where, trawl_detector_result *out, trawl_error *err);
 
 /* Judges behaviour events, syscalls and memory regions. -1 on OOM. */

@@ -7,8 +7,10 @@
  * readable file in in->files, then the behaviour inputs, and finally adds a
  * "combined" violation when independent families of evidence agree. */
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "detect/polymorphic/poly_detect.h"
@@ -169,20 +171,23 @@ static trawl_status poly_thread_new(void *state, void **tstate, trawl_error *err
     return TRAWL_OK;
 }
 
-/* Reads at most max bytes of a regular file. NULL when unreadable. */
-static uint8_t *slurp(const char *path, size_t max, size_t *n)
+/* Reads at most max bytes of a regular file; *size is the file's size
+ * (larger than *n when the read was cut at max). NULL when unreadable. */
+static uint8_t *slurp(const char *path, size_t max, size_t *n, uint64_t *size)
 {
     /* Only regular files: a FIFO or a device named in a request must not
      * block or stream forever (a FIFO the command line already read would
      * block a reopening fopen() for good). */
     char why[128];
+    struct stat st;
     int fd = det_open_file(path, false, why, sizeof(why));
-    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    FILE *f = fd >= 0 && fstat(fd, &st) == 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
         if (fd >= 0)
             close(fd);
         return NULL;
     }
+    *size = (uint64_t)st.st_size;
     size_t cap = 1 << 16, len = 0;
     uint8_t *buf = malloc(cap);
     while (buf) {
@@ -270,17 +275,28 @@ static trawl_status poly_run(void *state, void *tstate, const trawl_detect_input
 {
     const poly_state *st = state;
     poly_tstate *ts = tstate;
-    if (in->data && in->data_len && poly_static(st, ts, in->data, in->data_len, "data", out, err))
+    if (in->data && in->data_len &&
+        poly_static(st, ts, in->data, in->data_len, false, "data", out, err))
         goto fail;
     for (size_t i = 0; i < in->n_files; i++) {
         size_t n = 0;
-        uint8_t *p = in->files[i] ? slurp(in->files[i], (size_t)st->cfg.max_file_bytes, &n) : NULL;
+        uint64_t size = 0;
+        uint8_t *p =
+            in->files[i] ? slurp(in->files[i], (size_t)st->cfg.max_file_bytes, &n, &size) : NULL;
         if (!p)
             continue; /* absent or unreadable: other detectors judge the name */
-        int r = n ? poly_static(st, ts, p, n, in->files[i], out, err) : 0;
+        bool cut = size > n;
+        int r = n ? poly_static(st, ts, p, n, cut, in->files[i], out, err) : 0;
         free(p);
         if (r)
             goto fail;
+        /* Said once per file, as a finding of no weight: the verdict covers
+         * only the bytes that were read. */
+        if (cut && !det_violation(out, "partial_read", 0.0,
+                                  "%s: only the first %zu of %" PRIu64
+                                  " bytes were judged (max_file_bytes)",
+                                  in->files[i], n, size))
+            goto oom;
     }
     if (poly_behavior(in, out) || combine(out))
         goto oom;

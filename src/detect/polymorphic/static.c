@@ -25,6 +25,7 @@ typedef struct ctx {
     size_t n;
     const char *where;
     trawl_detector_result *out;
+    bool cut;            /* p[0..n) is the start of a longer file */
     size_t loop;         /* next XOR-loop tail (its loop opcode) not yet taken; n: none */
     unsigned loop_forms; /* the forms that end there */
     uint64_t loop_end[POLY_LOOP_FORMS]; /* end of each form's last match */
@@ -585,7 +586,7 @@ static int layout_rules(ctx *c)
     if (img->cert_offset >= end && img->cert_offset < stop &&
         img->cert_offset + img->cert_size >= stop)
         stop = img->cert_offset; /* an Authenticode signature is not an overlay */
-    if (stop > end && (double)(stop - end) >= cfg->overlay_min_bytes) {
+    if (!c->cut && stop > end && (double)(stop - end) >= cfg->overlay_min_bytes) {
         double raw, h = range_entropy(c, end, stop - end, &raw);
         bool high = h >= cfg->entropy_threshold;
         v = det_violation(c->out, "overlay", high ? 0.45 : 0.3,
@@ -597,7 +598,7 @@ static int layout_rules(ctx *c)
                                end, stop - end, raw, h))
             return -1;
     }
-    if (img->problem) {
+    if (img->problem && !c->cut) {
         v = det_violation(c->out, "structure_anomaly", 0.25, "%s: malformed %s headers", c->where,
                           fmt_name(img->fmt, img->bits));
         if (!v || det_evidence(v, "%s (at 0x%" PRIx64 ")", img->problem, img->problem_offset))
@@ -749,10 +750,10 @@ static int code_rules(ctx *c)
 
 /* ---- entry ------------------------------------------------------------------------ */
 
-int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t n,
+int poly_static(const poly_state *st, poly_tstate *ts, const uint8_t *p, size_t n, bool cut,
                 const char *where, trawl_detector_result *out, trawl_error *err)
 {
-    ctx c = {st, ts, p, n, where, out, 0, 0, {0}};
+    ctx c = {st, ts, p, n, where, out, cut, 0, 0, {0}};
     c.loop = poly_loop_tail_next(p, n, 0, &c.loop_forms);
     ts->n_hits = 0;
     ts->sled_end[0] = ts->sled_end[1] = 0;

@@ -25,6 +25,7 @@
  * buffers and the hit table. */
 #include "detect/prompt_injection/prompt_injection.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,12 +34,13 @@
 #include <emmintrin.h>
 #endif
 
+#include <trawl/model.h>
 #include <trawl/pattern.h>
 
 #include "detect/detector.h"
 #include "detect/models.h"
 #include "detect/prompt_injection/normalize.h"
-#include "detect/prompt_injection/pi_model.h"
+#include "detect/prompt_injection/learned.h"
 #include "detect/prompt_injection/decode.h"
 #include "detect/rules.h"
 
@@ -102,10 +104,28 @@ typedef struct pi_state {
     double report_min;
     bool scan_query, scan_history, leet, rot13, decode;
     size_t max_text, max_decodes, decode_depth;
-    pi_scorer scorer;
-    bool has_scorer;
-    pi_model *model; /* tier 2, when `model = true`; owned */
+    pi_learned *learned; /* the learned tier, when `model = true`; owned */
+    double model_thr, rule_thr;
+    pi_text *allow; /* normalised phrases removed before both tiers see a text */
+    size_t n_allow;
+    char **sig_names; /* the signals the learned tier may read: rules, then EXTRA */
+    size_t n_sig;
 } pi_state;
+
+/* Signals after the rules, in this order (the rules come first, one each,
+ * "rule:category.id"; 1 when the rule matched in any view). */
+static const char *const extra_sig[] = {
+    "obf:invisible",  /* log1p(zero-width, bidi and tag characters removed) / 3, at most 1 */
+    "obf:confusable", /* log1p(lookalikes folded) / 3, at most 1 */
+    "obf:combining",  /* log1p(combining marks removed) / 3, at most 1 */
+    "obf:decoded",    /* encoded runs that decoded to text, / 2, at most 1 */
+    "obf:hidden_hit", /* a rule matched only through a de-obfuscating view */
+    "text:log_bytes", /* log1p(normalised bytes) / 10 */
+    "text:non_ascii", /* share of normalised bytes >= 0x80 */
+    "text:digits",    /* share of digits */
+    "text:punct",     /* share of ASCII punctuation */
+};
+#define N_EXTRA (sizeof extra_sig / sizeof extra_sig[0])
 
 typedef struct pi_hit {
     uint32_t count;
@@ -141,9 +161,18 @@ typedef struct pi_thread {
     uint64_t seen_to; /* source bytes before this were scanned by an earlier window */
     double model_p;
     uint32_t model_text;
-    bool preset; /* model_p/model_text were computed before run() (a batch) */
-    double preset_p;
-    uint32_t preset_text;
+    /* the learned tier: each text's pooled features (H floats), its words
+     * and index; handed in by a batch (preset) or pooled by scan_text */
+    float *pre;
+    size_t *words;
+    uint32_t *pre_text;
+    size_t n_pre, cap_pre;
+    bool preset;
+    const float *preset_pre;
+    const size_t *preset_words;
+    size_t preset_n;
+    float *sig; /* n_sig signals of the input */
+    size_t bytes, non_ascii, digits, punct;
 } pi_thread;
 
 typedef struct scan_ctx {
@@ -249,36 +278,80 @@ static trawl_status read_config(pi_state *s, const det_config *cfg, trawl_error 
     return st;
 }
 
-/* Tier 2: the embedded classifier (pi_model.h) as the scorer. */
-static trawl_status model_score(void *model, const uint8_t *text, size_t len, double *p,
-                                trawl_error *err)
+/* The signal names: one per rule ("rule:category.id", the weight left out
+ * so that retuning a weight keeps the model's features), then extra_sig. */
+static trawl_status make_signal_names(pi_state *s, trawl_error *err)
 {
-    (void)err;
-    *p = pi_model_score1(model, text, len);
+    s->n_sig = s->n_rules + N_EXTRA;
+    s->sig_names = calloc(s->n_sig, sizeof(char *));
+    if (!s->sig_names)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->n_sig; i++) {
+        char buf[TRAWL_MODEL_FEAT_LEN];
+        if (i < s->n_rules) {
+            const char *name = s->rules[i].name;
+            int len = (int)(strrchr(name, '.') - name);
+            snprintf(buf, sizeof buf, "rule:%.*s", len, name);
+        } else {
+            snprintf(buf, sizeof buf, "%s", extra_sig[i - s->n_rules]);
+        }
+        if (!(s->sig_names[i] = strdup(buf)))
+            return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    }
     return TRAWL_OK;
 }
 
-static bool model_pool(void *model, const uint8_t *text, size_t len, int8_t *x, float *xs)
+/* `allow = phrase, phrase`: each normalised as a text is, so that case,
+ * lookalikes and spacing do not matter. */
+static trawl_status read_allow(pi_state *s, const det_config *cfg, trawl_error *err)
 {
-    pi_model_pool(model, text, len, x, xs);
-    return pi_model_words(text, len) < pi_model_min_words(model);
+    char **items = NULL;
+    size_t n = 0;
+    trawl_status st = det_config_list(cfg, SECTION, "allow", &items, &n, err);
+    if (st == TRAWL_OK && n && !(s->allow = calloc(n, sizeof(pi_text))))
+        st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    for (size_t i = 0; st == TRAWL_OK && i < n; i++) {
+        pi_norm_stats ns = {.first_invisible = -1};
+        size_t len = strlen(items[i]);
+        if (pi_normalize(&s->allow[i], (const uint8_t *)items[i], len, 0, NULL, &ns, len))
+            st = trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+        else if (s->allow[i].len == 0 || (s->allow[i].len == 1 && s->allow[i].s[0] == ' '))
+            st = trawl__fail(err, TRAWL_EINVAL, "[prompt_injection] allow: an empty phrase");
+        s->n_allow = i + 1;
+    }
+    det_config_list_free(items, n);
+    return st;
 }
 
-static void model_head(void *model, const int8_t *X, const float *xs, size_t n, double *p)
+/* Removes every allowed phrase from a normalised text (with its map and
+ * flags), and the space it leaves doubled. Phrases match whole words. */
+static void apply_allow(const pi_state *s, pi_text *t)
 {
-    pi_model_head(model, X, xs, n, p);
+    for (size_t a = 0; a < s->n_allow; a++) {
+        const pi_text *ph = &s->allow[a];
+        size_t w = 0;
+        for (size_t r = 0; r < t->len;) {
+            if (r + ph->len <= t->len && !memcmp(t->s + r, ph->s, ph->len) &&
+                !(r > 0 && pi_is_word(t->s[r - 1]) && pi_is_word(ph->s[0])) &&
+                !(r + ph->len < t->len && pi_is_word(t->s[r + ph->len]) &&
+                  pi_is_word(ph->s[ph->len - 1]))) {
+                r += ph->len;
+                if (w > 0 && t->s[w - 1] == ' ' && r < t->len && t->s[r] == ' ')
+                    r++;
+                continue;
+            }
+            t->s[w] = t->s[r];
+            t->map[w] = t->map[r];
+            t->fl[w] = t->fl[r];
+            w++, r++;
+        }
+        t->len = w;
+        t->s[w] = 0;
+    }
 }
 
-static trawl_status model_score_batch(void *model, const uint8_t *const *texts, const size_t *lens,
-                                      size_t n, double *p, trawl_error *err)
-{
-    (void)err;
-    pi_model_score_batch(model, texts, lens, n, p);
-    return TRAWL_OK;
-}
-
-/* `model = true|false` (default PI_MODEL_DEFAULT) and `model_threshold`
- * (default: the threshold stored in the model file). */
+/* `model = true|false` (default PI_MODEL_DEFAULT), `model_threshold`
+ * (default: the threshold stored in the model file) and `rule_threshold`. */
 #define PI_MODEL_DEFAULT false
 static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_error *err)
 {
@@ -288,29 +361,27 @@ static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_erro
     bool has_thr = det_config_get(cfg, SECTION, "model_threshold") != NULL;
     if (st == TRAWL_OK && has_thr) /* checked even while the model is off */
         st = det_config_double(cfg, SECTION, "model_threshold", 0.5, &thr, err);
-    if (st == TRAWL_OK && has_thr && !(thr > 0 && thr <= 1))
-        st =
-            trawl__fail(err, TRAWL_EINVAL, "[prompt_injection] model_threshold: must be in (0, 1]");
+    if (st == TRAWL_OK && has_thr && !(thr >= 0.5 && thr <= 1))
+        st = trawl__fail(err, TRAWL_EINVAL,
+                         "[prompt_injection] model_threshold: must be in [0.5, 1]");
+    if (st == TRAWL_OK)
+        st = det_config_double(cfg, SECTION, "rule_threshold", 0.5, &s->rule_thr, err);
+    if (st == TRAWL_OK && !(s->rule_thr >= 0.5 && s->rule_thr <= 1))
+        st = trawl__fail(err, TRAWL_EINVAL,
+                         "[prompt_injection] rule_threshold: must be in [0.5, 1]");
     if (st != TRAWL_OK || !on)
         return st;
     const det_model_blob *b = det_models_find("prompt_injection");
     if (!b)
         return trawl__fail(err, TRAWL_EUNSUPPORTED,
                            "[prompt_injection] model: no model is built in (run `make model`)");
-    st = pi_model_load(b->bytes, b->len, &s->model, err);
+    trawl_model *m = NULL;
+    st = trawl_model_load(b->bytes, b->len, &m, err);
+    if (st == TRAWL_OK)
+        st = pi_learned_new(m, (const char *const *)s->sig_names, s->n_sig, &s->learned, err);
     if (st != TRAWL_OK)
         return st;
-    if (!has_thr)
-        thr = pi_model_threshold(s->model);
-    pi_scorer sc = {.name = pi_model_name(s->model),
-                    .score = model_score,
-                    .score_batch = model_score_batch,
-                    .model = s->model,
-                    .threshold = thr,
-                    .dim = pi_model_dim(s->model),
-                    .pool = model_pool,
-                    .head = model_head};
-    det_prompt_injection_set_scorer(s, &sc);
+    s->model_thr = has_thr ? thr : pi_learned_threshold(s->learned);
     return TRAWL_OK;
 }
 
@@ -322,7 +393,13 @@ static void pi_destroy(void *state)
     for (size_t i = 0; i < s->n_db; i++)
         trawl_pattern_db_free(s->db[i]);
     free(s->rules);
-    pi_model_free(s->model);
+    pi_learned_free(s->learned);
+    for (size_t i = 0; i < s->n_allow; i++)
+        pi_text_free(&s->allow[i]);
+    free(s->allow);
+    for (size_t i = 0; s->sig_names && i < s->n_sig; i++)
+        free(s->sig_names[i]);
+    free(s->sig_names);
     free(s);
 }
 
@@ -390,9 +467,13 @@ static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     trawl_status st = read_config(s, cfg, err); /* before the slow compile */
     if (st == TRAWL_OK)
-        st = install_model(s, cfg, err);
+        st = read_allow(s, cfg, err);
     if (st == TRAWL_OK)
         st = compile_pack(s, cfg, pack, err);
+    if (st == TRAWL_OK)
+        st = make_signal_names(s, err);
+    if (st == TRAWL_OK)
+        st = install_model(s, cfg, err);
     if (st == TRAWL_OK)
         st = apply_disable(s, cfg, err);
     if (st != TRAWL_OK) {
@@ -403,18 +484,17 @@ static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *
     return TRAWL_OK;
 }
 
-void det_prompt_injection_set_scorer(void *state, const pi_scorer *sc)
-{
-    pi_state *s = state;
-    s->has_scorer = sc && sc->score;
-    if (s->has_scorer)
-        s->scorer = *sc;
-}
-
-const pi_scorer *det_prompt_injection_scorer(const void *state)
+const trawl_model *det_prompt_injection_model(const void *state)
 {
     const pi_state *s = state;
-    return s->has_scorer ? &s->scorer : NULL;
+    return s->learned ? pi_learned_model(s->learned) : NULL;
+}
+
+size_t det_prompt_injection_signals(const void *state, const char *const **names)
+{
+    const pi_state *s = state;
+    *names = (const char *const *)s->sig_names;
+    return s->n_sig;
 }
 
 /* The texts the detector reads, in order: the prompt (index 0), the query
@@ -462,12 +542,13 @@ size_t det_prompt_injection_texts(const void *state, const trawl_detect_input *i
     return n;
 }
 
-void det_prompt_injection_preset(void *tstate, const double *p, uint32_t text)
+void det_prompt_injection_preset(void *tstate, const float *pre, const size_t *words, size_t n)
 {
     pi_thread *th = tstate;
-    th->preset = p != NULL;
-    th->preset_p = p ? *p : 0;
-    th->preset_text = text;
+    th->preset = pre != NULL;
+    th->preset_pre = pre;
+    th->preset_words = words;
+    th->preset_n = pre ? n : 0;
 }
 
 size_t det_prompt_injection_rule_count(const void *state)
@@ -492,6 +573,10 @@ static void pi_thread_free(void *tstate)
         free(t->dec[i]);
     free(t->touched);
     free(t->hits);
+    free(t->pre);
+    free(t->words);
+    free(t->pre_text);
+    free(t->sig);
     free(t);
 }
 
@@ -503,7 +588,8 @@ static trawl_status pi_thread_new(void *state, void **tstate, trawl_error *err)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     t->hits = calloc(s->n_rules, sizeof(*t->hits));
     t->touched = calloc(s->n_rules, sizeof(*t->touched));
-    bool ok = t->hits != NULL && t->touched != NULL;
+    t->sig = calloc(s->n_sig + 1, sizeof(float));
+    bool ok = t->hits != NULL && t->touched != NULL && t->sig != NULL;
     for (int i = 0; ok && i < MAX_DEPTH; i++)
         ok = (t->dec[i] = malloc(DEC_CAP)) != NULL;
     if (!ok) {
@@ -722,6 +808,42 @@ static bool leet_one(const pi_text *norm, const pi_text *leet)
     return false;
 }
 
+static void text_stats(pi_thread *th, const pi_text *t)
+{
+    th->bytes += t->len;
+    for (size_t i = 0; i < t->len; i++) {
+        uint8_t c = t->s[i];
+        th->non_ascii += c >= 0x80;
+        th->digits += c >= '0' && c <= '9';
+        th->punct += c > ' ' && c < 0x7f && !pi_is_word(c);
+    }
+}
+
+/* The learned tier's per-text step: the text's pooled features. */
+static trawl_status pool_text(const pi_state *s, pi_thread *th, uint32_t idx, trawl_error *err)
+{
+    unsigned h = pi_learned_hidden(s->learned);
+    if (th->n_pre == th->cap_pre) {
+        size_t cap = th->cap_pre ? th->cap_pre * 2 : 4;
+        float *pre = realloc(th->pre, cap * h * sizeof(float));
+        if (pre)
+            th->pre = pre;
+        size_t *w = realloc(th->words, cap * sizeof(size_t));
+        if (w)
+            th->words = w;
+        uint32_t *ti = realloc(th->pre_text, cap * sizeof(uint32_t));
+        if (ti)
+            th->pre_text = ti;
+        if (!pre || !w || !ti)
+            return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+        th->cap_pre = cap;
+    }
+    const trawl_model *m = pi_learned_model(s->learned);
+    th->words[th->n_pre] = trawl_model_pool(m, th->norm.s, th->norm.len, th->pre + th->n_pre * h);
+    th->pre_text[th->n_pre++] = idx;
+    return TRAWL_OK;
+}
+
 static trawl_status scan_window(const pi_state *s, pi_thread *th, const char *text, size_t n,
                                 uint32_t idx, trawl_error *err)
 {
@@ -730,15 +852,12 @@ static trawl_status scan_window(const pi_state *s, pi_thread *th, const char *te
     th->tags.len = 0;
     if (pi_normalize(&th->norm, src, n, 0, &th->tags, &th->stats, n) != 0)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    if (s->n_allow)
+        apply_allow(s, &th->norm);
+    text_stats(th, &th->norm);
     trawl_status st = scan_view(&c, &th->norm, V_NORM, 0, err);
-    if (st == TRAWL_OK && s->has_scorer && !th->preset && th->base == 0) {
-        double p = 0;
-        st = s->scorer.score(s->scorer.model, th->norm.s, th->norm.len, &p, err);
-        if (st == TRAWL_OK && p > th->model_p) {
-            th->model_p = p;
-            th->model_text = idx;
-        }
-    }
+    if (st == TRAWL_OK && s->learned && !th->preset && th->base == 0)
+        st = pool_text(s, th, idx, err); /* the model reads a text's first window */
     if (st == TRAWL_OK && s->leet) {
         long subs = pi_leet(&th->alt, &th->norm, 'i', n);
         if (subs < 0)
@@ -862,6 +981,19 @@ static int hit_evidence(trawl_violation *v, const pi_rule *r, const pi_hit *h,
     return det_evidence_line(v, &l);
 }
 
+/* One decision: with the learned tier on, it decides (the rules are among
+ * its inputs) and a rule-tier violation that would flag (>= 0.5) is shown
+ * only when the model flags too; without it, rule_threshold raises the bar
+ * of the rules alone. */
+static bool suppressed(const pi_state *s, const pi_thread *th, double conf)
+{
+    if (conf < 0.5)
+        return false;
+    if (s->learned)
+        return th->model_p < s->model_thr;
+    return conf < s->rule_thr;
+}
+
 static bool overlaps(const pi_hit *a, const pi_hit *b)
 {
     return a->text == b->text && a->src_off < b->src_end && b->src_off < a->src_end;
@@ -928,7 +1060,7 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
     if (conf > 0.99)
         conf = 0.99;
     *conf_out = conf;
-    if (keep == 1 || conf < s->report_min)
+    if (keep == 1 || conf < s->report_min || suppressed(s, th, conf))
         return TRAWL_OK;
     trawl_violation *v = det_violation(out, cats[cat].name, conf, "%s: %s", cats[cat].label, desc);
     if (!v)
@@ -955,7 +1087,8 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
  * or more categories fired, their confidences combine as a noisy-OR into a
  * "multiple_signals" violation (reported when it says more than the
  * strongest category alone). */
-static trawl_status emit_combined(const pi_state *s, const double *conf, trawl_detector_result *out)
+static trawl_status emit_combined(const pi_state *s, const pi_thread *th, const double *conf,
+                                  trawl_detector_result *out)
 {
     double keep = 1, best = 0;
     unsigned n = 0;
@@ -970,7 +1103,7 @@ static trawl_status emit_combined(const pi_state *s, const double *conf, trawl_d
     double comb = 1 - keep;
     if (comb > 0.99)
         comb = 0.99;
-    if (n < 2 || comb < s->report_min || comb < best + 0.005)
+    if (n < 2 || comb < s->report_min || comb < best + 0.005 || suppressed(s, th, comb))
         return TRAWL_OK;
     trawl_violation *v =
         det_violation(out, "multiple_signals", comb, "multiple signals: %u categories combined", n);
@@ -997,7 +1130,7 @@ static trawl_status emit_obfuscation(const pi_state *s, pi_thread *th, const tra
     }
     if (conf > 0.95)
         conf = 0.95;
-    if (conf == 0 || conf < s->report_min)
+    if (conf == 0 || conf < s->report_min || suppressed(s, th, conf))
         return TRAWL_OK;
     trawl_violation *v =
         det_violation(out, "obfuscation", conf, "%s",
@@ -1021,22 +1154,52 @@ static trawl_status emit_obfuscation(const pi_state *s, pi_thread *th, const tra
     return TRAWL_OK;
 }
 
+/* The raw text numbered idx (as run() numbers them), cut to max_text (the
+ * window the model read). */
+static const uint8_t *text_of(const pi_state *s, const trawl_detect_input *in, uint32_t idx,
+                              size_t *n)
+{
+    size_t k = 0;
+    pi_text_ref t = {0};
+    while (next_text(s, in, &k, &t) && t.idx != idx)
+        ;
+    *n = t.len < s->max_text ? t.len : s->max_text;
+    return t.p ? t.p : (const uint8_t *)"";
+}
+
+/* The learned tier's violation: p, the threshold, and the terms of the
+ * logit that drove it, computed again on the text that gave the highest p
+ * (only inputs that are flagged pay for an explanation). */
+static trawl_status emit_model(const pi_state *s, pi_thread *th, const trawl_detect_input *in,
+                               trawl_detector_result *out)
+{
+    char buf[TEXT_NAME_MAX];
+    trawl_model_info info;
+    trawl_model_get_info(pi_learned_model(s->learned), &info);
+    trawl_violation *v =
+        det_violation(out, "model", th->model_p, "model %s: classified as injection", info.name);
+    if (!v || det_evidence(v,
+                           "model %s gave p = %.3f (threshold %.3f) on the normalized view of "
+                           "%s and the rule tier's signals; the terms that drove it:",
+                           info.name, th->model_p, s->model_thr,
+                           text_name(in, th->model_text, buf, sizeof buf)))
+        return TRAWL_ENOMEM;
+    size_t n;
+    const uint8_t *t = text_of(s, in, th->model_text, &n);
+    pi_norm_stats ns = {.first_invisible = -1};
+    if (pi_normalize(&th->alt, t, n, 0, NULL, &ns, n))
+        return TRAWL_ENOMEM;
+    if (s->n_allow)
+        apply_allow(s, &th->alt);
+    return pi_learned_explain(s->learned, th->alt.s, th->alt.len, th->sig, v, 8) ? TRAWL_ENOMEM
+                                                                                 : TRAWL_OK;
+}
+
 static trawl_status emit_extras(const pi_state *s, pi_thread *th, const trawl_detect_input *in,
                                 trawl_detector_result *out)
 {
-    char buf[TEXT_NAME_MAX];
-    double thr = s->scorer.threshold > s->report_min ? s->scorer.threshold : s->report_min;
-    if (s->has_scorer && th->model_p >= thr && th->model_p > 0) {
-        const char *name = s->scorer.name ? s->scorer.name : "scorer";
-        trawl_violation *v =
-            det_violation(out, "model", th->model_p, "model %s: classified as injection", name);
-        if (!v ||
-            det_evidence(v,
-                         "model %s gave p = %.3f (threshold %.3f) on the normalized view "
-                         "of %s",
-                         name, th->model_p, thr, text_name(in, th->model_text, buf, sizeof buf)))
-            return TRAWL_ENOMEM;
-    }
+    if (s->learned && th->model_p >= s->model_thr && th->model_p > 0)
+        return emit_model(s, th, in, out);
     return TRAWL_OK;
 }
 
@@ -1062,8 +1225,72 @@ static void reset_thread(pi_thread *th)
     memset(&th->stats, 0, sizeof(th->stats));
     th->stats.first_invisible = -1;
     th->n_notes = th->n_decoded = 0;
-    th->model_p = th->preset ? th->preset_p : 0;
-    th->model_text = th->preset ? th->preset_text : 0;
+    th->model_p = 0;
+    th->model_text = 0;
+    th->n_pre = 0;
+    th->bytes = th->non_ascii = th->digits = th->punct = 0;
+}
+
+/* The index (as text_name() reads it) of the k-th text run() scores. */
+static uint32_t text_index(const pi_state *s, const trawl_detect_input *in, size_t k)
+{
+    size_t at = 0;
+    pi_text_ref t = {0};
+    for (size_t i = 0; i <= k && next_text(s, in, &at, &t); i++)
+        ;
+    return t.idx;
+}
+
+static float log_share(size_t n)
+{
+    double v = log1p((double)n) / 3;
+    return (float)(v > 1 ? 1 : v);
+}
+
+/* The input's signals (learned.h): its rule hits over every view, then
+ * extra_sig. */
+static void compute_signals(const pi_state *s, pi_thread *th)
+{
+    float *sig = th->sig;
+    memset(sig, 0, s->n_sig * sizeof(float));
+    bool hidden = false;
+    for (size_t t = 0; t < th->n_touched; t++) {
+        size_t i = th->touched[t];
+        if (!s->rules[i].off) {
+            sig[i] = 1;
+            hidden |= !th->hits[i].plain;
+        }
+    }
+    const pi_norm_stats *ns = &th->stats;
+    float *x = sig + s->n_rules;
+    double bytes = th->bytes ? (double)th->bytes : 1;
+    x[0] = log_share(ns->zero_width + ns->bidi + ns->tags);
+    x[1] = log_share(ns->confusable);
+    x[2] = log_share(ns->combining);
+    x[3] = th->n_decoded >= 2 ? 1.0f : (float)th->n_decoded / 2;
+    x[4] = hidden;
+    x[5] = (float)(log1p((double)th->bytes) / 10);
+    x[6] = (float)((double)th->non_ascii / bytes);
+    x[7] = (float)((double)th->digits / bytes);
+    x[8] = (float)((double)th->punct / bytes);
+}
+
+/* The learned decision: the highest p over the input's texts, each text's
+ * pooled features with the input's signals. */
+static void decide(const pi_state *s, pi_thread *th, const trawl_detect_input *in)
+{
+    compute_signals(s, th);
+    unsigned h = pi_learned_hidden(s->learned);
+    const float *pre = th->preset ? th->preset_pre : th->pre;
+    const size_t *words = th->preset ? th->preset_words : th->words;
+    size_t n = th->preset ? th->preset_n : th->n_pre;
+    for (size_t i = 0; i < n; i++) {
+        double p = pi_learned_prob(s->learned, pre + i * h, words[i], th->sig);
+        if (p > th->model_p) {
+            th->model_p = p;
+            th->model_text = th->preset ? text_index(s, in, i) : th->pre_text[i];
+        }
+    }
 }
 
 static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_input *in,
@@ -1082,11 +1309,13 @@ static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_inpu
         return st;
     }
     sort_touched(th);
+    if (s->learned)
+        decide(s, th, in);
     double conf[N_CATS] = {0};
     for (unsigned c = 0; c < N_CATS && st == TRAWL_OK; c++)
         st = emit_category(s, th, c, in, out, &conf[c]);
     if (st == TRAWL_OK)
-        st = emit_combined(s, conf, out);
+        st = emit_combined(s, th, conf, out);
     if (st == TRAWL_OK)
         st = emit_obfuscation(s, th, in, out);
     if (st == TRAWL_OK)
@@ -1095,6 +1324,42 @@ static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_inpu
     if (st == TRAWL_ENOMEM)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     return st;
+}
+
+trawl_status det_prompt_injection_pool(const void *state, const uint8_t *text, size_t n,
+                                       pi_text *scratch, float *pre, size_t *words)
+{
+    const pi_state *s = state;
+    pi_norm_stats ns = {.first_invisible = -1};
+    if (n > s->max_text)
+        n = s->max_text;
+    if (pi_normalize(scratch, text, n, 0, NULL, &ns, n))
+        return TRAWL_ENOMEM;
+    if (s->n_allow)
+        apply_allow(s, scratch);
+    *words = trawl_model_pool(pi_learned_model(s->learned), scratch->s, scratch->len, pre);
+    return TRAWL_OK;
+}
+
+trawl_status det_prompt_injection_features(const void *state, void *tstate, const char *text,
+                                           size_t len, const uint8_t **norm, size_t *norm_len,
+                                           const float **sig, trawl_error *err)
+{
+    const pi_state *s = state;
+    pi_thread *th = tstate;
+    reset_thread(th);
+    th->preset = true; /* no pooling: the caller hashes the text itself */
+    th->preset_n = 0;
+    pi_text_ref ref = {(const uint8_t *)text, len, 0};
+    trawl_status st = scan_text(s, th, &ref, err);
+    th->preset = false;
+    if (st != TRAWL_OK)
+        return st;
+    compute_signals(s, th);
+    *norm = th->norm.s;
+    *norm_len = th->norm.len;
+    *sig = th->sig;
+    return TRAWL_OK;
 }
 
 const detector_ops det_prompt_injection_ops = {

@@ -1,6 +1,6 @@
 /* prompt_injection.h -- the prompt-injection detector's internal surface:
- * its ops table lives in detector.h; this header adds the seam for a tier-2
- * scorer (a trained classifier, a later issue) and the names tests use.
+ * its ops table lives in detector.h; this header adds what batches, the
+ * trainer and tests need from its learned tier (learned.h).
  * Internal to src/detect/. */
 #ifndef TRAWL_DETECT_PROMPT_INJECTION_H
 #define TRAWL_DETECT_PROMPT_INJECTION_H
@@ -10,49 +10,30 @@
 #include <stdint.h>
 #include <trawl/common.h>
 #include <trawl/detect.h>
+#include <trawl/model.h>
 
-/* A tier-2 scorer. score() receives the normalised view of one text (lower
- * case, confusables folded, invisible characters removed, white space
- * collapsed; see normalize.h), exactly the bytes the tier-1 rules matched
- * against, and sets *p to the probability that it is an injection. It is
- * called from many threads at once and must not keep per-call state in
- * model. A non-OK status fails the run with err filled.
- *
- * trawl's own scorer is the int8 classifier of pi_model.h, installed by
- * create() when the configuration says `model = true`. When a scorer is
- * installed, run() adds a violation of category "model" with confidence *p
- * whenever *p is at least max(threshold, report_min), with evidence naming
- * the scorer, p and the threshold. */
-typedef struct pi_scorer {
-    const char *name;
-    trawl_status (*score)(void *model, const uint8_t *text, size_t len, double *p,
-                          trawl_error *err);
-    /* Optional: scores n texts at once, p[i] for texts[i][0..lens[i]),
-     * exactly as n calls of score() would. Used by det_pi_batch_scores(). */
-    trawl_status (*score_batch)(void *model, const uint8_t *const *texts, const size_t *lens,
-                                size_t n, double *p, trawl_error *err);
-    void *model;
-    /* A "model" violation is reported when p >= max(threshold, report_min). */
-    double threshold;
-    /* Optional, for a scorer that is a pooled-feature network: the two
-     * halves of score_batch, so that the per-text half (pool: a text to
-     * dim int8 values and a scale; returns true when the model abstains on
-     * the text, p = 0) can run on the caller's thread and the per-batch
-     * half (head: n pooled rows to n p's) on a batching thread. pool then
-     * head gives exactly score_batch's p. */
-    unsigned dim;
-    bool (*pool)(void *model, const uint8_t *text, size_t len, int8_t *x, float *xs);
-    void (*head)(void *model, const int8_t *X, const float *xs, size_t n, double *p);
-} pi_scorer;
+#include "detect/prompt_injection/normalize.h"
 
-/* Installs (or, with NULL, removes) the scorer on a prompt_injection state
- * made by det_prompt_injection_ops.create. Must happen before any thread
- * runs the detector: the state is read-only once shared. The scorer is
- * copied; model stays the caller's. */
-void det_prompt_injection_set_scorer(void *state, const pi_scorer *s);
+/* The learned tier's model when `model = true`, else NULL. */
+const trawl_model *det_prompt_injection_model(const void *state);
 
-/* The installed scorer, or NULL. */
-const pi_scorer *det_prompt_injection_scorer(const void *state);
+/* The signals the detector computes for the learned tier, by name
+ * (learned.h): names[0..n) with n returned. */
+size_t det_prompt_injection_signals(const void *state, const char *const **names);
+
+/* One text through the rule tier for training: the normalised text (after
+ * the allowlist) and the input's signals, valid until the next call on this
+ * thread state. */
+trawl_status det_prompt_injection_features(const void *state, void *tstate, const char *text,
+                                           size_t len, const uint8_t **norm, size_t *norm_len,
+                                           const float **sig, trawl_error *err);
+
+/* The learned tier's per-text step for a batch: normalise text (cut to
+ * max_text_bytes, allowlist applied) into scratch and pool it into
+ * pre[0..H); *words as trawl_model_pool returns it. Requires the model.
+ * TRAWL_ENOMEM only. */
+trawl_status det_prompt_injection_pool(const void *state, const uint8_t *text, size_t n,
+                                       pi_text *scratch, float *pre, size_t *words);
 
 /* One text the detector scores: a span of the input (for the model tier,
  * cut to max_text_bytes) and its index as evidence names it (0 prompt,
@@ -69,12 +50,12 @@ typedef struct pi_text_ref {
 size_t det_prompt_injection_texts(const void *state, const trawl_detect_input *in, pi_text_ref *out,
                                   size_t cap);
 
-/* Hands the next run() on this thread state the scorer's answer for its
- * input, computed beforehand (in a batch): *p, the highest p over the
- * input's texts, and the index of the text that gave it. That run() does
- * not call the scorer; the one after it does again. p = NULL withdraws a
- * preset that no run() consumed. */
-void det_prompt_injection_preset(void *tstate, const double *p, uint32_t text);
+/* Hands the next run() on this thread state the learned tier's per-text
+ * step, computed beforehand (in a batch): pre[i*H..) and words[i] for the
+ * i-th text run() scores (det_prompt_injection_texts' order), n texts. That
+ * run() does not pool; the one after it does again. pre = NULL withdraws a
+ * preset that no run() consumed. The arrays stay the caller's. */
+void det_prompt_injection_preset(void *tstate, const float *pre, const size_t *words, size_t n);
 
 /* Number of rules compiled into a state (for tests and docs). */
 size_t det_prompt_injection_rule_count(const void *state);

@@ -1,7 +1,7 @@
-# lib/check.sh -- sourced by CLI tests that start no server: a temporary
-# directory $dir removed on exit, a failure count $fails and check NAME
-# WANT GOT. (Tests that start `trawl serve` source lib/serve.sh instead.)
-# Not a test itself: the CLI test glob takes tests/cli/*.sh only.
+# lib/check.sh -- sourced by tests/cli/*.sh (after they set T=$1): a
+# temporary directory $dir removed on exit, a failure count $fails, and
+# check NAME EXPECTED ACTUAL. Not a test itself: the CLI test glob takes
+# tests/cli/*.sh only.
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fails=0

@@ -5,12 +5,14 @@
 # Not a test itself: the CLI test glob takes tests/cli/*.sh only.
 dir=$(mktemp -d)
 pid=
-# A server still running is killed with the timeout wrapper: killing only
-# the wrapper would leave trawl running, holding the test's output pipe
-# (ctest then waits for it forever).
+# $pid is the `timeout` wrapper: TERM reaches the server through it, but a
+# KILL would leave the server running (and ctest waiting on its output).
 cleanup() {
     if [ -n "$pid" ]; then
-        kill -KILL $(cat "/proc/$pid/task/$pid/children" 2>/dev/null) "$pid" 2>/dev/null
+        kill -TERM "$pid" 2>/dev/null
+        sleep 0.2
+        pkill -KILL -P "$pid" 2>/dev/null
+        kill -KILL "$pid" 2>/dev/null
     fi
     rm -rf "$dir"
 }

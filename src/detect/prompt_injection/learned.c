@@ -1,0 +1,110 @@
+/* learned.c -- the learned tier of the prompt-injection detector: maps the
+ * detector's signals onto a model's dense features, scores and explains.
+ * learned.h says what it is. */
+#include "detect/prompt_injection/learned.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detector.h"
+
+struct pi_learned {
+    trawl_model *m;
+    trawl_model_info info;
+    size_t *from; /* model dense feature j reads signal from[j] */
+    size_t n_sig;
+};
+
+trawl_status pi_learned_new(trawl_model *m, const char *const *names, size_t n, pi_learned **out,
+                            trawl_error *err)
+{
+    *out = NULL;
+    pi_learned *l = calloc(1, sizeof(*l));
+    if (!l) {
+        trawl_model_free(m);
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    }
+    l->m = m;
+    trawl_model_get_info(m, &l->info);
+    l->n_sig = n;
+    l->from = calloc(l->info.n_dense + 1, sizeof(size_t));
+    if (!l->from) {
+        pi_learned_free(l);
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    }
+    for (unsigned j = 0; j < l->info.n_dense; j++) {
+        const char *want = trawl_model_dense_name(m, j);
+        size_t i = 0;
+        while (i < n && strcmp(names[i], want))
+            i++;
+        if (i == n) {
+            trawl_status st = trawl__fail(err, TRAWL_EFORMAT,
+                                          "[prompt_injection] model %s reads the signal '%s', "
+                                          "which this build does not compute (retrain: make model)",
+                                          l->info.name, want);
+            pi_learned_free(l);
+            return st;
+        }
+        l->from[j] = i;
+    }
+    *out = l;
+    return TRAWL_OK;
+}
+
+void pi_learned_free(pi_learned *l)
+{
+    if (!l)
+        return;
+    trawl_model_free(l->m);
+    free(l->from);
+    free(l);
+}
+
+const trawl_model *pi_learned_model(const pi_learned *l)
+{
+    return l->m;
+}
+
+unsigned pi_learned_hidden(const pi_learned *l)
+{
+    return l->info.hidden;
+}
+
+double pi_learned_threshold(const pi_learned *l)
+{
+    return l->info.threshold;
+}
+
+static void gather(const pi_learned *l, const float *sig, float *dense)
+{
+    for (unsigned j = 0; j < l->info.n_dense; j++)
+        dense[j] = sig[l->from[j]];
+}
+
+double pi_learned_prob(const pi_learned *l, const float *pre, size_t words, const float *sig)
+{
+    if (words < l->info.min_words)
+        return 0;
+    float dense[TRAWL_MODEL_MAX_DENSE];
+    gather(l, sig, dense);
+    return trawl_model_prob(l->m, trawl_model_logit(l->m, pre, dense));
+}
+
+int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *sig,
+                       trawl_violation *v, size_t k)
+{
+    float dense[TRAWL_MODEL_MAX_DENSE];
+    gather(l, sig, dense);
+    trawl_model_contrib top[16];
+    if (k > 16)
+        k = 16;
+    double base = 0;
+    size_t got = trawl_model_explain(l->m, t, n, dense, top, k, &base);
+    for (size_t i = 0; i < got; i++)
+        if (det_evidence(v, "%+.2f %s", top[i].value, top[i].text))
+            return -1;
+    return det_evidence(v,
+                        "(the largest terms of the logit at this input; bias %+.2f; p = sigmoid of "
+                        "the bias and all terms)",
+                        base);
+}

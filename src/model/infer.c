@@ -1,0 +1,387 @@
+/* infer.c -- scoring with a loaded model: pooling the hashed features of a
+ * text (the per-text cost: one row of E per feature), the head, the
+ * calibration, and the explanation of a score.
+ *
+ * Pooling sums rows in float whatever the stored format: an int8 or int4
+ * row is widened and multiplied by its own scale (per-row quantisation
+ * needs that; one scale per tensor would let the sum stay integer, at the
+ * cost of accuracy on rows of small weights). A pruned row costs one bit
+ * test of a bitmap that stays in cache and no load of the table. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "model/model_int.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+size_t trawl__tm_words(const uint8_t *t, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w += tm_word_byte(t[i]) && (i == 0 || !tm_word_byte(t[i - 1]));
+    return w;
+}
+
+static inline int nib(uint8_t byte, unsigned hi)
+{
+    int v = hi ? byte >> 4 : byte & 15;
+    return v >= 8 ? v - 16 : v;
+}
+
+/* The stored row index of bucket b, or -1 when pruned. */
+static inline long row_of(const trawl_model *m, uint32_t b)
+{
+    if (!m->bitmap)
+        return (long)b;
+    uint64_t w = tm_rd64(m->bitmap + 8u * (b >> 6));
+    if (!(w >> (b & 63) & 1))
+        return -1;
+    return (long)(tm_rd32(m->rank + 4u * (b >> 6)) +
+                  (uint32_t)__builtin_popcountll(w & ((1ull << (b & 63)) - 1)));
+}
+
+/* One loop per stored format, each with its row addition written so the
+ * compiler can keep the H accumulators in vector registers. */
+#define POOL_LOOP(ADD)                                                                             \
+    do {                                                                                           \
+        size_t count = 0;                                                                          \
+        float acc[TRAWL_MODEL_MAX_HIDDEN] = {0};                                                   \
+        const uint8_t *tab = m->table;                                                             \
+        const size_t rb = m->row_bytes;                                                            \
+        (void)rb;                                                                                  \
+        TM_FEATURE_WALK(&m->info.feat, t, n, ADD, words);                                          \
+        float inv = count ? 1.0f / (float)count : 0;                                               \
+        for (unsigned k = 0; k < h; k++)                                                           \
+            pre[k] = acc[k] * inv;                                                                 \
+    } while (0)
+
+#define ADD_I8(b, kind, pos, len)                                                                  \
+    do {                                                                                           \
+        count++;                                                                                   \
+        long r_ = row_of(m, (b));                                                                  \
+        if (r_ < 0)                                                                                \
+            break;                                                                                 \
+        const int8_t *q_ = (const int8_t *)tab + (size_t)r_ * h;                                   \
+        float s_ = tm_rdf(m->scales + 4u * (size_t)r_);                                            \
+        for (unsigned u_ = 0; u_ < h; u_++)                                                        \
+            acc[u_] += (float)q_[u_] * s_;                                                         \
+    } while (0)
+
+#define ADD_F32(b, kind, pos, len)                                                                 \
+    do {                                                                                           \
+        count++;                                                                                   \
+        long r_ = row_of(m, (b));                                                                  \
+        if (r_ < 0)                                                                                \
+            break;                                                                                 \
+        float row_[TRAWL_MODEL_MAX_HIDDEN];                                                        \
+        memcpy(row_, tab + (size_t)r_ * rb, 4u * h);                                               \
+        for (unsigned u_ = 0; u_ < h; u_++)                                                        \
+            acc[u_] += row_[u_];                                                                   \
+    } while (0)
+
+#define ADD_I4(b, kind, pos, len)                                                                  \
+    do {                                                                                           \
+        count++;                                                                                   \
+        long r_ = row_of(m, (b));                                                                  \
+        if (r_ < 0)                                                                                \
+            break;                                                                                 \
+        const uint8_t *q_ = tab + (size_t)r_ * rb;                                                 \
+        float s_ = tm_rdf(m->scales + 4u * (size_t)r_);                                            \
+        for (unsigned u_ = 0; u_ < h; u_++)                                                        \
+            acc[u_] += (float)nib(q_[u_ / 2], u_ & 1) * s_;                                        \
+    } while (0)
+
+#ifdef __SSE2__
+/* The shipped form (int8, H = 16) sixteen lanes at a time: widen the row's
+ * bytes to four vectors of four int32, convert, scale, add. */
+#define ADD_I8_16(b, kind, pos, len)                                                               \
+    do {                                                                                           \
+        count++;                                                                                   \
+        long r_ = row_of(m, (b));                                                                  \
+        if (r_ < 0)                                                                                \
+            break;                                                                                 \
+        __m128i q_ = _mm_loadu_si128((const __m128i *)(tab + (size_t)r_ * 16));                    \
+        __m128 s_ = _mm_set1_ps(tm_rdf(m->scales + 4u * (size_t)r_));                              \
+        __m128i lo_ = _mm_srai_epi16(_mm_unpacklo_epi8(q_, q_), 8);                                \
+        __m128i hi_ = _mm_srai_epi16(_mm_unpackhi_epi8(q_, q_), 8);                                \
+        a0 = _mm_add_ps(                                                                           \
+            a0,                                                                                    \
+            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(lo_, lo_), 16)), s_));    \
+        a1 = _mm_add_ps(                                                                           \
+            a1,                                                                                    \
+            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(lo_, lo_), 16)), s_));    \
+        a2 = _mm_add_ps(                                                                           \
+            a2,                                                                                    \
+            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(hi_, hi_), 16)), s_));    \
+        a3 = _mm_add_ps(                                                                           \
+            a3,                                                                                    \
+            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(hi_, hi_), 16)), s_));    \
+    } while (0)
+
+static inline __attribute__((always_inline)) size_t
+pool_i8_16_body(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
+{
+    size_t count = 0, words = 0;
+    const uint8_t *tab = m->table;
+    __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    if (m->info.feat.char_min == 3 && m->info.feat.char_max == 5) /* the shipped model's */
+        TM_FEATURE_WALK_C(&m->info.feat, t, n, ADD_I8_16, words, 3, 5);
+    else
+        TM_FEATURE_WALK(&m->info.feat, t, n, ADD_I8_16, words);
+    __m128 inv = _mm_set1_ps(count ? 1.0f / (float)count : 0);
+    _mm_storeu_ps(pre, _mm_mul_ps(a0, inv));
+    _mm_storeu_ps(pre + 4, _mm_mul_ps(a1, inv));
+    _mm_storeu_ps(pre + 8, _mm_mul_ps(a2, inv));
+    _mm_storeu_ps(pre + 12, _mm_mul_ps(a3, inv));
+    return words;
+}
+
+static size_t pool_i8_16(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
+{
+    return pool_i8_16_body(m, t, n, pre);
+}
+
+/* A row-pruned table tests its bitmap and counts bits for every feature:
+ * with the POPCNT instruction (checked once per call) that is one
+ * instruction instead of a library call. */
+__attribute__((target("popcnt"))) static size_t
+pool_i8_16_popcnt(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
+{
+    return pool_i8_16_body(m, t, n, pre);
+}
+#endif
+
+static inline __attribute__((always_inline)) size_t pool_h(const trawl_model *m, const uint8_t *t,
+                                                           size_t n, float *pre, unsigned h)
+{
+    size_t words = 0;
+#ifdef __SSE2__
+    if (h == 16 && m->info.format == TRAWL_MODEL_INT8)
+        return m->bitmap && __builtin_cpu_supports("popcnt") ? pool_i8_16_popcnt(m, t, n, pre)
+                                                             : pool_i8_16(m, t, n, pre);
+#endif
+    switch (m->info.format) {
+    case TRAWL_MODEL_INT8:
+        POOL_LOOP(ADD_I8);
+        break;
+    case TRAWL_MODEL_F32:
+        POOL_LOOP(ADD_F32);
+        break;
+    case TRAWL_MODEL_INT4:
+        POOL_LOOP(ADD_I4);
+        break;
+    }
+    return words;
+}
+
+size_t trawl_model_pool(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
+{
+    if (m->info.hidden == 16) /* the shipped model: a constant trip count */
+        return pool_h(m, t, n, pre, 16);
+    return pool_h(m, t, n, pre, m->info.hidden);
+}
+
+double trawl_model_logit(const trawl_model *m, const float *pre, const float *dense)
+{
+    unsigned h = m->info.hidden, nd = m->info.n_dense;
+    double a[TRAWL_MODEL_MAX_HIDDEN];
+    for (unsigned k = 0; k < h; k++)
+        a[k] = (double)pre[k] + m->b1[k];
+    for (unsigned j = 0; dense && j < nd; j++)
+        if (dense[j] != 0)
+            for (unsigned k = 0; k < h; k++)
+                a[k] += (double)dense[j] * m->Wd[(size_t)j * h + k];
+    if (m->info.kind == TRAWL_MODEL_LINEAR)
+        return a[0];
+    double z = m->b2;
+    for (unsigned k = 0; k < h; k++)
+        z += a[k] > 0 ? a[k] * m->w2[k] : 0;
+    return z;
+}
+
+double trawl_model_prob(const trawl_model *m, double z)
+{
+    return tm_sigmoid(m->info.platt_a * z + m->info.platt_b);
+}
+
+double trawl_model_score(const trawl_model *m, const uint8_t *t, size_t n, const float *dense)
+{
+    float pre[TRAWL_MODEL_MAX_HIDDEN];
+    if (trawl_model_pool(m, t, n, pre) < m->info.min_words)
+        return 0;
+    return trawl_model_prob(m, trawl_model_logit(m, pre, dense));
+}
+
+/* ---- the ONNX feature vector -------------------------------------------------- */
+
+#define EMIT_VEC(b, kind, pos, len)                                                                \
+    do {                                                                                           \
+        x[(b)] += 1;                                                                               \
+        count++;                                                                                   \
+    } while (0)
+
+void trawl_model_feature_vector(const trawl_model *m, const uint8_t *t, size_t n,
+                                const float *dense, float *x)
+{
+    uint32_t B = m->info.feat.buckets;
+    size_t count = 0;
+    memset(x, 0, sizeof(float) * (B + m->info.n_dense));
+    size_t words = 0;
+    TM_FEATURE_WALK(&m->info.feat, t, n, EMIT_VEC, words);
+    for (uint32_t b = 0; count && b < B; b++)
+        x[b] /= (float)count;
+    for (unsigned j = 0; dense && j < m->info.n_dense; j++)
+        x[B + j] = dense[j];
+}
+
+/* ---- explanations -------------------------------------------------------------- */
+
+typedef struct ex_feat {
+    uint32_t b, n; /* bucket, occurrences */
+    uint8_t kind;
+    size_t pos, len;
+} ex_feat;
+
+typedef struct ex_ctx {
+    ex_feat *f;
+    size_t n, cap;
+    bool oom;
+} ex_ctx;
+
+static void ex_add(ex_ctx *c, uint32_t b, uint8_t kind, size_t pos, size_t len)
+{
+    if (c->oom)
+        return;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        ex_feat *f = realloc(c->f, cap * sizeof(*f));
+        if (!f) {
+            c->oom = true;
+            return;
+        }
+        c->f = f;
+        c->cap = cap;
+    }
+    c->f[c->n++] = (ex_feat){b, 1, kind, pos, len};
+}
+
+#define EMIT_EX(b, kind, pos, len) ex_add(&c, (b), (uint8_t)(kind), (pos), (len))
+
+static void quote(char *out, size_t cap, const char *what, const uint8_t *t, size_t n, size_t pos,
+                  size_t len, bool padded)
+{
+    size_t o = (size_t)snprintf(out, cap, "%s '", what);
+    for (size_t i = 0; i < len && o + 3 < cap; i++) {
+        size_t j = padded ? pos + i : pos + i + 1;
+        uint8_t c = j == 0 || j == n + 1 ? ' ' : t[j - 1];
+        out[o++] = c >= 0x20 && c < 0x7f && c != '\'' ? (char)c : '.';
+    }
+    out[o++] = '\'';
+    out[o] = 0;
+}
+
+/* Keeps the k terms of largest |value| in out (descending); text is
+ * formatted by the caller only for the terms that stay (fmt), so a text of
+ * thousands of features formats k strings, not thousands. Returns the slot
+ * the term took, or -1. */
+static long keep_top(trawl_model_contrib *out, size_t k, size_t *have, double v)
+{
+    size_t i = *have;
+    if (i == k) {
+        if (fabs(v) <= fabs(out[k - 1].value))
+            return -1;
+        i = k - 1;
+    } else {
+        (*have)++;
+    }
+    while (i > 0 && fabs(out[i - 1].value) < fabs(v)) {
+        out[i] = out[i - 1];
+        i--;
+    }
+    out[i].value = v;
+    out[i].text[0] = 0;
+    return (long)i;
+}
+
+size_t trawl_model_explain(const trawl_model *m, const uint8_t *t, size_t n, const float *dense,
+                           trawl_model_contrib *out, size_t k, double *base)
+{
+    unsigned h = m->info.hidden, nd = m->info.n_dense;
+    float pre[TRAWL_MODEL_MAX_HIDDEN];
+    double g[TRAWL_MODEL_MAX_HIDDEN]; /* dz / d pre at this input */
+    size_t words = trawl_model_pool(m, t, n, pre);
+    double a = m->info.platt_a;
+    *base = m->info.platt_b;
+    if (words < m->info.min_words || !k)
+        return 0;
+    double b0 = m->info.kind == TRAWL_MODEL_LINEAR ? m->b1[0] : m->b2;
+    for (unsigned kk = 0; kk < h; kk++) {
+        double act = (double)pre[kk] + m->b1[kk];
+        for (unsigned j = 0; dense && j < nd; j++)
+            act += (double)dense[j] * m->Wd[(size_t)j * h + kk];
+        g[kk] = m->info.kind == TRAWL_MODEL_LINEAR ? 1 : act > 0 ? m->w2[kk] : 0;
+        if (m->info.kind == TRAWL_MODEL_MLP)
+            b0 += g[kk] * m->b1[kk];
+    }
+    *base += a * b0;
+    size_t have = 0;
+    for (unsigned j = 0; dense && j < nd; j++) {
+        if (dense[j] == 0)
+            continue;
+        double v = 0;
+        for (unsigned kk = 0; kk < h; kk++)
+            v += g[kk] * m->Wd[(size_t)j * h + kk];
+        long at = keep_top(out, k, &have, a * v * dense[j]);
+        if (at >= 0)
+            snprintf(out[at].text, sizeof out[at].text, "%s", trawl_model_dense_name(m, j));
+    }
+    ex_ctx c = {0};
+    size_t nw = 0;
+    TM_FEATURE_WALK(&m->info.feat, t, n, EMIT_EX, nw);
+    if (c.oom) {
+        free(c.f);
+        return have;
+    }
+    /* one entry per bucket (the first occurrence names it), by an
+     * open-addressing table: O(features), no sort */
+    size_t total = c.n, cap = 16, nu = 0;
+    while (cap < 2 * c.n)
+        cap <<= 1;
+    uint32_t *slot = malloc(cap * sizeof(uint32_t));
+    if (!slot) {
+        free(c.f);
+        return have;
+    }
+    memset(slot, 0xff, cap * sizeof(uint32_t));
+    for (size_t i = 0; i < c.n; i++) {
+        size_t at = (c.f[i].b * 2654435761u) & (cap - 1);
+        while (slot[at] != UINT32_MAX && c.f[slot[at]].b != c.f[i].b)
+            at = (at + 1) & (cap - 1);
+        if (slot[at] == UINT32_MAX) {
+            slot[at] = (uint32_t)nu;
+            c.f[nu++] = c.f[i]; /* nu <= i: compacts in place */
+        } else {
+            c.f[slot[at]].n++;
+        }
+    }
+    free(slot);
+    float row[TRAWL_MODEL_MAX_HIDDEN];
+    static const char *const kinds[] = {"chars", "word", "words"};
+    for (size_t i = 0; i < nu; i++) {
+        if (!trawl__tm_row(m, c.f[i].b, row))
+            continue;
+        double v = 0;
+        for (unsigned kk = 0; kk < h; kk++)
+            v += g[kk] * row[kk];
+        v *= (double)c.f[i].n / (double)total;
+        const ex_feat *e = &c.f[i];
+        long at = keep_top(out, k, &have, a * v);
+        if (at >= 0)
+            quote(out[at].text, sizeof out[at].text, kinds[e->kind], t, n, e->pos, e->len,
+                  e->kind == 0);
+    }
+    free(c.f);
+    return have;
+}

@@ -1,0 +1,298 @@
+/* test_infer_units.c -- the parts of format inference one at a time:
+ * fields found by meaning in constructed messages (length, counter,
+ * timestamp, trailing CRC with its parameters, constant, type field), the
+ * stream structure finder, the text and truth readers' errors with their
+ * line and column, the generator's determinism, and the result accessors'
+ * bounds. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <trawl/infer.h>
+
+static const trawl_infer_field *field_at(const trawl_infer_type *t, uint32_t off)
+{
+    for (size_t k = 0; k < t->n_fields; k++)
+        if (t->fields[k].offset == off)
+            return &t->fields[k];
+    return NULL;
+}
+
+/* magic(2) type(1) length(2, BE, counts what follows) counter(2, BE, per
+ * flow) timestamp(4, BE seconds) payload crc16(KERMIT, LE); type 1 has 3..20
+ * random payload bytes, type 2 eight, the first four constant. */
+static void test_fields_by_meaning(void **state)
+{
+    (void)state;
+    enum { N = 120 };
+    static uint8_t buf[N][64];
+    trawl_infer_msg m[N];
+    trawl_crc_params kermit = {16, 0x1021, 0, true, true, 0};
+    tu_rng r;
+    tu_seed(&r, 11);
+    uint16_t ctr[3] = {100, 2000, 40000};
+    double ts = 1700000000.5;
+    for (int i = 0; i < N; i++) {
+        uint8_t *p = buf[i];
+        unsigned flow = (unsigned)i % 3, type = 1 + (unsigned)i % 2;
+        unsigned plen = type == 1 ? 3 + tu_below(&r, 18) : 8;
+        size_t len = 11 + plen + 2;
+        ts += 0.25;
+        p[0] = 0xC5;
+        p[1] = 0x3A;
+        p[2] = (uint8_t)type;
+        p[3] = (uint8_t)((len - 5) >> 8);
+        p[4] = (uint8_t)(len - 5);
+        p[5] = (uint8_t)(ctr[flow] >> 8);
+        p[6] = (uint8_t)ctr[flow]++;
+        uint32_t t = (uint32_t)ts;
+        p[7] = (uint8_t)(t >> 24);
+        p[8] = (uint8_t)(t >> 16);
+        p[9] = (uint8_t)(t >> 8);
+        p[10] = (uint8_t)t;
+        for (unsigned k = 0; k < plen; k++)
+            p[11 + k] = type == 2 && k < 4 ? (uint8_t)(0xF0 + k) : (uint8_t)tu_next(&r);
+        uint64_t c = trawl_crc_compute(&kermit, p, len - 2);
+        p[len - 2] = (uint8_t)c;
+        p[len - 1] = (uint8_t)(c >> 8);
+        m[i] = (trawl_infer_msg){{p, len}, (uint16_t)(5000 + flow), 7777, flow, 0, ts};
+    }
+    trawl_infer_result *res;
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    assert_true(trawl_infer_type_count(res) >= 1);
+    const trawl_infer_type *t = trawl_infer_type_get(res, 0);
+    assert_int_equal(t->port, 7777);
+    const trawl_infer_field *f = field_at(t, 3);
+    assert_non_null(f);
+    assert_int_equal(f->kind, TRAWL_FIELD_LENGTH);
+    assert_int_equal(f->size, 2);
+    assert_true(f->big_endian);
+    assert_int_equal(f->len_from, 5);
+    assert_int_equal(f->len_adjust, 0);
+    f = field_at(t, 5);
+    assert_non_null(f);
+    assert_int_equal(f->kind, TRAWL_FIELD_COUNTER);
+    assert_int_equal(f->size, 2);
+    f = field_at(t, 7);
+    assert_non_null(f);
+    assert_int_equal(f->kind, TRAWL_FIELD_TIMESTAMP);
+    assert_int_equal(f->size, 4);
+    assert_int_equal(f->ts_unit, 1);
+    /* the type field splits the two types; the magic is constant */
+    assert_int_equal(trawl_infer_type_count(res), 2);
+    assert_int_equal(t->key_offset, 2);
+    f = field_at(t, 0);
+    assert_non_null(f);
+    assert_int_equal(f->kind, TRAWL_FIELD_CONST);
+    /* every message: boundaries at 3, 5, 7 and 11 */
+    for (size_t i = 0; i < N; i++) {
+        size_t nb;
+        const uint32_t *b = trawl_infer_msg_bounds(res, i, &nb, NULL);
+        int seen = 0;
+        for (size_t k = 0; k < nb; k++)
+            seen += b[k] == 3 || b[k] == 5 || b[k] == 7 || b[k] == 11;
+        assert_int_equal(seen, 4);
+    }
+    trawl_infer_result_free(res);
+
+    /* the trailing CRC alone, with its parameters */
+    trawl_span sp[N];
+    for (int i = 0; i < N; i++)
+        sp[i] = m[i].data;
+    trawl_check_place pl;
+    trawl_check_algo a;
+    bool found;
+    assert_int_equal(trawl_check_locate(sp, 24, NULL, &pl, &a, &found, NULL), TRAWL_OK);
+    assert_true(found);
+    assert_int_equal(pl.offset, -2);
+    assert_false(pl.big_endian);
+    assert_int_equal(pl.from, 0);
+    assert_int_equal(a.crc.poly, 0x1021);
+    assert_int_equal(trawl_crc_compute(&a.crc, (const uint8_t *)"123456789", 9), 0x2189);
+}
+
+static void test_stream_structure(void **state)
+{
+    (void)state;
+    static uint8_t s[24000];
+    tu_rng r;
+    tu_seed(&r, 3);
+    trawl_infer_stream st;
+    /* fixed records of 23 bytes: two constant bytes, a counter, random rest */
+    for (size_t i = 0; i < 1000; i++) {
+        uint8_t *p = s + 23 * i;
+        p[0] = 0xAA;
+        p[1] = 0x55;
+        p[2] = (uint8_t)i;
+        for (int k = 3; k < 23; k++)
+            p[k] = (uint8_t)tu_next(&r);
+    }
+    assert_int_equal(trawl_infer_stream_structure(s, 23000, &st, NULL), TRAWL_OK);
+    assert_int_equal(st.record_size, 23);
+    assert_int_equal(st.delimiter_len, 0);
+    /* random bytes: nothing */
+    for (size_t i = 0; i < sizeof s; i++)
+        s[i] = (uint8_t)tu_next(&r);
+    assert_int_equal(trawl_infer_stream_structure(s, sizeof s, &st, NULL), TRAWL_OK);
+    assert_int_equal(st.record_size, 0);
+    assert_int_equal(st.delimiter_len, 0);
+    /* messages of several lengths after a flag byte and an address */
+    size_t n = 0;
+    unsigned msgs = 0;
+    while (n + 40 < sizeof s) {
+        s[n++] = 0x7E;
+        s[n++] = 0x01;
+        unsigned len = 2 + tu_below(&r, 30);
+        for (unsigned k = 0; k < len; k++)
+            s[n++] = (uint8_t)(0x20 + tu_below(&r, 0x50));
+        msgs++;
+    }
+    assert_int_equal(trawl_infer_stream_structure(s, n, &st, NULL), TRAWL_OK);
+    assert_int_equal(st.record_size, 0);
+    assert_true(st.delimiter_len >= 1);
+    assert_int_equal(st.delimiter[0], 0x7E);
+    assert_int_equal(st.delimited, msgs + 1);
+    assert_int_equal(trawl_infer_stream_structure(NULL, 5, &st, NULL), TRAWL_EINVAL);
+}
+
+static void test_text_input_errors(void **state)
+{
+    (void)state;
+    trawl_infer_input *in;
+    trawl_error e;
+    const char *ok =
+        "0a0b\n# comment\n\n  0c 0d 0e\n{\"value\":\"ff\",\"src_port\":502,\"ts\":\"12.5\"}\n";
+    assert_int_equal(trawl_infer_input_parse(ok, strlen(ok), &in, &e), TRAWL_OK);
+    size_t n;
+    const trawl_infer_msg *m = trawl_infer_input_msgs(in, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(m[1].data.len, 3);
+    assert_int_equal(m[1].data.ptr[2], 0x0e);
+    assert_int_equal(m[2].src_port, 502);
+    assert_true(m[2].ts > 12.4 && m[2].ts < 12.6);
+    assert_int_equal(trawl_infer_input_frame(in, 2), 2);
+    trawl_infer_input_free(in);
+
+    const char *bad = "0a0b\n  0c0g\n";
+    assert_int_equal(trawl_infer_input_parse(bad, strlen(bad), &in, &e), TRAWL_EFORMAT);
+    assert_int_equal(e.line, 2);
+    assert_int_equal(e.column, 6); /* the 'g' */
+    assert_int_equal(e.offset, 10);
+    const char *odd = "abc\n";
+    assert_int_equal(trawl_infer_input_parse(odd, strlen(odd), &in, &e), TRAWL_EFORMAT);
+    assert_int_equal(e.line, 1);
+    assert_int_equal(e.column, 4); /* where the missing digit should be */
+    const char *js = "00\n{\"nope\":1}\n";
+    assert_int_equal(trawl_infer_input_parse(js, strlen(js), &in, &e), TRAWL_EFORMAT);
+    assert_int_equal(e.line, 2);
+}
+
+static void test_truth_errors(void **state)
+{
+    (void)state;
+    trawl_infer_truth *t;
+    trawl_error e;
+    const char *ok =
+        "{\"frame\":3,\"payload_hex\":\"0a0b0c\",\"fields\":[[0,1,\"a\",0],[1,2,\"b\",1]]}\n";
+    assert_int_equal(trawl_infer_truth_parse(ok, strlen(ok), &t, &e), TRAWL_OK);
+    assert_int_equal(trawl_infer_truth_count(t), 1);
+    trawl_span p;
+    assert_int_equal(trawl_infer_truth_frame(t, 0, &p), 3);
+    assert_int_equal(p.len, 3);
+    uint32_t off, size;
+    const char *name;
+    assert_true(trawl_infer_truth_field(t, 0, 1, &off, &size, &name));
+    assert_int_equal(off, 1);
+    assert_int_equal(size, 2);
+    assert_string_equal(name, "b");
+    assert_false(trawl_infer_truth_field(t, 0, 2, &off, &size, &name));
+    trawl_infer_truth_free(t);
+    const char *outside = "\n{\"frame\":1,\"payload_hex\":\"0a\",\"fields\":[]}\n{\"frame\":2,"
+                          "\"payload_hex\":\"0a0b\","
+                          "\"fields\":[[1,2,\"x\",0]]}\n";
+    assert_int_equal(trawl_infer_truth_parse(outside, strlen(outside), &t, &e), TRAWL_EFORMAT);
+    assert_int_equal(e.line, 3);
+    assert_int_equal(e.offset, strchr(outside + 1, '\n') - outside + 1);
+    assert_non_null(strstr(e.message, "outside the payload"));
+}
+
+/* the metric itself on a hand example: truth fields [0,2) [2,3) [3,5), the
+ * first two constant in both records (merged), inferred boundaries 2 and 4 */
+static const uint32_t *two_four(void *ud, uint64_t frame, size_t *nb)
+{
+    static const uint32_t b[] = {2, 4};
+    (void)ud;
+    (void)frame;
+    *nb = 2;
+    return b;
+}
+
+static void test_metric(void **state)
+{
+    (void)state;
+    const char *tx = "{\"frame\":1,\"payload_hex\":\"aabb0c0102\",\"fields\":[[0,2,\"m\",0],[2,1,"
+                     "\"v\",0],[3,2,\"x\",0]]}\n"
+                     "{\"frame\":2,\"payload_hex\":\"aabb0c0305\",\"fields\":[[0,2,\"m\",0],[2,1,"
+                     "\"v\",0],[3,2,\"x\",0]]}\n";
+    trawl_infer_truth *t;
+    assert_int_equal(trawl_infer_truth_parse(tx, strlen(tx), &t, NULL), TRAWL_OK);
+    trawl_infer_score s;
+    assert_int_equal(trawl_infer_score_truth(t, two_four, NULL, &s, NULL), TRAWL_OK);
+    /* truth boundaries per record: 3 only (2 merged away); inferred 2, 4 */
+    assert_int_equal(s.messages, 2);
+    assert_int_equal(s.tp, 0);
+    assert_int_equal(s.fp, 4);
+    assert_int_equal(s.fn, 2);
+    assert_int_equal(s.fields, 4);  /* [0,3) and [3,5) per record */
+    assert_int_equal(s.perfect, 0); /* 2 inside the first, 4 inside the second */
+    trawl_infer_truth_free(t);
+}
+
+static void test_generator_and_accessors(void **state)
+{
+    (void)state;
+    uint8_t *p1, *p2;
+    char *t1, *t2;
+    size_t l1, l2, m1, m2;
+    assert_int_equal(trawl_infer_generate(5, 50, &p1, &l1, &t1, &m1, NULL), TRAWL_OK);
+    assert_int_equal(trawl_infer_generate(5, 50, &p2, &l2, &t2, &m2, NULL), TRAWL_OK);
+    assert_int_equal(l1, l2);
+    assert_int_equal(m1, m2);
+    assert_memory_equal(p1, p2, l1);
+    assert_memory_equal(t1, t2, m1);
+    trawl_infer_truth *t;
+    assert_int_equal(trawl_infer_truth_parse(t1, m1, &t, NULL), TRAWL_OK);
+    assert_int_equal(trawl_infer_truth_count(t), 50);
+    trawl_infer_truth_free(t);
+    free(p1);
+    free(p2);
+    free(t1);
+    free(t2);
+    assert_int_equal(trawl_infer_generate(5, 0, &p1, &l1, &t1, &m1, NULL), TRAWL_EINVAL);
+
+    trawl_infer_result *r;
+    assert_int_equal(trawl_infer_run(NULL, 0, NULL, &r, NULL), TRAWL_OK);
+    assert_int_equal(trawl_infer_type_count(r), 0);
+    assert_null(trawl_infer_type_get(r, 0));
+    assert_int_equal(trawl_infer_msg_type(r, 0), -1);
+    size_t nb = 7;
+    assert_null(trawl_infer_msg_bounds(r, 0, &nb, NULL));
+    assert_int_equal(nb, 0);
+    trawl_infer_result_free(r);
+    trawl_infer_result_free(NULL);
+    assert_int_equal(trawl_infer_run(NULL, 3, NULL, &r, NULL), TRAWL_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fields_by_meaning),
+        cmocka_unit_test(test_stream_structure),
+        cmocka_unit_test(test_text_input_errors),
+        cmocka_unit_test(test_truth_errors),
+        cmocka_unit_test(test_metric),
+        cmocka_unit_test(test_generator_and_accessors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
