@@ -6,6 +6,7 @@
 #   make bench    benchmarks against peers (see bench/README.md)
 #   make loadtest `trawl serve` under an open-loop generator (OPENLOOP_SECONDS per
 #                 point, default 3), then under wrk (LOAD_SECONDS, default 30)
+#   make attack   hostile clients and inputs of issue 19 (ATTACK_SECONDS per hold point)
 #   make eval-infer  format inference scored against truth: ../shared/data/pcap
 #                 (PCAPS=DIR for another folder) and 100 generated protocols
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
@@ -20,7 +21,7 @@ LOAD_SECONDS ?= 30
 OPENLOOP_SECONDS ?= 3
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-infer fwmodel
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-infer fwmodel attack
 
 all: build
 
@@ -53,6 +54,10 @@ bench: deps build
 loadtest: deps build
 	@sh bench/loadtest/openloop.sh build/bin/trawl $(OPENLOOP_SECONDS)
 	@sh bench/loadtest/run.sh build/bin/trawl $(LOAD_SECONDS)
+
+ATTACK_SECONDS ?= 45
+attack: deps build
+	@sh bench/attack/run.sh build/bin/trawl $(ATTACK_SECONDS)
 
 # The open-loop points alone (bench/loadtest/openloop.sh).
 loadtest-openloop: deps build

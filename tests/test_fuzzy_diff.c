@@ -58,8 +58,12 @@ static void random_pattern(tu_rng *r, or_pat *p, char *text, unsigned nalpha)
 }
 
 /* One random case; returns the number of oracle matches. */
-/* n_fixed > 0: data of that size, patterns of m_lo..m_hi positions. */
-static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed, size_t m_lo, size_t m_hi)
+/* n_fixed > 0: data of that size, patterns of m_lo..m_hi positions.
+ * periodic: the data repeats a period of 1-4 bytes (rare mutations) and k
+ * goes up to m - 1: every end is flagged, candidates are as dense as they
+ * get, and the selection's pruning and open stretch are what is tested. */
+static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed, size_t m_lo, size_t m_hi,
+                       bool periodic)
 {
     or_pat p;
     char text[512];
@@ -67,7 +71,8 @@ static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed, size_t m_lo, si
     do
         random_pattern(r, &p, text, nalpha);
     while (n_fixed && (p.m < m_lo || p.m > m_hi));
-    unsigned kmax = p.m - 1 < 4 ? (unsigned)p.m - 1 : 4;
+    unsigned kcap = periodic ? 64 : 4;
+    unsigned kmax = p.m - 1 < kcap ? (unsigned)p.m - 1 : kcap;
     p.k = tu_below(r, kmax + 1);
     trawl_fuzzy_spec sp = {NULL, text, p.k, TRAWL_FUZZY_LEVENSHTEIN, 0, 0.0};
     if (tu_below(r, 3) == 0)
@@ -90,6 +95,14 @@ static size_t one_case(tu_rng *r, unsigned iter, size_t n_fixed, size_t m_lo, si
     uint8_t *data = malloc(n + 1);
     for (size_t i = 0; i < n; i++)
         data[i] = tu_below(r, 8) == 0 ? (uint8_t)tu_next(r) : alphabet[tu_below(r, nalpha)];
+    if (periodic) {
+        uint8_t per[4];
+        unsigned plen = 1 + tu_below(r, 4);
+        for (unsigned i = 0; i < plen; i++)
+            per[i] = tu_below(r, 3) ? alphabet[tu_below(r, nalpha)] : 0;
+        for (size_t i = 0; i < n; i++)
+            data[i] = tu_below(r, 50) ? per[i % plen] : alphabet[tu_below(r, nalpha)];
+    }
     /* now and then long runs of one filler byte (padding, zeros): matches
      * far from any other, after more than a vector's worth of nothing */
     for (unsigned runs = tu_below(r, 3) == 0 ? 1 + tu_below(r, 4) : 0; runs && n > 0; runs--) {
@@ -240,7 +253,7 @@ static void test_random_vs_oracle(void **state)
     unsigned cases = env ? (unsigned)atoi(env) : 3000 / CASE_SCALE;
     size_t found = 0;
     for (unsigned i = 0; i < cases; i++)
-        found += one_case(&r, i, 0, 1, 80);
+        found += one_case(&r, i, 0, 1, 80, false);
     assert_true(found > cases); /* the cases do exercise matches */
 }
 
@@ -252,10 +265,24 @@ static void test_long_inputs_vs_oracle(void **state)
     tu_rng r;
     tu_seed(&r, 0x1A4E5ull);
     for (unsigned i = 0; i < 24 / CASE_SCALE; i++)
-        one_case(&r, i, 3000 + tu_below(&r, 3000), 1, 24); /* auto, scan, seeds in turn */
+        one_case(&r, i, 3000 + tu_below(&r, 3000), 1, 24, false); /* auto, scan, seeds in turn */
     /* patterns over 64 positions: blocked Myers, bitap on the suffix */
     for (unsigned i = 0; i < 8 / CASE_SCALE; i++)
-        one_case(&r, i, 2000 + tu_below(&r, 1500), 65, 80);
+        one_case(&r, i, 2000 + tu_below(&r, 1500), 65, 80, false);
+}
+
+/* Repetitive data and k up to m - 1 (issue 19: a pattern of zeros over
+ * zeros held every candidate of the whole input): the same results as the
+ * oracle, in one block and chunked. */
+static void test_periodic_vs_oracle(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_seed(&r, 0x9E7E4Dull);
+    size_t found = 0;
+    for (unsigned i = 0; i < 90 / CASE_SCALE; i++)
+        found += one_case(&r, i, 600 + tu_below(&r, 1400), 2, 24, true);
+    assert_true(found > 90 / CASE_SCALE);
 }
 
 /* The same with the portable four-lane kernel instead of AVX2. */
@@ -347,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_random_vs_oracle),
         cmocka_unit_test(test_long_inputs_vs_oracle),
         cmocka_unit_test(test_long_inputs_scalar_lanes),
+        cmocka_unit_test(test_periodic_vs_oracle),
         cmocka_unit_test(test_sets_vs_oracle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,21 +47,24 @@ static unsigned plain_distance(const uint8_t *a, const uint8_t *b, size_t L, boo
     return D[L][L];
 }
 
-static void test_random_vs_all_pairs(void **state)
+/* degenerate: zeros or a period of 1-3 bytes with rare changes (padding,
+ * erased flash), where every window has most others as partners */
+static void random_vs_all_pairs(uint64_t seed, int iters, bool degenerate)
 {
-    (void)state;
     tu_rng r;
-    tu_seed(&r, 0x51A11A4ull);
+    tu_seed(&r, seed);
     size_t total = 0;
-    for (int iter = 0; iter < 400; iter++) {
+    for (int iter = 0; iter < iters; iter++) {
         size_t n = tu_below(&r, 200);
         size_t L = 1 + tu_below(&r, 30);
         unsigned k = tu_below(&r, (unsigned)(L - 1 < 4 ? L : 4));
         bool ham = tu_below(&r, 2);
         unsigned alpha = 2 + tu_below(&r, 3);
         uint8_t *d = malloc(n + 1);
+        unsigned period = 1 + tu_below(&r, 3);
         for (size_t i = 0; i < n; i++)
-            d[i] = (uint8_t)('a' + tu_below(&r, alpha));
+            d[i] = degenerate ? (tu_below(&r, 40) ? (uint8_t)(i % period) : (uint8_t)'x')
+                              : (uint8_t)('a' + tu_below(&r, alpha));
         pairs got = {0};
         assert_int_equal(trawl_fuzzy_similar(d, n, L, k,
                                              ham ? TRAWL_FUZZY_HAMMING : TRAWL_FUZZY_LEVENSHTEIN,
@@ -87,6 +90,50 @@ static void test_random_vs_all_pairs(void **state)
     assert_true(total > 1000);
 }
 
+static void test_random_vs_all_pairs(void **state)
+{
+    (void)state;
+    random_vs_all_pairs(0x51A11A4ull, 400, false);
+}
+
+static void test_degenerate_vs_all_pairs(void **state)
+{
+    (void)state;
+    random_vs_all_pairs(0xE2A5EDull, 200, true);
+}
+
+/* 10,000 zero bytes: 49.8 million pairs. The limits stop the work with
+ * TRAWL_ELIMIT after exactly max_pairs pairs (or max_checks checks), the
+ * pairs before it reported in order. */
+static void test_limits(void **state)
+{
+    (void)state;
+    size_t n = 10000;
+    uint8_t *z = calloc(n, 1);
+    pairs got = {0};
+    trawl_error err;
+    trawl_fuzzy_similar_limits lim = {.max_pairs = 5000};
+    assert_int_equal(
+        trawl_fuzzy_similar_ex(z, n, 16, 1, TRAWL_FUZZY_LEVENSHTEIN, &lim, collect, &got, &err),
+        TRAWL_ELIMIT);
+    assert_int_equal(got.n, 5000);
+    assert_int_equal(got.v[0].a, 0);
+    assert_int_equal(got.v[0].b, 1);
+    assert_int_equal(got.v[4999].a, 0);
+    assert_int_equal(got.v[4999].b, 5000);
+    assert_string_equal(err.message, "stopped after 5000 pairs (max_pairs), at window 0: the data "
+                                     "is too repetitive to list every pair");
+    got.n = 0;
+    lim = (trawl_fuzzy_similar_limits){.max_checks = 20000};
+    assert_int_equal(
+        trawl_fuzzy_similar_ex(z, n, 16, 1, TRAWL_FUZZY_HAMMING, &lim, collect, &got, &err),
+        TRAWL_ELIMIT);
+    assert_int_equal(got.n, 20000);
+    assert_int_equal(got.v[19999].a, 2);
+    free(got.v);
+    free(z);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -109,6 +156,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_vs_all_pairs),
+        cmocka_unit_test(test_degenerate_vs_all_pairs),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

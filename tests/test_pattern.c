@@ -665,9 +665,76 @@ static void test_threads_share_db(void **state)
     trawl_pattern_db_free(db);
 }
 
+/* Complexity limits (issue 19): refused before compiling, naming the
+ * pattern or the rule line and the limit; a set's budget is shared by its
+ * patterns and given back when a rule file is refused whole. */
+static void test_complexity_limits(void **state)
+{
+    (void)state;
+    trawl_pattern_set *set;
+    trawl_error err;
+    assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
+    char e[4096] = "A";
+    for (int i = 0; i < 65; i++)
+        strcat(e, ".*");
+    strcat(e, "B");
+    assert_int_equal(trawl_pattern_set_add(set, "x", 1, TRAWL_SYNTAX_REGEX, 0, NULL, &err),
+                     TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add(set, e, strlen(e), TRAWL_SYNTAX_REGEX, 0, NULL, &err),
+                     TRAWL_ELIMIT);
+    assert_int_equal(err.index, 1);
+    assert_string_equal(err.message,
+                        "65 unbounded repeats (*, +, {n,}, [n-]), over the limit of 64");
+    e[strlen(e) - 3] = 'B'; /* 64: allowed */
+    e[strlen(e) - 2] = 0;
+    assert_int_equal(trawl_pattern_set_add(set, e, strlen(e), TRAWL_SYNTAX_REGEX, 0, NULL, &err),
+                     TRAWL_OK);
+    const char *hex = "{ 41 [-] 42 [2-] 43 [-] 44 }";
+    assert_int_equal(
+        trawl_pattern_set_add(set, "A.{0,4097}B", 11, TRAWL_SYNTAX_REGEX, 0, "wide", &err),
+        TRAWL_ELIMIT);
+    assert_string_equal(err.message, "rule 'wide': 4097 positions that match more than one byte "
+                                     "once repeats are expanded, over the limit of 4096");
+    assert_int_equal(trawl_pattern_set_count(set), 2);
+    /* a set's budget: 16 patterns of 4000 fit, the 17th does not */
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(
+            trawl_pattern_set_add(set, "A[ab]{4000}B", 12, TRAWL_SYNTAX_REGEX, 0, NULL, &err),
+            TRAWL_OK);
+    assert_int_equal(
+        trawl_pattern_set_add(set, "A[ab]{4000}B", 12, TRAWL_SYNTAX_REGEX, 0, NULL, &err),
+        TRAWL_ELIMIT);
+    assert_non_null(strstr(err.message, "over the set's limit of 65536"));
+    trawl_pattern_set_free(set);
+    /* a rule file over the budget is refused whole, at its line; the budget
+     * it took is given back */
+    assert_int_equal(trawl_pattern_set_new(&set), TRAWL_OK);
+    trawl_pattern_limits lim = {.max_set_wide = 250, .max_rule_line = 40};
+    assert_int_equal(trawl_pattern_set_limits(set, &lim), TRAWL_OK);
+    const char *rules = "a: x.{0,100}y\nb: x.{0,100}y\nc: x.{0,100}y\n";
+    assert_int_equal(trawl_pattern_set_add_rules(set, rules, strlen(rules), &err), TRAWL_ELIMIT);
+    assert_int_equal(err.line, 3);
+    assert_int_equal(trawl_pattern_set_count(set), 0);
+    assert_int_equal(trawl_pattern_set_add_rules(set, rules, 26, &err), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_count(set), 2);
+    const char *longline = "# fine\nlong: 0123456789012345678901234567890123456789\n";
+    assert_int_equal(trawl_pattern_set_add_rules(set, longline, strlen(longline), &err),
+                     TRAWL_ELIMIT);
+    assert_int_equal(err.line, 2);
+    assert_string_equal(err.message, "line of 46 bytes, over the limit of 40");
+    /* hex jumps count as unbounded repeats */
+    lim = (trawl_pattern_limits){.max_unbounded = 2};
+    assert_int_equal(trawl_pattern_set_limits(set, &lim), TRAWL_OK);
+    assert_int_equal(trawl_pattern_set_add(set, hex, strlen(hex), TRAWL_SYNTAX_HEX, 0, NULL, &err),
+                     TRAWL_ELIMIT);
+    assert_string_equal(err.message, "3 unbounded repeats (*, +, {n,}, [n-]), over the limit of 2");
+    trawl_pattern_set_free(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_complexity_limits),
         cmocka_unit_test(test_hex_literal_at_offset_2),
         cmocka_unit_test(test_wildcard_length_2),
         cmocka_unit_test(test_class_finds_0x10_at_1),

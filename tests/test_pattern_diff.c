@@ -667,11 +667,23 @@ static void test_stream_window_limit(void **state)
     assert_int_equal(err.offset, 100);
     trawl_stream_free(stm);
 
-    /* a bounded pattern wider than half the window is refused at open */
+    /* a bounded pattern wider than half the window is refused at open (its
+     * 40,000 wide positions need the set's limit raised: the default is
+     * 4096) */
     trawl_pattern_db *wide;
+    trawl_pattern_set *ws;
+    trawl_pattern_limits lim = {.max_wide = 40000};
+    const char *wexpr = "\\x00(.{10000}){4}\\x01";
+    assert_int_equal(trawl_pattern_set_new(&ws), TRAWL_OK);
     assert_int_equal(
-        trawl_pattern_compile_one("\\x00(.{10000}){4}\\x01", TRAWL_SYNTAX_REGEX, 0, &wide, &err),
+        trawl_pattern_set_add(ws, wexpr, strlen(wexpr), TRAWL_SYNTAX_REGEX, 0, NULL, &err),
+        TRAWL_ELIMIT);
+    assert_int_equal(trawl_pattern_set_limits(ws, &lim), TRAWL_OK);
+    assert_int_equal(
+        trawl_pattern_set_add(ws, wexpr, strlen(wexpr), TRAWL_SYNTAX_REGEX, 0, NULL, &err),
         TRAWL_OK);
+    assert_int_equal(trawl_pattern_compile(ws, &wide, &err), TRAWL_OK);
+    trawl_pattern_set_free(ws);
     assert_int_equal(trawl_stream_open(wide, 0, 65536, &stm, &err), TRAWL_ELIMIT);
     assert_null(stm);
     assert_int_equal(trawl_stream_open(wide, 0, 1 << 20, &stm, &err), TRAWL_OK);

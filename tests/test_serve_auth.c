@@ -81,10 +81,27 @@ static void test_keys_file(void **st)
     free(p);
     p = write_keys("ops sha256:" ALPHA " fast\n");
     assert_int_equal(trawl__serve_keys_load(p, &t, &e), TRAWL_ESYNTAX);
-    assert_string_equal(e.message, "expected NAME sha256:HEX [RATE [BURST]]");
+    assert_string_equal(e.message, "expected NAME sha256:HEX [RATE [BURST]] [admin]");
     unlink(p);
     free(p);
     assert_int_equal(trawl__serve_keys_load("/nonexistent/keys", &t, &e), TRAWL_EIO);
+    /* admin keys; tenants differ per key, never 0 */
+    p = write_keys("root sha256:" ALPHA " admin\nci sha256:" BETA " 5 admin\n");
+    assert_int_equal(trawl__serve_keys_load(p, &t, &e), TRAWL_OK);
+    srv_key *ka = trawl__serve_keys_find(t, "alpha", 5), *kb = trawl__serve_keys_find(t, "beta", 4);
+    assert_true(trawl__serve_key_admin(ka) && trawl__serve_key_admin(kb));
+    assert_true(trawl__serve_key_rate(kb) == 5);
+    assert_true(trawl__serve_key_tenant(ka) &&
+                trawl__serve_key_tenant(ka) != trawl__serve_key_tenant(kb));
+    trawl__serve_keys_free(t);
+    unlink(p);
+    free(p);
+    p = write_keys("ops sha256:" ALPHA "\n");
+    assert_int_equal(trawl__serve_keys_load(p, &t, &e), TRAWL_OK);
+    assert_false(trawl__serve_key_admin(trawl__serve_keys_find(t, "alpha", 5)));
+    trawl__serve_keys_free(t);
+    unlink(p);
+    free(p);
 }
 
 static void test_rate_bucket(void **st)

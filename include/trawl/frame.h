@@ -267,7 +267,9 @@ typedef struct trawl_frame_packet {
  * TRAWL_EFORMAT (not a capture libpcap reads; libpcap's message in err),
  * TRAWL_ENOMEM. Allocates the reader (libpcap's buffer is one packet). */
 TRAWL_API trawl_status trawl_frame_pcap_open(FILE *fp, trawl_frame_pcap **out, trawl_error *err);
-/* The same from a path. TRAWL_EIO when it cannot be opened. */
+/* The same from a path, opened without blocking: TRAWL_EIO ("PATH: reason")
+ * when it cannot be opened or is not a regular file or a FIFO (a FIFO no
+ * writer has open reads as empty instead of blocking the open). */
 TRAWL_API trawl_status trawl_frame_pcap_open_path(const char *path, trawl_frame_pcap **out,
                                                   trawl_error *err);
 /* The capture's libpcap DLT_ link type. */

@@ -201,15 +201,31 @@ typedef int (*trawl_fuzzy_pair_fn)(const trawl_fuzzy_pair *pair, void *ud);
  * distance (Levenshtein between the two L-byte windows, or Hamming) is at
  * most k, in increasing (a, b) order.
  * Cost: pigeonhole seeds of q = floor(L / (k + 1)) bytes, hashed once
- * (O(n log n) time, ~16 bytes of memory per input byte), then a banded DP of
- * O(L k) per window pair that shares a seed at a shift within k. On data
- * without long repeats that is near O(n (k + 1)); repetitive data has
- * quadratically many pairs and costs accordingly. Errors: TRAWL_EINVAL
- * (L == 0, k >= L, k > TRAWL_FUZZY_MAX_DISTANCE, bad mode, NULL), TRAWL_ELIMIT
- * (n >= 4 GiB), TRAWL_ENOMEM, TRAWL_ESTOPPED. */
+ * (O(n) time: a radix sort; 12 bytes of memory per input byte), then a
+ * banded DP of O(L k) per window pair that shares a
+ * seed at a shift within k, the partners of a window enumerated in order
+ * with O(k) memory and O(k log n) time. On data without long repeats that
+ * is near O(n (k + 1)); repetitive data (padding, erased flash: zeros) has
+ * quadratically many pairs and costs that much time -- never more memory.
+ * Errors: TRAWL_EINVAL (L == 0, k >= L, k > TRAWL_FUZZY_MAX_DISTANCE, bad
+ * mode, NULL), TRAWL_ELIMIT (n >= 4 GiB), TRAWL_ENOMEM, TRAWL_ESTOPPED. */
 TRAWL_API trawl_status trawl_fuzzy_similar(const uint8_t *p, size_t n, size_t L, unsigned k,
                                            trawl_fuzzy_mode mode, trawl_fuzzy_pair_fn cb, void *ud,
                                            trawl_error *err);
+
+/* Bounds on the work of trawl_fuzzy_similar_ex; 0 = none. */
+typedef struct trawl_fuzzy_similar_limits {
+    uint64_t max_pairs;  /* pairs reported */
+    uint64_t max_checks; /* window pairs verified (reported or not) */
+} trawl_fuzzy_similar_limits;
+
+/* trawl_fuzzy_similar with limits (NULL = none): past one, the pairs so far
+ * have been reported and the call returns TRAWL_ELIMIT, the message naming
+ * the limit and the window reached. */
+TRAWL_API trawl_status trawl_fuzzy_similar_ex(const uint8_t *p, size_t n, size_t L, unsigned k,
+                                              trawl_fuzzy_mode mode,
+                                              const trawl_fuzzy_similar_limits *limits,
+                                              trawl_fuzzy_pair_fn cb, void *ud, trawl_error *err);
 
 /* ---- distance between two whole byte strings ------------------------------ */
 

@@ -53,6 +53,25 @@ enum {
 #define TRAWL_PATTERN_MAX_STATES 200000     /* verifier states after expansion */
 #define TRAWL_PATTERN_MAX_LEN    (1u << 20) /* bytes of pattern text */
 
+/* Complexity limits of a pattern set, checked as patterns are added, before
+ * anything is compiled (Hyperscan's compile time and memory grow much faster
+ * than the pattern: 400 ".*" in one pattern took 15 s, 1,000 over a minute;
+ * 10,000 rules ".{0,50}xN.{0,50}" two minutes and 670 MB). A "wide
+ * position" is one that matches more than one byte, counted after repeats
+ * are expanded (a bounded repeat counts its maximum, an unbounded one its
+ * minimum + 1): ".{0,50}" is 50, "[ab]+" 2, "abc" 0. A field of 0 means its
+ * default. */
+typedef struct trawl_pattern_limits {
+    size_t max_unbounded; /* unbounded repeats per pattern (*, +, {n,}, [n-], [-]); 64 */
+    size_t max_wide;      /* wide positions per pattern; 4096 */
+    size_t max_set_wide;  /* wide positions over the whole set; 65536 */
+    size_t max_rule_line; /* bytes per line of a rule file; 65536 */
+} trawl_pattern_limits;
+#define TRAWL_PATTERN_MAX_UNBOUNDED 64
+#define TRAWL_PATTERN_MAX_WIDE      4096
+#define TRAWL_PATTERN_MAX_SET_WIDE  65536
+#define TRAWL_PATTERN_MAX_RULE_LINE 65536
+
 typedef struct trawl_pattern_set trawl_pattern_set;
 typedef struct trawl_pattern_db trawl_pattern_db;
 typedef struct trawl_scratch trawl_scratch;
@@ -87,6 +106,12 @@ typedef int (*trawl_match_fn)(const trawl_match *m, void *user);
 /* Creates an empty set. TRAWL_ENOMEM with *out = NULL on failure. */
 TRAWL_API trawl_status trawl_pattern_set_new(trawl_pattern_set **out);
 TRAWL_API void trawl_pattern_set_free(trawl_pattern_set *set);
+/* Sets the set's complexity limits (copied; NULL = the defaults); they apply
+ * to patterns added afterwards. A pattern past a limit is refused with
+ * TRAWL_ELIMIT, the set unchanged, err->index naming it (err->line in a
+ * rule file) and the message saying which limit and by how much. */
+TRAWL_API trawl_status trawl_pattern_set_limits(trawl_pattern_set *set,
+                                                const trawl_pattern_limits *limits);
 
 /* Parses one pattern and adds it to the set. expr is len bytes (it need not
  * be NUL-terminated; literals may contain NUL). name may be NULL. On a syntax

@@ -195,6 +195,15 @@ typedef struct trawl_server_opts {
     /* Connections per client address (a trusted proxy's relayed requests
      * count for their client); 0 = 64, TRAWL_SERVE_OFF = no limit. */
     unsigned max_per_ip;
+    /* Trusted proxies: "10.0.0.0/8, 127.0.0.1 ::1" (addresses or networks,
+     * commas or spaces between). A connection from one of them is not
+     * counted against its address; the client of each request it relays
+     * is taken from Forwarded (RFC 7239) or else X-Forwarded-For, walking
+     * from the right past trusted addresses, and that client is what the
+     * access log, the events and the per-address limit (on requests in
+     * progress) see. From any other peer those headers are ignored. NULL
+     * = none. Copied at start. */
+    const char *trusted_proxies;
     /* A new connection's request line and headers must arrive within this
      * many seconds of the accept; a kept-alive connection's, within it of
      * the request line (trickled bytes do not extend it, unlike the idle
@@ -215,12 +224,21 @@ typedef struct trawl_server_opts {
      * (Authorization: Bearer KEY or X-API-Key: KEY). NULL = open. The
      * string must stay valid as long as the server. */
     const char *api_keys_path;
+    /* With API keys, a cached (or coalesced) answer is shared only between
+     * requests of one key, so "cached" tells a key nothing about another
+     * key's requests; true shares answers across keys. */
+    bool share_cache;
     /* Access log file (JSON lines, appended), "-" for stderr, NULL = none. */
     const char *access_log;
     /* Rule sets served by POST /v1/scan?rules=NAME; compiled at start
      * (copied: the caller may free them afterwards). */
     const trawl_serve_ruleset *rulesets;
     size_t n_rulesets;
+    /* POST /v1/scan: at most this many matches per response (0 = 10000),
+     * and this many response bytes (0 = 4 MiB); a response that was cut
+     * ends with {"truncated":true,...} and has an X-Trawl-Truncated header. */
+    size_t scan_max_matches;
+    size_t scan_max_bytes;
     /* Dynamic batching of the prompt-injection model tier (docs/serve.md),
      * used when the engine runs prompt_injection with its model: requests
      * that run prompt_injection are scored by the model in batches. */

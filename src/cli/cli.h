@@ -68,6 +68,14 @@ void cli_input_close(cli_input *in);
  * or ENOMEM. */
 uint8_t *cli_input_read_all(cli_input *in, size_t max, size_t *n, bool *owned);
 
+/* Reads all of path ("-" = stdin; a regular file, a pipe or a device)
+ * into a malloc'd buffer, NUL-terminated after *len bytes, reading at most
+ * max bytes: a longer input is refused, not truncated. Prints why on any
+ * failure -- "trawl CMD: PATH: larger than the limit of N bytes (FLAG)",
+ * the system's reason, "out of memory" -- and returns -1. */
+int cli_read_all(const char *cmd, const char *path, size_t max, const char *flag, char **text,
+                 size_t *len);
+
 /* Prints "trawl CMD: message" to stderr (printf-style). */
 void cli_errorf(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints a trawl_error to stderr with whatever position it carries. */

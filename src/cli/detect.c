@@ -84,53 +84,12 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 }
 
 /* Reads a whole file ("-" = stdin) into a NUL-terminated malloc'd buffer of
- * at most max bytes. Prints the reason and returns NULL on failure. */
+ * at most max bytes: cli_read_all (never blocks on a FIFO without a writer,
+ * refuses a directory). Prints the reason and returns NULL on failure. */
 static char *slurp(const char *path, size_t max, size_t *len)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f) {
-        cli_errorf("detect", "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 0, n = 0;
-    char *buf = NULL;
-    const char *why = NULL;
-    for (;;) {
-        if (n + 1 >= cap) {
-            size_t ncap = cap ? cap * 2 : (size_t)1 << 16;
-            char *b = realloc(buf, ncap);
-            if (!b) {
-                why = "out of memory";
-                break;
-            }
-            buf = b;
-            cap = ncap;
-        }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
-        if (n > max) {
-            why = "too large";
-            break;
-        }
-        if (got == 0) {
-            if (ferror(f))
-                why = "read error";
-            break;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (why) {
-        if (n > max)
-            cli_errorf("detect", "%s: larger than %zu MiB", path, max >> 20);
-        else
-            cli_errorf("detect", "%s: %s", path, why);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
+    char *text;
+    return cli_read_all("detect", path, max, "trawl detect's limit", &text, len) ? NULL : text;
 }
 
 static int parse_args(int argc, char **argv, opts *o)
@@ -370,7 +329,7 @@ int cli_detect(int argc, char **argv)
         goto out;
     if (trawl_detect_ctx_new(e, &c, &err) != TRAWL_OK ||
         trawl_detect_run(e, c, in, mask, &r, &err) != TRAWL_OK) {
-        cli_report("detect", NULL, &err);
+        cli_errorf("detect", "%s", err.message[0] ? err.message : trawl_status_message(err.status));
         goto out;
     }
     if (o.json) {

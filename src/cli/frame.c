@@ -395,8 +395,8 @@ static int run_pcap(frame_out *o)
     trawl_error err;
     trawl_error_clear(&err);
     trawl_status s = trawl_frame_pcap_open_path(o->a->path, &p, &err);
-    if (s == TRAWL_EIO) {
-        fprintf(stderr, "trawl frame: %s: %s\n", o->a->path, strerror(errno));
+    if (s == TRAWL_EIO || s == TRAWL_ENOMEM) { /* unreadable: a usage/I-O error, exit 2 */
+        fprintf(stderr, "trawl frame: %s\n", err.message);
         return CLI_ERROR;
     }
     if (s != TRAWL_OK) { /* not a capture: malformed input at offset 0 */

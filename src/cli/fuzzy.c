@@ -336,17 +336,22 @@ out:
 }
 
 static const char similar_usage[] =
-    "usage: trawl similar -L LEN -k N [--hamming] [--json] FILE | -\n"
+    "usage: trawl similar -L LEN -k N [--hamming] [--json] [LIMITS] FILE | -\n"
     "\n"
     "Lists every pair of LEN-byte windows (a < b, overlapping ones included)\n"
     "within edit distance N of each other (Hamming distance with --hamming).\n"
     "Uses pigeonhole seeds of LEN/(N+1) bytes: fast on data without long\n"
-    "repeats; repetitive data has quadratically many pairs.\n"
+    "repeats; repetitive data (padding, erased flash) has quadratically many\n"
+    "pairs. Memory: the input plus 12 bytes per input byte, whatever the data.\n"
     "\n"
     "  -L, --length LEN      window length\n"
     "  -k, --max-distance N  largest distance (N < LEN)\n"
     "      --hamming         substitutions only\n"
     "      --json            {\"a\":OFF,\"b\":OFF,\"distance\":N} per pair\n"
+    "      --max-input SIZE  largest input (default 256M; k/M/G suffixes)\n"
+    "      --max-pairs N     stop with exit 2 after N pairs (default 10000000)\n"
+    "      --max-checks N    stop with exit 2 after N window pairs verified\n"
+    "                        (default 1000000000)\n"
     "  -h, --help            this text\n"
     "\n"
     "Exit status: 0 a pair was found, 1 none, 2 error.\n";
@@ -368,32 +373,21 @@ static int on_pair(const trawl_fuzzy_pair *p, void *ud)
     return 0;
 }
 
-/* The whole of a streamed input, in memory. */
-static uint8_t *slurp(int fd, size_t *n)
-{
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
-    ssize_t r;
-    while (buf && (r = read(fd, buf + len, cap - len)) > 0) {
-        len += (size_t)r;
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap *= 2);
-            if (!nb)
-                free(buf);
-            buf = nb;
-        }
-    }
-    *n = len;
-    return buf;
-}
-
 int cli_similar(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"length", required_argument, NULL, 'L'}, {"max-distance", required_argument, NULL, 'k'},
-        {"hamming", no_argument, NULL, 'H'},      {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"length", required_argument, NULL, 'L'},
+        {"max-distance", required_argument, NULL, 'k'},
+        {"hamming", no_argument, NULL, 'H'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {"max-input", required_argument, NULL, 'I'},
+        {"max-pairs", required_argument, NULL, 'P'},
+        {"max-checks", required_argument, NULL, 'C'},
+        {NULL, 0, NULL, 0},
     };
+    uint64_t max_input = (uint64_t)256 << 20;
+    trawl_fuzzy_similar_limits lim = {.max_pairs = 10000000, .max_checks = 1000000000};
     unsigned L = 0, k = 0;
     bool have_l = false, have_k = false;
     trawl_fuzzy_mode mode = TRAWL_FUZZY_LEVENSHTEIN;
@@ -422,6 +416,21 @@ int cli_similar(int argc, char **argv)
         case 'j':
             o.json = true;
             break;
+        case 'I':
+        case 'P':
+        case 'C': {
+            uint64_t v;
+            if (!cli_parse_size(optarg, &v) || !v) {
+                cli_errorf("similar", "--%s needs a positive number, not '%s'",
+                           c == 'I'   ? "max-input"
+                           : c == 'P' ? "max-pairs"
+                                      : "max-checks",
+                           optarg);
+                return CLI_ERROR;
+            }
+            *(c == 'I' ? &max_input : c == 'P' ? &lim.max_pairs : &lim.max_checks) = v;
+            break;
+        }
         case 'h':
             fputs(similar_usage, stdout);
             return 0;
@@ -438,28 +447,22 @@ int cli_similar(int argc, char **argv)
         fputs(similar_usage, stderr);
         return CLI_ERROR;
     }
-    cli_input in;
-    if (cli_input_open(argv[optind], &in) != 0)
+    char *text;
+    size_t n;
+    if (cli_read_all("similar", argv[optind], (size_t)max_input, "--max-input", &text, &n) != 0)
         return CLI_ERROR;
-    const uint8_t *data = in.data;
-    uint8_t *owned = NULL;
-    size_t n = in.len;
-    if (!data) {
-        owned = slurp(in.fd, &n);
-        data = owned;
-        if (!owned) {
-            cli_errorf("similar", "out of memory");
-            cli_input_close(&in);
-            return CLI_ERROR;
-        }
-    }
     trawl_error err;
     trawl_error_clear(&err);
-    trawl_status st = trawl_fuzzy_similar(data, n, L, k, mode, on_pair, &o, &err);
-    free(owned);
-    cli_input_close(&in);
+    trawl_status st =
+        trawl_fuzzy_similar_ex((const uint8_t *)text, n, L, k, mode, &lim, on_pair, &o, &err);
+    free(text);
     if (st) {
-        cli_report("similar", argv[optind], &err);
+        fflush(stdout);
+        cli_errorf("similar", "%s: %s%s", strcmp(argv[optind], "-") ? argv[optind] : "(stdin)",
+                   err.message,
+                   st != TRAWL_ELIMIT                 ? ""
+                   : strstr(err.message, "max_pairs") ? " (--max-pairs)"
+                                                      : " (--max-checks)");
         return CLI_ERROR;
     }
     return o.pairs ? CLI_FOUND : CLI_NONE;

@@ -30,6 +30,12 @@ static const char usage_text[] =
     "      --window SIZE       stream window for pipes (default 8M; k/M/G suffixes)\n"
     "      --frames SPEC       cut each file into units (KIND[,option[=value]]...) and\n"
     "                          scan each unit's value on its own (docs/cli.md)\n"
+    "      --max-rules-size SIZE  largest rule file read (default 16M); a larger one\n"
+    "                          is refused, never truncated\n"
+    "      --max-complexity N  positions matching more than one byte, repeats\n"
+    "                          expanded, over all patterns (default 65536; one\n"
+    "                          pattern: 4096, unbounded repeats: 64; see\n"
+    "                          docs/pattern-syntax.md, Limits)\n"
     "      --no-cache          compile the patterns even when a compiled copy is\n"
     "                          cached (also TRAWL_NO_CACHE=1)\n"
     "  -h, --help              this text\n"
@@ -92,45 +98,6 @@ int scan_on_match(const trawl_match *m, void *user)
             fputs("...", stdout);
     }
     fputc('\n', stdout);
-    return 0;
-}
-
-static int read_file(const char *path, char **text, size_t *len)
-{
-    cli_input in;
-    if (cli_input_open(path, &in) != 0)
-        return -1;
-    size_t cap = in.data ? in.len + 1 : 65536, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        cli_input_close(&in);
-        return -1;
-    }
-    if (in.data) {
-        memcpy(buf, in.data, in.len);
-        n = in.len;
-    } else {
-        for (;;) {
-            if (n == cap) {
-                char *b = realloc(buf, cap *= 2);
-                if (!b) {
-                    free(buf);
-                    cli_input_close(&in);
-                    return -1;
-                }
-                buf = b;
-            }
-            ssize_t r = read(in.fd, buf + n, cap - n);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            n += (size_t)r;
-        }
-    }
-    cli_input_close(&in);
-    *text = buf;
-    *len = n;
     return 0;
 }
 
@@ -300,7 +267,7 @@ static int load_db(const char *path, trawl_pattern_db **db)
 {
     char *bytes;
     size_t n;
-    if (read_file(path, &bytes, &n) != 0)
+    if (cli_read_all("scan", path, (size_t)1 << 32, "a database", &bytes, &n) != 0)
         return -1;
     trawl_error err;
     trawl_status st = trawl_pattern_db_deserialize((const uint8_t *)bytes, n, db, &err);
@@ -328,6 +295,8 @@ int cli_scan(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {"frames", required_argument, NULL, 'T'},
                                              {"no-cache", no_argument, NULL, 'C'},
+                                             {"max-rules-size", required_argument, NULL, 'Z'},
+                                             {"max-complexity", required_argument, NULL, 'X'},
                                              {NULL, 0, NULL, 0}};
     scan_opts o = {0};
     const char **exprs = calloc((size_t)argc, sizeof(*exprs));
@@ -335,11 +304,14 @@ int cli_scan(int argc, char **argv)
     size_t nexpr = 0, nrules = 0;
     const char *db_path = NULL, *save_path = NULL, *frames_spec = NULL;
     bool nocase = false, literal = false, no_cache = false;
+    uint64_t max_rules_size = (uint64_t)16 << 20, max_complexity = TRAWL_PATTERN_MAX_SET_WIDE;
     int rc = CLI_ERROR, opt;
     scan_db d = {0};
     trawl_error err;
-    if (!exprs || !rules)
+    if (!exprs || !rules) {
+        cli_errorf("scan", "out of memory");
         goto out;
+    }
     optind = 1;
     while ((opt = getopt_long(argc, argv, "e:r:iFd:ch", longopts, NULL)) != -1) {
         switch (opt) {
@@ -382,6 +354,17 @@ int cli_scan(int argc, char **argv)
         case 'T':
             frames_spec = optarg; /* parsed after this loop: it uses getopt too */
             break;
+        case 'Z':
+        case 'X': {
+            uint64_t v;
+            if (!cli_parse_size(optarg, &v) || v == 0 || v > ((uint64_t)1 << 40)) {
+                cli_errorf("scan", "--%s: expected a positive size, got '%s'",
+                           opt == 'Z' ? "max-rules-size" : "max-complexity", optarg);
+                goto out;
+            }
+            *(opt == 'Z' ? &max_rules_size : &max_complexity) = v;
+            break;
+        }
         case 'C':
             no_cache = true;
             break;
@@ -417,8 +400,12 @@ int cli_scan(int argc, char **argv)
             goto out;
         }
     } else {
-        if (trawl_pattern_set_new(&d.set) != TRAWL_OK)
+        if (trawl_pattern_set_new(&d.set) != TRAWL_OK) {
+            cli_errorf("scan", "out of memory");
             goto out;
+        }
+        trawl_pattern_limits lim = {.max_set_wide = (size_t)max_complexity};
+        trawl_pattern_set_limits(d.set, &lim);
         for (size_t i = 0; i < nexpr; i++) {
             trawl_pattern_syntax syn = literal ? TRAWL_SYNTAX_LITERAL : TRAWL_SYNTAX_AUTO;
             if (trawl_pattern_set_add(d.set, exprs[i], strlen(exprs[i]), syn,
@@ -433,7 +420,8 @@ int cli_scan(int argc, char **argv)
         for (size_t i = 0; i < nrules; i++) {
             char *text;
             size_t n;
-            if (read_file(rules[i], &text, &n) != 0)
+            if (cli_read_all("scan", rules[i], (size_t)max_rules_size, "--max-rules-size", &text,
+                             &n) != 0)
                 goto out;
             trawl_status st = trawl_pattern_set_add_rules(d.set, text, n, &err);
             free(text);

@@ -45,6 +45,10 @@ static void usage(FILE *out)
             "  --max-connections N  [max_connections] open connections at most (default 1024)\n"
             "  --max-per-ip N       [max_per_ip] open connections per client address\n"
             "                       (default 64; 0 = no limit)\n"
+            "  --trusted-proxy LIST [trusted_proxies] addresses or networks (a.b.c.d/bits,\n"
+            "                       IPv6/bits; commas between) of proxies whose Forwarded or\n"
+            "                       X-Forwarded-For header names the client (repeatable;\n"
+            "                       default none: those headers are ignored)\n"
             "  --timeout S          [timeout] idle connection timeout in seconds (default 30)\n"
             "  --header-timeout S   [header_timeout] a request's line and headers must arrive\n"
             "                       within S seconds; trickled bytes do not extend it\n"
@@ -54,9 +58,14 @@ static void usage(FILE *out)
             "  --max-header SIZE    [max_header] a connection's request headers plus its\n"
             "                       read buffer, 4k..1m (default 16k); bigger headers get 431\n"
             "  --api-keys FILE      [api_keys] require an API key on /v1/ endpoints; FILE holds\n"
-            "                       NAME sha256:HEX [RATE [BURST]] lines (docs/serve.md)\n"
+            "                       NAME sha256:HEX [RATE [BURST]] [admin] lines (docs/serve.md)\n"
+            "  --share-cache BOOL   [share_cache] with API keys, share cached answers across\n"
+            "                       keys (default false: each key has its own)\n"
             "  --rules NAME=FILE    [rules] a rule file for POST /v1/scan?rules=NAME\n"
             "                       (repeatable; a flag replaces the file's set of its NAME)\n"
+            "  --scan-max-matches N [scan_max_matches] matches per /v1/scan response; more\n"
+            "                       are cut, and the response says so (default 10000)\n"
+            "  --scan-max-bytes SIZE  [scan_max_bytes] bytes per /v1/scan response (default 4m)\n"
             "  --sse-heartbeat-ms N [sse_heartbeat_ms] heartbeat period of GET /v1/events\n"
             "                       (default 15000)\n"
             "  --sse-max N          [sse_max] event streams at most (default 64)\n"
@@ -102,6 +111,7 @@ typedef struct settings {
     trawl_server_opts o;
     char host[64];
     char *api_keys, *access_log;
+    char *proxies; /* trusted proxies, every --trusted-proxy and trusted_proxies joined */
     char *redis, *redis_secret_file;
     char *rule_name[MAX_RULESETS], *rule_path[MAX_RULESETS];
     size_t n_rules;
@@ -123,6 +133,7 @@ static void settings_free(settings *st)
 {
     free(st->api_keys);
     free(st->access_log);
+    free(st->proxies);
     free(st->redis);
     free(st->redis_secret_file);
     for (size_t i = 0; i < st->n_rules; i++) {
@@ -151,6 +162,10 @@ static const struct setting {
     {"max-header", "max_header", 'D'},
     {"api-keys", "api_keys", 'k'},
     {"rules", "rules", 'r'},
+    {"share-cache", "share_cache", 1010},
+    {"trusted-proxy", "trusted_proxies", 'x'},
+    {"scan-max-matches", "scan_max_matches", 'm'},
+    {"scan-max-bytes", "scan_max_bytes", 'z'},
     {"sse-heartbeat-ms", "sse_heartbeat_ms", 'H'},
     {"sse-max", "sse_max", 'X'},
     {"sse-per-ip", "sse_per_ip", 'I'},
@@ -240,6 +255,39 @@ static int number(const char *arg, uint64_t max, uint64_t *out, char *msg, size_
     return 0;
 }
 
+/* Appends a list of trusted proxies (checked when the server starts,
+ * which names a bad entry). */
+static int add_proxies(settings *st, const char *arg, char *msg, size_t cap)
+{
+    size_t old = st->proxies ? strlen(st->proxies) : 0, n = strlen(arg);
+    char *p = realloc(st->proxies, old + n + 2);
+    if (!p) {
+        snprintf(msg, cap, "out of memory");
+        return -1;
+    }
+    if (old)
+        p[old++] = ',';
+    memcpy(p + old, arg, n + 1);
+    st->proxies = p;
+    return 0;
+}
+
+/* A number in [min, max]; "must be at least 4k" names a power-of-1024 min
+ * the way it is written. */
+static int at_least(const char *arg, uint64_t min, uint64_t max, uint64_t *v, char *msg, size_t cap)
+{
+    if (number(arg, max, v, msg, cap))
+        return -1;
+    if (*v < min) {
+        if (min >= 1024 && min % 1024 == 0)
+            snprintf(msg, cap, "must be at least %lluk", (unsigned long long)(min / 1024));
+        else
+            snprintf(msg, cap, "must be at least %llu", (unsigned long long)min);
+        return -1;
+    }
+    return 0;
+}
+
 /* The CLI's 0 turns a limit off; the library's 0 means its default. */
 static unsigned off_if_0(uint64_t v)
 {
@@ -296,14 +344,8 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     case 'T':
         return number(arg, UINT64_MAX, &v, msg, cap) ? -1 : (o->cache_ttl_ms = v, 0);
     case 'M':
-        if (number(arg, (uint64_t)1 << 32, &v, msg, cap))
-            return -1;
-        if (!v) {
-            snprintf(msg, cap, "must be at least 1");
-            return -1;
-        }
-        o->max_body = (size_t)v;
-        return 0;
+        return at_least(arg, 1, (uint64_t)1 << 32, &v, msg, cap) ? -1
+                                                                 : (o->max_body = (size_t)v, 0);
     case 'C':
         return number(arg, 1u << 20, &v, msg, cap) ? -1 : (o->max_connections = (unsigned)v, 0);
     case 'P': /* 0 = no limit */
@@ -315,49 +357,31 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     case 'o':
         return number(arg, 86400, &v, msg, cap) ? -1 : (o->conn_timeout_s = (unsigned)v, 0);
     case 'D':
-        if (number(arg, 1u << 20, &v, msg, cap))
-            return -1;
-        if (v < 4096) {
-            snprintf(msg, cap, "must be at least 4k");
-            return -1;
-        }
-        o->max_header = (size_t)v;
-        return 0;
+        return at_least(arg, 4096, 1u << 20, &v, msg, cap) ? -1 : (o->max_header = (size_t)v, 0);
     case 'H':
         return number(arg, 3600000, &v, msg, cap) ? -1 : (o->sse_heartbeat_ms = (unsigned)v, 0);
-    case 'X':
-        if (number(arg, 1u << 16, &v, msg, cap))
+    case 'm':
+    case 'z':
+        if (at_least(arg, 1, (uint64_t)1 << 32, &v, msg, cap))
             return -1;
-        if (!v) {
-            snprintf(msg, cap, "must be at least 1");
-            return -1;
-        }
-        o->sse_max = (unsigned)v;
+        *(id == 'm' ? &o->scan_max_matches : &o->scan_max_bytes) = (size_t)v;
         return 0;
+    case 'X':
+        return at_least(arg, 1, 1u << 16, &v, msg, cap) ? -1 : (o->sse_max = (unsigned)v, 0);
     case 'I':
         return number(arg, 1u << 16, &v, msg, cap) ? -1 : (o->sse_per_ip = off_if_0(v), 0);
     case 'N':
-        if (number(arg, 3600000, &v, msg, cap))
-            return -1;
-        if (v < 100) {
-            snprintf(msg, cap, "must be at least 100");
-            return -1;
-        }
-        o->sse_drain_ms = (unsigned)v;
-        return 0;
+        return at_least(arg, 100, 3600000, &v, msg, cap) ? -1 : (o->sse_drain_ms = (unsigned)v, 0);
     case 'b':
-        if (number(arg, 1u << 16, &v, msg, cap))
-            return -1;
-        if (!v) {
-            snprintf(msg, cap, "must be at least 1");
-            return -1;
-        }
-        o->batch_max = (size_t)v;
-        return 0;
+        return at_least(arg, 1, 1u << 16, &v, msg, cap) ? -1 : (o->batch_max = (size_t)v, 0);
     case 'w':
         return number(arg, 10000000, &v, msg, cap) ? -1 : (o->batch_wait_us = v, 0);
     case 'y':
         return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->batch_max_bytes = (size_t)v, 0);
+    case 'x':
+        return add_proxies(st, arg, msg, cap);
+    case 1010:
+        return boolean(arg, &o->share_cache, msg, cap);
     case 'G':
         return boolean(arg, &o->dashboard, msg, cap);
     case 'V':
@@ -389,21 +413,28 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     return -1;
 }
 
+enum { MAX_FILE = 16 << 20 }; /* config and rule files */
+
 static char *read_file(const char *path, size_t *len)
 {
     cli_input in;
     if (cli_input_open(path, &in))
         return NULL;
     char *s = NULL;
-    if (in.data) {
+    if (in.data && in.len > MAX_FILE) {
+        cli_errorf("serve", "%s: larger than the limit of %d bytes for config and rule files", path,
+                   MAX_FILE);
+    } else if (in.data) {
         s = malloc(in.len + 1);
         if (s) {
             memcpy(s, in.data, in.len);
             s[in.len] = '\0';
             *len = in.len;
+        } else {
+            cli_errorf("serve", "%s: out of memory reading it", path);
         }
     } else {
-        cli_errorf("serve", "%s: the config must be a regular file", path);
+        cli_errorf("serve", "%s: must be a regular file", path);
     }
     cli_input_close(&in);
     return s;
@@ -492,12 +523,16 @@ static const struct option longopts[] = {
     {"body-min-rate", required_argument, NULL, 'R'},
     {"api-keys", required_argument, NULL, 'k'},
     {"max-per-ip", required_argument, NULL, 'P'},
+    {"scan-max-matches", required_argument, NULL, 'm'},
+    {"scan-max-bytes", required_argument, NULL, 'z'},
     {"sse-heartbeat-ms", required_argument, NULL, 'H'},
     {"sse-max", required_argument, NULL, 'X'},
     {"sse-per-ip", required_argument, NULL, 'I'},
     {"sse-drain-ms", required_argument, NULL, 'N'},
     {"access-log", required_argument, NULL, 'a'},
     {"rules", required_argument, NULL, 'r'},
+    {"share-cache", required_argument, NULL, 1010},
+    {"trusted-proxy", required_argument, NULL, 'x'},
     {"batch-max", required_argument, NULL, 'b'},
     {"batch-wait-us", required_argument, NULL, 'w'},
     {"batch-max-bytes", required_argument, NULL, 'y'},
@@ -574,6 +609,7 @@ static int load(int argc, char **argv, settings *st, loaded *ld)
     st->o.host = st->host;
     st->o.api_keys_path = st->api_keys;
     st->o.access_log = st->access_log;
+    st->o.trusted_proxies = st->proxies;
     return 0;
 }
 
@@ -715,7 +751,10 @@ int cli_serve(int argc, char **argv)
     free_rules(sets, st.n_rules); /* compiled (copied) by the server */
     st.o.rulesets = NULL;
     if (s != TRAWL_OK) {
-        cli_report("serve", err.line && st.api_keys ? st.api_keys : "server", &err);
+        if (err.line && st.api_keys)
+            cli_report("serve", st.api_keys, &err);
+        else /* the message names what failed: "cannot listen on HOST:PORT: reason" */
+            cli_errorf("serve", "%s", err.message);
         trawl_detect_engine_free(engine);
         goto out;
     }

@@ -20,7 +20,12 @@ int cli_input_open(const char *path, cli_input *in)
         in->fd = STDIN_FILENO;
         return 0;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking: opening a FIFO that no writer has open would otherwise
+     * wait for one forever (and a device could act on the open). The type is
+     * checked on the descriptor; a FIFO or device is then read blocking: a
+     * FIFO waits for a writer that has it open, and ends at once when none
+     * has. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         fprintf(stderr, "trawl: %s: %s\n", path, strerror(errno));
         return -1;
@@ -33,6 +38,12 @@ int cli_input_open(const char *path, cli_input *in)
     }
     if (S_ISDIR(st.st_mode)) {
         fprintf(stderr, "trawl: %s: is a directory\n", path);
+        close(fd);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        fprintf(stderr, "trawl: %s: %s\n", path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -55,6 +66,65 @@ int cli_input_open(const char *path, cli_input *in)
     in->data = p;
     in->len = (size_t)st.st_size;
     in->mapped = true;
+    return 0;
+}
+
+int cli_read_all(const char *cmd, const char *path, size_t max, const char *flag, char **text,
+                 size_t *len)
+{
+    cli_input in;
+    if (cli_input_open(path, &in) != 0)
+        return -1;
+    const char *name = strcmp(path, "-") ? path : "(stdin)";
+    if (in.data && in.len > max) {
+        cli_errorf(cmd, "%s: larger than the limit of %zu bytes (%s)", name, max, flag);
+        cli_input_close(&in);
+        return -1;
+    }
+    size_t cap = in.data ? in.len + 1 : 65536, n = 0;
+    char *buf = malloc(cap);
+    if (buf && in.data) {
+        memcpy(buf, in.data, in.len);
+        n = in.len;
+    }
+    while (buf && !in.data) {
+        if (n + 1 >= cap) { /* n <= max here: room to see one byte past it */
+            cap = cap * 2 < max + 2 ? cap * 2 : max + 2;
+            char *b = realloc(buf, cap);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+        }
+        ssize_t r = read(in.fd, buf + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            cli_errorf(cmd, "%s: %s", name, strerror(errno));
+            free(buf);
+            cli_input_close(&in);
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > max) {
+            cli_errorf(cmd, "%s: larger than the limit of %zu bytes (%s)", name, max, flag);
+            free(buf);
+            cli_input_close(&in);
+            return -1;
+        }
+    }
+    cli_input_close(&in);
+    if (!buf) {
+        cli_errorf(cmd, "%s: out of memory reading it", name);
+        return -1;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
     return 0;
 }
 

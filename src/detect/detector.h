@@ -36,6 +36,17 @@ extern const detector_ops det_synthetic_media_ops;
 extern const detector_ops det_ai_vs_ai_ops;
 extern const detector_ops det_polymorphic_ops;
 
+/* Opens a file named in an input, for reading, without ever blocking: the
+ * path is stat'ed first and must be a regular file (or, with allow_fifo, a
+ * FIFO), then opened non-blocking (O_NOCTTY) and checked again on the open
+ * descriptor (it may have been swapped in between). A FIFO is then set to
+ * blocking reads: they wait for a writer that has the FIFO open and end at
+ * once when none has. A FIFO is never reopened after another reader has
+ * drained it (opening it with a blocking open would wait forever); devices
+ * are never opened (opening one can have effects). Returns the descriptor,
+ * or -1 with the reason in why (files.c). */
+int det_open_file(const char *path, bool allow_fifo, char *why, size_t cap);
+
 /* Adds a violation; confidence is clamped to [0,1] and the severity derived
  * from it. description is printf-style. Returns the violation (to add
  * evidence to) or NULL on out-of-memory. */

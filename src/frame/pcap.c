@@ -7,9 +7,14 @@
  * truncated-value so that callers can treat pcap faults like the others. */
 #include "common/error.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <trawl/frame.h>
 
 struct trawl_frame_pcap {
@@ -54,9 +59,27 @@ trawl_status trawl_frame_pcap_open_path(const char *path, trawl_frame_pcap **out
         *out = NULL;
     if (!path || !out)
         return trawl__fail(err, TRAWL_EINVAL, "pcap: NULL argument");
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return trawl__fail(err, TRAWL_EIO, "pcap: cannot open %s", path);
+    /* Non-blocking open, type checked on the descriptor: a directory or a
+     * device is an I/O error, and a FIFO no writer has open ends at once
+     * instead of blocking the open forever. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), fl;
+    struct stat st;
+    if (fd < 0)
+        return trawl__fail(err, TRAWL_EIO, "%s: %s", path, strerror(errno));
+    const char *why = NULL;
+    if (fstat(fd, &st) != 0)
+        why = strerror(errno);
+    else if (S_ISDIR(st.st_mode))
+        why = strerror(EISDIR);
+    else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+        why = "not a regular file or FIFO";
+    else if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+        why = strerror(errno);
+    FILE *fp = why ? NULL : fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return trawl__fail(err, TRAWL_EIO, "%s: %s", path, why ? why : strerror(errno));
+    }
     return trawl_frame_pcap_open(fp, out, err);
 }
 

@@ -58,11 +58,13 @@ typedef struct fz_sel {
     fz_cand *c;
     size_t n, cap;
     uint64_t blocked_until; /* end of the last reported match */
-    uint8_t *mark;          /* coverage of accepted windows during a round */
+    uint8_t *mark;          /* coverage of taken and open windows during a round */
     size_t mark_cap;
-    uint32_t *idx; /* scratch order */
-    uint64_t *key; /* sort keys, by candidate */
+    uint32_t *idx;  /* scratch order */
+    uint64_t *key;  /* sort keys, by candidate */
+    uint8_t *state; /* per candidate during a round: taken, open */
     size_t idx_cap;
+    size_t added; /* candidates added during the current slice */
 } fz_sel;
 
 /* Per-pattern kernel state. */
@@ -96,6 +98,7 @@ struct trawl_fuzzy_stream {
     bool finished;
     bool avx2;         /* run the eight-lane kernel */
     bool collect_only; /* tests: keep every candidate in sel, select nothing */
+    size_t slice;      /* bytes per slice: shrinks while candidates are dense (stream.c) */
     trawl_status cb_status;
     trawl_fuzzy_match_fn cb;
     void *ud;

@@ -4,15 +4,24 @@
  * then leftmost, then longest), discard what overlaps it, repeat. Processing
  * candidates in that order and accepting each that overlaps nothing accepted
  * before gives the same set. A stream cannot see the whole input, so each
- * round decides only candidates whose fate cannot change any more:
+ * round decides only candidates whose fate cannot change any more.
  *
- *  - cut at a gap: if no pending candidate crosses position g and every
- *    candidate starting before g is known, the two sides are independent;
- *  - cut by horizon: whether c is taken depends only on better candidates
- *    overlapping c, recursively. Moving right along that chain needs a
- *    strictly higher similarity each step (ties go to the left), there are
- *    at most 1 + k(k+1) similarity values and each step moves less than
- *    lmax bytes, so the chain stays within c.off + k(k+1) lmax.
+ * Whether c is taken depends only on the better candidates overlapping c,
+ * recursively. Every candidate starting at or before `known` is present; a
+ * candidate not yet seen starts after it, so it can overlap c only when c
+ * ends after known + 1, and it is better than c only with a strictly higher
+ * similarity (ties go left) -- impossible when c has the best similarity
+ * there is (rank 0). So, walking the candidates best first, c is *open*
+ * when it starts after known, or ends after known + 1 with rank > 0, or
+ * overlaps an open better candidate; every other candidate is decided:
+ * taken for good, or dead for good (dropped at once). Taken candidates
+ * are reported in offset order up to the first open one.
+ *
+ * This is exact, and tighter than the worst-case horizon of the first
+ * version (openness moves left only to strictly worse candidates, so the
+ * open stretch behind known is at most k(k+1) lmax bytes, the horizon,
+ * and on repetitive data about lmax: once the best windows there tile the
+ * data, everything under them is dead).
  *
  * Candidates overlapping an already reported match are dropped at once
  * (accepted matches are disjoint). Candidate buffers grow geometrically and
@@ -35,6 +44,7 @@ trawl_status trawl__fz_sel_add(fz_sel *s, uint64_t off, uint32_t len, uint32_t d
         s->cap = cap;
     }
     s->c[s->n++] = (fz_cand){off, len, d};
+    s->added++;
     return TRAWL_OK;
 }
 
@@ -44,6 +54,7 @@ void trawl__fz_sel_free(fz_sel *s)
     free(s->mark);
     free(s->idx);
     free(s->key);
+    free(s->state);
     memset(s, 0, sizeof(*s));
 }
 
@@ -88,9 +99,13 @@ static trawl_status reserve(fz_sel *s, size_t n, size_t range)
         if (!key)
             return TRAWL_ENOMEM;
         s->key = key;
+        uint8_t *state = realloc(s->state, 2 * n);
+        if (!state)
+            return TRAWL_ENOMEM;
+        s->state = state;
         s->idx_cap = 2 * n;
     }
-    size_t bytes = (range + 1) * sizeof(int32_t);
+    size_t bytes = range + 1;
     if (bytes > s->mark_cap) {
         uint8_t *mark = realloc(s->mark, bytes);
         if (!mark)
@@ -99,29 +114,6 @@ static trawl_status reserve(fz_sel *s, size_t n, size_t range)
         s->mark_cap = bytes;
     }
     return TRAWL_OK;
-}
-
-/* Largest cut g <= known + 1 that no pending candidate crosses. Uses the
- * mark buffer as a difference array over [lo, hi]. */
-static uint64_t gap_cut(fz_sel *s, uint64_t lo, uint64_t hi, uint64_t known)
-{
-    if (known + 1 >= hi)
-        return known + 1;
-    int32_t *diff = (int32_t *)(void *)s->mark;
-    size_t range = (size_t)(hi - lo);
-    memset(diff, 0, (range + 1) * sizeof(*diff));
-    for (size_t i = 0; i < s->n; i++) {
-        diff[s->c[i].off + 1 - lo]++;
-        diff[s->c[i].off + s->c[i].len - lo]--;
-    }
-    uint64_t best = 0;
-    int32_t cover = 0;
-    for (size_t x = 0; x <= range && lo + x <= known + 1; x++) {
-        cover += diff[x];
-        if (cover == 0)
-            best = lo + x;
-    }
-    return best;
 }
 
 static trawl_status emit(trawl_fuzzy_stream *s, size_t pi, const fz_cand *c)
@@ -140,6 +132,22 @@ static trawl_status emit(trawl_fuzzy_stream *s, size_t pi, const fz_cand *c)
     return TRAWL_OK;
 }
 
+static bool any_bit(const uint8_t *m, size_t n, uint8_t bit)
+{
+    for (size_t i = 0; i < n; i++)
+        if (m[i] & bit)
+            return true;
+    return false;
+}
+
+static void set_bit(uint8_t *m, size_t n, uint8_t bit)
+{
+    for (size_t i = 0; i < n; i++)
+        m[i] |= bit;
+}
+
+enum { TAKEN = 1, OPEN = 2 };
+
 trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t known, bool final)
 {
     fz_sel *sel = &s->sel[pi];
@@ -155,20 +163,8 @@ trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t know
         hi = c.off + c.len > hi ? c.off + c.len : hi;
     }
     sel->n = n;
-    if (n == 0)
-        return TRAWL_OK;
-    uint64_t cut = UINT64_MAX;
-    if (!final) {
-        cut = known + 1 > p->horizon ? known + 1 - p->horizon : 0;
-        if (cut <= lo) {
-            if (reserve(sel, n, (size_t)(hi - lo)))
-                return TRAWL_ENOMEM;
-            uint64_t g = gap_cut(sel, lo, hi, known);
-            cut = g > cut ? g : cut;
-        }
-        if (cut <= lo)
-            return TRAWL_OK; /* nothing decidable yet */
-    }
+    if (n == 0 || (!final && lo > known))
+        return TRAWL_OK; /* nothing decidable yet */
     if (reserve(sel, n, (size_t)(hi - lo)))
         return TRAWL_ENOMEM;
     uint32_t *idx = sel->idx, *tmp = sel->idx + n;
@@ -179,18 +175,29 @@ trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t know
     sort_idx(idx, tmp, n, sel->key);
     uint8_t *mark = sel->mark;
     memset(mark, 0, (size_t)(hi - lo));
-    size_t acc = 0;
+    uint8_t *state = sel->state;
+    uint64_t first_open = UINT64_MAX;
     for (size_t r = 0; r < n; r++) {
         const fz_cand *c = &sel->c[idx[r]];
         uint8_t *m = mark + (c->off - lo);
-        if (memchr(m, 1, c->len))
-            continue;
-        memset(m, 1, c->len);
-        if (c->off < cut)
-            idx[acc++] = idx[r]; /* decided and taken */
+        uint8_t st = any_bit(m, c->len, TAKEN) ? 0 : TAKEN;
+        if (!final && (c->off > known || any_bit(m, c->len, OPEN) ||
+                       (c->off + c->len > known + 1 && (sel->key[idx[r]] >> 48) > 0)))
+            st |= OPEN;
+        if (st)
+            set_bit(m, c->len, st);
+        state[idx[r]] = st;
+        if ((st & OPEN) && c->off < first_open)
+            first_open = c->off;
     }
-    for (size_t r = 0; r < acc; r++)
-        sel->key[idx[r]] = sel->c[idx[r]].off;
+    /* report what is taken for good before the first open candidate */
+    size_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (state[i] == TAKEN && sel->c[i].off < first_open) {
+            idx[acc] = (uint32_t)i;
+            sel->key[i] = sel->c[i].off;
+            acc++;
+        }
     sort_idx(idx, tmp, acc, sel->key);
     trawl_status st = TRAWL_OK;
     for (size_t r = 0; r < acc && !st; r++) {
@@ -198,9 +205,11 @@ trawl_status trawl__fz_sel_round(trawl_fuzzy_stream *s, size_t pi, uint64_t know
         st = emit(s, pi, c);
         sel->blocked_until = c->off + c->len;
     }
+    /* keep the open ones, and what is taken but waits behind an open one */
     size_t keep = 0;
     for (size_t i = 0; i < n; i++)
-        if (sel->c[i].off >= cut && sel->c[i].off >= sel->blocked_until)
+        if (((state[i] & OPEN) || (state[i] == TAKEN && sel->c[i].off >= first_open)) &&
+            sel->c[i].off >= sel->blocked_until)
             sel->c[keep++] = sel->c[i];
     sel->n = keep;
     return st;

@@ -8,31 +8,16 @@
  * windows b that share a piece at a possible shift are the only ones
  * verified, with a DP restricted to the band |i - j| <= k (exact, because
  * an alignment of two length-L strings with cost <= k never leaves it).
- * Hash collisions only add verifications. */
+ *
+ * Memory is 12 bytes per position and O(k) per window, whatever the data: on zeros every window is
+ * every other's partner, which costs time (quadratic, as the output is), never memory. The limits
+ * bound that time: the work stops with TRAWL_ELIMIT after max_pairs pairs or max_checks
+ * verifications. */
 #include "common/error.h"
 #include "fuzzy/fuzzy_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct qgram {
-    uint64_t h;
-    uint32_t pos;
-} qgram;
-
-static int by_hash(const void *x, const void *y)
-{
-    const qgram *a = x, *b = y;
-    if (a->h != b->h)
-        return a->h < b->h ? -1 : 1;
-    return a->pos < b->pos ? -1 : a->pos > b->pos;
-}
-
-static int by_u32(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b;
-}
 
 static unsigned hamming_capped(const uint8_t *a, const uint8_t *b, size_t L, unsigned k)
 {
@@ -84,20 +69,26 @@ static unsigned banded(const uint8_t *a, const uint8_t *b, size_t L, unsigned k,
     return prev[k];
 }
 
+/* The q-gram index, 12 bytes per position: h[pos] is a 32-bit hash of the
+ * q-gram at pos, ord[] the positions sorted by (h, pos), rank[pos] the
+ * index of pos in ord. A bucket is a run of ord with one hash, in
+ * increasing position, so the part of it after a position x starts next to
+ * rank[x]. (The first version kept 24 bytes per position and a list of the
+ * candidates of each window, which on repetitive data grew to the whole
+ * input.) Hash collisions only add verifications. */
 typedef struct index {
-    qgram *g;        /* sorted by (hash, pos) */
-    uint32_t *rank;  /* rank[pos] = index in g */
-    uint32_t *first; /* first[i] = start of g[i]'s bucket */
+    uint32_t *h, *ord, *rank;
     size_t n;
 } index_t;
 
 static trawl_status build_index(const uint8_t *p, size_t n, size_t q, index_t *ix)
 {
     ix->n = n - q + 1;
-    ix->g = malloc(ix->n * sizeof(*ix->g));
+    ix->h = malloc(ix->n * sizeof(*ix->h));
+    ix->ord = malloc(ix->n * sizeof(*ix->ord));
     ix->rank = malloc(ix->n * sizeof(*ix->rank));
-    ix->first = malloc(ix->n * sizeof(*ix->first));
-    if (!ix->g || !ix->rank || !ix->first)
+    uint32_t *tmp = ix->rank; /* the radix sort's scratch, before it holds ranks */
+    if (!ix->h || !ix->ord || !ix->rank)
         return TRAWL_ENOMEM;
     const uint64_t B = 0x100000001B3ull;
     uint64_t h = 0, top = 1;
@@ -107,76 +98,141 @@ static trawl_status build_index(const uint8_t *p, size_t n, size_t q, index_t *i
             top *= B;
     }
     for (size_t i = 0;; i++) {
-        ix->g[i] = (qgram){h * 0x9E3779B97F4A7C15ull, (uint32_t)i};
+        ix->h[i] = (uint32_t)((h * 0x9E3779B97F4A7C15ull) >> 32);
+        ix->ord[i] = (uint32_t)i;
         if (i + 1 >= ix->n)
             break;
         h = (h - (p[i] + 1ull) * top) * B + p[i + q] + 1;
     }
-    qsort(ix->g, ix->n, sizeof(*ix->g), by_hash);
-    for (size_t i = 0; i < ix->n; i++) {
-        ix->rank[ix->g[i].pos] = (uint32_t)i;
-        ix->first[i] = (i && ix->g[i].h == ix->g[i - 1].h) ? ix->first[i - 1] : (uint32_t)i;
+    /* LSD radix sort on the hash, 8 bits a pass: stable, so positions stay
+     * increasing within a bucket. O(n), 4 bytes per position of scratch. */
+    uint32_t *src = ix->ord, *dst = tmp;
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < ix->n; i++)
+            count[((ix->h[src[i]] >> shift) & 255) + 1]++;
+        for (size_t d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (size_t i = 0; i < ix->n; i++)
+            dst[count[(ix->h[src[i]] >> shift) & 255]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
     }
+    /* four passes: the sorted order is back in ix->ord */
+    for (size_t i = 0; i < ix->n; i++)
+        ix->rank[ix->ord[i]] = (uint32_t)i;
     return TRAWL_OK;
 }
 
 static void free_index(index_t *ix)
 {
-    free(ix->g);
+    free(ix->h);
+    free(ix->ord);
     free(ix->rank);
-    free(ix->first);
 }
 
-typedef struct buf32 {
-    uint32_t *v;
-    size_t n, cap;
-} buf32;
+/* The candidate partners of window a, in increasing order, without a list:
+ * piece j of a (bytes a + jq ..) sits at y + jq in any partner y sharing
+ * it, and a partner b is within shift of such a y. Each piece's bucket
+ * gives the intervals [y - shift, y + shift] in increasing order, all of one
+ * length; a heap over the k + 1 pieces merges them by start, and their
+ * union is walked once. Memory O(k). */
+typedef struct piece_stream {
+    size_t i; /* next index in ord */
+    uint32_t hash;
+    long off;   /* partner = pos - off */
+    long start; /* current interval's start */
+} piece_stream;
 
-static trawl_status push32(buf32 *b, uint32_t x)
+typedef struct merger {
+    piece_stream *s;
+    size_t n;      /* live streams, a binary heap by start */
+    long next;     /* smallest partner not emitted yet */
+    long cur, end; /* the interval being walked */
+} merger;
+
+static void sift_down(merger *m, size_t i)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 1024;
-        uint32_t *v = realloc(b->v, cap * sizeof(*v));
-        if (!v)
-            return TRAWL_ENOMEM;
-        b->v = v;
-        b->cap = cap;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, b = i;
+        if (l < m->n && m->s[l].start < m->s[b].start)
+            b = l;
+        if (r < m->n && m->s[r].start < m->s[b].start)
+            b = r;
+        if (b == i)
+            return;
+        piece_stream t = m->s[i];
+        m->s[i] = m->s[b];
+        m->s[b] = t;
+        i = b;
     }
-    b->v[b->n++] = x;
-    return TRAWL_OK;
 }
 
-/* Candidate partners b > a of window a, sorted and unique, into cand. */
-static trawl_status candidates(const index_t *ix, size_t a, size_t last, size_t q, unsigned k,
-                               unsigned shift, buf32 *cand)
+/* Moves stream 0 to its bucket's next position; drops it at the end. */
+static void advance(merger *m, const index_t *ix, long shift)
 {
-    cand->n = 0;
+    piece_stream *t = &m->s[0];
+    if (t->i < ix->n && ix->h[ix->ord[t->i]] == t->hash) {
+        t->start = (long)ix->ord[t->i] - t->off - shift;
+        t->i++;
+    } else {
+        m->s[0] = m->s[--m->n];
+    }
+    sift_down(m, 0);
+}
+
+static void merger_start(merger *m, const index_t *ix, size_t a, size_t q, unsigned k, long shift)
+{
+    m->n = 0;
+    m->next = (long)a + 1;
+    m->cur = 0;
+    m->end = -1;
     for (unsigned j = 0; j <= k; j++) {
         size_t x = a + j * q;
-        uint32_t r = ix->rank[x];
-        for (size_t i = ix->first[r]; i < ix->n && ix->g[i].h == ix->g[r].h; i++) {
-            long y = (long)ix->g[i].pos - (long)(j * q);
-            for (long d = -(long)shift; d <= (long)shift; d++) {
-                long b = y + d;
-                if (b > (long)a && b <= (long)last && push32(cand, (uint32_t)b))
-                    return TRAWL_ENOMEM;
-            }
+        piece_stream *t = &m->s[m->n];
+        t->hash = ix->h[x];
+        t->off = (long)(j * q);
+        /* partners b > a: pos - off + shift > a */
+        long from = (long)x - shift + 1;
+        size_t i = ix->rank[x]; /* x itself; at most shift earlier ones qualify */
+        while (i > 0 && ix->h[ix->ord[i - 1]] == t->hash && (long)ix->ord[i - 1] >= from)
+            i--;
+        t->i = i;
+        if (t->i < ix->n && ix->h[ix->ord[t->i]] == t->hash) {
+            t->start = (long)ix->ord[t->i] - t->off - shift;
+            t->i++;
+            m->n++;
         }
     }
-    if (cand->n < 2)
-        return TRAWL_OK;
-    qsort(cand->v, cand->n, sizeof(uint32_t), by_u32);
-    size_t u = 0;
-    for (size_t i = 0; i < cand->n; i++)
-        if (u == 0 || cand->v[u - 1] != cand->v[i])
-            cand->v[u++] = cand->v[i];
-    cand->n = u;
-    return TRAWL_OK;
+    for (size_t i = m->n; i-- > 0;)
+        sift_down(m, i);
 }
 
-trawl_status trawl_fuzzy_similar(const uint8_t *p, size_t n, size_t L, unsigned k,
-                                 trawl_fuzzy_mode mode, trawl_fuzzy_pair_fn cb, void *ud,
-                                 trawl_error *err)
+/* The next partner b (> a, <= last), or -1 when there is none. */
+static long merger_next(merger *m, const index_t *ix, long shift, long last)
+{
+    for (;;) {
+        if (m->cur <= m->end) {
+            long b = m->cur++;
+            if (b > last)
+                return -1; /* intervals come in increasing order */
+            m->next = b + 1;
+            return b;
+        }
+        if (!m->n)
+            return -1;
+        long s = m->s[0].start;
+        advance(m, ix, shift);
+        long e = s + 2 * shift;
+        m->cur = s > m->next ? s : m->next;
+        m->end = e;
+    }
+}
+
+trawl_status trawl_fuzzy_similar_ex(const uint8_t *p, size_t n, size_t L, unsigned k,
+                                    trawl_fuzzy_mode mode, const trawl_fuzzy_similar_limits *limits,
+                                    trawl_fuzzy_pair_fn cb, void *ud, trawl_error *err)
 {
     if ((!p && n) || !cb || L == 0)
         return trawl__fail(err, TRAWL_EINVAL, "invalid argument (L must be >= 1)");
@@ -189,31 +245,55 @@ trawl_status trawl_fuzzy_similar(const uint8_t *p, size_t n, size_t L, unsigned 
         return trawl__fail(err, TRAWL_ELIMIT, "input larger than 4 GiB");
     if (n < L + 1)
         return TRAWL_OK;
+    uint64_t max_pairs = limits && limits->max_pairs ? limits->max_pairs : UINT64_MAX;
+    uint64_t max_checks = limits && limits->max_checks ? limits->max_checks : UINT64_MAX;
     size_t q = L / (k + 1), last = n - L;
     unsigned shift = mode == TRAWL_FUZZY_HAMMING ? 0 : k;
     index_t ix = {0};
-    buf32 cand = {0};
+    merger m = {0};
+    m.s = malloc((k + 1) * sizeof(*m.s));
     uint32_t *rows = malloc((4 * (size_t)k + 6) * sizeof(uint32_t));
-    trawl_status st = rows ? build_index(p, n, q, &ix) : TRAWL_ENOMEM;
+    trawl_status st = rows && m.s ? build_index(p, n, q, &ix) : TRAWL_ENOMEM;
+    uint64_t pairs = 0, checks = 0;
     for (size_t a = 0; a <= last && !st; a++) {
-        st = candidates(&ix, a, last, q, k, shift, &cand);
-        for (size_t i = 0; i < cand.n && !st; i++) {
-            size_t b = cand.v[i];
+        merger_start(&m, &ix, a, q, k, (long)shift);
+        for (long b; !st && (b = merger_next(&m, &ix, (long)shift, (long)last)) >= 0;) {
+            if (checks++ == max_checks) {
+                st = trawl__fail(err, TRAWL_ELIMIT,
+                                 "stopped after %llu window pairs checked (max_checks), at "
+                                 "window %zu: the data is too repetitive to list every pair",
+                                 (unsigned long long)max_checks, a);
+                break;
+            }
             unsigned d = shift ? banded(p + a, p + b, L, k, rows, rows + 2 * k + 3)
                                : hamming_capped(p + a, p + b, L, k);
             if (d > k)
                 continue;
-            trawl_fuzzy_pair pr = {a, b, d};
+            if (pairs++ == max_pairs) {
+                st = trawl__fail(err, TRAWL_ELIMIT,
+                                 "stopped after %llu pairs (max_pairs), at window %zu: the data "
+                                 "is too repetitive to list every pair",
+                                 (unsigned long long)max_pairs, a);
+                break;
+            }
+            trawl_fuzzy_pair pr = {a, (uint64_t)b, d};
             if (cb(&pr, ud))
                 st = TRAWL_ESTOPPED;
         }
     }
     free_index(&ix);
-    free(cand.v);
+    free(m.s);
     free(rows);
     if (st == TRAWL_ENOMEM)
         return trawl__fail(err, st, "out of memory");
     if (st == TRAWL_ESTOPPED)
         return trawl__fail(err, st, "stopped by the callback");
-    return TRAWL_OK;
+    return st;
+}
+
+trawl_status trawl_fuzzy_similar(const uint8_t *p, size_t n, size_t L, unsigned k,
+                                 trawl_fuzzy_mode mode, trawl_fuzzy_pair_fn cb, void *ud,
+                                 trawl_error *err)
+{
+    return trawl_fuzzy_similar_ex(p, n, L, k, mode, NULL, cb, ud, err);
 }

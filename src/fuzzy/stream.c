@@ -2,9 +2,15 @@
  * kernel of every pattern (all bytes, or only the regions around pigeonhole
  * seeds), verifies the ends the kernels flag, and runs selection rounds.
  *
- * Long writes are cut into SLICE-byte slices so that a selection round runs
- * at least that often: pending candidates stay bounded by the slice and the
- * horizon, however dense the matches. The stream keeps the last hist_cap
+ * Long writes are cut into slices so that a selection round runs at least
+ * that often: pending candidates stay bounded by the slice and the open
+ * stretch of select.c, however dense the matches. A stream starts with
+ * MIN_SLICE-byte slices; a slice that added fewer than CAND_BUDGET / 8
+ * candidates doubles the next (up to SLICE), one that added more than
+ * CAND_BUDGET halves it: on data where
+ * every byte ends 2k+1 windows (a pattern of zeros over zeros) a 64 KiB
+ * slice would hold millions of candidates before its round. Results do not
+ * depend on where slices fall. The stream keeps the last hist_cap
  * bytes so that verification (m + k back), seeded regions (m + k back) and
  * the reports of matches decided late (horizon back) can read them. */
 #include "common/error.h"
@@ -13,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SLICE = 64 * 1024 };
+enum { SLICE = 64 * 1024, MIN_SLICE = 1024, CAND_BUDGET = 1 << 15 };
 
 void trawl__fz_fetch(const trawl_fuzzy_stream *s, uint64_t off, size_t n, uint8_t *dst)
 {
@@ -107,6 +113,7 @@ void trawl_fuzzy_stream_reset(trawl_fuzzy_stream *s)
     s->chunk = NULL;
     s->failed = s->finished = false;
     s->cb_status = TRAWL_OK;
+    s->slice = MIN_SLICE; /* grows to SLICE over sparse slices */
     for (size_t i = 0; i < s->db->n; i++) {
         const fz_pat *p = &s->db->pats[i];
         trawl__fz_kernel_reset(p, &s->ks[i]);
@@ -115,6 +122,7 @@ void trawl_fuzzy_stream_reset(trawl_fuzzy_stream *s)
         s->ks[i].dense = false;
         s->ks[i].dense_until = 0;
         s->sel[i].n = 0;
+        s->sel[i].added = 0;
         s->sel[i].blocked_until = 0;
     }
     if (s->hss)
@@ -329,10 +337,19 @@ trawl_status trawl_fuzzy_stream_write(trawl_fuzzy_stream *s, const uint8_t *p, s
     s->cb = cb;
     s->ud = ud;
     while (n > 0) {
-        size_t take = n < SLICE ? n : SLICE;
+        size_t take = n < s->slice ? n : s->slice;
+        for (size_t i = 0; i < s->db->n; i++)
+            s->sel[i].added = 0;
         trawl_status st = slice(s, p, take);
         if (st)
             return fail_status(s, st, err);
+        size_t added = 0;
+        for (size_t i = 0; i < s->db->n; i++)
+            added += s->sel[i].added;
+        if (added > CAND_BUDGET && s->slice > MIN_SLICE)
+            s->slice /= 2;
+        else if (added < CAND_BUDGET / 8 && s->slice < SLICE)
+            s->slice *= 2;
         p += take;
         n -= take;
     }

@@ -86,12 +86,37 @@ trawl_status trawl__fz_verify(trawl_fuzzy_stream *s, size_t pi, uint64_t end)
         return TRAWL_OK;
     trawl__fz_fetch(s, end - T, T, s->win);
     const uint16_t *row = back_table(p, s->win, T, p->k, s->row0, s->row1);
+    /* A window that contains a better window can never be reported: that
+     * one is taken before it, or is discarded by a candidate that overlaps
+     * both. Of the windows ending here, a longer one contains every shorter
+     * one, and at equal similarity it is the better (further left); so,
+     * from the shortest up, a window is kept only when no shorter one has a
+     * strictly higher similarity. On repetitive data this drops most of the
+     * 2k+1 windows of each end (the test of the raw candidate set,
+     * collect_only, sees them all). */
+    uint32_t keep = 0; /* bit per length t - lmin: kept */
+    uint64_t kept[3] = {0, 0, 0};
+    unsigned best = UINT32_MAX;
+    for (size_t t = p->lmin > 0 ? p->lmin : 1; t <= T; t++) {
+        if (row[t] > p->k || !similar_enough(p, row[t], t))
+            continue;
+        size_t L = t > p->m ? t : p->m;
+        unsigned r = p->rank[row[t] * (p->k + 1) + (L - p->m)];
+        if (r <= best || s->collect_only) {
+            size_t b = t - p->lmin;
+            kept[b / 64] |= (uint64_t)1 << (b % 64);
+            keep++;
+        }
+        best = r < best ? r : best;
+    }
     /* longest first, so offsets come out increasing */
-    for (size_t t = T; t >= p->lmin && t > 0; t--) {
-        if (row[t] <= p->k && similar_enough(p, row[t], t)) {
+    for (size_t t = T; keep && t >= p->lmin && t > 0; t--) {
+        size_t b = t - p->lmin;
+        if (kept[b / 64] >> (b % 64) & 1) {
             trawl_status st = trawl__fz_sel_add(sel, end - t, (uint32_t)t, row[t]);
             if (st)
                 return st;
+            keep--;
         }
     }
     return TRAWL_OK;

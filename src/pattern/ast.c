@@ -144,6 +144,34 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
     return a * b;
 }
 
+void pat_cost(const pnode *n, uint64_t *wide, uint64_t *unbounded)
+{
+    uint64_t w = 0, u = 0, kw, ku;
+    switch (n->kind) {
+    case N_SET:
+        w = bs_count(&n->set) > 1;
+        break;
+    case N_BOL:
+    case N_EOL:
+        break;
+    case N_CAT:
+    case N_ALT:
+        for (const pnode *k = n->kid; k; k = k->next) {
+            pat_cost(k, &kw, &ku);
+            w = sat_add(w, kw);
+            u = sat_add(u, ku);
+        }
+        break;
+    case N_REP:
+        pat_cost(n->kid, &kw, &ku);
+        w = sat_mul(kw, n->rmax == PAT_REP_INF ? (uint64_t)n->rmin + 1 : n->rmax);
+        u = sat_add(ku, n->rmax == PAT_REP_INF);
+        break;
+    }
+    *wide = w;
+    *unbounded = u;
+}
+
 void pat_widths(pnode *n)
 {
     switch (n->kind) {

@@ -79,6 +79,10 @@ void bs_add_nibbles(byteset *s, int hi, int lo);
 /* Adds the other case of every ASCII letter in s. */
 void bs_fold_case(byteset *s);
 
+/* Wide positions (more than one byte possible, repeats expanded: bounded
+ * ones to their maximum, unbounded ones to minimum + 1) and unbounded
+ * repeats of the tree; saturating. See trawl_pattern_limits. */
+void pat_cost(const pnode *n, uint64_t *wide, uint64_t *unbounded);
 /* Computes wmin/wmax bottom-up for the whole tree. */
 void pat_widths(pnode *n);
 /* True when every match must begin at offset 0 (pattern starts with ^). */

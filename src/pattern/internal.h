@@ -21,11 +21,15 @@ typedef struct tpat {
     bool anchored;
     char *hs_expr; /* Hyperscan expression */
     vprog *prog;   /* verifier; NULL for fixed-width patterns */
+    uint64_t wide; /* wide positions (trawl_pattern_limits) */
+    uint64_t unbounded;
 } tpat;
 
 struct trawl_pattern_set {
     tpat *pats;
     size_t n, cap;
+    trawl_pattern_limits lim; /* every field set (defaults filled in) */
+    uint64_t wide;            /* sum over pats */
 };
 
 struct trawl_pattern_db {

@@ -3,6 +3,7 @@
 #include "common/error.h"
 #include "pattern/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,7 @@ trawl_status tpat_build(tpat *t, const char *expr, size_t len, trawl_pattern_syn
         goto out;
     }
     pat_widths(root);
+    pat_cost(root, &t->wide, &t->unbounded);
     if (root->wmin == 0) {
         st = trawl__fail(err, TRAWL_ESYNTAX, "pattern can match the empty string");
         if (err)
@@ -76,7 +78,7 @@ trawl_status tpat_build(tpat *t, const char *expr, size_t len, trawl_pattern_syn
     }
     t->syntax = syntax;
     t->flags = flags;
-    t->len = len;
+    t->len = len; /* (wide and unbounded are set above, by pat_cost) */
     t->wmin = root->wmin;
     t->wmax = root->wmax;
     t->anchored = pat_anchored_start(root);
@@ -110,10 +112,27 @@ trawl_status tpat_copy(tpat *dst, const tpat *src)
     return TRAWL_OK;
 }
 
+trawl_status trawl_pattern_set_limits(trawl_pattern_set *set, const trawl_pattern_limits *l)
+{
+    if (!set)
+        return TRAWL_EINVAL;
+    trawl_pattern_limits d = {0};
+    if (l)
+        d = *l;
+    set->lim.max_unbounded = d.max_unbounded ? d.max_unbounded : TRAWL_PATTERN_MAX_UNBOUNDED;
+    set->lim.max_wide = d.max_wide ? d.max_wide : TRAWL_PATTERN_MAX_WIDE;
+    set->lim.max_set_wide = d.max_set_wide ? d.max_set_wide : TRAWL_PATTERN_MAX_SET_WIDE;
+    set->lim.max_rule_line = d.max_rule_line ? d.max_rule_line : TRAWL_PATTERN_MAX_RULE_LINE;
+    return TRAWL_OK;
+}
+
 trawl_status trawl_pattern_set_new(trawl_pattern_set **out)
 {
     *out = calloc(1, sizeof(**out));
-    return *out ? TRAWL_OK : TRAWL_ENOMEM;
+    if (!*out)
+        return TRAWL_ENOMEM;
+    trawl_pattern_set_limits(*out, NULL);
+    return TRAWL_OK;
 }
 
 void trawl_pattern_set_free(trawl_pattern_set *set)
@@ -146,6 +165,39 @@ static trawl_status reserve(trawl_pattern_set *set, size_t more, trawl_error *er
     return TRAWL_OK;
 }
 
+/* The complexity limits (trawl_pattern_limits); on refusal t is cleared. */
+static trawl_status check_limits(const trawl_pattern_set *set, tpat *t, const char *name,
+                                 trawl_error *err)
+{
+    const trawl_pattern_limits *l = &set->lim;
+    char who[300] = "";
+    if (name)
+        snprintf(who, sizeof(who), "rule '%s': ", name);
+    trawl_status st = TRAWL_OK;
+    if (t->unbounded > l->max_unbounded)
+        st = trawl__fail(err, TRAWL_ELIMIT,
+                         "%s%llu unbounded repeats (*, +, {n,}, [n-]), over the limit of %zu", who,
+                         (unsigned long long)t->unbounded, l->max_unbounded);
+    else if (t->wide > l->max_wide)
+        st = trawl__fail(err, TRAWL_ELIMIT,
+                         "%s%llu positions that match more than one byte once repeats are "
+                         "expanded, over the limit of %zu",
+                         who, (unsigned long long)t->wide, l->max_wide);
+    else if (t->wide >
+             l->max_set_wide - (set->wide < l->max_set_wide ? set->wide : l->max_set_wide))
+        st = trawl__fail(err, TRAWL_ELIMIT,
+                         "%sthe set would reach %llu positions that match more than one byte "
+                         "(this pattern adds %llu), over the set's limit of %zu",
+                         who, (unsigned long long)(set->wide + t->wide),
+                         (unsigned long long)t->wide, l->max_set_wide);
+    if (st != TRAWL_OK) {
+        tpat_clear(t);
+        if (err)
+            err->column = 1;
+    }
+    return st;
+}
+
 trawl_status trawl_pattern_set_add(trawl_pattern_set *set, const char *expr, size_t len,
                                    trawl_pattern_syntax syntax, unsigned flags, const char *name,
                                    trawl_error *err)
@@ -158,11 +210,14 @@ trawl_status trawl_pattern_set_add(trawl_pattern_set *set, const char *expr, siz
     trawl_status st = reserve(set, 1, err);
     if (st == TRAWL_OK)
         st = tpat_build(&set->pats[set->n], expr, len, syntax, flags, name, err);
+    if (st == TRAWL_OK)
+        st = check_limits(set, &set->pats[set->n], name, err);
     if (st != TRAWL_OK) {
         if (err)
             err->index = (int64_t)set->n;
         return st;
     }
+    set->wide += set->pats[set->n].wide;
     set->n++;
     return TRAWL_OK;
 }
@@ -267,11 +322,17 @@ trawl_status trawl_pattern_set_add_rules(trawl_pattern_set *set, const char *tex
             k++;
         if (k == n || line[k] == '#')
             continue;
-        trawl_status st = rule_line(set, line, n, err);
+        trawl_status st =
+            n > set->lim.max_rule_line
+                ? trawl__fail(err, TRAWL_ELIMIT, "line of %zu bytes, over the limit of %zu", n,
+                              set->lim.max_rule_line)
+                : rule_line(set, line, n, err);
         if (st != TRAWL_OK) {
             err->line = lineno;
-            for (size_t i = first; i < set->n; i++) /* all or nothing */
+            for (size_t i = first; i < set->n; i++) { /* all or nothing */
+                set->wide -= set->pats[i].wide;
                 tpat_clear(&set->pats[i]);
+            }
             set->n = first;
             return st;
         }

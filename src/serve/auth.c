@@ -1,9 +1,10 @@
 /* auth.c -- API keys and per-key rate limits.
  *
  * The key file holds SHA-256 digests, never keys: one line per key,
- *     NAME sha256:HEX64 [RATE [BURST]]
+ *     NAME sha256:HEX64 [RATE [BURST]] [admin]
  * RATE in requests per second (0 or absent: unlimited), BURST the bucket
- * size (default max(1, RATE)); '#' starts a comment. A presented key is
+ * size (default max(1, RATE)); "admin" lets the key's event stream see
+ * every key's events; '#' starts a comment. A presented key is
  * hashed and compared with every digest in constant time (no early exit,
  * no data-dependent branch), so timing says nothing about how close a guess
  * was. Reload (SIGHUP) builds a new table and swaps one atomic pointer;
@@ -25,6 +26,7 @@ struct srv_key {
     char name[64];
     uint8_t digest[32];
     double rate, burst;
+    bool admin;
     pthread_mutex_t mu; /* per key: guards the bucket */
     double tokens;
     uint64_t last_ns;
@@ -65,11 +67,13 @@ static trawl_status fail_line(trawl_error *err, int lineno, const char *msg)
 
 static trawl_status parse_line(char *line, int lineno, srv_key *k, trawl_error *err)
 {
-    char *tok[5], *save = NULL;
+    char *tok[6], *save = NULL;
     int n = 0;
-    for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 5;
+    for (char *t = strtok_r(line, " \t\r\n", &save); t && n < 6;
          t = strtok_r(NULL, " \t\r\n", &save))
         tok[n++] = t;
+    bool admin = n > 2 && !strcmp(tok[n - 1], "admin");
+    n -= admin;
     double num[2] = {0, 0};
     bool bad = n < 2 || n > 4 || strlen(tok[0]) >= 64;
     for (int i = 2; i < n && !bad; i++) {
@@ -78,7 +82,7 @@ static trawl_status parse_line(char *line, int lineno, srv_key *k, trawl_error *
         bad = end == tok[i] || *end;
     }
     if (bad)
-        return fail_line(err, lineno, "expected NAME sha256:HEX [RATE [BURST]]");
+        return fail_line(err, lineno, "expected NAME sha256:HEX [RATE [BURST]] [admin]");
     const char *name = tok[0], *hash = tok[1];
     double rate = num[0], burst = num[1];
     if (strncmp(hash, "sha256:", 7) || strlen(hash) != 7 + 64)
@@ -93,6 +97,7 @@ static trawl_status parse_line(char *line, int lineno, srv_key *k, trawl_error *
         return fail_line(err, lineno, "RATE and BURST must be numbers in [0, 1e9]");
     snprintf(k->name, sizeof(k->name), "%s", name);
     k->rate = rate;
+    k->admin = admin;
     k->burst = n == 4 ? burst : rate > 1 ? rate : 1;
     if (k->burst < 1)
         k->burst = 1;
@@ -187,6 +192,18 @@ double trawl__serve_key_take(srv_key *k)
         wait = (1 - k->tokens) / k->rate;
     pthread_mutex_unlock(&k->mu);
     return wait;
+}
+
+bool trawl__serve_key_admin(const srv_key *k)
+{
+    return k->admin;
+}
+
+uint64_t trawl__serve_key_tenant(const srv_key *k)
+{
+    uint64_t id;
+    memcpy(&id, k->digest, sizeof(id));
+    return id | 1; /* never 0, which means "no key" */
 }
 
 const char *trawl__serve_key_name(const srv_key *k)

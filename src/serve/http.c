@@ -54,9 +54,12 @@ typedef struct request {
     bool late;            /* arrived while not ready or draining: answered 503 */
     bool takes_body;      /* a POST endpoint: the body is buffered, else dropped */
     const char *key_name; /* the API key checked when the headers arrived */
-    srv_conn *conn;       /* the connection's record (conn.c); may be NULL */
-    srv_addr client;      /* the client's address */
-    char id[65];          /* X-Request-Id: the client's (when well formed) or generated */
+    uint64_t tenant;      /* its identity, 0 without keys */
+    bool admin;
+    srv_conn *conn;    /* the connection's record (conn.c); may be NULL */
+    srv_addr client;   /* the client's address */
+    bool relayed_slot; /* holds a slot of client's relayed requests */
+    char id[65];       /* X-Request-Id: the client's (when well formed) or generated */
 } request;
 
 static uint64_t now_ns(void)
@@ -69,7 +72,7 @@ static uint64_t now_ns(void)
 static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, request *rq,
                                   const char *method, const char *url, srv_reply *r)
 {
-    if (!r->body) { /* out of memory while building the reply */
+    if (!r->body && !r->stream) { /* out of memory while building the reply */
         r->code = 500;
         r->type = "application/json";
         r->body = strdup("{\"error\":\"internal\",\"message\":\"out of memory\"}");
@@ -77,10 +80,18 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
     }
     trawl__serve_conn_reply(rq->conn);
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+        r->stream ? r->stream
+                  : MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(r->body);
         return MHD_NO;
+    }
+    if (r->truncated)
+        MHD_add_response_header(resp, "X-Trawl-Truncated", r->truncated);
+    if (r->engine_gen) { /* which configuration answered: 0 at start, +1 per reload */
+        char g[24];
+        snprintf(g, sizeof(g), "%llu", (unsigned long long)(r->engine_gen - 1));
+        MHD_add_response_header(resp, "X-Trawl-Engine", g);
     }
     if (r->code != 204)
         MHD_add_response_header(resp, "Content-Type", r->type);
@@ -195,17 +206,70 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
-/* The request's client: the connection's peer. */
-static void client_of(struct MHD_Connection *conn, request *rq)
+/* An option whose 0 means def and TRAWL_SERVE_OFF means off (0 here). */
+static unsigned opt_or(unsigned v, unsigned def)
 {
+    return v == TRAWL_SERVE_OFF ? 0 : v ? v : def;
+}
+
+/* The values of the Forwarded and X-Forwarded-For headers, in order. */
+typedef struct fwd_values {
+    const char *fwd[16], *xff[16];
+    size_t n_fwd, n_xff;
+} fwd_values;
+
+static enum MHD_Result collect_fwd(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    fwd_values *v = cls;
+    if (key && value && !strcasecmp(key, "Forwarded") && v->n_fwd < 16)
+        v->fwd[v->n_fwd++] = value;
+    else if (key && value && !strcasecmp(key, "X-Forwarded-For") && v->n_xff < 16)
+        v->xff[v->n_xff++] = value;
+    return MHD_YES;
+}
+
+/* The request's client: the connection's peer, or, when the peer is a
+ * trusted proxy, the client its headers name (Forwarded first). Returns
+ * whether the request was relayed by a trusted proxy. */
+static bool client_of(trawl_server *s, struct MHD_Connection *conn, request *rq)
+{
+    bool proxy = false;
     if (rq->conn) {
-        bool proxy;
         rq->client = *trawl__serve_conn_peer(rq->conn, &proxy);
-        return;
+    } else {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
     }
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
+    if (!proxy)
+        return false;
+    fwd_values v = {.n_fwd = 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_fwd, &v);
+    if (v.n_fwd)
+        trawl__serve_forwarded_client(s->proxies, v.fwd, v.n_fwd, true, &rq->client);
+    else if (v.n_xff)
+        trawl__serve_forwarded_client(s->proxies, v.xff, v.n_xff, false, &rq->client);
+    return true;
+}
+
+/* A relayed request takes one of its client's max_per_ip slots (a trusted
+ * proxy's connections are not counted, so its clients' requests in
+ * progress are): 0, or -1 with a 429 in r. */
+static int relayed_take(trawl_server *s, request *rq, srv_reply *r)
+{
+    unsigned limit = opt_or(s->o.max_per_ip, 64);
+    if (!limit)
+        return 0;
+    if (!trawl__serve_conns_take(s->conns, &rq->client, SRV_COUNT_REQUESTS, limit)) {
+        char ip[SRV_ADDR_STRLEN];
+        trawl__serve_addr_str(&rq->client, ip);
+        trawl__serve_error(r, 429, "too many requests in progress from %s (limit %u)", ip, limit);
+        return -1;
+    }
+    rq->relayed_slot = true;
+    return 0;
 }
 
 /* The endpoints that need a key when keys are configured: /v1/, the
@@ -231,6 +295,8 @@ static int check_key(srv_keys *t, const char *key, srv_reply *r)
         return -1;
     }
     r->key_name = trawl__serve_key_name(k); /* tables live as long as the server */
+    r->tenant = trawl__serve_key_tenant(k);
+    r->admin = trawl__serve_key_admin(k);
     double wait = trawl__serve_key_take(k);
     if (wait > 0) {
         const char *name = r->key_name;
@@ -338,6 +404,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
         return;
     default:
         r->key_name = rq->key_name;
+        r->tenant = rq->tenant;
         if (draining) {
             trawl__serve_error(r, 503, atomic_load(&s->draining) ? "shutting down" : "not ready");
             return;
@@ -347,7 +414,7 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
             bool json = ct && !strncasecmp(ct, "application/json", 16);
             trawl__serve_scan(s, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "rules"),
-                              json, rq->body ? rq->body : "", rq->len, r);
+                              json, &rq->body, rq->len, r);
             return;
         }
         if (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) {
@@ -421,9 +488,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->takes_body = post && !strcmp(method, "POST");
         rq->conn = trawl__serve_conn_of(conn);
         trawl__serve_conn_headers(rq->conn);
-        client_of(conn, rq);
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = rq;
+        bool relayed = client_of(s, conn, rq);
         const char *why = trawl__serve_framing_check(conn, version);
         if (why) { /* before anything reads a body whose end is in doubt */
             srv_reply r = {0};
@@ -432,6 +499,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             trawl__serve_conns_refused_framing(s->conns);
             return send_reply(s, conn, rq, method, url, &r);
         }
+        srv_reply cr = {0};
+        if (relayed && relayed_take(s, rq, &cr))
+            return send_reply(s, conn, rq, method, url, &cr);
         if (needs_key(s, rq->ep)) {
             /* The key is checked as soon as the headers are in, before a
              * byte of body is buffered: a refusal queued now makes MHD
@@ -440,6 +510,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (authorize(s, conn, &r))
                 return send_reply(s, conn, rq, method, url, &r);
             rq->key_name = r.key_name;
+            rq->tenant = r.tenant;
+            rq->admin = r.admin;
         }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -469,6 +541,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                   (rq->ep == EP_DASHBOARD && s->o.dashboard && !strcmp(url, "/dashboard/events"));
     if (stream && !strcmp(method, "GET") && !rq->late) {
         r.key_name = rq->key_name;
+        r.tenant = rq->tenant;
+        r.admin = rq->admin;
         struct MHD_Response *resp = trawl__serve_events_open(s, conn, &rq->client, &r);
         if (resp) {
             trawl__serve_conn_stream(rq->conn);
@@ -493,6 +567,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!rq)
         return;
     trawl__serve_conn_done(rq->conn);
+    if (rq->relayed_slot)
+        trawl__serve_conns_give(s->conns, &rq->client, SRV_COUNT_REQUESTS);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -504,12 +580,6 @@ static void free_scratch(void *p)
     trawl__serve_tscratch_free(p);
 }
 
-/* An option whose 0 means def and TRAWL_SERVE_OFF means off (0 here). */
-static unsigned opt_or(unsigned v, unsigned def)
-{
-    return v == TRAWL_SERVE_OFF ? 0 : v ? v : def;
-}
-
 uint16_t trawl_server_port(const trawl_server *s)
 {
     return s ? s->port : 0;
@@ -518,6 +588,7 @@ uint16_t trawl_server_port(const trawl_server *s)
 static void server_release(trawl_server *s)
 {
     trawl__serve_conns_free(s->conns); /* after the daemon: no more notifications */
+    trawl__serve_proxies_free(s->proxies);
     trawl__serve_redis_stop(s);
     trawl__serve_dash_stop(s);
     trawl__serve_ring_free(s->ring);
@@ -547,8 +618,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     *out = NULL;
     if (!o || !engine)
         return trawl__fail(err, TRAWL_EINVAL, "options and engine are required");
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(o->port)};
-    if (inet_pton(AF_INET, o->host ? o->host : "127.0.0.1", &sa.sin_addr) != 1)
+    struct in_addr ia;
+    if (inet_pton(AF_INET, o->host ? o->host : "127.0.0.1", &ia) != 1)
         return trawl__fail(err, TRAWL_EINVAL, "not a numeric IPv4 address: %s", o->host);
     trawl_server *s = calloc(1, sizeof(*s));
     if (!s)
@@ -647,11 +718,14 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
     if (st == TRAWL_OK)
         st = trawl__serve_batch_start(s, err);
     if (st == TRAWL_OK)
+        st = trawl__serve_proxies_parse(o->trusted_proxies, &s->proxies, err);
+    if (st == TRAWL_OK)
         st = trawl__serve_redis_start(s, err);
     if (st == TRAWL_OK) {
         unsigned to = o->conn_timeout_s ? o->conn_timeout_s : 30u;
         srv_conn_opts co = {
             .max_per_ip = opt_or(o->max_per_ip, 64),
+            .proxies = s->proxies,
             .header_timeout_s = opt_or(o->header_timeout_s, 10),
             .idle_timeout_s = to,
             .body_min_rate = opt_or(o->body_min_rate, 1024),
@@ -664,12 +738,20 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         server_release(s);
         return st;
     }
+    /* The listening socket is ours: a failure says why (libmicrohttpd
+     * says only that it failed), and a drain can shut it down at once. */
+    int lfd = -1;
+    st = trawl__serve_listen(o->host ? o->host : "127.0.0.1", o->port, &lfd, err);
+    if (st != TRAWL_OK) {
+        server_release(s);
+        return st;
+    }
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     unsigned pool = s->o.threads > 1 ? s->o.threads : 0;
     s->daemon = MHD_start_daemon(
-        flags, o->port, trawl__serve_conns_accept, s->conns, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        flags, o->port, trawl__serve_conns_accept, s->conns, on_request, s,
+        MHD_OPTION_LISTEN_SOCKET, lfd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, trawl__serve_conns_notify, s->conns,
         MHD_OPTION_URI_LOG_CALLBACK, trawl__serve_conns_uri, s->conns, MHD_OPTION_THREAD_POOL_SIZE,
         pool, MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1024u,
@@ -677,12 +759,14 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header ? o->max_header : (size_t)16 * 1024,
         MHD_OPTION_END);
     if (!s->daemon) {
+        close(lfd);
         server_release(s);
-        return trawl__fail(err, TRAWL_EIO, "cannot listen on %s:%u",
+        return trawl__fail(err, TRAWL_EIO, "cannot start the HTTP daemon on %s:%u",
                            o->host ? o->host : "127.0.0.1", (unsigned)o->port);
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : o->port;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    s->port = getsockname(lfd, (struct sockaddr *)&sa, &sl) ? o->port : ntohs(sa.sin_port);
     if (!pthread_create(&s->hb_thread, NULL, heartbeat_main, s))
         s->hb_started = true;
     atomic_store(&s->ready, true);
@@ -747,7 +831,9 @@ trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, siz
     if (!s)
         return trawl__fail(err, TRAWL_EINVAL, "no server");
     trawl_detect_engine *e;
+    uint64_t t0 = now_ns();
     trawl_status st = trawl_detect_engine_new(config, config_len, &e, err);
+    atomic_store_explicit(&s->engine_build_ms, (now_ns() - t0) / 1000000u, memory_order_relaxed);
     if (st != TRAWL_OK) {
         atomic_fetch_add(&s->engine_reload_failures, 1);
         return st;
@@ -765,6 +851,7 @@ trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, siz
     pthread_mutex_lock(&s->reload_mu);
     srv_engine *old = atomic_load(&s->eng);
     g->gen = old->gen + 1;
+    atomic_store_explicit(&s->engine_gen, g->gen, memory_order_relaxed);
     atomic_store_explicit(&s->eng, g, memory_order_release);
     pthread_mutex_unlock(&s->reload_mu);
     atomic_fetch_add(&s->engine_reloads, 1);
@@ -780,8 +867,16 @@ void trawl_server_drain(trawl_server *s, unsigned timeout_ms)
         return;
     atomic_store(&s->ready, false);
     trawl__serve_events_close_all(s); /* event streams end; they count as in flight */
-    /* MHD no longer accepts on it; it is closed after MHD_stop_daemon. */
+    /* MHD no longer accepts on it (its workers drop it from their epoll
+     * sets). shutdown() stops the kernel listening at once: new connections
+     * are refused, and those waiting in the backlog are reset, instead of
+     * being completed by the kernel and left unanswered. A worker that was
+     * about to accept gets EINVAL, which libmicrohttpd expects "during
+     * shutdown". The descriptor stays open (no number is reused under a
+     * worker) and is closed after MHD_stop_daemon. */
     s->listen_fd = (int)MHD_quiesce_daemon(s->daemon);
+    if (s->listen_fd >= 0)
+        shutdown(s->listen_fd, SHUT_RDWR);
     uint64_t until = now_ns() + (uint64_t)timeout_ms * 1000000u;
     while (atomic_load(&s->inflight) > 0 && now_ns() < until) {
         struct timespec ts = {0, 2000000};

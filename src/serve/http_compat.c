@@ -191,8 +191,9 @@ static int run(trawl_server *s, const char *only, sb *in, verdict *v, char **rep
         trawl__serve_error(r, 500, "out of memory");
         return -1;
     }
-    srv_reply d = {0};
+    srv_reply d = {.tenant = r->tenant}; /* the key's own cache */
     trawl__serve_detect(s, NULL, only, in->p, in->n, &d);
+    r->engine_gen = d.engine_gen;
     if (d.code != 200) {
         *r = d;
         return -1;

@@ -358,6 +358,9 @@ void trawl__serve_detect(trawl_server *s, const char *name, const char *only, co
         return;
     a.root = trawl__json_root(root);
     a.cacheable = !stateful;
+    r->engine_gen = (uint64_t)t->eng->gen + 1; /* a cache hit is of it too: it is in the key */
+    if (r->tenant && !s->o.share_cache)        /* one key's answers are not another's */
+        a.key = trawl__serve_key_scope(a.key, r->tenant);
     trawl_status st;
     char *out = NULL;
     size_t n = 0;

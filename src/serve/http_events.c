@@ -49,6 +49,8 @@ struct srv_sub {
     struct MHD_Connection *conn;
     int fd;
     srv_addr client; /* counted in the connection table */
+    const char *key; /* the subscriber's key name (NULL: keys are off) */
+    bool admin;      /* sees every key's events */
     pthread_mutex_t mu;
     unsigned mask;
     int min_sev;
@@ -171,14 +173,17 @@ static int severity_parse(const char *s)
 
 /* Whether subscriber u takes an event of detector bit at severity sev:
  * the one filter for live events and replayed ones. */
-static bool sub_wants(const srv_sub *u, unsigned bit, int sev)
+static bool sub_wants(const srv_sub *u, unsigned bit, int sev, const char *key)
 {
-    return (u->mask & bit) && sev >= u->min_sev;
+    /* A key's stream carries its own requests' events; an admin key's, and
+     * every stream when keys are off (u->key NULL), all of them. */
+    bool mine = u->admin || !u->key || (key && !strcmp(key, u->key));
+    return mine && (u->mask & bit) && sev >= u->min_sev;
 }
 
 static bool ring_wants(void *ud, const srv_event *e)
 {
-    return sub_wants(ud, e->bit, e->sev);
+    return sub_wants(ud, e->bit, e->sev, e->key[0] ? e->key : NULL);
 }
 
 /* The id a reconnecting client last saw: the Last-Event-ID header (what
@@ -232,6 +237,8 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
     u->s = s;
     u->conn = conn;
     u->client = *client;
+    u->key = err->key_name; /* key tables live as long as the server */
+    u->admin = err->admin;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     u->fd = ci ? ci->connect_fd : -1;
@@ -280,11 +287,14 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
     return r;
 }
 
-static void broadcast(trawl_server *s, unsigned bit, int sev, uint64_t id, const char *p, size_t n)
+/* To every subscriber (bit 0: a heartbeat), or to those whose filters take
+ * the event and who may see the events of key (see sub_wants). */
+static void broadcast(trawl_server *s, unsigned bit, int sev, const char *key, uint64_t id,
+                      const char *p, size_t n)
 {
     pthread_mutex_lock(&s->ev_mu);
     for (srv_sub *u = s->subs; u; u = u->next)
-        if (!bit || sub_wants(u, bit, sev))
+        if (!bit || sub_wants(u, bit, sev, key))
             sub_push(u, id, p, n);
     pthread_mutex_unlock(&s->ev_mu);
 }
@@ -292,7 +302,9 @@ static void broadcast(trawl_server *s, unsigned bit, int sev, uint64_t id, const
 void trawl__serve_events_inject(trawl_server *s, unsigned bit, int sev, const char *line, size_t n)
 {
     if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
-        broadcast(s, bit, sev, 0, line, n); /* no id: not in this instance's ring */
+        /* no id: not in this instance's ring; no key: another instance's
+         * events reach admin keys (or everyone when keys are off) */
+        broadcast(s, bit, sev, NULL, 0, line, n);
 }
 
 /* s as a JSON string's contents (quotes and controls escaped, cut short). */
@@ -376,17 +388,18 @@ void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, cons
         size_t nc = categories(v, cats, 8);
         if (s->dash)
             trawl__serve_dash_threat(s->dash, ctx->client, bit, cats, nc);
-        char data[SRV_EVENT_MAX - 64], line[SRV_EVENT_MAX], cid[160], rid[80], cat[96];
+        char data[SRV_EVENT_MAX - 64], line[SRV_EVENT_MAX], cid[160], rid[80], cat[96], key[80];
         esc(cid, sizeof cid, ctx->client_id);
+        esc(key, sizeof key, ctx->key);
         esc(rid, sizeof rid, ctx->request_id);
         esc(cat, sizeof cat, top_category(v));
         int dn = snprintf(data, sizeof(data),
                           "{\"event_type\":\"threat\",\"timestamp\":%llu,"
-                          "\"client\":\"%s\",\"client_id\":\"%s\",\"request_id\":\"%s\","
+                          "\"client\":\"%s\",\"client_id\":\"%s\",\"request_id\":\"%s\",%s%s%s"
                           "\"instance\":\"%s\",\"detector\":\"%s\",\"category\":\"%s\","
                           "\"severity\":\"%s\",\"threat_score\":%.4g,\"categories\":[",
                           (unsigned long long)ms, ctx->client ? ctx->client : "", cid, rid,
-                          s->instance, d->string, cat, trawl_severity_name(sev), sc->valuedouble);
+                          ctx->key ? "\"key\":\"" : "", key, ctx->key ? "\"," : "", s->instance, d->string, cat, trawl_severity_name(sev), sc->valuedouble);
         for (size_t i = 0; i < nc && dn > 0 && (size_t)dn < sizeof(data); i++) {
             char c[96];
             esc(c, sizeof c, cats[i]);
@@ -408,7 +421,7 @@ void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, cons
         if (!n)
             continue;
         if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
-            broadcast(s, bit, (int)sev, id, line, n);
+            broadcast(s, bit, (int)sev, ctx->key, id, line, n);
         if (s->redis)
             trawl__serve_redis_publish(s, bit, (int)sev, line, n);
     }
@@ -418,7 +431,7 @@ void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, cons
 void trawl__serve_events_heartbeat(trawl_server *s)
 {
     if (atomic_load(&s->n_subs))
-        broadcast(s, 0, 0, 0, ": heartbeat\n\n", 13);
+        broadcast(s, 0, 0, NULL, 0, ": heartbeat\n\n", 13);
 }
 
 void trawl__serve_events_check(trawl_server *s, uint64_t elapsed_ms)

@@ -204,6 +204,12 @@ char *trawl__serve_metrics_prom(trawl_server *s)
          atomic_load(&s->ready) ? 1u : 0u},
         {"trawl_engine_reloads_total", "counter", "Detection engines swapped in by a reload.",
          ld(&s->engine_reloads)},
+        {"trawl_engine_generation", "gauge",
+         "Generation of the engine in force (0 at start, +1 per reload).", ld(&s->engine_gen)},
+        {"trawl_engine_last_build_milliseconds", "gauge",
+         "How long the last reload took to build its engine (answers came from the previous "
+         "engine meanwhile).",
+         ld(&s->engine_build_ms)},
         {"trawl_engine_reload_failures_total", "counter",
          "Reloads whose configuration did not build (the engine in force stayed).",
          ld(&s->engine_reload_failures)},
@@ -260,9 +266,12 @@ char *trawl__serve_metrics_json(trawl_server *s)
     sb_printf(&b, "\"coalesced\":%llu,\"detector_runs\":%llu,\"stateful_bypass\":%llu,",
               (unsigned long long)trawl_coalescer_shared_count(s->co),
               (unsigned long long)ld(&s->detect_runs), (unsigned long long)ld(&s->stateful_bypass));
-    sb_printf(&b, "\"engine\":{\"reloads\":%llu,\"reload_failures\":%llu},",
+    sb_printf(&b,
+              "\"engine\":{\"reloads\":%llu,\"reload_failures\":%llu,\"generation\":%llu,"
+              "\"last_build_ms\":%llu},",
               (unsigned long long)ld(&s->engine_reloads),
-              (unsigned long long)ld(&s->engine_reload_failures));
+              (unsigned long long)ld(&s->engine_reload_failures),
+              (unsigned long long)ld(&s->engine_gen), (unsigned long long)ld(&s->engine_build_ms));
     char *batch = trawl__serve_batch_metrics(s, true);
     sb_printf(&b, "%s", batch ? batch : "");
     free(batch);

@@ -37,6 +37,14 @@ srv_key *trawl__serve_keys_find(srv_keys *t, const char *key, size_t len);
  * wait for the next token. */
 double trawl__serve_key_take(srv_key *k);
 const char *trawl__serve_key_name(const srv_key *k);
+/* Whether the key's event stream sees every key's events. */
+bool trawl__serve_key_admin(const srv_key *k);
+/* The key's identity for scoping (from its digest, so stable across
+ * reloads); never 0. */
+uint64_t trawl__serve_key_tenant(const srv_key *k);
+/* key scoped to a tenant: another tenant's identical request has another
+ * key (seeded XXH3-128 over both). */
+trawl_key128 trawl__serve_key_scope(trawl_key128 key, uint64_t tenant);
 double trawl__serve_key_rate(const srv_key *k);
 /* Hangs old (and its own retired list) behind t, to be freed with t. */
 void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
@@ -112,6 +120,7 @@ struct trawl_server {
     trawl_server_opts o;
     _Atomic(srv_engine *) eng; /* current; swapped under reload_mu */
     _Atomic uint64_t engine_reloads, engine_reload_failures;
+    _Atomic uint64_t engine_gen, engine_build_ms; /* the current generation; the last build */
     struct MHD_Daemon *daemon;
     uint16_t port;
     int listen_fd;      /* after drain: the quiesced listening socket, or -1 */
@@ -138,7 +147,8 @@ struct trawl_server {
     bool hb_started, hb_stop;
     pthread_mutex_t hb_mu;
     pthread_cond_t hb_cv;
-    struct srv_conns *conns; /* connection table: limits, deadlines (conn.c) */
+    struct srv_conns *conns;     /* connection table: limits, deadlines (conn.c) */
+    struct srv_proxies *proxies; /* trusted proxies (proxy.c); NULL = none */
     /* dynamic batching of the model tier (http_batch.c); NULL = none */
     trawl_batcher *batcher;
     size_t batch_max_bytes;
@@ -188,7 +198,14 @@ typedef struct srv_reply {
     bool has_threat;      /* threat is the answer's threat_score (access log) */
     double threat;
     bool close;           /* close the connection after it */
-    const char *key_name; /* the API key's name, when one was checked */
+    /* A streamed response (len bytes) instead of body; send_reply queues
+     * and releases it. */
+    struct MHD_Response *stream;
+    const char *truncated; /* static: why the response was cut (X-Trawl-Truncated) */
+    const char *key_name;  /* the API key's name, when one was checked */
+    uint64_t tenant;       /* that key's identity (0: no key): scopes cache and events */
+    bool admin;            /* that key sees every key's events */
+    uint64_t engine_gen;   /* 1 + the engine generation that answered; 0: none */
     srv_header headers[SRV_MAX_HEADERS];
     int n_headers;
 } srv_reply;
@@ -251,7 +268,8 @@ struct MHD_Connection;
 struct MHD_Response;
 /* A streaming response for GET /v1/events, or NULL with an error in err. */
 struct srv_addr;
-/* client: the subscriber's address (counted against sse_per_ip). */
+/* client: the subscriber's address (counted against sse_per_ip);
+ * err->tenant and err->admin on entry: the subscriber's key. */
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
                                               const struct srv_addr *client, srv_reply *err);
 /* Who and what an event is about. */
@@ -259,7 +277,8 @@ typedef struct srv_event_ctx {
     const char *client;     /* the client's address */
     const char *client_id;  /* the request's client_id, or NULL */
     const char *request_id; /* X-Request-Id */
-    const char *key;        /* the API key's name, or NULL (kept in the event ring) */
+    const char *key;        /* the API key's name, or NULL: a key's subscribers see its
+                               own events only (admin keys all); kept in the event ring */
 } srv_event_ctx;
 /* Sends the threat events of a report (JSON) to matching subscribers, and
  * to the fleet's channel when there is a Redis tier; keeps them in the
@@ -299,8 +318,12 @@ void trawl__serve_tscratch_free(void *p);
 trawl_status trawl__serve_rules_compile(trawl_server *s, const trawl_serve_ruleset *sets, size_t n,
                                         trawl_error *err);
 void trawl__serve_rules_free(trawl_server *s);
-/* Handles POST /v1/scan; json: the body is {"data_base64":...}. */
-void trawl__serve_scan(trawl_server *s, const char *rules, bool json, const char *body, size_t len,
+/* Handles POST /v1/scan; json: the body is {"data_base64":...}. At most
+ * scan_max_matches matches and scan_max_bytes of response; a response that
+ * was cut says so in its last line and in X-Trawl-Truncated. A response
+ * with matches is streamed (r->stream), formatted as it is sent from the
+ * matches kept (20 bytes each); it may take over *body (then NULL). */
+void trawl__serve_scan(trawl_server *s, const char *rules, bool json, char **body, size_t len,
                        srv_reply *r);
 
 /* Threat events kept for Last-Event-ID replay (event_ring.c): fixed-size

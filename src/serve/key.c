@@ -164,3 +164,9 @@ trawl_status trawl_serve_key_json(const char *json, size_t len, uint32_t tag, tr
     trawl__json_free(doc);
     return st;
 }
+
+trawl_key128 trawl__serve_key_scope(trawl_key128 key, uint64_t tenant)
+{
+    uint64_t v[3] = {key.lo, key.hi, tenant};
+    return trawl_serve_hash(v, sizeof(v));
+}

@@ -148,8 +148,8 @@ trawl_status trawl__serve_proxies_parse(const char *list, srv_proxies **out, tra
     if (!list)
         return TRAWL_OK;
     size_t cap = 1;
-    for (const char *p = list; *p; p++)
-        cap += *p == ',' || *p == ' ';
+    for (const char *p = list; *p; p++) /* entries <= separators + 1 */
+        cap += *p == ',' || *p == ' ' || *p == '\t';
     srv_proxies *t = calloc(1, sizeof(*t) + cap * sizeof(t->v[0]));
     if (!t)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");

@@ -6,7 +6,12 @@
 #   API keys: every one is answered 401 when its headers arrive, and the
 #   server's RSS does not grow by the bodies (it grew ~100 MB before);
 # - bodies sent to endpoints that take none (GET endpoints, 404s) are
-#   dropped as they arrive, not buffered.
+#   dropped as they arrive, not buffered;
+# - /v1/scan of 1 MiB of zeros with a one-byte rule: the response stops at
+#   10,000 matches (749 KB; it was 80.7 MB) and says so in its last line and
+#   in X-Trawl-Truncated; 16 at once grow RSS by their bodies only (it was
+#   +1.19 GB); --scan-max-bytes cuts by size; a streamed response with a
+#   match longer than a stream block equals `trawl scan --json`.
 set -u
 T=$1
 . "$(dirname "$0")/lib/serve.sh"
@@ -37,6 +42,34 @@ growth=$(sed -n 's/^rss_growth_mb=//p' "$dir/out")
 check unused-body-rss "yes" "$(lt "$growth" 16 && echo yes || echo "no: grew $growth MB")"
 check unused-body-404 '404 {"error":"not_found","message":"no such endpoint: /no/such"}' \
     "$(curl -s -m 10 --data-binary 'xxxx' -o "$dir/b" -w '%{http_code}' "$base/no/such"; printf ' %s' "$(cat "$dir/b")")"
+kill -TERM "$pid"; wait "$pid"; pid=
+
+# 5. bounded, streamed /v1/scan responses
+printf 'zero: \\x00\n' >"$dir/zero.rules"
+printf 'run: A+\nmark: \\xAA\\x55\n' >"$dir/run.rules"
+serve_start --listen 127.0.0.1:0 --threads 2 --rules zero="$dir/zero.rules" --rules run="$dir/run.rules"
+attack scan --port "$port" --pid "$pid" --size 1048576 --conc 1 --query '?rules=zero' >"$dir/out"
+cat "$dir/out"
+check scan-capped "status=HTTP/1.1 200 OK response_bytes=748946 truncated=max_matches" \
+    "$(sed -n 's/ seconds=.*//p' "$dir/out")"
+check scan-cut-line 'last_line={"truncated":true,"reason":"max_matches","limit":10000}' "$(sed -n 2p "$dir/out")"
+attack scan --port "$port" --pid "$pid" --size 1048576 --conc 16 --query '?rules=zero' >"$dir/out"
+cat "$dir/out"
+growth=$(sed -n 's/.*growth_mb=//p' "$dir/out")
+check scan-16-rss "yes" "$(lt "$growth" 64 && echo yes || echo "no: grew $growth MB")"
+# a 200 KB match (a 400 KB line, over several 64 KiB stream blocks) between
+# two short ones: byte for byte what trawl scan --json prints
+python3 -c 'import sys; sys.stdout.buffer.write(b"x\xaa\x55" + b"A" * 200000 + b"yy\xaa\x55z")' >"$dir/long.bin"
+want=$("$T" scan --json -r "$dir/run.rules" "$dir/long.bin" | sed "s|\"file\":\"$dir/long.bin\"|\"file\":\"(request)\"|")
+check scan-stream-equal "$want" "$(curl -s -m 10 --data-binary @"$dir/long.bin" "$base/v1/scan?rules=run")"
+kill -TERM "$pid"; wait "$pid"; pid=
+serve_start --listen 127.0.0.1:0 --threads 2 --rules zero="$dir/zero.rules" --scan-max-bytes 10k
+curl -s -m 10 -D "$dir/h" --data-binary @"$dir/long.bin" -o /dev/null "$base/v1/scan"
+head -c 100000 /dev/zero >"$dir/z.bin"
+curl -s -m 10 -D "$dir/h" --data-binary @"$dir/z.bin" -o "$dir/b" "$base/v1/scan"
+check scan-bytes-cut "max_response_bytes yes" \
+    "$(sed -n 's/^X-Trawl-Truncated: \([a-z_]*\).*/\1/ip' "$dir/h") $([ "$(wc -c <"$dir/b")" -le 10240 ] && echo yes)"
+check scan-bytes-line '{"truncated":true,"reason":"max_response_bytes","limit":10240}' "$(tail -n1 "$dir/b")"
 kill -TERM "$pid"; wait "$pid"; pid=
 
 [ $fails -eq 0 ] && echo "serve_attack_body: all passed"

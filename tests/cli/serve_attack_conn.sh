@@ -11,7 +11,8 @@
 # - 300 idle connections: the probe is served, the attacker holds 64;
 # - one connection's headers at 5 bytes/s: closed after ~2 s; a body at
 #   100 bytes/s (--body-min-rate 1000): closed; a body at 4000 bytes/s:
-#   answered 200; the metrics count each kind.
+#   answered 200; the metrics count each kind;
+# - SIGTERM with an upload in flight: new connections are refused at once.
 set -u
 T=$1
 . "$(dirname "$0")/lib/serve.sh"
@@ -59,6 +60,17 @@ serve_start --listen 127.0.0.1:0 --threads 2 --max-per-ip 0
 attack hold --port "$port" --pid "$pid" --conns 100 --seconds 3 --ramp 1 >"$dir/out"
 check per-ip-off "held_at_end=100" "$(grep -o 'held_at_end=[0-9]*' "$dir/out")"
 kill -TERM "$pid"; wait "$pid"; pid=
+
+# SIGTERM with an upload in flight: a new connection is refused at once
+# (before: the kernel accepted it and it hung until the drain ended, 10 s),
+# the upload still completes
+serve_start --listen 127.0.0.1:0 --threads 2
+attack drain --port "$port" --pid "$pid" --wait 3 >"$dir/out"
+cat "$dir/out"
+check drain-refused "new_connection=refused" "$(sed -n 's/ in_ms=.*//p' "$dir/out")"
+check drain-upload "upload_status=200" "$(sed -n 2p "$dir/out")"
+wait "$pid"; rc=$?; pid=
+check drain-rc 0 "$rc"
 
 [ $fails -eq 0 ] && echo "serve_attack_conn: all passed"
 exit $fails

@@ -55,6 +55,11 @@ check bad-key '401 {"error":"unauthorized","message":"invalid API key"}' "$(post
 check bearer 200 "$(post -H 'Authorization: Bearer alpha-key' | cut -d' ' -f1)"
 check x-api-key 200 "$(post -H 'X-API-Key: alpha-key' | cut -d' ' -f1)"
 check healthz-open 200 "$(code "$base/healthz")"
+# the gateway endpoints screen too: they need the key like /v1/detect
+for ep in /v2/guard /analyze/prompt /v1/authz /beta/litellm_basic_guardrail_api; do
+    check "keyless$ep" 401 "$(code -d '{"messages":[{"role":"user","content":"hi"}]}' "$base$ep")"
+done
+check keyed-guard 200 "$(code -H 'X-API-Key: alpha-key' -d '{"messages":[{"role":"user","content":"hi"}]}' "$base/v2/guard")"
 check metrics-open 200 "$(code "$base/metrics")"
 
 # ci: 1 request/s, burst 2
@@ -122,7 +127,7 @@ check access-no-secret 0 "$(grep -c 'alpha-key\|beta-key\|gamma-key' "$dir/acces
 
 printf 'ops sha256:%s extra junk\n' "$(digest x)" >"$dir/bad"
 "$T" serve --listen 127.0.0.1:0 --api-keys "$dir/bad" 2>"$dir/e"; rc=$?
-check bad-file "2 trawl serve: $dir/bad, line 1: expected NAME sha256:HEX [RATE [BURST]]" "$rc $(cat "$dir/e")"
+check bad-file "2 trawl serve: $dir/bad, line 1: expected NAME sha256:HEX [RATE [BURST]] [admin]" "$rc $(cat "$dir/e")"
 
 [ $fails -eq 0 ] && echo "serve_auth: all passed"
 exit $fails

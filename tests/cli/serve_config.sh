@@ -3,8 +3,9 @@
 # sets the server (port, cache, body limit, rule sets, access log; paths
 # relative to the file), flags override it, errors name the file, line and
 # key (exit 2); SIGHUP rebuilds the detection engine from the re-read file
-# while requests keep flowing (none fails), the change is visible after the
-# reload, and a broken file on reload keeps the engine in force.
+# while requests keep flowing (none fails), every request that begins
+# after a swap is answered by the new engine (cached answers included: the
+# reload contract), and a broken file on reload keeps the engine in force.
 set -u
 T=$1
 . "$(dirname "$0")/lib/serve.sh"
@@ -111,16 +112,20 @@ port, pid, conf, only_shadow = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], 
 A = b'{"prompt":"summarise this","urls":["https://api.openai.com/v1/chat/completions"]}'
 stop = False
 statuses, scores = {}, set()
+answers = [] # (start, engine generation, score)
+swapped = {} # generation -> when the metrics showed it
 lock = threading.Lock()
 def client():
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     while not stop:
+        t0 = time.monotonic()
         c.request("POST", "/v1/detect/shadow_ai", body=A)
         r = c.getresponse(); body = r.read()
         with lock:
             statuses[r.status] = statuses.get(r.status, 0) + 1
             if r.status == 200:
                 scores.add(json.loads(body)["threat_score"])
+                answers.append((t0, int(r.getheader("X-Trawl-Engine")), json.loads(body)["threat_score"]))
 def reloads():
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     c.request("GET", "/v1/metrics"); m = json.loads(c.getresponse().read()); c.close()
@@ -134,6 +139,7 @@ def reload(want):
     deadline = time.time() + 60
     while reloads() != want and time.time() < deadline:
         time.sleep(0.02)
+    swapped[want[0]] = time.monotonic()
     return reloads() == want
 threads = [threading.Thread(target=client) for _ in range(2)]
 for t in threads: t.start()
@@ -146,6 +152,14 @@ time.sleep(0.1)
 stop = True
 for t in threads: t.join()
 print("reloads", ok, "statuses", sorted(statuses), "verdicts", sorted(scores))
+# The contract (docs/serve.md, "SIGHUP"): a request that begins after a
+# swap is answered by that engine or a newer one, cached answers included,
+# and every answer is the verdict of the configuration of the generation
+# it names (X-Trawl-Engine; odd generations allowlist: 0, even ones flag:
+# 0.95).
+late = [(t, g, sc) for t, g, sc in answers for k, ts in swapped.items() if t > ts and g < k]
+wrong = [(g, sc) for t, g, sc in answers if sc != (0 if g % 2 else 0.95)]
+print("contract", len(answers) > 0, late[:3], wrong[:3])
 # the last config (i = 5) does not allowlist: flagged, and not from the
 # cache of an earlier engine with the same config
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -164,9 +178,10 @@ while reloads() != (7, 1) and time.time() < deadline:
 print("broken", reloads(), *score())
 PY
 check reload-loop "reloads True statuses [200] verdicts [0, 0.95]" "$(sed -n 1p "$dir/reload")"
-check reload-after "after 200 0.95" "$(sed -n 2p "$dir/reload")"
-check reload-allowlisted "allowlisted True 200 0" "$(sed -n 3p "$dir/reload")"
-check reload-broken "broken (7, 1) 200 0" "$(sed -n 4p "$dir/reload")"
+check reload-contract "contract True [] []" "$(sed -n 2p "$dir/reload")"
+check reload-after "after 200 0.95" "$(sed -n 3p "$dir/reload")"
+check reload-allowlisted "allowlisted True 200 0" "$(sed -n 4p "$dir/reload")"
+check reload-broken "broken (7, 1) 200 0" "$(sed -n 5p "$dir/reload")"
 check reload-log "trawl serve: $dir/etc/serve.conf: shadow_ai.enabled: expected true or false, got 'maybe'
 trawl serve: SIGHUP: detectors not reloaded" "$(grep -A1 maybe "$dir/err")"
 stop

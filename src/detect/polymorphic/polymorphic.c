@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "detect/polymorphic/poly_detect.h"
 #include "common/embedded.h"
@@ -175,13 +176,15 @@ static trawl_status poly_thread_new(void *state, void **tstate, trawl_error *err
 static uint8_t *slurp(const char *path, size_t max, size_t *n, uint64_t *size)
 {
     /* Only regular files: a FIFO or a device named in a request must not
-     * block or stream forever. */
+     * block or stream forever (a FIFO the command line already read would
+     * block a reopening fopen() for good). */
+    char why[128];
     struct stat st;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    int fd = det_open_file(path, false, why, sizeof(why));
+    FILE *f = fd >= 0 && fstat(fd, &st) == 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
     *size = (uint64_t)st.st_size;

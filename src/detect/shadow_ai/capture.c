@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "detect/detector.h"
 #include "detect/shadow_ai/shadow.h"
 
 #ifdef __linux__
@@ -54,9 +55,9 @@ static int capture_close(void *cookie)
     return r;
 }
 
-FILE *shadow_capture_open(const char *path)
+FILE *shadow_capture_open(const char *path, char *why, size_t cap)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = det_open_file(path, true, why, cap); /* never blocks: a FIFO without a writer ends */
     if (fd < 0)
         return NULL;
     capture_src *c = malloc(sizeof *c);
@@ -69,14 +70,19 @@ FILE *shadow_capture_open(const char *path)
     if (!f) {
         close(fd);
         free(c);
+        snprintf(why, cap, "out of memory");
         return NULL;
     }
     setvbuf(f, NULL, _IOFBF, 1 << 16);
     return f;
 }
 #else
-FILE *shadow_capture_open(const char *path)
+FILE *shadow_capture_open(const char *path, char *why, size_t cap)
 {
-    return fopen(path, "rb");
+    int fd = det_open_file(path, true, why, cap);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
 }
 #endif

@@ -141,9 +141,10 @@ typedef struct shadow_allow {
 bool shadow_allow_match(const shadow_allow *a, const char *host, const char **entry);
 
 /* Opens a capture file for reading with a position that ftell() reads
- * without a system call (shadow_ai/capture.c). NULL with errno on failure. The
+ * without a system call (shadow_ai/capture.c): a regular file or a FIFO,
+ * opened with det_open_file (never blocks). NULL with the reason in why. The
  * stream owns the descriptor: fclose() closes both. */
-FILE *shadow_capture_open(const char *path);
+FILE *shadow_capture_open(const char *path, char *why, size_t cap);
 
 /* true when host is name or ends with "." name (label boundary). */
 bool shadow_host_within(const char *host, const char *name);

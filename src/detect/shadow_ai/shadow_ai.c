@@ -523,21 +523,11 @@ static void check_process(run *r, size_t i, const trawl_process *p)
 static ssize_t read_header(const char *path, uint8_t *buf, uint64_t *size, char *why, size_t cap)
 {
     struct stat st;
-    if (stat(path, &st) != 0) {
+    int fd = det_open_file(path, false, why, cap);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0) {
         strerror_r(errno, why, cap);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(why, cap, "not a regular file");
-        return -1;
-    }
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        strerror_r(errno, why, cap);
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, cap, "not a regular file");
         close(fd);
         return -1;
     }
@@ -662,9 +652,10 @@ static void check_payload(run *r, size_t i, const trawl_frame_packet *pk)
 static trawl_status check_pcap(run *r, size_t i, const char *path, trawl_error *err)
 {
     trawl_frame_pcap *pc;
-    FILE *fp = shadow_capture_open(path);
-    trawl_status st = fp ? trawl_frame_pcap_open(fp, &pc, err)
-                         : trawl__fail(err, TRAWL_EIO, "pcap: cannot open %s", path);
+    char why[128] = "cannot open";
+    FILE *fp = shadow_capture_open(path, why, sizeof(why));
+    trawl_status st =
+        fp ? trawl_frame_pcap_open(fp, &pc, err) : trawl__fail(err, TRAWL_EIO, "pcap: %s", why);
     if (st != TRAWL_OK) {
         char msg[sizeof(err->message)];
         snprintf(msg, sizeof(msg), "%s", err ? err->message : "cannot open");

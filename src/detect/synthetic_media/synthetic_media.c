@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "detect/synthetic_media/media.h"
 
@@ -66,12 +66,14 @@ int media_scan(const media_state *st, media_tls *tls, const char *source, const 
  * (not an error: the other detectors look at files too). */
 static uint8_t *read_image_file(const char *path, size_t max, size_t *n, bool *cut)
 {
-    struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return NULL; /* a FIFO or device could block or never end */
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    char why[128]; /* a FIFO or device could block or never end */
+    int fd = det_open_file(path, false, why, sizeof(why));
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return NULL;
+    }
     uint8_t head[12];
     size_t h = fread(head, 1, sizeof head, f);
     uint8_t *buf = NULL;

@@ -518,10 +518,14 @@ def mode_scan(a):
                     break
                 buf += d
             head, rest = buf.split(b"\r\n\r\n", 1)
+            clen = None
+            for ln in head.split(b"\r\n")[1:]:
+                if ln.lower().startswith(b"content-length:"):
+                    clen = int(ln.split(b":", 1)[1])
             total = len(rest)
             tail = rest[-4096:]
             t0 = time.monotonic()
-            while True:
+            while clen is None or total < clen:
                 d = s.recv(1 << 20)
                 if not d:
                     break
@@ -532,9 +536,12 @@ def mode_scan(a):
                 if time.monotonic() - t0 > 60:
                     break
             s.close()
-            results[i] = (head.split(b"\r\n")[0].decode(), total, tail, head)
+            trunc = [ln.split(b":", 1)[1].strip().decode() for ln in head.split(b"\r\n")[1:]
+                     if ln.lower().startswith(b"x-trawl-truncated:")]
+            results[i] = (head.split(b"\r\n")[0].decode(), total, tail, head,
+                          trunc[0] if trunc else "-")
         except OSError as e:
-            results[i] = ("error %s" % e, 0, b"", b"")
+            results[i] = ("error %s" % e, 0, b"", b"", "-")
 
     th = threading.Thread(target=sampler)
     th.start()
@@ -552,8 +559,8 @@ def mode_scan(a):
     lastline = last[-1].decode("latin-1") if last else ""
     if "\r" in lastline:
         lastline = lastline.split("\r")[-1]
-    print("status=%s response_bytes=%d chunked=%s seconds=%.2f"
-          % (r[0], r[1], "yes" if b"chunked" in r[3].lower() else "no", dt))
+    print("status=%s response_bytes=%d truncated=%s seconds=%.2f"
+          % (r[0], r[1], r[4], dt))
     print("last_line=%s" % lastline[-300:])
     print("rss_kb before=%d peak=%d growth_mb=%.1f" % (before, peak[0], (peak[0] - before) / 1024.0))
 
