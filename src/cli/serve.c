@@ -82,6 +82,11 @@ static void usage(FILE *out)
             "                       reply (default 5); past it the request goes on with the\n"
             "                       local cache and trawl_redis_errors_total counts it\n"
             "  --redis-ttl-s N      [redis_ttl_s] lifetime of a shared entry (default 3600)\n"
+            "  --redis-rate-limits  [redis_rate_limits = true] share the API keys' rate\n"
+            "                       limits and ai_vs_ai's per-client windows through Redis\n"
+            "                       (the fleet meets one budget); on a Redis error this\n"
+            "                       instance's own limits apply and\n"
+            "                       trawl_redis_rate_fallbacks_total counts it\n"
             "  -h, --help           this text\n\n"
             "Relative paths in the config file are relative to the file's directory.\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
@@ -158,6 +163,7 @@ static const struct setting {
     {"redis-secret-file", "redis_secret_file", 'S'},
     {"redis-timeout-ms", "redis_timeout_ms", 1003},
     {"redis-ttl-s", "redis_ttl_s", 'L'},
+    {"redis-rate-limits", "redis_rate_limits", 1004},
 };
 #define N_SETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
 
@@ -250,6 +256,20 @@ static int set_string(char **dst, const char *base, const char *arg, char *msg, 
     return 0;
 }
 
+/* A flag without a value (true), or a config key's true/false. */
+static int boolean(const char *arg, bool *out, char *msg, size_t cap)
+{
+    if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
+        *out = true;
+    else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
+        *out = false;
+    else {
+        snprintf(msg, cap, "expected true or false, got '%s'", arg);
+        return -1;
+    }
+    return 0;
+}
+
 /* Applies one setting; base is the config file (for relative paths) or
  * NULL for a flag. 0, or -1 with the reason in msg. */
 static int apply(settings *st, int id, const char *arg, const char *base, char *msg, size_t cap)
@@ -258,15 +278,9 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     trawl_server_opts *o = &st->o;
     switch (id) {
     case 'U': /* a flag without a value, or the config key's true/false */
-        if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
-            o->allow_unknown_keys = true;
-        else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
-            o->allow_unknown_keys = false;
-        else {
-            snprintf(msg, cap, "expected true or false, got '%s'", arg);
-            return -1;
-        }
-        return 0;
+        return boolean(arg, &o->allow_unknown_keys, msg, cap);
+    case 1004:
+        return boolean(arg, &o->redis_rate_limits, msg, cap);
     case 'l':
         if (parse_listen(arg, st->host, sizeof(st->host), &o->port)) {
             snprintf(msg, cap, "expected HOST:PORT, got '%s'", arg);
@@ -488,6 +502,7 @@ static const struct option longopts[] = {
     {"redis-secret-file", required_argument, NULL, 'S'},
     {"redis-timeout-ms", required_argument, NULL, 1003},
     {"redis-ttl-s", required_argument, NULL, 'L'},
+    {"redis-rate-limits", no_argument, NULL, 1004},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };

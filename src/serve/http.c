@@ -222,7 +222,13 @@ static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
         return -1;
     }
     r->key_name = trawl__serve_key_name(k); /* tables live as long as the server */
-    double wait = trawl__serve_key_take(k);
+    /* The fleet's bucket when limits are shared; this instance's own when
+     * they are not, or when Redis failed (fail-open to local limits). */
+    double wait = -1;
+    if (s->redis && s->o.redis_rate_limits && trawl__serve_key_rate(k) > 0)
+        wait = trawl__serve_redis_take(s, k);
+    if (wait < 0)
+        wait = trawl__serve_key_take(k);
     if (wait > 0) {
         const char *name = r->key_name;
         trawl__serve_error(r, 429, "rate limit of %g requests/s exceeded for key '%s'",

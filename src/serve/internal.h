@@ -38,6 +38,9 @@ srv_key *trawl__serve_keys_find(srv_keys *t, const char *key, size_t len);
 double trawl__serve_key_take(srv_key *k);
 const char *trawl__serve_key_name(const srv_key *k);
 double trawl__serve_key_rate(const srv_key *k);
+double trawl__serve_key_burst(const srv_key *k);
+/* SHA-256 of the key (what the key file holds). */
+const uint8_t *trawl__serve_key_digest(const srv_key *k);
 /* Hangs old (and its own retired list) behind t, to be freed with t. */
 void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
 /* Copies the bucket state of keys present in both tables. */
@@ -145,7 +148,8 @@ struct trawl_server {
      * Redis tier), the shared tier (redis.c; NULL = none) */
     uint64_t key_seed;
     struct srv_redis *redis;
-    char instance[17]; /* this instance's id (hex), in events */
+    trawl_detect_counter counter; /* ai_vs_ai's windows in Redis (redis_rate_limits) */
+    char instance[17];            /* this instance's id (hex), in events */
     /* trawl_threats_total: one counter per (detector, category, severity)
      * seen; appended under threat_mu, read without a lock up to n. */
     struct srv_threat_kind {
@@ -277,6 +281,16 @@ int trawl__serve_redis_get(trawl_server *s, const srv_engine *g, unsigned mask, 
 void trawl__serve_redis_put(trawl_server *s, const srv_engine *g, unsigned mask, trawl_key128 key,
                             const char *val, size_t len);
 void trawl__serve_redis_publish(trawl_server *s, unsigned bit, int sev, const char *line, size_t n);
+/* Takes a token from key k's bucket in Redis (the fleet's, with the rate
+ * and burst of k): 0 allowed, > 0 the seconds until a token, < 0 Redis
+ * failed (counted: the caller asks its local bucket). */
+double trawl__serve_redis_take(trawl_server *s, const srv_key *k);
+/* trawl_detect_counter.count on Redis (user = the server). */
+int trawl__serve_redis_count(void *user, const char *client, size_t client_len, uint64_t t_ms,
+                             size_t n, const char *const *names, const uint64_t *window_ms,
+                             uint64_t *counts);
+/* The attached counter for a detector input, or NULL (no shared limits). */
+const trawl_detect_counter *trawl__serve_counter(const trawl_server *s);
 /* Metrics: a JSON member ("redis":{...},) or Prometheus text; "" without a
  * tier. malloc'd; NULL on OOM. */
 char *trawl__serve_redis_metrics(trawl_server *s, bool json);
