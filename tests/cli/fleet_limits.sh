@@ -2,7 +2,8 @@
 # fleet_limits.sh TRAWL -- rate limits shared through Redis (--redis-rate-limits):
 # two `trawl serve` instances on 127.0.0.1 free ports, one Redis. Asserts:
 #   - an API key's budget (burst 4, 0.01/s) is the fleet's: four requests split
-#     over A and B pass, the fifth is 429 on A and the sixth 429 on B;
+#     over A and B pass, the fifth is 429 on A and the sixth 429 on B; 24
+#     requests at once over both with a burst of 10: exactly 10 pass;
 #   - ai_vs_ai's per-client rate window (rate_limit 3) counts across
 #     instances: the fourth request of a client, split over A and B, is a
 #     rate_limit violation counted across instances;
@@ -21,7 +22,8 @@ done
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/secret"
 lim=$(printf 'limited-key-1234' | sha256sum | cut -d' ' -f1)
 opn=$(printf 'open-key-5678' | sha256sum | cut -d' ' -f1)
-printf 'lim sha256:%s 0.01 4\nopen sha256:%s\n' "$lim" "$opn" >"$dir/keys"
+conc=$(printf 'concurrent-key-90' | sha256sum | cut -d' ' -f1)
+printf 'lim sha256:%s 0.01 4\nopen sha256:%s\nconc sha256:%s 0.01 10\n' "$lim" "$opn" "$conc" >"$dir/keys"
 printf '[ai_vs_ai]\nrate_limit = 3\nwindow_seconds = 60\n' >"$dir/cfg"
 
 redis_start
@@ -59,6 +61,19 @@ check key-shared-budget " 200 200 200 200 429 429" "$got"
 check key-429-names-limit "rate_limited" "$(sed -n 's/.*"error":"\([a-z_]*\)".*/\1/p' "$dir/body")"
 check key-limited-in-redis-a 1 "$(metric $t1_port 'trawl_redis_rate_checks_total{result="limited"}')"
 check key-limited-in-redis-b 1 "$(metric $t2_port 'trawl_redis_rate_checks_total{result="limited"}')"
+
+# ---- at once: 24 requests in parallel, 12 to each, burst 10 -> exactly 10 pass -------------
+i=0
+pids=
+while [ $i -lt 24 ]; do
+    p=$t1_port; [ $((i % 2)) = 1 ] && p=$t2_port
+    curl -s -m 20 -H 'X-API-Key: concurrent-key-90' -d '{"prompt":"at once"}' -o /dev/null \
+        -w '%{http_code}\n' "http://127.0.0.1:$p/v1/detect" >"$dir/par.$i" &
+    pids="$pids $!"
+    i=$((i + 1))
+done
+wait $pids # not a bare wait: the servers are children too
+check key-atomic-under-concurrency "10 14" "$(cat "$dir"/par.* | grep -c '^200$') $(cat "$dir"/par.* | grep -c '^429$')"
 
 # ---- ai_vs_ai's rate window across the fleet --------------------------------------------
 body='{"prompt":"what is the weather","client_id":"agent-fleet"}'
