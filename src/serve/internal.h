@@ -212,9 +212,36 @@ typedef struct compat_headers {
 
 /* Handles the gateway endpoints (http_compat.c): ep is EP_LITELLM,
  * EP_GUARD, EP_ANALYZE, EP_AUTHZ or EP_CHAT. *report gets the detection report the
- * reply was made from (malloc'd, for events), or NULL. */
+ * reply was made from (malloc'd, for events), or NULL. It is the three
+ * steps below with POST /v1/detect's path (cache, coalescer, batcher)
+ * between the first two. */
 void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
                          const compat_headers *h, srv_reply *r, char **report);
+
+/* A gateway request translated into the unified input object. */
+typedef struct compat_req {
+    int ep;
+    char *input; /* the unified input object to run (malloc'd) */
+    size_t input_len;
+    char only[128]; /* the detectors to run, as ?only= ("" = every one) */
+    tj_doc *doc;    /* the request, read by the answer; NULL for /v1/authz */
+} compat_req;
+
+typedef struct compat_opts {
+    bool allow_unknown_keys;
+    unsigned enabled; /* the engine's detectors (what /analyze/prompt can keep) */
+} compat_opts;
+
+/* Reads a gateway request strictly and translates it: 0 with q to run, or
+ * -1 with the reply in r (a 400, or /v1/authz's 204 "nothing to screen").
+ * Touches no server: the fuzz target calls it on arbitrary bytes. */
+int trawl__compat_translate(int ep, const char *body, size_t len, const compat_headers *h,
+                            const compat_opts *o, compat_req *q, srv_reply *r);
+/* Says a detection report (the JSON text of POST /v1/detect's 200 reply)
+ * in the gateway's words, into r. */
+void trawl__compat_answer(const compat_req *q, const compat_headers *h, const char *report,
+                          size_t n, srv_reply *r);
+void trawl__compat_req_free(compat_req *q);
 
 /* Fills r with {"error":code_name,"message":msg}. */
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
