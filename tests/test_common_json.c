@@ -142,6 +142,37 @@ static void dump(sbuf *b, const tj_value *v)
     }
 }
 
+/* The UTF-8 prefix is where the reader's "invalid UTF-8" error would stand. */
+static void test_utf8_prefix(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        size_t n, want;
+    } cases[] = {
+        {"plain", 5, 5},
+        {"caf\xc3\xa9", 5, 5},
+        {"a\xc3", 2, 1},             /* cut short */
+        {"ab\xc0\xaf", 4, 2},        /* overlong */
+        {"\xed\xa0\x80x", 4, 0},     /* a surrogate */
+        {"x\xf4\x90\x80\x80", 5, 1}, /* above U+10FFFF */
+        {"\xe6\x97\xa5\x9e", 4, 3},  /* a stray continuation byte */
+        {"nul\0ok", 6, 6},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(trawl__json_utf8_prefix(cases[i].s, cases[i].n), cases[i].want);
+        if (cases[i].want < cases[i].n) { /* the reader stops at the same byte */
+            char doc[32] = "\"";
+            memcpy(doc + 1, cases[i].s, cases[i].n);
+            doc[1 + cases[i].n] = '"';
+            trawl_error e;
+            tj_doc *d;
+            assert_int_equal(trawl__json_parse(doc, cases[i].n + 2, 0, &d, &e), TRAWL_EFORMAT);
+            assert_int_equal(e.offset, (int64_t)cases[i].want + 1);
+        }
+    }
+}
+
 static void test_python_differential(void **state)
 {
     (void)state;
@@ -191,6 +222,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_nul_kept),
+        cmocka_unit_test(test_utf8_prefix),
         cmocka_unit_test(test_python_differential),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

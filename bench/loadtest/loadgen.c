@@ -13,6 +13,9 @@
  * thread's connections are busy waits in that thread's queue, its clock
  * running.
  *
+ * LOADGEN_HEADER in the environment: one more request header line (an API
+ * key: "X-API-Key: ...").
+ *
  * BODIES: one request body per line (JSON), cycled; each body's last '}' is
  * preceded by ,"timestamp_ms":N with N unique, so no two requests share a
  * cache key (use a body without a closing brace to send it as is).
@@ -117,11 +120,12 @@ static void format(worker *w, conn *c, uint64_t seq)
                               (unsigned long long)(seq + 1))
                    : 0;
     size_t blen = b->n + (size_t)sl;
+    const char *xh = getenv("LOADGEN_HEADER");
     c->out = malloc(blen + 512);
     int h = snprintf(c->out, 512,
                      "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n\r\n",
-                     w->path, w->host, blen);
+                     "%.200s%sContent-Length: %zu\r\n\r\n",
+                     w->path, w->host, xh ? xh : "", xh ? "\r\n" : "", blen);
     size_t at = (size_t)h;
     if (close) {
         size_t pre = (size_t)(close - b->p);

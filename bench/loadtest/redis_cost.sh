@@ -7,6 +7,10 @@
 #   redis-miss  every request a Redis miss: a lookup, the screening, a
 #               pipelined store
 #   redis-hit   the same requests again: every one answered from Redis
+#   key-local   redis-hit with an API key whose limit (1e9/s) this instance
+#               keeps (auth.c's token bucket)
+#   key-shared  the same with --redis-rate-limits: the fleet's bucket in Redis,
+#               one EVALSHA round trip per request
 # Also prints the lookup round trip trawl measures itself (TCP and a unix
 # socket), from /v1/metrics.
 set -eu
@@ -69,3 +73,13 @@ curl -s "http://127.0.0.1:$port/v1/metrics" | python3 -c 'import json,sys; r=jso
 serve "$dir/c.err" --redis "unix:$dir/redis.sock" --redis-secret-file "$dir/secret"
 p50 redis-hit-unix
 curl -s "http://127.0.0.1:$port/v1/metrics" | python3 -c 'import json,sys; r=json.load(sys.stdin)["redis"]; print("lookup round trip (unix socket), measured by trawl: p50 %.1f us, p99 %.1f us" % (r["lookup_p50_us"], r["lookup_p99_us"]))'
+# shared API-key limits: the same hits with a key, its bucket here or in Redis
+key=$(printf 'bench-key-0123456789' | sha256sum | cut -d' ' -f1)
+printf 'bench sha256:%s 1000000000\n' "$key" >"$dir/keys"
+export LOADGEN_HEADER='X-API-Key: bench-key-0123456789'
+serve "$dir/d.err" --redis "127.0.0.1:$rp" --redis-secret-file "$dir/secret" --api-keys "$dir/keys"
+p50 key-local
+serve "$dir/e.err" --redis "127.0.0.1:$rp" --redis-secret-file "$dir/secret" --api-keys "$dir/keys" \
+    --redis-rate-limits
+p50 key-shared
+curl -s "http://127.0.0.1:$port/v1/metrics" | python3 -c 'import json,sys; r=json.load(sys.stdin)["redis"]; print("shared bucket checks: %d allowed, %d limited, %d fell back to the local bucket" % (r["rate_allowed"], r["rate_limited"], r["rate_fallbacks_api_key"]))'

@@ -83,6 +83,25 @@ typedef struct trawl_chat_text {
     uint32_t message; /* index in "messages"; UINT32_MAX for "system" */
 } trawl_chat_text;
 
+/* Per-client counts kept outside this process, for several engines at once
+ * (the instances of a fleet; trawl serve implements it on Redis). The
+ * ai_vs_ai detector, given one in trawl_detect_input.counter, counts a
+ * client's requests in its rate and extraction windows there instead of in
+ * its own memory alone, so a client spreading its requests over the fleet
+ * meets one count. count() adds one request of client (client_len bytes,
+ * any bytes) at t_ms (0: the store's own clock) to each of the n sliding
+ * windows names[i] of window_ms[i] milliseconds (60 buckets each, as the
+ * detector's own windows) and writes each window's count, this request
+ * included, to counts[i]. It returns 0, or -1 when the store failed: the
+ * detector then uses its own memory's counts for that request (which it
+ * keeps either way). Called concurrently from every thread that runs the
+ * engine; it should bound its own time. */
+typedef struct trawl_detect_counter {
+    int (*count)(void *user, const char *client, size_t client_len, uint64_t t_ms, size_t n,
+                 const char *const *names, const uint64_t *window_ms, uint64_t *counts);
+    void *user;
+} trawl_detect_counter;
+
 /* The unified input object (see docs/detect.md for the JSON form). Absent
  * fields are NULL / 0. Strings are UTF-8 as received and NUL-terminated; the
  * texts that are screened (prompt, query, history, chat) may also hold NULs
@@ -120,6 +139,9 @@ typedef struct trawl_detect_input {
     trawl_chat_text *chat; /* from "messages" and "system", in request order */
     size_t n_chat;
     uint64_t timestamp_ms; /* when the request arrived; 0 = now */
+    /* Not from the JSON: a shared per-client counter the caller attaches
+     * (above); NULL = this process's memory only. Not owned. */
+    const trawl_detect_counter *counter;
 } trawl_detect_input;
 
 /* Flags of trawl_detect_input_parse_opts. */
@@ -234,9 +256,9 @@ TRAWL_API size_t trawl_detect_pi_signal_names(const trawl_detect_engine *e,
  * trawl_detect_pi_signal_names. Both live in c until its next use.
  * TRAWL_ESTATE when prompt_injection is off. */
 TRAWL_API trawl_status trawl_detect_pi_features(trawl_detect_engine *e, trawl_detect_ctx *c,
-                                                const char *text, size_t len,
-                                                const uint8_t **norm, size_t *norm_len,
-                                                const float **signals, trawl_error *err);
+                                                const char *text, size_t len, const uint8_t **norm,
+                                                size_t *norm_len, const float **signals,
+                                                trawl_error *err);
 
 #ifdef __cplusplus
 }

@@ -269,6 +269,12 @@ typedef struct trawl_server_opts {
     size_t redis_secret_len;
     unsigned redis_timeout_ms; /* connect and every reply; 0 = 5 */
     uint64_t redis_ttl_s;      /* lifetime of a shared entry; 0 = 3600 */
+    /* With a Redis tier: the API keys' token buckets and ai_vs_ai's
+     * per-client windows are kept in Redis (one atomic script per check), so
+     * the fleet shares one budget per key and one count per client. A Redis
+     * failure falls back to this instance's own limiter for that request
+     * (counted: trawl_redis_rate_fallbacks_total). */
+    bool redis_rate_limits;
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

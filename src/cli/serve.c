@@ -97,6 +97,11 @@ static void usage(FILE *out)
             "                       reply (default 5); past it the request goes on with the\n"
             "                       local cache and trawl_redis_errors_total counts it\n"
             "  --redis-ttl-s N      [redis_ttl_s] lifetime of a shared entry (default 3600)\n"
+            "  --redis-rate-limits  [redis_rate_limits = true] share the API keys' rate\n"
+            "                       limits and ai_vs_ai's per-client windows through Redis\n"
+            "                       (the fleet meets one budget); on a Redis error this\n"
+            "                       instance's own limits apply and\n"
+            "                       trawl_redis_rate_fallbacks_total counts it\n"
             "  -h, --help           this text\n\n"
             "Relative paths in the config file are relative to the file's directory.\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
@@ -181,6 +186,7 @@ static const struct setting {
     {"redis-secret-file", "redis_secret_file", 'S'},
     {"redis-timeout-ms", "redis_timeout_ms", 1003},
     {"redis-ttl-s", "redis_ttl_s", 'L'},
+    {"redis-rate-limits", "redis_rate_limits", 1004},
 };
 #define N_SETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
 
@@ -329,6 +335,8 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     switch (id) {
     case 'U':
         return boolean(arg, &o->allow_unknown_keys, msg, cap);
+    case 1004:
+        return boolean(arg, &o->redis_rate_limits, msg, cap);
     case 'l':
         if (parse_listen(arg, st->host, sizeof(st->host), &o->port)) {
             snprintf(msg, cap, "expected HOST:PORT, got '%s'", arg);
@@ -543,6 +551,7 @@ static const struct option longopts[] = {
     {"redis-secret-file", required_argument, NULL, 'S'},
     {"redis-timeout-ms", required_argument, NULL, 1003},
     {"redis-ttl-s", required_argument, NULL, 'L'},
+    {"redis-rate-limits", no_argument, NULL, 1004},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };

@@ -156,6 +156,15 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return k;
 }
 
+size_t trawl__json_utf8_prefix(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t i = 0, k;
+    while (i < n && (k = utf8_len(u + i, n - i)))
+        i += k;
+    return i;
+}
+
 /* The escape at p[i] (after the backslash); writes its bytes to o. */
 static trawl_status escape(parser *ps, unsigned char *o, size_t *w)
 {

@@ -68,5 +68,8 @@ void trawl__json_free(tj_doc *d);
 const tj_value *trawl__json_get(const tj_value *obj, const char *key);
 /* Whether a value holds a name equal to the C string s. */
 bool trawl__json_key_is(const tj_value *v, const char *s);
+/* The length of the longest well-formed UTF-8 prefix of p[0..n) by the
+ * reader's rule (RFC 3629): n when all of it is. */
+size_t trawl__json_utf8_prefix(const char *p, size_t n);
 
 #endif

@@ -216,6 +216,16 @@ double trawl__serve_key_rate(const srv_key *k)
     return k->rate;
 }
 
+double trawl__serve_key_burst(const srv_key *k)
+{
+    return k->burst;
+}
+
+const uint8_t *trawl__serve_key_digest(const srv_key *k)
+{
+    return k->digest;
+}
+
 void trawl__serve_keys_carry(srv_keys *to, srv_keys *from)
 {
     for (size_t i = 0; from && i < to->n; i++)

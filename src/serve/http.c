@@ -283,7 +283,7 @@ static bool needs_key(const trawl_server *s, int ep)
 
 /* 0 when the request may proceed with key (NULL: none sent), else an
  * error reply (401, 429). */
-static int check_key(srv_keys *t, const char *key, srv_reply *r)
+static int check_key(trawl_server *s, srv_keys *t, const char *key, srv_reply *r)
 {
     if (!key || !*key) {
         trawl__serve_error(r, 401, "missing API key (Authorization: Bearer KEY or X-API-Key)");
@@ -297,7 +297,13 @@ static int check_key(srv_keys *t, const char *key, srv_reply *r)
     r->key_name = trawl__serve_key_name(k); /* tables live as long as the server */
     r->tenant = trawl__serve_key_tenant(k);
     r->admin = trawl__serve_key_admin(k);
-    double wait = trawl__serve_key_take(k);
+    /* The fleet's bucket when limits are shared; this instance's own when
+     * they are not, or when Redis failed (fail-open to local limits). */
+    double wait = -1;
+    if (s->redis && s->o.redis_rate_limits && trawl__serve_key_rate(k) > 0)
+        wait = trawl__serve_redis_take(s, k);
+    if (wait < 0)
+        wait = trawl__serve_key_take(k);
     if (wait > 0) {
         const char *name = r->key_name;
         trawl__serve_error(r, 429, "rate limit of %g requests/s exceeded for key '%s'",
@@ -327,7 +333,7 @@ static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
         user = MHD_basic_auth_get_username_password(conn, &pass);
         key = pass;
     }
-    int rc = check_key(t, key, r);
+    int rc = check_key(s, t, key, r);
     if (user)
         MHD_free(user);
     if (pass)

@@ -159,6 +159,7 @@ static trawl_status run_detect(void *ud, char **out, size_t *len, trawl_error *e
         a->root, a->s->o.allow_unknown_keys ? TRAWL_INPUT_ALLOW_UNKNOWN_KEYS : 0, &in, err);
     if (st != TRAWL_OK)
         return st;
+    in->counter = trawl__serve_counter(a->s);
     trawl_detect_report *rep = NULL;
     st = trawl__serve_run_detect(a->s, a->t->eng->e, a->t->ctx, in, a->mask, &rep, err);
     trawl_detect_input_free(in);

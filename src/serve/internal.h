@@ -46,6 +46,9 @@ uint64_t trawl__serve_key_tenant(const srv_key *k);
  * key (seeded XXH3-128 over both). */
 trawl_key128 trawl__serve_key_scope(trawl_key128 key, uint64_t tenant);
 double trawl__serve_key_rate(const srv_key *k);
+double trawl__serve_key_burst(const srv_key *k);
+/* SHA-256 of the key (what the key file holds). */
+const uint8_t *trawl__serve_key_digest(const srv_key *k);
 /* Hangs old (and its own retired list) behind t, to be freed with t. */
 void trawl__serve_keys_retire(srv_keys *t, srv_keys *old);
 /* Copies the bucket state of keys present in both tables. */
@@ -156,7 +159,8 @@ struct trawl_server {
      * Redis tier), the shared tier (redis.c; NULL = none) */
     uint64_t key_seed;
     struct srv_redis *redis;
-    char instance[17]; /* this instance's id (hex), in events */
+    trawl_detect_counter counter; /* ai_vs_ai's windows in Redis (redis_rate_limits) */
+    char instance[17];            /* this instance's id (hex), in events */
     /* trawl_threats_total: one counter per (detector, category, severity)
      * seen; appended under threat_mu, read without a lock up to n. */
     struct srv_threat_kind {
@@ -225,9 +229,36 @@ typedef struct compat_headers {
 
 /* Handles the gateway endpoints (http_compat.c): ep is EP_LITELLM,
  * EP_GUARD, EP_ANALYZE, EP_AUTHZ or EP_CHAT. *report gets the detection report the
- * reply was made from (malloc'd, for events), or NULL. */
+ * reply was made from (malloc'd, for events), or NULL. It is the three
+ * steps below with POST /v1/detect's path (cache, coalescer, batcher)
+ * between the first two. */
 void trawl__serve_compat(trawl_server *s, int ep, const char *body, size_t len,
                          const compat_headers *h, srv_reply *r, char **report);
+
+/* A gateway request translated into the unified input object. */
+typedef struct compat_req {
+    int ep;
+    char *input; /* the unified input object to run (malloc'd) */
+    size_t input_len;
+    char only[128]; /* the detectors to run, as ?only= ("" = every one) */
+    tj_doc *doc;    /* the request, read by the answer; NULL for /v1/authz */
+} compat_req;
+
+typedef struct compat_opts {
+    bool allow_unknown_keys;
+    unsigned enabled; /* the engine's detectors (what /analyze/prompt can keep) */
+} compat_opts;
+
+/* Reads a gateway request strictly and translates it: 0 with q to run, or
+ * -1 with the reply in r (a 400, or /v1/authz's 204 "nothing to screen").
+ * Touches no server: the fuzz target calls it on arbitrary bytes. */
+int trawl__compat_translate(int ep, const char *body, size_t len, const compat_headers *h,
+                            const compat_opts *o, compat_req *q, srv_reply *r);
+/* Says a detection report (the JSON text of POST /v1/detect's 200 reply)
+ * in the gateway's words, into r. */
+void trawl__compat_answer(const compat_req *q, const compat_headers *h, const char *report,
+                          size_t n, srv_reply *r);
+void trawl__compat_req_free(compat_req *q);
 
 /* Fills r with {"error":code_name,"message":msg}. */
 void trawl__serve_error(srv_reply *r, int code, const char *fmt, ...)
@@ -301,6 +332,16 @@ int trawl__serve_redis_get(trawl_server *s, const srv_engine *g, unsigned mask, 
 void trawl__serve_redis_put(trawl_server *s, const srv_engine *g, unsigned mask, trawl_key128 key,
                             const char *val, size_t len);
 void trawl__serve_redis_publish(trawl_server *s, unsigned bit, int sev, const char *line, size_t n);
+/* Takes a token from key k's bucket in Redis (the fleet's, with the rate
+ * and burst of k): 0 allowed, > 0 the seconds until a token, < 0 Redis
+ * failed (counted: the caller asks its local bucket). */
+double trawl__serve_redis_take(trawl_server *s, const srv_key *k);
+/* trawl_detect_counter.count on Redis (user = the server). */
+int trawl__serve_redis_count(void *user, const char *client, size_t client_len, uint64_t t_ms,
+                             size_t n, const char *const *names, const uint64_t *window_ms,
+                             uint64_t *counts);
+/* The attached counter for a detector input, or NULL (no shared limits). */
+const trawl_detect_counter *trawl__serve_counter(const trawl_server *s);
 /* Metrics: a JSON member ("redis":{...},) or Prometheus text; "" without a
  * tier. malloc'd; NULL on OOM. */
 char *trawl__serve_redis_metrics(trawl_server *s, bool json);

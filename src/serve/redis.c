@@ -40,6 +40,7 @@
 #include <time.h>
 
 #include <hiredis/hiredis.h>
+#include <xxhash.h>
 
 #include "common/error.h"
 #include "serve/internal.h"
@@ -47,10 +48,14 @@
 #define CHANNEL  "trawl:events"
 #define RETRY_MS 1000
 
+/* The shared limits' scripts (below), by index. */
+enum { SCRIPT_BUCKET, SCRIPT_WINDOWS, N_SCRIPTS };
+
 typedef struct tconn {
     redisContext *c;
-    size_t pending;    /* appended commands whose replies are unread */
-    uint64_t retry_at; /* after an error: no new connection before this */
+    size_t pending;          /* appended commands whose replies are unread */
+    uint64_t retry_at;       /* after an error: no new connection before this */
+    char sha[N_SCRIPTS][41]; /* SCRIPT LOAD's answers on this connection; "" = not yet */
 } tconn;
 
 struct srv_redis {
@@ -62,6 +67,10 @@ struct srv_redis {
     uint64_t id; /* this instance, in published events */
     pthread_key_t key;
     _Atomic uint64_t hits, misses, errors, stores, published, received;
+    /* shared limits: decisions made in Redis (allowed, limited), window
+     * counts made there, and the checks that fell back to this instance's
+     * own limiter because Redis failed (by kind: API key, ai_vs_ai) */
+    _Atomic uint64_t rate_allowed, rate_limited, window_counts, rate_fallbacks[2];
     trawl_hist *lat; /* a lookup's round trip */
     /* the subscriber */
     pthread_t sub;
@@ -122,6 +131,7 @@ static tconn *thread_conn(srv_redis *r)
         return NULL;
     }
     t->pending = 0;
+    memset(t->sha, 0, sizeof t->sha);
     return t;
 }
 
@@ -250,6 +260,225 @@ void trawl__serve_redis_publish(trawl_server *s, unsigned bit, int sev, const ch
     free(msg);
 }
 
+/* ---- shared limits ------------------------------------------------------------
+ *
+ * Two Lua scripts, each run with EVALSHA as one atomic step in Redis: no
+ * other client's command runs between reading a bucket and writing it back,
+ * so two instances taking the last token at the same moment cannot both get
+ * it (a GET then a SET from C could; MULTI cannot branch on what it read).
+ * Time is Redis's own (TIME), so the instances' clocks need not agree.
+ *
+ * The bucket: the same token bucket as the local limiter (auth.c), RATE
+ * tokens a second up to BURST, in a hash {tokens, at}; it expires once it
+ * would have refilled, when it equals a new one. INCR + PEXPIRE fixed
+ * windows were the other choice: cheaper, no script, but a window counter
+ * lets 2 x BURST through across a window's edge and would not be the
+ * limit the key file states.
+ *
+ * The windows: ai_vs_ai's sliding windows (60 buckets, the count covering
+ * the newest bucket seen and the 59 before it, as ai_vs_ai/clients.c) in a
+ * hash of bucket id -> count, at most 61 fields. */
+
+static const char bucket_lua[] =
+    "if redis.replicate_commands then pcall(redis.replicate_commands) end\n"
+    "local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) + tonumber(t[2]) / 1e6\n"
+    "local v = redis.call('HMGET', KEYS[1], 'tokens', 'at')\n"
+    "local tokens, at = tonumber(v[1]), tonumber(v[2])\n"
+    "if not tokens or not at then tokens, at = burst, now end\n"
+    "if now > at then tokens = tokens + (now - at) * rate end\n"
+    "if tokens > burst then tokens = burst end\n"
+    "local wait = 0\n"
+    "if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end\n"
+    "redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),\n"
+    "           'at', string.format('%.6f', now))\n"
+    "redis.call('PEXPIRE', KEYS[1], string.format('%.0f', math.min(1e12, math.ceil(burst / rate "
+    "* 1000) + 1000)))\n"
+    "return string.format('%.6f', wait)\n";
+
+static const char windows_lua[] =
+    "if redis.replicate_commands then pcall(redis.replicate_commands) end\n"
+    "local now = tonumber(ARGV[1])\n"
+    "if now == 0 then\n"
+    "  local t = redis.call('TIME')\n"
+    "  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+    "end\n"
+    "local out = {}\n"
+    "for i = 1, #KEYS do\n"
+    "  local win = tonumber(ARGV[i + 1])\n"
+    "  local bms = math.max(1, math.ceil(win / 60))\n"
+    "  local b = math.floor(now / bms)\n"
+    "  local latest = tonumber(redis.call('HGET', KEYS[i], 'latest')) or b\n"
+    "  if b > latest then latest = b end\n"
+    "  if b + 60 > latest then redis.call('HINCRBY', KEYS[i], string.format('%.0f', b), 1) end\n"
+    "  redis.call('HSET', KEYS[i], 'latest', string.format('%.0f', latest))\n"
+    "  local f = redis.call('HGETALL', KEYS[i])\n"
+    "  local n = 0\n"
+    "  for j = 1, #f, 2 do\n"
+    "    if f[j] ~= 'latest' then\n"
+    "      local id = tonumber(f[j])\n"
+    "      if id + 60 <= latest then redis.call('HDEL', KEYS[i], f[j])\n"
+    "      elseif id <= latest then n = n + tonumber(f[j + 1]) end\n"
+    "    end\n"
+    "  end\n"
+    "  redis.call('PEXPIRE', KEYS[i], string.format('%.0f', win + bms))\n"
+    "  out[i] = n\n"
+    "end\n"
+    "return out\n";
+
+static const char *const script_src[N_SCRIPTS] = {bucket_lua, windows_lua};
+
+/* Sends one command (after the pipelined ones) and waits for its reply;
+ * NULL after a connection error (dropped and counted). */
+static redisReply *roundtrip(srv_redis *r, tconn *t, int argc, const char **argv)
+{
+    if (redisAppendCommandArgv(t->c, argc, argv, NULL) != REDIS_OK) {
+        drop(r, t);
+        return NULL;
+    }
+    if (!settle(r, t))
+        return NULL;
+    redisReply *rep = NULL;
+    if (redisGetReply(t->c, (void **)&rep) != REDIS_OK || !rep) {
+        if (rep)
+            freeReplyObject(rep);
+        drop(r, t);
+        return NULL;
+    }
+    return rep;
+}
+
+/* Runs script i with argv[2..argc) (argv[0..1] are filled here: EVALSHA
+ * and the script's SHA-1, which SCRIPT LOAD gives on first use on this
+ * connection and again after a NOSCRIPT). The reply, or NULL after an
+ * error (counted). */
+static redisReply *run_script(srv_redis *r, tconn *t, int i, int argc, const char **argv)
+{
+    for (int attempt = 0; attempt < 2 && t->c; attempt++) {
+        if (!t->sha[i][0]) {
+            const char *load[3] = {"SCRIPT", "LOAD", script_src[i]};
+            redisReply *l = roundtrip(r, t, 3, load);
+            if (!l)
+                return NULL;
+            bool ok = l->type == REDIS_REPLY_STRING && l->len == 40;
+            if (ok)
+                memcpy(t->sha[i], l->str, 41);
+            freeReplyObject(l);
+            if (!ok)
+                break;
+        }
+        argv[0] = "EVALSHA";
+        argv[1] = t->sha[i];
+        redisReply *rep = roundtrip(r, t, argc, argv);
+        if (!rep)
+            return NULL;
+        if (rep->type != REDIS_REPLY_ERROR)
+            return rep;
+        bool noscript = !strncmp(rep->str, "NOSCRIPT", 8);
+        freeReplyObject(rep);
+        if (!noscript)
+            break;
+        t->sha[i][0] = 0; /* Redis restarted or flushed its scripts */
+    }
+    atomic_fetch_add_explicit(&r->errors, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void hex(char *out, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+double trawl__serve_redis_take(trawl_server *s, const srv_key *k)
+{
+    srv_redis *r = s->redis;
+    tconn *t = thread_conn(r);
+    double wait = -1;
+    if (t) {
+        /* The bucket's name: the key's digest hashed with the fleet's
+         * seed (what Redis holds says nothing the key file does not). */
+        uint8_t in[40], d[32];
+        memcpy(in, trawl__serve_key_digest(k), 32);
+        memcpy(in + 32, &s->key_seed, 8);
+        trawl__sha256(in, sizeof in, d);
+        char name[48] = "trawl:rl:", rate[32], burst[32];
+        hex(name + 9, d, 16);
+        snprintf(rate, sizeof rate, "%.17g", trawl__serve_key_rate(k));
+        snprintf(burst, sizeof burst, "%.17g", trawl__serve_key_burst(k));
+        const char *argv[6] = {NULL, NULL, "1", name, rate, burst};
+        redisReply *rep = run_script(r, t, SCRIPT_BUCKET, 6, argv);
+        if (rep && rep->type == REDIS_REPLY_STRING) {
+            char *end;
+            double w = strtod(rep->str, &end);
+            if (end != rep->str && w >= 0 && w < 1e12)
+                wait = w;
+        }
+        if (rep)
+            freeReplyObject(rep);
+    }
+    if (wait < 0)
+        atomic_fetch_add_explicit(&r->rate_fallbacks[0], 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(wait > 0 ? &r->rate_limited : &r->rate_allowed, 1,
+                                  memory_order_relaxed);
+    return wait;
+}
+
+#define MAX_WINDOWS 4
+
+int trawl__serve_redis_count(void *user, const char *client, size_t client_len, uint64_t t_ms,
+                             size_t n, const char *const *names, const uint64_t *window_ms,
+                             uint64_t *counts)
+{
+    trawl_server *s = user;
+    srv_redis *r = s->redis;
+    tconn *t = n && n <= MAX_WINDOWS ? thread_conn(r) : NULL;
+    int rc = -1;
+    if (t) {
+        /* trawl:aiva:<window>:<ms>:<client id hashed with the fleet's seed> */
+        XXH128_hash_t h = XXH3_128bits_withSeed(client, client_len, s->key_seed);
+        char keys[MAX_WINDOWS][96], wins[MAX_WINDOWS][24], now[24];
+        const char *argv[3 + 2 * MAX_WINDOWS + 1];
+        char nk[8];
+        snprintf(nk, sizeof nk, "%zu", n);
+        argv[2] = nk;
+        int argc = 3;
+        for (size_t i = 0; i < n; i++) {
+            snprintf(keys[i], sizeof keys[i],
+                     "trawl:aiva:%.24s:%" PRIu64 ":%016" PRIx64 "%016" PRIx64, names[i],
+                     window_ms[i], h.high64, h.low64);
+            argv[argc++] = keys[i];
+        }
+        snprintf(now, sizeof now, "%" PRIu64, t_ms);
+        argv[argc++] = now;
+        for (size_t i = 0; i < n; i++) {
+            snprintf(wins[i], sizeof wins[i], "%" PRIu64, window_ms[i]);
+            argv[argc++] = wins[i];
+        }
+        redisReply *rep = run_script(r, t, SCRIPT_WINDOWS, argc, argv);
+        if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == n) {
+            rc = 0;
+            for (size_t i = 0; i < n; i++)
+                if (rep->element[i]->type == REDIS_REPLY_INTEGER && rep->element[i]->integer > 0)
+                    counts[i] = (uint64_t)rep->element[i]->integer;
+                else
+                    rc = -1;
+        }
+        if (rep)
+            freeReplyObject(rep);
+    }
+    atomic_fetch_add_explicit(rc ? &r->rate_fallbacks[1] : &r->window_counts, 1,
+                              memory_order_relaxed);
+    return rc;
+}
+
+const trawl_detect_counter *trawl__serve_counter(const trawl_server *s)
+{
+    return s->redis && s->o.redis_rate_limits ? &s->counter : NULL;
+}
+
 /* One message from the channel: "<instance>\t<bit>\t<severity>\t<SSE text>". */
 static void deliver(trawl_server *s, const redisReply *m)
 {
@@ -342,6 +571,9 @@ static trawl_status parse_url(srv_redis *r, const char *url, trawl_error *err)
 trawl_status trawl__serve_redis_start(trawl_server *s, trawl_error *err)
 {
     const trawl_server_opts *o = &s->o;
+    if (!o->redis && o->redis_rate_limits)
+        return trawl__fail(err, TRAWL_EINVAL,
+                           "redis: shared rate limits need a Redis tier (--redis)");
     if (!o->redis)
         return TRAWL_OK;
     if (!o->redis_secret || o->redis_secret_len < 16)
@@ -367,6 +599,8 @@ trawl_status trawl__serve_redis_start(trawl_server *s, trawl_error *err)
     uint8_t d[32];
     trawl__sha256(o->redis_secret, o->redis_secret_len, d);
     memcpy(&s->key_seed, d, sizeof s->key_seed);
+    s->counter.count = trawl__serve_redis_count;
+    s->counter.user = s;
     if (pthread_create(&r->sub, NULL, subscriber, s))
         return trawl__fail(err, TRAWL_ENOMEM, "redis: cannot start the event subscriber");
     r->sub_started = true;
@@ -393,7 +627,7 @@ void trawl__serve_redis_stop(trawl_server *s)
 char *trawl__serve_redis_metrics(trawl_server *s, bool json)
 {
     srv_redis *r = s->redis;
-    char *out = malloc(1024);
+    char *out = malloc(3072);
     if (!out)
         return NULL;
     if (!r) {
@@ -402,17 +636,23 @@ char *trawl__serve_redis_metrics(trawl_server *s, bool json)
     }
     uint64_t h = atomic_load(&r->hits), m = atomic_load(&r->misses), e = atomic_load(&r->errors),
              st = atomic_load(&r->stores), p = atomic_load(&r->published),
-             rc = atomic_load(&r->received);
+             rc = atomic_load(&r->received), ra = atomic_load(&r->rate_allowed),
+             rl = atomic_load(&r->rate_limited), wc = atomic_load(&r->window_counts),
+             fk = atomic_load(&r->rate_fallbacks[0]), fa = atomic_load(&r->rate_fallbacks[1]);
     double p50 = (double)trawl_hist_percentile(r->lat, 0.5) / 1e3,
            p99 = (double)trawl_hist_percentile(r->lat, 0.99) / 1e3;
     if (json)
-        snprintf(out, 1024,
+        snprintf(out, 3072,
                  "\"redis\":{\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ",\"errors\":%" PRIu64
                  ",\"stores\":%" PRIu64 ",\"events_published\":%" PRIu64
-                 ",\"events_received\":%" PRIu64 ",\"lookup_p50_us\":%.1f,\"lookup_p99_us\":%.1f},",
-                 h, m, e, st, p, rc, p50, p99);
+                 ",\"events_received\":%" PRIu64 ",\"lookup_p50_us\":%.1f,\"lookup_p99_us\":%.1f,"
+                 "\"rate_limits\":%s,\"rate_allowed\":%" PRIu64 ",\"rate_limited\":%" PRIu64
+                 ",\"window_counts\":%" PRIu64 ",\"rate_fallbacks_api_key\":%" PRIu64
+                 ",\"rate_fallbacks_ai_vs_ai\":%" PRIu64 "},",
+                 h, m, e, st, p, rc, p50, p99, s->o.redis_rate_limits ? "true" : "false", ra, rl,
+                 wc, fk, fa);
     else
-        snprintf(out, 1024,
+        snprintf(out, 3072,
                  "# HELP trawl_redis_lookups_total Shared-tier lookups after a local miss.\n"
                  "# TYPE trawl_redis_lookups_total counter\n"
                  "trawl_redis_lookups_total{result=\"hit\"} %" PRIu64 "\n"
@@ -424,7 +664,21 @@ char *trawl__serve_redis_metrics(trawl_server *s, bool json)
                  "# TYPE trawl_redis_stores_total counter\ntrawl_redis_stores_total %" PRIu64 "\n"
                  "# TYPE trawl_redis_events_total counter\n"
                  "trawl_redis_events_total{direction=\"published\"} %" PRIu64 "\n"
-                 "trawl_redis_events_total{direction=\"received\"} %" PRIu64 "\n",
-                 h, m, e, st, p, rc);
+                 "trawl_redis_events_total{direction=\"received\"} %" PRIu64 "\n"
+                 "# HELP trawl_redis_rate_checks_total API-key rate checks decided in Redis "
+                 "(the fleet's bucket).\n"
+                 "# TYPE trawl_redis_rate_checks_total counter\n"
+                 "trawl_redis_rate_checks_total{result=\"allowed\"} %" PRIu64 "\n"
+                 "trawl_redis_rate_checks_total{result=\"limited\"} %" PRIu64 "\n"
+                 "# HELP trawl_redis_window_counts_total ai_vs_ai client windows counted in "
+                 "Redis.\n"
+                 "# TYPE trawl_redis_window_counts_total counter\n"
+                 "trawl_redis_window_counts_total %" PRIu64 "\n"
+                 "# HELP trawl_redis_rate_fallbacks_total Shared-limit checks decided by this "
+                 "instance's own limiter because Redis failed (fail-open to local limits).\n"
+                 "# TYPE trawl_redis_rate_fallbacks_total counter\n"
+                 "trawl_redis_rate_fallbacks_total{kind=\"api_key\"} %" PRIu64 "\n"
+                 "trawl_redis_rate_fallbacks_total{kind=\"ai_vs_ai\"} %" PRIu64 "\n",
+                 h, m, e, st, p, rc, ra, rl, wc, fk, fa);
     return out;
 }

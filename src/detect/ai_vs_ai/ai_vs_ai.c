@@ -298,7 +298,7 @@ static trawl_status extraction(const session *ss, uint64_t count, trawl_detector
     return TRAWL_OK;
 }
 
-static trawl_status rate_limit(const aiva_state *s, const char *id, uint64_t count,
+static trawl_status rate_limit(const aiva_state *s, const char *id, uint64_t count, bool shared,
                                trawl_detector_result *out)
 {
     const aiva_cfg *cfg = &s->cfg;
@@ -311,8 +311,10 @@ static trawl_status rate_limit(const aiva_state *s, const char *id, uint64_t cou
         det_violation(out, "rate_limit", conf > 0.95 ? 0.95 : conf,
                       "rate limit exceeded: %llu requests in %g s (limit %g)",
                       (unsigned long long)count, cfg->window_seconds, cfg->rate_limit);
-    if (!v || det_evidence(v, "client \"%s\": %llu requests within the last %g s window, limit %g",
-                           who, (unsigned long long)count, cfg->window_seconds, cfg->rate_limit))
+    if (!v ||
+        det_evidence(v, "client \"%s\": %llu requests within the last %g s window, limit %g%s", who,
+                     (unsigned long long)count, cfg->window_seconds, cfg->rate_limit,
+                     shared ? " (counted across instances)" : ""))
         return TRAWL_ENOMEM;
     return TRAWL_OK;
 }
@@ -350,6 +352,24 @@ static size_t sketch_history(aiva_state *s, aiva_thread *t, const trawl_detect_i
     return n;
 }
 
+/* The window counts from the caller's shared counter (a fleet's), when it
+ * has one and it answers: true with obs's counts replaced. The local
+ * windows counted the request too, and stand when the counter fails. */
+static bool shared_counts(const aiva_state *s, const trawl_detect_input *in, aiva_observation *obs)
+{
+    if (!in->counter || !in->counter->count)
+        return false;
+    static const char *const names[2] = {"rate", "extraction"};
+    const uint64_t win[2] = {s->cfg.clients.rate_window_ms, s->cfg.clients.extraction_window_ms};
+    uint64_t n[2];
+    if (in->counter->count(in->counter->user, in->client_id, strlen(in->client_id),
+                           in->timestamp_ms, 2, names, win, n) != 0)
+        return false;
+    obs->rate_count = n[0];
+    obs->extraction_count = n[1];
+    return true;
+}
+
 static trawl_status aiva_run(void *state, void *tstate, const trawl_detect_input *in,
                              trawl_detector_result *out, trawl_error *err)
 {
@@ -379,6 +399,7 @@ static trawl_status aiva_run(void *state, void *tstate, const trawl_detect_input
     }
     session ss = {.s = s, .cur = q ? &cur : NULL, .now_ms = now, .timed = true};
     aiva_observation obs = {0};
+    bool shared = false;
     if (has_client) {
         /* in->history seeds only a client not seen before: skip sketching it
          * for known clients (a race with a concurrent first request costs at
@@ -392,12 +413,13 @@ static trawl_status aiva_run(void *state, void *tstate, const trawl_detect_input
             return trawl__fail(err, st, "out of memory");
         ss.hist = t->hist;
         ss.n_hist = obs.n_hist;
+        shared = shared_counts(s, in, &obs);
     } else if (in->n_history) {
         ss.hist = t->seed;
         ss.n_hist = sketch_history(s, t, in, now);
         ss.timed = false;
     }
-    if (has_client && (st = rate_limit(s, in->client_id, obs.rate_count, out)) != TRAWL_OK)
+    if (has_client && (st = rate_limit(s, in->client_id, obs.rate_count, shared, out)) != TRAWL_OK)
         return trawl__fail(err, st, "out of memory");
     if (has_client && (st = extraction(&ss, obs.extraction_count, out)) != TRAWL_OK)
         return trawl__fail(err, st, "out of memory");

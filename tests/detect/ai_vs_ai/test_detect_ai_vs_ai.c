@@ -374,7 +374,9 @@ static void test_dev_prompts_rates(void **state)
         memcpy(json + pre, "\"prompt\"", 8);
         memcpy(json + pre + 8, t + 6, (size_t)k - pre - 6);
         trawl_detect_input *in;
-        assert_int_equal(trawl_detect_input_parse_opts(json, (size_t)k + 2, TRAWL_INPUT_ALLOW_UNKNOWN_KEYS, &in, &err), TRAWL_OK);
+        assert_int_equal(trawl_detect_input_parse_opts(json, (size_t)k + 2,
+                                                       TRAWL_INPUT_ALLOW_UNKNOWN_KEYS, &in, &err),
+                         TRAWL_OK);
         int label = strstr(line, "\"label\": 1") ? 1 : 0;
         trawl_detect_report *r;
         assert_int_equal(trawl_detect_run(e, c, in, TRAWL_DET_AI_VS_AI, &r, &err), TRAWL_OK);
@@ -421,7 +423,9 @@ static void test_dev_sessions_clean(void **state)
     trawl_error err;
     while ((k = getline(&line, &cap, fp)) > 0) {
         trawl_detect_input *row;
-        assert_int_equal(trawl_detect_input_parse_opts(line, (size_t)k, TRAWL_INPUT_ALLOW_UNKNOWN_KEYS, &row, &err), TRAWL_OK);
+        assert_int_equal(trawl_detect_input_parse_opts(line, (size_t)k,
+                                                       TRAWL_INPUT_ALLOW_UNKNOWN_KEYS, &row, &err),
+                         TRAWL_OK);
         if (strstr(line, "\"label\": 0")) {
             /* the row's "text" is not an input field: find it by hand */
             char *t = strstr(line, "\"text\": \"");
@@ -558,6 +562,91 @@ static void test_rate_limit_monotonic_clock(void **state)
     }
     assert_int_equal(hits, 5);
     fx_close(&f);
+}
+
+/* A counter two detector states share (two instances of a fleet), as
+ * trawl serve's Redis counter does; fail = 1 makes it fail. */
+typedef struct fake_counter {
+    uint64_t n[2];
+    uint64_t win[2], t_ms;
+    int fail, calls;
+} fake_counter;
+
+static int fake_count(void *user, const char *client, size_t client_len, uint64_t t_ms, size_t n,
+                      const char *const *names, const uint64_t *window_ms, uint64_t *counts)
+{
+    fake_counter *c = user;
+    c->calls++;
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "rate");
+    assert_string_equal(names[1], "extraction");
+    assert_int_equal(client_len, strlen("fleet-7"));
+    assert_memory_equal(client, "fleet-7", client_len);
+    c->t_ms = t_ms;
+    if (c->fail)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        c->win[i] = window_ms[i];
+        counts[i] = ++c->n[i];
+    }
+    return 0;
+}
+
+static void test_shared_counter(void **state)
+{
+    (void)state;
+    fixture a, b;
+    const char *cfg = "[ai_vs_ai]\nrate_limit = 3\nwindow_seconds = 20\n";
+    fx_open(&a, cfg);
+    fx_open(&b, cfg);
+    fake_counter fc = {0};
+    trawl_detect_counter counter = {fake_count, &fc};
+    /* four requests split over two detector states: the fourth is over the
+     * limit of 3 in the shared count (2 in each state's own) */
+    for (int i = 1; i <= 4; i++) {
+        trawl_detect_input in = query_input("fleet-7", "status?", 5000 + (uint64_t)i);
+        in.counter = &counter;
+        trawl_detector_result r;
+        run(i % 2 ? &a : &b, &in, &r);
+        const trawl_violation *v = find(&r, "rate_limit");
+        if (i < 4)
+            assert_null(v);
+        else
+            assert_true(has_evidence(
+                v, "4 requests within the last 20 s window, limit 3 (counted across instances)"));
+        det_result_clear(&r);
+    }
+    assert_int_equal(fc.calls, 4);
+    assert_int_equal(fc.win[0], 20000);
+    assert_int_equal(fc.win[1], 3600000);
+    assert_int_equal(fc.t_ms, 5004);
+    /* the store fails: each state's own window decides (a has seen 2 of
+     * them; its 4th is over the limit, without the fleet's words) */
+    fc.fail = 1;
+    for (int i = 3; i <= 4; i++) {
+        trawl_detect_input in = query_input("fleet-7", "status?", 5010 + (uint64_t)i);
+        in.counter = &counter;
+        trawl_detector_result r;
+        run(&a, &in, &r);
+        const trawl_violation *v = find(&r, "rate_limit");
+        if (i < 4)
+            assert_null(v);
+        else {
+            assert_true(has_evidence(v, "4 requests within the last 20 s window, limit 3"));
+            assert_false(has_evidence(v, "across instances"));
+        }
+        det_result_clear(&r);
+    }
+    /* no client id: the counter is not asked */
+    int calls = fc.calls;
+    trawl_detect_input in = text_input("hello");
+    in.counter = &counter;
+    trawl_detector_result r;
+    run(&a, &in, &r);
+    det_result_clear(&r);
+    assert_int_equal(fc.calls, calls);
+    fx_close(&a);
+    fx_close(&b);
 }
 
 static const char *varied_session[] = {
@@ -922,6 +1011,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_decoder),
+        cmocka_unit_test(test_shared_counter),
         cmocka_unit_test(test_zero_width_hello_world),
         cmocka_unit_test(test_invisible_benign_uses),
         cmocka_unit_test(test_tag_smuggling_decoded),
