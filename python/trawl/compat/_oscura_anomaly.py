@@ -5,7 +5,7 @@ Same names, arguments and result fields; every statistical test is trawl's
 (z-score, modified z-score with MAD, IQR fences), so every anomaly's
 explanation ends with trawl's sentence: the value, the baseline statistic,
 the threshold crossed. docs/python-oscura-differences.md lists where the
-results differ (rows 37-50) and why.
+results differ (rows 37-49) and why.
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def _num(x: Any) -> Any:
 
 
 def _round(x: float) -> float:
-    """x to 9 significant digits: rates and periods computed from float
-    timestamps carry rounding noise of ~1e-15 that a scale-free test (a
-    z-score) would otherwise read as spread."""
+    """x to 9 significant digits: periods computed from float timestamps
+    carry rounding noise of ~1e-15 that a scale-free test (a z-score) would
+    otherwise read as spread."""
     return float(f"{x:.9g}")
 
 
@@ -189,12 +189,12 @@ class AnomalyDetector:
     # ---- series judged against themselves ------------------------------------------
 
     def _in_sample(self, values: Sequence[float], methods: str, **params: Any
-                   ) -> dict[int, list[_anom.Anomaly]]:
+                   ) -> tuple[dict[int, list[_anom.Anomaly]], Optional[_anom.Channel]]:
         """trawl's batch mode on one series: learn every value, finish, then
         test each against the whole (what Oscura's statistics do). Returns
-        the anomalies per index."""
+        the anomalies per index and the series' baseline statistics."""
         if len(values) < 2:
-            return {}
+            return {}, None
         m = _anom.Model(methods, min_samples=2, **params)
         for i, v in enumerate(values):
             m.learn("x", float(v), time=float(i))
@@ -204,7 +204,7 @@ class AnomalyDetector:
             got = m.detect("x", float(v), time=float(i), index=i)
             if got:
                 out[i] = got
-        return out
+        return out, m.channels()[0]
 
     def detect_field_value_anomaly(self, field_values: list[float], field_name: str,
                                    method: str = "modified_zscore") -> list[Anomaly]:
@@ -215,7 +215,7 @@ class AnomalyDetector:
         if method not in _STAT:
             raise ValueError(f"Unknown method: {method}")
         vals = [float(v) for v in field_values]
-        hits = self._in_sample(vals, _STAT[method], **self._params())
+        hits, _ = self._in_sample(vals, _STAT[method], **self._params())
         mean = sum(vals) / len(vals) if vals else 0.0
         found = []
         for i in sorted(hits):
@@ -254,16 +254,16 @@ class AnomalyDetector:
                                     f"({dev:.0%} off the given period, more than 50%)",
                         context={"expected_period": expected_period, "method": "period"}))
             return self._record(found)
-        hits = self._in_sample([_round(t) for t in times], "zscore,mzscore",
-                               z=self.config.zscore_threshold)
+        hits, ch = self._in_sample([_round(t) for t in times], "zscore,mzscore",
+                                   z=self.config.zscore_threshold)
         for i in sorted(hits):
             a = hits[i][0]
+            med = ch.median if ch else a.baseline
             found.append(Anomaly(
                 timestamp=float(i), anomaly_type="timing", score=_score(a), message_index=i,
-                expected_value=a.baseline, actual_value=times[i],
-                explanation=f"Timing anomaly: {times[i]:.2f}s vs expected {a.baseline:.2f}s: "
-                            f"{a.detail}",
-                context={"expected_period": a.baseline, "method": _OSCURA_NAME[a.method],
+                expected_value=med, actual_value=times[i],
+                explanation=f"Timing anomaly: {times[i]:.2f}s vs expected {med:.2f}s: {a.detail}",
+                context={"expected_period": med, "method": _OSCURA_NAME[a.method],
                          "methods": [_OSCURA_NAME[x.method] for x in hits[i]],
                          "threshold": a.threshold, "detail": a.detail}))
         return self._record(found)
@@ -277,54 +277,74 @@ class AnomalyDetector:
         if trained_model is not None:
             raise ValueError("trained_model is not supported (Oscura ignores it)")
         lengths = [len(s) for s in sequences]
-        hits = self._in_sample(lengths, "zscore,iqr", **self._params())
-        mean = sum(lengths) / len(lengths) if lengths else 0.0
+        hits, ch = self._in_sample(lengths, "zscore", z=self.config.zscore_threshold)
+        if ch is None:
+            return []
         found = []
-        for i in sorted(hits):
-            a = hits[i][0]
+        for i, n in enumerate(lengths):
+            ratio = n / ch.median if ch.median else math.inf
+            far = ratio > 2.0 or ratio < 0.5
+            if i not in hits and not far:
+                continue
+            why = hits[i][0].detail if i in hits else \
+                f"{ratio:.3g} x the median length {ch.median:.6g} (outside 0.5 .. 2)"
             found.append(Anomaly(
-                timestamp=float(i), anomaly_type="sequence", score=_score(a), message_index=i,
-                expected_value=mean, actual_value=lengths[i],
-                explanation=f"Unusual sequence length: {lengths[i]} bytes vs expected "
-                            f"{mean:.0f} bytes: {a.detail}",
-                context={"sequence_length": lengths[i], "method": _OSCURA_NAME[a.method],
-                         "methods": [_OSCURA_NAME[x.method] for x in hits[i]],
-                         "threshold": a.threshold, "detail": a.detail}))
+                timestamp=float(i), anomaly_type="sequence",
+                score=_score(hits[i][0]) if i in hits else min(abs(math.log2(ratio)) / 2, 1.0)
+                if ratio not in (0, math.inf) else 1.0,
+                message_index=i, expected_value=ch.mean, actual_value=n,
+                explanation=f"Unusual sequence length: {n} bytes vs expected {ch.mean:.0f} "
+                            f"bytes: {why}",
+                context={"sequence_length": n, "median_length": ch.median,
+                         "methods": (["zscore"] if i in hits else []) +
+                                    (["median_ratio"] if far else []),
+                         "detail": why}))
         return self._record(found)
 
     def detect_message_rate_anomaly(self, timestamps: list[float],
                                     window_size: int = 100) -> list[Anomaly]:
         """Bursts and gaps: the rate over each run of ``window_size``
-        consecutive messages (Oscura's sliding window), each window tested
-        against the windows before it (trawl's online mode, after 10 windows
-        of warm-up) by z-score at ``zscore_threshold`` and IQR fences at
-        ``iqr_multiplier``. Fewer than ``window_size`` timestamps: none."""
+        consecutive messages (Oscura's sliding window), flagged when trawl's
+        z-score among all windows passes ``zscore_threshold`` or the rate is
+        more than 30 % from the median rate (Oscura's rule: many windows
+        share one burst or gap, which masks it from the z-score). A rate as
+        constant as a coefficient of variation under 0.01 %: none. Fewer
+        than ``window_size`` timestamps: none."""
         if window_size < 2:
             raise ValueError(f"window_size must be at least 2, got {window_size}")
         ts = [float(t) for t in timestamps]
         if len(ts) < window_size:
             return []
-        m = _anom.Model("zscore,iqr", online=True, warmup=10, min_samples=10, **self._params())
-        found = []
+        rates, mids = [], []
         for i in range(len(ts) - window_size):
             span = ts[i + window_size - 1] - ts[i]
-            rate = _round(window_size / span) if span > 0 else 0.0
-            mid = ts[i + window_size // 2]
-            got = m.detect("rate", rate, time=mid, index=i)
-            if not got:
+            rates.append(window_size / span if span > 0 else 0.0)
+            mids.append(ts[i + window_size // 2])
+        if not rates:
+            return []
+        mean = sum(rates) / len(rates)
+        std = math.sqrt(sum((r - mean) ** 2 for r in rates) / len(rates))
+        if std < mean * 1e-4:
+            return []
+        hits, ch = self._in_sample(rates, "zscore", z=self.config.zscore_threshold)
+        med = ch.median if ch else mean
+        found = []
+        for i, rate in enumerate(rates):
+            dev = abs(rate - med) / med if med else math.inf
+            if i not in hits and dev <= 0.3:
                 continue
-            a = got[0]
-            kind = "burst" if rate > a.baseline else "gap"
+            kind = "burst" if rate > mean else "gap"
+            why = hits[i][0].detail if i in hits else \
+                f"{dev:.0%} from the median rate {med:.6g} msg/s (over 30%)"
             found.append(Anomaly(
-                timestamp=mid, anomaly_type="rate",
-                score=min(abs(rate - a.baseline) / a.baseline, 1.0) if a.baseline else 1.0,
-                message_index=i,
+                timestamp=mids[i], anomaly_type="rate",
+                score=min(abs(rate - mean) / mean, 1.0) if mean else 1.0, message_index=i,
                 explanation=f"Message {kind} detected: {rate:.1f} msg/s vs expected "
-                            f"{a.baseline:.1f} msg/s: {a.detail}",
-                context={"rate": rate, "expected_rate": a.baseline, "window": i,
-                         "method": _OSCURA_NAME[a.method],
-                         "methods": [_OSCURA_NAME[x.method] for x in got],
-                         "threshold": a.threshold, "detail": a.detail}))
+                            f"{mean:.1f} msg/s: {why}",
+                context={"rate": rate, "expected_rate": mean, "median_rate": med, "window": i,
+                         "methods": (["zscore"] if i in hits else []) +
+                                    (["median_deviation"] if dev > 0.3 else []),
+                         "detail": why}))
         return self._record(found)
 
     # ---- reports ------------------------------------------------------------------------
