@@ -66,7 +66,7 @@ def test_train_and_detect(detector, normal_data):
     assert len(got) == 1 and got[0].field_name == "voltage" and got[0].anomaly_type == "value"
     assert got[0].actual_value == 10.0 and got[0].timestamp == 2.0 and got[0].score == 1.0
     assert got[0].context["method"] == "zscore" and got[0].context["z_score"] > 50
-    assert "beyond 2" in got[0].explanation  # DIFFERENCE 50: trawl's sentence
+    assert "beyond 2" in got[0].explanation  # trawl's sentence ends the explanation
     batch = detector.detect_batch([{"voltage": 3.3}, {"voltage": 10.0}, {"voltage": 3.2}],
                                   [0.0, 1.0, 2.0])
     assert [a.timestamp for a in batch] == [1.0]
@@ -180,8 +180,11 @@ def test_message_rate(detector):
     assert any("gap" in a.explanation.lower()
                for a in detector.detect_message_rate_anomaly(ts, window_size=30))
     assert detector.detect_message_rate_anomaly([0.0, 0.1, 0.2], window_size=100) == []
-    # DIFFERENCE 47: float noise of a constant rate is not a spread
     assert detector.detect_message_rate_anomaly(list(np.arange(0, 10, 0.1)), window_size=50) == []
+    # DIFFERENCE 47: the window's index is kept; a window of one message is refused
+    assert all(a.message_index is not None for a in got)
+    with pytest.raises(ValueError, match="window_size"):
+        detector.detect_message_rate_anomaly([0.0, 1.0], window_size=1)
 
 
 def test_protocol_scenario(detector):

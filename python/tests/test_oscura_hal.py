@@ -106,7 +106,7 @@ def test_symbol_names_and_nothing_are_unknown():
 
 def test_words_are_not_accesses():
     d = HALDetector()
-    # DIFFERENCE 51: Oscura reads every byte offset as an address
+    # DIFFERENCE 50: Oscura reads every byte offset as an address
     for image in (b"\x00" * 10 + struct.pack("<III", 0x40020000, 0x40020014, 0x40020018),
                   b"\x68" + struct.pack("<I", 0x40020000), bytes(range(256)) * 10,
                   struct.pack("<I", 0x40020000) * 20, b"\x01\x02", b"\xff" * 1000):

@@ -6,7 +6,7 @@ accesses come from Thumb instructions (Capstone, register values followed
 through literal loads, MOVW/MOVT and arithmetic), never from words of the
 image read as addresses; frameworks come from rules/firmware.rules, and
 when nothing adds up the answer is "Unknown". docs/python-oscura-
-differences.md (rows 51-60) lists every difference.
+differences.md (rows 50-60) lists every difference.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 .clustering / .clustering_optimized, v0.9.0): the generic iterator helpers,
 the named-field PacketParser, PatternClusterer and cluster_messages, and
 FuzzyMatcher.match_with_wildcards' window search. Differences are listed in
-docs/python-oscura-differences.md (rows 61-66)."""
+docs/python-oscura-differences.md (rows 61-65)."""
 
 from __future__ import annotations
 
