@@ -8,7 +8,6 @@ z-score, IQR fences and modified z-score, and the windowed rate test of
 each window against the windows before it."""
 
 import json
-import math
 
 import numpy as np
 import pytest

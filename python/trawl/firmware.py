@@ -89,6 +89,15 @@ def _str(p: Any) -> Optional[str]:
     return ffi.string(p).decode("utf-8", "replace") if p != ffi.NULL else None
 
 
+def _shared(cls: Any) -> Any:
+    """cls() made once, under the class's lock (the built-in model and
+    rules: immutable, so every thread shares them)."""
+    with cls._lock:
+        if cls._builtin is None:
+            cls._builtin = cls()
+        return cls._builtin
+
+
 def _err() -> Any:
     return _lib.new_error()
 
@@ -137,10 +146,7 @@ class ArchModel:
     @classmethod
     def builtin(cls) -> "ArchModel":
         """The built-in model, loaded once (about 1 MiB of tables)."""
-        with cls._lock:
-            if cls._builtin is None:
-                cls._builtin = cls()
-            return cls._builtin
+        return _shared(cls)
 
     def find(self, name: str) -> int:
         """The index of the architecture called name, or -1."""
@@ -433,10 +439,7 @@ class SdkScanner:
     @classmethod
     def builtin(cls) -> "SdkScanner":
         """The built-in rules, compiled once."""
-        with cls._lock:
-            if cls._builtin is None:
-                cls._builtin = cls()
-            return cls._builtin
+        return _shared(cls)
 
     def scan(self, data: Any) -> SdkReport:
         """Scans the image once (O(len))."""
