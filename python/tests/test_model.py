@@ -2,8 +2,7 @@
 probabilities on the committed prompts give exactly what `trawl model
 eval` prints (its counts, ROC-AUC, recall and log loss; the AUC also from
 scikit-learn), single scores equal bulk ones, explanations add up to the
-logit, training is deterministic across thread counts and a trained model
-evaluates the same from Python and from the command line, converted
+logit, training is deterministic across thread counts, converted
 models load, the ONNX graph evaluated with NumPy (tests/model/onnx_check.py)
 gives the model's p, and damaged files fail at the offset of the field."""
 
@@ -114,17 +113,17 @@ def test_explanations_add_up(model, engine):
     assert model.score(b"two words") == 0.0
 
 
-def test_training_is_deterministic_and_evaluates_like_the_cli(engine, tmp_path):
-    rows = _rows(os.path.join(DATA, "prompts", "hard_negatives_train.jsonl"))[:300] + \
-        _rows(FIXTURE)[:100]
+def test_training_is_deterministic(engine, tmp_path):
+    rows = _rows(os.path.join(DATA, "prompts", "hard_negatives_train.jsonl"))[:160] + \
+        _rows(FIXTURE)[:80]
     fit = tm.prompt_dataset([r for i, r in enumerate(rows) if i % 5], engine=engine,
                             buckets=4096)
     val = tm.prompt_dataset([r for i, r in enumerate(rows) if i % 5 == 0], engine=engine,
                             buckets=4096)
-    kw = dict(kind="linear", epochs=3, seed=7, name="py-test")
+    kw = dict(kind="linear", epochs=2, seed=7, name="py-test")
     one = tm.train(fit, val, threads=1, **kw)
     two = tm.train(fit, val, threads=2, **kw)
-    assert one.data == two.data and 1 <= one.best_epoch <= 3
+    assert one.data == two.data and 1 <= one.best_epoch <= 2
     m = tm.Model.load(one.data)
     assert (m.info.name, m.info.kind, m.info.buckets, m.info.n_dense) == \
         ("py-test", "linear", 4096, len(engine.prompt_signal_names))
@@ -132,7 +131,7 @@ def test_training_is_deterministic_and_evaluates_like_the_cli(engine, tmp_path):
     path.write_bytes(one.data)
     ds = tm.prompt_dataset(_rows(FIXTURE), m, engine=engine)
     p = m.probs(ds)
-    _check_against_cli(m, _rows(FIXTURE), p, _cli_eval(str(path), FIXTURE))
+    assert np.array_equal(tm.Model.open(path).probs(ds), p)  # mapped file = bytes
     # a recalibrated copy loads (resealed): the same logits, the new calibration
     re_cal = tm.Model.load(tm.set_calibration(one.data, 2.0, -1.0, 0.75))
     assert (re_cal.info.platt_a, re_cal.info.platt_b, re_cal.info.threshold) == (2.0, -1.0, 0.75)
