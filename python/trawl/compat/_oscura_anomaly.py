@@ -70,6 +70,12 @@ def _num(x: Any) -> Any:
     return x.item() if hasattr(x, "item") else x
 
 
+def _reservoir(n: int) -> int:
+    """Samples kept for the quantiles: all of them (exact median, MAD and
+    quartiles) up to trawl's bound of 2^24, a seeded reservoir beyond."""
+    return min(max(n, 4096), 1 << 24)
+
+
 def _round(x: float) -> float:
     """x to 9 significant digits: periods computed from float timestamps
     carry rounding noise of ~1e-15 that a scale-free test (a z-score) would
@@ -125,7 +131,8 @@ class AnomalyDetector:
         if len(normal_data) < 10:
             raise ValueError("Need at least 10 samples for training")
         self._methods()  # refuse unknown names now
-        m = _anom.Model("zscore,mzscore,iqr", min_samples=10, **self._params())
+        m = _anom.Model("zscore,mzscore,iqr", min_samples=10,
+                        reservoir=_reservoir(len(normal_data)), **self._params())
         for i, d in enumerate(normal_data):
             for f in features:
                 m.learn(f, float(d[f]), time=float(i))
@@ -195,7 +202,7 @@ class AnomalyDetector:
         the anomalies per index and the series' baseline statistics."""
         if len(values) < 2:
             return {}, None
-        m = _anom.Model(methods, min_samples=2, **params)
+        m = _anom.Model(methods, min_samples=2, reservoir=_reservoir(len(values)), **params)
         for i, v in enumerate(values):
             m.learn("x", float(v), time=float(i))
         m.finish()
