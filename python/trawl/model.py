@@ -244,7 +244,6 @@ class Model:
                               int(i.file_bytes))
         self.dense_names = [ffi.string(lib.trawl_model_dense_name(self._ptr, j)).decode()
                             for j in range(self.info.n_dense)]
-        self._local = threading.local()
 
     @classmethod
     def open(cls, path: Union[str, "os.PathLike[str]"]) -> "Model":
