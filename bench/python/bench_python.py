@@ -165,6 +165,64 @@ def throughput():
         peer_bytes=len(small), runs=3)
 
 
+def _thumb_image():
+    """The STM32F4 test program (tests/data/firmware) built with
+    arm-none-eabi-gcc, repeated to 256 KiB of Thumb code; None without the
+    compiler."""
+    import shutil
+    import subprocess
+    import tempfile
+    if not shutil.which("arm-none-eabi-gcc"):
+        return None
+    d = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "data", "firmware")
+    with tempfile.TemporaryDirectory() as tmp:
+        elf, out = os.path.join(tmp, "a.elf"), os.path.join(tmp, "a.bin")
+        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-Os",
+                        "-ffreestanding", "-nostartfiles", "-nostdlib", "-T",
+                        os.path.join(d, "stm32f4.ld"), os.path.join(d, "stm32f4_uart.c"),
+                        os.path.join(d, "uart_printf.c"), "-lgcc", "-o", elf], check=True)
+        subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", elf, out], check=True)
+        img = open(out, "rb").read()
+    return (img * (262144 // len(img) + 1))[:262144]
+
+
+def _words_python(img):
+    """The register scan of Oscura's HAL detector as a Python user writes
+    it: every byte offset read as a little-endian word and kept when it
+    falls in a peripheral range (what trawl never does: see
+    docs/python-oscura-differences.md row 50)."""
+    found = {}
+    for i in range(len(img) - 3):
+        a = int.from_bytes(img[i:i + 4], "little")
+        if 0x40000000 <= a < 0x60000000 or 0xE0000000 <= a < 0xE0100000 or a < 0x100:
+            found[a] = found.get(a, 0) + 1
+    return found
+
+
+def compat_rows():
+    img = _thumb_image()
+    if img is None:
+        print("compat HALDetector: skipped (arm-none-eabi-gcc not installed)")
+    else:
+        hal = osc.HALDetector()
+        row("compat HALDetector, 256 KiB Thumb image", len(img),
+            lambda: hal.analyze_firmware(img), lambda: _words_python(img),
+            "word loop", runs=3)
+    import numpy as np
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(20000)
+    x[::997] += 9
+    det = osc.AnomalyDetector()
+
+    def numpy_mz():
+        med = np.median(x)
+        mad = np.median(np.abs(x - med))
+        return np.flatnonzero(0.6745 * np.abs(x - med) / mad > 3.0)
+    assert len(det.detect_field_value_anomaly(list(x), "v")) == len(numpy_mz())
+    row("compat detect_field_value_anomaly, 20k values", 8 * len(x),
+        lambda: det.detect_field_value_anomaly(list(x), "v"), numpy_mz, "NumPy", runs=3)
+
+
 def _fuzzy_python(data, p, k):
     """Every window's edit distance by a plain DP -- the work Oscura does
     (scaled: run on 1 kB, reported per byte as if on all)."""
@@ -189,6 +247,7 @@ def main():
     print(f"trawl {trawl.LIBRARY_VERSION} from {trawl.LIBRARY_PATH}; Python {sys.version.split()[0]}")
     overhead()
     throughput()
+    compat_rows()
     print("\nNotes: the fuzzy Python peer runs on 1 kB and its MB/s is per byte of that kB;"
           " Oscura's figures are the seed's (shared/peers/oscura.md), not this run's.")
 

@@ -269,6 +269,10 @@ typedef struct trawl_fw_sdk_report {
 TRAWL_API trawl_status trawl_fw_sdk_scanner_new(const char *rules_text, size_t len,
                                                 trawl_fw_sdk_scanner **out, trawl_error *err);
 TRAWL_API void trawl_fw_sdk_scanner_free(trawl_fw_sdk_scanner *s);
+/* Describes rule i of the scanner, in rule-file order: its sdk, rule name
+ * and weight (offset, length and matches are 0). false when i is out of
+ * range. The strings belong to the scanner. O(1). */
+TRAWL_API bool trawl_fw_sdk_rule(const trawl_fw_sdk_scanner *s, size_t i, trawl_fw_evidence *out);
 /* Scans data once. Allocates scratch and the report; the report's strings
  * belong to the scanner (free the report first). O(len). */
 TRAWL_API trawl_status trawl_fw_sdk_scan(const trawl_fw_sdk_scanner *s, const uint8_t *data,

@@ -22,6 +22,16 @@ if "TRAWL_LIBRARY" not in os.environ:
 DATA = os.path.join(ROOT, "tests", "data")
 
 
+def cli_path():
+    """The trawl command of the same build (an independent oracle for the
+    binding's reading of structs: its own JSON), or None."""
+    p = os.environ.get("TRAWL_CLI")
+    if not p and os.environ.get("TRAWL_LIBRARY"):
+        p = os.path.join(os.path.dirname(os.path.dirname(os.environ["TRAWL_LIBRARY"])), "bin",
+                         "trawl")
+    return p if p and os.access(p, os.X_OK) else None
+
+
 def levenshtein(a, b):
     """Edit distance by the textbook dynamic program: the tests' oracle."""
     prev = list(range(len(b) + 1))

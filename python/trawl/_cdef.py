@@ -786,6 +786,266 @@ typedef struct trawl_anom_channel_info {
     unsigned distinct;
 } trawl_anom_channel_info;
 bool trawl_anom_channel(const trawl_anom_model *m, size_t i, trawl_anom_channel_info *info);
+/* ---- detect.h: the prompt-injection detector's view of a text (model.h's input) ---- */
+size_t trawl_detect_pi_signal_names(const trawl_detect_engine *e, const char *const **names);
+trawl_status trawl_detect_pi_features(trawl_detect_engine *e, trawl_detect_ctx *c,
+                                      const char *text, size_t len, const uint8_t **norm,
+                                      size_t *norm_len, const float **signals, trawl_error *err);
+/* ---- firmware.h ---- */
+#define TRAWL_FW_MAX_ARCH 16
+typedef enum trawl_fw_endian {
+    TRAWL_FW_ENDIAN_NONE = 0, TRAWL_FW_LITTLE = 1, TRAWL_FW_BIG = 2
+} trawl_fw_endian;
+typedef struct trawl_fw_arch_info {
+    const char *name;
+    const char *description;
+    trawl_fw_endian endian;
+    unsigned word_bits;
+} trawl_fw_arch_info;
+typedef struct trawl_fw_model trawl_fw_model;
+trawl_status trawl_fw_model_builtin(trawl_fw_model **out, trawl_error *err);
+trawl_status trawl_fw_model_load(const uint8_t *buf, size_t len, trawl_fw_model **out,
+                                 trawl_error *err);
+void trawl_fw_model_free(trawl_fw_model *m);
+size_t trawl_fw_model_arch_count(const trawl_fw_model *m);
+bool trawl_fw_model_arch(const trawl_fw_model *m, size_t i, trawl_fw_arch_info *info);
+int trawl_fw_model_arch_find(const trawl_fw_model *m, const char *name);
+typedef enum trawl_fw_kind {
+    TRAWL_FW_CODE = 0, TRAWL_FW_FILL = 1, TRAWL_FW_TEXT = 2, TRAWL_FW_RANDOM = 3,
+    TRAWL_FW_DATA = 4
+} trawl_fw_kind;
+const char *trawl_fw_kind_name(trawl_fw_kind k);
+typedef struct trawl_fw_window {
+    uint64_t offset;
+    uint32_t length;
+    int arch;
+    int runner_up;
+    trawl_fw_kind kind;
+    double bits;
+    double runner_bits;
+    double entropy;
+} trawl_fw_window;
+typedef struct trawl_fw_arch_opts {
+    uint32_t window;
+    uint32_t step;
+} trawl_fw_arch_opts;
+typedef int (*trawl_fw_window_fn)(const trawl_fw_window *w, void *user);
+trawl_status trawl_fw_arch_scan(const trawl_fw_model *m, const uint8_t *data, size_t len,
+                                const trawl_fw_arch_opts *opts, trawl_fw_window_fn cb,
+                                void *user, trawl_error *err);
+typedef struct trawl_fw_region {
+    uint64_t offset, length;
+    int arch;
+    trawl_fw_kind kind;
+    uint32_t windows;
+} trawl_fw_region;
+typedef struct trawl_fw_arch_report {
+    int arch;
+    double share;
+    uint64_t windows;
+    uint64_t code_windows;
+    uint64_t votes[16];
+    uint64_t kinds[5];
+    double mean_bits;
+    trawl_fw_region *regions;
+    size_t n_regions;
+} trawl_fw_arch_report;
+trawl_status trawl_fw_arch_identify(const trawl_fw_model *m, const uint8_t *data, size_t len,
+                                    const trawl_fw_arch_opts *opts, trawl_fw_arch_report **out,
+                                    trawl_error *err);
+void trawl_fw_arch_report_free(trawl_fw_arch_report *r);
+typedef struct trawl_fw_vectors {
+    bool found;
+    uint64_t offset;
+    uint32_t initial_sp;
+    uint32_t reset;
+    uint32_t entries;
+    uint32_t handlers;
+    uint32_t distinct;
+} trawl_fw_vectors;
+#define TRAWL_FW_READ 1
+#define TRAWL_FW_WRITE 2
+#define TRAWL_FW_REF 4
+typedef struct trawl_fw_access {
+    uint32_t address;
+    unsigned kinds;
+    uint32_t count;
+    uint64_t first;
+    int periph;
+    int bitband_bit;
+} trawl_fw_access;
+typedef struct trawl_fw_periph {
+    const char *name;
+    const char *family;
+    uint32_t base;
+    uint32_t reads, writes, refs;
+    uint32_t registers;
+    uint64_t first;
+} trawl_fw_periph;
+typedef struct trawl_fw_family_score {
+    const char *name;
+    uint32_t named;
+    uint32_t unnamed;
+} trawl_fw_family_score;
+typedef struct trawl_fw_cortexm_opts {
+    bool base_given;
+    uint32_t base;
+    const char *family;
+    const trawl_fw_model *model;
+} trawl_fw_cortexm_opts;
+typedef struct trawl_fw_cortexm_report {
+    trawl_fw_vectors vectors;
+    uint32_t base;
+    const char *base_how;
+    uint32_t base_votes;
+    const char *family;
+    const char *family_source;
+    bool family_ambiguous;
+    trawl_fw_family_score scores[16];
+    size_t n_scores;
+    uint64_t instructions;
+    uint64_t code_bytes;
+    trawl_fw_periph *periphs;
+    size_t n_periphs;
+    trawl_fw_access *accesses;
+    size_t n_accesses;
+} trawl_fw_cortexm_report;
+trawl_status trawl_fw_cortexm_analyze(const uint8_t *data, size_t len,
+                                      const trawl_fw_cortexm_opts *opts,
+                                      trawl_fw_cortexm_report **out, trawl_error *err);
+void trawl_fw_cortexm_report_free(trawl_fw_cortexm_report *r);
+typedef struct trawl_fw_sdk_scanner trawl_fw_sdk_scanner;
+typedef struct trawl_fw_evidence {
+    const char *sdk;
+    const char *rule;
+    unsigned weight;
+    uint64_t offset, length;
+    uint32_t matches;
+} trawl_fw_evidence;
+typedef struct trawl_fw_sdk {
+    const char *name;
+    unsigned weight;
+    uint32_t rules;
+} trawl_fw_sdk;
+typedef struct trawl_fw_sdk_report {
+    trawl_fw_sdk *sdks;
+    size_t n_sdks;
+    trawl_fw_evidence *evidence;
+    size_t n_evidence;
+} trawl_fw_sdk_report;
+trawl_status trawl_fw_sdk_scanner_new(const char *rules_text, size_t len,
+                                      trawl_fw_sdk_scanner **out, trawl_error *err);
+void trawl_fw_sdk_scanner_free(trawl_fw_sdk_scanner *s);
+bool trawl_fw_sdk_rule(const trawl_fw_sdk_scanner *s, size_t i, trawl_fw_evidence *out);
+trawl_status trawl_fw_sdk_scan(const trawl_fw_sdk_scanner *s, const uint8_t *data, size_t len,
+                               trawl_fw_sdk_report **out, trawl_error *err);
+void trawl_fw_sdk_report_free(trawl_fw_sdk_report *r);
+const char *trawl_fw_family_name(size_t i);
+const char *trawl_fw_family_source(const char *family);
+/* ---- model.h ---- */
+#define TRAWL_MODEL_MAX_HIDDEN 256
+#define TRAWL_MODEL_MAX_DENSE 1024
+typedef enum trawl_model_kind { TRAWL_MODEL_LINEAR = 0, TRAWL_MODEL_MLP = 1 } trawl_model_kind;
+typedef enum trawl_model_format {
+    TRAWL_MODEL_F32 = 0, TRAWL_MODEL_INT8 = 1, TRAWL_MODEL_INT4 = 2
+} trawl_model_format;
+typedef struct trawl_model_feat_cfg {
+    uint32_t buckets;
+    uint8_t char_min, char_max;
+    uint8_t word_max;
+} trawl_model_feat_cfg;
+typedef struct trawl_model trawl_model;
+typedef struct trawl_model_info {
+    char name[33];
+    unsigned version;
+    trawl_model_kind kind;
+    trawl_model_format format;
+    bool sparse;
+    uint32_t nnz_rows;
+    trawl_model_feat_cfg feat;
+    unsigned hidden;
+    unsigned n_dense;
+    unsigned min_words;
+    float platt_a, platt_b, threshold;
+    uint64_t checksum;
+    size_t file_bytes;
+} trawl_model_info;
+trawl_status trawl_model_load(const uint8_t *p, size_t n, trawl_model **out, trawl_error *err);
+trawl_status trawl_model_open(const char *path, trawl_model **out, trawl_error *err);
+void trawl_model_free(trawl_model *m);
+void trawl_model_get_info(const trawl_model *m, trawl_model_info *info);
+const char *trawl_model_dense_name(const trawl_model *m, unsigned j);
+size_t trawl_model_pool(const trawl_model *m, const uint8_t *t, size_t n, float *pre);
+double trawl_model_logit(const trawl_model *m, const float *pre, const float *dense);
+double trawl_model_prob(const trawl_model *m, double z);
+double trawl_model_score(const trawl_model *m, const uint8_t *t, size_t n, const float *dense);
+typedef struct trawl_model_contrib {
+    double value;
+    char text[72];
+} trawl_model_contrib;
+size_t trawl_model_explain(const trawl_model *m, const uint8_t *t, size_t n, const float *dense,
+                           trawl_model_contrib *out, size_t k, double *base);
+typedef struct trawl_model_dataset trawl_model_dataset;
+trawl_status trawl_model_dataset_new(const trawl_model_feat_cfg *f, unsigned n_dense,
+                                     const char *const *names, trawl_model_dataset **out,
+                                     trawl_error *err);
+void trawl_model_dataset_free(trawl_model_dataset *d);
+trawl_status trawl_model_dataset_add(trawl_model_dataset *d, const uint8_t *t, size_t n,
+                                     const float *dense, int label, const char *tag,
+                                     trawl_error *err);
+size_t trawl_model_dataset_count(const trawl_model_dataset *d);
+int trawl_model_dataset_label(const trawl_model_dataset *d, size_t i);
+const char *trawl_model_dataset_tag(const trawl_model_dataset *d, size_t i);
+const uint8_t *trawl_model_dataset_text(const trawl_model_dataset *d, size_t i, size_t *len);
+const float *trawl_model_dataset_dense(const trawl_model_dataset *d, size_t i);
+typedef struct trawl_model_train_opts {
+    trawl_model_kind kind;
+    unsigned hidden;
+    unsigned epochs;
+    unsigned batch;
+    unsigned threads;
+    double lr, l2;
+    uint64_t seed;
+    unsigned min_words;
+    double target_fpr;
+    const char *name;
+    const double *teacher_logits;
+    double temperature, alpha;
+} trawl_model_train_opts;
+void trawl_model_train_defaults(trawl_model_train_opts *o);
+typedef struct trawl_model_train_report {
+    unsigned best_epoch;
+    double val_loss;
+    double val_loss_calibrated;
+} trawl_model_train_report;
+trawl_status trawl_model_train(const trawl_model_dataset *train, const trawl_model_dataset *val,
+                               const trawl_model_train_opts *o, uint8_t **file, size_t *len,
+                               trawl_model_train_report *rep, trawl_error *err);
+trawl_status trawl_model_logits(const trawl_model *m, const trawl_model_dataset *d,
+                                unsigned threads, double *z, bool *abstain, trawl_error *err);
+typedef struct trawl_model_convert_opts {
+    trawl_model_format format;
+    double prune;
+    const char *name;
+} trawl_model_convert_opts;
+trawl_status trawl_model_convert(const trawl_model *m, const trawl_model_convert_opts *o,
+                                 uint8_t **file, size_t *len, trawl_error *err);
+trawl_status trawl_model_set_calibration(uint8_t *file, size_t len, float a, float b,
+                                         float threshold, trawl_error *err);
+trawl_status trawl_model_export_onnx(const trawl_model *m, uint8_t **out, size_t *len,
+                                     trawl_error *err);
+void trawl_model_feature_vector(const trawl_model *m, const uint8_t *t, size_t n,
+                                const float *dense, float *x);
+typedef struct trawl_model_metrics {
+    size_t pos, neg, tp, fp;
+    double auc;
+    double recall_at_1fpr;
+    double log_loss;
+} trawl_model_metrics;
+trawl_status trawl_model_metrics_get(const double *s, const int *y, size_t n, double thr,
+                                     trawl_model_metrics *out, trawl_error *err);
+double trawl_model_threshold_for_fpr(const double *s, const int *y, size_t n, double max_fpr,
+                                     double floor);
 """
 
 # From the C library (libc), loaded separately: buffers the library hands
@@ -814,4 +1074,11 @@ STRUCTS = [
     "trawl_check_locate_opts", "trawl_infer_msg", "trawl_infer_field", "trawl_infer_type",
     "trawl_infer_opts", "trawl_anom_params", "trawl_anomaly", "trawl_anom_msg",
     "trawl_anom_stats", "trawl_anom_channel_info",
+    "trawl_fw_arch_info", "trawl_fw_window", "trawl_fw_arch_opts", "trawl_fw_region",
+    "trawl_fw_arch_report", "trawl_fw_vectors", "trawl_fw_access", "trawl_fw_periph",
+    "trawl_fw_family_score", "trawl_fw_cortexm_opts", "trawl_fw_cortexm_report",
+    "trawl_fw_evidence", "trawl_fw_sdk", "trawl_fw_sdk_report",
+    "trawl_model_feat_cfg", "trawl_model_info", "trawl_model_contrib",
+    "trawl_model_train_opts", "trawl_model_train_report", "trawl_model_convert_opts",
+    "trawl_model_metrics",
 ]

@@ -81,6 +81,31 @@ class Engine:
             c = self._local.c = _lib.gc(out[0], lib.trawl_detect_ctx_free, self._ptr)
         return c
 
+    @property
+    def prompt_signal_names(self) -> list[str]:
+        """The names of the prompt-injection rule tier's signals (the dense
+        features of the learned tier, docs/model.md), in the order
+        :meth:`prompt_features` returns them."""
+        names = ffi.new("const char *const **")
+        n = lib.trawl_detect_pi_signal_names(self._ptr, names)
+        return [ffi.string(names[0][i]).decode() for i in range(n)]
+
+    def prompt_features(self, text: Union[str, bytes]) -> tuple[bytes, Any]:
+        """The prompt-injection detector's view of one text: the normalised
+        text (the bytes its model hashes) and the rule tier's signals (a
+        float32 NumPy array in :attr:`prompt_signal_names` order).
+        StateError when prompt_injection is off in this engine."""
+        import numpy as np
+        raw = text.encode() if isinstance(text, str) else bytes(text)
+        norm, nlen = ffi.new("const uint8_t **"), ffi.new("size_t *")
+        sig = ffi.new("const float **")
+        err = _lib.new_error()
+        _lib.check(lib.trawl_detect_pi_features(self._ptr, self._ctx(), raw, len(raw), norm, nlen,
+                                                sig, err), err)
+        k = lib.trawl_detect_pi_signal_names(self._ptr, ffi.new("const char *const **"))
+        return (ffi.buffer(norm[0], nlen[0])[:],
+                np.frombuffer(ffi.buffer(sig[0], 4 * k), dtype=np.float32).copy())
+
     def detect(self, obj: Input, *, only: Optional[Union[str, Iterable[str]]] = None) -> dict:
         """Runs the enabled detectors (``only``: a subset, names or a comma
         list) on one input object; returns the report dict

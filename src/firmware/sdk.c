@@ -95,6 +95,15 @@ void trawl_fw_sdk_scanner_free(trawl_fw_sdk_scanner *s)
     free(s);
 }
 
+bool trawl_fw_sdk_rule(const trawl_fw_sdk_scanner *s, size_t i, trawl_fw_evidence *out)
+{
+    if (!s || !out || i >= s->n)
+        return false;
+    const rule *ru = &s->rules[i];
+    *out = (trawl_fw_evidence){ru->sdk, ru->name, ru->weight, 0, 0, 0};
+    return true;
+}
+
 typedef struct hits {
     uint32_t *count;
     uint64_t *off, *len;

@@ -299,6 +299,15 @@ static void test_sdk_weights(void **state)
     assert_int_equal(trawl_fw_sdk_scan(s, (const uint8_t *)"", 0, &r, NULL), TRAWL_OK);
     assert_int_equal(r->n_sdks, 0);
     trawl_fw_sdk_report_free(r);
+    /* the rules themselves, in file order */
+    trawl_fw_evidence ru;
+    assert_true(trawl_fw_sdk_rule(s, 2, &ru));
+    assert_string_equal(ru.sdk, "solo");
+    assert_string_equal(ru.rule, "strong");
+    assert_int_equal(ru.weight, 2);
+    assert_int_equal(ru.matches, 0);
+    assert_true(trawl_fw_sdk_rule(s, 0, &ru) && !strcmp(ru.rule, "one"));
+    assert_false(trawl_fw_sdk_rule(s, 3, &ru));
     trawl_fw_sdk_scanner_free(s);
     trawl_error err;
     static const char bad[] = "toy.one.1: A\nnoweight.x: B\n";

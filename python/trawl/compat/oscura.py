@@ -1,7 +1,8 @@
 """Oscura-compatible functions on trawl's engine.
 
 Replace ``from oscura.analyzers.patterns.matching import ...`` (and
-``oscura.analyzers.packet.parser`` / ``.stream``) with
+``oscura.analyzers.packet.parser`` / ``.stream``, ``.patterns.clustering``,
+``.patterns.anomaly_detection``, ``oscura.hardware.hal_detector``) with
 ``from trawl.compat.oscura import ...``: the names, arguments and result
 fields are Oscura's (v0.9.0). The behaviour is trawl's where Oscura's is a
 bug -- each difference is listed in docs/python-oscura-differences.md; the
@@ -19,6 +20,10 @@ main ones:
 * find_similar_sequences compares every offset with correct distances
   (Oscura samples every min_length//2 bytes and its banded DP returns
   max_distance for identical windows).
+* AnomalyDetector runs trawl's statistical tests and explains each
+  anomaly; HALDetector reads register accesses from Thumb instructions
+  (never words of the image taken as addresses) and reports "Unknown" when
+  no SDK's signatures add up (Oscura: "STM32 HAL").
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterator, Optional, Union
 
 from .. import errors
+from . import _oscura_more as _more
 from .. import frame as _frame
 from .. import fuzzy as _fuzzy
 from .. import pattern as _pattern
@@ -283,6 +289,26 @@ class FuzzyMatcher:
                                         matched_data=m.data, pattern=raw,
                                         similarity=m.similarity, edit_distance=m.distance,
                                         substitutions=subs))
+        return out
+
+
+    def match_with_wildcards(self, data: bytes, pattern: bytes, wildcard: int = 0xFF,
+                             pattern_name: str = "") -> list[FuzzyMatchResult]:
+        """Every window of len(pattern) bytes, overlapping ones included,
+        within ``max_edit_distance`` substitutions of the pattern's bytes
+        that are not ``wildcard``; similarity = matching non-wildcard bytes
+        / non-wildcard bytes (at least ``min_similarity``). Computed with
+        NumPy over every window: trawl's fuzzy engine keeps only the best
+        non-overlapping matches, so it cannot list them all."""
+        raw = _literal(pattern)
+        name = pattern_name or raw.hex()
+        out = []
+        for off, mism, sim in _more.wildcard_windows(data, raw, wildcard,
+                                                     self.max_edit_distance,
+                                                     self.min_similarity):
+            out.append(FuzzyMatchResult(pattern_name=name, offset=off, length=len(raw),
+                                        matched_data=bytes(data[off:off + len(raw)]),
+                                        pattern=raw, similarity=sim, edit_distance=mism))
         return out
 
 
@@ -740,3 +766,28 @@ def kmeans_vectorized(data: Any, n_clusters: int, *, random_state: Optional[int]
     r = analyze.kmeans(data, n_clusters, max_iter=max_iterations, tol=tolerance,
                        seed=random_state or 0)
     return r.labels.astype(np.int_), r.centers
+
+# ---------------------------------------------------------------------------
+# anomaly detection (oscura.analyzers.patterns.anomaly_detection)
+# ---------------------------------------------------------------------------
+
+from ._oscura_anomaly import Anomaly, AnomalyDetectionConfig, AnomalyDetector  # noqa: E402
+
+# ---------------------------------------------------------------------------
+# HAL detection (oscura.hardware.hal_detector)
+# ---------------------------------------------------------------------------
+
+from ._oscura_hal import (HALAnalysisResult, HALDetector, Peripheral,  # noqa: E402
+                          RegisterAccess)
+
+# ---------------------------------------------------------------------------
+# iterator helpers, PacketParser, PatternClusterer, cluster_messages
+# ---------------------------------------------------------------------------
+
+from ._oscura_more import (PacketParser, PatternClusterer, batch, cluster_messages,  # noqa: E402
+                           cluster_messages_optimized, pipeline, skip, stream_file, take)
+
+__all__ += ["Anomaly", "AnomalyDetectionConfig", "AnomalyDetector", "HALAnalysisResult",
+            "HALDetector", "Peripheral", "RegisterAccess", "PacketParser", "PatternClusterer",
+            "batch", "cluster_messages", "cluster_messages_optimized", "pipeline", "skip",
+            "stream_file", "take"]
