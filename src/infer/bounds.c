@@ -33,6 +33,7 @@
 #define SC_FIXED        2.0
 #define SC_QUAD         1.2 /* four bytes whose entropy rises toward the low byte */
 #define SC_RANDOM       0.8 /* four bytes that differ in nearly every message */
+#define SC_BLOB         0.5 /* per byte after the first of a run of full-range columns */
 #define SIG_GAP         1.0 /* bits between a field's high and low byte */
 #define SIG_SLACK       0.25
 #define TEXT_MIN        4
@@ -262,6 +263,19 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_sta
                 best[i + 4] = best[i] + sc;
                 from[i + 4] = (uint32_t)i;
                 esig[i + 4] = sg;
+            }
+        }
+        /* a run of full-range columns varies like one value */
+        const col_stat *C = G ? G : T;
+        size_t e = i;
+        while (e < len && !fm.covered[e] && ifr_full(&C[e]))
+            e++;
+        for (size_t k = i + 2; k <= e; k++) {
+            double sc = SC_BLOB * (double)(k - i - 1);
+            if (best[i] + sc > best[k]) {
+                best[k] = best[i] + sc;
+                from[k] = (uint32_t)i;
+                esig[k] = TRAWL_SIG_VALUES;
             }
         }
         size_t j = i;

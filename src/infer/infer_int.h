@@ -42,6 +42,14 @@ static inline bool ifr_zeroish(const col_stat *c)
     return c->mode == 0 && c->share >= 0.5f && c->distinct <= 4;
 }
 
+/* bytes over (nearly) the whole range, many values: a random byte, the low
+ * byte of a wide integer, a float's mantissa, a hash */
+static inline bool ifr_full(const col_stat *c)
+{
+    uint32_t cap = c->n < 256 ? c->n : 256;
+    return c->n >= 4 && c->distinct * 5 >= 2 * cap && c->max - c->min >= 160;
+}
+
 /* Types by clustering (cluster.c): labels[i] in [0, *nclusters) for every
  * message of s; false when s is too small, ENOMEM, or the cut gives one
  * cluster or more than max_types. */
