@@ -24,17 +24,20 @@
 
 /* Scores, fixed after tuning on the shared captures and the generator. */
 #define SC_PAIR_STRONG  1.0
-#define SC_PAIR_OTHER   0.2
+#define SC_PAIR_OTHER   -0.3
 #define SC_PAIR_MESSAGE 0.4
 #define SC_PAIR_NONE    -1.0
 #define SC_ALIGN_EVEN   0.3
 #define SC_ALIGN_ODD    -0.4
 #define SC_CONST_PER    0.05
 #define SC_FIXED        2.0
-#define SC_QUAD         1.2 /* four bytes whose entropy rises toward the low byte */
-#define SC_RANDOM       0.8 /* four bytes that differ in nearly every message */
-#define SC_BLOB         0.5 /* per byte after the first of a run of full-range columns */
-#define SIG_GAP         1.0 /* bits between a field's high and low byte */
+#define SC_QUAD         1.2   /* four bytes whose entropy rises toward the low byte */
+#define SC_RANDOM       0.8   /* four bytes that differ in nearly every message */
+#define SC_COUNTER_PER  0.1   /* per byte after the first: the widest counter that fits */
+#define SC_FIELD        0.01  /* what every field costs */
+#define SC_ALT          0.005 /* another reading of a counter: the first found wins ties */
+#define SC_BLOB         0.5   /* per byte after the first of a run of full-range columns */
+#define SIG_GAP         1.0   /* bits between a field's high and low byte */
 #define SIG_SLACK       0.25
 #define TEXT_MIN        4
 
@@ -116,6 +119,7 @@ typedef struct fixed_map {
     uint32_t *end; /* end[i] > i: a fixed span starts at i */
     uint32_t *sig;
     uint8_t *covered;
+    uint8_t *meant; /* inside a field found by meaning: no text run here */
 } fixed_map;
 
 static void add_fixed(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t sig)
@@ -125,11 +129,16 @@ static void add_fixed(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t si
     if (a >= b)
         return;
     for (size_t i = a; i < b; i++)
-        if (fm->covered[i])
+        if (fm->covered[i] || fm->meant[i])
             return;
     memset(fm->covered + a, 1, b - a);
     fm->end[a] = (uint32_t)b;
     fm->sig[a] = sig;
+}
+
+static bool blocked(const fixed_map *fm, size_t i)
+{
+    return fm->covered[i] || fm->meant[i];
 }
 
 static uint32_t sem_signal(trawl_field_kind k)
@@ -189,6 +198,25 @@ static void text_runs(const uint8_t *p, size_t len, fixed_map *fm)
     }
 }
 
+/* The best path so far to every offset: its score, the edge that ends it
+ * (where the edge starts) and that edge's signals. */
+typedef struct dp {
+    double *best;
+    uint32_t *from, *sig;
+} dp;
+
+/* The edge [i, j) with score sc: every field also costs SC_FIELD, so that
+ * a boundary needs evidence to be placed. */
+static void relax(dp *d, size_t i, size_t j, double sc, uint32_t sig)
+{
+    double v = d->best[i] + sc - SC_FIELD;
+    if (v > d->best[j]) {
+        d->best[j] = v;
+        d->from[j] = (uint32_t)i;
+        d->sig[j] = sig;
+    }
+}
+
 static bool is_const(const col_stat *G, const col_stat *T, const col_stat *P, size_t o)
 {
     const col_stat *g = G ? &G[o] : &T[o];
@@ -204,9 +232,10 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_sta
     double *best = malloc((len + 1) * sizeof(double));
     uint32_t *from = malloc((len + 1) * sizeof(uint32_t));
     uint32_t *esig = calloc(len + 1, sizeof(uint32_t));
-    fixed_map fm = {calloc(len, sizeof(uint32_t)), calloc(len, sizeof(uint32_t)), calloc(len, 1)};
+    fixed_map fm = {calloc(len, sizeof(uint32_t)), calloc(len, sizeof(uint32_t)), calloc(len, 1),
+                    calloc(len, 1)};
     size_t nb = 0;
-    if (!best || !from || !esig || !fm.end || !fm.sig || !fm.covered) {
+    if (!best || !from || !esig || !fm.end || !fm.sig || !fm.covered || !fm.meant) {
         /* without memory every byte is a field: still an answer */
         for (size_t o = 1; o < len; o++) {
             bounds[nb] = (uint32_t)o;
@@ -214,81 +243,73 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_sta
         }
         goto out;
     }
+    /* fields found by meaning are fixed, but counters, which may overlap
+     * (a zero byte beside a counting one reads as a counter in both byte
+     * orders, one byte apart): they are edges of their own that the path
+     * chooses among, and other multi-byte edges and text runs keep off
+     * them */
     for (size_t i = 0; i < nsem; i++) {
         const trawl_infer_field *f = &sem[i];
-        if (f->offset < len)
+        if (f->kind != TRAWL_FIELD_COUNTER && f->offset < len)
             add_fixed(&fm, len, f->offset, f->offset + (f->size ? f->size : len - f->offset),
                       sem_signal(f->kind));
     }
     if (key_offset >= 0 && (size_t)key_offset < len)
         add_fixed(&fm, len, (size_t)key_offset, (size_t)key_offset + 1, TRAWL_SIG_TYPE_KEY);
+    for (size_t i = 0; i < nsem; i++) {
+        const trawl_infer_field *f = &sem[i];
+        size_t b = f->offset + f->size;
+        if (f->kind == TRAWL_FIELD_COUNTER && b <= len &&
+            !memchr(fm.covered + f->offset, 1, f->size))
+            memset(fm.meant + f->offset, 1, f->size);
+    }
     wide_text_runs(p, len, &fm);
     text_runs(p, len, &fm);
 
     for (size_t i = 0; i <= len; i++)
         best[i] = -1e300;
     best[0] = 0;
+    dp d = {best, from, esig};
     for (size_t i = 0; i < len; i++) {
         if (best[i] <= -1e299)
             continue;
         if (fm.end[i]) {
-            size_t j = fm.end[i];
-            if (best[i] + SC_FIXED > best[j]) {
-                best[j] = best[i] + SC_FIXED;
-                from[j] = (uint32_t)i;
-                esig[j] = fm.sig[i];
-            }
+            relax(&d, i, fm.end[i], SC_FIXED, fm.sig[i]);
             continue;
         }
         if (fm.covered[i])
             continue;
-        if (best[i] > best[i + 1]) {
-            best[i + 1] = best[i];
-            from[i + 1] = (uint32_t)i;
-            esig[i + 1] = TRAWL_SIG_VALUES;
+        for (size_t k = 0; k < nsem; k++) {
+            const trawl_infer_field *f = &sem[k];
+            size_t b = f->offset + f->size;
+            if (f->kind != TRAWL_FIELD_COUNTER || f->offset != i || b > len ||
+                memchr(fm.covered + i, 1, b - i))
+                continue;
+            double sc = SC_FIXED + SC_COUNTER_PER * (double)(f->size - 1);
+            relax(&d, i, b, (f->signals & IFR_SIG_ALT) ? sc - SC_ALT : sc, TRAWL_SIG_COUNTER);
         }
-        if (i + 1 < len && !fm.covered[i + 1]) {
-            uint32_t sg;
+        relax(&d, i, i + 1, 0, TRAWL_SIG_VALUES);
+        if (fm.meant[i]) /* multi-byte edges keep off counters */
+            continue;
+        uint32_t sg;
+        if (i + 1 < len && !blocked(&fm, i + 1)) {
             double sc = pair_score(p, i, P, be_pref, &sg);
-            if (best[i] + sc > best[i + 2]) {
-                best[i + 2] = best[i] + sc;
-                from[i + 2] = (uint32_t)i;
-                esig[i + 2] = sg;
-            }
+            if (sc > 0)
+                relax(&d, i, i + 2, sc, sg);
         }
-        if (i + 3 < len && !fm.covered[i + 1] && !fm.covered[i + 2] && !fm.covered[i + 3]) {
-            uint32_t sg;
+        if (i + 3 < len && !blocked(&fm, i + 1) && !blocked(&fm, i + 2) && !blocked(&fm, i + 3)) {
             double sc = quad_score(i, P, be_pref, &sg);
-            if (sc > 0 && best[i] + sc > best[i + 4]) {
-                best[i + 4] = best[i] + sc;
-                from[i + 4] = (uint32_t)i;
-                esig[i + 4] = sg;
-            }
+            if (sc > 0)
+                relax(&d, i, i + 4, sc, sg);
         }
         /* a run of full-range columns varies like one value */
         const col_stat *C = G ? G : T;
-        size_t e = i;
-        while (e < len && !fm.covered[e] && ifr_full(&C[e]))
-            e++;
-        for (size_t k = i + 2; k <= e; k++) {
-            double sc = SC_BLOB * (double)(k - i - 1);
-            if (best[i] + sc > best[k]) {
-                best[k] = best[i] + sc;
-                from[k] = (uint32_t)i;
-                esig[k] = TRAWL_SIG_VALUES;
-            }
-        }
-        size_t j = i;
-        while (j < len && !fm.covered[j] && is_const(G, T, P, j))
-            j++;
-        for (size_t k = i + 2; k <= j; k++) {
-            double sc = SC_CONST_PER * (double)(k - i - 1);
-            if (best[i] + sc > best[k]) {
-                best[k] = best[i] + sc;
-                from[k] = (uint32_t)i;
-                esig[k] = TRAWL_SIG_CONST_RUN;
-            }
-        }
+        for (size_t k = i; k < len && !blocked(&fm, k) && ifr_full(&C[k]); k++)
+            if (k > i)
+                relax(&d, i, k + 1, SC_BLOB * (double)(k - i), TRAWL_SIG_VALUES);
+        for (size_t k = i; k < len && !blocked(&fm, k) && is_const(G, T, P, k); k++)
+            if (k > i)
+                relax(&d, i, k + 1, SC_CONST_PER * (double)(k - i), TRAWL_SIG_CONST_RUN);
     }
     /* walk back: the starts of the edges on the path, but 0, are the
      * boundaries, each with the signals of the edge it starts */
@@ -309,5 +330,6 @@ out:
     free(fm.end);
     free(fm.sig);
     free(fm.covered);
+    free(fm.meant);
     return nb;
 }

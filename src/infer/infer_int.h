@@ -71,6 +71,10 @@ typedef struct sem_field {
 #define SEM_COUNTER  2u
 #define SEM_CHECKSUM 4u
 #define SEM_COUNTER1 8u /* counters of one byte (SEM_COUNTER: of 2 and 4) */
+/* In a counter's signals: another reading of a counter found first (the
+ * same counting byte in the other byte order or width); the boundary
+ * search chooses among them. Internal: never in a result. */
+#define IFR_SIG_ALT 0x80000000u
 bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_field **out,
                   size_t *n);
 
