@@ -26,6 +26,7 @@
 #define SC_PAIR_STRONG  1.0
 #define SC_PAIR_OTHER   -0.3
 #define SC_PAIR_MESSAGE 0.4
+#define SC_PAIR_CONST   0.4 /* two constant bytes: a zero high byte beside a non-zero one */
 #define SC_PAIR_NONE    -1.0
 #define SC_ALIGN_EVEN   0.3
 #define SC_ALIGN_ODD    -0.4
@@ -62,12 +63,26 @@ static bool significance(const col_stat *P, size_t o, unsigned w, bool be)
     return true;
 }
 
-static double pair_score(const uint8_t *p, size_t o, const col_stat *P, bool be_pref, uint32_t *sig)
+/* A 16-bit word with a zero high byte and a non-zero low one at p + o. */
+static bool word_at(const uint8_t *p, size_t o, size_t len, bool be)
+{
+    return o + 1 < len && (be ? p[o] == 0 && p[o + 1] != 0 : p[o] != 0 && p[o + 1] == 0);
+}
+
+static double pair_score(const uint8_t *p, size_t len, size_t o, const col_stat *P, bool be_pref,
+                         uint32_t *sig)
 {
     const col_stat *a = &P[o], *b = &P[o + 1];
     double s = SC_PAIR_NONE;
     *sig = TRAWL_SIG_INT_BYTES;
-    if (a->n >= 3) {
+    if (a->n >= 3 && ifr_const(a) && ifr_const(b)) {
+        /* constant columns: this message's bytes, as with few messages, when
+         * such words come two in a row (a run of 16-bit integers) */
+        *sig = TRAWL_SIG_MESSAGE;
+        if (word_at(p, o, len, be_pref) &&
+            ((o >= 2 && word_at(p, o - 2, len, be_pref)) || word_at(p, o + 2, len, be_pref)))
+            s = SC_PAIR_CONST;
+    } else if (a->n >= 3) {
         if (ifr_zeroish(a) && ifr_var(b))
             s = be_pref ? SC_PAIR_STRONG : SC_PAIR_OTHER;
         else if (ifr_var(a) && ifr_zeroish(b) && !ifr_zeroish(a))
@@ -223,12 +238,15 @@ static bool is_const(const col_stat *G, const col_stat *T, const col_stat *P, si
     return ifr_const(g) && ifr_const(&P[o]);
 }
 
-size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_stat *T,
-                  const col_stat *P, bool be_pref, const trawl_infer_field *sem, size_t nsem,
-                  int key_offset, uint32_t *bounds, uint32_t *sigs)
+size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bounds, uint32_t *sigs)
 {
     if (len < 2)
         return 0;
+    const col_stat *G = c->G, *T = c->T, *P = c->P;
+    const trawl_infer_field *sem = c->sem;
+    size_t nsem = c->nsem;
+    bool be_pref = c->be;
+    int key_offset = c->key_offset;
     double *best = malloc((len + 1) * sizeof(double));
     uint32_t *from = malloc((len + 1) * sizeof(uint32_t));
     uint32_t *esig = calloc(len + 1, sizeof(uint32_t));
@@ -293,7 +311,7 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_sta
             continue;
         uint32_t sg;
         if (i + 1 < len && !blocked(&fm, i + 1)) {
-            double sc = pair_score(p, i, P, be_pref, &sg);
+            double sc = pair_score(p, len, i, P, be_pref, &sg);
             if (sc > 0)
                 relax(&d, i, i + 2, sc, sg);
         }

@@ -398,8 +398,8 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
             r->sigs[mi] = malloc((d->len + 1) * sizeof(uint32_t));
             if (!r->bounds[mi] || !r->sigs[mi])
                 goto out;
-            size_t nb = ifr_bounds(d->ptr, n, have_g ? G : NULL, T, c->P, c->be, sem, nsem, key,
-                                   r->bounds[mi], r->sigs[mi]);
+            ifr_bctx bc = {have_g ? G : NULL, T, c->P, c->be, sem, nsem, key, ts->min_len};
+            size_t nb = ifr_bounds(d->ptr, n, &bc, r->bounds[mi], r->sigs[mi]);
             if (d->len > n) {
                 r->bounds[mi][nb] = (uint32_t)n;
                 r->sigs[mi][nb++] = TRAWL_SIG_TAIL;

@@ -82,14 +82,25 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
  * n_values, value, big_endian as given). */
 void ifr_classify(const msg_set *s, trawl_infer_field *f);
 
-/* Boundary search for one message p[0..len) with the statistics of its
- * type-and-length group G (NULL when too small), its type T and its port P
- * (each at least len entries), the port's byte order, the semantic fields
- * of its type, and the type field's offset (-1: none). Writes boundaries
- * (offsets in (0, len)) and their signals; returns the count. bounds and
- * sigs have room for len entries. */
-size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_stat *T,
-                  const col_stat *P, bool be_pref, const trawl_infer_field *sem, size_t nsem,
-                  int key_offset, uint32_t *bounds, uint32_t *sigs);
+/* What the boundary search of one message knows besides its bytes: the
+ * column statistics of its type-and-length group G (NULL when too small),
+ * its type T and its port P (each at least as long as the message), the
+ * port's byte order, the fields found by meaning in its type, the type
+ * field's offset (-1: none) and the type's shortest length (columns past
+ * it are not aligned in every message). */
+typedef struct ifr_bctx {
+    const col_stat *G, *T, *P;
+    bool be;
+    const trawl_infer_field *sem;
+    size_t nsem;
+    int key_offset;
+    uint32_t tmin;
+} ifr_bctx;
+
+/* Boundary search for one message p[0..len). Writes boundaries (offsets in
+ * (0, len)) and their signals; returns the count. bounds and sigs have room
+ * for len entries. */
+size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bounds,
+                  uint32_t *sigs);
 
 #endif
