@@ -312,6 +312,15 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
         uint32_t sg;
         if (i + 1 < len && !blocked(&fm, i + 1)) {
             double sc = pair_score(p, len, i, P, be_pref, &sg);
+            if (sc <= 0) {
+                /* the port says nothing: the message's group of one length */
+                uint32_t sg2;
+                double s2 = pair_score(p, len, i, G ? G : T, be_pref, &sg2);
+                if (s2 > sc) {
+                    sc = s2;
+                    sg = sg2;
+                }
+            }
             if (sc > 0)
                 relax(&d, i, i + 2, sc, sg);
         }
