@@ -26,7 +26,7 @@
 #define SC_PAIR_STRONG  1.0
 #define SC_PAIR_OTHER   -0.3
 #define SC_PAIR_MESSAGE 0.4
-#define SC_PAIR_CONST   0.4 /* two constant bytes: a zero high byte beside a non-zero one */
+#define SC_PAIR_CONST   0.6 /* two constant bytes: a zero high byte beside a non-zero one */
 #define SC_PAIR_NONE    -1.0
 #define SC_ALIGN_EVEN   0.3
 #define SC_ALIGN_ODD    -0.4
