@@ -26,3 +26,6 @@ done
 [ "$found" = 1 ] || { echo "no benchmarks built" >&2; exit 1; }
 echo "### shell.sh (whole processes)"
 sh bench/shell.sh
+echo
+echo "### python/bench_python.py (the binding against pure Python; issue 17)"
+sh bench/python/run.sh

@@ -15,6 +15,8 @@ PKGS="$PKGS hyperfine"  # issue 18: bench/shell.sh times whole processes
 PKGS="$PKGS nginx-light libnginx-mod-http-js redis-server libhiredis-dev"  # issue 16: the fleet (deploy/nginx, njs inline screening, the Redis tier)
 PKGS="$PKGS libcapstone-dev gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-avr avr-libc arduino-core-avr gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gcc-aarch64-linux-gnu gcc-mips-linux-gnu gcc-mipsel-linux-gnu gcc-powerpc-linux-gnu gcc-xtensa-lx106"  # issue 15 (trawl firmware): Capstone; cross compilers for the test firmware and the architecture corpus
 PKGS="$PKGS python3-onnx python3-numpy nodejs"  # issue 12: onnx.checker for `trawl model export`; nodejs (with its npm) for onnxruntime-node, installed by node_deps below
+PKGS="$PKGS python3-cffi python3-cffi-backend python3-pytest python3-numpy chromium"  # issue 17: python3-cffi generates the Python binding's module at build time (only python3-cffi-backend is needed to use it); pytest runs its tests; chromium is the dashboard test's browser
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"  # issue 17: npm for playwright-core, unless some Node.js already brings it
 
 missing=""
 for p in $PKGS; do
@@ -48,8 +50,21 @@ if [ ! -d "$NODE_DIR/node_modules/onnxruntime-node" ] && command -v npm >/dev/nu
 fi
 }
 
+# issue 17: playwright-core from npm drives /usr/bin/chromium in the dashboard
+# test (it never downloads a browser); installed into tests/browser, which
+# git ignores. A failure only warns: that test then skips and says why.
+browser_deps() {
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    [ -d "$root/tests/browser/node_modules/playwright-core" ] && return 0
+    command -v npm >/dev/null 2>&1 || return 0
+    echo "deps.sh: npm install playwright-core (tests/browser)" >&2
+    (cd "$root/tests/browser" && npm install --no-audit --no-fund --silent) ||
+        echo "deps.sh: npm install failed; the browser test will be skipped" >&2
+}
+
 if [ -z "$missing" ] && [ -z "$remove" ]; then
     node_deps
+    browser_deps
     exit 0
 fi
 
@@ -71,3 +86,4 @@ if [ -n "$missing" ]; then
     $cmd
 fi
 node_deps
+browser_deps

@@ -159,6 +159,13 @@ static void send_on(worker *w, conn *c, uint64_t due, int ep)
     try_write(w, c, ep);
 }
 
+/* The same request number again (not a new one) on a fresh connection. */
+static void send_on_retry(worker *w, conn *c, uint64_t due, int ep)
+{
+    w->sent--;
+    send_on(w, c, due, ep);
+}
+
 /* A whole response in c->in: its length, or 0 when more is needed. */
 static size_t response_len(const conn *c, int *status)
 {
@@ -211,9 +218,18 @@ static void on_readable(worker *w, conn *c, int ep)
         }
         if (k < 0 && (errno == EAGAIN || errno == EINTR))
             return;
-        if (c->busy)
+        /* Closed by the server. A request on it with no answer begun was
+         * caught by a keep-alive close (nginx closes a client connection
+         * after keepalive_requests): send it again, its clock still
+         * running, as an HTTP client retries then. Anything else is an
+         * error. */
+        bool resend = c->busy && k == 0 && c->in_n == 0;
+        uint64_t due = c->due;
+        if (c->busy && !resend)
             w->errors++;
         reset_conn(w, c, ep);
+        if (resend)
+            send_on_retry(w, c, due, ep);
         return;
     }
 }

@@ -58,7 +58,7 @@ nginx_up() { # PORTS...: sets port (the front)
     pids="$pids $!"
     i=0
     while ! curl -s -o /dev/null -m 1 "http://127.0.0.1:$ng/healthz"; do
-        i=$((i + 1)); [ $i -gt 200 ] && { echo "openloop: nginx did not start" >&2; exit 1; }
+        i=$((i + 1)); [ $i -gt 600 ] && { echo "openloop: nginx did not start" >&2; cat "$dir/ng/stderr" >&2; exit 1; }
         sleep 0.05
     done
     port=$ng

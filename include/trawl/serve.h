@@ -229,6 +229,12 @@ typedef struct trawl_server_opts {
                                all (the batch is whatever queued while the last one ran) */
     size_t batch_max_bytes; /* text bytes one batch may hold; 0 = batch_max * max_body;
                                a batch over it fails whole (503) */
+    /* GET /dashboard: a live page of the service (docs/serve.md), off
+     * unless set. Behind the API keys when keys are on. */
+    bool dashboard;
+    /* Threat events kept for replay to /v1/events subscribers that send
+     * Last-Event-ID; 0 = none, or 1024 when the dashboard is on. */
+    size_t event_ring;
     /* Ignore keys the detector input object does not define. Off by
      * default: a request with an unknown key ("text", "promt") is a 400
      * naming the key, never an empty request screened as clean. */

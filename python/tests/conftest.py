@@ -20,3 +20,14 @@ if "TRAWL_LIBRARY" not in os.environ:
         os.environ["TRAWL_LIBRARY"] = cand
 
 DATA = os.path.join(ROOT, "tests", "data")
+
+
+def levenshtein(a, b):
+    """Edit distance by the textbook dynamic program: the tests' oracle."""
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+        prev = cur
+    return prev[-1]

@@ -9,17 +9,7 @@ from fractions import Fraction
 import pytest
 
 import trawl
-
-
-def _dist(p, w):
-    m, n = len(p), len(w)
-    prev = list(range(n + 1))
-    for i in range(1, m + 1):
-        cur = [i] + [0] * n
-        for j in range(1, n + 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (p[i - 1] != w[j - 1]))
-        prev = cur
-    return prev[n]
+from conftest import levenshtein
 
 
 def _oracle(data, p, k, min_sim=0.0):
@@ -29,7 +19,7 @@ def _oracle(data, p, k, min_sim=0.0):
         for L in range(max(1, m - k), m + k + 1):
             if i + L > len(data):
                 break
-            d = _dist(p, data[i:i + L])
+            d = levenshtein(p, data[i:i + L])
             if d <= k:
                 sim = Fraction(d, max(m, L))
                 if 1 - float(sim) >= min_sim:
@@ -113,7 +103,7 @@ def test_similar_against_brute_force():
     for _ in range(10):
         data = bytes(rng.randrange(2) for _ in range(40))
         L, k = 6, 1
-        want = [(a, b, _dist(data[a:a + L], data[b:b + L]))
+        want = [(a, b, levenshtein(data[a:a + L], data[b:b + L]))
                 for a in range(len(data) - L + 1) for b in range(a + 1, len(data) - L + 1)]
         want = [w for w in want if w[2] <= k]
         got = [tuple(p) for p in trawl.similar(data, L, k)]

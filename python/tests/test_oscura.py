@@ -317,11 +317,12 @@ def test_fuzzy_refusals():
 
 
 def test_fuzzy_tie_prefers_longer_window():
-    # DIFFERENCE: equal similarity and offset -> trawl keeps the longer window,
-    # Oscura the shorter. Pattern aXb, data ab b: windows "ab" (d=1, sim 2/3)
-    # and "ab " ... both sim 2/3 at offset 0.
-    (r,) = fuzzy_search(b"ab", b"axb", max_distance=1)
-    assert (r.offset, r.length, r.edit_distance) == (0, 2, 1)
+    # DIFFERENCE: equal similarity at one offset -> trawl keeps the longer
+    # window, Oscura the shorter. Pattern abcd, data abcZ: "abc" (delete d)
+    # and "abcZ" (substitute) are both 1 edit, similarity 1 - 1/4.
+    (r,) = fuzzy_search(b"abcZ", b"abcd", max_distance=1)
+    assert (r.offset, r.length, r.edit_distance, r.similarity) == (0, 4, 1, 0.75)
+    assert r.substitutions == [(3, ord("d"), ord("Z"))]
     (r,) = fuzzy_search(b"azb", b"axb", max_distance=1)
     assert (r.length, r.substitutions) == (3, [(1, ord("x"), ord("z"))])
 
@@ -472,6 +473,19 @@ def test_stream_records_incomplete_last_raises():
         for r in stream_records(b"AAABBBCC", record_size=3):
             got.append(r)
     assert got == [b"AAA", b"BBB"] and e.value.kind == "short-tail" and e.value.offset == 6
+    # the in-memory path (sliced in Python) and the reader path (the C
+    # framer) give the same records and the same fault
+    for n in range(0, 12):
+        data = bytes(range(n))
+        for src in (data, io.BytesIO(data)):
+            got, err = [], None
+            try:
+                for r in stream_records(src, 4):
+                    got.append(r)
+            except trawl.FrameError as e:
+                err = (e.kind, e.offset, e.index, e.status)
+            assert got == [data[i:i + 4] for i in range(0, n - n % 4, 4)]
+            assert err == (("short-tail", n - n % 4, n // 4, "ETRUNCATED") if n % 4 else None)
 
 
 def test_stream_packets(tmp_path):

@@ -3,10 +3,14 @@ framing, captures and threat detection, from Python.
 
 A binding over libtrawl (cffi, ABI mode). Inputs are any bytes-like object
 (bytes, bytearray, memoryview, mmap, contiguous NumPy arrays) and are never
-copied; the GIL is released while the library works. docs/python.md has
-the guide; ``trawl.compat.oscura`` offers Oscura's function names.
+copied; the GIL is released while the library works. ``trawl.analyze``
+(entropy, n-grams, distances, clustering), ``trawl.infer`` (formats,
+checksums) and ``trawl.anomaly`` (explained anomalies in series and
+traffic) are submodules. docs/python.md has the guide;
+``trawl.compat.oscura`` offers Oscura's function names.
 """
 
+from . import analyze, anomaly, infer
 from ._lib import LIBRARY_PATH, VERSION as LIBRARY_VERSION
 from .detect import DETECTORS, Engine, detect
 from .errors import (EngineError, FormatError, FrameError, InvalidArgumentError, LimitError,
@@ -24,7 +28,7 @@ from .structfmt import Struct
 __version__ = "0.1.0"
 
 __all__ = [
-    "LIBRARY_PATH", "LIBRARY_VERSION", "DETECTORS", "Engine", "detect", "EngineError",
+    "analyze", "anomaly", "infer", "LIBRARY_PATH", "LIBRARY_VERSION", "DETECTORS", "Engine", "detect", "EngineError",
     "FormatError", "FrameError", "InvalidArgumentError", "LimitError", "PatternSyntaxError",
     "StateError", "StoppedError", "TrawlError", "TrawlIOError", "TrawlMemoryError",
     "TruncatedError", "TruncatedFrameError", "UnsupportedError", "VersionError", "TLV",

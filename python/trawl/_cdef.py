@@ -354,6 +354,438 @@ trawl_status trawl_detect_run_batch(trawl_detect_engine *e, trawl_detect_ctx *c,
                                     const trawl_detect_input *const *in, size_t n,
                                     unsigned mask, trawl_detect_report **out,
                                     trawl_error *err);
+/* ---- analyze.h ---- */
+void trawl_analyze_histogram(const uint8_t *p, size_t n, uint64_t hist[256]);
+double trawl_analyze_entropy_hist(const uint64_t hist[256], uint64_t n, unsigned *distinct);
+double trawl_analyze_entropy(const uint8_t *p, size_t n, unsigned *distinct);
+double trawl_analyze_entropy_corrected(double h, unsigned distinct, uint64_t n);
+double trawl_analyze_chi_square(const uint64_t hist[256], uint64_t n);
+double trawl_analyze_chi_square_p(double x, unsigned dof);
+
+typedef struct trawl_analyze_entropy_scanner trawl_analyze_entropy_scanner;
+trawl_status trawl_analyze_entropy_scanner_new(size_t window, size_t step,
+                                               trawl_analyze_entropy_scanner **out,
+                                               trawl_error *err);
+void trawl_analyze_entropy_scanner_free(trawl_analyze_entropy_scanner *s);
+uint64_t trawl_analyze_entropy_window_count(const trawl_analyze_entropy_scanner *s, uint64_t n);
+uint64_t trawl_analyze_entropy_window_offset(const trawl_analyze_entropy_scanner *s, uint64_t n,
+                                             uint64_t i, uint64_t *len);
+typedef struct trawl_analyze_byte_range {
+    uint64_t offset, len;
+    uint64_t hist[256];
+} trawl_analyze_byte_range;
+typedef struct trawl_analyze_entropy_request {
+    bool corrected;
+    double threshold;
+    double *values;
+    size_t cap;
+    uint64_t *whole;
+    trawl_analyze_byte_range *ranges;
+    size_t nranges;
+} trawl_analyze_entropy_request;
+typedef struct trawl_analyze_window_stats {
+    uint64_t count;
+    double max;
+    uint64_t max_offset;
+    uint64_t above;
+    uint64_t first_above;
+} trawl_analyze_window_stats;
+trawl_status trawl_analyze_entropy_scan(const trawl_analyze_entropy_scanner *s, const uint8_t *p,
+                                        size_t n, const trawl_analyze_entropy_request *rq,
+                                        trawl_analyze_window_stats *stats, trawl_error *err);
+
+typedef enum trawl_analyze_region_class {
+    TRAWL_ANALYZE_PADDING = 0, TRAWL_ANALYZE_TEXT = 1, TRAWL_ANALYZE_LOW_ENTROPY = 2,
+    TRAWL_ANALYZE_BINARY = 3, TRAWL_ANALYZE_CODE = 4, TRAWL_ANALYZE_COMPRESSED = 5,
+    TRAWL_ANALYZE_RANDOM = 6
+} trawl_analyze_region_class;
+const char *trawl_analyze_region_name(trawl_analyze_region_class c);
+typedef struct trawl_analyze_region {
+    uint64_t offset, len;
+    trawl_analyze_region_class cls;
+    double entropy;
+    double chi_square;
+    double p_value;
+    double printable;
+    uint8_t fill;
+    const char *rule;
+} trawl_analyze_region;
+trawl_status trawl_analyze_regions(const uint8_t *p, size_t n, size_t window,
+                                   trawl_analyze_region **out, size_t *count, trawl_error *err);
+void trawl_analyze_regions_free(trawl_analyze_region *r);
+
+typedef struct trawl_analyze_column {
+    uint64_t count;
+    double entropy;
+    unsigned distinct;
+    uint8_t mode;
+    uint64_t mode_count;
+    uint8_t min, max;
+} trawl_analyze_column;
+trawl_status trawl_analyze_columns(const trawl_span *msgs, size_t n, size_t ncols,
+                                   trawl_analyze_column *out, trawl_error *err);
+
+typedef struct trawl_analyze_ngram {
+    uint8_t bytes[16];
+    unsigned n;
+    uint64_t count;
+    uint64_t messages;
+    uint64_t first_message;
+    uint64_t first_offset;
+} trawl_analyze_ngram;
+typedef struct trawl_analyze_ngram_opts {
+    unsigned n;
+    size_t top;
+    uint64_t max_bytes;
+} trawl_analyze_ngram_opts;
+typedef struct trawl_analyze_ngram_result {
+    trawl_analyze_ngram *grams;
+    size_t count;
+    uint64_t total;
+    uint64_t distinct;
+} trawl_analyze_ngram_result;
+trawl_status trawl_analyze_ngrams(const trawl_span *msgs, size_t nmsgs,
+                                  const trawl_analyze_ngram_opts *o,
+                                  trawl_analyze_ngram_result *res, trawl_error *err);
+void trawl_analyze_ngram_result_free(trawl_analyze_ngram_result *r);
+
+typedef enum trawl_analyze_repeat_order {
+    TRAWL_ANALYZE_BY_LENGTH = 0, TRAWL_ANALYZE_BY_COUNT = 1, TRAWL_ANALYZE_BY_COVERAGE = 2
+} trawl_analyze_repeat_order;
+typedef struct trawl_analyze_repeat_opts {
+    uint32_t min_length;
+    size_t top;
+    trawl_analyze_repeat_order order;
+    uint64_t max_period;
+    uint64_t max_bytes;
+    bool keep_runs;
+} trawl_analyze_repeat_opts;
+typedef struct trawl_analyze_repeat {
+    uint32_t length;
+    uint64_t count;
+    uint64_t *offsets;
+} trawl_analyze_repeat;
+typedef struct trawl_analyze_period {
+    uint64_t period;
+    uint64_t support;
+    uint64_t aligned;
+} trawl_analyze_period;
+typedef struct trawl_analyze_repeat_result {
+    trawl_analyze_repeat *repeats;
+    size_t count;
+    uint64_t total;
+    trawl_analyze_period periods[8];
+    size_t nperiods;
+} trawl_analyze_repeat_result;
+trawl_status trawl_analyze_repeats(const uint8_t *p, size_t n, const trawl_analyze_repeat_opts *o,
+                                   trawl_analyze_repeat_result *res, trawl_error *err);
+void trawl_analyze_repeat_result_free(trawl_analyze_repeat_result *r);
+
+typedef struct trawl_analyze_scoring {
+    int match;
+    int mismatch;
+    int gap;
+} trawl_analyze_scoring;
+typedef struct trawl_analyze_alignment {
+    int64_t score;
+    size_t len;
+    int32_t *a_pos;
+    int32_t *b_pos;
+    size_t matches;
+    size_t mismatches;
+    size_t gaps;
+} trawl_analyze_alignment;
+trawl_status trawl_analyze_align(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
+                                 const trawl_analyze_scoring *scoring,
+                                 trawl_analyze_alignment *out, trawl_error *err);
+void trawl_analyze_alignment_free(trawl_analyze_alignment *al);
+
+typedef enum trawl_analyze_metric {
+    TRAWL_ANALYZE_HAMMING = 0, TRAWL_ANALYZE_LEVENSHTEIN = 1, TRAWL_ANALYZE_JACCARD = 2,
+    TRAWL_ANALYZE_ALIGN = 3, TRAWL_ANALYZE_EUCLIDEAN = 4
+} trawl_analyze_metric;
+bool trawl_analyze_metric_parse(const char *s, trawl_analyze_metric *m);
+typedef struct trawl_analyze_distance_opts {
+    trawl_analyze_metric metric;
+    unsigned ngram;
+    const trawl_analyze_scoring *scoring;
+    unsigned threads;
+    uint64_t max_bytes;
+} trawl_analyze_distance_opts;
+trawl_status trawl_analyze_distance(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
+                                    const trawl_analyze_distance_opts *o, double *d,
+                                    trawl_error *err);
+trawl_status trawl_analyze_distance_matrix(const trawl_span *msgs, size_t n,
+                                           const trawl_analyze_distance_opts *o, double *out,
+                                           trawl_error *err);
+trawl_status trawl_analyze_pdist(const double *X, size_t n, size_t d, unsigned threads,
+                                 uint64_t max_bytes, double *out, trawl_error *err);
+
+typedef enum trawl_analyze_linkage_method {
+    TRAWL_ANALYZE_LINK_SINGLE = 0, TRAWL_ANALYZE_LINK_COMPLETE = 1,
+    TRAWL_ANALYZE_LINK_AVERAGE = 2, TRAWL_ANALYZE_LINK_WEIGHTED = 3, TRAWL_ANALYZE_LINK_WARD = 4
+} trawl_analyze_linkage_method;
+bool trawl_analyze_linkage_parse(const char *s, trawl_analyze_linkage_method *m);
+trawl_status trawl_analyze_linkage(const double *D, size_t n, trawl_analyze_linkage_method method,
+                                   double *Z, trawl_error *err);
+trawl_status trawl_analyze_linkage_vectors(const double *X, size_t n, size_t d,
+                                           trawl_analyze_linkage_method method, unsigned threads,
+                                           uint64_t max_bytes, double *Z, trawl_error *err);
+trawl_status trawl_analyze_cut_k(const double *Z, size_t n, size_t k, int32_t *labels,
+                                 size_t *nclusters, trawl_error *err);
+trawl_status trawl_analyze_cut_distance(const double *Z, size_t n, double t, int32_t *labels,
+                                        size_t *nclusters, trawl_error *err);
+
+typedef enum trawl_analyze_kmeans_algorithm {
+    TRAWL_ANALYZE_KMEANS_AUTO = 0, TRAWL_ANALYZE_KMEANS_LLOYD = 1, TRAWL_ANALYZE_KMEANS_HAMERLY = 2
+} trawl_analyze_kmeans_algorithm;
+typedef struct trawl_analyze_kmeans_opts {
+    size_t k;
+    unsigned max_iter;
+    double tol;
+    unsigned n_init;
+    uint64_t seed;
+    const double *init;
+    trawl_analyze_kmeans_algorithm algorithm;
+    unsigned threads;
+} trawl_analyze_kmeans_opts;
+typedef struct trawl_analyze_kmeans_result {
+    size_t n, d, k;
+    double *centers;
+    int32_t *labels;
+    double inertia;
+    unsigned iterations;
+    bool converged;
+    size_t relocated;
+    unsigned best_init;
+} trawl_analyze_kmeans_result;
+trawl_status trawl_analyze_kmeans(const double *X, size_t n, size_t d,
+                                  const trawl_analyze_kmeans_opts *o,
+                                  trawl_analyze_kmeans_result *res, trawl_error *err);
+void trawl_analyze_kmeans_result_free(trawl_analyze_kmeans_result *r);
+trawl_status trawl_analyze_dbscan(const double *D, size_t n, double eps, size_t min_samples,
+                                  int32_t *labels, size_t *nclusters, trawl_error *err);
+trawl_status trawl_analyze_silhouette(const double *D, size_t n, const int32_t *labels,
+                                      unsigned threads, double *score, double *per_item,
+                                      trawl_error *err);
+trawl_status trawl_analyze_silhouette_vectors(const double *X, size_t n, size_t d,
+                                              const int32_t *labels, unsigned threads,
+                                              double *score, double *per_item, trawl_error *err);
+typedef struct trawl_analyze_consensus_result {
+    size_t members;
+    size_t len;
+    size_t common;
+    trawl_analyze_column *columns;
+    char *pattern;
+    size_t fixed;
+} trawl_analyze_consensus_result;
+trawl_status trawl_analyze_consensus(const trawl_span *msgs, size_t n, const size_t *members,
+                                     size_t nmembers, trawl_analyze_consensus_result *out,
+                                     trawl_error *err);
+void trawl_analyze_consensus_free(trawl_analyze_consensus_result *c);
+typedef struct trawl_analyze_matrix {
+    double *data;
+    size_t rows, cols;
+} trawl_analyze_matrix;
+void trawl_analyze_matrix_free(trawl_analyze_matrix *m);
+trawl_status trawl_analyze_features(const trawl_span *msgs, size_t n, const char *spec,
+                                    trawl_analyze_matrix *out, trawl_error *err);
+/* ---- infer.h ---- */
+typedef struct trawl_crc_params {
+    unsigned width;
+    uint64_t poly, init;
+    bool refin, refout;
+    uint64_t xorout;
+} trawl_crc_params;
+uint64_t trawl_crc_compute(const trawl_crc_params *c, const uint8_t *p, size_t n);
+typedef enum trawl_check_kind {
+    TRAWL_CHECK_CRC = 0, TRAWL_CHECK_SUM, TRAWL_CHECK_ONES_SUM, TRAWL_CHECK_XOR,
+    TRAWL_CHECK_FLETCHER, TRAWL_CHECK_ADLER
+} trawl_check_kind;
+typedef struct trawl_check_algo {
+    trawl_check_kind kind;
+    unsigned width;
+    trawl_crc_params crc;
+    unsigned word;
+    bool word_le;
+    bool negate;
+    bool swap;
+    uint64_t init;
+} trawl_check_algo;
+uint64_t trawl_check_compute(const trawl_check_algo *a, const uint8_t *p, size_t n);
+const char *trawl_check_kind_name(trawl_check_kind k);
+int trawl_check_describe(const trawl_check_algo *a, char *buf, size_t cap);
+typedef struct trawl_check_sample {
+    trawl_span data;
+    uint64_t check;
+} trawl_check_sample;
+trawl_status trawl_check_recover(const trawl_check_sample *s, size_t n, unsigned width,
+                                 unsigned kinds, trawl_check_algo *out, bool *found,
+                                 trawl_error *err);
+typedef struct trawl_check_place {
+    int32_t offset;
+    unsigned size;
+    bool big_endian;
+    uint32_t from;
+    int32_t to;
+} trawl_check_place;
+typedef struct trawl_check_locate_opts {
+    unsigned sizes;
+    unsigned kinds;
+    unsigned max_skip;
+    bool leading_only, trailing_only;
+} trawl_check_locate_opts;
+trawl_status trawl_check_locate(const trawl_span *msgs, size_t n,
+                                const trawl_check_locate_opts *o, trawl_check_place *place,
+                                trawl_check_algo *algo, bool *found, trawl_error *err);
+typedef struct trawl_infer_msg {
+    trawl_span data;
+    uint16_t src_port, dst_port;
+    uint32_t flow;
+    uint8_t dir;
+    double ts;
+} trawl_infer_msg;
+typedef enum trawl_field_kind {
+    TRAWL_FIELD_BYTES = 0, TRAWL_FIELD_CONST, TRAWL_FIELD_ENUM, TRAWL_FIELD_COUNTER,
+    TRAWL_FIELD_LENGTH, TRAWL_FIELD_CHECKSUM, TRAWL_FIELD_TIMESTAMP, TRAWL_FIELD_FLOAT,
+    TRAWL_FIELD_TEXT, TRAWL_FIELD_ID, TRAWL_FIELD_RANDOM, TRAWL_FIELD_PAYLOAD,
+    TRAWL_FIELD_KIND_COUNT_
+} trawl_field_kind;
+const char *trawl_field_kind_name(trawl_field_kind k);
+typedef struct trawl_infer_field {
+    uint32_t offset;
+    uint32_t size;
+    trawl_field_kind kind;
+    bool big_endian;
+    float confidence;
+    uint32_t signals;
+    unsigned n_values;
+    uint64_t value;
+    int32_t len_from;
+    int32_t len_adjust;
+    trawl_check_place check;
+    trawl_check_algo algo;
+    uint32_t ts_unit;
+} trawl_infer_field;
+typedef struct trawl_infer_type {
+    unsigned id;
+    uint16_t port;
+    int32_t key_offset;
+    unsigned key_size;
+    uint64_t key_value;
+    int32_t cluster;
+    size_t n_msgs;
+    uint32_t min_len, max_len;
+    bool big_endian;
+    size_t n_fields;
+    const trawl_infer_field *fields;
+} trawl_infer_type;
+typedef struct trawl_infer_opts {
+    unsigned max_types;
+    bool no_types;
+    bool no_checksums;
+    unsigned max_prefix;
+} trawl_infer_opts;
+typedef struct trawl_infer_result trawl_infer_result;
+trawl_status trawl_infer_run(const trawl_infer_msg *m, size_t n, const trawl_infer_opts *o,
+                             trawl_infer_result **out, trawl_error *err);
+void trawl_infer_result_free(trawl_infer_result *r);
+size_t trawl_infer_type_count(const trawl_infer_result *r);
+const trawl_infer_type *trawl_infer_type_get(const trawl_infer_result *r, size_t i);
+int trawl_infer_msg_type(const trawl_infer_result *r, size_t i);
+const uint32_t *trawl_infer_msg_bounds(const trawl_infer_result *r, size_t i, size_t *nb,
+                                       const uint32_t **sig);
+typedef struct trawl_infer_input trawl_infer_input;
+trawl_status trawl_infer_input_parse(const char *text, size_t len, trawl_infer_input **out,
+                                     trawl_error *err);
+trawl_status trawl_infer_input_pcap(const char *path, trawl_infer_input **out,
+                                    trawl_error *err);
+uint64_t trawl_infer_input_frame(const trawl_infer_input *in, size_t i);
+const trawl_infer_msg *trawl_infer_input_msgs(const trawl_infer_input *in, size_t *n);
+void trawl_infer_input_free(trawl_infer_input *in);
+trawl_status trawl_infer_generate(uint64_t seed, unsigned msgs, uint8_t **pcap,
+                                  size_t *pcap_len, char **truth, size_t *truth_len,
+                                  trawl_error *err);
+/* ---- anomaly.h ---- */
+typedef enum trawl_anom_method {
+    TRAWL_ANOM_ZSCORE = 0, TRAWL_ANOM_MZSCORE, TRAWL_ANOM_IQR, TRAWL_ANOM_EWMA,
+    TRAWL_ANOM_CUSUM, TRAWL_ANOM_RATE, TRAWL_ANOM_TIMING, TRAWL_ANOM_SEQUENCE,
+    TRAWL_ANOM_VALUE, TRAWL_ANOM_METHOD_COUNT_
+} trawl_anom_method;
+const char *trawl_anom_method_name(trawl_anom_method m);
+trawl_status trawl_anom_methods_parse(const char *list, unsigned *mask, trawl_error *err);
+typedef struct trawl_anom_params {
+    unsigned methods;
+    double z;
+    double mz;
+    double iqr_k;
+    double ewma_lambda;
+    double ewma_l;
+    double cusum_k;
+    double cusum_h;
+    double rate_window;
+    unsigned min_samples;
+    bool online;
+    unsigned warmup;
+    unsigned reservoir;
+    unsigned max_distinct;
+    unsigned max_channels;
+    bool columns;
+    unsigned max_columns;
+} trawl_anom_params;
+typedef struct trawl_anomaly {
+    trawl_anom_method method;
+    const char *what;
+    const char *channel;
+    double time;
+    uint64_t index;
+    double value;
+    double baseline;
+    double spread;
+    double threshold;
+    double score;
+    const char *detail;
+} trawl_anomaly;
+typedef int (*trawl_anomaly_fn)(const trawl_anomaly *a, void *user);
+typedef struct trawl_anom_model trawl_anom_model;
+trawl_status trawl_anom_new(const trawl_anom_params *params, trawl_anom_model **out,
+                            trawl_error *err);
+void trawl_anom_free(trawl_anom_model *m);
+trawl_status trawl_anom_learn_value(trawl_anom_model *m, const char *name, double time,
+                                    double value, trawl_error *err);
+trawl_status trawl_anom_detect_value(trawl_anom_model *m, const char *name, double time,
+                                     uint64_t index, double value, trawl_anomaly_fn cb,
+                                     void *user, trawl_error *err);
+typedef struct trawl_anom_msg {
+    trawl_span data;
+    const char *flow;
+    uint16_t src_port, dst_port;
+    double time;
+    uint64_t index;
+} trawl_anom_msg;
+trawl_status trawl_anom_learn_msgs(trawl_anom_model *m, const trawl_anom_msg *msgs, size_t n,
+                                   trawl_error *err);
+trawl_status trawl_anom_detect_msgs(trawl_anom_model *m, const trawl_anom_msg *msgs, size_t n,
+                                    trawl_anomaly_fn cb, void *user, trawl_error *err);
+trawl_status trawl_anom_flush(trawl_anom_model *m, trawl_anomaly_fn cb, void *user,
+                              trawl_error *err);
+trawl_status trawl_anom_finish(trawl_anom_model *m, trawl_error *err);
+trawl_status trawl_anom_save(const trawl_anom_model *m, FILE *out, trawl_error *err);
+trawl_status trawl_anom_load(const char *text, size_t len, const trawl_anom_params *params,
+                             trawl_anom_model **out, trawl_error *err);
+typedef struct trawl_anom_stats {
+    size_t channels;
+    uint64_t learned, tested;
+    uint64_t dropped_channels;
+} trawl_anom_stats;
+void trawl_anom_get_stats(const trawl_anom_model *m, trawl_anom_stats *s);
+typedef struct trawl_anom_channel_info {
+    const char *name;
+    uint64_t n;
+    double mean, std, median, mad, q1, q3;
+    unsigned distinct;
+} trawl_anom_channel_info;
+bool trawl_anom_channel(const trawl_anom_model *m, size_t i, trawl_anom_channel_info *info);
 """
 
 # From the C library (libc), loaded separately: buffers the library hands
@@ -361,6 +793,7 @@ trawl_status trawl_detect_run_batch(trawl_detect_engine *e, trawl_detect_ctx *c,
 LIBC_CDEF = r"""
 void free(void *p);
 FILE *fdopen(int fd, const char *mode);
+FILE *open_memstream(char **ptr, size_t *size);
 int fclose(FILE *fp);
 """
 
@@ -370,4 +803,15 @@ STRUCTS = [
     "trawl_fuzzy_match", "trawl_fuzzy_edit", "trawl_fuzzy_pair", "trawl_struct_value",
     "trawl_frame_fault", "trawl_frame_unit", "trawl_frame_tlv_opts", "trawl_frame_packet_opts",
     "trawl_frame_delim_opts", "trawl_frame_l4", "trawl_frame_packet",
+    "trawl_analyze_byte_range", "trawl_analyze_entropy_request", "trawl_analyze_window_stats",
+    "trawl_analyze_region", "trawl_analyze_column", "trawl_analyze_ngram",
+    "trawl_analyze_ngram_opts", "trawl_analyze_ngram_result", "trawl_analyze_repeat_opts",
+    "trawl_analyze_repeat", "trawl_analyze_period", "trawl_analyze_repeat_result",
+    "trawl_analyze_scoring", "trawl_analyze_alignment", "trawl_analyze_distance_opts",
+    "trawl_analyze_kmeans_opts", "trawl_analyze_kmeans_result",
+    "trawl_analyze_consensus_result", "trawl_analyze_matrix",
+    "trawl_crc_params", "trawl_check_algo", "trawl_check_sample", "trawl_check_place",
+    "trawl_check_locate_opts", "trawl_infer_msg", "trawl_infer_field", "trawl_infer_type",
+    "trawl_infer_opts", "trawl_anom_params", "trawl_anomaly", "trawl_anom_msg",
+    "trawl_anom_stats", "trawl_anom_channel_info",
 ]

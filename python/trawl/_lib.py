@@ -19,7 +19,6 @@ Python threads run in parallel. Callbacks into Python take it again.
 from __future__ import annotations
 
 import os
-import threading
 from typing import Any, Optional
 
 from . import errors
@@ -113,15 +112,21 @@ def from_buffer(data: Any) -> Any:
         raise TypeError(f"a bytes-like object is required, not {type(data).__name__!r}") from None
 
 
+def spans(msgs: Any) -> tuple[Any, list[Any]]:
+    """A trawl_span[] over a sequence of bytes-like messages (no copy), and
+    the views that keep them alive while it is in use."""
+    keep = [from_buffer(m) for m in msgs]
+    arr = ffi.new("trawl_span[]", max(len(keep), 1))
+    for i, b in enumerate(keep):
+        arr[i].ptr = b
+        arr[i].len = len(b)
+    return arr, keep
+
+
 def cstr(s: Any) -> bytes:
     if isinstance(s, str):
         return s.encode()
     return bytes(s)
-
-
-class ThreadLocal(threading.local):
-    """Per-thread state (scratch, contexts): one per thread, as the C API
-    requires of mutable state."""
 
 
 def gc(ptr: Any, free: Any, *deps: Any) -> Any:

@@ -25,6 +25,8 @@ from __future__ import annotations
 import errno as _errno
 import io
 import os
+import struct
+import threading
 from typing import Any, Iterable, Iterator, NamedTuple, Optional, Union
 
 from . import _lib, errors
@@ -32,38 +34,49 @@ from ._lib import ffi, lib
 from .structfmt import Struct
 
 _RESYNC = 1
-_BATCH = 256
+_BATCH = 64
 
 
 class Unit:
     """One unit: ``index`` (from 0, input order; TLV pre-order),
-    ``offset`` (absolute offset of its first byte), ``data`` (the whole unit:
-    header, value, delimiter), ``value`` (the payload), ``type`` (TLV),
+    ``offset`` (absolute offset of its first byte), ``length``, ``data``
+    (the whole unit: header, value, delimiter), ``value`` (the payload),
+    ``value_offset`` (absolute offset of the value), ``type`` (TLV),
     ``depth`` (TLV nesting), ``container`` (TLV: children follow),
-    ``terminated`` (delimited: ended by a delimiter), ``value_offset``
-    (absolute offset of the value)."""
+    ``terminated`` (delimited: ended by a delimiter). ``data`` and ``value``
+    are sliced when read: memoryviews into the buffer for units(), bytes for
+    read()."""
 
-    __slots__ = ("index", "offset", "data", "value", "value_offset", "type", "depth",
-                 "container", "terminated")
+    __slots__ = ("index", "offset", "length", "value_offset", "value_length", "type", "depth",
+                 "container", "terminated", "_src", "_base")
 
-    def __init__(self, index: int, offset: int, data: Any, value: Any, value_offset: int,
-                 type: int, depth: int, container: bool, terminated: bool) -> None:
+    def __init__(self, index: int, offset: int, length: int, value_offset: int,
+                 value_length: int, type: int, depth: int, container: bool, terminated: bool,
+                 src: Any, base: int = 0) -> None:
         self.index = index
         self.offset = offset
-        self.data = data
-        self.value = value
+        self.length = length
         self.value_offset = value_offset
+        self.value_length = value_length
         self.type = type
         self.depth = depth
         self.container = container
         self.terminated = terminated
+        self._src = src  # the buffer (units) or a copy of this unit (read)
+        self._base = base  # the offset of src's first byte
 
     @property
-    def length(self) -> int:
-        return len(self.data)
+    def data(self) -> Any:
+        at = self.offset - self._base
+        return self._src[at:at + self.length]
+
+    @property
+    def value(self) -> Any:
+        at = self.value_offset - self._base
+        return self._src[at:at + self.value_length]
 
     def __repr__(self) -> str:
-        return (f"Unit(index={self.index}, offset={self.offset}, length={len(self.data)}, "
+        return (f"Unit(index={self.index}, offset={self.offset}, length={self.length}, "
                 f"type={self.type}, value={bytes(self.value)[:16]!r})")
 
 
@@ -94,7 +107,7 @@ def fault_error(f: Any, units: object = None, extra: str = "") -> errors.FrameEr
     flt = _fault(f, extra)
     st = lib.trawl_frame_fault_to_error(f, ffi.NULL)
     cls = errors.TruncatedFrameError if flt.kind in _TRUNCATED else errors.FrameError
-    err = cls(f"{flt.kind}: {flt.message} (unit {flt.index} at byte offset {flt.offset})",
+    err = cls(f"{flt.kind}: {flt.message}",
               kind=flt.kind, status=_lib.status_name(st), offset=flt.offset, index=flt.index,
               skipped=flt.skipped, units=units)
     if flt.kind == "io" and flt.errno:
@@ -102,24 +115,32 @@ def fault_error(f: Any, units: object = None, extra: str = "") -> errors.FrameEr
     return err
 
 
+class _Source:
+    """A file object read by a C reader, and the exception its read raised
+    (the reader reports the fault io; the iterator raises this instead)."""
+
+    __slots__ = ("obj", "error")
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+        self.error: Optional[BaseException] = None
+
+
 @ffi.callback("trawl_frame_read_fn", onerror=lambda *a: -1)
 def _on_read(ud: Any, buf: Any, cap: int) -> int:
     src = ffi.from_handle(ud)
     try:
         view = ffi.buffer(buf, cap)
-        if hasattr(src, "readinto"):
-            n = src.readinto(view)
+        if hasattr(src.obj, "readinto"):
+            n = src.obj.readinto(view)
             return 0 if n is None else n
-        chunk = src.read(cap)
+        chunk = src.obj.read(cap)
         view[0:len(chunk)] = chunk
         return len(chunk)
-    except BaseException as e:  # the reader reports the fault io; we re-raise this
-        src_error[id(src)] = e
+    except BaseException as e:
+        src.error = e
         ffi.errno = _errno.EIO
         return -1
-
-
-src_error: dict[int, BaseException] = {}
 
 
 class Framer:
@@ -141,21 +162,55 @@ class Framer:
         on."""
         src = _lib.from_buffer(data)
         mv = memoryview(data).cast("B") if len(src) else memoryview(b"")
-        it = self._iter_ptr(resync)
+        for t in self._raw(src, resync):
+            if type(t) is Fault:
+                yield t
+                continue
+            yield Unit(*t, mv)
+
+    def _raw(self, src: Any, resync: bool) -> Iterator[Any]:
+        """The units of the viewed buffer src as tuples (index, offset,
+        length, value_offset, value_length, type, depth, container,
+        terminated), and Fault records (resync) -- or FrameError."""
+        kit = self._take_kit(resync)
+        try:
+            yield from self._run(kit, src, resync)
+        finally:
+            kit[3] = False  # free for this thread's next iteration
+
+    def _take_kit(self, resync: bool) -> list[Any]:
+        """An iterator, a unit batch and a fault record, kept per thread and
+        mode (allocating them costs more than framing a short buffer); a
+        fresh set when this thread's is busy (nested iterations)."""
+        local = self.__dict__.setdefault("_local", threading.local())
+        kits = local.__dict__.setdefault("kits", {})
+        kit = kits.get(resync)
+        if kit is None or kit[3]:
+            kit = [self._iter_ptr(resync), ffi.new("trawl_frame_unit[]", _BATCH),
+                   ffi.new("trawl_frame_fault *"), False]
+            kits.setdefault(resync, kit)
+        kit[3] = True
+        return kit
+
+    def _run(self, kit: list[Any], src: Any, resync: bool) -> Iterator[Any]:
+        it, batch, fault = kit[0], kit[1], kit[2]
         lib.trawl_frame_iter_reset(it, src, len(src))
-        batch = ffi.new("trawl_frame_unit[]", _BATCH)
-        one = ffi.new("trawl_frame_unit *")
-        fault = ffi.new("trawl_frame_fault *")
-        base = ffi.cast("const uint8_t *", src)
+        base = int(ffi.cast("uintptr_t", src))
+        raw = ffi.buffer(batch)
         while True:
             n = lib.trawl_frame_iter_next_batch(it, batch, _BATCH)
-            for i in range(n):
-                yield _unit_in(batch[i], base, mv)
+            # The C records read as tuples in one call per batch (struct's
+            # C loop), not field by field through cffi.
+            for (idx, off, _dp, dl, vp, vl, typ, dep, cont, term) in \
+                    _UNIT.iter_unpack(raw[0:n * _UNIT.size]):
+                yield (idx, off, dl, vp - base, vl, typ, dep, cont, term)
             if n == _BATCH:
                 continue
-            step = lib.trawl_frame_iter_next(it, one, fault)
+            step = lib.trawl_frame_iter_next(it, batch, fault)  # into batch[0]
             if step == lib.TRAWL_FRAME_UNIT:
-                yield _unit_in(one[0], base, mv)
+                (idx, off, _dp, dl, vp, vl, typ, dep, cont, term) = \
+                    _UNIT.unpack(raw[0:_UNIT.size])
+                yield (idx, off, dl, vp - base, vl, typ, dep, cont, term)
             elif step == lib.TRAWL_FRAME_FAULT:
                 if not resync:
                     raise fault_error(fault)
@@ -210,19 +265,18 @@ class Framer:
                                None)
 
     def _read_obj(self, obj: Any, window: int, resync: bool) -> Iterator[Union[Unit, Fault]]:
-        h = ffi.new_handle(obj)
+        src = _Source(obj)
+        h = ffi.new_handle(src)
         out = ffi.new("trawl_frame_reader **")
         err = _lib.new_error()
         st = lib.trawl_frame_reader_new(self._ptr, _on_read, h, window,
                                         _RESYNC if resync else 0, out, err)
         _lib.check(st, err)
         r = _lib.gc(out[0], lib.trawl_frame_reader_free, self._ptr, h)
-        try:
-            yield from self._drain(r, resync, obj)
-        finally:
-            src_error.pop(id(obj), None)
+        yield from self._drain(r, resync, src)
 
-    def _drain(self, r: Any, resync: bool, obj: Any) -> Iterator[Union[Unit, Fault]]:
+    def _drain(self, r: Any, resync: bool,
+               src: Optional[_Source]) -> Iterator[Union[Unit, Fault]]:
         u = ffi.new("trawl_frame_unit *")
         fault = ffi.new("trawl_frame_fault *")
         while True:
@@ -230,9 +284,8 @@ class Framer:
             if step == lib.TRAWL_FRAME_UNIT:
                 yield _unit_copy(u)
             elif step == lib.TRAWL_FRAME_FAULT:
-                pending = src_error.pop(id(obj), None) if obj is not None else None
-                if pending is not None:
-                    raise pending
+                if src is not None and src.error is not None:
+                    raise src.error
                 if not resync:
                     raise fault_error(fault)
                 yield _fault(fault)
@@ -254,30 +307,28 @@ class Framer:
         lib.trawl_frame_iter_reset(it, src, len(src))
         base = int(ffi.cast("uintptr_t", src))
         cdt = _c_unit_dtype(np)
-        chunk = 4096
+        chunk = 16384
         batch = ffi.new("trawl_frame_unit[]", chunk)
         one = ffi.new("trawl_frame_unit *")
         fault = ffi.new("trawl_frame_fault *")
-        parts = []
-        faults: list[Fault] = []
+        raw: list[bytes] = []  # the C records, joined once (concatenating
+        faults: list[Fault] = []  # structured arrays batch by batch is slow)
         while True:
             n = lib.trawl_frame_iter_next_batch(it, batch, chunk)
             if n:
-                parts.append(_columns(np, np.frombuffer(ffi.buffer(batch, n * cdt.itemsize),
-                                                        dtype=cdt), base))
+                raw.append(ffi.buffer(batch, n * cdt.itemsize)[:])
             if n == chunk:
                 continue
             step = lib.trawl_frame_iter_next(it, one, fault)
             if step == lib.TRAWL_FRAME_UNIT:
-                parts.append(_columns(np, np.frombuffer(ffi.buffer(one, cdt.itemsize),
-                                                        dtype=cdt), base))
+                raw.append(ffi.buffer(one, cdt.itemsize)[:])
             elif step == lib.TRAWL_FRAME_FAULT:
                 if not resync:
-                    raise fault_error(fault, units=_concat(np, parts))
+                    raise fault_error(fault, units=_columns(np, raw, cdt, base))
                 faults.append(_fault(fault))
             else:
                 break
-        out = _concat(np, parts)
+        out = _columns(np, raw, cdt, base)
         return (out, faults) if resync else out
 
 
@@ -301,8 +352,10 @@ def _c_unit_dtype(np: Any) -> Any:
         "itemsize": ffi.sizeof("trawl_frame_unit")})
 
 
-def _columns(np: Any, c: Any, base: int) -> Any:
-    out = np.empty(len(c), dtype=UNIT_DTYPE_FIELDS)
+def _columns(np: Any, raw: list[bytes], cdt: Any, base: int) -> Any:
+    """The public unit array from the C records in raw."""
+    c = np.frombuffer(b"".join(raw), dtype=cdt)
+    out = np.empty(len(c), dtype=np.dtype(UNIT_DTYPE_FIELDS, align=True))
     out["index"] = c["index"]
     out["offset"] = c["offset"]
     out["length"] = c["data_len"]
@@ -315,23 +368,33 @@ def _columns(np: Any, c: Any, base: int) -> Any:
     return out
 
 
-def _concat(np: Any, parts: list[Any]) -> Any:
-    return np.concatenate(parts) if parts else np.empty(0, dtype=UNIT_DTYPE_FIELDS)
+def _unit_struct() -> struct.Struct:
+    """trawl_frame_unit as a struct format, built from cffi's layout (and
+    checked against it): index, offset, data.ptr, data.len, value.ptr,
+    value.len, type, depth, container, terminated."""
+    fields = [("index", "Q"), ("offset", "Q"), ("data", "QQ"), ("value", "QQ"), ("type", "Q"),
+              ("depth", "I"), ("container", "?"), ("terminated", "?")]
+    fmt, at = "=", 0
+    for name, code in fields:
+        off = ffi.offsetof("trawl_frame_unit", name)
+        fmt += "%dx" % (off - at) if off > at else ""
+        fmt += code
+        at = off + struct.calcsize("=" + code)
+    size = ffi.sizeof("trawl_frame_unit")
+    fmt += "%dx" % (size - at) if size > at else ""
+    st = struct.Struct(fmt)
+    assert st.size == size and ffi.sizeof("size_t") == 8 and ffi.sizeof("void *") == 8
+    return st
 
 
-def _unit_in(u: Any, base: Any, mv: memoryview) -> Unit:
-    off = u.offset
-    n = u.data.len
-    vo = u.value.ptr - base
-    return Unit(u.index, off, mv[off:off + n], mv[vo:vo + u.value.len], vo, u.type, u.depth,
-                u.container, u.terminated)
+_UNIT = _unit_struct()
 
 
 def _unit_copy(u: Any) -> Unit:
     data = ffi.buffer(u.data.ptr, u.data.len)[:]
     rel = u.value.ptr - u.data.ptr if u.value.len else 0
-    return Unit(u.index, u.offset, data, data[rel:rel + u.value.len], u.offset + rel, u.type,
-                u.depth, u.container, u.terminated)
+    return Unit(u.index, u.offset, u.data.len, u.offset + rel, u.value.len, u.type, u.depth,
+                u.container, u.terminated, data, u.offset)
 
 
 def _new(ctor: Any, *args: Any) -> Any:

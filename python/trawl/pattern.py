@@ -13,6 +13,7 @@ match from each); offsets are absolute.
 
 from __future__ import annotations
 
+import struct
 import threading
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
@@ -25,6 +26,12 @@ _OVERLAP = 1
 _BLOCK_ONLY = 1
 
 PatternText = Union[str, bytes]
+
+# trawl_match read as (offset, length, pattern) tuples by struct's C loop;
+# the layout is cffi's (64-bit: offset, length, pattern, 4 pad, data).
+assert (ffi.offsetof("trawl_match", "length"), ffi.offsetof("trawl_match", "pattern"),
+        ffi.sizeof("trawl_match")) == (8, 16, 32)
+_MATCH = struct.Struct("=QQI12x")
 
 
 class Match:
@@ -202,17 +209,20 @@ class Database:
             err = _lib.new_error()
             _lib.check(lib.trawl_scratch_alloc(self._ptr, out, err), err)
             s = self._local.s = ffi.gc(out[0], lib.trawl_scratch_free)
+            # the out-parameters of a collecting scan, reused by this thread
+            self._local.kit = (ffi.new("trawl_match **"), ffi.new("size_t *"), err)
         return s
 
     def _collect(self, buf: Any, overlap: bool, limit: int) -> tuple[Any, int]:
-        out = ffi.new("trawl_match **")
-        n = ffi.new("size_t *")
-        err = _lib.new_error()
-        st = lib.trawl_scan_collect(self._ptr, self._scratch(), buf, len(buf),
-                                    _OVERLAP if overlap else 0, limit, out, n, err)
-        if st not in (lib.TRAWL_OK, lib.TRAWL_ESTOPPED):
+        """Scans: (matches array -- free it with lib.trawl_matches_free --
+        and its count)."""
+        s = self._scratch()
+        out, n, err = self._local.kit
+        st = lib.trawl_scan_collect(self._ptr, s, buf, len(buf), _OVERLAP if overlap else 0,
+                                    limit, out, n, err)
+        if st != lib.TRAWL_OK and st != lib.TRAWL_ESTOPPED:
             _lib.raise_error(st, err)
-        return ffi.gc(out[0], lib.trawl_matches_free), n[0]
+        return out[0], n[0]
 
     def scan(self, data: Any, *, overlap: bool = False, limit: int = 0,
              callback: Optional[Callable[[Match], Any]] = None) -> Any:
@@ -246,7 +256,13 @@ class Database:
                 _lib.raise_error(st, err)
             return job.count
         arr, n = self._collect(buf, overlap, limit)
-        res = [Match(arr[i].offset, arr[i].length, arr[i].pattern, self, data) for i in range(n)]
+        if not n:
+            return []
+        try:
+            res = [Match(o, ln, p, self, data) for (o, ln, p) in
+                   _MATCH.iter_unpack(ffi.buffer(arr, n * _MATCH.size))]
+        finally:
+            lib.trawl_matches_free(arr)
         if len(self.infos) > 1:
             res.sort(key=lambda m: (m.offset, m.pattern))
         return res
@@ -259,15 +275,20 @@ class Database:
     def count(self, data: Any, *, overlap: bool = False) -> int:
         """The number of matches, without making Match objects."""
         buf = _lib.from_buffer(data)
-        return self._collect(buf, overlap, 0)[1]
+        arr, n = self._collect(buf, overlap, 0)
+        lib.trawl_matches_free(arr)
+        return n
 
     def counts(self, data: Any, *, overlap: bool = False) -> list[int]:
         """The number of matches of each pattern, indexed by pattern."""
         buf = _lib.from_buffer(data)
         arr, n = self._collect(buf, overlap, 0)
         out = [0] * len(self.infos)
-        for i in range(n):
-            out[arr[i].pattern] += 1
+        try:
+            for (_, _, p) in _MATCH.iter_unpack(ffi.buffer(arr, n * _MATCH.size)):
+                out[p] += 1
+        finally:
+            lib.trawl_matches_free(arr)
         return out
 
     def scan_arrays(self, data: Any, *, overlap: bool = False, limit: int = 0) -> Any:
@@ -278,6 +299,7 @@ class Database:
 
         buf = _lib.from_buffer(data)
         arr, n = self._collect(buf, overlap, limit)
+        arr = ffi.gc(arr, lib.trawl_matches_free)
         dt = np.dtype({"names": ["offset", "length", "pattern"],
                        "formats": ["<u8", "<u8", "<u4"],
                        "offsets": [ffi.offsetof("trawl_match", "offset"),

@@ -21,11 +21,13 @@ int cli_detect(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_model(int argc, char **argv);
 int cli_infer(int argc, char **argv);
-/* `trawl detect --jsonl PATH`: screens each line of PATH ("-" = stdin) with
- * engine e and detectors mask on nthreads workers (<= 0: one per CPU).
+/* `trawl detect --jsonl PATH`: screens each line of PATH ("-" = stdin),
+ * parsed with TRAWL_INPUT_* parse_flags, with engine e and detectors mask on
+ * nthreads workers (<= 0: one per CPU).
  * Returns the exit status: 2 when a line failed, else 1 when a line was a
  * threat, else 0. */
-int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, const char *path, int nthreads);
+int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, unsigned parse_flags, const char *path,
+                     int nthreads);
 int cli_analyze(int argc, char **argv);
 
 /* What a --frames SPEC asks for: a framer, or the packets of a capture. */

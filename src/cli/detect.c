@@ -362,7 +362,8 @@ int cli_detect(int argc, char **argv)
         goto out;
     }
     if (o.jsonl) {
-        rc = cli_detect_jsonl(e, mask, o.jsonl, o.threads);
+        rc = cli_detect_jsonl(e, mask, o.allow_unknown ? TRAWL_INPUT_ALLOW_UNKNOWN_KEYS : 0,
+                              o.jsonl, o.threads);
         goto out;
     }
     if (!(in = make_input(&o)))

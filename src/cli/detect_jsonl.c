@@ -3,7 +3,7 @@
  *
  * Lines are taken in batches. Worker threads (each with its own detection
  * context) parse every line with the library's request parser
- * (trawl_detect_input_parse, the one `trawl serve` uses), run the
+ * (trawl_detect_input_parse_opts, the one `trawl serve` uses), run the
  * detectors and leave the line's output in its slot; the batch is then
  * written in order and the next one read. A line that does not parse gets
  * an error object naming its line number; the batch goes on.
@@ -44,6 +44,7 @@ typedef struct line_job {
 typedef struct jsonl_run {
     trawl_detect_engine *e;
     unsigned mask;
+    unsigned parse_flags; /* TRAWL_INPUT_* */
     int nthreads;
     line_job *jobs;
     size_t n;
@@ -111,7 +112,7 @@ static void screen_line(worker *w, line_job *j)
     }
     trawl_detect_input *in = NULL;
     trawl_detect_report *r = NULL;
-    trawl_status st = trawl_detect_input_parse(j->p, j->len, &in, &err);
+    trawl_status st = trawl_detect_input_parse_opts(j->p, j->len, w->run->parse_flags, &in, &err);
     if (st == TRAWL_OK)
         st = trawl_detect_run(w->run->e, w->ctx, in, w->run->mask, &r, &err);
     trawl_detect_input_free(in);
@@ -172,13 +173,13 @@ static void *worker_main(void *arg)
 
 /* FNV-1a of the line's client_id value, for lines that name one. The line
  * is parsed to find it: a client_id only counts where the parser says so. */
-static int client_worker(const line_job *j, int nthreads)
+static int client_worker(const line_job *j, int nthreads, unsigned parse_flags)
 {
     if (j->too_long || !memmem(j->p, j->len, "client_id", 9))
         return -1;
     trawl_detect_input *in = NULL;
     trawl_error err;
-    if (trawl_detect_input_parse(j->p, j->len, &in, &err) != TRAWL_OK)
+    if (trawl_detect_input_parse_opts(j->p, j->len, parse_flags, &in, &err) != TRAWL_OK)
         return -1;
     int w = -1;
     if (in->client_id && in->client_id[0]) {
@@ -332,13 +333,15 @@ static int write_batch(jsonl_run *run, bool *threat, bool *failed)
     return ferror(stdout) ? -1 : 0;
 }
 
-int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, const char *path, int nthreads)
+int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, unsigned parse_flags, const char *path,
+                     int nthreads)
 {
     if (nthreads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         nthreads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
     }
-    jsonl_run run = {.e = e, .mask = mask, .gate = PTHREAD_MUTEX_INITIALIZER};
+    jsonl_run run = {
+        .e = e, .mask = mask, .parse_flags = parse_flags, .gate = PTHREAD_MUTEX_INITIALIZER};
     line_src src = {0};
     worker w[MAX_THREADS] = {{0}};
     pthread_t tid[MAX_THREADS];
@@ -377,8 +380,9 @@ int cli_detect_jsonl(trawl_detect_engine *e, unsigned mask, const char *path, in
         if (run.n == 0 && (src.in.data ? src.pos >= src.in.len : src.eof && src.start == src.have))
             break;
         for (size_t i = 0; i < run.n; i++)
-            run.jobs[i].client =
-                mask & TRAWL_DET_AI_VS_AI ? client_worker(&run.jobs[i], run.nthreads) : -1;
+            run.jobs[i].client = mask & TRAWL_DET_AI_VS_AI
+                                     ? client_worker(&run.jobs[i], run.nthreads, parse_flags)
+                                     : -1;
         atomic_store(&run.next, 0);
         pthread_barrier_wait(&run.start);
         run_batch(&w[0]);

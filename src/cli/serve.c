@@ -27,7 +27,8 @@ static void usage(FILE *out)
             "Serves the detectors over HTTP (docs/serve.md):\n"
             "  POST /v1/detect[?only=a,b]  POST /v1/detect/{detector}  POST /v1/scan[?rules=NAME]\n"
             "  GET /v1/events (Server-Sent Events)\n"
-            "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n\n"
+            "  GET /healthz  GET /readyz  GET /metrics  GET /v1/metrics\n"
+            "  GET /dashboard (with --dashboard)\n\n"
             "options (config file key in brackets):\n"
             "  --config FILE        config file: a [serve] section with the keys below,\n"
             "                       and detector sections (docs/detect-*.md); flags\n"
@@ -65,6 +66,11 @@ static void usage(FILE *out)
             "                       byte for N ms while bytes wait is closed (default 30000)\n"
             "  --access-log FILE    [access_log] append one JSON line per request to FILE\n"
             "                       (- = stderr)\n"
+            "  --dashboard          [dashboard = true] serve the live page GET /dashboard\n"
+            "                       (behind the API keys when keys are on; default off)\n"
+            "  --event-ring N       [event_ring] threat events kept for replay to /v1/events\n"
+            "                       clients that send Last-Event-ID (default 0: none; 1024\n"
+            "                       with --dashboard; at most 65536)\n"
             "  --batch-max N        [batch_max] model tier: requests per batch (default 32)\n"
             "  --batch-wait-us N    [batch_wait_us] model tier: how long a batch waits for\n"
             "                       more requests (default 0: takes what queued while the\n"
@@ -153,6 +159,8 @@ static const struct setting {
     {"batch-max", "batch_max", 'b'},
     {"batch-wait-us", "batch_wait_us", 'w'},
     {"batch-max-bytes", "batch_max_bytes", 'y'},
+    {"dashboard", "dashboard", 'G'},
+    {"event-ring", "event_ring", 'V'},
     {"allow-unknown-keys", "allow_unknown_keys", 'U'},
     {"redis", "redis", 1001},
     {"redis-secret-file", "redis_secret_file", 'S'},
@@ -238,6 +246,20 @@ static unsigned off_if_0(uint64_t v)
     return v ? (unsigned)v : TRAWL_SERVE_OFF;
 }
 
+/* A flag without a value (true), or a config key's true/false (1/0). */
+static int boolean(const char *arg, bool *out, char *msg, size_t cap)
+{
+    if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
+        *out = true;
+    else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
+        *out = false;
+    else {
+        snprintf(msg, cap, "expected true or false, got '%s'", arg);
+        return -1;
+    }
+    return 0;
+}
+
 static int set_string(char **dst, const char *base, const char *arg, char *msg, size_t cap)
 {
     char *p = path_from(base, arg);
@@ -257,16 +279,8 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
     uint64_t v;
     trawl_server_opts *o = &st->o;
     switch (id) {
-    case 'U': /* a flag without a value, or the config key's true/false */
-        if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
-            o->allow_unknown_keys = true;
-        else if (!strcmp(arg, "false") || !strcmp(arg, "0"))
-            o->allow_unknown_keys = false;
-        else {
-            snprintf(msg, cap, "expected true or false, got '%s'", arg);
-            return -1;
-        }
-        return 0;
+    case 'U':
+        return boolean(arg, &o->allow_unknown_keys, msg, cap);
     case 'l':
         if (parse_listen(arg, st->host, sizeof(st->host), &o->port)) {
             snprintf(msg, cap, "expected HOST:PORT, got '%s'", arg);
@@ -344,6 +358,10 @@ static int apply(settings *st, int id, const char *arg, const char *base, char *
         return number(arg, 10000000, &v, msg, cap) ? -1 : (o->batch_wait_us = v, 0);
     case 'y':
         return number(arg, SIZE_MAX, &v, msg, cap) ? -1 : (o->batch_max_bytes = (size_t)v, 0);
+    case 'G':
+        return boolean(arg, &o->dashboard, msg, cap);
+    case 'V':
+        return number(arg, 65536, &v, msg, cap) ? -1 : (o->event_ring = (size_t)v, 0);
     case 'k':
         return set_string(&st->api_keys, base, arg, msg, cap);
     case 1001: /* an address, not a path: kept as given */
@@ -483,6 +501,8 @@ static const struct option longopts[] = {
     {"batch-max", required_argument, NULL, 'b'},
     {"batch-wait-us", required_argument, NULL, 'w'},
     {"batch-max-bytes", required_argument, NULL, 'y'},
+    {"dashboard", no_argument, NULL, 'G'},
+    {"event-ring", required_argument, NULL, 'V'},
     {"allow-unknown-keys", no_argument, NULL, 'U'},
     {"redis", required_argument, NULL, 1001},
     {"redis-secret-file", required_argument, NULL, 'S'},

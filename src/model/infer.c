@@ -269,14 +269,6 @@ static void ex_add(ex_ctx *c, uint32_t b, uint8_t kind, size_t pos, size_t len)
 
 #define EMIT_EX(b, kind, pos, len) ex_add(&c, (b), (uint8_t)(kind), (pos), (len))
 
-static int by_bucket(const void *a, const void *b)
-{
-    const ex_feat *x = a, *y = b;
-    if (x->b != y->b)
-        return x->b < y->b ? -1 : 1;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 static void quote(char *out, size_t cap, const char *what, const uint8_t *t, size_t n, size_t pos,
                   size_t len, bool padded)
 {
@@ -352,26 +344,43 @@ size_t trawl_model_explain(const trawl_model *m, const uint8_t *t, size_t n, con
         free(c.f);
         return have;
     }
-    size_t total = c.n;
-    qsort(c.f, c.n, sizeof(*c.f), by_bucket);
+    /* one entry per bucket (the first occurrence names it), by an
+     * open-addressing table: O(features), no sort */
+    size_t total = c.n, cap = 16, nu = 0;
+    while (cap < 2 * c.n)
+        cap <<= 1;
+    uint32_t *slot = malloc(cap * sizeof(uint32_t));
+    if (!slot) {
+        free(c.f);
+        return have;
+    }
+    memset(slot, 0xff, cap * sizeof(uint32_t));
+    for (size_t i = 0; i < c.n; i++) {
+        size_t at = (c.f[i].b * 2654435761u) & (cap - 1);
+        while (slot[at] != UINT32_MAX && c.f[slot[at]].b != c.f[i].b)
+            at = (at + 1) & (cap - 1);
+        if (slot[at] == UINT32_MAX) {
+            slot[at] = (uint32_t)nu;
+            c.f[nu++] = c.f[i]; /* nu <= i: compacts in place */
+        } else {
+            c.f[slot[at]].n++;
+        }
+    }
+    free(slot);
     float row[TRAWL_MODEL_MAX_HIDDEN];
     static const char *const kinds[] = {"chars", "word", "words"};
-    for (size_t i = 0; i < c.n;) {
-        size_t j = i;
-        while (j < c.n && c.f[j].b == c.f[i].b)
-            j++;
-        if (trawl__tm_row(m, c.f[i].b, row)) {
-            double v = 0;
-            for (unsigned kk = 0; kk < h; kk++)
-                v += g[kk] * row[kk];
-            v *= (double)(j - i) / (double)total;
-            const ex_feat *e = &c.f[i];
-            long at = keep_top(out, k, &have, a * v);
-            if (at >= 0)
-                quote(out[at].text, sizeof out[at].text, kinds[e->kind], t, n, e->pos, e->len,
-                      e->kind == 0);
-        }
-        i = j;
+    for (size_t i = 0; i < nu; i++) {
+        if (!trawl__tm_row(m, c.f[i].b, row))
+            continue;
+        double v = 0;
+        for (unsigned kk = 0; kk < h; kk++)
+            v += g[kk] * row[kk];
+        v *= (double)c.f[i].n / (double)total;
+        const ex_feat *e = &c.f[i];
+        long at = keep_top(out, k, &have, a * v);
+        if (at >= 0)
+            quote(out[at].text, sizeof out[at].text, kinds[e->kind], t, n, e->pos, e->len,
+                  e->kind == 0);
     }
     free(c.f);
     return have;

@@ -27,8 +27,9 @@
 #include "serve/internal.h"
 
 const char *const trawl__serve_ep_names[] = {
-    "detect",     "detect_one", "scan",  "events",         "healthz", "readyz",      "metrics",
-    "v1_metrics", "litellm",    "guard", "analyze_prompt", "authz",   "screen_chat", "other",
+    "detect",         "detect_one", "scan",        "events",    "healthz",
+    "readyz",         "metrics",    "v1_metrics",  "litellm",   "guard",
+    "analyze_prompt", "authz",      "screen_chat", "dashboard", "other",
 };
 _Static_assert(sizeof(trawl__serve_ep_names) / sizeof(trawl__serve_ep_names[0]) == EP_COUNT &&
                    EP_OTHER == EP_COUNT - 1,
@@ -90,6 +91,17 @@ static enum MHD_Result send_reply(trawl_server *s, struct MHD_Connection *conn, 
         MHD_add_response_header(
             resp, "Allow",
             rq->ep < EP_EVENTS || (rq->ep >= EP_LITELLM && rq->ep <= EP_CHAT) ? "POST" : "GET");
+    if (rq->ep == EP_DASHBOARD) {
+        /* The page loads nothing from elsewhere, and a browser asks for the
+         * API key (as a Basic password) when keys are on. */
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        if (r->code == 401)
+            MHD_add_response_header(resp, "WWW-Authenticate",
+                                    "Basic realm=\"trawl\", charset=\"UTF-8\"");
+    }
     if (r->retry_after) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%u", r->retry_after);
@@ -131,6 +143,8 @@ static int route(const char *url, bool *post, const char **name)
         return EP_V1_METRICS;
     if (!strcmp(url, "/v1/events"))
         return EP_EVENTS;
+    if (!strncmp(url, "/dashboard", 10) && (!url[10] || url[10] == '/'))
+        return EP_DASHBOARD;
     *post = true;
     if (!strcmp(url, "/v1/detect"))
         return EP_DETECT;
@@ -194,24 +208,19 @@ static void client_of(struct MHD_Connection *conn, request *rq)
     trawl__serve_addr_from_sockaddr(ci ? ci->client_addr : NULL, &rq->client);
 }
 
-/* The endpoints that need a key when keys are configured: /v1/ and the
- * gateway shapes (everything that screens or streams). */
-static bool needs_key(int ep)
+/* The endpoints that need a key when keys are configured: /v1/, the
+ * gateway shapes (everything that screens or streams), and the dashboard
+ * when it is on. */
+static bool needs_key(const trawl_server *s, int ep)
 {
     return ep == EP_DETECT || ep == EP_DETECT_ONE || ep == EP_SCAN || ep == EP_EVENTS ||
-           (ep >= EP_LITELLM && ep <= EP_CHAT);
+           (ep >= EP_LITELLM && ep <= EP_CHAT) || (ep == EP_DASHBOARD && s->o.dashboard);
 }
 
-/* 0 when the request may proceed, else an error reply (401, 429). */
-static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
+/* 0 when the request may proceed with key (NULL: none sent), else an
+ * error reply (401, 429). */
+static int check_key(srv_keys *t, const char *key, srv_reply *r)
 {
-    srv_keys *t = atomic_load_explicit(&s->keys, memory_order_acquire);
-    if (!t)
-        return 0;
-    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    if (!key && auth && !strncmp(auth, "Bearer ", 7))
-        key = auth + 7;
     if (!key || !*key) {
         trawl__serve_error(r, 401, "missing API key (Authorization: Bearer KEY or X-API-Key)");
         return -1;
@@ -232,6 +241,46 @@ static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
         return -1;
     }
     return 0;
+}
+
+/* 0 when the request may proceed, else an error reply (401, 429). The key
+ * comes as X-API-Key, Authorization: Bearer, or -- what a browser sends
+ * after the dashboard's 401 challenge -- as the password of
+ * Authorization: Basic (the user name is ignored). */
+static int authorize(trawl_server *s, struct MHD_Connection *conn, srv_reply *r)
+{
+    srv_keys *t = atomic_load_explicit(&s->keys, memory_order_acquire);
+    if (!t)
+        return 0;
+    const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (!key && auth && !strncmp(auth, "Bearer ", 7))
+        key = auth + 7;
+    char *user = NULL, *pass = NULL;
+    if (!key && auth && !strncasecmp(auth, "Basic ", 6)) {
+        user = MHD_basic_auth_get_username_password(conn, &pass);
+        key = pass;
+    }
+    int rc = check_key(t, key, r);
+    if (user)
+        MHD_free(user);
+    if (pass)
+        MHD_free(pass);
+    return rc;
+}
+
+/* Publishes a report's threat events (subscribers, the fleet's channel,
+ * the event ring, the dashboard's counts) when anything takes them. */
+static void publish(trawl_server *s, const request *rq, const char *key, const char *client_id,
+                    const char *report)
+{
+    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed) && !s->redis && !s->ring &&
+        !s->dash)
+        return;
+    char ip[SRV_ADDR_STRLEN];
+    trawl__serve_addr_str(&rq->client, ip);
+    srv_event_ctx ev = {.client = ip, .client_id = client_id, .request_id = rq->id, .key = key};
+    trawl__serve_events_publish(s, &ev, report);
 }
 
 static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *url,
@@ -279,6 +328,14 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
     case EP_EVENTS: /* reached only when the stream cannot start */
         trawl__serve_error(r, 503, "shutting down");
         return;
+    case EP_DASHBOARD:
+        if (!s->o.dashboard) {
+            trawl__serve_error(r, 404, "no such endpoint: %s (the dashboard is off)", url);
+            return;
+        }
+        r->key_name = rq->key_name;
+        trawl__serve_dashboard(s, url, r);
+        return;
     default:
         r->key_name = rq->key_name;
         if (draining) {
@@ -307,25 +364,16 @@ static void dispatch(trawl_server *s, struct MHD_Connection *conn, const char *u
             char *report = NULL;
             trawl__serve_compat(s, rq->ep, rq->body ? rq->body : "", rq->len, &h, r, &report);
             free(q.p);
-            if (report && (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->redis)) {
-                char ip[SRV_ADDR_STRLEN];
-                trawl__serve_addr_str(&rq->client, ip);
-                srv_event_ctx ev = {.client = ip, .request_id = rq->id};
-                trawl__serve_events_publish(s, &ev, report);
-            }
+            if (report)
+                publish(s, rq, r->key_name, NULL, report);
             free(report);
             return;
         }
         trawl__serve_detect(s, name,
                             MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "only"),
                             rq->body ? rq->body : "", rq->len, r);
-        if (r->code == 200 && r->body &&
-            (atomic_load_explicit(&s->n_subs, memory_order_relaxed) || s->redis)) {
-            char ip[SRV_ADDR_STRLEN];
-            trawl__serve_addr_str(&rq->client, ip);
-            srv_event_ctx ev = {.client = ip, .client_id = r->client_id, .request_id = rq->id};
-            trawl__serve_events_publish(s, &ev, r->body);
-        }
+        if (r->code == 200 && r->body)
+            publish(s, rq, r->key_name, r->client_id, r->body);
         return;
     }
     r->len = r->body ? strlen(r->body) : 0;
@@ -384,7 +432,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             trawl__serve_conns_refused_framing(s->conns);
             return send_reply(s, conn, rq, method, url, &r);
         }
-        if (needs_key(rq->ep)) {
+        if (needs_key(s, rq->ep)) {
             /* The key is checked as soon as the headers are in, before a
              * byte of body is buffered: a refusal queued now makes MHD
              * discard the body and close the connection. */
@@ -415,7 +463,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     srv_reply r = {0};
-    if (rq->ep == EP_EVENTS && !strcmp(method, "GET") && !rq->late) {
+    /* /dashboard/events is /v1/events under the dashboard's path, where a
+     * browser that logged in to the page sends its key. */
+    bool stream = rq->ep == EP_EVENTS ||
+                  (rq->ep == EP_DASHBOARD && s->o.dashboard && !strcmp(url, "/dashboard/events"));
+    if (stream && !strcmp(method, "GET") && !rq->late) {
         r.key_name = rq->key_name;
         struct MHD_Response *resp = trawl__serve_events_open(s, conn, &rq->client, &r);
         if (resp) {
@@ -467,6 +519,8 @@ static void server_release(trawl_server *s)
 {
     trawl__serve_conns_free(s->conns); /* after the daemon: no more notifications */
     trawl__serve_redis_stop(s);
+    trawl__serve_dash_stop(s);
+    trawl__serve_ring_free(s->ring);
     trawl__serve_batch_stop(s);
     trawl_cache_free(s->cache);
     trawl_coalescer_free(s->co);
@@ -604,6 +658,8 @@ trawl_status trawl_server_start(const trawl_server_opts *o, trawl_detect_engine 
         };
         st = trawl__serve_conns_new(&co, &s->conns, err);
     }
+    if (st == TRAWL_OK)
+        st = trawl__serve_dash_start(s, err);
     if (st != TRAWL_OK) {
         server_release(s);
         return st;

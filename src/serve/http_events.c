@@ -17,7 +17,13 @@
  * server sse_max. A subscriber with nothing to send suspends its
  * connection (MHD_suspend_connection from the content reader, the documented way) and is resumed by
  * the next event, heartbeat or shutdown. The subscriber list is only touched when someone
- * subscribed (an atomic count says so). */
+ * subscribed (an atomic count says so).
+ *
+ * With the event ring on (event_ring.c) every event has an id ("id: N"), and
+ * a subscriber that sends Last-Event-ID (or ?last_event_id=N) first gets
+ * what it missed, replayed from the ring under the subscriber list's lock,
+ * so no event falls between the replay and the live stream; ids at or below
+ * what a subscriber already has are not sent twice. */
 #include <errno.h>
 #include <linux/sockios.h>
 #include <microhttpd.h>
@@ -47,6 +53,7 @@ struct srv_sub {
     unsigned mask;
     int min_sev;
     bool suspended, closed;
+    uint64_t last_id;    /* the newest event id it was given */
     uint64_t pushed;     /* bytes ever put in buf */
     uint64_t taken;      /* bytes the peer had taken at the last check */
     uint64_t stalled_ms; /* bytes waiting, none taken, for this long */
@@ -86,10 +93,17 @@ static bool peer_gone(int fd)
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-/* Appends to one subscriber; drops it when the event does not fit. */
-static void sub_push(srv_sub *u, const char *p, size_t n)
+/* Appends to one subscriber; drops it when the event does not fit. id 0:
+ * a record without an id (heartbeat). */
+static void sub_push(srv_sub *u, uint64_t id, const char *p, size_t n)
 {
     pthread_mutex_lock(&u->mu);
+    if (id && id <= u->last_id) {
+        pthread_mutex_unlock(&u->mu);
+        return; /* already replayed to it */
+    }
+    if (id)
+        u->last_id = id;
     if (!u->closed) {
         if (u->len + n > SUB_BUF) {
             sub_drop(u); /* a slow consumer */
@@ -155,6 +169,36 @@ static int severity_parse(const char *s)
     return -1;
 }
 
+/* Whether subscriber u takes an event of detector bit at severity sev:
+ * the one filter for live events and replayed ones. */
+static bool sub_wants(const srv_sub *u, unsigned bit, int sev)
+{
+    return (u->mask & bit) && sev >= u->min_sev;
+}
+
+static bool ring_wants(void *ud, const srv_event *e)
+{
+    return sub_wants(ud, e->bit, e->sev);
+}
+
+/* The id a reconnecting client last saw: the Last-Event-ID header (what
+ * EventSource sends on reconnection), else ?last_event_id=N (a page asking
+ * for history on its first connection). 0 and false when neither. */
+static bool last_event_id(struct MHD_Connection *conn, uint64_t *id)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+    if (!v)
+        v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "last_event_id");
+    if (!v || !*v)
+        return false;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end || *v == '-')
+        return false;
+    *id = n;
+    return true;
+}
+
 struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connection *conn,
                                               const srv_addr *client, srv_reply *err)
 {
@@ -198,9 +242,17 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
     memcpy(u->buf, hello, sizeof(hello) - 1);
     u->len = u->pushed = sizeof(hello) - 1;
     int max_subs = s->o.sse_max ? (int)s->o.sse_max : 64;
+    uint64_t after = 0;
+    bool replay = s->ring && last_event_id(conn, &after);
     pthread_mutex_lock(&s->ev_mu);
     bool full = atomic_load(&s->n_subs) >= max_subs || atomic_load(&s->draining);
     if (!full) {
+        if (replay) {
+            size_t n = trawl__serve_ring_replay(s->ring, after, ring_wants, u, u->buf + u->len,
+                                                SUB_BUF - u->len, &u->last_id);
+            u->len += n;
+            u->pushed += n;
+        }
         u->next = s->subs;
         s->subs = u;
         atomic_fetch_add(&s->n_subs, 1);
@@ -228,19 +280,19 @@ struct MHD_Response *trawl__serve_events_open(trawl_server *s, struct MHD_Connec
     return r;
 }
 
-static void broadcast(trawl_server *s, unsigned bit, int sev, const char *p, size_t n)
+static void broadcast(trawl_server *s, unsigned bit, int sev, uint64_t id, const char *p, size_t n)
 {
     pthread_mutex_lock(&s->ev_mu);
     for (srv_sub *u = s->subs; u; u = u->next)
-        if (!bit || ((u->mask & bit) && sev >= u->min_sev))
-            sub_push(u, p, n);
+        if (!bit || sub_wants(u, bit, sev))
+            sub_push(u, id, p, n);
     pthread_mutex_unlock(&s->ev_mu);
 }
 
 void trawl__serve_events_inject(trawl_server *s, unsigned bit, int sev, const char *line, size_t n)
 {
     if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
-        broadcast(s, bit, sev, line, n);
+        broadcast(s, bit, sev, 0, line, n); /* no id: not in this instance's ring */
 }
 
 /* s as a JSON string's contents (quotes and controls escaped, cut short). */
@@ -281,9 +333,27 @@ static const char *top_category(const cJSON *violations)
     return best ? best : "";
 }
 
+/* The categories of a detector's violations, distinct, at most cap. */
+static size_t categories(const cJSON *viol, const char **out, size_t cap)
+{
+    size_t n = 0;
+    for (const cJSON *v = viol ? viol->child : NULL; v && n < cap; v = v->next) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "category");
+        if (!cJSON_IsString(c))
+            continue;
+        size_t i = 0;
+        while (i < n && strcmp(out[i], c->valuestring))
+            i++;
+        if (i == n)
+            out[n++] = c->valuestring;
+    }
+    return n;
+}
+
 void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, const char *report)
 {
-    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed) && !s->redis)
+    if (!atomic_load_explicit(&s->n_subs, memory_order_relaxed) && !s->redis && !s->ring &&
+        !s->dash)
         return;
     if (!strstr(report, "\"violations\":[{"))
         return; /* clean: no event, and no parse */
@@ -302,23 +372,45 @@ void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, cons
         if (trawl_detector_mask_parse(d->string, &bit, &e) != TRAWL_OK)
             continue;
         trawl_severity sev = trawl_severity_from_confidence(sc->valuedouble);
-        char line[1024], cid[160], rid[80], cat[96];
+        const char *cats[8];
+        size_t nc = categories(v, cats, 8);
+        if (s->dash)
+            trawl__serve_dash_threat(s->dash, ctx->client, bit, cats, nc);
+        char data[SRV_EVENT_MAX - 64], line[SRV_EVENT_MAX], cid[160], rid[80], cat[96];
         esc(cid, sizeof cid, ctx->client_id);
         esc(rid, sizeof rid, ctx->request_id);
         esc(cat, sizeof cat, top_category(v));
-        int n = snprintf(line, sizeof(line),
-                         "event: threat\ndata: {\"event_type\":\"threat\",\"timestamp\":%llu,"
-                         "\"client\":\"%s\",\"client_id\":\"%s\",\"request_id\":\"%s\","
-                         "\"instance\":\"%s\",\"detector\":\"%s\",\"category\":\"%s\","
-                         "\"severity\":\"%s\",\"threat_score\":%.4g}\n\n",
-                         (unsigned long long)ms, ctx->client ? ctx->client : "", cid, rid,
-                         s->instance, d->string, cat, trawl_severity_name(sev), sc->valuedouble);
-        if (n <= 0 || (size_t)n >= sizeof(line))
+        int dn = snprintf(data, sizeof(data),
+                          "{\"event_type\":\"threat\",\"timestamp\":%llu,"
+                          "\"client\":\"%s\",\"client_id\":\"%s\",\"request_id\":\"%s\","
+                          "\"instance\":\"%s\",\"detector\":\"%s\",\"category\":\"%s\","
+                          "\"severity\":\"%s\",\"threat_score\":%.4g,\"categories\":[",
+                          (unsigned long long)ms, ctx->client ? ctx->client : "", cid, rid,
+                          s->instance, d->string, cat, trawl_severity_name(sev), sc->valuedouble);
+        for (size_t i = 0; i < nc && dn > 0 && (size_t)dn < sizeof(data); i++) {
+            char c[96];
+            esc(c, sizeof c, cats[i]);
+            dn += snprintf(data + dn, sizeof(data) - (size_t)dn, "%s\"%s\"", i ? "," : "", c);
+        }
+        if (dn > 0 && (size_t)dn < sizeof(data))
+            dn += snprintf(data + dn, sizeof(data) - (size_t)dn, "]}");
+        if (dn <= 0 || (size_t)dn >= sizeof(data))
+            continue;
+        size_t n = 0;
+        uint64_t id = 0;
+        if (s->ring) { /* the record with its id, kept for replay */
+            id = trawl__serve_ring_push(s->ring, ctx->key, bit, (int)sev, data, line, sizeof(line),
+                                        &n);
+        } else {
+            int w = snprintf(line, sizeof(line), "event: threat\ndata: %s\n\n", data);
+            n = w > 0 && (size_t)w < sizeof(line) ? (size_t)w : 0;
+        }
+        if (!n)
             continue;
         if (atomic_load_explicit(&s->n_subs, memory_order_relaxed))
-            broadcast(s, bit, (int)sev, line, (size_t)n);
+            broadcast(s, bit, (int)sev, id, line, n);
         if (s->redis)
-            trawl__serve_redis_publish(s, bit, (int)sev, line, (size_t)n);
+            trawl__serve_redis_publish(s, bit, (int)sev, line, n);
     }
     cJSON_Delete(root);
 }
@@ -326,7 +418,7 @@ void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, cons
 void trawl__serve_events_heartbeat(trawl_server *s)
 {
     if (atomic_load(&s->n_subs))
-        broadcast(s, 0, 0, ": heartbeat\n\n", 13);
+        broadcast(s, 0, 0, 0, ": heartbeat\n\n", 13);
 }
 
 void trawl__serve_events_check(trawl_server *s, uint64_t elapsed_ms)

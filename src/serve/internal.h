@@ -64,11 +64,12 @@ enum {
     EP_READYZ,
     EP_METRICS,
     EP_V1_METRICS,
-    EP_LITELLM, /* POST /beta/litellm_basic_guardrail_api (http_compat.c) */
-    EP_GUARD,   /* POST /v2/guard */
-    EP_ANALYZE, /* POST /analyze/prompt */
-    EP_AUTHZ,   /* POST /v1/authz */
-    EP_CHAT,    /* POST /v1/screen/chat */
+    EP_LITELLM,   /* POST /beta/litellm_basic_guardrail_api (http_compat.c) */
+    EP_GUARD,     /* POST /v2/guard */
+    EP_ANALYZE,   /* POST /analyze/prompt */
+    EP_AUTHZ,     /* POST /v1/authz */
+    EP_CHAT,      /* POST /v1/screen/chat */
+    EP_DASHBOARD, /* GET /dashboard and below (http_dashboard.c) */
     EP_OTHER,
     EP_COUNT
 };
@@ -155,6 +156,8 @@ struct trawl_server {
     } threat_kinds[SRV_MAX_THREAT_KINDS];
     _Atomic int n_threat_kinds;
     pthread_mutex_t threat_mu;
+    struct srv_ring *ring; /* threat events for replay (event_ring.c); NULL = none */
+    struct srv_dash *dash; /* the dashboard's figures (dashboard.c); NULL = off */
 };
 
 /* Counts the violations of a report in trawl_threats_total. */
@@ -256,9 +259,11 @@ typedef struct srv_event_ctx {
     const char *client;     /* the client's address */
     const char *client_id;  /* the request's client_id, or NULL */
     const char *request_id; /* X-Request-Id */
+    const char *key;        /* the API key's name, or NULL (kept in the event ring) */
 } srv_event_ctx;
 /* Sends the threat events of a report (JSON) to matching subscribers, and
- * to the fleet's channel when there is a Redis tier. */
+ * to the fleet's channel when there is a Redis tier; keeps them in the
+ * event ring and counts them for the dashboard. */
 void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, const char *report);
 /* Hands an event line from another instance to this one's subscribers. */
 void trawl__serve_events_inject(trawl_server *s, unsigned bit, int sev, const char *line, size_t n);
@@ -298,4 +303,54 @@ void trawl__serve_rules_free(trawl_server *s);
 void trawl__serve_scan(trawl_server *s, const char *rules, bool json, const char *body, size_t len,
                        srv_reply *r);
 
+/* Threat events kept for Last-Event-ID replay (event_ring.c): fixed-size
+ * slots holding each event's finished SSE record, one mutex, taken only
+ * when a threat is published or a subscriber connects. */
+#define SRV_RING_MAX  65536 /* slots at most */
+#define SRV_EVENT_MAX 1280  /* bytes of one SSE record */
+typedef struct srv_event {
+    uint64_t id;  /* from 1, +1 per event */
+    unsigned bit; /* the detector */
+    int sev;
+    char key[48]; /* the API key's name, "" when none (for per-key scoping) */
+    uint16_t len;
+    char text[SRV_EVENT_MAX];
+} srv_event;
+typedef struct srv_ring srv_ring;
+/* A ring of n slots (1..SRV_RING_MAX); NULL on a bad n or OOM. */
+srv_ring *trawl__serve_ring_new(size_t n);
+void trawl__serve_ring_free(srv_ring *r);
+/* Keeps a threat event whose data line is data: formats its record
+ * ("id: N\nevent: threat\ndata: ...\n\n") into the slot and into
+ * record[0..cap), *len its length. Returns its id, or 0 (nothing kept or
+ * written) when the record does not fit a slot. */
+uint64_t trawl__serve_ring_push(srv_ring *r, const char *key, unsigned bit, int sev,
+                                const char *data, char *record, size_t cap, size_t *len);
+/* The newest id (0 when none yet). */
+uint64_t trawl__serve_ring_last(srv_ring *r);
+/* Writes to out[0..cap) the records of the events with id > after that
+ * want(ud, e) accepts (want NULL: all), oldest first. When they do not all
+ * fit, the newest that fit; when some are lost (overwritten, or cut for
+ * room) they are named first by a record "event: gap" with data
+ * {"from":A,"to":B}, the ids that may be missing. *last: the id of the last
+ * record written (after when none). Returns the bytes written. */
+size_t trawl__serve_ring_replay(srv_ring *r, uint64_t after,
+                                bool (*want)(void *ud, const srv_event *e), void *ud, char *out,
+                                size_t cap, uint64_t *last);
+
+/* The dashboard (dashboard.c: figures; http_dashboard.c: pages). */
+typedef struct srv_dash srv_dash;
+/* Creates the event ring (s->ring: o.event_ring slots, 1024 by default with
+ * the dashboard) and, with o.dashboard, s->dash and its sampling thread
+ * (one sample a second). TRAWL_EINVAL for a ring over SRV_RING_MAX. */
+trawl_status trawl__serve_dash_start(trawl_server *s, trawl_error *err);
+/* Stops the thread and frees s->dash (not the ring). */
+void trawl__serve_dash_stop(trawl_server *s);
+/* Counts one threat event: its client, detector and categories. */
+void trawl__serve_dash_threat(srv_dash *d, const char *client, unsigned bit,
+                              const char *const *cats, size_t n);
+/* The figures the page draws, as JSON. malloc'd; NULL on OOM. */
+char *trawl__serve_dash_stats(trawl_server *s);
+/* GET /dashboard and everything under it: pages and /dashboard/api/stats. */
+void trawl__serve_dashboard(trawl_server *s, const char *url, srv_reply *r);
 #endif

@@ -33,8 +33,12 @@ from .. import errors
 from .. import frame as _frame
 from .. import fuzzy as _fuzzy
 from .. import pattern as _pattern
+from .. import _lib
+from .._lib import ffi, lib
 
 __all__ = [
+    "ClusterResult", "ClusteringResult", "analyze_cluster", "cluster_by_edit_distance",
+    "cluster_by_hamming", "cluster_hierarchical", "compute_distance_matrix", "kmeans_vectorized",
     "AhoCorasickMatcher", "BinaryParser", "BinaryRegex", "FuzzyMatchResult", "FuzzyMatcher",
     "PatternMatchResult", "StreamPacket", "TLVRecord", "binary_regex_search",
     "count_pattern_occurrences", "find_pattern_positions", "find_similar_sequences",
@@ -69,7 +73,12 @@ def _regex_text(pattern: Union[str, bytes]) -> bytes:
     """The pattern as trawl regex text: raw control bytes (which trawl
     refuses in pattern text) become \\xNN escapes of the same byte."""
     raw = pattern.encode() if isinstance(pattern, str) else bytes(pattern)
+    if len(raw.translate(None, _CONTROL)) == len(raw):
+        return raw
     return b"".join(b"\\x%02x" % c if c < 0x20 or c == 0x7F else bytes((c,)) for c in raw)
+
+
+_CONTROL = bytes(range(0x20)) + b"\x7f"
 
 
 @functools.lru_cache(maxsize=256)
@@ -330,11 +339,14 @@ def parse_tlv(buffer: bytes, *, type_size: int = 1, length_size: int = 1, big_en
     del type_map
     framer = _tlv_framer(type_size, length_size, big_endian, include_length_in_length)
     out: list[TLVRecord] = []
-    conv = (lambda v: v) if zero_copy else bytes
+    src = _lib.from_buffer(buffer)
+    # values sliced from the buffer itself: bytes from bytes (one copy), or
+    # memoryviews into it for zero_copy
+    view = memoryview(buffer).cast("B") if zero_copy or not isinstance(buffer, bytes) else buffer
+    conv = (lambda v: v) if zero_copy or isinstance(view, bytes) else bytes
     try:
-        for u in framer.units(buffer):
-            out.append(TLVRecord(type_id=u.type, length=len(u.value), value=conv(u.value),
-                                 offset=u.offset))
+        for (_, off, _, vo, vl, typ, _, _, _) in framer._raw(src, False):
+            out.append(TLVRecord(typ, vl, conv(view[vo:vo + vl]), off))
     except errors.FrameError as e:
         e.units = out
         raise
@@ -416,7 +428,22 @@ def stream_records(file_or_buffer: Source, record_size: int) -> Iterator[bytes]:
     complete ones (Oscura dropped it silently)."""
     if record_size <= 0:
         raise ValueError(f"record_size must be positive, got {record_size}")
-    for u in _units(_frame.Records(record_size), file_or_buffer):
+    framer = _frame.Records(record_size)
+    if isinstance(file_or_buffer, (bytes, bytearray, memoryview)):
+        # In memory, fixed records are slices: cut them here (a call per
+        # record into the framer costs more than the slice) and report a
+        # partial last record as the framer does: fault short-tail at its
+        # offset, with the index it would have had.
+        buf = memoryview(file_or_buffer).cast("B")
+        whole = len(buf) - len(buf) % record_size
+        for i in range(0, whole, record_size):
+            yield bytes(buf[i:i + record_size])
+        if whole < len(buf):
+            raise _frame.fault_error(ffi.new("trawl_frame_fault *", {
+                "kind": lib.TRAWL_FRAME_SHORT_TAIL, "offset": whole,
+                "index": whole // record_size}))
+        return
+    for u in _units(framer, file_or_buffer):
         yield bytes(u.value)
 
 
@@ -473,3 +500,243 @@ def stream_delimited(file_or_buffer: Source, delimiter: bytes = b"\n", *,
     window = max(1 << 20, 2 * (max_record_size + len(delimiter)))
     for u in _units(framer, file_or_buffer, window):
         yield bytes(u.value)
+
+# ---------------------------------------------------------------------------
+# clustering.py / clustering_optimized.py (on trawl.analyze)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class ClusterResult:
+    """One cluster: its patterns, a centroid (per-offset majority for
+    fixed-length patterns, else the most frequent pattern), the mean
+    pairwise distance inside it (``variance``), and the offsets where every
+    member has the same byte (``common_bytes``) or not."""
+
+    cluster_id: int
+    patterns: list[Any]
+    centroid: Any
+    size: int
+    variance: float
+    common_bytes: list[int]
+    variable_bytes: list[int]
+
+    def __post_init__(self) -> None:
+        if self.cluster_id < 0:
+            raise ValueError("cluster_id must be non-negative")
+        if self.size < 0:
+            raise ValueError("size must be non-negative")
+        if len(self.patterns) != self.size:
+            raise ValueError("patterns length must match size")
+
+
+@dataclass
+class ClusteringResult:
+    clusters: list[ClusterResult]
+    labels: Any
+    num_clusters: int
+    silhouette_score: float
+
+    def __post_init__(self) -> None:
+        if self.num_clusters != len(self.clusters):
+            raise ValueError("num_clusters must match clusters length")
+
+
+def _np() -> Any:
+    import numpy as np
+
+    return np
+
+
+def _as_bytes(p: Any) -> bytes:
+    return p.astype("uint8").tobytes() if hasattr(p, "astype") else bytes(p)
+
+
+def compute_distance_matrix(patterns: list[Any], metric: str = "hamming") -> Any:
+    """The square n x n matrix of normalised distances, computed by
+    trawl.analyze on every core: hamming (differing offsets plus the
+    length difference, over the longer length), levenshtein (over the
+    longer length) or jaccard (of the sets of byte values)."""
+    if metric not in ("hamming", "levenshtein", "jaccard"):
+        raise ValueError(f"Unknown metric: {metric}")
+    from .. import analyze
+
+    msgs = [_as_bytes(p) for p in patterns]
+    if len(msgs) < 2:
+        return _np().zeros((len(msgs), len(msgs)))
+    return analyze.square(analyze.distance_matrix(msgs, metric, ngram=1))
+
+
+def _padded(patterns: list[Any]) -> Any:
+    np = _np()
+    arrays = [np.frombuffer(_as_bytes(p), dtype=np.uint8) for p in patterns]
+    width = max((len(a) for a in arrays), default=0)
+    out = np.zeros((len(arrays), width), dtype=np.uint8)
+    for i, a in enumerate(arrays):
+        out[i, :len(a)] = a
+    return out
+
+
+def _cluster(cid: int, members: list[int], patterns: list[Any], S: Any) -> ClusterResult:
+    np = _np()
+    pats = [patterns[i] for i in members]
+    M = _padded(pats)
+    varying = (M != M[0]).any(axis=0) if len(M) else np.zeros(0, dtype=bool)
+    if len({len(_as_bytes(p)) for p in pats}) == 1:
+        cen = np.array([np.bincount(M[:, j], minlength=256).argmax() for j in range(M.shape[1])],
+                       dtype=np.uint8)
+        centroid: Any = bytes(cen) if isinstance(patterns[0], bytes) else cen
+    else:
+        from collections import Counter
+
+        centroid = Counter(_as_bytes(p) for p in pats).most_common(1)[0][0]
+    sub = S[np.ix_(members, members)]
+    iu = np.triu_indices(len(members), 1)
+    variance = float(sub[iu].mean()) if len(members) > 1 else 0.0
+    return ClusterResult(cluster_id=cid, patterns=pats, centroid=centroid, size=len(pats),
+                         variance=variance,
+                         common_bytes=[int(j) for j in np.flatnonzero(~varying)],
+                         variable_bytes=[int(j) for j in np.flatnonzero(varying)])
+
+
+def _silhouette(S: Any, labels: Any) -> float:
+    """Mean silhouette over the clustered items (noise, -1, left out, as
+    Oscura does), by trawl.analyze.silhouette."""
+    np = _np()
+    from .. import analyze
+
+    keep = np.flatnonzero(labels >= 0)
+    lab = labels[keep]
+    k = len(set(lab.tolist()))
+    if k < 2 or k >= len(keep):
+        return 0.0
+    sub = S[np.ix_(keep, keep)]
+    return analyze.silhouette(sub[np.triu_indices(len(keep), 1)], lab)
+
+
+def _result(patterns: list[Any], labels: Any, S: Any) -> ClusteringResult:
+    np = _np()
+    ids = sorted(set(int(x) for x in labels if x >= 0))
+    clusters = [_cluster(c, [int(i) for i in np.flatnonzero(labels == c)], patterns, S)
+                for c in ids]
+    sil = _silhouette(S, labels) if len(ids) > 1 else 0.0
+    return ClusteringResult(clusters=clusters, labels=labels, num_clusters=len(ids),
+                            silhouette_score=sil)
+
+
+def _threshold(S: Any, threshold: float, min_cluster_size: int) -> Any:
+    """Oscura's greedy grouping: each unassigned pattern starts a cluster
+    and takes every later unassigned one within threshold of all its
+    members; clusters under min_cluster_size become noise (-1)."""
+    np = _np()
+    n = len(S)
+    labels = np.full(n, -1, dtype=int)
+    cid = 0
+    for i in range(n):
+        if labels[i] != -1:
+            continue
+        members = [i]
+        labels[i] = cid
+        worst = S[i].copy()
+        for j in range(i + 1, n):
+            if labels[j] == -1 and worst[j] <= threshold:
+                members.append(j)
+                labels[j] = cid
+                worst = np.maximum(worst, S[j])
+        if len(members) < min_cluster_size:
+            labels[members] = -1
+        else:
+            cid += 1
+    return labels
+
+
+def cluster_by_hamming(patterns: list[Any], threshold: float = 0.2,
+                       min_cluster_size: int = 2) -> ClusteringResult:
+    """Groups equal-length patterns within ``threshold`` normalised Hamming
+    distance of every member (ValueError for a length mismatch)."""
+    np = _np()
+    if not patterns:
+        return ClusteringResult(clusters=[], labels=np.array([]), num_clusters=0,
+                                silhouette_score=0.0)
+    n0 = len(patterns[0])
+    for i, p in enumerate(patterns):
+        if len(p) != n0:
+            raise ValueError(f"Pattern {i} has length {len(p)}, expected {n0}")
+    S = compute_distance_matrix(patterns, "hamming")
+    return _result(patterns, _threshold(S, threshold, min_cluster_size), S)
+
+
+def cluster_by_edit_distance(patterns: list[Any], threshold: float = 0.3,
+                             min_cluster_size: int = 2) -> ClusteringResult:
+    """The same grouping under normalised edit distance (any lengths)."""
+    np = _np()
+    if not patterns:
+        return ClusteringResult(clusters=[], labels=np.array([]), num_clusters=0,
+                                silhouette_score=0.0)
+    S = compute_distance_matrix(patterns, "levenshtein")
+    return _result(patterns, _threshold(S, threshold, min_cluster_size), S)
+
+
+def cluster_hierarchical(patterns: list[Any], method: str = "upgma",
+                         num_clusters: Optional[int] = None,
+                         distance_threshold: Optional[float] = None) -> ClusteringResult:
+    """Agglomerative clustering on the Hamming matrix: SciPy's linkage (by
+    trawl.analyze, O(n^2)), cut into ``num_clusters`` or at
+    ``distance_threshold``. Same partition as Oscura's O(n^3) search where
+    no two merges tie; clusters are numbered depth first."""
+    np = _np()
+    from .. import analyze
+
+    if num_clusters is None and distance_threshold is None:
+        raise ValueError("Must specify either num_clusters or distance_threshold")
+    if not patterns:
+        return ClusteringResult(clusters=[], labels=np.array([]), num_clusters=0,
+                                silhouette_score=0.0)
+    S = compute_distance_matrix(patterns, "hamming")
+    if len(patterns) == 1:
+        return _result(patterns, np.zeros(1, dtype=int), S)
+    Z = analyze.linkage(S[np.triu_indices(len(S), 1)], "average" if method == "upgma" else method)
+    if num_clusters is not None:
+        labels = analyze.cut(Z, k=num_clusters)
+    else:
+        labels = analyze.cut(Z, distance=distance_threshold)
+    return _result(patterns, labels.astype(int), S)
+
+
+def analyze_cluster(cluster: ClusterResult) -> dict[str, Any]:
+    """Per-offset entropy of the members (shorter members padded with
+    zeros, as Oscura), common (entropy < 0.1) and variable offsets, and the
+    consensus: the most frequent byte at each offset (the smallest on
+    ties)."""
+    from .. import analyze
+
+    if cluster.size == 0:
+        return {"common_bytes": [], "variable_bytes": [], "entropy_per_byte": [], "consensus": b""}
+    M = _padded(cluster.patterns)
+    cols = analyze.columns([row.tobytes() for row in M])
+    ent = [c.entropy for c in cols]
+    return {"common_bytes": [i for i, e in enumerate(ent) if e < 0.1],
+            "variable_bytes": [i for i, e in enumerate(ent) if e >= 0.1],
+            "entropy_per_byte": ent,
+            "consensus": bytes(c.mode for c in cols)}
+
+
+def kmeans_vectorized(data: Any, n_clusters: int, *, random_state: Optional[int] = None,
+                      max_iterations: int = 100, tolerance: float = 1e-4) -> tuple[Any, Any]:
+    """(labels, centroids) of k-means on the rows of data: k-means++
+    seeding from ``random_state`` (0 when None), then scikit-learn's Lloyd
+    iteration (Hamerly's bounds; the same result) on every core.
+    ``tolerance`` is scikit-learn's: relative to the mean feature variance
+    (Oscura's: the largest centroid move)."""
+    np = _np()
+    from .. import analyze
+
+    if not isinstance(data, np.ndarray) or data.ndim != 2:
+        raise ValueError("Expected 2D data array")
+    if n_clusters < 1:
+        raise ValueError("n_clusters must be >= 1")
+    if n_clusters > data.shape[0]:
+        raise ValueError(f"n_clusters ({n_clusters}) cannot exceed n_points ({data.shape[0]})")
+    r = analyze.kmeans(data, n_clusters, max_iter=max_iterations, tol=tolerance,
+                       seed=random_state or 0)
+    return r.labels.astype(np.int_), r.centers

@@ -103,6 +103,8 @@ int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const fl
     for (size_t i = 0; i < got; i++)
         if (det_evidence(v, "%+.2f %s", top[i].value, top[i].text))
             return -1;
-    return det_evidence(v, "(logit terms at this input; bias %+.2f; p = sigmoid of their sum)",
+    return det_evidence(v,
+                        "(the largest terms of the logit at this input; bias %+.2f; p = sigmoid of "
+                        "the bias and all terms)",
                         base);
 }
