@@ -232,6 +232,14 @@ static void relax(dp *d, size_t i, size_t j, double sc, uint32_t sig)
     }
 }
 
+/* Bytes i..k of a message too few others share columns with are all zero:
+ * a zero run, which the message shows as one field (padding, a reserved or
+ * zero value). */
+static bool zero_run(const uint8_t *p, const col_stat *T, size_t i, size_t k)
+{
+    return T[k].n < 3 && p[i] == 0 && p[k] == 0;
+}
+
 static bool is_const(const col_stat *G, const col_stat *T, const col_stat *P, size_t o)
 {
     const col_stat *g = G ? &G[o] : &T[o];
@@ -334,7 +342,8 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
         for (size_t k = i; k < len && !blocked(&fm, k) && ifr_full(&C[k]); k++)
             if (k > i)
                 relax(&d, i, k + 1, SC_BLOB * (double)(k - i), TRAWL_SIG_VALUES);
-        for (size_t k = i; k < len && !blocked(&fm, k) && is_const(G, T, P, k); k++)
+        for (size_t k = i;
+             k < len && !blocked(&fm, k) && (is_const(G, T, P, k) || zero_run(p, T, i, k)); k++)
             if (k > i)
                 relax(&d, i, k + 1, SC_CONST_PER * (double)(k - i), TRAWL_SIG_CONST_RUN);
     }
