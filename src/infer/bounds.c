@@ -85,7 +85,7 @@ static double pair_score(const uint8_t *p, size_t len, size_t o, const col_stat 
     } else if (a->n >= 3) {
         if (ifr_zeroish(a) && ifr_var(b))
             s = be_pref ? SC_PAIR_STRONG : SC_PAIR_OTHER;
-        else if (ifr_var(a) && ifr_zeroish(b) && !ifr_zeroish(a))
+        else if (ifr_var(a) && ifr_zeroish(b) && (!ifr_zeroish(a) || b->share > a->share))
             s = be_pref ? SC_PAIR_OTHER : SC_PAIR_STRONG;
     } else {
         *sig = TRAWL_SIG_MESSAGE;
