@@ -65,7 +65,7 @@ typedef struct gbody {
     enum tail tail;
     unsigned count_size; /* BLOB, ARRAY: bytes of the count; TLV: of type and length */
     unsigned item_size;  /* ARRAY */
-    bool text;           /* BLOB: printable */
+    unsigned fill;       /* BLOB, REST: random bytes, text, or small 16-bit words */
 } gbody;
 
 typedef struct gproto {
@@ -116,13 +116,13 @@ static gfield field(enum gk k, unsigned size, bool be)
  * text (maybe zero-padded), constants, reserved zeros. */
 static gfield body_field(rng *r, bool be)
 {
-    static const uint64_t max1[] = {3, 15, 60, 255}, max2[] = {20, 300, 3000, 65535},
-                          max4[] = {1000, 100000, 10000000, 0xFFFFFFFFu};
+    static const uint64_t max1[] = {3, 15, 60, 255}, max2[] = {10, 100, 1000, 65535},
+                          max4[] = {100, 10000, 1000000, 0xFFFFFFFFu};
     gfield f = field(G_SMALL, 1, be);
-    switch (rbelow(r, 10)) {
-    case 0:
+    switch (rbelow(r, 11)) {
+    case 0: /* codes are small numbers */
         f = field(G_ENUM, 1, be);
-        f.val = rnext(r);
+        f.val = rnext(r) & 0x1F1F1F1F1F1F1F1Full;
         f.nvals = 2 + rbelow(r, 4);
         break;
     case 1:
@@ -134,9 +134,10 @@ static gfield body_field(rng *r, bool be)
         break;
     case 3:
         f = field(G_CONST, 1 + rbelow(r, 2), be);
-        f.val = rnext(r);
+        f.val = rbelow(r, 2) ? rnext(r) : rbelow(r, 16);
         break;
     case 4:
+    case 9:
         f = field(G_ZERO, 1 + rbelow(r, 4), be);
         break;
     case 5:
@@ -171,7 +172,7 @@ static void make_body(rng *r, gbody *b, bool be, bool reply)
     b->tail = tails[rbelow(r, 7)];
     b->count_size = rbelow(r, 3) ? 1 : 2;
     b->item_size = 1 + rbelow(r, 2);
-    b->text = rbelow(r, 3) == 0;
+    b->fill = rbelow(r, 3);
 }
 
 static void make_proto(rng *r, gproto *g)
@@ -398,6 +399,21 @@ static void put_field(rng *r, gmsg *g, const gfield *f, unsigned t, uint64_t cou
     add(g, f->size, f->k, spec);
 }
 
+/* Fills p[0..n): random bytes (how = 0), printable text (1), 16-bit words
+ * of small values (2: data that a dissector leaves whole, mostly zero high
+ * bytes, as real payloads are), or one small integer (3). */
+static void fill(rng *r, uint8_t *p, unsigned n, unsigned how, bool be)
+{
+    if (how == 3) {
+        put(p, rbelow(r, n == 1 ? 100 : 1000), n, be);
+        return;
+    }
+    for (unsigned c = 0; c < n; c++)
+        p[c] = how == 0 ? (uint8_t)rnext(r) : how == 1 ? (uint8_t)(0x20 + rbelow(r, 95)) : 0;
+    for (unsigned c = 0; how == 2 && c + 1 < n; c += 2)
+        put(p + c, rbelow(r, 64), 2, be);
+}
+
 /* The variable part of a body; spec numbers its fields. */
 static void put_tail(rng *r, gmsg *g, const gbody *b, bool be, unsigned spec)
 {
@@ -405,23 +421,24 @@ static void put_tail(rng *r, gmsg *g, const gbody *b, bool be, unsigned spec)
     switch (b->tail) {
     case T_TLV:
         for (unsigned i = 0, items = rbelow(r, 5); i < items; i++) {
-            unsigned vl = 1 + rbelow(r, 6);
+            /* a small integer of 1, 2 or 4 bytes, or a short text */
+            static const unsigned vls[] = {1, 2, 4};
+            bool text = rbelow(r, 4) == 0;
+            unsigned vl = text ? 2 + rbelow(r, 8) : vls[rbelow(r, 3)];
             put(g->m + g->o, 1 + rbelow(r, 5), cs, be);
             add(g, cs, G_ENUM, spec);
             put(g->m + g->o, vl, cs, be);
             add(g, cs, G_LENGTH, spec + 1);
-            for (unsigned c = 0; c < vl; c++)
-                g->m[g->o + c] = (uint8_t)rnext(r);
-            add(g, vl, G_BLOB, spec + 2);
+            fill(r, g->m + g->o, vl, text ? 1 : 3, be);
+            add(g, vl, text ? G_TEXT : G_SMALL, spec + 2);
         }
         break;
     case T_BLOB: {
         unsigned vl = rbelow(r, 41);
         put(g->m + g->o, vl, cs, be);
         add(g, cs, G_LENGTH, spec);
-        for (unsigned c = 0; c < vl; c++)
-            g->m[g->o + c] = b->text ? (uint8_t)(0x20 + rbelow(r, 95)) : (uint8_t)rnext(r);
-        add(g, vl, b->text ? G_TEXT : G_BLOB, spec + 1);
+        fill(r, g->m + g->o, vl, b->fill, be);
+        add(g, vl, b->fill == 1 ? G_TEXT : G_BLOB, spec + 1);
         break;
     }
     case T_ARRAY: {
@@ -436,9 +453,8 @@ static void put_tail(rng *r, gmsg *g, const gbody *b, bool be, unsigned spec)
     }
     case T_REST: {
         unsigned vl = 1 + rbelow(r, 48);
-        for (unsigned c = 0; c < vl; c++)
-            g->m[g->o + c] = (uint8_t)rnext(r);
-        add(g, vl, G_BLOB, spec);
+        fill(r, g->m + g->o, vl, b->fill, be);
+        add(g, vl, b->fill == 1 ? G_TEXT : G_BLOB, spec);
         break;
     }
     default:
@@ -537,9 +553,10 @@ trawl_status trawl_infer_generate(uint64_t seed, unsigned msgs, uint8_t **pcap, 
     uint64_t counters[4];
     uint32_t ids[4];
     bool wide = rbelow(&r, 2) != 0; /* a 4-byte counter starts anywhere */
+    bool small_ids = rbelow(&r, 2) != 0;
     for (unsigned f = 0; f < 4; f++) {
         counters[f] = wide ? (uint32_t)rnext(&r) : (uint32_t)rnext(&r) & 0xFFF;
-        ids[f] = (uint32_t)rnext(&r);
+        ids[f] = small_ids ? rbelow(&r, 4096) : (uint32_t)rnext(&r);
         for (unsigned k = 0; k < g.nhdr; k++)
             if (g.hdr[k].k == G_ID && g.hdr[k].size == 2)
                 ids[f] &= 0xFFFF;
