@@ -240,6 +240,43 @@ static bool zero_run(const uint8_t *p, const col_stat *T, size_t i, size_t k)
     return T[k].n < 3 && p[i] == 0 && p[k] == 0;
 }
 
+/* Columns of text: printable (or zero: padding) in nine messages of ten,
+ * printable in half of them at least. */
+static bool text_col(const col_stat *c)
+{
+    uint32_t zeros = c->mode == 0 ? (uint32_t)(c->share * (float)c->n + 0.5f) : 0;
+    return c->n >= 3 && 10 * (c->printable + zeros) >= 9 * c->n;
+}
+
+static bool text_col_strong(const col_stat *c)
+{
+    return text_col(c) && 2 * c->printable >= c->n && c->distinct >= 2;
+}
+
+/* Text fields the columns show (C: the group's or the type's): runs of
+ * text columns that begin with TEXT_MIN varying printable ones (a fixed
+ * field of text, padded with zeros or not), where this message's bytes are
+ * printable or zero too. */
+static void text_columns(const uint8_t *p, size_t len, const col_stat *C, fixed_map *fm)
+{
+    for (size_t o = 0; o < len;) {
+        if (!text_col_strong(&C[o])) {
+            o++;
+            continue;
+        }
+        size_t e = o, strong = 0;
+        while (e < len && text_col(&C[e]) && (p[e] == 0 || printable(p[e]))) {
+            strong += text_col_strong(&C[e]);
+            e++;
+        }
+        while (e > o && C[e - 1].distinct == 1) /* constant padding is a field of its own */
+            e--;
+        if (strong >= TEXT_MIN)
+            add_fixed(fm, len, o, e, TRAWL_SIG_TEXT);
+        o = e > o ? e : o + 1;
+    }
+}
+
 static bool is_const(const col_stat *G, const col_stat *T, const col_stat *P, size_t o)
 {
     const col_stat *g = G ? &G[o] : &T[o];
@@ -290,6 +327,7 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
             memset(fm.meant + f->offset, 1, f->size);
     }
     wide_text_runs(p, len, &fm);
+    text_columns(p, len, G ? G : T, &fm);
     text_runs(p, len, &fm);
 
     for (size_t i = 0; i <= len; i++)

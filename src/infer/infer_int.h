@@ -13,8 +13,9 @@ typedef struct col_stat {
     uint32_t n;        /* messages long enough to have the offset */
     uint32_t distinct; /* distinct byte values */
     uint8_t mode, min, max;
-    float share;   /* of the mode */
-    float entropy; /* bits */
+    float share;        /* of the mode */
+    float entropy;      /* bits */
+    uint32_t printable; /* messages whose byte is printable ASCII */
 } col_stat;
 
 /* A set of messages: indexes into the input. */
