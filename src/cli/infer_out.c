@@ -156,6 +156,11 @@ int infer_print_json(FILE *out, const trawl_infer_result *r, const infer_msgs *m
                 (unsigned long long)m->frame[i], trawl_infer_msg_type(r, i), m->m[i].data.len);
         for (size_t k = 0; k < nb; k++)
             fprintf(out, "%s%u", k ? "," : "", b[k]);
+        fputs("],\"signals\":[", out);
+        for (size_t k = 0; k < nb; k++) {
+            fputs(k ? "," : "", out);
+            print_signals(out, sig[k], true);
+        }
         fputs("]}\n", out);
     }
     return 0;

@@ -24,16 +24,21 @@
 
 /* Scores, fixed after tuning on the shared captures and the generator. */
 #define SC_PAIR_STRONG  1.0
-#define SC_PAIR_OTHER   0.2
+#define SC_PAIR_OTHER   -0.3
 #define SC_PAIR_MESSAGE 0.4
+#define SC_PAIR_CONST   0.6 /* two constant bytes: a zero high byte beside a non-zero one */
 #define SC_PAIR_NONE    -1.0
 #define SC_ALIGN_EVEN   0.3
 #define SC_ALIGN_ODD    -0.4
 #define SC_CONST_PER    0.05
 #define SC_FIXED        2.0
-#define SC_QUAD         1.2 /* four bytes whose entropy rises toward the low byte */
-#define SC_RANDOM       0.8 /* four bytes that differ in nearly every message */
-#define SIG_GAP         1.0 /* bits between a field's high and low byte */
+#define SC_QUAD         1.2   /* four bytes whose entropy rises toward the low byte */
+#define SC_RANDOM       0.8   /* four bytes that differ in nearly every message */
+#define SC_COUNTER_PER  0.1   /* per byte after the first: the widest counter that fits */
+#define SC_FIELD        0.01  /* what every field costs */
+#define SC_ALT          0.005 /* another reading of a counter: the first found wins ties */
+#define SC_BLOB         0.5   /* per byte after the first of a run of full-range columns */
+#define SIG_GAP         1.0   /* bits between a field's high and low byte */
 #define SIG_SLACK       0.25
 #define TEXT_MIN        4
 
@@ -58,15 +63,29 @@ static bool significance(const col_stat *P, size_t o, unsigned w, bool be)
     return true;
 }
 
-static double pair_score(const uint8_t *p, size_t o, const col_stat *P, bool be_pref, uint32_t *sig)
+/* A 16-bit word with a zero high byte and a non-zero low one at p + o. */
+static bool word_at(const uint8_t *p, size_t o, size_t len, bool be)
+{
+    return o + 1 < len && (be ? p[o] == 0 && p[o + 1] != 0 : p[o] != 0 && p[o + 1] == 0);
+}
+
+static double pair_score(const uint8_t *p, size_t len, size_t o, const col_stat *P, bool be_pref,
+                         uint32_t *sig)
 {
     const col_stat *a = &P[o], *b = &P[o + 1];
     double s = SC_PAIR_NONE;
     *sig = TRAWL_SIG_INT_BYTES;
-    if (a->n >= 3) {
+    if (a->n >= 3 && ifr_const(a) && ifr_const(b)) {
+        /* constant columns: this message's bytes, as with few messages, when
+         * such words come two in a row (a run of 16-bit integers) */
+        *sig = TRAWL_SIG_MESSAGE;
+        if (word_at(p, o, len, be_pref) &&
+            ((o >= 2 && word_at(p, o - 2, len, be_pref)) || word_at(p, o + 2, len, be_pref)))
+            s = SC_PAIR_CONST;
+    } else if (a->n >= 3) {
         if (ifr_zeroish(a) && ifr_var(b))
             s = be_pref ? SC_PAIR_STRONG : SC_PAIR_OTHER;
-        else if (ifr_var(a) && ifr_zeroish(b) && !ifr_zeroish(a))
+        else if (ifr_var(a) && ifr_zeroish(b) && (!ifr_zeroish(a) || b->share > a->share))
             s = be_pref ? SC_PAIR_OTHER : SC_PAIR_STRONG;
     } else {
         *sig = TRAWL_SIG_MESSAGE;
@@ -115,6 +134,7 @@ typedef struct fixed_map {
     uint32_t *end; /* end[i] > i: a fixed span starts at i */
     uint32_t *sig;
     uint8_t *covered;
+    uint8_t *meant; /* inside a field found by meaning: no text run here */
 } fixed_map;
 
 static void add_fixed(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t sig)
@@ -124,11 +144,16 @@ static void add_fixed(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t si
     if (a >= b)
         return;
     for (size_t i = a; i < b; i++)
-        if (fm->covered[i])
+        if (fm->covered[i] || fm->meant[i])
             return;
     memset(fm->covered + a, 1, b - a);
     fm->end[a] = (uint32_t)b;
     fm->sig[a] = sig;
+}
+
+static bool blocked(const fixed_map *fm, size_t i)
+{
+    return fm->covered[i] || fm->meant[i];
 }
 
 static uint32_t sem_signal(trawl_field_kind k)
@@ -188,24 +213,92 @@ static void text_runs(const uint8_t *p, size_t len, fixed_map *fm)
     }
 }
 
+/* The best path so far to every offset: its score, the edge that ends it
+ * (where the edge starts) and that edge's signals. */
+typedef struct dp {
+    double *best;
+    uint32_t *from, *sig;
+} dp;
+
+/* The edge [i, j) with score sc: every field also costs SC_FIELD, so that
+ * a boundary needs evidence to be placed. */
+static void relax(dp *d, size_t i, size_t j, double sc, uint32_t sig)
+{
+    double v = d->best[i] + sc - SC_FIELD;
+    if (v > d->best[j]) {
+        d->best[j] = v;
+        d->from[j] = (uint32_t)i;
+        d->sig[j] = sig;
+    }
+}
+
+/* Bytes i..k of a message too few others share columns with are all zero:
+ * a zero run, which the message shows as one field (padding, a reserved or
+ * zero value). */
+static bool zero_run(const uint8_t *p, const col_stat *T, size_t i, size_t k)
+{
+    return T[k].n < 3 && p[i] == 0 && p[k] == 0;
+}
+
+/* Columns of text: printable (or zero: padding) in nine messages of ten,
+ * printable in half of them at least. */
+static bool text_col(const col_stat *c)
+{
+    uint32_t zeros = c->mode == 0 ? (uint32_t)(c->share * (float)c->n + 0.5f) : 0;
+    return c->n >= 3 && 10 * (c->printable + zeros) >= 9 * c->n;
+}
+
+static bool text_col_strong(const col_stat *c)
+{
+    return text_col(c) && 2 * c->printable >= c->n && c->distinct >= 2;
+}
+
+/* Text fields the columns show (C: the group's or the type's): runs of
+ * text columns that begin with TEXT_MIN varying printable ones (a fixed
+ * field of text, padded with zeros or not), where this message's bytes are
+ * printable or zero too. */
+static void text_columns(const uint8_t *p, size_t len, const col_stat *C, fixed_map *fm)
+{
+    for (size_t o = 0; o < len;) {
+        if (!text_col_strong(&C[o])) {
+            o++;
+            continue;
+        }
+        size_t e = o, strong = 0;
+        while (e < len && text_col(&C[e]) && (p[e] == 0 || printable(p[e]))) {
+            strong += text_col_strong(&C[e]);
+            e++;
+        }
+        while (e > o && C[e - 1].distinct == 1) /* constant padding is a field of its own */
+            e--;
+        if (strong >= TEXT_MIN)
+            add_fixed(fm, len, o, e, TRAWL_SIG_TEXT);
+        o = e > o ? e : o + 1;
+    }
+}
+
 static bool is_const(const col_stat *G, const col_stat *T, const col_stat *P, size_t o)
 {
     const col_stat *g = G ? &G[o] : &T[o];
     return ifr_const(g) && ifr_const(&P[o]);
 }
 
-size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_stat *T,
-                  const col_stat *P, bool be_pref, const trawl_infer_field *sem, size_t nsem,
-                  int key_offset, uint32_t *bounds, uint32_t *sigs)
+size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bounds, uint32_t *sigs)
 {
     if (len < 2)
         return 0;
+    const col_stat *G = c->G, *T = c->T, *P = c->P;
+    const trawl_infer_field *sem = c->sem;
+    size_t nsem = c->nsem;
+    bool be_pref = c->be;
+    int key_offset = c->key_offset;
     double *best = malloc((len + 1) * sizeof(double));
     uint32_t *from = malloc((len + 1) * sizeof(uint32_t));
     uint32_t *esig = calloc(len + 1, sizeof(uint32_t));
-    fixed_map fm = {calloc(len, sizeof(uint32_t)), calloc(len, sizeof(uint32_t)), calloc(len, 1)};
+    fixed_map fm = {calloc(len, sizeof(uint32_t)), calloc(len, sizeof(uint32_t)), calloc(len, 1),
+                    calloc(len, 1)};
     size_t nb = 0;
-    if (!best || !from || !esig || !fm.end || !fm.sig || !fm.covered) {
+    if (!best || !from || !esig || !fm.end || !fm.sig || !fm.covered || !fm.meant) {
         /* without memory every byte is a field: still an answer */
         for (size_t o = 1; o < len; o++) {
             bounds[nb] = (uint32_t)o;
@@ -213,68 +306,84 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_sta
         }
         goto out;
     }
+    /* fields found by meaning are fixed, but counters, which may overlap
+     * (a zero byte beside a counting one reads as a counter in both byte
+     * orders, one byte apart): they are edges of their own that the path
+     * chooses among, and other multi-byte edges and text runs keep off
+     * them */
     for (size_t i = 0; i < nsem; i++) {
         const trawl_infer_field *f = &sem[i];
-        if (f->offset < len)
+        if (f->kind != TRAWL_FIELD_COUNTER && f->offset < len)
             add_fixed(&fm, len, f->offset, f->offset + (f->size ? f->size : len - f->offset),
                       sem_signal(f->kind));
     }
     if (key_offset >= 0 && (size_t)key_offset < len)
         add_fixed(&fm, len, (size_t)key_offset, (size_t)key_offset + 1, TRAWL_SIG_TYPE_KEY);
+    for (size_t i = 0; i < nsem; i++) {
+        const trawl_infer_field *f = &sem[i];
+        size_t b = f->offset + f->size;
+        if (f->kind == TRAWL_FIELD_COUNTER && b <= len &&
+            !memchr(fm.covered + f->offset, 1, f->size))
+            memset(fm.meant + f->offset, 1, f->size);
+    }
     wide_text_runs(p, len, &fm);
+    text_columns(p, len, G ? G : T, &fm);
     text_runs(p, len, &fm);
 
     for (size_t i = 0; i <= len; i++)
         best[i] = -1e300;
     best[0] = 0;
+    dp d = {best, from, esig};
     for (size_t i = 0; i < len; i++) {
         if (best[i] <= -1e299)
             continue;
         if (fm.end[i]) {
-            size_t j = fm.end[i];
-            if (best[i] + SC_FIXED > best[j]) {
-                best[j] = best[i] + SC_FIXED;
-                from[j] = (uint32_t)i;
-                esig[j] = fm.sig[i];
-            }
+            relax(&d, i, fm.end[i], SC_FIXED, fm.sig[i]);
             continue;
         }
         if (fm.covered[i])
             continue;
-        if (best[i] > best[i + 1]) {
-            best[i + 1] = best[i];
-            from[i + 1] = (uint32_t)i;
-            esig[i + 1] = TRAWL_SIG_VALUES;
+        for (size_t k = 0; k < nsem; k++) {
+            const trawl_infer_field *f = &sem[k];
+            size_t b = f->offset + f->size;
+            if (f->kind != TRAWL_FIELD_COUNTER || f->offset != i || b > len ||
+                memchr(fm.covered + i, 1, b - i))
+                continue;
+            double sc = SC_FIXED + SC_COUNTER_PER * (double)(f->size - 1);
+            relax(&d, i, b, (f->signals & IFR_SIG_ALT) ? sc - SC_ALT : sc, TRAWL_SIG_COUNTER);
         }
-        if (i + 1 < len && !fm.covered[i + 1]) {
-            uint32_t sg;
-            double sc = pair_score(p, i, P, be_pref, &sg);
-            if (best[i] + sc > best[i + 2]) {
-                best[i + 2] = best[i] + sc;
-                from[i + 2] = (uint32_t)i;
-                esig[i + 2] = sg;
+        relax(&d, i, i + 1, 0, TRAWL_SIG_VALUES);
+        if (fm.meant[i]) /* multi-byte edges keep off counters */
+            continue;
+        uint32_t sg;
+        if (i + 1 < len && !blocked(&fm, i + 1)) {
+            double sc = pair_score(p, len, i, P, be_pref, &sg);
+            if (sc <= 0) {
+                /* the port says nothing: the message's group of one length */
+                uint32_t sg2;
+                double s2 = pair_score(p, len, i, G ? G : T, be_pref, &sg2);
+                if (s2 > sc) {
+                    sc = s2;
+                    sg = sg2;
+                }
             }
+            if (sc > 0)
+                relax(&d, i, i + 2, sc, sg);
         }
-        if (i + 3 < len && !fm.covered[i + 1] && !fm.covered[i + 2] && !fm.covered[i + 3]) {
-            uint32_t sg;
+        if (i + 3 < len && !blocked(&fm, i + 1) && !blocked(&fm, i + 2) && !blocked(&fm, i + 3)) {
             double sc = quad_score(i, P, be_pref, &sg);
-            if (sc > 0 && best[i] + sc > best[i + 4]) {
-                best[i + 4] = best[i] + sc;
-                from[i + 4] = (uint32_t)i;
-                esig[i + 4] = sg;
-            }
+            if (sc > 0)
+                relax(&d, i, i + 4, sc, sg);
         }
-        size_t j = i;
-        while (j < len && !fm.covered[j] && is_const(G, T, P, j))
-            j++;
-        for (size_t k = i + 2; k <= j; k++) {
-            double sc = SC_CONST_PER * (double)(k - i - 1);
-            if (best[i] + sc > best[k]) {
-                best[k] = best[i] + sc;
-                from[k] = (uint32_t)i;
-                esig[k] = TRAWL_SIG_CONST_RUN;
-            }
-        }
+        /* a run of full-range columns varies like one value */
+        const col_stat *C = G ? G : T;
+        for (size_t k = i; k < len && !blocked(&fm, k) && ifr_full(&C[k]); k++)
+            if (k > i)
+                relax(&d, i, k + 1, SC_BLOB * (double)(k - i), TRAWL_SIG_VALUES);
+        for (size_t k = i;
+             k < len && !blocked(&fm, k) && (is_const(G, T, P, k) || zero_run(p, T, i, k)); k++)
+            if (k > i)
+                relax(&d, i, k + 1, SC_CONST_PER * (double)(k - i), TRAWL_SIG_CONST_RUN);
     }
     /* walk back: the starts of the edges on the path, but 0, are the
      * boundaries, each with the signals of the edge it starts */
@@ -295,5 +404,6 @@ out:
     free(fm.end);
     free(fm.sig);
     free(fm.covered);
+    free(fm.meant);
     return nb;
 }

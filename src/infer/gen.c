@@ -1,8 +1,16 @@
 /* gen.c -- random protocols with known truth: the oracle that inference is
  * tuned and tested on besides real captures. A protocol is a list of field
- * specs (a common header, a body per type, an optional TLV list and an
- * optional trailing checksum); messages are drawn from it for a few flows,
- * and each message's truth is the list of its fields, named by kind. */
+ * specs: an optional outer header (a version, a reserved zero, the total
+ * length and a few constant bytes, as TPKT+COTP put S7 at offset 7), a
+ * header (magic, version, the type field, a length counting the whole
+ * message, the rest or the body, flags, a counter, an id, reserved zeros, a
+ * timestamp, a nonce; in random order after the magic), a body per type --
+ * one for requests and another for replies when the protocol has both under
+ * one type value -- a variable tail (a TLV list, a byte count and a blob or
+ * an array of integers, or bytes to the end) and an optional trailing
+ * checksum. Messages are drawn for a few flows (a request and its reply
+ * echoing the counter), and each message's truth is the list of its fields,
+ * named by kind. */
 #include "common/error.h"
 
 #include <stdarg.h>
@@ -24,28 +32,50 @@ enum gk {
     G_RANDOM,
     G_SMALL,
     G_TYPE,
-    G_TLV
+    G_ZERO,   /* reserved bytes, always zero */
+    G_FLAGS,  /* a few bits of one byte */
+    G_STATUS, /* a reply's status: mostly zero */
+    G_BLOB    /* variable bytes (a counted blob, the rest of the message) */
 };
-static const char *const gk_name[] = {"const",     "enum",  "counter", "length", "checksum",
-                                      "timestamp", "float", "text",    "id",     "random",
-                                      "bytes",     "enum",  "bytes"};
+/* the truth's kind names, as trawl_field_kind_name spells the kinds */
+static const char *const gk_name[] = {"const", "enum", "counter", "length", "checksum", "timestamp",
+                                      "float", "text", "id",      "random", "bytes",    "enum",
+                                      "const", "enum", "enum",    "bytes"};
+
+/* What a length field counts: the whole message, what follows it, or what
+ * follows the header. */
+enum lmode { L_WHOLE, L_REST, L_BODY };
+/* The variable part of a body. */
+enum tail { T_NONE, T_TLV, T_BLOB, T_ARRAY, T_REST };
 
 typedef struct gfield {
     enum gk k;
     unsigned size;
     bool be;
-    uint64_t val;   /* const value / enum values seed */
-    unsigned nvals; /* enum */
-    bool whole;     /* length counts the whole message (else what follows) */
+    uint64_t val;   /* CONST: the value; ENUM: value bytes; FLAGS: the bits */
+    unsigned nvals; /* ENUM: how many values */
+    uint64_t max;   /* SMALL: largest value */
+    enum lmode lm;  /* LENGTH */
+    bool pad;       /* TEXT: shorter strings padded with zero bytes */
 } gfield;
 
+typedef struct gbody {
+    gfield f[8];
+    unsigned n;
+    enum tail tail;
+    unsigned count_size; /* BLOB, ARRAY: bytes of the count; TLV: of type and length */
+    unsigned item_size;  /* ARRAY */
+    unsigned fill;       /* BLOB, REST: random bytes, text, or small 16-bit words */
+} gbody;
+
 typedef struct gproto {
+    gfield outer[4];
+    unsigned nouter;
     gfield hdr[12];
     unsigned nhdr;
-    gfield body[4][10];
-    unsigned nbody[4];
+    gbody req[4], rep[4];
+    bool reqrep; /* replies have a body of their own under the request's type value */
     unsigned ntypes;
-    bool tlv[4];
     bool check;
     trawl_check_algo algo;
     unsigned check_size;
@@ -77,49 +107,139 @@ static void put(uint8_t *p, uint64_t v, unsigned size, bool be)
         p[k] = (uint8_t)(v >> (8 * (be ? size - 1 - k : k)));
 }
 
+static gfield field(enum gk k, unsigned size, bool be)
+{
+    return (gfield){.k = k, .size = size, .be = be};
+}
+
+/* A body field: small integers of realistic ranges, enums, flags, floats,
+ * text (maybe zero-padded), constants, reserved zeros. */
+static gfield body_field(rng *r, bool be)
+{
+    static const uint64_t max1[] = {3, 15, 60, 255}, max2[] = {10, 100, 1000, 65535},
+                          max4[] = {100, 10000, 1000000, 0xFFFFFFFFu};
+    gfield f = field(G_SMALL, 1, be);
+    switch (rbelow(r, 11)) {
+    case 0: /* codes are small numbers */
+        f = field(G_ENUM, 1, be);
+        f.val = rnext(r) & 0x1F1F1F1F1F1F1F1Full;
+        f.nvals = 2 + rbelow(r, 4);
+        break;
+    case 1:
+        f = field(G_FLOAT, 4, be);
+        break;
+    case 2:
+        f = field(G_TEXT, 4 + rbelow(r, 9), be);
+        f.pad = rbelow(r, 2) != 0;
+        break;
+    case 3:
+        f = field(G_CONST, 1 + rbelow(r, 2), be);
+        f.val = rbelow(r, 2) ? rnext(r) : rbelow(r, 16);
+        break;
+    case 4:
+    case 9:
+        f = field(G_ZERO, 1 + rbelow(r, 4), be);
+        break;
+    case 5:
+        f = field(G_FLAGS, 1, be);
+        f.val = (1u << rbelow(r, 8)) | (1u << rbelow(r, 8)) | (1u << rbelow(r, 8));
+        break;
+    case 6:
+    case 7:
+        f.size = 2;
+        f.max = max2[rbelow(r, 4)];
+        break;
+    case 8:
+        f.size = 4;
+        f.max = max4[rbelow(r, 4)];
+        break;
+    default:
+        f.max = max1[rbelow(r, 4)];
+        break;
+    }
+    return f;
+}
+
+static void make_body(rng *r, gbody *b, bool be, bool reply)
+{
+    memset(b, 0, sizeof(*b));
+    unsigned m = 1 + rbelow(r, 5);
+    if (reply && rbelow(r, 2))
+        b->f[b->n++] = field(G_STATUS, 1, be);
+    for (unsigned k = 0; k < m; k++)
+        b->f[b->n++] = body_field(r, be);
+    static const enum tail tails[] = {T_NONE, T_NONE, T_NONE, T_TLV, T_BLOB, T_ARRAY, T_REST};
+    b->tail = tails[rbelow(r, 7)];
+    b->count_size = rbelow(r, 3) ? 1 : 2;
+    b->item_size = 1 + rbelow(r, 2);
+    b->fill = rbelow(r, 3);
+}
+
 static void make_proto(rng *r, gproto *g)
 {
     memset(g, 0, sizeof(*g));
     g->be = rbelow(r, 3) != 0;
+    bool be = g->be;
     unsigned n = 0;
-    if (rbelow(r, 2))
-        g->hdr[n++] = (gfield){G_CONST, 1 + rbelow(r, 4), g->be, rnext(r) | 1, 0, false};
-    if (rbelow(r, 2))
-        g->hdr[n++] = (gfield){G_CONST, 1, g->be, 1 + rbelow(r, 3), 0, false};
-    g->ntypes = 1 + rbelow(r, 4);
-    g->hdr[n++] = (gfield){G_TYPE, 1, g->be, 0, g->ntypes, false};
-    if (rbelow(r, 3))
-        g->hdr[n++] = (gfield){G_LENGTH, rbelow(r, 4) ? 2 : 1, g->be, 0, 0, rbelow(r, 2) != 0};
-    if (rbelow(r, 2))
-        g->hdr[n++] = (gfield){G_COUNTER, rbelow(r, 2) ? 2 : 4, g->be, 0, 0, false};
-    if (rbelow(r, 2))
-        g->hdr[n++] = (gfield){G_ID, rbelow(r, 2) ? 2 : 4, g->be, 0, 0, false};
-    if (rbelow(r, 4) == 0)
-        g->hdr[n++] = (gfield){G_TS, 4, g->be, 0, 0, false};
-    if (rbelow(r, 4) == 0)
-        g->hdr[n++] = (gfield){G_RANDOM, 4 + 4 * rbelow(r, 2), g->be, 0, 0, false};
-    g->nhdr = n;
-    for (unsigned t = 0; t < g->ntypes; t++) {
-        unsigned m = 1 + rbelow(r, 5);
-        for (unsigned k = 0; k < m; k++) {
-            gfield *f = &g->body[t][k];
-            unsigned c = rbelow(r, 7);
-            *f = (gfield){G_SMALL, 1 + rbelow(r, 2), g->be, 0, 0, false};
-            if (c == 0)
-                *f = (gfield){G_ENUM, 1, g->be, rnext(r), 2 + rbelow(r, 4), false};
-            else if (c == 1)
-                *f = (gfield){G_FLOAT, 4, g->be, 0, 0, false};
-            else if (c == 2)
-                *f = (gfield){G_TEXT, 4 + rbelow(r, 9), g->be, 0, 0, false};
-            else if (c == 3)
-                *f = (gfield){G_CONST, 1 + rbelow(r, 2), g->be, rnext(r), 0, false};
-            else if (c == 4)
-                f->size = 4;
+    /* an outer header: version, reserved, total length, a few constants */
+    if (rbelow(r, 3) == 0) {
+        g->outer[n] = field(G_CONST, 1, be);
+        g->outer[n++].val = 1 + rbelow(r, 4);
+        g->outer[n++] = field(G_ZERO, 1, be);
+        g->outer[n] = field(G_LENGTH, 2, be);
+        g->outer[n++].lm = L_WHOLE;
+        if (rbelow(r, 2)) {
+            g->outer[n] = field(G_CONST, 1 + rbelow(r, 3), be);
+            g->outer[n++].val = rnext(r) | 1;
         }
-        g->nbody[t] = m;
-        g->tlv[t] = rbelow(r, 4) == 0;
     }
-    g->check = rbelow(r, 3) == 0;
+    g->nouter = n;
+    n = 0;
+    if (rbelow(r, 2)) {
+        g->hdr[n] = field(G_CONST, 1 + rbelow(r, 4), be);
+        g->hdr[n++].val = rnext(r) | 1;
+    }
+    if (rbelow(r, 2)) {
+        g->hdr[n] = field(G_CONST, 1, be);
+        g->hdr[n++].val = 1 + rbelow(r, 3);
+    }
+    unsigned first = n;
+    g->ntypes = 1 + rbelow(r, 4);
+    g->hdr[n] = field(G_TYPE, 1, be);
+    g->hdr[n++].nvals = g->ntypes;
+    if (rbelow(r, 3) < (g->nouter ? 1u : 2u)) {
+        g->hdr[n] = field(G_LENGTH, rbelow(r, 4) ? 2 : 1 + 3 * rbelow(r, 2), be);
+        g->hdr[n++].lm = (enum lmode)rbelow(r, 3);
+    }
+    if (rbelow(r, 3) == 0) {
+        g->hdr[n] = field(G_FLAGS, 1, be);
+        g->hdr[n++].val = (1u << rbelow(r, 8)) | (1u << rbelow(r, 8));
+    }
+    if (rbelow(r, 2))
+        g->hdr[n++] = field(G_COUNTER, rbelow(r, 2) ? 2 : 4, be);
+    if (rbelow(r, 2))
+        g->hdr[n++] = field(G_ID, rbelow(r, 2) ? 2 : 4, be);
+    if (rbelow(r, 4) == 0)
+        g->hdr[n++] = field(G_ZERO, 1 + rbelow(r, 4), be);
+    if (rbelow(r, 4) == 0)
+        g->hdr[n++] = field(G_TS, 4, be);
+    if (rbelow(r, 5) == 0)
+        g->hdr[n++] = field(G_RANDOM, 4 + 4 * rbelow(r, 2), be);
+    g->nhdr = n;
+    /* after the magic and the version, the header's fields in any order */
+    for (unsigned k = n - 1; k > first; k--) {
+        unsigned j = first + rbelow(r, k - first + 1);
+        gfield t = g->hdr[k];
+        g->hdr[k] = g->hdr[j];
+        g->hdr[j] = t;
+    }
+    g->reqrep = rbelow(r, 2) != 0;
+    for (unsigned t = 0; t < g->ntypes; t++) {
+        make_body(r, &g->req[t], be, false);
+        if (g->reqrep)
+            make_body(r, &g->rep[t], be, true);
+    }
+    g->check = rbelow(r, 4) == 0;
     if (g->check) {
         if (rbelow(r, 4) == 0) {
             g->check_size = 1;
@@ -137,7 +257,6 @@ static void make_proto(rng *r, gproto *g)
         }
     }
 }
-
 typedef struct out_buf {
     char *p;
     size_t n, cap;
@@ -193,103 +312,187 @@ typedef struct tfield {
     unsigned spec; /* which field of the protocol: the truth's field name */
 } tfield;
 
-/* Builds one message of type t into m; returns its length. */
-static size_t make_msg(rng *r, const gproto *g, unsigned t, unsigned flow, uint32_t *counters,
-                       const uint32_t *ids, double ts, uint8_t *m, tfield *tf, unsigned *ntf)
+#define MSG_MAX 1024
+#define TF_MAX  128
+
+/* A message under construction: its bytes, its truth, and where its
+ * length fields are (filled in when its size is known). */
+typedef struct gmsg {
+    uint8_t m[MSG_MAX];
+    size_t o;
+    tfield tf[TF_MAX];
+    unsigned nt;
+    struct {
+        size_t at;
+        const gfield *f;
+    } len[4];
+    unsigned nlen;
+    size_t body; /* where the header ends */
+} gmsg;
+
+static void add(gmsg *g, unsigned size, enum gk k, unsigned spec)
 {
-    size_t o = 0;
-    unsigned nt = 0;
-    int len_at = -1;
-    for (unsigned k = 0; k < g->nhdr; k++) {
-        const gfield *f = &g->hdr[k];
-        uint64_t v = 0;
-        switch (f->k) {
-        case G_CONST:
-            v = f->val;
-            break;
-        case G_TYPE:
-            v = 0x10 + 7 * t;
-            break;
-        case G_COUNTER:
-            v = counters[flow]++;
-            break;
-        case G_ID:
-            v = ids[flow];
-            break;
-        case G_TS:
-            v = (uint64_t)ts;
-            break;
-        case G_RANDOM:
-            v = rnext(r);
-            break;
-        default:
-            break;
-        }
-        if (f->k == G_LENGTH)
-            len_at = (int)o;
-        put(m + o, v, f->size, f->be);
-        tf[nt++] = (tfield){(unsigned)o, f->size, f->k, k};
-        o += f->size;
+    if (size)
+        g->tf[g->nt++] = (tfield){(unsigned)g->o, size, k, spec};
+    g->o += size;
+}
+
+/* One field of the outer header, the header or a body. */
+static void put_field(rng *r, gmsg *g, const gfield *f, unsigned t, uint64_t counter, uint32_t id,
+                      double ts, unsigned spec)
+{
+    uint8_t *p = g->m + g->o;
+    uint64_t v = 0;
+    switch (f->k) {
+    case G_CONST:
+        v = f->val;
+        break;
+    case G_TYPE:
+        v = 0x10 + 7 * t;
+        break;
+    case G_COUNTER:
+        v = counter;
+        break;
+    case G_ID:
+        v = id;
+        break;
+    case G_TS:
+        v = (uint64_t)ts;
+        break;
+    case G_RANDOM:
+        v = rnext(r);
+        break;
+    case G_ENUM:
+        v = (f->val >> (8 * rbelow(r, f->nvals))) & 0xFF;
+        break;
+    case G_FLAGS:
+        v = rnext(r) & f->val;
+        break;
+    case G_STATUS:
+        v = rbelow(r, 7) ? 0 : 1 + rbelow(r, 5);
+        break;
+    case G_SMALL:
+        v = f->max >= 0xFFFFFFFFu ? rnext(r) : rnext(r) % (f->max + 1);
+        break;
+    case G_FLOAT: {
+        float x = (float)(rbelow(r, 100000)) / 100.0f + 1.0f;
+        uint32_t u;
+        memcpy(&u, &x, 4);
+        v = u;
+        break;
     }
-    for (unsigned k = 0; k < g->nbody[t]; k++) {
-        const gfield *f = &g->body[t][k];
-        uint64_t v = 0;
-        if (f->k == G_ENUM)
-            v = (f->val >> (8 * rbelow(r, f->nvals))) & 0xFF;
-        else if (f->k == G_CONST)
-            v = f->val;
-        else if (f->k == G_SMALL)
-            v = rbelow(r, f->size == 1 ? 40 : f->size == 2 ? 2000 : 100000);
-        if (f->k == G_FLOAT) {
-            float x = (float)(rbelow(r, 100000)) / 100.0f + 1.0f;
-            uint32_t u;
-            memcpy(&u, &x, 4);
-            v = u;
-        }
-        if (f->k == G_TEXT) {
-            static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-            for (unsigned c = 0; c < f->size; c++)
-                m[o + c] = (uint8_t)al[rbelow(r, 36)];
-        } else {
-            put(m + o, v, f->size, f->be);
-        }
-        tf[nt++] = (tfield){(unsigned)o, f->size, f->k, 100 + 10 * t + k};
-        o += f->size;
+    case G_LENGTH:
+        g->len[g->nlen].at = g->o;
+        g->len[g->nlen++].f = f;
+        break;
+    default:
+        break;
     }
-    if (g->tlv[t]) {
-        unsigned items = rbelow(r, 4);
+    if (f->k == G_TEXT) {
+        static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        unsigned used = f->pad ? 1 + rbelow(r, f->size) : f->size;
+        for (unsigned c = 0; c < f->size; c++)
+            p[c] = c < used ? (uint8_t)al[rbelow(r, 36)] : 0;
+    } else {
+        put(p, v, f->size, f->be);
+    }
+    add(g, f->size, f->k, spec);
+}
+
+/* Fills p[0..n): random bytes (how = 0), printable text (1), 16-bit words
+ * of small values (2: data that a dissector leaves whole, mostly zero high
+ * bytes, as real payloads are), or one small integer (3). */
+static void fill(rng *r, uint8_t *p, unsigned n, unsigned how, bool be)
+{
+    if (how == 3) {
+        put(p, rbelow(r, n == 1 ? 100 : 1000), n, be);
+        return;
+    }
+    for (unsigned c = 0; c < n; c++)
+        p[c] = how == 0 ? (uint8_t)rnext(r) : how == 1 ? (uint8_t)(0x20 + rbelow(r, 95)) : 0;
+    for (unsigned c = 0; how == 2 && c + 1 < n; c += 2)
+        put(p + c, rbelow(r, 64), 2, be);
+}
+
+/* The variable part of a body; spec numbers its fields. */
+static void put_tail(rng *r, gmsg *g, const gbody *b, bool be, unsigned spec)
+{
+    unsigned cs = b->count_size;
+    switch (b->tail) {
+    case T_TLV:
+        for (unsigned i = 0, items = rbelow(r, 5); i < items; i++) {
+            /* a small integer of 1, 2 or 4 bytes, or a short text */
+            static const unsigned vls[] = {1, 2, 4};
+            bool text = rbelow(r, 4) == 0;
+            unsigned vl = text ? 2 + rbelow(r, 8) : vls[rbelow(r, 3)];
+            put(g->m + g->o, 1 + rbelow(r, 5), cs, be);
+            add(g, cs, G_ENUM, spec);
+            put(g->m + g->o, vl, cs, be);
+            add(g, cs, G_LENGTH, spec + 1);
+            fill(r, g->m + g->o, vl, text ? 1 : 3, be);
+            add(g, vl, text ? G_TEXT : G_SMALL, spec + 2);
+        }
+        break;
+    case T_BLOB: {
+        unsigned vl = rbelow(r, 41);
+        put(g->m + g->o, vl, cs, be);
+        add(g, cs, G_LENGTH, spec);
+        fill(r, g->m + g->o, vl, b->fill, be);
+        add(g, vl, b->fill == 1 ? G_TEXT : G_BLOB, spec + 1);
+        break;
+    }
+    case T_ARRAY: {
+        unsigned items = rbelow(r, 13), is = b->item_size;
+        put(g->m + g->o, items * is, cs, be);
+        add(g, cs, G_LENGTH, spec);
         for (unsigned i = 0; i < items; i++) {
-            unsigned vl = 1 + rbelow(r, 6);
-            m[o] = (uint8_t)(1 + rbelow(r, 5));
-            m[o + 1] = (uint8_t)vl;
-            tf[nt++] = (tfield){(unsigned)o, 1, G_ENUM, 200};
-            tf[nt++] = (tfield){(unsigned)o + 1, 1, G_LENGTH, 201};
-            for (unsigned c = 0; c < vl; c++)
-                m[o + 2 + c] = (uint8_t)rnext(r);
-            tf[nt++] = (tfield){(unsigned)o + 2, vl, G_SMALL, 202};
-            o += 2 + vl;
+            put(g->m + g->o, rbelow(r, is == 1 ? 100 : 1000), is, be);
+            add(g, is, G_SMALL, spec + 1);
         }
+        break;
     }
-    size_t total = o + (g->check ? g->check_size : 0);
-    if (len_at >= 0) {
-        const gfield *lf = NULL;
-        for (unsigned k = 0; k < g->nhdr; k++)
-            if (g->hdr[k].k == G_LENGTH)
-                lf = &g->hdr[k];
-        size_t start = 0;
-        for (unsigned k = 0; k < g->nhdr && g->hdr[k].k != G_LENGTH; k++)
-            start += g->hdr[k].size;
-        uint64_t v = lf->whole ? total : total - start - lf->size;
-        put(m + len_at, v, lf->size, lf->be);
+    case T_REST: {
+        unsigned vl = 1 + rbelow(r, 48);
+        fill(r, g->m + g->o, vl, b->fill, be);
+        add(g, vl, b->fill == 1 ? G_TEXT : G_BLOB, spec);
+        break;
     }
-    if (g->check) {
-        uint64_t c = trawl_check_compute(&g->algo, m, o);
-        put(m + o, c, g->check_size, g->be);
-        tf[nt++] = (tfield){(unsigned)o, g->check_size, G_CHECK, 300};
-        o += g->check_size;
+    default:
+        break;
     }
-    *ntf = nt;
-    return o;
+}
+
+/* Builds one message of type t (its reply when `reply`) into g. */
+static void make_msg(rng *r, const gproto *p, unsigned t, bool reply, uint64_t counter, uint32_t id,
+                     double ts, gmsg *g)
+{
+    g->o = 0;
+    g->nt = 0;
+    g->nlen = 0;
+    for (unsigned k = 0; k < p->nouter; k++)
+        put_field(r, g, &p->outer[k], t, counter, id, ts, k);
+    for (unsigned k = 0; k < p->nhdr; k++)
+        put_field(r, g, &p->hdr[k], t, counter, id, ts, 10 + k);
+    g->body = g->o;
+    const gbody *b = reply ? &p->rep[t] : &p->req[t];
+    unsigned base = 100 + 20 * t + (reply ? 10 : 0);
+    for (unsigned k = 0; k < b->n; k++)
+        put_field(r, g, &b->f[k], t, counter, id, ts, base + k);
+    put_tail(r, g, b, p->be, 200 + 10 * t + (reply ? 5 : 0));
+    size_t total = g->o + (p->check ? p->check_size : 0);
+    for (unsigned k = 0; k < g->nlen; k++) {
+        const gfield *f = g->len[k].f;
+        size_t at = g->len[k].at;
+        uint64_t v = f->lm == L_WHOLE  ? total
+                     : f->lm == L_REST ? total - at - f->size
+                                       : total - g->body;
+        put(g->m + at, v, f->size, f->be);
+    }
+    if (p->check) {
+        uint64_t c = trawl_check_compute(&p->algo, g->m, g->o);
+        put(g->m + g->o, c, p->check_size, p->be);
+        add(g, p->check_size, G_CHECK, 300);
+    }
 }
 
 static void pcap_record(out_buf *pc, double ts, uint16_t sport, uint16_t dport, const uint8_t *m,
@@ -347,37 +550,63 @@ trawl_status trawl_infer_generate(uint64_t seed, unsigned msgs, uint8_t **pcap, 
     gproto g;
     make_proto(&r, &g);
     unsigned flows = 1 + rbelow(&r, 4);
-    uint32_t counters[4], ids[4];
+    uint64_t counters[4];
+    uint32_t ids[4];
+    bool wide = rbelow(&r, 2) != 0; /* a 4-byte counter starts anywhere */
+    bool small_ids = rbelow(&r, 2) != 0;
     for (unsigned f = 0; f < 4; f++) {
-        counters[f] = (uint32_t)rnext(&r) & 0xFFF;
-        ids[f] = (uint32_t)rnext(&r) & 0xFFFF;
+        counters[f] = wide ? (uint32_t)rnext(&r) : (uint32_t)rnext(&r) & 0xFFF;
+        ids[f] = small_ids ? rbelow(&r, 4096) : (uint32_t)rnext(&r);
+        for (unsigned k = 0; k < g.nhdr; k++)
+            if (g.hdr[k].k == G_ID && g.hdr[k].size == 2)
+                ids[f] &= 0xFFFF;
     }
     uint16_t server = (uint16_t)(20000 + rbelow(&r, 20000));
     out_buf pc = {0}, tr = {0};
     static const uint8_t gh[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2,    0,    4, 0, 0, 0, 0, 0,
                                    0,    0,    0,    0,    0xff, 0xff, 0, 0, 1, 0, 0, 0};
     emit_bytes(&pc, gh, sizeof gh);
-    uint8_t m[512];
-    tfield tf[64];
+    gmsg *m = malloc(sizeof(*m));
+    if (!m)
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     double ts = 1700000000.0 + rbelow(&r, 10000000);
+    /* with requests and replies, a reply follows its request (same type,
+     * same flow, the counter echoed) nine times in ten */
+    bool pending = false;
+    unsigned flow = 0, t = 0;
     for (unsigned i = 0; i < msgs; i++) {
-        unsigned flow = rbelow(&r, flows), t = rbelow(&r, g.ntypes), ntf = 0;
+        bool reply = false, up;
+        if (pending) {
+            reply = true;
+            up = false;
+            pending = false;
+        } else {
+            flow = rbelow(&r, flows);
+            t = rbelow(&r, g.ntypes);
+            counters[flow]++;
+            up = g.reqrep || rbelow(&r, 2) != 0;
+            pending = g.reqrep && rbelow(&r, 10) != 0;
+        }
         ts += 0.001 * (1 + rbelow(&r, 1000));
-        size_t n = make_msg(&r, &g, t, flow, counters, ids, ts, m, tf, &ntf);
+        unsigned cw = 4;
+        for (unsigned k = 0; k < g.nhdr; k++)
+            if (g.hdr[k].k == G_COUNTER)
+                cw = g.hdr[k].size;
+        uint64_t cv = counters[flow] & (cw == 2 ? 0xFFFF : 0xFFFFFFFF);
+        make_msg(&r, &g, t, reply, cv, ids[flow], ts, m);
         uint16_t client = (uint16_t)(40000 + flow);
-        bool up = rbelow(&r, 2) != 0;
-        pcap_record(&pc, ts, up ? client : server, up ? server : client, m, n);
+        pcap_record(&pc, ts, up ? client : server, up ? server : client, m->m, m->o);
         emit(&tr, "{\"frame\":%u,\"ts\":\"%.6f\",\"payload_len\":%zu,\"payload_hex\":\"", i + 1, ts,
-             n);
-        for (size_t k = 0; k < n; k++)
-            emit(&tr, "%02x", m[k]);
+             m->o);
+        for (size_t k = 0; k < m->o; k++)
+            emit(&tr, "%02x", m->m[k]);
         emit(&tr, "\",\"fields\":[");
-        for (unsigned k = 0; k < ntf; k++)
-            if (tf[k].size)
-                emit(&tr, "%s[%u,%u,\"trawl.%s.%u\",0]", k ? "," : "", tf[k].off, tf[k].size,
-                     gk_name[tf[k].k], tf[k].spec);
+        for (unsigned k = 0; k < m->nt; k++)
+            emit(&tr, "%s[%u,%u,\"trawl.%s.%u\",0]", k ? "," : "", m->tf[k].off, m->tf[k].size,
+                 gk_name[m->tf[k].k], m->tf[k].spec);
         emit(&tr, "]}\n");
     }
+    free(m);
     if (pc.oom || tr.oom) {
         free(pc.p);
         free(tr.p);

@@ -132,7 +132,8 @@ static double structure(const msg_set *s, size_t lim, long skip, col_stat *tmp)
 static bool in_fields(const trawl_infer_field *f, size_t n, uint32_t o)
 {
     for (size_t i = 0; i < n; i++)
-        if (o >= f[i].offset && o < f[i].offset + (f[i].size ? f[i].size : 1))
+        if (!(f[i].signals & IFR_SIG_ALT) && o >= f[i].offset &&
+            o < f[i].offset + (f[i].size ? f[i].size : 1))
             return true;
     return false;
 }
@@ -332,7 +333,7 @@ static trawl_infer_field *type_fields(const msg_set *ts, const trawl_infer_resul
             if (sem[k].offset == start && sem[k].size == x->size) {
                 uint32_t sg = x->signals;
                 *x = sem[k];
-                x->signals = sg | sem[k].signals;
+                x->signals = sg | (sem[k].signals & ~IFR_SIG_ALT);
             }
         start = o;
         ssig = o < L ? vsig[o] : 0;
@@ -397,8 +398,8 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
             r->sigs[mi] = malloc((d->len + 1) * sizeof(uint32_t));
             if (!r->bounds[mi] || !r->sigs[mi])
                 goto out;
-            size_t nb = ifr_bounds(d->ptr, n, have_g ? G : NULL, T, c->P, c->be, sem, nsem, key,
-                                   r->bounds[mi], r->sigs[mi]);
+            ifr_bctx bc = {have_g ? G : NULL, T, c->P, c->be, sem, nsem, key, ts->min_len};
+            size_t nb = ifr_bounds(d->ptr, n, &bc, r->bounds[mi], r->sigs[mi]);
             if (d->len > n) {
                 r->bounds[mi][nb] = (uint32_t)n;
                 r->sigs[mi][nb++] = TRAWL_SIG_TAIL;

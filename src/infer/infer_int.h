@@ -13,8 +13,9 @@ typedef struct col_stat {
     uint32_t n;        /* messages long enough to have the offset */
     uint32_t distinct; /* distinct byte values */
     uint8_t mode, min, max;
-    float share;   /* of the mode */
-    float entropy; /* bits */
+    float share;        /* of the mode */
+    float entropy;      /* bits */
+    uint32_t printable; /* messages whose byte is printable ASCII */
 } col_stat;
 
 /* A set of messages: indexes into the input. */
@@ -42,6 +43,14 @@ static inline bool ifr_zeroish(const col_stat *c)
     return c->mode == 0 && c->share >= 0.5f && c->distinct <= 4;
 }
 
+/* bytes over (nearly) the whole range, many values: a random byte, the low
+ * byte of a wide integer, a float's mantissa, a hash */
+static inline bool ifr_full(const col_stat *c)
+{
+    uint32_t cap = c->n < 256 ? c->n : 256;
+    return c->n >= 4 && c->distinct * 5 >= 2 * cap && c->max - c->min >= 160;
+}
+
 /* Types by clustering (cluster.c): labels[i] in [0, *nclusters) for every
  * message of s; false when s is too small, ENOMEM, or the cut gives one
  * cluster or more than max_types. */
@@ -63,6 +72,10 @@ typedef struct sem_field {
 #define SEM_COUNTER  2u
 #define SEM_CHECKSUM 4u
 #define SEM_COUNTER1 8u /* counters of one byte (SEM_COUNTER: of 2 and 4) */
+/* In a counter's signals: another reading of a counter found first (the
+ * same counting byte in the other byte order or width); the boundary
+ * search chooses among them. Internal: never in a result. */
+#define IFR_SIG_ALT 0x80000000u
 bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_field **out,
                   size_t *n);
 
@@ -70,14 +83,25 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
  * n_values, value, big_endian as given). */
 void ifr_classify(const msg_set *s, trawl_infer_field *f);
 
-/* Boundary search for one message p[0..len) with the statistics of its
- * type-and-length group G (NULL when too small), its type T and its port P
- * (each at least len entries), the port's byte order, the semantic fields
- * of its type, and the type field's offset (-1: none). Writes boundaries
- * (offsets in (0, len)) and their signals; returns the count. bounds and
- * sigs have room for len entries. */
-size_t ifr_bounds(const uint8_t *p, size_t len, const col_stat *G, const col_stat *T,
-                  const col_stat *P, bool be_pref, const trawl_infer_field *sem, size_t nsem,
-                  int key_offset, uint32_t *bounds, uint32_t *sigs);
+/* What the boundary search of one message knows besides its bytes: the
+ * column statistics of its type-and-length group G (NULL when too small),
+ * its type T and its port P (each at least as long as the message), the
+ * port's byte order, the fields found by meaning in its type, the type
+ * field's offset (-1: none) and the type's shortest length (columns past
+ * it are not aligned in every message). */
+typedef struct ifr_bctx {
+    const col_stat *G, *T, *P;
+    bool be;
+    const trawl_infer_field *sem;
+    size_t nsem;
+    int key_offset;
+    uint32_t tmin;
+} ifr_bctx;
+
+/* Boundary search for one message p[0..len). Writes boundaries (offsets in
+ * (0, len)) and their signals; returns the count. bounds and sigs have room
+ * for len entries. */
+size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bounds,
+                  uint32_t *sigs);
 
 #endif

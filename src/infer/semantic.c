@@ -56,6 +56,20 @@ static bool overlaps(const trawl_infer_field *a, size_t n, uint32_t off, uint32_
     return false;
 }
 
+/* Whether [off, off + size) overlaps a field of a that is not a counter,
+ * or is a counter already. */
+static bool overlaps_noncounter(const trawl_infer_field *a, size_t n, uint32_t off, uint32_t size)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].kind == TRAWL_FIELD_COUNTER && a[i].offset == off && a[i].size == size)
+            return true;
+        if (a[i].kind != TRAWL_FIELD_COUNTER && off < a[i].offset + a[i].size &&
+            a[i].offset < off + size)
+            return true;
+    }
+    return false;
+}
+
 /* value = len - from + adjust for nearly every message (a capture without
  * reassembly holds a few segments that are not whole messages), lengths
  * varying among those that fit. */
@@ -129,6 +143,24 @@ static bool find_counter(const msg_set *s, const uint32_t *ord, uint32_t o, unsi
 {
     uint64_t mask = w >= 8 ? ~0ull : (1ull << (8 * w)) - 1;
     size_t pairs = 0, fwd = 0, same = 0;
+    /* four bytes whose high half is mostly one non-zero value are a field
+     * of their own before a 2-byte counter (a zero high half is the
+     * counter's own: a count that has not grown yet) */
+    if (w == 4 && s->n) {
+        uint32_t ho = be ? o : o + 2;
+        uint64_t cand = 0;
+        size_t votes = 0, agree = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            uint64_t h = ifr_read(s->m[s->idx[i]].data.ptr + ho, 2, be);
+            if (!votes)
+                cand = h;
+            votes += h == cand ? 1 : (size_t)-1;
+        }
+        for (size_t i = 0; i < s->n; i++)
+            agree += ifr_read(s->m[s->idx[i]].data.ptr + ho, 2, be) == cand;
+        if (cand != 0 && 5 * agree >= 4 * s->n)
+            return false;
+    }
     /* only flows of 3 or more messages show a count going on (a request
      * and its reply alone can step by one by chance) */
     size_t run = 0;
@@ -336,6 +368,7 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
             }
     if (!(what & (SEM_COUNTER | SEM_COUNTER1)))
         goto checks;
+    size_t first = *n;
     /* counters */
     uint32_t *ord = malloc((s->n ? s->n : 1) * sizeof(*ord));
     if (!ord)
@@ -356,6 +389,30 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
                     return false;
                 }
             }
+    /* other readings of each multi-byte counter: the same counting byte in
+     * the other byte order or width (a zero byte beside a counting one
+     * reads as a counter both ways, one byte apart); the boundary search
+     * chooses by the fields around them */
+    for (size_t k = first; k < *n; k++) {
+        trawl_infer_field c = (*out)[k];
+        if (c.kind != TRAWL_FIELD_COUNTER || c.size < 2 || (c.signals & IFR_SIG_ALT))
+            continue;
+        uint32_t st = c.big_endian ? c.offset + c.size - 1 : c.offset;
+        for (unsigned w = 2; w <= 2; w += 2)
+            for (int be = 0; be < 2; be++) {
+                if (be ? st + 1 < w : st + w > pre)
+                    continue;
+                uint32_t o = be ? st + 1 - w : st;
+                if (o + w > pre || overlaps_noncounter(*out, *n, o, w) ||
+                    !find_counter(s, ord, o, w, be, &f))
+                    continue;
+                f.signals |= IFR_SIG_ALT;
+                if (!push(out, n, &f)) {
+                    free(ord);
+                    return false;
+                }
+            }
+    }
     free(ord);
 checks:
     if (!checksums)

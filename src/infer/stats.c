@@ -24,7 +24,12 @@ bool ifr_columns(const msg_set *s, size_t L, col_stat *out)
                             c[o].min,
                             c[o].max,
                             c[o].count ? (float)c[o].mode_count / (float)c[o].count : 0.0f,
-                            (float)c[o].entropy};
+                            (float)c[o].entropy,
+                            0};
+    /* printable bytes per column */
+    for (size_t i = 0; ok && i < s->n; i++)
+        for (size_t o = 0; o < L && o < sp[i].len; o++)
+            out[o].printable += sp[i].ptr[o] >= 0x20 && sp[i].ptr[o] < 0x7F;
     free(sp);
     free(c);
     return ok;
