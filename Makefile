@@ -64,7 +64,8 @@ loadtest-openloop: deps build
 	@sh bench/loadtest/openloop.sh build/bin/trawl $(OPENLOOP_SECONDS)
 
 # Trains the prompt-injection learned tier on the permissively licensed rows
-# of train.jsonl plus the trigger-word hard negatives (every fifth row held
+# of train.jsonl plus the trigger-word hard negatives and the benign Chinese
+# requests of tests/data/prompts (every fifth row held
 # out for the epoch, the calibration and the threshold): a teacher of three
 # wider networks, the student alone and distilled from the teacher (both
 # reported; the one of lower calibrated validation log loss ships, int8:
@@ -74,21 +75,23 @@ loadtest-openloop: deps build
 PROMPTS ?= ../shared/data/prompts
 NONPERMISSIVE = alpaca_eval,instructionwild,tensor_trust_extraction,tensor_trust_hijacking
 MODEL_TMP = build/model
-TRAIN_ARGS = --drop-sources $(NONPERMISSIVE) --extra tests/data/prompts/hard_negatives_train.jsonl
+TRAIN_ARGS = --drop-sources $(NONPERMISSIVE) --extra tests/data/prompts/hard_negatives_train.jsonl \
+  --extra tests/data/prompts/benign_zh_train.jsonl
 model: build
 	@mkdir -p $(MODEL_TMP)
 	for s in 1 2 3; do build/bin/trawl model train $(TRAIN_ARGS) --hidden 64 --seed $$s \
 	  --name pi-teacher-$$s $(PROMPTS)/train.jsonl $(MODEL_TMP)/teacher-$$s.tmodel || exit 2; done
-	build/bin/trawl model train $(TRAIN_ARGS) --name pi-mlp-v2 \
+	build/bin/trawl model train $(TRAIN_ARGS) --name pi-mlp-v3 \
 	  $(PROMPTS)/train.jsonl $(MODEL_TMP)/student-alone.tmodel
 	build/bin/trawl model distill $(TRAIN_ARGS) --teacher $(MODEL_TMP)/teacher-1.tmodel \
 	  --teacher $(MODEL_TMP)/teacher-2.tmodel --teacher $(MODEL_TMP)/teacher-3.tmodel \
-	  --temperature 2 --alpha 0.5 --name pi-mlp-v2-distilled $(PROMPTS)/train.jsonl $(MODEL_TMP)/student.tmodel
+	  --temperature 2 --alpha 0.5 --name pi-mlp-v3-distilled $(PROMPTS)/train.jsonl $(MODEL_TMP)/student.tmodel
 	build/bin/trawl model quantize --format int8 $(MODEL_TMP)/student-alone.tmodel models/prompt_injection.tmodel
 	for m in teacher-1 student-alone student; do build/bin/trawl model eval \
 	  $(MODEL_TMP)/$$m.tmodel $(PROMPTS)/dev.jsonl | tail -n 1; done
 	build/bin/trawl model eval --per-source models/prompt_injection.tmodel $(PROMPTS)/dev.jsonl
 	build/bin/trawl model eval models/prompt_injection.tmodel tests/data/prompts/hard_negatives_eval.jsonl
+	build/bin/trawl model eval models/prompt_injection.tmodel tests/data/prompts/benign_zh_eval.jsonl
 	@$(CMAKE) --build build -j$(JOBS)
 
 # Compiles the corpus (tools/fwarch/corpus.sh: the cross toolchains' target

@@ -91,6 +91,11 @@ TRAWL_API void trawl_model_free(trawl_model *m);
 TRAWL_API void trawl_model_get_info(const trawl_model *m, trawl_model_info *info);
 /* The name of dense feature j (< n_dense). */
 TRAWL_API const char *trawl_model_dense_name(const trawl_model *m, unsigned j);
+/* Flags of dense feature j: TRAWL_MODEL_DENSE_BENIGN_SEEN when the
+ * feature was >= 0.5 on at least one benign row the model was trained on
+ * (0 for files of version 2, which do not record it). */
+#define TRAWL_MODEL_DENSE_BENIGN_SEEN 1u
+TRAWL_API unsigned trawl_model_dense_flags(const trawl_model *m, unsigned j);
 
 /* ---- scoring ---------------------------------------------------------------- */
 

@@ -26,8 +26,8 @@ static const char usage_text[] =
     "usage: trawl model train   [OPTIONS] DATA.jsonl OUT.tmodel\n"
     "       trawl model distill [OPTIONS] --teacher T.tmodel [--teacher ...] DATA.jsonl "
     "OUT.tmodel\n"
-    "       trawl model eval    [--per-source] [--threshold P] [--extra DATA.jsonl] MODEL "
-    "DATA.jsonl\n"
+    "       trawl model eval    [--per-source] [--threshold P] [--extra DATA.jsonl]\n"
+    "                           [--scores OUT.tsv] MODEL DATA.jsonl\n"
     "       trawl model quantize --format int8|int4 IN.tmodel OUT.tmodel\n"
     "       trawl model prune   --ratio R [--format f32|int8|int4] IN.tmodel OUT.tmodel\n"
     "       trawl model export  [--features DATA.jsonl VEC.f32] IN.tmodel OUT.onnx\n"
@@ -54,6 +54,11 @@ static const char usage_text[] =
     "  --teacher FILE        (distill) a teacher; several are averaged in logit space\n"
     "  --temperature T       (distill) 2           --alpha A     weight of the labels (0.5)\n"
     "\n"
+    "eval:\n"
+    "  --per-source          a line per source: rows, flagged, rate, AUC, recall\n"
+    "  --threshold P         flag at calibrated p >= P (the model's own threshold)\n"
+    "  --scores FILE         write p, label and source of every row, tab separated\n"
+    "\n"
     "Exit status: 0 done, 2 error.\n";
 
 #define MAX_TEACHERS 8
@@ -62,7 +67,7 @@ typedef struct mopts {
     trawl_model_train_opts t;
     trawl_model_feat_cfg f;
     unsigned val_every;
-    const char *drop, *extra[4];
+    const char *drop, *extra[4], *scores;
     size_t n_extra;
     const char *teacher[MAX_TEACHERS];
     size_t n_teacher;
@@ -356,6 +361,20 @@ typedef struct src_stat {
     size_t n, flagged, rules;
 } src_stat;
 
+/* --scores FILE: one line a row, "p<TAB>label<TAB>source", in input order. */
+static int write_scores(const char *path, const trawl_model_dataset *d, const double *p)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return fail("%s: %s", path, strerror(errno));
+    for (size_t i = 0; i < trawl_model_dataset_count(d); i++)
+        fprintf(f, "%.6f\t%d\t%s\n", p[i], trawl_model_dataset_label(d, i),
+                trawl_model_dataset_tag(d, i));
+    if (fclose(f))
+        return fail("%s: %s", path, strerror(errno));
+    return 0;
+}
+
 static int cmd_eval(mopts *o, const char *mpath, const char *data)
 {
     trawl_model *m = open_model(mpath);
@@ -411,10 +430,9 @@ static int cmd_eval(mopts *o, const char *mpath, const char *data)
         }
         ss[k].n++;
         ss[k].flagged += p[i] >= thr;
-        size_t tl;
-        const uint8_t *t = trawl_model_dataset_text(d, i, &tl);
-        (void)t;
     }
+    if (o->scores && write_scores(o->scores, d, p) < 0)
+        goto done;
     trawl_model_metrics mt;
     if (trawl_model_metrics_get(p, y, n, thr, &mt, &err) != TRAWL_OK)
         goto done;
@@ -507,8 +525,14 @@ static int cmd_info(const char *path)
     printf("  model       %s, H = %u\n", i.kind == TRAWL_MODEL_MLP ? "mlp" : "linear", i.hidden);
     printf("  table       %u buckets x %u, %s%s, %u rows stored\n", i.feat.buckets, i.hidden,
            format_name(i.format), i.sparse ? ", row-pruned (bitmap + rank)" : "", i.nnz_rows);
-    printf("  features    characters %u-%u, words up to %u-grams, %u dense signals\n",
+    unsigned seen = 0;
+    for (unsigned j = 0; j < i.n_dense; j++)
+        seen += (trawl_model_dense_flags(m, j) & TRAWL_MODEL_DENSE_BENIGN_SEEN) != 0;
+    printf("  features    characters %u-%u, words up to %u-grams, %u dense signals",
            i.feat.char_min, i.feat.char_max, i.feat.word_max, i.n_dense);
+    if (i.version >= 3)
+        printf(" (%u seen on benign training rows)", seen);
+    printf("\n");
     printf("  calibration p = sigmoid(%.4f z %+.4f); threshold %.4f; abstains under %u words\n",
            i.platt_a, i.platt_b, i.threshold, i.min_words);
     trawl_model_free(m);
@@ -685,6 +709,9 @@ static int parse(int argc, char **argv, mopts *o, int *first)
             o->t.alpha = x;
         } else if (!strcmp(a, "--per-source")) {
             o->per_source = true;
+        } else if (!strcmp(a, "--scores")) {
+            NEEDV();
+            o->scores = v;
         } else if (!strcmp(a, "--threshold")) {
             NUM(1e-9, 1);
             o->threshold = x;

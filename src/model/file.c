@@ -29,15 +29,16 @@ static size_t row_bytes(trawl_model_format f, unsigned h)
 
 /* Payload layout for given dimensions; offsets relative to the payload. */
 typedef struct layout {
-    size_t names, wd, b1, w2, b2, bitmap, rank, scales, table, end;
+    size_t names, flags, wd, b1, w2, b2, bitmap, rank, scales, table, end;
 } layout;
 
-static layout plan(unsigned nd, unsigned h, uint32_t buckets, trawl_model_format f, bool sparse,
-                   uint32_t nnz)
+static layout plan(unsigned version, unsigned nd, unsigned h, uint32_t buckets,
+                   trawl_model_format f, bool sparse, uint32_t nnz)
 {
     layout l;
     l.names = 0;
-    l.wd = l.names + (size_t)nd * TRAWL_MODEL_FEAT_LEN;
+    l.flags = l.names + (size_t)nd * TRAWL_MODEL_FEAT_LEN;
+    l.wd = l.flags + (version >= 3 ? ((size_t)nd + 3) & ~(size_t)3 : 0);
     l.b1 = l.wd + 4u * (size_t)nd * h;
     l.w2 = l.b1 + 4u * h;
     l.b2 = l.w2 + 4u * h;
@@ -58,7 +59,7 @@ static trawl_status parse_header(trawl_model_info *in, const uint8_t *p, size_t 
                               "model file: truncated header: %zu of %d bytes at offset %zu", n,
                               TM_HEADER, n);
     in->version = tm_rd16(p + 4);
-    if (in->version != TM_VERSION)
+    if (in->version != TM_VERSION && in->version != 2)
         return trawl__fail_at(err, TRAWL_EVERSION, 4, -1,
                               "model file: version %u at offset 4 (this build reads %d)",
                               in->version, TM_VERSION);
@@ -136,7 +137,7 @@ static trawl_status parse_payload(trawl_model *m, const uint8_t *p, size_t n, tr
 {
     trawl_model_info *in = &m->info;
     unsigned h = in->hidden, nd = in->n_dense;
-    layout l = plan(nd, h, in->feat.buckets, in->format, in->sparse, in->nnz_rows);
+    layout l = plan(in->version, nd, h, in->feat.buckets, in->format, in->sparse, in->nnz_rows);
     uint64_t declared = tm_rd64(p + 40);
     if (declared != l.end)
         return bad(err, 40, "payload size does not match the dimensions");
@@ -154,6 +155,8 @@ static trawl_status parse_payload(trawl_model *m, const uint8_t *p, size_t n, tr
         if (!s[0] || memchr(s, 0, TRAWL_MODEL_FEAT_LEN) == NULL)
             return bad(err, TM_HEADER + (int64_t)(s - q),
                        "dense feature name is empty or unterminated");
+        if (in->version >= 3 && q[l.flags + j] & ~TRAWL_MODEL_DENSE_BENIGN_SEEN)
+            return bad(err, TM_HEADER + (int64_t)(l.flags + j), "unknown dense feature flags");
     }
     size_t at;
     if (!finite_all(q + l.wd, (l.b2 + 4 - l.wd) / 4, &at))
@@ -176,7 +179,8 @@ static trawl_status parse_payload(trawl_model *m, const uint8_t *p, size_t n, tr
             float s = tm_rdf(q + l.scales + 4u * r);
             if (!isfinite(s) || s < 0 || s > lim)
                 return bad(err, TM_HEADER + (int64_t)(l.scales + 4u * r),
-                           "a row scale is not a finite number in [0, 1e6 / 127] (int8) or [0, 1e6 / 7] (int4)");
+                           "a row scale is not a finite number in [0, 1e6 / 127] (int8) or [0, 1e6 "
+                           "/ 7] (int4)");
         }
     } else if (!finite_all(q + l.table, (size_t)in->nnz_rows * h, &at)) {
         return bad(err, TM_HEADER + (int64_t)(l.table + at), "a weight is not a finite number");
@@ -189,6 +193,7 @@ static trawl_status parse_payload(trawl_model *m, const uint8_t *p, size_t n, tr
     m->w2 = m->b1 + h;
     m->b2 = tm_rdf(q + l.b2);
     m->names = q + l.names;
+    m->flags = in->version >= 3 ? q + l.flags : NULL;
     m->bitmap = in->sparse ? q + l.bitmap : NULL;
     m->rank = in->sparse ? q + l.rank : NULL;
     m->scales = in->format != TRAWL_MODEL_F32 ? q + l.scales : NULL;
@@ -269,6 +274,11 @@ const char *trawl_model_dense_name(const trawl_model *m, unsigned j)
     return j < m->info.n_dense ? (const char *)m->names + (size_t)j * TRAWL_MODEL_FEAT_LEN : NULL;
 }
 
+unsigned trawl_model_dense_flags(const trawl_model *m, unsigned j)
+{
+    return j < m->info.n_dense && m->flags ? m->flags[j] : 0;
+}
+
 /* ---- rows -------------------------------------------------------------------- */
 
 bool trawl__tm_row(const trawl_model *m, uint32_t b, float *row)
@@ -313,11 +323,12 @@ int trawl__tm_params_alloc(tm_params *p)
 {
     size_t h = p->hidden, nd = p->n_dense;
     p->names = calloc(nd ? nd : 1, sizeof(*p->names));
+    p->flags = calloc(nd ? nd : 1, 1);
     p->E = calloc((size_t)p->f.buckets * h, sizeof(float));
     p->Wd = calloc(nd * h + 1, sizeof(float));
     p->b1 = calloc(h, sizeof(float));
     p->w2 = calloc(h, sizeof(float));
-    if (!p->names || !p->E || !p->Wd || !p->b1 || !p->w2) {
+    if (!p->names || !p->flags || !p->E || !p->Wd || !p->b1 || !p->w2) {
         trawl__tm_params_free(p);
         return -1;
     }
@@ -327,11 +338,13 @@ int trawl__tm_params_alloc(tm_params *p)
 void trawl__tm_params_free(tm_params *p)
 {
     free(p->names);
+    free(p->flags);
     free(p->E);
     free(p->Wd);
     free(p->b1);
     free(p->w2);
     p->names = NULL;
+    p->flags = NULL;
     p->E = p->Wd = p->b1 = p->w2 = NULL;
 }
 
@@ -346,8 +359,10 @@ int trawl__tm_params_from(const trawl_model *m, tm_params *p)
     p->min_words = in->min_words;
     if (trawl__tm_params_alloc(p))
         return -1;
-    for (unsigned j = 0; j < in->n_dense; j++)
+    for (unsigned j = 0; j < in->n_dense; j++) {
         memcpy(p->names[j], trawl_model_dense_name(m, j), TRAWL_MODEL_FEAT_LEN);
+        p->flags[j] = (uint8_t)trawl_model_dense_flags(m, j);
+    }
     for (uint32_t b = 0; b < in->feat.buckets; b++)
         trawl__tm_row(m, b, p->E + (size_t)b * in->hidden);
     memcpy(p->Wd, m->Wd, sizeof(float) * in->n_dense * in->hidden);
@@ -397,7 +412,7 @@ int trawl__tm_write(const tm_params *p, trawl_model_format format, const uint8_t
         for (uint32_t b = 0; b < B; b++)
             nnz += keep[b] != 0;
     }
-    layout l = plan(nd, h, B, format, keep != NULL, nnz);
+    layout l = plan(TM_VERSION, nd, h, B, format, keep != NULL, nnz);
     uint8_t *f = calloc(1, TM_HEADER + l.end);
     if (!f)
         return -1;
@@ -421,9 +436,11 @@ int trawl__tm_write(const tm_params *p, trawl_model_format format, const uint8_t
     tm_wr64(f + 40, l.end);
     memcpy(f + 56, p->name, strnlen(p->name, TRAWL_MODEL_NAME_LEN));
     uint8_t *q = f + TM_HEADER;
-    for (unsigned j = 0; j < nd; j++)
+    for (unsigned j = 0; j < nd; j++) {
         memcpy(q + l.names + (size_t)j * TRAWL_MODEL_FEAT_LEN, p->names[j],
                strnlen(p->names[j], TRAWL_MODEL_FEAT_LEN - 1));
+        q[l.flags + j] = p->flags[j];
+    }
     memcpy(q + l.wd, p->Wd, 4u * (size_t)nd * h);
     memcpy(q + l.b1, p->b1, 4u * h);
     memcpy(q + l.w2, p->w2, 4u * h);

@@ -19,8 +19,16 @@
 size_t trawl__tm_words(const uint8_t *t, size_t n)
 {
     size_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w += tm_word_byte(t[i]) && (i == 0 || !tm_word_byte(t[i - 1]));
+    for (size_t i = 0; i < n;) {
+        if (!tm_word_byte(t[i])) {
+            i++;
+            continue;
+        }
+        size_t wide = 0;
+        for (; i < n && tm_word_byte(t[i]); i++)
+            wide += t[i] >= 0xe0;
+        w += 1 + wide / 2;
+    }
     return w;
 }
 

@@ -11,7 +11,7 @@
 #include <trawl/model.h>
 
 #define TM_MAGIC   "TRMD"
-#define TM_VERSION 2
+#define TM_VERSION 3 /* reads 2 (no dense flags) and 3 */
 #define TM_HEADER  128
 
 /* The model file (little-endian; offsets in bytes):
@@ -26,6 +26,7 @@
  *  56  name, 32 bytes NUL padded                88..127 zero
  * 128  payload:
  *      dense names      n_dense x 64 bytes, NUL padded
+ *      (v3) flags       u8 [n_dense] (TRAWL_MODEL_DENSE_*), zero padded to 4
  *      Wd               f32 [n_dense][H]
  *      b1, w2           f32 [H] each;   b2 f32
  *      (sparse) bitmap  u64 [buckets / 64], rank u32 [buckets / 64]
@@ -40,6 +41,7 @@ typedef struct tm_params {
     trawl_model_kind kind;
     unsigned hidden, n_dense, min_words;
     char (*names)[TRAWL_MODEL_FEAT_LEN]; /* n_dense */
+    uint8_t *flags;                      /* n_dense: TRAWL_MODEL_DENSE_* */
     float *E;                            /* buckets x H */
     float *Wd;                           /* n_dense x H */
     float *b1, *w2;                      /* H */
@@ -50,8 +52,8 @@ typedef struct tm_params {
 
 struct trawl_model {
     trawl_model_info info;
-    const uint8_t *names;
-    float *Wd, *b1, *w2; /* small: copied out (one allocation) */
+    const uint8_t *names, *flags; /* flags: NULL in a version 2 file */
+    float *Wd, *b1, *w2;          /* small: copied out (one allocation) */
     float b2;
     const uint8_t *bitmap, *rank, *scales, *table;
     size_t row_bytes;
@@ -80,7 +82,10 @@ bool trawl__tm_row(const trawl_model *m, uint32_t b, float *row);
  * top bits of (key + n K2) K1 name the bucket); a word's hash grows by one
  * multiply a byte. EMIT(b, kind, pos, len) is called per feature: kind 0
  * chars (pos in the padded text), 1 word, 2 word pair (pos, len in the
- * text). WORDS counts the words. */
+ * text). WORDS counts the words: a run counts one, and one more for every
+ * two characters of three or four UTF-8 bytes in it (Chinese, Japanese,
+ * Korean and Thai write no spaces between words, so a sentence of them is
+ * one run; about two characters make a word). */
 #define TM_K1 0x9e3779b97f4a7c15ull
 #define TM_K2 0xc2b2ae3d27d4eb4full
 #define TM_KW 0x100000001b3ull
@@ -139,11 +144,13 @@ static inline int tm_word_byte(uint8_t c)
                 i_++;                                                                              \
                 continue;                                                                          \
             }                                                                                      \
-            size_t at_ = i_;                                                                       \
+            size_t at_ = i_, wide_ = 0;                                                            \
             uint64_t h_ = 0xcbf29ce484222325ull;                                                   \
-            for (; i_ < (n) && tm_word_byte((t)[i_]); i_++)                                        \
+            for (; i_ < (n) && tm_word_byte((t)[i_]); i_++) {                                      \
                 h_ = (h_ ^ (t)[i_]) * TM_KW;                                                       \
-            (WORDS)++;                                                                             \
+                wide_ += (t)[i_] >= 0xe0;                                                          \
+            }                                                                                      \
+            (WORDS) += 1 + wide_ / 2;                                                              \
             if (!(f)->word_max)                                                                    \
                 continue;                                                                          \
             h_ = tm_fmix64(h_);                                                                    \

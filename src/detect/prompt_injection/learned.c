@@ -13,6 +13,7 @@ struct pi_learned {
     trawl_model_info info;
     size_t *from; /* model dense feature j reads signal from[j] */
     size_t n_sig;
+    bool *vouch; /* [n_sig]: the training data never showed signal i on benign text */
 };
 
 trawl_status pi_learned_new(trawl_model *m, const char *const *names, size_t n, pi_learned **out,
@@ -28,7 +29,8 @@ trawl_status pi_learned_new(trawl_model *m, const char *const *names, size_t n, 
     trawl_model_get_info(m, &l->info);
     l->n_sig = n;
     l->from = calloc(l->info.n_dense + 1, sizeof(size_t));
-    if (!l->from) {
+    l->vouch = malloc(n + 1);
+    if (!l->from || !l->vouch) {
         pi_learned_free(l);
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
@@ -47,6 +49,10 @@ trawl_status pi_learned_new(trawl_model *m, const char *const *names, size_t n, 
         }
         l->from[j] = i;
     }
+    memset(l->vouch, 1, n + 1);
+    for (unsigned j = 0; j < l->info.n_dense; j++)
+        if (trawl_model_dense_flags(m, j) & TRAWL_MODEL_DENSE_BENIGN_SEEN)
+            l->vouch[l->from[j]] = false;
     *out = l;
     return TRAWL_OK;
 }
@@ -57,6 +63,7 @@ void pi_learned_free(pi_learned *l)
         return;
     trawl_model_free(l->m);
     free(l->from);
+    free(l->vouch);
     free(l);
 }
 
@@ -73,6 +80,11 @@ unsigned pi_learned_hidden(const pi_learned *l)
 double pi_learned_threshold(const pi_learned *l)
 {
     return l->info.threshold;
+}
+
+bool pi_learned_vouches(const pi_learned *l, size_t sig)
+{
+    return sig < l->n_sig && l->vouch[sig];
 }
 
 static void gather(const pi_learned *l, const float *sig, float *dense)

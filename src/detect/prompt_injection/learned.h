@@ -11,6 +11,7 @@
 #ifndef TRAWL_DETECT_PI_LEARNED_H
 #define TRAWL_DETECT_PI_LEARNED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,12 @@ void pi_learned_free(pi_learned *l);
 const trawl_model *pi_learned_model(const pi_learned *l);
 unsigned pi_learned_hidden(const pi_learned *l);
 double pi_learned_threshold(const pi_learned *l);
+/* Whether the model's training data never showed signal sig (>= 0.5) on a
+ * benign row (the model file's TRAWL_MODEL_DENSE_BENIGN_SEEN, or a signal
+ * the model does not read): a rule-tier verdict resting on such a rule
+ * stands whatever the model says, since the model learned nothing against
+ * it (it may simply never have seen the attack). */
+bool pi_learned_vouches(const pi_learned *l, size_t sig);
 
 /* The calibrated p of one text from its pooled features (trawl_model_pool,
  * which returned words) and the input's signals sig[0..n) in the

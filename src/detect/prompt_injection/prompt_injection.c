@@ -982,15 +982,23 @@ static int hit_evidence(trawl_violation *v, const pi_rule *r, const pi_hit *h,
 
 /* One decision: with the learned tier on, it decides (the rules are among
  * its inputs) and a rule-tier violation that would flag (>= 0.5) is shown
- * only when the model flags too; without it, rule_threshold raises the bar
- * of the rules alone. */
-static bool suppressed(const pi_state *s, const pi_thread *th, double conf)
+ * only when the model flags too, or when it rests on a rule the model
+ * vouches for (its training data never showed the rule on benign text, so
+ * the model learned nothing against it) and reaches rule_threshold;
+ * without the model, rule_threshold raises the bar of the rules alone. */
+static bool suppressed(const pi_state *s, const pi_thread *th, double conf, bool vouched)
 {
     if (conf < 0.5)
         return false;
     if (s->learned)
-        return th->model_p < s->model_thr;
+        return th->model_p < s->model_thr && !(vouched && conf >= s->rule_thr);
     return conf < s->rule_thr;
+}
+
+/* Whether the learned tier vouches for rule i (learned.h); false without it. */
+static bool vouches(const pi_state *s, size_t i)
+{
+    return s->learned && pi_learned_vouches(s->learned, i);
 }
 
 static bool overlaps(const pi_hit *a, const pi_hit *b)
@@ -1031,8 +1039,9 @@ static void mark_counted(const pi_state *s, pi_thread *th, unsigned cat)
 
 static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat,
                                   const trawl_detect_input *in, trawl_detector_result *out,
-                                  double *conf_out)
+                                  double *conf_out, bool *vouch_out)
 {
+    bool vouched = false;
     double keep = 1;
     char desc[384];
     size_t dl = 0;
@@ -1043,6 +1052,7 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
         if (s->rules[i].cat != cat || !th->hits[i].counted)
             continue;
         keep *= 1 - s->rules[i].w;
+        vouched |= vouches(s, i);
         int w = snprintf(desc + dl, sizeof desc - dl, "%s%s", dl ? ", " : "", s->rules[i].desc);
         if (w > 0 && (size_t)w < sizeof desc - dl)
             dl += (size_t)w;
@@ -1059,7 +1069,8 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
     if (conf > 0.99)
         conf = 0.99;
     *conf_out = conf;
-    if (keep == 1 || conf < s->report_min || suppressed(s, th, conf))
+    *vouch_out = vouched;
+    if (keep == 1 || conf < s->report_min || suppressed(s, th, conf, vouched))
         return TRAWL_OK;
     trawl_violation *v = det_violation(out, cats[cat].name, conf, "%s: %s", cats[cat].label, desc);
     if (!v)
@@ -1087,13 +1098,15 @@ static trawl_status emit_category(const pi_state *s, pi_thread *th, unsigned cat
  * "multiple_signals" violation (reported when it says more than the
  * strongest category alone). */
 static trawl_status emit_combined(const pi_state *s, const pi_thread *th, const double *conf,
-                                  trawl_detector_result *out)
+                                  const bool *vouch, trawl_detector_result *out)
 {
     double keep = 1, best = 0;
     unsigned n = 0;
+    bool vouched = false;
     for (unsigned c = 0; c < N_CATS; c++) {
         if (conf[c] < MIN_COMBINE)
             continue;
+        vouched |= vouch[c];
         keep *= 1 - conf[c];
         n++;
         if (conf[c] > best)
@@ -1102,7 +1115,7 @@ static trawl_status emit_combined(const pi_state *s, const pi_thread *th, const 
     double comb = 1 - keep;
     if (comb > 0.99)
         comb = 0.99;
-    if (n < 2 || comb < s->report_min || comb < best + 0.005 || suppressed(s, th, comb))
+    if (n < 2 || comb < s->report_min || comb < best + 0.005 || suppressed(s, th, comb, vouched))
         return TRAWL_OK;
     trawl_violation *v =
         det_violation(out, "multiple_signals", comb, "multiple signals: %u categories combined", n);
@@ -1122,14 +1135,16 @@ static trawl_status emit_obfuscation(const pi_state *s, pi_thread *th, const tra
     const pi_norm_stats *ns = &th->stats;
     size_t invisible = ns->zero_width + ns->bidi + ns->tags;
     double conf = invisible ? W_INVISIBLE : 0;
+    bool vouched = false;
     for (size_t t = 0; t < th->n_touched; t++) {
         size_t i = th->touched[t];
         if (!th->hits[i].plain && s->rules[i].w + OBFUSCATION_BONUS > conf)
             conf = s->rules[i].w + OBFUSCATION_BONUS;
+        vouched |= !th->hits[i].plain && vouches(s, i);
     }
     if (conf > 0.95)
         conf = 0.95;
-    if (conf == 0 || conf < s->report_min || suppressed(s, th, conf))
+    if (conf == 0 || conf < s->report_min || suppressed(s, th, conf, vouched))
         return TRAWL_OK;
     trawl_violation *v =
         det_violation(out, "obfuscation", conf, "%s",
@@ -1311,10 +1326,11 @@ static trawl_status pi_detect(void *state, void *tstate, const trawl_detect_inpu
     if (s->learned)
         decide(s, th, in);
     double conf[N_CATS] = {0};
+    bool vouch[N_CATS] = {0};
     for (unsigned c = 0; c < N_CATS && st == TRAWL_OK; c++)
-        st = emit_category(s, th, c, in, out, &conf[c]);
+        st = emit_category(s, th, c, in, out, &conf[c], &vouch[c]);
     if (st == TRAWL_OK)
-        st = emit_combined(s, th, conf, out);
+        st = emit_combined(s, th, conf, vouch, out);
     if (st == TRAWL_OK)
         st = emit_obfuscation(s, th, in, out);
     if (st == TRAWL_OK)
