@@ -222,14 +222,8 @@ static void block_hist(const uint8_t *p, size_t step, uint16_t h4[4][256])
             h4[3][q[j + 3]]++;
         }
     }
-    for (; i + 4 <= step; i += 4) {
-        h4[0][p[i]]++;
-        h4[1][p[i + 1]]++;
-        h4[2][p[i + 2]]++;
-        h4[3][p[i + 3]]++;
-    }
-    for (; i < step; i++)
-        h4[0][p[i]]++;
+    for (; i < step; i++) /* the last 0..31 bytes */
+        h4[i & 3][p[i]]++;
     h4[0][0] = (uint16_t)(h4[0][0] + zero); /* a block is at most 32 KiB */
 }
 
