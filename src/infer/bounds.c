@@ -41,6 +41,8 @@
 #define SIG_GAP         1.0   /* bits between a field's high and low byte */
 #define SIG_SLACK       0.25
 #define TEXT_MIN        4
+#define SC_REC_CUT      2.0 /* a boundary where a record, its length or its value begins */
+#define SC_REC_FIELD    1.0 /* a record's length, or its value of up to 4 bytes */
 
 static bool printable(uint8_t b)
 {
@@ -134,7 +136,10 @@ typedef struct fixed_map {
     uint32_t *end; /* end[i] > i: a fixed span starts at i */
     uint32_t *sig;
     uint8_t *covered;
-    uint8_t *meant; /* inside a field found by meaning: no text run here */
+    uint8_t *meant;              /* inside a field found by meaning: no text run here */
+    uint8_t *cut;                /* a boundary is known to be here (sections): no field spans it */
+    uint32_t *rec_end, *rec_sig; /* a field of a record starts here: where it ends */
+    double *bonus;               /* for a boundary here: a record begins, or its length, value */
 } fixed_map;
 
 static void add_fixed(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t sig)
@@ -144,7 +149,7 @@ static void add_fixed(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t si
     if (a >= b)
         return;
     for (size_t i = a; i < b; i++)
-        if (fm->covered[i] || fm->meant[i])
+        if (fm->covered[i] || fm->meant[i] || (i > a && fm->cut[i]))
             return;
     memset(fm->covered + a, 1, b - a);
     fm->end[a] = (uint32_t)b;
@@ -167,6 +172,78 @@ static uint32_t sem_signal(trawl_field_kind k)
         return TRAWL_SIG_COUNTER;
     default:
         return TRAWL_SIG_VALUES;
+    }
+}
+
+/* A known boundary at x, unless a fixed span goes across it. */
+static void add_cut(fixed_map *fm, size_t len, size_t x)
+{
+    if (x == 0 || x >= len || (fm->covered[x - 1] && fm->covered[x] && !fm->end[x]))
+        return;
+    fm->cut[x] = 1;
+}
+
+/* The records of the first of the type's chains that fits this message:
+ * a boundary where each record, its length, its value and what follows
+ * begin scores SC_REC_CUT, and the length and a value of up to 4 bytes (an
+ * integer) are fields of SC_REC_FIELD; the tag before the length is left
+ * to the other signals (a tag field as one scored worse on both the
+ * captures and the generator). Evidence, not fixed: a chain can read one
+ * byte of a wider length. With one record only the length and the value
+ * are known (a count before what it counts: where the chain starts is
+ * not). */
+static void rec_field(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t sig)
+{
+    if (a < b && b <= len && !fm->rec_end[a])
+        fm->rec_end[a] = (uint32_t)b, fm->rec_sig[a] = sig;
+}
+
+static void rec_cut(fixed_map *fm, size_t len, size_t x)
+{
+    if (x > 0 && x < len)
+        fm->bonus[x] = SC_REC_CUT;
+}
+
+static void records(const uint8_t *p, size_t len, const ifr_bctx *c, fixed_map *fm)
+{
+    for (size_t i = 0; i < c->nchains; i++) {
+        const ifr_chain *ch = &c->chains[i];
+        unsigned k = ifr_chain_parse(p, len, ch);
+        if (!k)
+            continue;
+        for (size_t q = ch->start; q < len;) {
+            size_t l = q + ch->lo, vs = l + ch->w;
+            size_t ve = vs + (size_t)ifr_read(p + l, ch->w, ch->be);
+            if (k >= 2)
+                rec_cut(fm, len, q);
+            rec_cut(fm, len, l);
+            rec_cut(fm, len, vs);
+            rec_cut(fm, len, ve);
+            rec_field(fm, len, l, vs, TRAWL_SIG_LENGTH | TRAWL_SIG_RECORD);
+            if (ve - vs <= 4)
+                rec_field(fm, len, vs, ve, TRAWL_SIG_RECORD);
+            q = ve;
+        }
+        return;
+    }
+}
+
+/* Sections counted by two lengths of the header (semantic.c): where the
+ * first and the second begin in this message. */
+static void sections(const uint8_t *p, size_t len, const ifr_bctx *c, fixed_map *fm)
+{
+    for (size_t i = 0; i < c->nsem; i++) {
+        const trawl_infer_field *f = &c->sem[i];
+        if (f->kind != TRAWL_FIELD_LENGTH || !f->sect_size || f->sect_with < f->offset ||
+            f->sect_with + f->sect_size > len)
+            continue;
+        uint64_t a = ifr_read(p + f->offset, f->sect_size, f->big_endian);
+        uint64_t b = ifr_read(p + f->sect_with, f->sect_size, f->big_endian);
+        if (a + b > len || len - a - b < (uint64_t)f->len_from ||
+            len - a - b > (uint64_t)f->len_from + 8)
+            continue;
+        add_cut(fm, len, len - a - b);
+        add_cut(fm, len, len - b);
     }
 }
 
@@ -218,17 +295,21 @@ static void text_runs(const uint8_t *p, size_t len, fixed_map *fm)
 typedef struct dp {
     double *best;
     uint32_t *from, *sig;
+    const uint32_t *next_cut; /* the first known boundary after each offset */
+    const double *bonus;      /* for a boundary at each offset */
 } dp;
 
 /* The edge [i, j) with score sc: every field also costs SC_FIELD, so that
  * a boundary needs evidence to be placed. */
 static void relax(dp *d, size_t i, size_t j, double sc, uint32_t sig)
 {
-    double v = d->best[i] + sc - SC_FIELD;
+    if (j > d->next_cut[i])
+        return;
+    double v = d->best[i] + sc - SC_FIELD + d->bonus[i];
     if (v > d->best[j]) {
         d->best[j] = v;
         d->from[j] = (uint32_t)i;
-        d->sig[j] = sig;
+        d->sig[j] = sig | (d->bonus[i] > 0 ? TRAWL_SIG_RECORD : 0);
     }
 }
 
@@ -295,10 +376,18 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
     double *best = malloc((len + 1) * sizeof(double));
     uint32_t *from = malloc((len + 1) * sizeof(uint32_t));
     uint32_t *esig = calloc(len + 1, sizeof(uint32_t));
-    fixed_map fm = {calloc(len, sizeof(uint32_t)), calloc(len, sizeof(uint32_t)), calloc(len, 1),
-                    calloc(len, 1)};
+    fixed_map fm = {calloc(len, sizeof(uint32_t)),
+                    calloc(len, sizeof(uint32_t)),
+                    calloc(len, 1),
+                    calloc(len, 1),
+                    calloc(len + 1, 1),
+                    calloc(len + 1, sizeof(uint32_t)),
+                    calloc(len + 1, sizeof(uint32_t)),
+                    calloc(len + 1, sizeof(double))};
+    uint32_t *next_cut = malloc((len + 1) * sizeof(uint32_t));
     size_t nb = 0;
-    if (!best || !from || !esig || !fm.end || !fm.sig || !fm.covered || !fm.meant) {
+    if (!best || !from || !esig || !fm.end || !fm.sig || !fm.covered || !fm.meant || !fm.cut ||
+        !next_cut || !fm.rec_end || !fm.rec_sig || !fm.bonus) {
         /* without memory every byte is a field: still an answer */
         for (size_t o = 1; o < len; o++) {
             bounds[nb] = (uint32_t)o;
@@ -326,6 +415,11 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
             !memchr(fm.covered + f->offset, 1, f->size))
             memset(fm.meant + f->offset, 1, f->size);
     }
+    sections(p, len, c, &fm);
+    records(p, len, c, &fm);
+    next_cut[len] = (uint32_t)len;
+    for (size_t i = len; i-- > 0;)
+        next_cut[i] = fm.cut[i + 1] ? (uint32_t)(i + 1) : next_cut[i + 1];
     wide_text_runs(p, len, &fm);
     text_columns(p, len, G ? G : T, &fm);
     text_runs(p, len, &fm);
@@ -333,7 +427,7 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
     for (size_t i = 0; i <= len; i++)
         best[i] = -1e300;
     best[0] = 0;
-    dp d = {best, from, esig};
+    dp d = {best, from, esig, next_cut, fm.bonus};
     for (size_t i = 0; i < len; i++) {
         if (best[i] <= -1e299)
             continue;
@@ -353,6 +447,8 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
             relax(&d, i, b, (f->signals & IFR_SIG_ALT) ? sc - SC_ALT : sc, TRAWL_SIG_COUNTER);
         }
         relax(&d, i, i + 1, 0, TRAWL_SIG_VALUES);
+        if (fm.rec_end[i])
+            relax(&d, i, fm.rec_end[i], SC_REC_FIELD, fm.rec_sig[i]);
         if (fm.meant[i]) /* multi-byte edges keep off counters */
             continue;
         uint32_t sg;
@@ -405,5 +501,10 @@ out:
     free(fm.sig);
     free(fm.covered);
     free(fm.meant);
+    free(fm.cut);
+    free(fm.rec_end);
+    free(fm.rec_sig);
+    free(fm.bonus);
+    free(next_cut);
     return nb;
 }

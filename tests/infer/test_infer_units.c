@@ -112,6 +112,135 @@ static void test_fields_by_meaning(void **state)
     assert_int_equal(trawl_crc_compute(&a.crc, (const uint8_t *)"123456789", 9), 0x2189);
 }
 
+static bool has_bound(const trawl_infer_result *res, size_t i, uint32_t x, uint32_t *sig)
+{
+    size_t nb;
+    const uint32_t *sg;
+    const uint32_t *b = trawl_infer_msg_bounds(res, i, &nb, &sg);
+    for (size_t k = 0; k < nb; k++)
+        if (b[k] == x) {
+            if (sig)
+                *sig = sg[k];
+            return true;
+        }
+    return false;
+}
+
+/* magic(2) type(1) flags(1) a parameter length and a data length (2
+ * each, BE) a code(2), then the parameters (1..30 random bytes) and the
+ * data (0..30): the two lengths are found as sections' sizes, and every
+ * message has boundaries where its parameters and (when there is any) its
+ * data begin. */
+static void test_section_lengths(void **state)
+{
+    (void)state;
+    enum { N = 80 };
+    static uint8_t buf[N][80];
+    trawl_infer_msg m[N];
+    tu_rng r;
+    tu_seed(&r, 21);
+    for (int i = 0; i < N; i++) {
+        uint8_t *p = buf[i];
+        unsigned a = 1 + tu_below(&r, 30), b = tu_below(&r, 31);
+        p[0] = 0x72;
+        p[1] = 0x0C;
+        p[2] = 0x05;
+        p[3] = (uint8_t)(tu_below(&r, 2) << 3);
+        p[4] = 0;
+        p[5] = (uint8_t)a;
+        p[6] = 0;
+        p[7] = (uint8_t)b;
+        p[8] = (uint8_t)tu_below(&r, 4);
+        p[9] = (uint8_t)tu_next(&r);
+        for (unsigned k = 0; k < a + b; k++)
+            p[10 + k] = (uint8_t)tu_next(&r);
+        m[i] = (trawl_infer_msg){{p, 10 + a + b}, 4000, 102, 0, 0, 1700000000.0 + i};
+    }
+    trawl_infer_result *res;
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    const trawl_infer_type *t = trawl_infer_type_get(res, 0);
+    const trawl_infer_field *f = field_at(t, 4);
+    assert_non_null(f);
+    assert_int_equal(f->kind, TRAWL_FIELD_LENGTH);
+    assert_int_equal(f->sect_size, 2);
+    assert_int_equal(f->sect_with, 6);
+    assert_int_equal(f->len_from, 8);
+    f = field_at(t, 6);
+    assert_non_null(f);
+    assert_int_equal(f->kind, TRAWL_FIELD_LENGTH);
+    assert_int_equal(f->sect_with, 4);
+    for (size_t i = 0; i < N; i++) {
+        size_t len = m[i].data.len, a = buf[i][5], b = buf[i][7];
+        assert_true(has_bound(res, i, 10, NULL));
+        assert_true(b == 0 || has_bound(res, i, (uint32_t)(len - b), NULL));
+        assert_true(a + 10 == len || has_bound(res, i, (uint32_t)(10 + a), NULL));
+    }
+    trawl_infer_result_free(res);
+}
+
+/* magic(2) type(1) id(1), then a list of 1..5 records: a tag (1..6), a
+ * length (1 byte), that many bytes (1..6, random): every record's start,
+ * length and value begin a field, with the record signal; then the same
+ * with records of small random bytes (values 0..3) that chain by chance:
+ * no record is seen. */
+static void test_tlv_records(void **state)
+{
+    (void)state;
+    enum { N = 100 };
+    static uint8_t buf[N][64];
+    trawl_infer_msg m[N];
+    tu_rng r;
+    tu_seed(&r, 5);
+    for (int i = 0; i < N; i++) {
+        uint8_t *p = buf[i];
+        size_t o = 4;
+        p[0] = 0xE1;
+        p[1] = 0x07;
+        p[2] = 0x01;
+        p[3] = (uint8_t)tu_below(&r, 200);
+        for (unsigned k = 0, items = 1 + tu_below(&r, 5); k < items; k++) {
+            unsigned vl = 1 + tu_below(&r, 6);
+            p[o++] = (uint8_t)(1 + tu_below(&r, 6));
+            p[o++] = (uint8_t)vl;
+            for (unsigned c = 0; c < vl; c++)
+                p[o++] = (uint8_t)tu_next(&r);
+        }
+        m[i] = (trawl_infer_msg){{p, o}, 4000, 9000, 0, 0, 1700000000.0 + i};
+    }
+    trawl_infer_result *res;
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    size_t seen = 0, total = 0;
+    for (size_t i = 0; i < N; i++) {
+        const uint8_t *p = buf[i];
+        for (size_t q = 4; q < m[i].data.len; q += 2 + p[q + 1]) {
+            uint32_t sg = 0;
+            total += 3;
+            seen += has_bound(res, i, (uint32_t)q + 1, &sg) && (sg & TRAWL_SIG_RECORD);
+            seen += has_bound(res, i, (uint32_t)q + 2, &sg) && (sg & TRAWL_SIG_RECORD);
+            seen += q == 4 || (has_bound(res, i, (uint32_t)q, &sg) && (sg & TRAWL_SIG_RECORD));
+        }
+    }
+    print_message("TLV records: %zu of %zu boundaries\n", seen, total);
+    assert_true(seen * 100 >= total * 95);
+    trawl_infer_result_free(res);
+
+    for (int i = 0; i < N; i++) {
+        size_t len = 8 + tu_below(&r, 30);
+        for (size_t k = 4; k < len; k++)
+            buf[i][k] = (uint8_t)tu_below(&r, 4);
+        m[i].data.len = len;
+    }
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    for (size_t i = 0; i < N; i++) {
+        size_t nb;
+        const uint32_t *sg;
+        trawl_infer_msg_bounds(res, i, &nb, &sg);
+        for (size_t k = 0; k < nb; k++)
+            assert_false(sg[k] & TRAWL_SIG_RECORD);
+    }
+    trawl_infer_result_free(res);
+}
+
 static void test_stream_structure(void **state)
 {
     (void)state;
@@ -288,6 +417,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_by_meaning),
+        cmocka_unit_test(test_section_lengths),
+        cmocka_unit_test(test_tlv_records),
         cmocka_unit_test(test_stream_structure),
         cmocka_unit_test(test_text_input_errors),
         cmocka_unit_test(test_truth_errors),
