@@ -358,10 +358,14 @@ static void text_columns(const uint8_t *p, size_t len, const col_stat *C, fixed_
     }
 }
 
+/* A column constant in the message's group and in its port (a field the
+ * metric merges with its constant neighbours), or zero in every message
+ * of its group (reserved bytes, padding: one field however the port's
+ * other types fill those offsets). */
 static bool is_const(const col_stat *G, const col_stat *T, const col_stat *P, size_t o)
 {
     const col_stat *g = G ? &G[o] : &T[o];
-    return ifr_const(g) && ifr_const(&P[o]);
+    return ifr_const(g) && (g->mode == 0 || ifr_const(&P[o]));
 }
 
 size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bounds, uint32_t *sigs)
