@@ -160,10 +160,58 @@ static size_t split_by(const msg_set *s, uint32_t o, unsigned max_types, uint32_
     return groups;
 }
 
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Whether the byte at o is one value throughout each flow, over two flows
+ * or more of three messages or more: a session, an id, the high bytes of a
+ * counter -- what the flow is, not what the message is (a request and its
+ * reply alone share what one echoes of the other). by_flow: the messages
+ * (input indexes) ordered by flow. */
+static bool per_flow(const trawl_infer_msg *m, const uint32_t *by_flow, size_t n, uint32_t o)
+{
+    size_t flows = 0;
+    for (size_t i = 0; i < n;) {
+        const trawl_infer_msg *a = &m[by_flow[i]];
+        size_t j = i + 1;
+        for (; j < n && m[by_flow[j]].flow == a->flow; j++)
+            if (m[by_flow[j]].data.ptr[o] != a->data.ptr[o])
+                return false;
+        flows += j - i >= 3;
+        i = j;
+    }
+    return flows >= 2;
+}
+
+/* s's messages (input indexes) ordered by flow; NULL on ENOMEM. */
+static uint32_t *order_by_flow(const msg_set *s)
+{
+    uint64_t *k = malloc((s->n ? s->n : 1) * sizeof(*k));
+    uint32_t *o = malloc((s->n ? s->n : 1) * sizeof(*o));
+    if (!k || !o) {
+        free(k);
+        free(o);
+        return NULL;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        k[i] = (uint64_t)s->m[s->idx[i]].flow << 32 | s->idx[i];
+    qsort(k, s->n, sizeof(*k), cmp_u64);
+    for (size_t i = 0; i < s->n; i++)
+        o[i] = (uint32_t)k[i];
+    free(k);
+    return o;
+}
+
 static int choose_key(const msg_set *s, const trawl_infer_field *sem, size_t nsem,
                       unsigned max_types, uint32_t *tmp, uint32_t *sub, col_stat *cols)
 {
     if (s->n > 0xFFFFFF)
+        return -1;
+    uint32_t *by_flow = order_by_flow(s);
+    if (!by_flow)
         return -1;
     double base = (double)s->n * structure(s, KEY_SCAN, -1, cols);
     double best = 0;
@@ -172,7 +220,7 @@ static int choose_key(const msg_set *s, const trawl_infer_field *sem, size_t nse
         if (in_fields(sem, nsem, o))
             continue;
         size_t g = split_by(s, o, max_types, tmp);
-        if (!g)
+        if (!g || per_flow(s->m, by_flow, s->n, o))
             continue;
         double sc = 0;
         size_t i = 0;
@@ -193,6 +241,7 @@ static int choose_key(const msg_set *s, const trawl_infer_field *sem, size_t nse
             key = (int)o;
         }
     }
+    free(by_flow);
     return key;
 }
 
@@ -276,12 +325,6 @@ typedef struct ctx {
     uint32_t *sub;
     int32_t cluster; /* the cluster do_type works on, -1 when none */
 } ctx;
-
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
-}
 
 /* Sorts s's messages by length, then input order. */
 static bool sort_by_length(msg_set *s)
