@@ -206,6 +206,9 @@ static void rec_cut(fixed_map *fm, size_t len, size_t x)
 
 static void records(const uint8_t *p, size_t len, const ifr_bctx *c, fixed_map *fm)
 {
+    if (len <= c->trail)
+        return;
+    len -= c->trail;
     for (size_t i = 0; i < c->nchains; i++) {
         const ifr_chain *ch = &c->chains[i];
         unsigned k = ifr_chain_parse(p, len, ch);
@@ -412,6 +415,8 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
     }
     if (key_offset >= 0 && (size_t)key_offset < len)
         add_fixed(&fm, len, (size_t)key_offset, (size_t)key_offset + 1, TRAWL_SIG_TYPE_KEY);
+    if (c->trail && len > c->trail)
+        add_fixed(&fm, len, len - c->trail, len, TRAWL_SIG_CHECKSUM);
     for (size_t i = 0; i < nsem; i++) {
         const trawl_infer_field *f = &sem[i];
         size_t b = f->offset + f->size;

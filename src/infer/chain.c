@@ -50,7 +50,8 @@ typedef struct chain_fit {
     bool varies;    /* ... and another in another message */
 } chain_fit;
 
-static chain_fit fit(const msg_set *s, size_t step, const uint8_t *taken, const ifr_chain *c)
+static chain_fit fit(const msg_set *s, size_t step, const uint8_t *taken, const ifr_chain *c,
+                     uint32_t trail)
 {
     chain_fit f = {0, 0, 0, UINT32_MAX, 0, 0, 0, false};
     size_t sh[3] = {0, 0, 0};
@@ -58,9 +59,12 @@ static chain_fit fit(const msg_set *s, size_t step, const uint8_t *taken, const 
         if (taken[j])
             continue;
         const trawl_span *d = &s->m[s->idx[i]].data;
-        for (size_t e = 1; e <= 3 && e < d->len; e++)
-            sh[e - 1] += ifr_chain_parse(d->ptr, d->len - e, c) != 0;
-        unsigned k = ifr_chain_parse(d->ptr, d->len, c);
+        if (d->len <= trail)
+            continue;
+        size_t len = d->len - trail;
+        for (size_t e = 1; e <= 3 && e < len; e++)
+            sh[e - 1] += ifr_chain_parse(d->ptr, len - e, c) != 0;
+        unsigned k = ifr_chain_parse(d->ptr, len, c);
         if (!k)
             continue;
         uint64_t v = ifr_read(d->ptr + c->start + c->lo, c->w, c->be);
@@ -100,8 +104,8 @@ static bool cuts_known(const ifr_chain *c, const trawl_infer_field *sem, size_t 
     return false;
 }
 
-size_t ifr_chains(const msg_set *s, const trawl_infer_field *sem, size_t nsem, ifr_chain *out,
-                  size_t max)
+size_t ifr_chains(const msg_set *s, const trawl_infer_field *sem, size_t nsem, uint32_t trail,
+                  ifr_chain *out, size_t max)
 {
     size_t step = s->n > CHAIN_SAMPLE ? s->n / CHAIN_SAMPLE : 1;
     size_t n = (s->n + step - 1) / step;
@@ -120,7 +124,7 @@ size_t ifr_chains(const msg_set *s, const trawl_infer_field *sem, size_t nsem, i
                         ifr_chain c = {st, lo, w, be != 0};
                         if (cuts_known(&c, sem, nsem))
                             continue;
-                        chain_fit f = fit(s, step, taken, &c);
+                        chain_fit f = fit(s, step, taken, &c, trail);
                         if (enough(&f, n) && f.records > bf.records) {
                             bf = f;
                             best = c;
@@ -131,7 +135,7 @@ size_t ifr_chains(const msg_set *s, const trawl_infer_field *sem, size_t nsem, i
         out[nc++] = best;
         for (size_t i = 0, j = 0; i < s->n; i += step, j++) {
             const trawl_span *d = &s->m[s->idx[i]].data;
-            if (ifr_chain_parse(d->ptr, d->len, &best))
+            if (d->len > trail && ifr_chain_parse(d->ptr, d->len - trail, &best))
                 taken[j] = 1;
         }
     }

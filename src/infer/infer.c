@@ -423,7 +423,8 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
         goto out;
     /* records inside the messages (TLV lists, counted blobs) */
     ifr_chain chains[4];
-    size_t nchains = ifr_chains(ts, sem, nsem, chains, 4);
+    uint32_t trail = o->no_checksums ? 0 : ifr_trailing_check(ts);
+    size_t nchains = ifr_chains(ts, sem, nsem, trail, chains, 4);
     /* length groups of the type, in order of length */
     if (!sort_by_length(ts))
         goto out;
@@ -444,8 +445,18 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
             r->sigs[mi] = malloc((d->len + 1) * sizeof(uint32_t));
             if (!r->bounds[mi] || !r->sigs[mi])
                 goto out;
-            ifr_bctx bc = {have_g ? G : NULL, T,      c->P,   c->be, sem, nsem, key,
-                           ts->min_len,       chains, nchains};
+            /* (a message cut at max_prefix has no trailing checksum here) */
+            ifr_bctx bc = {have_g ? G : NULL,
+                           T,
+                           c->P,
+                           c->be,
+                           sem,
+                           nsem,
+                           key,
+                           ts->min_len,
+                           chains,
+                           nchains,
+                           n == d->len ? trail : 0};
             size_t nb = ifr_bounds(d->ptr, n, &bc, r->bounds[mi], r->sigs[mi]);
             if (d->len > n) {
                 r->bounds[mi][nb] = (uint32_t)n;

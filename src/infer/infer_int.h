@@ -100,15 +100,20 @@ unsigned ifr_chain_parse(const uint8_t *p, size_t len, const ifr_chain *c);
  * messages the earlier ones do not fit; at most max. A chain whose first
  * length cuts one of the nsem fields found by meaning is none. O(n 128 27
  * records). */
-size_t ifr_chains(const msg_set *s, const trawl_infer_field *sem, size_t nsem, ifr_chain *out,
-                  size_t max);
+size_t ifr_chains(const msg_set *s, const trawl_infer_field *sem, size_t nsem, uint32_t trail,
+                  ifr_chain *out, size_t max);
+
+/* The size of a checksum that ends every message of s (trawl_check_locate
+ * on the last bytes), 0 when there is none. */
+uint32_t ifr_trailing_check(const msg_set *s);
 
 /* What the boundary search of one message knows besides its bytes: the
  * column statistics of its type-and-length group G (NULL when too small),
  * its type T and its port P (each at least as long as the message), the
  * port's byte order, the fields found by meaning in its type, the type
  * field's offset (-1: none), the type's shortest length (columns past
- * it are not aligned in every message) and its record chains. */
+ * it are not aligned in every message), its record chains (which end
+ * before the trailing checksum) and that checksum's size. */
 typedef struct ifr_bctx {
     const col_stat *G, *T, *P;
     bool be;
@@ -118,6 +123,7 @@ typedef struct ifr_bctx {
     uint32_t tmin;
     const ifr_chain *chains; /* the type's record chains: the first that fits is used */
     size_t nchains;
+    uint32_t trail; /* a checksum of this many bytes ends every message of the type */
 } ifr_bctx;
 
 /* Boundary search for one message p[0..len). Writes boundaries (offsets in

@@ -345,6 +345,29 @@ static bool find_checksum(const msg_set *s, trawl_infer_field *f)
     return pl.offset >= 0; /* a trailing checksum has no fixed offset: not a prefix field */
 }
 
+uint32_t ifr_trailing_check(const msg_set *s)
+{
+    size_t k = s->n < CHECK_SAMPLE ? s->n : CHECK_SAMPLE;
+    if (k < 4)
+        return 0;
+    trawl_span *sp = malloc(k * sizeof(*sp));
+    if (!sp)
+        return 0;
+    for (size_t i = 0; i < k; i++)
+        sp[i] = *msg(s, i * s->n / k);
+    /* one-byte sums fit a few messages by chance */
+    trawl_check_locate_opts o = {.sizes = (k >= 12 ? 1u : 0u) | 2 | 4,
+                                 .max_skip = 4,
+                                 .kinds = TRAWL_CHECK_ALL_KINDS | TRAWL_CHECK_NO_SEARCH,
+                                 .trailing_only = true};
+    trawl_check_place pl;
+    trawl_check_algo a;
+    bool ok = false;
+    trawl_check_locate(sp, k, &o, &pl, &a, &ok, NULL);
+    free(sp);
+    return ok && pl.offset < 0 ? pl.size : 0;
+}
+
 /* A checksum at a fixed offset o covering [from, o) (a header checksum). */
 static bool find_header_check(const msg_set *s, uint32_t o, unsigned w, trawl_infer_field *f)
 {

@@ -224,6 +224,36 @@ static void test_tlv_records(void **state)
     assert_true(seen * 100 >= total * 95);
     trawl_infer_result_free(res);
 
+    /* the same records before a CRC-16/ARC of the message: the records end
+     * before it, and it is a field of its own */
+    static uint8_t cbuf[N][66];
+    trawl_crc_params arc = {16, 0x8005, 0, true, true, 0};
+    for (int i = 0; i < N; i++) {
+        size_t len = m[i].data.len;
+        memcpy(cbuf[i], buf[i], len);
+        uint64_t c = trawl_crc_compute(&arc, cbuf[i], len);
+        cbuf[i][len] = (uint8_t)c;
+        cbuf[i][len + 1] = (uint8_t)(c >> 8);
+        m[i].data = (trawl_span){cbuf[i], len + 2};
+    }
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    seen = 0;
+    size_t checks = 0;
+    for (size_t i = 0; i < N; i++) {
+        const uint8_t *p = cbuf[i];
+        size_t len = m[i].data.len - 2;
+        uint32_t sg = 0;
+        checks += has_bound(res, i, (uint32_t)len, &sg) && (sg & TRAWL_SIG_CHECKSUM);
+        for (size_t q = 4; q < len; q += 2 + p[q + 1])
+            seen += has_bound(res, i, (uint32_t)q + 1, &sg) && (sg & TRAWL_SIG_RECORD);
+    }
+    print_message("TLV records before a CRC: %zu lengths, %zu checksums\n", seen, checks);
+    assert_int_equal(checks, N);
+    assert_true(seen * 100 >= (total / 3) * 95);
+    trawl_infer_result_free(res);
+    for (int i = 0; i < N; i++)
+        m[i].data.ptr = buf[i];
+
     for (int i = 0; i < N; i++) {
         size_t len = 8 + tu_below(&r, 30);
         for (size_t k = 4; k < len; k++)
