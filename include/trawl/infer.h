@@ -207,13 +207,13 @@ typedef struct trawl_infer_field {
     uint64_t value;          /* CONST: the value (sizes up to 8, big endian); else 0 */
     int32_t len_from;        /* LENGTH: counted bytes start here (offset in the message) */
     int32_t len_adjust;      /* LENGTH: value = message length - len_from + len_adjust */
+    trawl_check_place check; /* CHECKSUM */
+    trawl_check_algo algo;   /* CHECKSUM */
+    uint32_t ts_unit;        /* TIMESTAMP: 1 (s), 1000 (ms), 1000000 (us) */
     uint32_t sect_with;      /* LENGTH of a section (sect_size > 0): the other length's offset */
     uint32_t sect_size;      /* ... and size: the two count consecutive sections that end the
                                 message and start at most 8 bytes after the later length
                                 (len_from, len_adjust 0) */
-    trawl_check_place check; /* CHECKSUM */
-    trawl_check_algo algo;   /* CHECKSUM */
-    uint32_t ts_unit;        /* TIMESTAMP: 1 (s), 1000 (ms), 1000000 (us) */
 } trawl_infer_field;
 
 typedef struct trawl_infer_type {
