@@ -9,6 +9,8 @@
  *     varying low byte, in the byte order the port mostly uses -- plus a
  *     bonus at even offsets (natural alignment); with too few messages to
  *     have columns, the message's own zero bytes are the (weaker) evidence;
+ *   - two or four columns that are each one value throughout each flow,
+ *     varying across flows (an id, a session handle);
  *   - a run of columns constant in the message's group and in its port: a
  *     small score per byte (the truth of every evaluation merges adjacent
  *     constant fields, and a constant run has no inner boundary to show);
@@ -41,6 +43,8 @@
 #define SIG_GAP         1.0   /* bits between a field's high and low byte */
 #define SIG_SLACK       0.25
 #define TEXT_MIN        4
+#define SC_ID2          1.5 /* two columns that are one value per flow: an id */
+#define SC_ID4          3.2 /* four such columns: more than two ids of two */
 #define SC_REC_CUT      2.0 /* a boundary where a record, its length or its value begins */
 #define SC_REC_FIELD    1.0 /* a record's length, or its value of up to 4 bytes */
 
@@ -479,6 +483,14 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
             double sc = quad_score(i, P, be_pref, &sg);
             if (sc > 0)
                 relax(&d, i, i + 4, sc, sg);
+        }
+        /* two or four columns that are one value per flow: an id */
+        for (size_t w = 2; w <= 4; w += 2) {
+            bool ok = i + w <= c->nflowcol;
+            for (size_t k = i; ok && k < i + w; k++)
+                ok = c->flowcol[k] && !blocked(&fm, k);
+            if (ok)
+                relax(&d, i, i + w, w == 2 ? SC_ID2 : SC_ID4, TRAWL_SIG_VALUES);
         }
         /* a run of full-range columns varies like one value */
         const col_stat *C = G ? G : T;

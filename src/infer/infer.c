@@ -323,7 +323,9 @@ typedef struct ctx {
     const trawl_infer_field *psem;
     size_t npsem;
     uint32_t *sub;
-    int32_t cluster; /* the cluster do_type works on, -1 when none */
+    int32_t cluster;        /* the cluster do_type works on, -1 when none */
+    const uint8_t *flowcol; /* per offset of the port's shortest length: one value per flow */
+    uint32_t nflowcol;
 } ctx;
 
 /* Sorts s's messages by length, then input order. */
@@ -456,7 +458,9 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
                            ts->min_len,
                            chains,
                            nchains,
-                           n == d->len ? trail : 0};
+                           n == d->len ? trail : 0,
+                           c->flowcol,
+                           c->nflowcol};
             size_t nb = ifr_bounds(d->ptr, n, &bc, r->bounds[mi], r->sigs[mi]);
             if (d->len > n) {
                 r->bounds[mi][nb] = (uint32_t)n;
@@ -550,6 +554,8 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
     uint32_t *sub = malloc((ps->n + 1) * sizeof(uint32_t));
     trawl_infer_field *sem = NULL;
     size_t nsem = 0;
+    uint32_t *by_flow = NULL;
+    uint8_t *flowcol = NULL;
     trawl_status st = TRAWL_ENOMEM;
     if (!P || !tmpc || !tmp || !sub)
         goto out;
@@ -557,6 +563,17 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
         goto out;
     c->P = P;
     c->be = big_endian_vote(ps, P, L);
+    /* columns that are one value throughout each flow, varying across
+     * flows: ids, session handles */
+    uint32_t nfc = ps->min_len < L ? ps->min_len : (uint32_t)L;
+    by_flow = order_by_flow(ps);
+    flowcol = calloc(nfc + 1, 1);
+    if (!by_flow || !flowcol)
+        goto out;
+    for (uint32_t o = 0; o < nfc; o++)
+        flowcol[o] = P[o].distinct >= 2 && per_flow(ps->m, by_flow, ps->n, o);
+    c->flowcol = flowcol;
+    c->nflowcol = nfc;
     if (!ifr_semantic(ps, c->be, SEM_LENGTH | SEM_COUNTER | (c->o->no_checksums ? 0 : SEM_CHECKSUM),
                       &sem, &nsem))
         goto out;
@@ -604,6 +621,10 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
     }
     st = TRAWL_OK;
 out:
+    c->flowcol = NULL;
+    c->nflowcol = 0;
+    free(by_flow);
+    free(flowcol);
     free(P);
     free(tmpc);
     free(tmp);
@@ -641,7 +662,7 @@ trawl_status trawl_infer_run(const trawl_infer_msg *m, size_t n, const trawl_inf
     /* ports, in order of port number; messages of a port in input order */
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
-    ctx c = {&opts, r, NULL, true, NULL, 0, NULL, -1};
+    ctx c = {&opts, r, NULL, true, NULL, 0, NULL, -1, NULL, 0};
     size_t done = 0;
     bool *used = calloc(n ? n : 1, 1);
     if (!used)

@@ -123,7 +123,9 @@ typedef struct ifr_bctx {
     uint32_t tmin;
     const ifr_chain *chains; /* the type's record chains: the first that fits is used */
     size_t nchains;
-    uint32_t trail; /* a checksum of this many bytes ends every message of the type */
+    uint32_t trail;         /* a checksum of this many bytes ends every message of the type */
+    const uint8_t *flowcol; /* offsets < nflowcol: one value per flow, varying across flows */
+    uint32_t nflowcol;
 } ifr_bctx;
 
 /* Boundary search for one message p[0..len). Writes boundaries (offsets in

@@ -274,7 +274,8 @@ static void test_tlv_records(void **state)
 /* magic(1) an id of 4 bytes, one per flow (3 flows), the type (2 values)
  * and a body whose first two bytes are constant per type, then 2..9
  * random bytes: splitting by a byte of the id gives more constant columns,
- * but it is what the flow is, so the type field is the key. */
+ * but it is what the flow is, so the type field is the key; and the id,
+ * one value per flow in each of its columns, is one field. */
 static void test_key_not_per_flow(void **state)
 {
     (void)state;
@@ -302,6 +303,16 @@ static void test_key_not_per_flow(void **state)
     assert_int_equal(trawl_infer_type_count(res), 2);
     const trawl_infer_type *t = trawl_infer_type_get(res, 0);
     assert_int_equal(t->key_offset, 5);
+    /* and the id is one field of four bytes, an id by kind */
+    for (size_t i = 0; i < N; i++) {
+        assert_true(has_bound(res, i, 1, NULL) && has_bound(res, i, 5, NULL));
+        assert_false(has_bound(res, i, 2, NULL) || has_bound(res, i, 3, NULL) ||
+                     has_bound(res, i, 4, NULL));
+    }
+    const trawl_infer_field *f = field_at(t, 1);
+    assert_non_null(f);
+    assert_int_equal(f->size, 4);
+    assert_int_equal(f->kind, TRAWL_FIELD_ID);
     trawl_infer_result_free(res);
 }
 
