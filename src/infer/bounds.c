@@ -9,6 +9,9 @@
  *     varying low byte, in the byte order the port mostly uses -- plus a
  *     bonus at even offsets (natural alignment); with too few messages to
  *     have columns, the message's own zero bytes are the (weaker) evidence;
+ *   - four bytes that read as an IEEE float where the columns show a
+ *     sign-and-exponent byte of few values and a full-range mantissa, at
+ *     any offset;
  *   - two or four columns that are each one value throughout each flow,
  *     varying across flows (an id, a session handle);
  *   - a run of columns constant in the message's group and in its port: a
@@ -21,6 +24,7 @@
  * signals of the edge that starts there. */
 #include "infer/infer_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +47,7 @@
 #define SIG_GAP         1.0   /* bits between a field's high and low byte */
 #define SIG_SLACK       0.25
 #define TEXT_MIN        4
+#define SC_FLOAT        3.0 /* a float, at any offset: more than an aligned quad and a blob */
 #define SC_ID2          1.5 /* two columns that are one value per flow: an id */
 #define SC_ID4          3.2 /* four such columns: more than two ids of two */
 #define SC_REC_CUT      2.0 /* a boundary where a record, its length or its value begins */
@@ -132,6 +137,23 @@ static double quad_score(size_t o, const col_stat *P, bool be_pref, uint32_t *si
         return -1;
     *sig |= TRAWL_SIG_ALIGN;
     return sc + SC_ALIGN_EVEN;
+}
+
+/* An IEEE binary32 at p + o in the port's byte order: the columns C show
+ * a sign-and-exponent byte of few values and two low mantissa bytes of
+ * many values (a quarter of the messages) over half the range or more, and
+ * this message's value is a float of plausible magnitude that is no small
+ * integer. */
+static bool float_at(const uint8_t *p, size_t o, const col_stat *C, bool be)
+{
+    const col_stat *e = &C[be ? o : o + 3], *m1 = &C[be ? o + 2 : o + 1], *m0 = &C[be ? o + 3 : o];
+    if (e->n < 8 || e->distinct > 8 || 4 * m1->distinct < m1->n || 4 * m0->distinct < m0->n ||
+        m1->max - m1->min < 128 || m0->max - m0->min < 128)
+        return false;
+    uint32_t u = (uint32_t)ifr_read(p + o, 4, be);
+    float x;
+    memcpy(&x, &u, 4);
+    return u > 0xFFFFFF && isfinite(x) && fabsf(x) >= 1e-6f && fabsf(x) <= 1e9f;
 }
 
 /* Marks fixed spans: [start, end) with signals; later spans that overlap
@@ -484,6 +506,9 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
             if (sc > 0)
                 relax(&d, i, i + 4, sc, sg);
         }
+        if (i + 3 < len && !blocked(&fm, i + 1) && !blocked(&fm, i + 2) && !blocked(&fm, i + 3) &&
+            (float_at(p, i, T, be_pref) || (G && float_at(p, i, G, be_pref))))
+            relax(&d, i, i + 4, SC_FLOAT, TRAWL_SIG_VALUES);
         /* two or four columns that are one value per flow: an id */
         for (size_t w = 2; w <= 4; w += 2) {
             bool ok = i + w <= c->nflowcol;

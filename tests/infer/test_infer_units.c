@@ -316,6 +316,44 @@ static void test_key_not_per_flow(void **state)
     trawl_infer_result_free(res);
 }
 
+/* magic(2) a flag byte, a float (BE) at the odd offset 3, then a byte of
+ * few values: the float is one field of kind float. */
+static void test_unaligned_float(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    static uint8_t buf[N][8];
+    trawl_infer_msg m[N];
+    tu_rng r;
+    tu_seed(&r, 13);
+    for (int i = 0; i < N; i++) {
+        uint8_t *p = buf[i];
+        float x = 1.0f + (float)tu_below(&r, 100000) / 100.0f;
+        uint32_t u;
+        memcpy(&u, &x, 4);
+        p[0] = 0xE1;
+        p[1] = 0x07;
+        p[2] = (uint8_t)(tu_below(&r, 2) ? 0x80 : 0x01);
+        for (int k = 0; k < 4; k++)
+            p[3 + k] = (uint8_t)(u >> (24 - 8 * k));
+        p[7] = (uint8_t)tu_below(&r, 3);
+        m[i] = (trawl_infer_msg){{p, 8}, 4000, 600, 0, 0, 1.0 + i};
+    }
+    trawl_infer_result *res;
+    trawl_infer_opts o = {.no_types = true};
+    assert_int_equal(trawl_infer_run(m, N, &o, &res, NULL), TRAWL_OK);
+    for (size_t i = 0; i < N; i++) {
+        assert_true(has_bound(res, i, 3, NULL) && has_bound(res, i, 7, NULL));
+        assert_false(has_bound(res, i, 4, NULL) || has_bound(res, i, 5, NULL) ||
+                     has_bound(res, i, 6, NULL));
+    }
+    const trawl_infer_field *f = field_at(trawl_infer_type_get(res, 0), 3);
+    assert_non_null(f);
+    assert_int_equal(f->size, 4);
+    assert_int_equal(f->kind, TRAWL_FIELD_FLOAT);
+    trawl_infer_result_free(res);
+}
+
 static void test_stream_structure(void **state)
 {
     (void)state;
@@ -495,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_section_lengths),
         cmocka_unit_test(test_tlv_records),
         cmocka_unit_test(test_key_not_per_flow),
+        cmocka_unit_test(test_unaligned_float),
         cmocka_unit_test(test_stream_structure),
         cmocka_unit_test(test_text_input_errors),
         cmocka_unit_test(test_truth_errors),
