@@ -21,6 +21,12 @@
 #define CHAIN_SAMPLE    256 /* messages of the type looked at */
 #define CHAIN_MIN_MSGS  3
 
+/* A length of 1 or 2 bytes (ifr_read, inlined: this is the hot loop). */
+static inline uint64_t read_len(const uint8_t *p, unsigned w, bool be)
+{
+    return w == 1 ? p[0] : be ? (uint64_t)p[0] << 8 | p[1] : (uint64_t)p[1] << 8 | p[0];
+}
+
 unsigned ifr_chain_parse(const uint8_t *p, size_t len, const ifr_chain *c)
 {
     size_t q = c->start;
@@ -31,7 +37,7 @@ unsigned ifr_chain_parse(const uint8_t *p, size_t len, const ifr_chain *c)
     while (q < len) {
         if (q + c->lo + c->w > len)
             return 0;
-        uint64_t v = ifr_read(p + q + c->lo, c->w, c->be);
+        uint64_t v = read_len(p + q + c->lo, c->w, c->be);
         if (v > len)
             return 0;
         q += c->lo + c->w + (size_t)v;
@@ -50,8 +56,10 @@ typedef struct chain_fit {
     bool varies;    /* ... and another in another message */
 } chain_fit;
 
+/* (shifts: count the early ends too, three parses more per message: only
+ * for a chain that fits well enough otherwise) */
 static chain_fit fit(const msg_set *s, size_t step, const uint8_t *taken, const ifr_chain *c,
-                     uint32_t trail)
+                     uint32_t trail, bool shifts)
 {
     chain_fit f = {0, 0, 0, UINT32_MAX, 0, 0, 0, false};
     size_t sh[3] = {0, 0, 0};
@@ -62,7 +70,7 @@ static chain_fit fit(const msg_set *s, size_t step, const uint8_t *taken, const 
         if (d->len <= trail)
             continue;
         size_t len = d->len - trail;
-        for (size_t e = 1; e <= 3 && e < len; e++)
+        for (size_t e = 1; shifts && e <= 3 && e < len; e++)
             sh[e - 1] += ifr_chain_parse(d->ptr, len - e, c) != 0;
         unsigned k = ifr_chain_parse(d->ptr, len, c);
         if (!k)
@@ -124,8 +132,11 @@ size_t ifr_chains(const msg_set *s, const trawl_infer_field *sem, size_t nsem, u
                         ifr_chain c = {st, lo, w, be != 0};
                         if (cuts_known(&c, sem, nsem))
                             continue;
-                        chain_fit f = fit(s, step, taken, &c, trail);
-                        if (enough(&f, n) && f.records > bf.records) {
+                        chain_fit f = fit(s, step, taken, &c, trail, false);
+                        if (!enough(&f, n) || f.records <= bf.records)
+                            continue;
+                        f = fit(s, step, taken, &c, trail, true);
+                        if (enough(&f, n)) {
                             bf = f;
                             best = c;
                         }

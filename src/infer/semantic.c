@@ -121,17 +121,19 @@ static bool find_sections(const msg_set *s, uint32_t o1, uint32_t o2, unsigned w
 {
     if (s->min_len == s->max_len || o2 + w > s->min_len || s->n < 4)
         return false;
-    size_t fit = 0;
+    size_t fit = 0, miss = 0, most = s->n - (size_t)(LENGTH_SHARE * (double)s->n);
     uint64_t a0 = 0, b0 = 0;
     bool va = false, vb = false;
     for (size_t i = 0; i < s->n; i++) {
         const trawl_span *d = msg(s, i);
         uint64_t a = ifr_read(d->ptr + o1, w, be), b = ifr_read(d->ptr + o2, w, be);
-        if (a + b > d->len || !a) /* the first section has bytes; the second may be empty */
+        /* the first section has bytes; the second may be empty */
+        uint64_t c = a + b > d->len || !a ? 0 : d->len - a - b;
+        if (c < o2 + w || c > o2 + w + SECT_SLACK) {
+            if (++miss > most) /* (no longer LENGTH_SHARE of them) */
+                return false;
             continue;
-        uint64_t c = d->len - a - b;
-        if (c < o2 + w || c > o2 + w + SECT_SLACK)
-            continue;
+        }
         if (!fit) {
             a0 = a;
             b0 = b;
