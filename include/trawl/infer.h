@@ -194,6 +194,7 @@ TRAWL_API const char *trawl_field_kind_name(trawl_field_kind k);
 #define TRAWL_SIG_MESSAGE   0x100u /* bytes of this one message (zero bytes, bit congruence) */
 #define TRAWL_SIG_VALUES    0x200u /* value-change statistics differ across the boundary */
 #define TRAWL_SIG_TAIL      0x400u /* the variable-length part of the message begins */
+#define TRAWL_SIG_RECORD    0x800u /* a length-prefixed record (TLV) or the bytes it counts */
 
 typedef struct trawl_infer_field {
     uint32_t offset; /* from the start of the message */
@@ -209,6 +210,10 @@ typedef struct trawl_infer_field {
     trawl_check_place check; /* CHECKSUM */
     trawl_check_algo algo;   /* CHECKSUM */
     uint32_t ts_unit;        /* TIMESTAMP: 1 (s), 1000 (ms), 1000000 (us) */
+    uint32_t sect_with;      /* LENGTH of a section (sect_size > 0): the other length's offset */
+    uint32_t sect_size;      /* ... and size: the two count consecutive sections that end the
+                                message and start at most 8 bytes after the later length
+                                (len_from, len_adjust 0) */
 } trawl_infer_field;
 
 typedef struct trawl_infer_type {

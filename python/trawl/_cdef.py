@@ -666,6 +666,8 @@ typedef struct trawl_infer_field {
     trawl_check_place check;
     trawl_check_algo algo;
     uint32_t ts_unit;
+    uint32_t sect_with;
+    uint32_t sect_size;
 } trawl_infer_field;
 typedef struct trawl_infer_type {
     unsigned id;

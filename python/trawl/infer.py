@@ -160,6 +160,7 @@ class Field(NamedTuple):
     length_from: int  # length fields: value = len - length_from + length_adjust
     length_adjust: int
     ts_unit: int  # timestamps: units per second
+    section_with: int = -1  # a section's length: the other length's offset (-1: none)
 
 
 class MessageType(NamedTuple):
@@ -196,7 +197,7 @@ class Inference:
                    Checksum(f.algo))
         return Field(int(f.offset), int(f.size), kind, bool(f.big_endian), float(f.confidence),
                      int(f.n_values), int(f.value), chk, int(f.len_from), int(f.len_adjust),
-                     int(f.ts_unit))
+                     int(f.ts_unit), int(f.sect_with) if f.sect_size else -1)
 
     def _type(self, t: Any) -> MessageType:
         return MessageType(int(t.id), int(t.port), int(t.key_offset), int(t.key_value),

@@ -6,7 +6,7 @@
 
 static const char *const sig_names[] = {"const-run", "int-bytes", "text",    "type-key",
                                         "length",    "checksum",  "counter", "align",
-                                        "message",   "values",    "tail"};
+                                        "message",   "values",    "tail",    "record"};
 #define NSIG (sizeof(sig_names) / sizeof(sig_names[0]))
 
 static void print_signals(FILE *out, uint32_t s, bool json)
@@ -39,7 +39,10 @@ static void detail(char *buf, size_t cap, const trawl_infer_field *f)
             snprintf(buf, cap, "0x%0*llx", (int)(2 * f->size), (unsigned long long)f->value);
         break;
     case TRAWL_FIELD_LENGTH:
-        snprintf(buf, cap, "= length - %d%+d", f->len_from, f->len_adjust);
+        if (f->sect_size)
+            snprintf(buf, cap, "= a section's size (with @%u)", f->sect_with);
+        else
+            snprintf(buf, cap, "= length - %d%+d", f->len_from, f->len_adjust);
         break;
     case TRAWL_FIELD_CHECKSUM:
         trawl_check_describe(&f->algo, buf, cap);
@@ -131,7 +134,9 @@ int infer_print_json(FILE *out, const trawl_infer_result *r, const infer_msgs *m
                     (double)f->confidence, f->n_values);
             if (f->kind == TRAWL_FIELD_CONST && f->size && f->size <= 8)
                 fprintf(out, "\"value\":%llu,", (unsigned long long)f->value);
-            if (f->kind == TRAWL_FIELD_LENGTH)
+            if (f->kind == TRAWL_FIELD_LENGTH && f->sect_size)
+                fprintf(out, "\"section_with\":%u,", f->sect_with);
+            else if (f->kind == TRAWL_FIELD_LENGTH)
                 fprintf(out, "\"counts_from\":%d,\"adjust\":%d,", f->len_from, f->len_adjust);
             if (f->kind == TRAWL_FIELD_TIMESTAMP)
                 fprintf(out, "\"units_per_second\":%u,", f->ts_unit);
@@ -176,7 +181,7 @@ int infer_print_struct(FILE *out, const trawl_infer_result *r)
         const trawl_infer_type *ty = trawl_infer_type_get(r, t);
         const trawl_infer_field *found = NULL;
         for (size_t k = 0; k < ty->n_fields; k++)
-            if (ty->fields[k].kind == TRAWL_FIELD_LENGTH)
+            if (ty->fields[k].kind == TRAWL_FIELD_LENGTH && !ty->fields[k].sect_size)
                 found = &ty->fields[k];
         if (!found ||
             (len && (found->offset != len->offset || found->size != len->size ||

@@ -9,6 +9,11 @@
  *     varying low byte, in the byte order the port mostly uses -- plus a
  *     bonus at even offsets (natural alignment); with too few messages to
  *     have columns, the message's own zero bytes are the (weaker) evidence;
+ *   - four bytes that read as an IEEE float where the columns show a
+ *     sign-and-exponent byte of few values and a full-range mantissa, at
+ *     any offset;
+ *   - two or four columns that are each one value throughout each flow,
+ *     varying across flows (an id, a session handle);
  *   - a run of columns constant in the message's group and in its port: a
  *     small score per byte (the truth of every evaluation merges adjacent
  *     constant fields, and a constant run has no inner boundary to show);
@@ -19,6 +24,7 @@
  * signals of the edge that starts there. */
 #include "infer/infer_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +47,11 @@
 #define SIG_GAP         1.0   /* bits between a field's high and low byte */
 #define SIG_SLACK       0.25
 #define TEXT_MIN        4
+#define SC_FLOAT        3.0 /* a float, at any offset: more than an aligned quad and a blob */
+#define SC_ID2          1.5 /* two columns that are one value per flow: an id */
+#define SC_ID4          3.2 /* four such columns: more than two ids of two */
+#define SC_REC_CUT      2.0 /* a boundary where a record, its length or its value begins */
+#define SC_REC_FIELD    1.0 /* a record's length, or its value of up to 4 bytes */
 
 static bool printable(uint8_t b)
 {
@@ -128,13 +139,33 @@ static double quad_score(size_t o, const col_stat *P, bool be_pref, uint32_t *si
     return sc + SC_ALIGN_EVEN;
 }
 
+/* An IEEE binary32 at p + o in the port's byte order: the columns C show
+ * a sign-and-exponent byte of few values and two low mantissa bytes of
+ * many values (a quarter of the messages) over half the range or more, and
+ * this message's value is a float of plausible magnitude that is no small
+ * integer. */
+static bool float_at(const uint8_t *p, size_t o, const col_stat *C, bool be)
+{
+    const col_stat *e = &C[be ? o : o + 3], *m1 = &C[be ? o + 2 : o + 1], *m0 = &C[be ? o + 3 : o];
+    if (e->n < 8 || e->distinct > 8 || 4 * m1->distinct < m1->n || 4 * m0->distinct < m0->n ||
+        m1->max - m1->min < 128 || m0->max - m0->min < 128)
+        return false;
+    uint32_t u = (uint32_t)ifr_read(p + o, 4, be);
+    float x;
+    memcpy(&x, &u, 4);
+    return u > 0xFFFFFF && isfinite(x) && fabsf(x) >= 1e-6f && fabsf(x) <= 1e9f;
+}
+
 /* Marks fixed spans: [start, end) with signals; later spans that overlap
  * earlier ones are dropped. */
 typedef struct fixed_map {
     uint32_t *end; /* end[i] > i: a fixed span starts at i */
     uint32_t *sig;
     uint8_t *covered;
-    uint8_t *meant; /* inside a field found by meaning: no text run here */
+    uint8_t *meant;              /* inside a field found by meaning: no text run here */
+    uint8_t *cut;                /* a boundary is known to be here (sections): no field spans it */
+    uint32_t *rec_end, *rec_sig; /* a field of a record starts here: where it ends */
+    double *bonus;               /* for a boundary here: a record begins, or its length, value */
 } fixed_map;
 
 static void add_fixed(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t sig)
@@ -144,7 +175,7 @@ static void add_fixed(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t si
     if (a >= b)
         return;
     for (size_t i = a; i < b; i++)
-        if (fm->covered[i] || fm->meant[i])
+        if (fm->covered[i] || fm->meant[i] || (i > a && fm->cut[i]))
             return;
     memset(fm->covered + a, 1, b - a);
     fm->end[a] = (uint32_t)b;
@@ -167,6 +198,81 @@ static uint32_t sem_signal(trawl_field_kind k)
         return TRAWL_SIG_COUNTER;
     default:
         return TRAWL_SIG_VALUES;
+    }
+}
+
+/* A known boundary at x, unless a fixed span goes across it. */
+static void add_cut(fixed_map *fm, size_t len, size_t x)
+{
+    if (x == 0 || x >= len || (fm->covered[x - 1] && fm->covered[x] && !fm->end[x]))
+        return;
+    fm->cut[x] = 1;
+}
+
+/* The records of the first of the type's chains that fits this message:
+ * a boundary where each record, its length, its value and what follows
+ * begin scores SC_REC_CUT, and the length and a value of up to 4 bytes (an
+ * integer) are fields of SC_REC_FIELD; the tag before the length is left
+ * to the other signals (a tag field as one scored worse on both the
+ * captures and the generator). Evidence, not fixed: a chain can read one
+ * byte of a wider length. With one record only the length and the value
+ * are known (a count before what it counts: where the chain starts is
+ * not). */
+static void rec_field(fixed_map *fm, size_t len, size_t a, size_t b, uint32_t sig)
+{
+    if (a < b && b <= len && !fm->rec_end[a])
+        fm->rec_end[a] = (uint32_t)b, fm->rec_sig[a] = sig;
+}
+
+static void rec_cut(fixed_map *fm, size_t len, size_t x)
+{
+    if (x > 0 && x < len)
+        fm->bonus[x] = SC_REC_CUT;
+}
+
+static void records(const uint8_t *p, size_t len, const ifr_bctx *c, fixed_map *fm)
+{
+    if (len <= c->trail)
+        return;
+    len -= c->trail;
+    for (size_t i = 0; i < c->nchains; i++) {
+        const ifr_chain *ch = &c->chains[i];
+        unsigned k = ifr_chain_parse(p, len, ch);
+        if (!k)
+            continue;
+        for (size_t q = ch->start; q < len;) {
+            size_t l = q + ch->lo, vs = l + ch->w;
+            size_t ve = vs + (size_t)ifr_read(p + l, ch->w, ch->be);
+            if (k >= 2)
+                rec_cut(fm, len, q);
+            rec_cut(fm, len, l);
+            rec_cut(fm, len, vs);
+            rec_cut(fm, len, ve);
+            rec_field(fm, len, l, vs, TRAWL_SIG_LENGTH | TRAWL_SIG_RECORD);
+            if (ve - vs <= 4)
+                rec_field(fm, len, vs, ve, TRAWL_SIG_RECORD);
+            q = ve;
+        }
+        return;
+    }
+}
+
+/* Sections counted by two lengths of the header (semantic.c): where the
+ * first and the second begin in this message. */
+static void sections(const uint8_t *p, size_t len, const ifr_bctx *c, fixed_map *fm)
+{
+    for (size_t i = 0; i < c->nsem; i++) {
+        const trawl_infer_field *f = &c->sem[i];
+        if (f->kind != TRAWL_FIELD_LENGTH || !f->sect_size || f->sect_with < f->offset ||
+            f->sect_with + f->sect_size > len)
+            continue;
+        uint64_t a = ifr_read(p + f->offset, f->sect_size, f->big_endian);
+        uint64_t b = ifr_read(p + f->sect_with, f->sect_size, f->big_endian);
+        if (a + b > len || len - a - b < (uint64_t)f->len_from ||
+            len - a - b > (uint64_t)f->len_from + 8)
+            continue;
+        add_cut(fm, len, len - a - b);
+        add_cut(fm, len, len - b);
     }
 }
 
@@ -218,17 +324,21 @@ static void text_runs(const uint8_t *p, size_t len, fixed_map *fm)
 typedef struct dp {
     double *best;
     uint32_t *from, *sig;
+    const uint32_t *next_cut; /* the first known boundary after each offset */
+    const double *bonus;      /* for a boundary at each offset */
 } dp;
 
 /* The edge [i, j) with score sc: every field also costs SC_FIELD, so that
  * a boundary needs evidence to be placed. */
 static void relax(dp *d, size_t i, size_t j, double sc, uint32_t sig)
 {
-    double v = d->best[i] + sc - SC_FIELD;
+    if (j > d->next_cut[i])
+        return;
+    double v = d->best[i] + sc - SC_FIELD + d->bonus[i];
     if (v > d->best[j]) {
         d->best[j] = v;
         d->from[j] = (uint32_t)i;
-        d->sig[j] = sig;
+        d->sig[j] = sig | (d->bonus[i] > 0 ? TRAWL_SIG_RECORD : 0);
     }
 }
 
@@ -277,10 +387,14 @@ static void text_columns(const uint8_t *p, size_t len, const col_stat *C, fixed_
     }
 }
 
+/* A column constant in the message's group and in its port (a field the
+ * metric merges with its constant neighbours), or zero in every message
+ * of its group (reserved bytes, padding: one field however the port's
+ * other types fill those offsets). */
 static bool is_const(const col_stat *G, const col_stat *T, const col_stat *P, size_t o)
 {
     const col_stat *g = G ? &G[o] : &T[o];
-    return ifr_const(g) && ifr_const(&P[o]);
+    return ifr_const(g) && (g->mode == 0 || ifr_const(&P[o]));
 }
 
 size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bounds, uint32_t *sigs)
@@ -295,10 +409,18 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
     double *best = malloc((len + 1) * sizeof(double));
     uint32_t *from = malloc((len + 1) * sizeof(uint32_t));
     uint32_t *esig = calloc(len + 1, sizeof(uint32_t));
-    fixed_map fm = {calloc(len, sizeof(uint32_t)), calloc(len, sizeof(uint32_t)), calloc(len, 1),
-                    calloc(len, 1)};
+    fixed_map fm = {calloc(len, sizeof(uint32_t)),
+                    calloc(len, sizeof(uint32_t)),
+                    calloc(len, 1),
+                    calloc(len, 1),
+                    calloc(len + 1, 1),
+                    calloc(len + 1, sizeof(uint32_t)),
+                    calloc(len + 1, sizeof(uint32_t)),
+                    calloc(len + 1, sizeof(double))};
+    uint32_t *next_cut = malloc((len + 1) * sizeof(uint32_t));
     size_t nb = 0;
-    if (!best || !from || !esig || !fm.end || !fm.sig || !fm.covered || !fm.meant) {
+    if (!best || !from || !esig || !fm.end || !fm.sig || !fm.covered || !fm.meant || !fm.cut ||
+        !next_cut || !fm.rec_end || !fm.rec_sig || !fm.bonus) {
         /* without memory every byte is a field: still an answer */
         for (size_t o = 1; o < len; o++) {
             bounds[nb] = (uint32_t)o;
@@ -319,6 +441,8 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
     }
     if (key_offset >= 0 && (size_t)key_offset < len)
         add_fixed(&fm, len, (size_t)key_offset, (size_t)key_offset + 1, TRAWL_SIG_TYPE_KEY);
+    if (c->trail && len > c->trail)
+        add_fixed(&fm, len, len - c->trail, len, TRAWL_SIG_CHECKSUM);
     for (size_t i = 0; i < nsem; i++) {
         const trawl_infer_field *f = &sem[i];
         size_t b = f->offset + f->size;
@@ -326,6 +450,11 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
             !memchr(fm.covered + f->offset, 1, f->size))
             memset(fm.meant + f->offset, 1, f->size);
     }
+    sections(p, len, c, &fm);
+    records(p, len, c, &fm);
+    next_cut[len] = (uint32_t)len;
+    for (size_t i = len; i-- > 0;)
+        next_cut[i] = fm.cut[i + 1] ? (uint32_t)(i + 1) : next_cut[i + 1];
     wide_text_runs(p, len, &fm);
     text_columns(p, len, G ? G : T, &fm);
     text_runs(p, len, &fm);
@@ -333,7 +462,7 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
     for (size_t i = 0; i <= len; i++)
         best[i] = -1e300;
     best[0] = 0;
-    dp d = {best, from, esig};
+    dp d = {best, from, esig, next_cut, fm.bonus};
     for (size_t i = 0; i < len; i++) {
         if (best[i] <= -1e299)
             continue;
@@ -353,6 +482,8 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
             relax(&d, i, b, (f->signals & IFR_SIG_ALT) ? sc - SC_ALT : sc, TRAWL_SIG_COUNTER);
         }
         relax(&d, i, i + 1, 0, TRAWL_SIG_VALUES);
+        if (fm.rec_end[i])
+            relax(&d, i, fm.rec_end[i], SC_REC_FIELD, fm.rec_sig[i]);
         if (fm.meant[i]) /* multi-byte edges keep off counters */
             continue;
         uint32_t sg;
@@ -374,6 +505,17 @@ size_t ifr_bounds(const uint8_t *p, size_t len, const ifr_bctx *c, uint32_t *bou
             double sc = quad_score(i, P, be_pref, &sg);
             if (sc > 0)
                 relax(&d, i, i + 4, sc, sg);
+        }
+        if (i + 3 < len && !blocked(&fm, i + 1) && !blocked(&fm, i + 2) && !blocked(&fm, i + 3) &&
+            (float_at(p, i, T, be_pref) || (G && float_at(p, i, G, be_pref))))
+            relax(&d, i, i + 4, SC_FLOAT, TRAWL_SIG_VALUES);
+        /* two or four columns that are one value per flow: an id */
+        for (size_t w = 2; w <= 4; w += 2) {
+            bool ok = i + w <= c->nflowcol;
+            for (size_t k = i; ok && k < i + w; k++)
+                ok = c->flowcol[k] && !blocked(&fm, k);
+            if (ok)
+                relax(&d, i, i + w, w == 2 ? SC_ID2 : SC_ID4, TRAWL_SIG_VALUES);
         }
         /* a run of full-range columns varies like one value */
         const col_stat *C = G ? G : T;
@@ -405,5 +547,10 @@ out:
     free(fm.sig);
     free(fm.covered);
     free(fm.meant);
+    free(fm.cut);
+    free(fm.rec_end);
+    free(fm.rec_sig);
+    free(fm.bonus);
+    free(next_cut);
     return nb;
 }

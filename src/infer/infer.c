@@ -160,10 +160,58 @@ static size_t split_by(const msg_set *s, uint32_t o, unsigned max_types, uint32_
     return groups;
 }
 
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Whether the byte at o is one value throughout each flow, over two flows
+ * or more of three messages or more: a session, an id, the high bytes of a
+ * counter -- what the flow is, not what the message is (a request and its
+ * reply alone share what one echoes of the other). by_flow: the messages
+ * (input indexes) ordered by flow. */
+static bool per_flow(const trawl_infer_msg *m, const uint32_t *by_flow, size_t n, uint32_t o)
+{
+    size_t flows = 0;
+    for (size_t i = 0; i < n;) {
+        const trawl_infer_msg *a = &m[by_flow[i]];
+        size_t j = i + 1;
+        for (; j < n && m[by_flow[j]].flow == a->flow; j++)
+            if (m[by_flow[j]].data.ptr[o] != a->data.ptr[o])
+                return false;
+        flows += j - i >= 3;
+        i = j;
+    }
+    return flows >= 2;
+}
+
+/* s's messages (input indexes) ordered by flow; NULL on ENOMEM. */
+static uint32_t *order_by_flow(const msg_set *s)
+{
+    uint64_t *k = malloc((s->n ? s->n : 1) * sizeof(*k));
+    uint32_t *o = malloc((s->n ? s->n : 1) * sizeof(*o));
+    if (!k || !o) {
+        free(k);
+        free(o);
+        return NULL;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        k[i] = (uint64_t)s->m[s->idx[i]].flow << 32 | s->idx[i];
+    qsort(k, s->n, sizeof(*k), cmp_u64);
+    for (size_t i = 0; i < s->n; i++)
+        o[i] = (uint32_t)k[i];
+    free(k);
+    return o;
+}
+
 static int choose_key(const msg_set *s, const trawl_infer_field *sem, size_t nsem,
                       unsigned max_types, uint32_t *tmp, uint32_t *sub, col_stat *cols)
 {
     if (s->n > 0xFFFFFF)
+        return -1;
+    uint32_t *by_flow = order_by_flow(s);
+    if (!by_flow)
         return -1;
     double base = (double)s->n * structure(s, KEY_SCAN, -1, cols);
     double best = 0;
@@ -172,7 +220,7 @@ static int choose_key(const msg_set *s, const trawl_infer_field *sem, size_t nse
         if (in_fields(sem, nsem, o))
             continue;
         size_t g = split_by(s, o, max_types, tmp);
-        if (!g)
+        if (!g || per_flow(s->m, by_flow, s->n, o))
             continue;
         double sc = 0;
         size_t i = 0;
@@ -193,6 +241,7 @@ static int choose_key(const msg_set *s, const trawl_infer_field *sem, size_t nse
             key = (int)o;
         }
     }
+    free(by_flow);
     return key;
 }
 
@@ -274,14 +323,10 @@ typedef struct ctx {
     const trawl_infer_field *psem;
     size_t npsem;
     uint32_t *sub;
-    int32_t cluster; /* the cluster do_type works on, -1 when none */
+    int32_t cluster;        /* the cluster do_type works on, -1 when none */
+    const uint8_t *flowcol; /* per offset of the port's shortest length: one value per flow */
+    uint32_t nflowcol;
 } ctx;
-
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
-}
 
 /* Sorts s's messages by length, then input order. */
 static bool sort_by_length(msg_set *s)
@@ -378,6 +423,10 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
                           (o->no_checksums ? 0 : SEM_CHECKSUM),
                       &sem, &nsem))
         goto out;
+    /* records inside the messages (TLV lists, counted blobs) */
+    ifr_chain chains[4];
+    uint32_t trail = o->no_checksums ? 0 : ifr_trailing_check(ts);
+    size_t nchains = ifr_chains(ts, sem, nsem, trail, chains, 4);
     /* length groups of the type, in order of length */
     if (!sort_by_length(ts))
         goto out;
@@ -398,7 +447,20 @@ static trawl_status do_type(ctx *c, msg_set *ts, uint16_t port, int key)
             r->sigs[mi] = malloc((d->len + 1) * sizeof(uint32_t));
             if (!r->bounds[mi] || !r->sigs[mi])
                 goto out;
-            ifr_bctx bc = {have_g ? G : NULL, T, c->P, c->be, sem, nsem, key, ts->min_len};
+            /* (a message cut at max_prefix has no trailing checksum here) */
+            ifr_bctx bc = {have_g ? G : NULL,
+                           T,
+                           c->P,
+                           c->be,
+                           sem,
+                           nsem,
+                           key,
+                           ts->min_len,
+                           chains,
+                           nchains,
+                           n == d->len ? trail : 0,
+                           c->flowcol,
+                           c->nflowcol};
             size_t nb = ifr_bounds(d->ptr, n, &bc, r->bounds[mi], r->sigs[mi]);
             if (d->len > n) {
                 r->bounds[mi][nb] = (uint32_t)n;
@@ -492,6 +554,8 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
     uint32_t *sub = malloc((ps->n + 1) * sizeof(uint32_t));
     trawl_infer_field *sem = NULL;
     size_t nsem = 0;
+    uint32_t *by_flow = NULL;
+    uint8_t *flowcol = NULL;
     trawl_status st = TRAWL_ENOMEM;
     if (!P || !tmpc || !tmp || !sub)
         goto out;
@@ -499,6 +563,17 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
         goto out;
     c->P = P;
     c->be = big_endian_vote(ps, P, L);
+    /* columns that are one value throughout each flow, varying across
+     * flows: ids, session handles */
+    uint32_t nfc = ps->min_len < L ? ps->min_len : (uint32_t)L;
+    by_flow = order_by_flow(ps);
+    flowcol = calloc(nfc + 1, 1);
+    if (!by_flow || !flowcol)
+        goto out;
+    for (uint32_t o = 0; o < nfc; o++)
+        flowcol[o] = P[o].distinct >= 2 && per_flow(ps->m, by_flow, ps->n, o);
+    c->flowcol = flowcol;
+    c->nflowcol = nfc;
     if (!ifr_semantic(ps, c->be, SEM_LENGTH | SEM_COUNTER | (c->o->no_checksums ? 0 : SEM_CHECKSUM),
                       &sem, &nsem))
         goto out;
@@ -546,6 +621,10 @@ static trawl_status do_port(ctx *c, msg_set *ps, uint16_t port)
     }
     st = TRAWL_OK;
 out:
+    c->flowcol = NULL;
+    c->nflowcol = 0;
+    free(by_flow);
+    free(flowcol);
     free(P);
     free(tmpc);
     free(tmp);
@@ -583,7 +662,7 @@ trawl_status trawl_infer_run(const trawl_infer_msg *m, size_t n, const trawl_inf
     /* ports, in order of port number; messages of a port in input order */
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t)i;
-    ctx c = {&opts, r, NULL, true, NULL, 0, NULL, -1};
+    ctx c = {&opts, r, NULL, true, NULL, 0, NULL, -1, NULL, 0};
     size_t done = 0;
     bool *used = calloc(n ? n : 1, 1);
     if (!used)

@@ -83,12 +83,37 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
  * n_values, value, big_endian as given). */
 void ifr_classify(const msg_set *s, trawl_infer_field *f);
 
+/* A chain of length-prefixed records (chain.c) from `start` to the end of
+ * a message: each record a header of `lo` bytes, a length of `w` bytes in
+ * the byte order `be`, and a value of that many bytes. */
+typedef struct ifr_chain {
+    uint32_t start;
+    uint8_t lo, w;
+    bool be;
+} ifr_chain;
+
+/* The number of records of c in p[0..len) when they end exactly at len and
+ * hold some bytes, else 0. */
+unsigned ifr_chain_parse(const uint8_t *p, size_t len, const ifr_chain *c);
+
+/* Chains that fit the messages of s (a type), best first, each for
+ * messages the earlier ones do not fit; at most max. A chain whose first
+ * length cuts one of the nsem fields found by meaning is none. O(n 128 27
+ * records). */
+size_t ifr_chains(const msg_set *s, const trawl_infer_field *sem, size_t nsem, uint32_t trail,
+                  ifr_chain *out, size_t max);
+
+/* The size of a checksum that ends every message of s (trawl_check_locate
+ * on the last bytes), 0 when there is none. */
+uint32_t ifr_trailing_check(const msg_set *s);
+
 /* What the boundary search of one message knows besides its bytes: the
  * column statistics of its type-and-length group G (NULL when too small),
  * its type T and its port P (each at least as long as the message), the
  * port's byte order, the fields found by meaning in its type, the type
- * field's offset (-1: none) and the type's shortest length (columns past
- * it are not aligned in every message). */
+ * field's offset (-1: none), the type's shortest length (columns past
+ * it are not aligned in every message), its record chains (which end
+ * before the trailing checksum) and that checksum's size. */
 typedef struct ifr_bctx {
     const col_stat *G, *T, *P;
     bool be;
@@ -96,6 +121,11 @@ typedef struct ifr_bctx {
     size_t nsem;
     int key_offset;
     uint32_t tmin;
+    const ifr_chain *chains; /* the type's record chains: the first that fits is used */
+    size_t nchains;
+    uint32_t trail;         /* a checksum of this many bytes ends every message of the type */
+    const uint8_t *flowcol; /* offsets < nflowcol: one value per flow, varying across flows */
+    uint32_t nflowcol;
 } ifr_bctx;
 
 /* Boundary search for one message p[0..len). Writes boundaries (offsets in

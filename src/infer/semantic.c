@@ -110,6 +110,50 @@ static bool find_length(const msg_set *s, uint32_t o, unsigned w, bool be, trawl
     return true;
 }
 
+/* Two lengths of sections (the later-span lengths of a header: S7-like
+ * parameter and data lengths): [o1, o1+w) and [o2, o2+w) whose values
+ * add up to the message length less a header that ends 0 to SECT_SLACK
+ * bytes after the second, in LENGTH_SHARE of the messages, each value
+ * varying (else one of them is a plain length). */
+#define SECT_SLACK 8
+static bool find_sections(const msg_set *s, uint32_t o1, uint32_t o2, unsigned w, bool be,
+                          trawl_infer_field *f1, trawl_infer_field *f2)
+{
+    if (s->min_len == s->max_len || o2 + w > s->min_len || s->n < 4)
+        return false;
+    size_t fit = 0, miss = 0, most = s->n - (size_t)(LENGTH_SHARE * (double)s->n);
+    uint64_t a0 = 0, b0 = 0;
+    bool va = false, vb = false;
+    for (size_t i = 0; i < s->n; i++) {
+        const trawl_span *d = msg(s, i);
+        uint64_t a = ifr_read(d->ptr + o1, w, be), b = ifr_read(d->ptr + o2, w, be);
+        /* the first section has bytes; the second may be empty */
+        uint64_t c = a + b > d->len || !a ? 0 : d->len - a - b;
+        if (c < o2 + w || c > o2 + w + SECT_SLACK) {
+            if (++miss > most) /* (no longer LENGTH_SHARE of them) */
+                return false;
+            continue;
+        }
+        if (!fit) {
+            a0 = a;
+            b0 = b;
+        }
+        va |= a != a0;
+        vb |= b != b0;
+        fit++;
+    }
+    if ((double)fit < LENGTH_SHARE * (double)s->n || !va || !vb)
+        return false;
+    found(f1, o1, w, TRAWL_FIELD_LENGTH, be, (float)fit / (float)s->n, TRAWL_SIG_LENGTH);
+    *f2 = *f1;
+    f2->offset = o2;
+    f1->len_from = f2->len_from = (int32_t)(o2 + w);
+    f1->sect_with = o2;
+    f2->sect_with = o1;
+    f1->sect_size = f2->sect_size = w;
+    return true;
+}
+
 static int cmp_u64(const void *x, const void *y)
 {
     uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
@@ -303,6 +347,29 @@ static bool find_checksum(const msg_set *s, trawl_infer_field *f)
     return pl.offset >= 0; /* a trailing checksum has no fixed offset: not a prefix field */
 }
 
+uint32_t ifr_trailing_check(const msg_set *s)
+{
+    size_t k = s->n < CHECK_SAMPLE ? s->n : CHECK_SAMPLE;
+    if (k < 4)
+        return 0;
+    trawl_span *sp = malloc(k * sizeof(*sp));
+    if (!sp)
+        return 0;
+    for (size_t i = 0; i < k; i++)
+        sp[i] = *msg(s, i * s->n / k);
+    /* one-byte sums fit a few messages by chance */
+    trawl_check_locate_opts o = {.sizes = (k >= 12 ? 1u : 0u) | 2 | 4,
+                                 .max_skip = 4,
+                                 .kinds = TRAWL_CHECK_ALL_KINDS | TRAWL_CHECK_NO_SEARCH,
+                                 .trailing_only = true};
+    trawl_check_place pl;
+    trawl_check_algo a;
+    bool ok = false;
+    trawl_check_locate(sp, k, &o, &pl, &a, &ok, NULL);
+    free(sp);
+    return ok && pl.offset < 0 ? pl.size : 0;
+}
+
 /* A checksum at a fixed offset o covering [from, o) (a header checksum). */
 static bool find_header_check(const msg_set *s, uint32_t o, unsigned w, trawl_infer_field *f)
 {
@@ -353,6 +420,20 @@ bool ifr_semantic(const msg_set *s, bool be_pref, unsigned what, trawl_infer_fie
                         continue;
                     if (!overlaps(*out, *n, o, lwidths[wi]) &&
                         find_length(s, o, lwidths[wi], be, &f) && !push(out, n, &f))
+                        return false;
+                }
+    /* lengths of two sections */
+    for (int b = 0; b < 2 && (what & SEM_LENGTH); b++) /* the port's byte order first */
+        for (int wi = 0; wi < 2 && (b == 0 || lwidths[wi] > 1); wi++)
+            for (uint32_t o1 = 0; o1 < pre && o1 < 64; o1++)
+                for (uint32_t o2 = o1 + lwidths[wi]; o2 <= o1 + 8 && o2 + lwidths[wi] <= pre;
+                     o2++) {
+                    bool be = b == 0 ? be_pref : !be_pref;
+                    trawl_infer_field f2;
+                    if (!overlaps(*out, *n, o1, lwidths[wi]) &&
+                        !overlaps(*out, *n, o2, lwidths[wi]) &&
+                        find_sections(s, o1, o2, lwidths[wi], be, &f, &f2) &&
+                        (!push(out, n, &f) || !push(out, n, &f2)))
                         return false;
                 }
     /* timestamps */

@@ -112,6 +112,248 @@ static void test_fields_by_meaning(void **state)
     assert_int_equal(trawl_crc_compute(&a.crc, (const uint8_t *)"123456789", 9), 0x2189);
 }
 
+static bool has_bound(const trawl_infer_result *res, size_t i, uint32_t x, uint32_t *sig)
+{
+    size_t nb;
+    const uint32_t *sg;
+    const uint32_t *b = trawl_infer_msg_bounds(res, i, &nb, &sg);
+    for (size_t k = 0; k < nb; k++)
+        if (b[k] == x) {
+            if (sig)
+                *sig = sg[k];
+            return true;
+        }
+    return false;
+}
+
+/* magic(2) type(1) flags(1) a parameter length and a data length (2
+ * each, BE) a code(2), then the parameters (1..30 random bytes) and the
+ * data (0..30): the two lengths are found as sections' sizes, and every
+ * message has boundaries where its parameters and (when there is any) its
+ * data begin. */
+static void test_section_lengths(void **state)
+{
+    (void)state;
+    enum { N = 80 };
+    static uint8_t buf[N][80];
+    trawl_infer_msg m[N];
+    tu_rng r;
+    tu_seed(&r, 21);
+    for (int i = 0; i < N; i++) {
+        uint8_t *p = buf[i];
+        unsigned a = 1 + tu_below(&r, 30), b = tu_below(&r, 31);
+        p[0] = 0x72;
+        p[1] = 0x0C;
+        p[2] = 0x05;
+        p[3] = (uint8_t)(tu_below(&r, 2) << 3);
+        p[4] = 0;
+        p[5] = (uint8_t)a;
+        p[6] = 0;
+        p[7] = (uint8_t)b;
+        p[8] = (uint8_t)tu_below(&r, 4);
+        p[9] = (uint8_t)tu_next(&r);
+        for (unsigned k = 0; k < a + b; k++)
+            p[10 + k] = (uint8_t)tu_next(&r);
+        m[i] = (trawl_infer_msg){{p, 10 + a + b}, 4000, 102, 0, 0, 1700000000.0 + i};
+    }
+    trawl_infer_result *res;
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    const trawl_infer_type *t = trawl_infer_type_get(res, 0);
+    const trawl_infer_field *f = field_at(t, 4);
+    assert_non_null(f);
+    assert_int_equal(f->kind, TRAWL_FIELD_LENGTH);
+    assert_int_equal(f->sect_size, 2);
+    assert_int_equal(f->sect_with, 6);
+    assert_int_equal(f->len_from, 8);
+    f = field_at(t, 6);
+    assert_non_null(f);
+    assert_int_equal(f->kind, TRAWL_FIELD_LENGTH);
+    assert_int_equal(f->sect_with, 4);
+    for (size_t i = 0; i < N; i++) {
+        size_t len = m[i].data.len, a = buf[i][5], b = buf[i][7];
+        assert_true(has_bound(res, i, 10, NULL));
+        assert_true(b == 0 || has_bound(res, i, (uint32_t)(len - b), NULL));
+        assert_true(a + 10 == len || has_bound(res, i, (uint32_t)(10 + a), NULL));
+    }
+    trawl_infer_result_free(res);
+}
+
+/* magic(2) type(1) id(1), then a list of 1..5 records: a tag (1..6), a
+ * length (1 byte), that many bytes (1..6, random): every record's start,
+ * length and value begin a field, with the record signal; then the same
+ * with records of small random bytes (values 0..3) that chain by chance:
+ * no record is seen. */
+static void test_tlv_records(void **state)
+{
+    (void)state;
+    enum { N = 100 };
+    static uint8_t buf[N][64];
+    trawl_infer_msg m[N];
+    tu_rng r;
+    tu_seed(&r, 5);
+    for (int i = 0; i < N; i++) {
+        uint8_t *p = buf[i];
+        size_t o = 4;
+        p[0] = 0xE1;
+        p[1] = 0x07;
+        p[2] = 0x01;
+        p[3] = (uint8_t)tu_below(&r, 200);
+        for (unsigned k = 0, items = 1 + tu_below(&r, 5); k < items; k++) {
+            unsigned vl = 1 + tu_below(&r, 6);
+            p[o++] = (uint8_t)(1 + tu_below(&r, 6));
+            p[o++] = (uint8_t)vl;
+            for (unsigned c = 0; c < vl; c++)
+                p[o++] = (uint8_t)tu_next(&r);
+        }
+        m[i] = (trawl_infer_msg){{p, o}, 4000, 9000, 0, 0, 1700000000.0 + i};
+    }
+    trawl_infer_result *res;
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    size_t seen = 0, total = 0;
+    for (size_t i = 0; i < N; i++) {
+        const uint8_t *p = buf[i];
+        for (size_t q = 4; q < m[i].data.len; q += 2 + p[q + 1]) {
+            uint32_t sg = 0;
+            total += 3;
+            seen += has_bound(res, i, (uint32_t)q + 1, &sg) && (sg & TRAWL_SIG_RECORD);
+            seen += has_bound(res, i, (uint32_t)q + 2, &sg) && (sg & TRAWL_SIG_RECORD);
+            seen += q == 4 || (has_bound(res, i, (uint32_t)q, &sg) && (sg & TRAWL_SIG_RECORD));
+        }
+    }
+    print_message("TLV records: %zu of %zu boundaries\n", seen, total);
+    assert_true(seen * 100 >= total * 95);
+    trawl_infer_result_free(res);
+
+    /* the same records before a CRC-16/ARC of the message: the records end
+     * before it, and it is a field of its own */
+    static uint8_t cbuf[N][66];
+    trawl_crc_params arc = {16, 0x8005, 0, true, true, 0};
+    for (int i = 0; i < N; i++) {
+        size_t len = m[i].data.len;
+        memcpy(cbuf[i], buf[i], len);
+        uint64_t c = trawl_crc_compute(&arc, cbuf[i], len);
+        cbuf[i][len] = (uint8_t)c;
+        cbuf[i][len + 1] = (uint8_t)(c >> 8);
+        m[i].data = (trawl_span){cbuf[i], len + 2};
+    }
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    seen = 0;
+    size_t checks = 0;
+    for (size_t i = 0; i < N; i++) {
+        const uint8_t *p = cbuf[i];
+        size_t len = m[i].data.len - 2;
+        uint32_t sg = 0;
+        checks += has_bound(res, i, (uint32_t)len, &sg) && (sg & TRAWL_SIG_CHECKSUM);
+        for (size_t q = 4; q < len; q += 2 + p[q + 1])
+            seen += has_bound(res, i, (uint32_t)q + 1, &sg) && (sg & TRAWL_SIG_RECORD);
+    }
+    print_message("TLV records before a CRC: %zu lengths, %zu checksums\n", seen, checks);
+    assert_int_equal(checks, N);
+    assert_true(seen * 100 >= (total / 3) * 95);
+    trawl_infer_result_free(res);
+    for (int i = 0; i < N; i++)
+        m[i].data.ptr = buf[i];
+
+    for (int i = 0; i < N; i++) {
+        size_t len = 8 + tu_below(&r, 30);
+        for (size_t k = 4; k < len; k++)
+            buf[i][k] = (uint8_t)tu_below(&r, 4);
+        m[i].data.len = len;
+    }
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    for (size_t i = 0; i < N; i++) {
+        size_t nb;
+        const uint32_t *sg;
+        trawl_infer_msg_bounds(res, i, &nb, &sg);
+        for (size_t k = 0; k < nb; k++)
+            assert_false(sg[k] & TRAWL_SIG_RECORD);
+    }
+    trawl_infer_result_free(res);
+}
+
+/* magic(1) an id of 4 bytes, one per flow (3 flows), the type (2 values)
+ * and a body whose first two bytes are constant per type, then 2..9
+ * random bytes: splitting by a byte of the id gives more constant columns,
+ * but it is what the flow is, so the type field is the key; and the id,
+ * one value per flow in each of its columns, is one field. */
+static void test_key_not_per_flow(void **state)
+{
+    (void)state;
+    enum { N = 90 };
+    static uint8_t buf[N][24];
+    trawl_infer_msg m[N];
+    tu_rng r;
+    tu_seed(&r, 8);
+    for (int i = 0; i < N; i++) {
+        uint8_t *p = buf[i];
+        unsigned flow = (unsigned)i % 3, type = tu_below(&r, 2);
+        size_t len = 8 + 2 + tu_below(&r, 8);
+        p[0] = 0x5A;
+        for (int k = 0; k < 4; k++)
+            p[1 + k] = (uint8_t)(0x31 * (flow + 1) + 17 * k);
+        p[5] = (uint8_t)(type ? 0x22 : 0x11);
+        p[6] = (uint8_t)(type ? 0x80 : 0x40);
+        p[7] = (uint8_t)(type ? 0x03 : 0x09);
+        for (size_t k = 8; k < len; k++)
+            p[k] = (uint8_t)tu_next(&r);
+        m[i] = (trawl_infer_msg){{p, len}, (uint16_t)(5000 + flow), 700, flow, 0, 1.0 + i};
+    }
+    trawl_infer_result *res;
+    assert_int_equal(trawl_infer_run(m, N, NULL, &res, NULL), TRAWL_OK);
+    assert_int_equal(trawl_infer_type_count(res), 2);
+    const trawl_infer_type *t = trawl_infer_type_get(res, 0);
+    assert_int_equal(t->key_offset, 5);
+    /* and the id is one field of four bytes, an id by kind */
+    for (size_t i = 0; i < N; i++) {
+        assert_true(has_bound(res, i, 1, NULL) && has_bound(res, i, 5, NULL));
+        assert_false(has_bound(res, i, 2, NULL) || has_bound(res, i, 3, NULL) ||
+                     has_bound(res, i, 4, NULL));
+    }
+    const trawl_infer_field *f = field_at(t, 1);
+    assert_non_null(f);
+    assert_int_equal(f->size, 4);
+    assert_int_equal(f->kind, TRAWL_FIELD_ID);
+    trawl_infer_result_free(res);
+}
+
+/* magic(2) a flag byte, a float (BE) at the odd offset 3, then a byte of
+ * few values: the float is one field of kind float. */
+static void test_unaligned_float(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    static uint8_t buf[N][8];
+    trawl_infer_msg m[N];
+    tu_rng r;
+    tu_seed(&r, 13);
+    for (int i = 0; i < N; i++) {
+        uint8_t *p = buf[i];
+        float x = 1.0f + (float)tu_below(&r, 100000) / 100.0f;
+        uint32_t u;
+        memcpy(&u, &x, 4);
+        p[0] = 0xE1;
+        p[1] = 0x07;
+        p[2] = (uint8_t)(tu_below(&r, 2) ? 0x80 : 0x01);
+        for (int k = 0; k < 4; k++)
+            p[3 + k] = (uint8_t)(u >> (24 - 8 * k));
+        p[7] = (uint8_t)tu_below(&r, 3);
+        m[i] = (trawl_infer_msg){{p, 8}, 4000, 600, 0, 0, 1.0 + i};
+    }
+    trawl_infer_result *res;
+    trawl_infer_opts o = {.no_types = true};
+    assert_int_equal(trawl_infer_run(m, N, &o, &res, NULL), TRAWL_OK);
+    for (size_t i = 0; i < N; i++) {
+        assert_true(has_bound(res, i, 3, NULL) && has_bound(res, i, 7, NULL));
+        assert_false(has_bound(res, i, 4, NULL) || has_bound(res, i, 5, NULL) ||
+                     has_bound(res, i, 6, NULL));
+    }
+    const trawl_infer_field *f = field_at(trawl_infer_type_get(res, 0), 3);
+    assert_non_null(f);
+    assert_int_equal(f->size, 4);
+    assert_int_equal(f->kind, TRAWL_FIELD_FLOAT);
+    trawl_infer_result_free(res);
+}
+
 static void test_stream_structure(void **state)
 {
     (void)state;
@@ -288,6 +530,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_by_meaning),
+        cmocka_unit_test(test_section_lengths),
+        cmocka_unit_test(test_tlv_records),
+        cmocka_unit_test(test_key_not_per_flow),
+        cmocka_unit_test(test_unaligned_float),
         cmocka_unit_test(test_stream_structure),
         cmocka_unit_test(test_text_input_errors),
         cmocka_unit_test(test_truth_errors),
