@@ -102,8 +102,8 @@ double pi_learned_prob(const pi_learned *l, const float *pre, size_t words, cons
     return trawl_model_prob(l->m, trawl_model_logit(l->m, pre, dense));
 }
 
-int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *sig,
-                       trawl_violation *v, size_t k)
+int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *pre,
+                       size_t words, const float *sig, trawl_violation *v, size_t k)
 {
     float dense[TRAWL_MODEL_MAX_DENSE];
     gather(l, sig, dense);
@@ -111,7 +111,7 @@ int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const fl
     if (k > 16)
         k = 16;
     double base = 0;
-    size_t got = trawl_model_explain(l->m, t, n, dense, top, k, &base);
+    size_t got = trawl_model_explain_pooled(l->m, t, n, pre, words, dense, top, k, &base);
     for (size_t i = 0; i < got; i++)
         if (det_evidence(v, "%+.2f %s", top[i].value, top[i].text))
             return -1;

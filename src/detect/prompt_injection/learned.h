@@ -43,9 +43,10 @@ bool pi_learned_vouches(const pi_learned *l, size_t sig);
 double pi_learned_prob(const pi_learned *l, const float *pre, size_t words, const float *sig);
 
 /* Adds evidence lines to v: the top k terms of the logit for the text t
- * with signals sig ("+1.83 rule:instruction_override.ignore_the_above"),
+ * (pre and words: its pooled features, or NULL to pool t again) with
+ * signals sig ("+1.83 rule:instruction_override.ignore_the_above"),
  * then the rest as one line. -1 on out-of-memory. */
-int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *sig,
-                       trawl_violation *v, size_t k);
+int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *pre,
+                       size_t words, const float *sig, trawl_violation *v, size_t k);
 
 #endif

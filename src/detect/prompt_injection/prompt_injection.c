@@ -160,6 +160,8 @@ typedef struct pi_thread {
     uint64_t seen_to; /* source bytes before this were scanned by an earlier window */
     double model_p;
     uint32_t model_text;
+    const float *model_pre; /* the pooled features of the text that decided */
+    size_t model_words;
     /* the learned tier: each text's pooled features (H floats), its words
      * and index; handed in by a batch (preset) or pooled by scan_text */
     float *pre;
@@ -1200,13 +1202,17 @@ static trawl_status emit_model(const pi_state *s, pi_thread *th, const trawl_det
         return TRAWL_ENOMEM;
     size_t n;
     const uint8_t *t = text_of(s, in, th->model_text, &n);
+    if (n > s->max_text)
+        n = s->max_text; /* the model read the text's first window only */
     pi_norm_stats ns = {.first_invisible = -1};
     if (pi_normalize(&th->alt, t, n, 0, NULL, &ns, n))
         return TRAWL_ENOMEM;
     if (s->n_allow)
         apply_allow(s, &th->alt);
-    return pi_learned_explain(s->learned, th->alt.s, th->alt.len, th->sig, v, 8) ? TRAWL_ENOMEM
-                                                                                 : TRAWL_OK;
+    return pi_learned_explain(s->learned, th->alt.s, th->alt.len, th->model_pre, th->model_words,
+                              th->sig, v, 8)
+               ? TRAWL_ENOMEM
+               : TRAWL_OK;
 }
 
 static trawl_status emit_extras(const pi_state *s, pi_thread *th, const trawl_detect_input *in,
@@ -1302,6 +1308,8 @@ static void decide(const pi_state *s, pi_thread *th, const trawl_detect_input *i
         double p = pi_learned_prob(s->learned, pre + i * h, words[i], th->sig);
         if (p > th->model_p) {
             th->model_p = p;
+            th->model_pre = pre + i * h;
+            th->model_words = words[i];
             th->model_text = th->preset ? text_index(s, in, i) : th->pre_text[i];
         }
     }
