@@ -30,19 +30,40 @@ def grams(t):
     return {tuple(w[i:i + 5]) for i in range(max(0, len(w) - 4))}
 
 
+def known_index(prompts):
+    """Word 5-grams of every text of PROMPTS_DIR's train and dev splits, an
+    index from 5-gram to texts, and the texts themselves (case and white
+    space folded)."""
+    known, index, texts = [], {}, set()
+    for split in ('train', 'dev'):
+        for line in open(f'{prompts}/{split}.jsonl', encoding='utf-8'):
+            t = json.loads(line)['text']
+            texts.add(' '.join(t.lower().split()))
+            known.append(grams(t))
+    for i, g in enumerate(known):
+        for x in g:
+            index.setdefault(x, []).append(i)
+    return (known, texts), index
+
+
+def near_known(t, known, index):
+    """t equals a known text, or shares word 5-grams with one (Jaccard >= 0.3)."""
+    known, texts = known
+    if ' '.join(t.lower().split()) in texts:
+        return True
+    g = grams(t)
+    for i in {i for x in g for i in index.get(x, [])}:
+        if len(g & known[i]) / len(g | known[i]) >= 0.3:
+            return True
+    return False
+
+
 def main():
     repo, prompts, out = sys.argv[1:4]
     raw = subprocess.check_output(['git', '--git-dir', repo, 'show', f'{COMMIT}:prompts.csv'])
     lic = subprocess.check_output(['git', '--git-dir', repo, 'show', f'{COMMIT}:LICENSE'])
     assert b'CC0 1.0 Universal' in lic
-    known = []
-    for split in ('train', 'dev'):
-        for line in open(f'{prompts}/{split}.jsonl', encoding='utf-8'):
-            known.append(grams(json.loads(line)['text']))
-    index = {}
-    for i, g in enumerate(known):
-        for x in g:
-            index.setdefault(x, []).append(i)
+    known, index = known_index(prompts)
     train, evalr, dropped = [], [], 0
     for row in csv.DictReader(io.StringIO(raw.decode('utf-8'))):
         t = ' '.join(row['prompt'].split())
@@ -50,13 +71,7 @@ def main():
         if len(t) < 20 or any(re.search(r'\b' + re.escape(w) + r'\b', low) for w in JAILBREAK):
             dropped += 1
             continue
-        g = grams(t)
-        near = False
-        for i in {i for x in g for i in index.get(x, [])}:
-            if len(g & known[i]) / len(g | known[i]) >= 0.3:
-                near = True
-                break
-        if near or not g:
+        if not grams(t) or near_known(t, known, index):
             dropped += 1
             continue
         h = hashlib.sha256(t.encode()).hexdigest()
