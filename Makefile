@@ -10,6 +10,7 @@
 #   make eval-infer  format inference scored against truth: ../shared/data/pcap
 #                 (PCAPS=DIR for another folder) and 100 generated protocols
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
+#   make eval-model-loso  the prompt model trained without each of its sources in turn, scored on it
 #   make fwmodel  rebuild the firmware corpus with the cross compilers, retrain models/firmware_arch.tmodel
 #   make demo     install what is missing, build, scan the bundled samples
 #   make install  PREFIX=/usr/local
@@ -21,7 +22,7 @@ LOAD_SECONDS ?= 30
 OPENLOOP_SECONDS ?= 3
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-infer fwmodel attack
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-model-loso eval-infer fwmodel attack
 
 all: build
 
@@ -76,7 +77,8 @@ PROMPTS ?= ../shared/data/prompts
 NONPERMISSIVE = alpaca_eval,instructionwild,tensor_trust_extraction,tensor_trust_hijacking
 MODEL_TMP = build/model
 TRAIN_ARGS = --drop-sources $(NONPERMISSIVE) --extra tests/data/prompts/hard_negatives_train.jsonl \
-  --extra tests/data/prompts/benign_zh_train.jsonl
+  --extra tests/data/prompts/benign_zh_train.jsonl --extra tests/data/prompts/benign_roles_train.jsonl \
+  --extra tests/data/prompts/benign_truthfulqa_train.jsonl
 model: build
 	@mkdir -p $(MODEL_TMP)
 	for s in 1 2 3; do build/bin/trawl model train $(TRAIN_ARGS) --hidden 64 --seed $$s \
@@ -92,7 +94,15 @@ model: build
 	build/bin/trawl model eval --per-source models/prompt_injection.tmodel $(PROMPTS)/dev.jsonl
 	build/bin/trawl model eval models/prompt_injection.tmodel tests/data/prompts/hard_negatives_eval.jsonl
 	build/bin/trawl model eval models/prompt_injection.tmodel tests/data/prompts/benign_zh_eval.jsonl
+	build/bin/trawl model eval models/prompt_injection.tmodel tests/data/prompts/benign_roles_eval.jsonl
 	@$(CMAKE) --build build -j$(JOBS)
+
+# Leave-one-source-out: the model of `make model` trained again without each
+# group of its sources in turn, and the detector with it run on that group
+# (tools/pi_loso.py; ~5 min on 2 cores). What a source absent from training gets.
+eval-model-loso: build
+	@if [ -f $(PROMPTS)/train.jsonl ]; then python3 tools/pi_loso.py build/bin/trawl $(PROMPTS) \
+	  $(MODEL_TMP)/loso -- $(TRAIN_ARGS); else echo "eval-model-loso: $(PROMPTS) absent: skipped"; fi
 
 # Compiles the corpus (tools/fwarch/corpus.sh: the cross toolchains' target
 # libraries and trawl's own sources at a pinned commit, ~10 min on 2 cores),

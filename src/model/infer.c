@@ -322,6 +322,27 @@ static inline float row_dot(const trawl_model *m, uint32_t b, const float *g, un
     if (r < 0)
         return 0;
     float v = 0;
+#ifdef __SSE2__
+    if (h == 16 && m->info.format == TRAWL_MODEL_INT8) { /* the shipped form, as pooling reads it */
+        __m128i q = _mm_loadu_si128((const __m128i *)((const uint8_t *)m->table + (size_t)r * 16));
+        __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(q, q), 8);
+        __m128i hi = _mm_srai_epi16(_mm_unpackhi_epi8(q, q), 8);
+        __m128 d = _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(lo, lo), 16)),
+                              _mm_loadu_ps(g));
+        d = _mm_add_ps(d,
+                       _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(lo, lo), 16)),
+                                  _mm_loadu_ps(g + 4)));
+        d = _mm_add_ps(d,
+                       _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(hi, hi), 16)),
+                                  _mm_loadu_ps(g + 8)));
+        d = _mm_add_ps(d,
+                       _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 16)),
+                                  _mm_loadu_ps(g + 12)));
+        d = _mm_add_ps(d, _mm_movehl_ps(d, d));
+        d = _mm_add_ss(d, _mm_shuffle_ps(d, d, 1));
+        return _mm_cvtss_f32(d) * tm_rdf(m->scales + 4u * (size_t)r);
+    }
+#endif
     if (m->info.format == TRAWL_MODEL_INT8) {
         const int8_t *q = (const int8_t *)m->table + (size_t)r * h;
         for (unsigned k = 0; k < h; k++)
@@ -386,8 +407,8 @@ size_t trawl_model_explain_pooled(const trawl_model *m, const uint8_t *t, size_t
     if (bound > fc->buckets)
         bound = fc->buckets; /* entries are unique buckets */
     ex_ctx c = {0};
-    c.cap = 16;
-    while (c.cap < 2 * bound)
+    c.cap = 16; /* load factor at most 2/3: the table is cleared on every call */
+    while (c.cap < bound + bound / 2)
         c.cap <<= 1;
     c.f = malloc(bound * sizeof(*c.f));
     c.slot = malloc(c.cap * sizeof(*c.slot));
@@ -398,7 +419,10 @@ size_t trawl_model_explain_pooled(const trawl_model *m, const uint8_t *t, size_t
     }
     memset(c.slot, 0xff, c.cap * sizeof(*c.slot));
     size_t nw = 0;
-    TM_FEATURE_WALK(fc, t, n, EMIT_EX, nw);
+    if (fc->char_min == 3 && fc->char_max == 5) /* the shipped model's */
+        TM_FEATURE_WALK_C(fc, t, n, EMIT_EX, nw, 3, 5);
+    else
+        TM_FEATURE_WALK(fc, t, n, EMIT_EX, nw);
     free(c.slot);
     static const char *const kinds[] = {"chars", "word", "words"};
     double scale = c.total ? a / (double)c.total : 0;

@@ -351,8 +351,9 @@ static void apply_allow(const pi_state *s, pi_text *t)
     }
 }
 
-/* `model = true|false` (default PI_MODEL_DEFAULT), `model_threshold`
- * (default: the threshold stored in the model file) and `rule_threshold`. */
+/* `model = true|false` (default PI_MODEL_DEFAULT), `model_file` (default:
+ * the built-in model), `model_threshold` (default: the threshold stored in
+ * the model file) and `rule_threshold`. */
 #define PI_MODEL_DEFAULT false
 static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_error *err)
 {
@@ -372,12 +373,17 @@ static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_erro
                          "[prompt_injection] rule_threshold: must be in [0.5, 1]");
     if (st != TRAWL_OK || !on)
         return st;
-    const emb_model_blob *b = emb_models_find("prompt_injection");
-    if (!b)
-        return trawl__fail(err, TRAWL_EUNSUPPORTED,
-                           "[prompt_injection] model: no model is built in (run `make model`)");
     trawl_model *m = NULL;
-    st = trawl_model_load(b->bytes, b->len, &m, err);
+    const char *file = det_config_get(cfg, SECTION, "model_file");
+    if (file && *file) {
+        st = trawl_model_open(file, &m, err); /* a model of this deployment's own */
+    } else {
+        const emb_model_blob *b = emb_models_find("prompt_injection");
+        if (!b)
+            return trawl__fail(err, TRAWL_EUNSUPPORTED,
+                               "[prompt_injection] model: no model is built in (run `make model`)");
+        st = trawl_model_load(b->bytes, b->len, &m, err);
+    }
     if (st == TRAWL_OK)
         st = pi_learned_new(m, (const char *const *)s->sig_names, s->n_sig, &s->learned, err);
     if (st != TRAWL_OK)
