@@ -37,6 +37,13 @@ double pi_learned_threshold(const pi_learned *l);
  * it (it may simply never have seen the attack). */
 bool pi_learned_vouches(const pi_learned *l, size_t sig);
 
+/* Whether the model gives no opinion on an input with signals sig: at
+ * least 30 % of its letters are in scripts (script.h, the "script:"
+ * signals) that no benign row of its training data was written in, so what
+ * it learned of them is the script itself as a sign of injection. A model
+ * that reads no script signal never abstains so. */
+bool pi_learned_abstains(const pi_learned *l, const float *sig);
+
 /* The calibrated p of one text from its pooled features (trawl_model_pool,
  * which returned words) and the input's signals sig[0..n) in the
  * detector's order. 0 when the model abstains (too few words). */

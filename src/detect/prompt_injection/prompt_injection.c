@@ -41,6 +41,7 @@
 #include "common/embedded.h"
 #include "detect/prompt_injection/normalize.h"
 #include "detect/prompt_injection/learned.h"
+#include "detect/prompt_injection/script.h"
 #include "detect/prompt_injection/decode.h"
 
 #define SECTION       "prompt_injection"
@@ -124,7 +125,9 @@ static const char *const extra_sig[] = {
     "text:digits",    /* share of digits */
     "text:punct",     /* share of ASCII punctuation */
 };
-#define N_EXTRA (sizeof extra_sig / sizeof extra_sig[0])
+#define N_EXTRA0 (sizeof extra_sig / sizeof extra_sig[0])
+/* then one per script (script.h): the share of the raw text's letters in it */
+#define N_EXTRA (N_EXTRA0 + PI_N_SCRIPTS)
 
 typedef struct pi_hit {
     uint32_t count;
@@ -174,6 +177,8 @@ typedef struct pi_thread {
     size_t preset_n;
     float *sig; /* n_sig signals of the input */
     size_t bytes, non_ascii, digits, punct;
+    uint32_t script[PI_N_SCRIPTS], letters; /* of the raw texts (script.h) */
+    bool model_abstains; /* the texts are mostly in scripts the model never saw benign */
 } pi_thread;
 
 typedef struct scan_ctx {
@@ -294,7 +299,9 @@ static trawl_status make_signal_names(pi_state *s, trawl_error *err)
             int len = (int)(strrchr(name, '.') - name);
             snprintf(buf, sizeof buf, "rule:%.*s", len, name);
         } else {
-            snprintf(buf, sizeof buf, "%s", extra_sig[i - s->n_rules]);
+            size_t x = i - s->n_rules;
+            snprintf(buf, sizeof buf, "%s",
+                     x < N_EXTRA0 ? extra_sig[x] : pi_script_names[x - N_EXTRA0]);
         }
         if (!(s->sig_names[i] = strdup(buf)))
             return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
@@ -862,6 +869,8 @@ static trawl_status scan_window(const pi_state *s, pi_thread *th, const char *te
     if (s->n_allow)
         apply_allow(s, &th->norm);
     text_stats(th, &th->norm);
+    if (th->base == 0) /* the scripts of the raw text the model reads */
+        pi_script_count(src, n, th->script, &th->letters);
     trawl_status st = scan_view(&c, &th->norm, V_NORM, 0, err);
     if (st == TRAWL_OK && s->learned && !th->preset && th->base == 0)
         st = pool_text(s, th, idx, err); /* the model reads a text's first window */
@@ -998,7 +1007,7 @@ static bool suppressed(const pi_state *s, const pi_thread *th, double conf, bool
 {
     if (conf < 0.5)
         return false;
-    if (s->learned)
+    if (s->learned && !th->model_abstains)
         return th->model_p < s->model_thr && !(vouched && conf >= s->rule_thr);
     return conf < s->rule_thr;
 }
@@ -1255,6 +1264,9 @@ static void reset_thread(pi_thread *th)
     th->model_text = 0;
     th->n_pre = 0;
     th->bytes = th->non_ascii = th->digits = th->punct = 0;
+    memset(th->script, 0, sizeof th->script);
+    th->letters = 0;
+    th->model_abstains = false;
 }
 
 /* The index (as text_name() reads it) of the k-th text run() scores. */
@@ -1299,6 +1311,8 @@ static void compute_signals(const pi_state *s, pi_thread *th)
     x[6] = (float)((double)th->non_ascii / bytes);
     x[7] = (float)((double)th->digits / bytes);
     x[8] = (float)((double)th->punct / bytes);
+    for (size_t k = 0; k < PI_N_SCRIPTS; k++)
+        x[N_EXTRA0 + k] = th->letters ? (float)th->script[k] / (float)th->letters : 0;
 }
 
 /* The learned decision: the highest p over the input's texts, each text's
@@ -1306,6 +1320,8 @@ static void compute_signals(const pi_state *s, pi_thread *th)
 static void decide(const pi_state *s, pi_thread *th, const trawl_detect_input *in)
 {
     compute_signals(s, th);
+    if ((th->model_abstains = pi_learned_abstains(s->learned, th->sig)))
+        return; /* no opinion: the rules decide alone */
     unsigned h = pi_learned_hidden(s->learned);
     const float *pre = th->preset ? th->preset_pre : th->pre;
     const size_t *words = th->preset ? th->preset_words : th->words;
