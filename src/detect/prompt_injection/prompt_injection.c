@@ -869,7 +869,8 @@ static trawl_status scan_window(const pi_state *s, pi_thread *th, const char *te
     if (s->n_allow)
         apply_allow(s, &th->norm);
     text_stats(th, &th->norm);
-    if (th->base == 0) /* the scripts of the raw text the model reads */
+    if ((s->learned || th->preset) &&
+        th->base == 0) /* the scripts of the raw text the model reads */
         pi_script_count(src, n, th->script, &th->letters);
     trawl_status st = scan_view(&c, &th->norm, V_NORM, 0, err);
     if (st == TRAWL_OK && s->learned && !th->preset && th->base == 0)
