@@ -275,6 +275,10 @@ typedef struct trawl_server_opts {
      * failure falls back to this instance's own limiter for that request
      * (counted: trawl_redis_rate_fallbacks_total). */
     bool redis_rate_limits;
+    /* Where compiled rule packs are cached (trawl_detect_engine_new_cached)
+     * when trawl_server_reload_engine builds a new engine; NULL = compile
+     * every time. Not copied: must outlive the server. */
+    const char *cache_dir;
 } trawl_server_opts;
 
 /* Starts listening and serving with engine (which the caller keeps alive

@@ -106,6 +106,9 @@ static void usage(FILE *out)
             "                       (the fleet meets one budget); on a Redis error this\n"
             "                       instance's own limits apply and\n"
             "                       trawl_redis_rate_fallbacks_total counts it\n"
+            "  --no-cache           compile the detectors' rule packs at start and on SIGHUP\n"
+            "                       instead of loading them from $XDG_CACHE_HOME/trawl\n"
+            "                       (as TRAWL_NO_CACHE=1; docs/cli.md)\n"
             "  -h, --help           this text\n\n"
             "Relative paths in the config file are relative to the file's directory.\n"
             "SIGTERM or SIGINT: stop accepting, finish requests in flight, exit 0.\n"
@@ -124,6 +127,7 @@ typedef struct settings {
     char *redis, *redis_secret_file;
     char *rule_name[MAX_RULESETS], *rule_path[MAX_RULESETS];
     size_t n_rules;
+    bool no_cache; /* --no-cache (or TRAWL_NO_CACHE): compile the rule packs every time */
 } settings;
 
 static void settings_init(settings *st)
@@ -556,6 +560,7 @@ static const struct option longopts[] = {
     {"redis-timeout-ms", required_argument, NULL, 1003},
     {"redis-ttl-s", required_argument, NULL, 'L'},
     {"redis-rate-limits", no_argument, NULL, 1004},
+    {"no-cache", no_argument, NULL, 1020},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -601,6 +606,9 @@ static int load(int argc, char **argv, settings *st, loaded *ld)
         switch (opt) {
         case 'c':
             break;
+        case 1020:
+            st->no_cache = true;
+            break;
         case 'h':
             ld->help = true;
             return 0;
@@ -623,6 +631,7 @@ static int load(int argc, char **argv, settings *st, loaded *ld)
     st->o.api_keys_path = st->api_keys;
     st->o.access_log = st->access_log;
     st->o.trusted_proxies = st->proxies;
+    st->o.cache_dir = cli_cache_dir(st->no_cache);
     return 0;
 }
 
@@ -713,7 +722,8 @@ int cli_serve(int argc, char **argv)
     }
     trawl_error err;
     trawl_detect_engine *engine = NULL;
-    trawl_status s = trawl_detect_engine_new(ld.detectors, ld.detectors_len, &engine, &err);
+    trawl_status s = trawl_detect_engine_new_cached(ld.detectors, ld.detectors_len, st.o.cache_dir,
+                                                    &engine, &err);
     if (s != TRAWL_OK) {
         cli_report("serve", ld.config_path ? ld.config_path : "configuration", &err);
         goto out;

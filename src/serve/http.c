@@ -838,7 +838,7 @@ trawl_status trawl_server_reload_engine(trawl_server *s, const char *config, siz
         return trawl__fail(err, TRAWL_EINVAL, "no server");
     trawl_detect_engine *e;
     uint64_t t0 = now_ns();
-    trawl_status st = trawl_detect_engine_new(config, config_len, &e, err);
+    trawl_status st = trawl_detect_engine_new_cached(config, config_len, s->o.cache_dir, &e, err);
     atomic_store_explicit(&s->engine_build_ms, (now_ns() - t0) / 1000000u, memory_order_relaxed);
     if (st != TRAWL_OK) {
         atomic_fetch_add(&s->engine_reload_failures, 1);

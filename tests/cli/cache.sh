@@ -3,7 +3,7 @@
 # a warm run gives the same report as a cold one; damaged, truncated,
 # swapped or foreign entries are replaced silently and the answers stay
 # the same; --no-cache and TRAWL_NO_CACHE=1 leave the directory alone; a
-# pipe gets a database that streams. (Cold compiles of the detectors' packs
+# pipe gets a database that streams; trawl serve stores its packs too. (Cold compiles of the detectors' packs
 # are slow, under ASan most of all: two here; the damage is done to a rule
 # file's entries, which compile in milliseconds.)
 set -u
@@ -26,6 +26,19 @@ check mode "700" "$(stat -c %a "$dir/xdg/trawl")"
 "$T" detect --json prompt "$P" | strip >"$dir/warm"
 check cold-same "$(cat "$dir/ref")" "$(cat "$dir/cold")"
 check warm-same "$(cat "$dir/ref")" "$(cat "$dir/warm")"
+rm -rf "$dir/xdg/trawl"
+
+# trawl serve builds its engine through the same cache (start and SIGHUP)
+"$T" serve --listen 127.0.0.1:0 2>"$dir/serve.err" &
+spid=$!
+i=0
+while ! grep -q '^listening on' "$dir/serve.err" && [ $i -lt 3000 ] && kill -0 $spid 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+done
+kill -TERM $spid 2>/dev/null
+wait $spid
+check serve-entries-written 2 "$(count)"
 rm -rf "$dir/xdg/trawl"
 
 # scan -r: a set that takes a while to compile is stored and reused
