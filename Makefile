@@ -10,6 +10,7 @@
 #   make eval-infer  format inference scored against truth: ../shared/data/pcap
 #                 (PCAPS=DIR for another folder) and 100 generated protocols
 #   make model    retrain models/prompt_injection.tmodel from ../shared/data/prompts
+#   make eval-model-loso  the prompt model trained without each of its sources in turn, scored on it
 #   make fwmodel  rebuild the firmware corpus with the cross compilers, retrain models/firmware_arch.tmodel
 #   make demo     install what is missing, build, scan the bundled samples
 #   make install  PREFIX=/usr/local
@@ -21,7 +22,7 @@ LOAD_SECONDS ?= 30
 OPENLOOP_SECONDS ?= 3
 CMAKE ?= cmake
 
-.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-infer fwmodel attack
+.PHONY: all build check asan fuzz bench demo install clean deps format loadtest loadtest-openloop model eval-model-loso eval-infer fwmodel attack
 
 all: build
 
@@ -64,35 +65,48 @@ loadtest-openloop: deps build
 	@sh bench/loadtest/openloop.sh build/bin/trawl $(OPENLOOP_SECONDS)
 
 # Trains the prompt-injection learned tier on the permissively licensed rows
-# of train.jsonl plus the trigger-word hard negatives and the benign Chinese
-# requests of tests/data/prompts (every fifth row held
-# out for the epoch, the calibration and the threshold): a teacher of three
-# wider networks, the student alone and distilled from the teacher (both
-# reported; the one of lower calibrated validation log loss ships, int8:
-# the student alone, 0.0734 against 0.0795, docs/model.md). Reports dev.jsonl per source and the held-out
-# hard negatives. Deterministic: same data, same bytes (docs/model.md,
-# docs/data-card-prompt-injection.md).
+# of train.jsonl plus the trigger-word hard negatives, the benign Chinese
+# requests, role requests and short questions of tests/data/prompts (every
+# fifth row held out for the epoch, the calibration and the threshold: at
+# most 0.1 % of its benign rows flagged, since leave-one-source-out showed
+# that validation rows of the sources learned from understate the false
+# alarms on other sources several times over): a teacher of three wider
+# networks, the student alone and distilled from the teacher (both
+# reported; the student alone ships, int8: its calibrated validation log
+# loss is lower, 0.0812 against 0.0875, docs/model.md). Reports dev.jsonl
+# per source and the held-out benign sets. Deterministic: same data, same
+# bytes (docs/model.md, docs/data-card-prompt-injection.md).
 PROMPTS ?= ../shared/data/prompts
 NONPERMISSIVE = alpaca_eval,instructionwild,tensor_trust_extraction,tensor_trust_hijacking
 MODEL_TMP = build/model
-TRAIN_ARGS = --drop-sources $(NONPERMISSIVE) --extra tests/data/prompts/hard_negatives_train.jsonl \
-  --extra tests/data/prompts/benign_zh_train.jsonl
+TRAIN_ARGS = --drop-sources $(NONPERMISSIVE) --target-fpr 0.001 --extra tests/data/prompts/hard_negatives_train.jsonl \
+  --extra tests/data/prompts/benign_zh_train.jsonl --extra tests/data/prompts/benign_roles_train.jsonl \
+  --extra tests/data/prompts/benign_truthfulqa_train.jsonl
 model: build
 	@mkdir -p $(MODEL_TMP)
 	for s in 1 2 3; do build/bin/trawl model train $(TRAIN_ARGS) --hidden 64 --seed $$s \
 	  --name pi-teacher-$$s $(PROMPTS)/train.jsonl $(MODEL_TMP)/teacher-$$s.tmodel || exit 2; done
-	build/bin/trawl model train $(TRAIN_ARGS) --name pi-mlp-v3 \
+	build/bin/trawl model train $(TRAIN_ARGS) --name pi-mlp-v4 \
 	  $(PROMPTS)/train.jsonl $(MODEL_TMP)/student-alone.tmodel
 	build/bin/trawl model distill $(TRAIN_ARGS) --teacher $(MODEL_TMP)/teacher-1.tmodel \
 	  --teacher $(MODEL_TMP)/teacher-2.tmodel --teacher $(MODEL_TMP)/teacher-3.tmodel \
-	  --temperature 2 --alpha 0.5 --name pi-mlp-v3-distilled $(PROMPTS)/train.jsonl $(MODEL_TMP)/student.tmodel
+	  --temperature 2 --alpha 0.5 --name pi-mlp-v4-distilled $(PROMPTS)/train.jsonl $(MODEL_TMP)/student.tmodel
 	build/bin/trawl model quantize --format int8 $(MODEL_TMP)/student-alone.tmodel models/prompt_injection.tmodel
 	for m in teacher-1 student-alone student; do build/bin/trawl model eval \
 	  $(MODEL_TMP)/$$m.tmodel $(PROMPTS)/dev.jsonl | tail -n 1; done
 	build/bin/trawl model eval --per-source models/prompt_injection.tmodel $(PROMPTS)/dev.jsonl
 	build/bin/trawl model eval models/prompt_injection.tmodel tests/data/prompts/hard_negatives_eval.jsonl
 	build/bin/trawl model eval models/prompt_injection.tmodel tests/data/prompts/benign_zh_eval.jsonl
+	build/bin/trawl model eval models/prompt_injection.tmodel tests/data/prompts/benign_roles_eval.jsonl
+	build/bin/trawl model eval models/prompt_injection.tmodel tests/data/prompts/benign_truthfulqa_eval.jsonl
 	@$(CMAKE) --build build -j$(JOBS)
+
+# Leave-one-source-out: the model of `make model` trained again without each
+# group of its sources in turn, and the detector with it run on that group
+# (tools/pi_loso.py; ~5 min on 2 cores). What a source absent from training gets.
+eval-model-loso: build
+	@if [ -f $(PROMPTS)/train.jsonl ]; then python3 tools/pi_loso.py build/bin/trawl $(PROMPTS) \
+	  $(MODEL_TMP)/loso -- $(TRAIN_ARGS); else echo "eval-model-loso: $(PROMPTS) absent: skipped"; fi
 
 # Compiles the corpus (tools/fwarch/corpus.sh: the cross toolchains' target
 # libraries and trawl's own sources at a pinned commit, ~10 min on 2 cores),

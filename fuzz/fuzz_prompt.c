@@ -3,15 +3,18 @@
  * rot13, tags, decoded runs) with its sixteen-bytes-at-a-time scanners,
  * the rules, the evidence lines, the report JSON. The threat score must lie
  * in [0, 1] and the report must serialise. The split points come from the
- * first bytes so that the fuzzer can move them. */
+ * first bytes so that the fuzzer can move them; an odd first byte runs the
+ * detector with the learned tier on (pooling, the script counts of raw
+ * bytes, abstention, the explanation of a flagged input). */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <trawl/trawl.h>
 
-static trawl_detect_engine *engine;
-static trawl_detect_ctx *ctx;
+static trawl_detect_engine *engine, *model_engine;
+static trawl_detect_ctx *ctx, *model_ctx;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,6 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     trawl_error err;
     if (!engine && (trawl_detect_engine_new(NULL, 0, &engine, &err) != TRAWL_OK ||
                     trawl_detect_ctx_new(engine, &ctx, &err) != TRAWL_OK))
+        abort();
+    static const char on[] = "[prompt_injection]\nmodel = true\n";
+    if (!model_engine &&
+        (trawl_detect_engine_new(on, sizeof on - 1, &model_engine, &err) != TRAWL_OK ||
+         trawl_detect_ctx_new(model_engine, &model_ctx, &err) != TRAWL_OK))
         abort();
     if (size < 2 || size > (1u << 16))
         return 0;
@@ -43,7 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in.history = hist;
     in.n_history = 1;
     trawl_detect_report *r;
-    if (trawl_detect_run(engine, ctx, &in, TRAWL_DET_PROMPT_INJECTION, &r, &err) != TRAWL_OK)
+    bool model = data[0] & 1;
+    if (trawl_detect_run(model ? model_engine : engine, model ? model_ctx : ctx, &in,
+                         TRAWL_DET_PROMPT_INJECTION, &r, &err) != TRAWL_OK)
         abort();
     if (!(r->threat_score >= 0 && r->threat_score <= 1))
         abort();

@@ -127,6 +127,12 @@ typedef struct trawl_model_contrib {
 TRAWL_API size_t trawl_model_explain(const trawl_model *m, const uint8_t *t, size_t n,
                                      const float *dense, trawl_model_contrib *out, size_t k,
                                      double *base);
+/* The same with the text's pooled features already at hand (pre[0..H) and
+ * words, as trawl_model_pool gave them for t), so t is walked once, not
+ * twice; pre NULL pools t here. */
+TRAWL_API size_t trawl_model_explain_pooled(const trawl_model *m, const uint8_t *t, size_t n,
+                                            const float *pre, size_t words, const float *dense,
+                                            trawl_model_contrib *out, size_t k, double *base);
 
 /* ---- training ---------------------------------------------------------------- */
 

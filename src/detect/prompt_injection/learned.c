@@ -13,8 +13,14 @@ struct pi_learned {
     trawl_model_info info;
     size_t *from; /* model dense feature j reads signal from[j] */
     size_t n_sig;
-    bool *vouch; /* [n_sig]: the training data never showed signal i on benign text */
+    bool *vouch;    /* [n_sig]: the training data never showed signal i on benign text */
+    size_t *unseen; /* signals of the scripts it never saw a benign text in */
+    size_t n_unseen;
 };
+
+/* The model gives no opinion on a text with at least this share of its
+ * letters in scripts it never saw a benign text in. */
+#define ABSTAIN_SHARE 0.3f
 
 trawl_status pi_learned_new(trawl_model *m, const char *const *names, size_t n, pi_learned **out,
                             trawl_error *err)
@@ -29,8 +35,9 @@ trawl_status pi_learned_new(trawl_model *m, const char *const *names, size_t n, 
     trawl_model_get_info(m, &l->info);
     l->n_sig = n;
     l->from = calloc(l->info.n_dense + 1, sizeof(size_t));
+    l->unseen = calloc(l->info.n_dense + 1, sizeof(size_t));
     l->vouch = malloc(n + 1);
-    if (!l->from || !l->vouch) {
+    if (!l->from || !l->unseen || !l->vouch) {
         pi_learned_free(l);
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     }
@@ -50,9 +57,13 @@ trawl_status pi_learned_new(trawl_model *m, const char *const *names, size_t n, 
         l->from[j] = i;
     }
     memset(l->vouch, 1, n + 1);
-    for (unsigned j = 0; j < l->info.n_dense; j++)
-        if (trawl_model_dense_flags(m, j) & TRAWL_MODEL_DENSE_BENIGN_SEEN)
+    for (unsigned j = 0; j < l->info.n_dense; j++) {
+        bool seen = trawl_model_dense_flags(m, j) & TRAWL_MODEL_DENSE_BENIGN_SEEN;
+        if (seen)
             l->vouch[l->from[j]] = false;
+        else if (!strncmp(trawl_model_dense_name(m, j), "script:", 7))
+            l->unseen[l->n_unseen++] = l->from[j];
+    }
     *out = l;
     return TRAWL_OK;
 }
@@ -63,6 +74,7 @@ void pi_learned_free(pi_learned *l)
         return;
     trawl_model_free(l->m);
     free(l->from);
+    free(l->unseen);
     free(l->vouch);
     free(l);
 }
@@ -87,6 +99,14 @@ bool pi_learned_vouches(const pi_learned *l, size_t sig)
     return sig < l->n_sig && l->vouch[sig];
 }
 
+bool pi_learned_abstains(const pi_learned *l, const float *sig)
+{
+    float share = 0;
+    for (size_t i = 0; i < l->n_unseen; i++)
+        share += sig[l->unseen[i]];
+    return share >= ABSTAIN_SHARE;
+}
+
 static void gather(const pi_learned *l, const float *sig, float *dense)
 {
     for (unsigned j = 0; j < l->info.n_dense; j++)
@@ -102,8 +122,8 @@ double pi_learned_prob(const pi_learned *l, const float *pre, size_t words, cons
     return trawl_model_prob(l->m, trawl_model_logit(l->m, pre, dense));
 }
 
-int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *sig,
-                       trawl_violation *v, size_t k)
+int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *pre,
+                       size_t words, const float *sig, trawl_violation *v, size_t k)
 {
     float dense[TRAWL_MODEL_MAX_DENSE];
     gather(l, sig, dense);
@@ -111,7 +131,7 @@ int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const fl
     if (k > 16)
         k = 16;
     double base = 0;
-    size_t got = trawl_model_explain(l->m, t, n, dense, top, k, &base);
+    size_t got = trawl_model_explain_pooled(l->m, t, n, pre, words, dense, top, k, &base);
     for (size_t i = 0; i < got; i++)
         if (det_evidence(v, "%+.2f %s", top[i].value, top[i].text))
             return -1;

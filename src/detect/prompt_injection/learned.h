@@ -37,15 +37,23 @@ double pi_learned_threshold(const pi_learned *l);
  * it (it may simply never have seen the attack). */
 bool pi_learned_vouches(const pi_learned *l, size_t sig);
 
+/* Whether the model gives no opinion on an input with signals sig: at
+ * least 30 % of its letters are in scripts (script.h, the "script:"
+ * signals) that no benign row of its training data was written in, so what
+ * it learned of them is the script itself as a sign of injection. A model
+ * that reads no script signal never abstains so. */
+bool pi_learned_abstains(const pi_learned *l, const float *sig);
+
 /* The calibrated p of one text from its pooled features (trawl_model_pool,
  * which returned words) and the input's signals sig[0..n) in the
  * detector's order. 0 when the model abstains (too few words). */
 double pi_learned_prob(const pi_learned *l, const float *pre, size_t words, const float *sig);
 
 /* Adds evidence lines to v: the top k terms of the logit for the text t
- * with signals sig ("+1.83 rule:instruction_override.ignore_the_above"),
+ * (pre and words: its pooled features, or NULL to pool t again) with
+ * signals sig ("+1.83 rule:instruction_override.ignore_the_above"),
  * then the rest as one line. -1 on out-of-memory. */
-int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *sig,
-                       trawl_violation *v, size_t k);
+int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *pre,
+                       size_t words, const float *sig, trawl_violation *v, size_t k);
 
 #endif

@@ -42,6 +42,7 @@
 #include "common/embedded.h"
 #include "detect/prompt_injection/normalize.h"
 #include "detect/prompt_injection/learned.h"
+#include "detect/prompt_injection/script.h"
 #include "detect/prompt_injection/decode.h"
 
 #define SECTION       "prompt_injection"
@@ -125,7 +126,9 @@ static const char *const extra_sig[] = {
     "text:digits",    /* share of digits */
     "text:punct",     /* share of ASCII punctuation */
 };
-#define N_EXTRA (sizeof extra_sig / sizeof extra_sig[0])
+#define N_EXTRA0 (sizeof extra_sig / sizeof extra_sig[0])
+/* then one per script (script.h): the share of the raw text's letters in it */
+#define N_EXTRA (N_EXTRA0 + PI_N_SCRIPTS)
 
 typedef struct pi_hit {
     uint32_t count;
@@ -161,6 +164,8 @@ typedef struct pi_thread {
     uint64_t seen_to; /* source bytes before this were scanned by an earlier window */
     double model_p;
     uint32_t model_text;
+    const float *model_pre; /* the pooled features of the text that decided */
+    size_t model_words;
     /* the learned tier: each text's pooled features (H floats), its words
      * and index; handed in by a batch (preset) or pooled by scan_text */
     float *pre;
@@ -173,6 +178,8 @@ typedef struct pi_thread {
     size_t preset_n;
     float *sig; /* n_sig signals of the input */
     size_t bytes, non_ascii, digits, punct;
+    uint32_t script[PI_N_SCRIPTS], letters; /* of the raw texts (script.h) */
+    bool model_abstains; /* the texts are mostly in scripts the model never saw benign */
 } pi_thread;
 
 typedef struct scan_ctx {
@@ -293,7 +300,9 @@ static trawl_status make_signal_names(pi_state *s, trawl_error *err)
             int len = (int)(strrchr(name, '.') - name);
             snprintf(buf, sizeof buf, "rule:%.*s", len, name);
         } else {
-            snprintf(buf, sizeof buf, "%s", extra_sig[i - s->n_rules]);
+            size_t x = i - s->n_rules;
+            snprintf(buf, sizeof buf, "%s",
+                     x < N_EXTRA0 ? extra_sig[x] : pi_script_names[x - N_EXTRA0]);
         }
         if (!(s->sig_names[i] = strdup(buf)))
             return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
@@ -350,8 +359,9 @@ static void apply_allow(const pi_state *s, pi_text *t)
     }
 }
 
-/* `model = true|false` (default PI_MODEL_DEFAULT), `model_threshold`
- * (default: the threshold stored in the model file) and `rule_threshold`. */
+/* `model = true|false` (default PI_MODEL_DEFAULT), `model_file` (default:
+ * the built-in model), `model_threshold` (default: the threshold stored in
+ * the model file) and `rule_threshold`. */
 #define PI_MODEL_DEFAULT false
 static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_error *err)
 {
@@ -371,12 +381,17 @@ static trawl_status install_model(pi_state *s, const det_config *cfg, trawl_erro
                          "[prompt_injection] rule_threshold: must be in [0.5, 1]");
     if (st != TRAWL_OK || !on)
         return st;
-    const emb_model_blob *b = emb_models_find("prompt_injection");
-    if (!b)
-        return trawl__fail(err, TRAWL_EUNSUPPORTED,
-                           "[prompt_injection] model: no model is built in (run `make model`)");
     trawl_model *m = NULL;
-    st = trawl_model_load(b->bytes, b->len, &m, err);
+    const char *file = det_config_get(cfg, SECTION, "model_file");
+    if (file && *file) {
+        st = trawl_model_open(file, &m, err); /* a model of this deployment's own */
+    } else {
+        const emb_model_blob *b = emb_models_find("prompt_injection");
+        if (!b)
+            return trawl__fail(err, TRAWL_EUNSUPPORTED,
+                               "[prompt_injection] model: no model is built in (run `make model`)");
+        st = trawl_model_load(b->bytes, b->len, &m, err);
+    }
     if (st == TRAWL_OK)
         st = pi_learned_new(m, (const char *const *)s->sig_names, s->n_sig, &s->learned, err);
     if (st != TRAWL_OK)
@@ -875,6 +890,9 @@ static trawl_status scan_window(const pi_state *s, pi_thread *th, const char *te
     if (s->n_allow)
         apply_allow(s, &th->norm);
     text_stats(th, &th->norm);
+    if ((s->learned || th->preset) &&
+        th->base == 0) /* the scripts of the raw text the model reads */
+        pi_script_count(src, n, th->script, &th->letters);
     trawl_status st = scan_view(&c, &th->norm, V_NORM, 0, err);
     if (st == TRAWL_OK && s->learned && !th->preset && th->base == 0)
         st = pool_text(s, th, idx, err); /* the model reads a text's first window */
@@ -1011,7 +1029,7 @@ static bool suppressed(const pi_state *s, const pi_thread *th, double conf, bool
 {
     if (conf < 0.5)
         return false;
-    if (s->learned)
+    if (s->learned && !th->model_abstains)
         return th->model_p < s->model_thr && !(vouched && conf >= s->rule_thr);
     return conf < s->rule_thr;
 }
@@ -1221,13 +1239,17 @@ static trawl_status emit_model(const pi_state *s, pi_thread *th, const trawl_det
         return TRAWL_ENOMEM;
     size_t n;
     const uint8_t *t = text_of(s, in, th->model_text, &n);
+    if (n > s->max_text)
+        n = s->max_text; /* the model read the text's first window only */
     pi_norm_stats ns = {.first_invisible = -1};
     if (pi_normalize(&th->alt, t, n, 0, NULL, &ns, n))
         return TRAWL_ENOMEM;
     if (s->n_allow)
         apply_allow(s, &th->alt);
-    return pi_learned_explain(s->learned, th->alt.s, th->alt.len, th->sig, v, 8) ? TRAWL_ENOMEM
-                                                                                 : TRAWL_OK;
+    return pi_learned_explain(s->learned, th->alt.s, th->alt.len, th->model_pre, th->model_words,
+                              th->sig, v, 8)
+               ? TRAWL_ENOMEM
+               : TRAWL_OK;
 }
 
 static trawl_status emit_extras(const pi_state *s, pi_thread *th, const trawl_detect_input *in,
@@ -1264,6 +1286,9 @@ static void reset_thread(pi_thread *th)
     th->model_text = 0;
     th->n_pre = 0;
     th->bytes = th->non_ascii = th->digits = th->punct = 0;
+    memset(th->script, 0, sizeof th->script);
+    th->letters = 0;
+    th->model_abstains = false;
 }
 
 /* The index (as text_name() reads it) of the k-th text run() scores. */
@@ -1308,6 +1333,8 @@ static void compute_signals(const pi_state *s, pi_thread *th)
     x[6] = (float)((double)th->non_ascii / bytes);
     x[7] = (float)((double)th->digits / bytes);
     x[8] = (float)((double)th->punct / bytes);
+    for (size_t k = 0; k < PI_N_SCRIPTS; k++)
+        x[N_EXTRA0 + k] = th->letters ? (float)th->script[k] / (float)th->letters : 0;
 }
 
 /* The learned decision: the highest p over the input's texts, each text's
@@ -1315,6 +1342,8 @@ static void compute_signals(const pi_state *s, pi_thread *th)
 static void decide(const pi_state *s, pi_thread *th, const trawl_detect_input *in)
 {
     compute_signals(s, th);
+    if ((th->model_abstains = pi_learned_abstains(s->learned, th->sig)))
+        return; /* no opinion: the rules decide alone */
     unsigned h = pi_learned_hidden(s->learned);
     const float *pre = th->preset ? th->preset_pre : th->pre;
     const size_t *words = th->preset ? th->preset_words : th->words;
@@ -1323,6 +1352,8 @@ static void decide(const pi_state *s, pi_thread *th, const trawl_detect_input *i
         double p = pi_learned_prob(s->learned, pre + i * h, words[i], th->sig);
         if (p > th->model_p) {
             th->model_p = p;
+            th->model_pre = pre + i * h;
+            th->model_words = words[i];
             th->model_text = th->preset ? text_index(s, in, i) : th->pre_text[i];
         }
     }
