@@ -344,8 +344,11 @@ class TLVRecord:
     offset: int = 0
 
 
+@functools.lru_cache(maxsize=64)
 def _tlv_framer(type_size: int, length_size: int, big_endian: bool,
-                include_length_in_length: bool, containers: Any = ()) -> _frame.TLV:
+                include_length_in_length: bool, containers: tuple[int, ...]) -> _frame.TLV:
+    """The framer for these options, cached: framers are immutable and
+    shareable, and each keeps its per-thread iterators."""
     for what, v in (("type_size", type_size), ("length_size", length_size)):
         if v not in (1, 2, 4):
             raise ValueError(f"{what} must be 1, 2 or 4, not {v}")
@@ -363,20 +366,24 @@ def parse_tlv(buffer: bytes, *, type_size: int = 1, length_size: int = 1, big_en
     silently. ``zero_copy=True`` gives values as memoryviews into buffer.
     ``type_map`` is accepted and unused, as in Oscura."""
     del type_map
-    framer = _tlv_framer(type_size, length_size, big_endian, include_length_in_length)
-    out: list[TLVRecord] = []
-    src = _lib.from_buffer(buffer)
+    framer = _tlv_framer(type_size, length_size, big_endian, include_length_in_length, ())
     # values sliced from the buffer itself: bytes from bytes (one copy), or
     # memoryviews into it for zero_copy
     view = memoryview(buffer).cast("B") if zero_copy or not isinstance(buffer, bytes) else buffer
-    conv = (lambda v: v) if zero_copy or isinstance(view, bytes) else bytes
-    try:
-        for (_, off, _, vo, vl, typ, _, _, _) in framer._raw(src, False):
-            out.append(TLVRecord(typ, vl, conv(view[vo:vo + vl]), off))
-    except errors.FrameError as e:
-        e.units = out
-        raise
-    return out
+    rec = TLVRecord
+    # A TLV unit's value is the last value.len bytes of its data.
+    if zero_copy or isinstance(view, bytes):
+        def make(rows: Any) -> Any:
+            return [rec(typ, vl, view[off + dl - vl:off + dl], off) for (off, dl, vl, typ) in rows]
+    else:
+        def make(rows: Any) -> Any:
+            return [rec(typ, vl, bytes(view[off + dl - vl:off + dl]), off)
+                    for (off, dl, vl, typ) in rows]
+    return framer._collect(_lib.from_buffer(buffer), make, _TLV_ROW)
+
+
+# trawl_frame_unit read as (offset, data.len, value.len, type)
+_TLV_ROW = _frame._unit_struct(("offset", "data_len", "value_len", "type"))
 
 
 def parse_tlv_nested(buffer: bytes, *, type_size: int = 1, length_size: int = 1,
@@ -384,7 +391,8 @@ def parse_tlv_nested(buffer: bytes, *, type_size: int = 1, length_size: int = 1,
                      container_types: Optional[set[int]] = None) -> dict[int, Any]:
     """Nested TLV as dicts: {type: bytes or {nested}}; a repeated type
     keeps the last record, as in Oscura."""
-    framer = _tlv_framer(type_size, length_size, big_endian, False, container_types or ())
+    framer = _tlv_framer(type_size, length_size, big_endian, False,
+                         tuple(sorted(container_types or ())))
     root: dict[int, Any] = {}
     stack = [root]
     for u in framer.units(buffer):
