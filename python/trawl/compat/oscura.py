@@ -470,8 +470,13 @@ def stream_records(file_or_buffer: Source, record_size: int) -> Iterator[bytes]:
         # offset, with the index it would have had.
         buf = memoryview(file_or_buffer).cast("B")
         whole = len(buf) - len(buf) % record_size
-        for i in range(0, whole, record_size):
-            yield bytes(buf[i:i + record_size])
+        if isinstance(file_or_buffer, bytes):  # slices of bytes are bytes: one copy
+            raw = file_or_buffer
+            for i in range(0, whole, record_size):
+                yield raw[i:i + record_size]
+        else:
+            for i in range(0, whole, record_size):
+                yield bytes(buf[i:i + record_size])
         if whole < len(buf):
             raise _frame.fault_error(ffi.new("trawl_frame_fault *", {
                 "kind": lib.TRAWL_FRAME_SHORT_TAIL, "offset": whole,
