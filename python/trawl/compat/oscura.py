@@ -94,6 +94,14 @@ def _compile_cached(text: bytes, anchored: bool) -> _pattern.Database:
     return _pattern.compile(text, syntax="regex", block_only=True)
 
 
+@functools.lru_cache(maxsize=256)
+def _compile_pattern(pattern: Union[str, bytes]) -> tuple[bytes, _pattern.Database]:
+    """A BinaryRegex pattern's trawl text and database, cached by the
+    pattern as given (BinaryRegex(p) per call then costs a dict lookup)."""
+    text = _regex_text(pattern)
+    return text, _compile_cached(text, False)
+
+
 @dataclass
 class BinaryRegex:
     """A binary regex in trawl's regex-style byte syntax
@@ -108,8 +116,11 @@ class BinaryRegex:
     name: str = ""
 
     def __post_init__(self) -> None:
-        self._text = _regex_text(self.pattern)
-        self.compiled = _compile_cached(self._text, False)
+        try:
+            self._text, self.compiled = _compile_pattern(self.pattern)
+        except TypeError:  # an unhashable pattern (bytearray): no cache by pattern
+            self._text = _regex_text(self.pattern)
+            self.compiled = _compile_cached(self._text, False)
 
     def _result(self, m: _pattern.Match, base: int, data: Any) -> PatternMatchResult:
         off = m.offset + base
@@ -120,8 +131,7 @@ class BinaryRegex:
     def _first(self, db: _pattern.Database, data: Any, start: int) -> Optional[PatternMatchResult]:
         if start > 0 and self.compiled.infos[0].anchored_start:  # type: ignore[union-attr]
             return None  # like re: ^ matches only at the real start, not at pos
-        view = memoryview(data).cast("B")[start:]
-        got = db.scan(view, limit=1)
+        got = db.scan(memoryview(data).cast("B")[start:] if start else data, limit=1)
         return self._result(got[0], start, data) if got else None
 
     def match(self, data: bytes, start: int = 0) -> Optional[PatternMatchResult]:
