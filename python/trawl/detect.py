@@ -9,7 +9,8 @@
 An :class:`Engine` is built once (it compiles every rule pack: milliseconds
 to a second) and shared by threads; each thread gets its own detection
 context. The input is the unified input object of docs/detect.md (a dict,
-or its JSON text); the report is its JSON, parsed into a dict.
+or its JSON text); the report is a dict equal to its JSON (`trawl detect`'s output)
+parsed, read from the report's structs.
 """
 
 from __future__ import annotations
