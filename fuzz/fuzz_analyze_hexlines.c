@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     trawl_status st = trawl_analyze_parse_hex_lines(data, size, &m, &err);
     if (st != TRAWL_OK) {
         if (m.msgs || (st == TRAWL_ESYNTAX && (err.line < 1 || err.column < 1 || err.offset < 0 ||
-                                                 (size_t)err.offset >= size)))
+                                               (size_t)err.offset >= size)))
             __builtin_trap();
         return 0;
     }

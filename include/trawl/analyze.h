@@ -637,7 +637,8 @@ TRAWL_API void trawl_analyze_matrix_free(trawl_analyze_matrix *m);
  * 32/64, integers of 1-8 bytes, bool; either byte order; C or Fortran
  * order). Errors carry err->offset: TRAWL_EFORMAT (not .npy, a malformed
  * or unsupported header), TRAWL_EINVAL ("expected 2-D data" for other
- * shapes), TRAWL_ETRUNCATED (data size differs from the shape's),
+ * shapes, "holds no values" for (R, 0) and (0, C), at the shape's offset),
+ * TRAWL_ETRUNCATED (data size differs from the shape's),
  * TRAWL_ELIMIT, TRAWL_ENOMEM. O(n); allocates the matrix. */
 TRAWL_API trawl_status trawl_analyze_parse_npy(const uint8_t *p, size_t n,
                                                trawl_analyze_matrix *out, trawl_error *err);

@@ -189,7 +189,8 @@ typedef enum trawl_cache_outcome {
     TRAWL_CACHE_UNWRITABLE /* compiled; the cache file could not be written */
 } trawl_cache_outcome;
 
-/* Compiles in under this many microseconds are not stored: reading the
+/* Compiles in under this many microseconds of the compiling thread's CPU
+ * time are not stored: reading the
  * file back would cost about as much, and one-off patterns would fill the
  * directory. */
 #define TRAWL_CACHE_MIN_COMPILE_US 5000

@@ -5,20 +5,10 @@
  * message and are skipped. Errors name the line, the column (1-based, in
  * bytes) and the byte offset. */
 #include "analyze/analyze_int.h"
+#include "common/codec.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static trawl_status fail_at(trawl_error *err, size_t off, unsigned line, unsigned col,
                             const char *what)
@@ -67,17 +57,17 @@ trawl_status trawl_analyze_parse_hex_lines(const uint8_t *p, size_t n, trawl_ana
                 i++;
                 continue;
             }
-            int hi = hexval(c);
+            int hi = trawl__hexval(c);
             if (hi < 0) {
                 st = fail_at(err, i, line, (unsigned)(i - pos + 1), "not a hex digit");
                 goto fail;
             }
-            if (i + 1 >= end || hexval(p[i + 1]) < 0) {
+            if (i + 1 >= end || trawl__hexval(p[i + 1]) < 0) {
                 st = fail_at(err, i, line, (unsigned)(i - pos + 1),
                              "a hex digit without its pair (bytes are two digits)");
                 goto fail;
             }
-            bytes[used++] = (uint8_t)(hi << 4 | hexval(p[i + 1]));
+            bytes[used++] = (uint8_t)(hi << 4 | trawl__hexval(p[i + 1]));
             i += 2;
         }
         if (used > start) {

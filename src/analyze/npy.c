@@ -183,6 +183,13 @@ trawl_status trawl_analyze_parse_npy(const uint8_t *p, size_t n, trawl_analyze_m
                               dims == 1 ? "" : "s");
     uint64_t rows = dim[0], cols = dim[1];
     size_t data = hs + hl;
+    /* An empty shape holds nothing to analyse, and its other dimension is
+     * not bounded by the file's size: (4444444444444, 0) would be a
+     * matrix of trillions of empty rows for every caller to walk. */
+    if (!rows || !cols)
+        return trawl__fail_at(err, TRAWL_EINVAL, (int64_t)(v - (const char *)p), -1,
+                              "npy: shape (%llu, %llu) holds no values",
+                              (unsigned long long)rows, (unsigned long long)cols);
     if (cols && rows > (UINT64_MAX / cols) / t.size)
         return bad(err, (size_t)(v - (const char *)p), "shape too large");
     uint64_t need = rows * cols * t.size;
@@ -194,7 +201,7 @@ trawl_status trawl_analyze_parse_npy(const uint8_t *p, size_t n, trawl_analyze_m
                               (unsigned long long)need, n - data);
     if (rows * cols > SIZE_MAX / sizeof(double))
         return trawl__fail(err, TRAWL_ELIMIT, "npy: too many values");
-    out->data = malloc((size_t)(rows && cols ? rows * cols : 1) * sizeof(double));
+    out->data = malloc((size_t)(rows * cols) * sizeof(double));
     if (!out->data)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     out->rows = (size_t)rows;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/codec.h"
 #include "common/error.h"
 #include "common/json.h"
 
@@ -73,17 +74,6 @@ static void skip_ws(parser *ps)
     }
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at p[i..); -1 when they are not. */
 static long hex4(const parser *ps, size_t i)
 {
@@ -91,7 +81,7 @@ static long hex4(const parser *ps, size_t i)
         return -1;
     long v = 0;
     for (int k = 0; k < 4; k++) {
-        int h = hexval(ps->p[i + (size_t)k]);
+        int h = trawl__hexval(ps->p[i + (size_t)k]);
         if (h < 0)
             return -1;
         v = v << 4 | h;

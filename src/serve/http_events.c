@@ -399,7 +399,8 @@ void trawl__serve_events_publish(trawl_server *s, const srv_event_ctx *ctx, cons
                           "\"instance\":\"%s\",\"detector\":\"%s\",\"category\":\"%s\","
                           "\"severity\":\"%s\",\"threat_score\":%.4g,\"categories\":[",
                           (unsigned long long)ms, ctx->client ? ctx->client : "", cid, rid,
-                          ctx->key ? "\"key\":\"" : "", key, ctx->key ? "\"," : "", s->instance, d->string, cat, trawl_severity_name(sev), sc->valuedouble);
+                          ctx->key ? "\"key\":\"" : "", key, ctx->key ? "\"," : "", s->instance,
+                          d->string, cat, trawl_severity_name(sev), sc->valuedouble);
         for (size_t i = 0; i < nc && dn > 0 && (size_t)dn < sizeof(data); i++) {
             char c[96];
             esc(c, sizeof c, cats[i]);

@@ -201,7 +201,7 @@ typedef struct srv_reply {
     char client_id[65];   /* the request's client_id (cut short), for events */
     bool has_threat;      /* threat is the answer's threat_score (access log) */
     double threat;
-    bool close;           /* close the connection after it */
+    bool close; /* close the connection after it */
     /* A streamed response (len bytes) instead of body; send_reply queues
      * and releases it. */
     struct MHD_Response *stream;

@@ -9,16 +9,32 @@
 set -u
 T=$1
 . "$(dirname "$0")/lib/check.sh"
-# run CMD...: "rc message" with 10 s and 1 GB of address space at most
-run() { (ulimit -v 1000000; timeout 10 "$T" "$@" 2>"$dir/e" >/dev/null); echo "$? $(cat "$dir/e")"; }
+# run CMD...: "rc message" with 10 s and 1 GB of address space at most.
+# An ASan build reserves terabytes of shadow address space at start, so it
+# runs without the address-space cap (and the out-of-memory case, which
+# needs the cap, is skipped there).
+asan=0
+grep -q __asan_init "$T" 2>/dev/null && asan=1
+run() {
+    if [ $asan = 1 ]; then
+        (timeout 10 "$T" "$@" 2>"$dir/e" >/dev/null)
+    else
+        (ulimit -v 1000000; timeout 10 "$T" "$@" 2>"$dir/e" >/dev/null)
+    fi
+    echo "$? $(cat "$dir/e")"
+}
 : >"$dir/empty"
 
 check rules-dev-zero "2 trawl scan: /dev/zero: larger than the limit of 16777216 bytes (--max-rules-size)" \
     "$(run scan -r /dev/zero "$dir/empty")"
 check rules-small-cap "2 trawl scan: /dev/zero: larger than the limit of 1024 bytes (--max-rules-size)" \
     "$(run scan --max-rules-size 1k -r /dev/zero "$dir/empty")"
-check rules-oom "2 trawl scan: /dev/zero: out of memory reading it" \
-    "$(run scan --max-rules-size 4g -r /dev/zero "$dir/empty")"
+if [ $asan = 0 ]; then
+    check rules-oom "2 trawl scan: /dev/zero: out of memory reading it" \
+        "$(run scan --max-rules-size 4g -r /dev/zero "$dir/empty")"
+else
+    echo "skip rules-oom: needs ulimit -v, which an ASan build cannot run under"
+fi
 python3 -c 'print("long: " + "a" * 70000)' >"$dir/long.rules"
 check rule-line "2 trawl scan: $dir/long.rules, line 1: line of 70006 bytes, over the limit of 65536" \
     "$(run scan -r "$dir/long.rules" "$dir/empty")"
