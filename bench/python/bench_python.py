@@ -249,8 +249,8 @@ def _fuzzy_python(data, p, k):
 
 
 def main():
-    print(f"trawl {trawl.LIBRARY_VERSION} from {trawl.LIBRARY_PATH}; Python {sys.version.split()[0]};"
-          " load average %.1f %.1f %.1f" % os.getloadavg())
+    print(f"trawl {trawl.LIBRARY_VERSION} from {trawl.LIBRARY_PATH};"
+          f" Python {sys.version.split()[0]}; load average %.1f %.1f %.1f" % os.getloadavg())
     overhead()
     throughput()
     compat_rows()
