@@ -55,6 +55,60 @@ static void test_refusals(void **state)
     trawl__json_free(d);
 }
 
+/* Strings go eight bytes at a time up to the first byte that needs a look
+ * (quote, backslash, control, non-ASCII): such a byte at every position of
+ * a long plain string, and two of them in one word, decode as they should
+ * and fail at their own offset. */
+static void test_string_words(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *put;   /* inserted at position k of the string */
+        const char *want;  /* decoded, or NULL: refused */
+        const char *words; /* the refusal */
+    } cases[] = {
+        {"\\\"", "\"", NULL},
+        {"\\\\", "\\", NULL},
+        {"\\n", "\n", NULL},
+        {"\\u00e9", "\xc3\xa9", NULL},
+        {"\xc3\xa9", "\xc3\xa9", NULL},
+        {"\xe2\x82\xac", "\xe2\x82\xac", NULL},
+        {"\\\"\\\\", "\"\\", NULL},
+        {"\x01", NULL, "control character"},
+        {"\x1f", NULL, "control character"},
+        {"\xc0\xaf", NULL, "invalid UTF-8"},
+        {"\xff", NULL, "invalid UTF-8"},
+        {"\x7f", "\x7f", NULL},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t k = 0; k <= 40; k++) {
+            char doc[128], want[128];
+            size_t plain = 48;
+            int n = snprintf(doc, sizeof doc, "[\"%.*s%s%.*s\"]", (int)k,
+                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", cases[c].put,
+                             (int)(plain - k), "0123456789 ~!@#$%^&*()_+-=[]{};':,./<>?`|abcdefgh");
+            trawl_error e;
+            tj_doc *d = NULL;
+            trawl_status st = trawl__json_parse(doc, (size_t)n, 0, &d, &e);
+            if (!cases[c].want) {
+                if (st != TRAWL_EFORMAT || e.offset != (int64_t)(2 + k) ||
+                    !strstr(e.message, cases[c].words))
+                    fail_msg("case %zu at %zu: status %d offset %lld '%s'", c, k, st,
+                             (long long)e.offset, e.message);
+                continue;
+            }
+            assert_int_equal(st, TRAWL_OK);
+            int m = snprintf(want, sizeof want, "%.*s%s%.*s", (int)k,
+                             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", cases[c].want,
+                             (int)(plain - k), "0123456789 ~!@#$%^&*()_+-=[]{};':,./<>?`|abcdefgh");
+            const tj_value *v = trawl__json_root(d)->child;
+            assert_int_equal(v->len, (size_t)m);
+            assert_memory_equal(v->str, want, (size_t)m);
+            trawl__json_free(d);
+        }
+    }
+}
+
 static void test_nul_kept(void **state)
 {
     (void)state;
@@ -222,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_nul_kept),
+        cmocka_unit_test(test_string_words),
         cmocka_unit_test(test_utf8_prefix),
         cmocka_unit_test(test_python_differential),
     };

@@ -72,6 +72,16 @@ void trawl__an_dists_avx2(const double *x, const double *Ct, size_t d, size_t k,
  * *best and, when second is not NULL, the smallest of the others. */
 size_t trawl__an_nearest_avx2(double *acc, size_t k, double *best, double *second);
 
+/* ---- windows_avx2.c ---- */
+/* The CPU has AVX2 (and the kernels below may be called). */
+bool trawl__an_have_avx2_only(void);
+/* One block of the window scan: sums the four 16-bit sub-histograms of a
+ * block (each sum at most 32768), clears them, adds the sum to acc, stores
+ * it in slot and moves win by (sum - old slot); returns the number of
+ * non-zero bins of win. */
+unsigned trawl__an_block_step_avx2(uint16_t h4[4][256], uint16_t slot[256], uint32_t win[256],
+                                   uint32_t acc[256]);
+
 /* ---- cut.c ---- */
 /* TRAWL_EINVAL (err->index = the row) unless Z is a linkage tree over n >= 2
  * items: every child an item or an earlier row, none used twice. */

@@ -7,19 +7,26 @@
  * counts never exceed W, so c log2 c comes from a table built with the
  * scanner, and a window costs 256 table reads instead of 256 logarithms.
  *
- * Block mode (the step divides the window, and is a multiple of 8 between
- * 64 and 32 KiB, with at most 64 steps per window): the input is cut into
- * step-sized blocks, each block's histogram is counted once (four
+ * Block mode (the step divides the window and is between 64 bytes and
+ * 32 KiB, with at most 64 steps per window): the input is cut into
+ * step-sized blocks, each block's histogram is counted once (four 16-bit
  * sub-histograms, so that runs of one value do not serialise on one
- * counter; eight bytes per load, and an all-zero word costs one branch),
- * and the window is the sum of the last W / step block histograms, kept in
- * a ring: a block is added once and subtracted once. Every W / step blocks
- * the window covers exactly the blocks since the last such point, so adding
- * it to base[] keeps the histogram of blocks [0, based) for a quarter of
- * the per-block cost; base plus the ring's newest blocks is the histogram of
- * any block prefix, which is all the whole-input and range histograms need
- * (a range's whole blocks are prefix(last) - prefix(first), its ragged
- * edges are counted byte by byte).
+ * counter; a byte is one load and one add to memory, and an all-zero
+ * 32-byte stretch costs one branch), and the window is the sum of the last
+ * W / step block histograms, kept in a ring: a block is added once and
+ * subtracted once. In the same pass over the 256 bins (sixteen per AVX2
+ * register when the CPU has it, windows_avx2.c) each block is added to a
+ * 32-bit running histogram, flushed into 64-bit base[] before it could
+ * wrap: the histogram of the blocks counted so far, which is all the
+ * whole-input and range histograms need (a range's whole blocks are
+ * prefix(last) - prefix(first), its ragged edges are counted byte by
+ * byte). Measured with callgrind on 16 MiB of shared libraries, window =
+ * step = 1024: 7.1 instructions per byte before this layout, 3.9 after, of
+ * which 2 are the counting itself; the time is bound by the one store per
+ * byte of the counting (about 2 GB/s per core), not by the instructions.
+ * (Gathering the table reads with AVX2 saves another 0.45 instructions per
+ * byte but is slower on AMD's microcoded gathers, so the table is read one
+ * bin at a time.)
  *
  * Otherwise (rolling mode) the window's histogram moves byte by byte: the
  * bytes that leave are subtracted and those that enter added, or it is
@@ -40,6 +47,7 @@ struct trawl_analyze_entropy_scanner {
     size_t window, step;
     size_t wb;    /* block mode: window / step; 0 in rolling mode */
     size_t ntab;  /* entries of tab: window + 1, or 0 (logarithms instead) */
+    bool avx2;    /* windows_avx2.c's kernels */
     double tab[]; /* c * log2 c */
 };
 
@@ -61,8 +69,8 @@ trawl_status trawl_analyze_entropy_scanner_new(size_t window, size_t step,
     s->step = step;
     s->ntab = ntab;
     s->wb = 0;
-    if (window % step == 0 && step % 8 == 0 && step >= BLOCK_MIN && step <= BLOCK_MAX &&
-        window / step <= BLOCKS_MAX)
+    s->avx2 = trawl__an_have_avx2_only() && !getenv("TRAWL_NO_AVX2");
+    if (window % step == 0 && step >= BLOCK_MIN && step <= BLOCK_MAX && window / step <= BLOCKS_MAX)
         s->wb = window / step;
     for (size_t c = 0; c < ntab; c++)
         s->tab[c] = c ? (double)c * log2((double)c) : 0.0;
@@ -181,52 +189,68 @@ static void window_at(const trawl_analyze_entropy_scanner *s, const uint8_t *p, 
 
 typedef struct ring {
     size_t wb, step;
-    uint32_t (*blk)[256]; /* wb block histograms */
+    uint16_t (*blk)[256]; /* wb block histograms */
     uint32_t win[256];
-    uint64_t base[256]; /* blocks [0, based) */
-    uint64_t based;
+    uint64_t base[256];    /* blocks [0, flushed) */
+    uint32_t acc[256];     /* blocks since, each added as it is counted */
+    uint32_t nacc, maxacc; /* blocks in acc; flushed before it could wrap */
 } ring;
 
-static void block_hist(const uint8_t *p, size_t step, uint32_t out[256])
+/* Counts a block into four 16-bit sub-histograms (zeroed by block_step),
+ * so that runs of one value do not serialise on one counter. 32 bytes at a
+ * time: one test skips an all-zero stretch (padding, alignment); otherwise
+ * a byte costs one load and one add to memory. */
+static void block_hist(const uint8_t *p, size_t step, uint16_t h4[4][256])
 {
-    uint16_t h4[4][256];
-    memset(h4, 0, sizeof h4);
     uint32_t zero = 0;
-    for (size_t i = 0; i < step; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        if (w == 0) {
-            zero += 8;
+    size_t i = 0;
+    for (; i + 32 <= step; i += 32) {
+        uint64_t w0, w1, w2, w3;
+        memcpy(&w0, p + i, 8);
+        memcpy(&w1, p + i + 8, 8);
+        memcpy(&w2, p + i + 16, 8);
+        memcpy(&w3, p + i + 24, 8);
+        if ((w0 | w1 | w2 | w3) == 0) {
+            zero += 32;
             continue;
         }
-        uint32_t half[2] = {(uint32_t)w, (uint32_t)(w >> 32)};
-        for (int k = 0; k < 2; k++) {
-            uint32_t v = half[k];
-            if (!v) {
-                zero += 4;
-                continue;
-            }
-            h4[0][v & 0xFF]++;
-            h4[1][(v >> 8) & 0xFF]++;
-            h4[2][(v >> 16) & 0xFF]++;
-            h4[3][v >> 24]++;
+        const uint8_t *q = p + i;
+        for (int j = 0; j < 32; j += 4) {
+            h4[0][q[j]]++;
+            h4[1][q[j + 1]]++;
+            h4[2][q[j + 2]]++;
+            h4[3][q[j + 3]]++;
         }
     }
-    for (int b = 0; b < 256; b++)
-        out[b] = (uint32_t)h4[0][b] + h4[1][b] + h4[2][b] + h4[3][b];
-    out[0] += zero;
+    for (; i < step; i++) /* the last 0..31 bytes */
+        h4[i & 3][p[i]]++;
+    h4[0][0] = (uint16_t)(h4[0][0] + zero); /* a block is at most 32 KiB */
 }
 
-/* sign * histogram of blocks [0, x) into dst; x - based <= wb. */
-static void add_prefix(const ring *r, uint64_t x, uint64_t *dst, int sign)
+/* The block into its ring slot and the window: the portable twin of
+ * trawl__an_block_step_avx2 (same contract). */
+static unsigned block_step(uint16_t h4[4][256], uint16_t slot[256], uint32_t win[256],
+                           uint32_t acc[256])
 {
-    uint64_t h[256];
-    memcpy(h, r->base, sizeof h);
-    for (uint64_t b = r->based; b < x; b++)
-        for (int i = 0; i < 256; i++)
-            h[i] += r->blk[b % r->wb][i];
-    for (int i = 0; i < 256; i++)
-        dst[i] += sign > 0 ? h[i] : (uint64_t)0 - h[i];
+    unsigned k = 0;
+    for (int i = 0; i < 256; i++) {
+        uint16_t nw = (uint16_t)(h4[0][i] + h4[1][i] + h4[2][i] + h4[3][i]);
+        h4[0][i] = h4[1][i] = h4[2][i] = h4[3][i] = 0;
+        acc[i] += nw;
+        win[i] = win[i] + nw - slot[i];
+        slot[i] = nw;
+        k += win[i] != 0;
+    }
+    return k;
+}
+
+/* sign * histogram of the blocks counted so far into dst. */
+static void add_prefix(const ring *r, uint64_t *dst, int sign)
+{
+    for (int i = 0; i < 256; i++) {
+        uint64_t h = r->base[i] + r->acc[i];
+        dst[i] += sign > 0 ? h : (uint64_t)0 - h;
+    }
 }
 
 /* First and end block of the whole blocks inside a range; fb >= lb: none. */
@@ -244,6 +268,7 @@ static trawl_status scan_blocks(const trawl_analyze_entropy_scanner *s, const ui
     memset(&r, 0, sizeof r);
     r.wb = s->wb;
     r.step = s->step;
+    r.maxacc = (uint32_t)(UINT32_MAX / s->step);
     r.blk = calloc(s->wb, sizeof(*r.blk));
     if (!r.blk)
         return TRAWL_ENOMEM;
@@ -259,34 +284,33 @@ static trawl_status scan_blocks(const trawl_analyze_entropy_scanner *s, const ui
         count_bytes(p, lo, fb * step, g->hist);
         count_bytes(p, lb * step, hi, g->hist);
     }
+    uint16_t h4[4][256];
+    memset(h4, 0, sizeof h4);
     for (size_t b = 0; b < nb; b++) {
-        uint32_t *slot = r.blk[b % r.wb], nw[256];
-        block_hist(p + b * step, step, nw);
-        unsigned k = 0; /* non-empty bins of the window, counted on the way */
-        for (int i = 0; i < 256; i++) {
-            r.win[i] = r.win[i] + nw[i] - slot[i];
-            slot[i] = nw[i];
-            k += r.win[i] != 0;
+        block_hist(p + b * step, step, h4);
+        if (r.nacc == r.maxacc) {
+            for (int i = 0; i < 256; i++)
+                r.base[i] += r.acc[i], r.acc[i] = 0;
+            r.nacc = 0;
         }
+        /* k: non-empty bins of the window, counted on the way */
+        unsigned k = s->avx2 ? trawl__an_block_step_avx2(h4, r.blk[b % r.wb], r.win, r.acc)
+                             : block_step(h4, r.blk[b % r.wb], r.win, r.acc);
+        r.nacc++;
         uint64_t x = b + 1; /* blocks [0, x) are in */
         for (size_t i = 0; i < rq->nranges; i++) {
             uint64_t fb, lb;
             range_blocks(&rq->ranges[i], step, &fb, &lb);
             if (fb < lb && fb == x) /* prefix(0) is empty: nothing to take away */
-                add_prefix(&r, x, rq->ranges[i].hist, -1);
+                add_prefix(&r, rq->ranges[i].hist, -1);
             if (fb < lb && lb == x)
-                add_prefix(&r, x, rq->ranges[i].hist, +1);
-        }
-        if (x % r.wb == 0) {
-            for (int i = 0; i < 256; i++)
-                r.base[i] += r.win[i];
-            r.based = x;
+                add_prefix(&r, rq->ranges[i].hist, +1);
         }
         if (x >= r.wb)
             emit(o, window_h(s, r.win, s->window, k, rq->corrected), (x - r.wb) * step);
     }
     if (whole) {
-        add_prefix(&r, nb, whole, +1);
+        add_prefix(&r, whole, +1);
         count_bytes(p, (uint64_t)nb * step, n, whole);
     }
     if (n % step) /* one last window flush with the end */

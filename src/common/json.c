@@ -187,12 +187,37 @@ static trawl_status escape(parser *ps, unsigned char *o, size_t *w)
     return TRAWL_OK;
 }
 
-/* A string at p[i] == '"'. */
+/* Eight bytes at a time (SWAR): ONES * c has c in every byte; a word has a
+ * zero byte when ZERO_BYTE(x) != 0 (exact as a yes/no answer). */
+#define ONES           0x0101010101010101ull
+#define HIGHS          0x8080808080808080ull
+#define ZERO_BYTE(x)   (((x)-ONES) & ~(x)&HIGHS)
+#define HAS_BYTE(w, c) ZERO_BYTE((w) ^ (ONES * (c)))
+/* Bytes that string() copies as they are: 0x20..0x7F but the backslash. */
+#define NOT_PLAIN(w) (((w) | (((w)-ONES * 0x20) & ~(w)) | HAS_BYTE(w, '\\')) & HIGHS)
+/* The lowest flagged byte of such a mask is always a true hit (a false one
+ * only ever sits above a true one), so this many bytes before it are not. */
+#define CLEAR_BYTES(m) ((size_t)__builtin_ctzll(m) / 8)
+
+/* A string at p[i] == '"'. Runs of plain ASCII go eight bytes at a time;
+ * everything else (and every error, at the same offset) byte by byte. */
 static trawl_status string(parser *ps, const char **out, size_t *len)
 {
     size_t start = ++ps->i, end = start;
-    while (end < ps->n && ps->p[end] != '"')
+    for (;;) {
+        while (end + 8 <= ps->n) {
+            uint64_t w, m;
+            memcpy(&w, ps->p + end, 8);
+            if ((m = HAS_BYTE(w, '"') | HAS_BYTE(w, '\\'))) {
+                end += CLEAR_BYTES(m);
+                break;
+            }
+            end += 8;
+        }
+        if (end >= ps->n || ps->p[end] == '"')
+            break;
         end += ps->p[end] == '\\' ? 2 : 1;
+    }
     if (end >= ps->n)
         return fail(ps, TRAWL_EFORMAT, start - 1, "unterminated string");
     unsigned char *o = arena(ps->doc, end - start + 1);
@@ -200,6 +225,16 @@ static trawl_status string(parser *ps, const char **out, size_t *len)
         return trawl__fail(ps->err, TRAWL_ENOMEM, "out of memory");
     size_t w = 0;
     while (ps->i < end) {
+        if (end - ps->i >= 8) {
+            uint64_t word, m;
+            memcpy(&word, ps->p + ps->i, 8);
+            size_t k = (m = NOT_PLAIN(word)) ? CLEAR_BYTES(m) : 8;
+            memcpy(o + w, &word, 8); /* the room is end - start + 1 */
+            w += k;
+            ps->i += k;
+            if (k)
+                continue;
+        }
         unsigned char c = ps->p[ps->i];
         if (c == '\\') {
             ps->i++;

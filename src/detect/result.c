@@ -256,8 +256,12 @@ static void jw_num(det_line *w, double d)
     }
     int as_int = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
     double a = fabs(d), k = nearbyint(a * 1e6);
-    if (d == (double)as_int) {
-        snprintf(b, sizeof b, "%d", as_int);
+    if (d == (double)as_int) { /* what "%d" prints, without printf */
+        char *p = b;
+        if (as_int < 0)
+            *p++ = '-';
+        p += u64_text(p, as_int < 0 ? (uint64_t)0 - (uint64_t)(int64_t)as_int : (uint64_t)as_int);
+        *p = 0;
     } else if (a >= 1e-4 && a < 1e9 && k / 1e6 == a) {
         /* The double nearest a decimal of at most six places (scores such
          * as 0.85 or 0.123456): %1.15g prints that decimal, which reads

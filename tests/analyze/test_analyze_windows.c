@@ -2,7 +2,8 @@
  * definition: every window the scan promises recounted from its bytes and
  * its entropy taken with log2 of each probability, on inputs mixing random,
  * text-like and zero stretches, for window geometries in block mode (the
- * polymorphic detector's 4096 / 1024 among them) and rolling mode; the
+ * polymorphic detector's 4096 / 1024 among them) and rolling mode, with the
+ * AVX2 block kernel and with the portable loop (TRAWL_NO_AVX2); the
  * whole-input and range histograms against direct counts. */
 #include "testutil.h"
 
@@ -40,7 +41,8 @@ static const size_t GEOM[][2] = {
     {4096, 1024}, /* the polymorphic detector's: blocks */
     {1024, 256},  /* blocks */
     {512, 512},   /* blocks, one per window */
-    {1000, 100},  /* rolling */
+    {1000, 100},  /* blocks: the step not a multiple of 8 */
+    {770, 77},    /* blocks: an odd step */
     {64, 8},      /* rolling: step below a block */
     {300, 700},   /* step past the window: recounted, gaps between windows */
     {256, 1},     /* every offset */
@@ -130,8 +132,14 @@ static void test_scan_reference(void **state)
     tu_seed(&rng, 0xE7);
     enum { CAP = 200000 };
     uint8_t *buf = malloc(CAP);
-    for (size_t g = 0; g < sizeof GEOM / sizeof GEOM[0]; g++)
-        check_geometry(GEOM[g][0], GEOM[g][1], &rng, buf, CAP);
+    /* the AVX2 block kernel when the CPU has it, then the portable loop */
+    for (int portable = 0; portable < 2; portable++) {
+        if (portable)
+            setenv("TRAWL_NO_AVX2", "1", 1);
+        for (size_t g = 0; g < sizeof GEOM / sizeof GEOM[0]; g++)
+            check_geometry(GEOM[g][0], GEOM[g][1], &rng, buf, CAP);
+    }
+    unsetenv("TRAWL_NO_AVX2");
     free(buf);
 }
 

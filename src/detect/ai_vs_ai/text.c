@@ -286,8 +286,8 @@ static void mark(aiva_mark *keep, size_t n, size_t off, uint32_t cp, uint32_t be
         keep[n] = (aiva_mark){off, cp, before, after};
 }
 
-static void step(scan *s, const aiva_text_cfg *cfg, const uint8_t *p, size_t off, size_t len,
-                 uint32_t cp, uint32_t before, uint32_t after)
+static void step(scan *s, aiva_gib *gib, const aiva_text_cfg *cfg, const uint8_t *p, size_t off,
+                 size_t len, uint32_t cp, uint32_t before, uint32_t after)
 {
     aiva_text_findings *f = s->f;
     if (cfg->invisible && cp < 0x80) { /* no ASCII character is a tag, zero-width or bidi */
@@ -327,7 +327,7 @@ static void step(scan *s, const aiva_text_cfg *cfg, const uint8_t *p, size_t off
         }
     }
     if (cfg->gibberish)
-        aiva_gib_push(&f->gib, cp, off, off + len);
+        aiva_gib_push(gib, cp, off, off + len);
 }
 
 void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *p, size_t n,
@@ -335,6 +335,10 @@ void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_
 {
     memset(f, 0, offsetof(aiva_text_findings, gib));
     aiva_gib_init(&f->gib, lm, cfg->gibberish_window);
+    /* The scorer's state is a local copy during the pass, so that the
+     * compiler keeps its fields in registers (no store through a pointer
+     * can reach a local whose address is not taken outside) */
+    aiva_gib gib = f->gib;
     scan s = {.f = f};
     uint32_t before = 0, cur = 0, next = 0;
     size_t cur_off = 0, cur_len = 0, i = 0;
@@ -354,7 +358,7 @@ void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_
             next_len = aiva_utf8_next(p + i, n - i, &next, &valid);
             f->n_invalid += !valid;
         }
-        step(&s, cfg, p, cur_off, cur_len, cur, before, next);
+        step(&s, &gib, cfg, p, cur_off, cur_len, cur, before, next);
         before = cur;
         cur = next;
         cur_off = i;
@@ -362,6 +366,7 @@ void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_
     }
     tags_end(&s);
     word_end(&s, n);
+    f->gib = gib;
     if (cfg->gibberish)
         aiva_gib_finish(&f->gib, n);
 }

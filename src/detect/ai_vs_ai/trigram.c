@@ -10,15 +10,6 @@
 #define V        AIVA_SYMS
 #define COST_ONE 256.0 /* cost units per bit */
 
-/* Rows of costs for each context (a, b): a context seen in training has
- * a row of its own; an unseen one backs off to the bigram row of b. Only
- * seen contexts are computed (about a sixth of all), which keeps building
- * the model at start-up to a fraction of a millisecond. */
-struct aiva_lm {
-    uint32_t row[V * V]; /* (a, b) -> first cost of its row in cost[] */
-    uint16_t *cost;      /* V bigram rows, then one row per seen context */
-};
-
 /* Typographic quotes, dashes, the ellipsis and no-break space count as
  * their ASCII forms (as in scripts/gen_char_trigrams.py). */
 static uint32_t plain(uint32_t cp)
@@ -113,6 +104,8 @@ aiva_lm *aiva_lm_new(void)
     size_t rows = V;
     for (size_t ab = 0; ab < V * V; ab++)
         lm->row[ab] = (uint32_t)((k->ctx2[ab] ? rows++ : ab % V) * V);
+    for (uint32_t c = 0; c < 128; c++)
+        lm->ascii[c] = (uint8_t)aiva_sym(c);
     lm->cost = malloc(rows * V * sizeof(*lm->cost));
     tri = calloc(rows * V, sizeof(*tri)); /* C(a b c), by row */
     if (!lm->cost || !tri)
@@ -176,37 +169,6 @@ void aiva_gib_init(aiva_gib *g, const aiva_lm *lm, unsigned window)
     g->best_sum = 0;
     g->best = 0;
     g->scored = false;
-}
-
-void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end)
-{
-    unsigned c = aiva_sym(cp);
-    if (c == AIVA_SYM_SPACE && g->b == AIVA_SYM_SPACE)
-        return; /* whitespace runs count once, as in training */
-    unsigned slot = g->slot;
-    if (g->n >= g->window) {
-        g->sum -= g->cost[slot];
-        g->n_other -= g->other[slot];
-    }
-    uint16_t cost = g->lm->cost[g->lm->row[g->a * V + g->b] + c];
-    g->cost[slot] = cost;
-    g->other[slot] = c == AIVA_SYM_OTHER;
-    g->off[slot] = off;
-    g->sum += cost;
-    g->n_other += c == AIVA_SYM_OTHER;
-    g->n++;
-    g->slot = slot + 1 == g->window ? 0 : slot + 1;
-    g->a = g->b;
-    g->b = c;
-    /* A window is scored only when at most a quarter of it is outside the
-     * model's alphabet (Chinese, Hindi, ... text is not English gibberish).
-     * Full windows have equal length, so sums compare as means do. */
-    if (g->n >= g->window && g->n_other * 4 <= g->window && (!g->scored || g->sum > g->best_sum)) {
-        g->best_sum = g->sum;
-        g->best_start = g->off[g->slot]; /* the oldest entry */
-        g->best_end = end;
-        g->scored = true;
-    }
 }
 
 void aiva_gib_finish(aiva_gib *g, size_t text_end)

@@ -26,6 +26,7 @@
 #include "detect/prompt_injection/prompt_injection.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,9 +456,24 @@ static trawl_status compile_pack(pi_state *s, const det_config *cfg, const emb_r
     return st;
 }
 
+/* Per byte: bit 0 non-ASCII, bit 21 a digit, bit 42 punctuation (printable
+ * ASCII that is not a word byte), so that one addition counts all three;
+ * each field holds 2^21 - 1, so the sum is flushed every 1 MiB. */
+static uint64_t stats_class[256];
+
+static pthread_once_t stats_class_once = PTHREAD_ONCE_INIT;
+
+static void stats_class_init(void)
+{
+    for (unsigned c = 0; c < 256; c++)
+        stats_class[c] = (uint64_t)(c >= 0x80) | (uint64_t)(c >= '0' && c <= '9') << 21 |
+                         (uint64_t)(c > ' ' && c < 0x7f && !pi_is_word((uint8_t)c)) << 42;
+}
+
 static trawl_status pi_create(const det_config *cfg, void **state, trawl_error *err)
 {
     *state = NULL;
+    pthread_once(&stats_class_once, stats_class_init);
     const emb_rule_pack *pack = emb_rules_find("prompt_injection");
     if (!pack)
         return trawl__fail(err, TRAWL_EINVAL, "rule pack prompt_injection is not built in");
@@ -810,11 +826,16 @@ static bool leet_one(const pi_text *norm, const pi_text *leet)
 static void text_stats(pi_thread *th, const pi_text *t)
 {
     th->bytes += t->len;
-    for (size_t i = 0; i < t->len; i++) {
-        uint8_t c = t->s[i];
-        th->non_ascii += c >= 0x80;
-        th->digits += c >= '0' && c <= '9';
-        th->punct += c > ' ' && c < 0x7f && !pi_is_word(c);
+    const uint8_t *p = t->s;
+    const uint64_t field = ((uint64_t)1 << 21) - 1;
+    for (size_t at = 0, n = t->len; at < n;) {
+        size_t end = n - at > ((size_t)1 << 20) ? at + ((size_t)1 << 20) : n;
+        uint64_t sum = 0;
+        for (; at < end; at++)
+            sum += stats_class[p[at]];
+        th->non_ascii += sum & field;
+        th->digits += sum >> 21 & field;
+        th->punct += sum >> 42;
     }
 }
 
