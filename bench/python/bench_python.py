@@ -93,9 +93,10 @@ def overhead():
           f" the detectors inside: {c} us", flush=True)
 
 
-def _tlv_loop(buf):
+def _tlv_loop(buf, record=None):
     """A pure-Python TLV reader (1-byte type, 1-byte length), as a Python
-    user would write it: struct.unpack_from and slices."""
+    user would write it: struct.unpack_from and slices; a tuple per record,
+    or with record=TLVRecord the objects Oscura's parse_tlv returns."""
     out, off, n = [], 0, len(buf)
     hdr = struct.Struct(">BB")
     while off + 2 <= n:
@@ -103,7 +104,8 @@ def _tlv_loop(buf):
         end = off + 2 + ln
         if end > n:
             break
-        out.append((t, buf[off + 2:end], off))
+        out.append((t, buf[off + 2:end], off) if record is None else
+                   record(t, ln, buf[off + 2:end], off))
         off = end
     return out
 
@@ -141,6 +143,9 @@ def throughput():
         lambda: _tlv_loop(tlv), "struct loop", (6.60,), runs=3 * RUNS)
     row("TLV 60 kB, compat parse_tlv", len(tlv), lambda: osc.parse_tlv(tlv),
         lambda: _tlv_loop(tlv), "struct loop", (6.60,), runs=3 * RUNS)
+    assert osc.parse_tlv(tlv) == _tlv_loop(tlv, osc.TLVRecord)
+    row("TLV 60 kB, compat parse_tlv (same objects)", len(tlv), lambda: osc.parse_tlv(tlv),
+        lambda: _tlv_loop(tlv, osc.TLVRecord), "TLVRecord loop", (6.60,), runs=3 * RUNS)
     big = tlv * 100
     row("TLV 6 MB, NumPy arrays()", len(big), lambda: f.arrays(big),
         lambda: _tlv_loop(big), "struct loop", (6.60,))
@@ -244,10 +249,12 @@ def _fuzzy_python(data, p, k):
 
 
 def main():
-    print(f"trawl {trawl.LIBRARY_VERSION} from {trawl.LIBRARY_PATH}; Python {sys.version.split()[0]}")
+    print(f"trawl {trawl.LIBRARY_VERSION} from {trawl.LIBRARY_PATH};"
+          f" Python {sys.version.split()[0]}; load average %.1f %.1f %.1f" % os.getloadavg())
     overhead()
     throughput()
     compat_rows()
+    print("load average at the end: %.1f %.1f %.1f" % os.getloadavg())
     print("\nNotes: the fuzzy Python peer runs on 1 kB and its MB/s is per byte of that kB;"
           " Oscura's figures are the seed's (shared/peers/oscura.md), not this run's.")
 

@@ -261,3 +261,66 @@ def test_pcap_damaged(tmp_path):
     bad.write_bytes(b"not a capture at all")
     with pytest.raises(trawl.FormatError):
         trawl.Capture(str(bad))
+
+
+def _fields(u):
+    # (read() reports an empty value at the unit's offset, units() and
+    # parse() where it would start: value_offset is compared when non-empty)
+    return (type(u), u.index, u.offset, u.length, u.value_offset if u.value_length else None,
+            u.value_length, u.type, u.depth, u.container, u.terminated, bytes(u.data),
+            bytes(u.value))
+
+
+def test_parse_across_batches_equals_the_reader():
+    # parse() frames 1,024 units per C call and builds Units from the
+    # unpacked batch; read() (a C reader, a Unit per call, copied data) is
+    # the oracle: every field equal, across batch boundaries, for every
+    # kind of framer, and a fault after more than a batch keeps the units
+    # before it.
+    rng = random.Random(17)
+    tlv = bytearray()
+    for _ in range(2500):
+        if rng.random() < 0.2:  # a container (type 7) holding two records
+            kids = bytes([1, 1, rng.randrange(256), 2, 0])
+            tlv += bytes([7, len(kids)]) + kids
+        else:
+            v = bytes(rng.randrange(256) for _ in range(rng.randint(0, 5)))
+            tlv += bytes([rng.randrange(1, 7), len(v)]) + v
+    pk = b"".join(struct.pack(">H", n) + b"p" * n for n in
+                  (rng.randint(0, 9) for _ in range(3000)))
+    lines = b"".join(b"x" * rng.randint(0, 6) + b"\r\n" for _ in range(3000)) + b"tail"
+    cases = [(trawl.TLV(containers=[7]), bytes(tlv)), (trawl.Records(3), bytes(range(255)) * 40),
+             (trawl.Packets(">H"), pk), (trawl.Delimited(b"\r\n"), lines)]
+    for f, data in cases:
+        want = [_fields(u) for u in f.read(io.BytesIO(data))]
+        assert len(want) > 2048
+        assert [_fields(u) for u in f.parse(data)] == want, type(f).__name__
+        assert [_fields(u) for u in f.units(bytearray(data))] == want, type(f).__name__
+        if isinstance(f, trawl.Delimited):
+            continue  # (a last message without a delimiter is a unit, not a fault)
+        cut = data[:-1]
+        with pytest.raises(trawl.FrameError) as e:
+            f.parse(cut)
+        n = len(e.value.units)
+        assert n > 2048 and [_fields(u) for u in e.value.units] == want[:n]
+        assert e.value.index == n
+
+
+def test_compat_parse_tlv_across_batches():
+    from trawl.compat.oscura import parse_tlv
+    rng = random.Random(5)
+    data = b"".join(bytes([rng.randrange(256), n]) + bytes(rng.randrange(256) for _ in range(n))
+                    for n in (rng.randint(0, 4) for _ in range(3000)))
+    want = [(u.type, u.value_length, bytes(u.value), u.offset)
+            for u in trawl.TLV().read(io.BytesIO(data))]
+    for buf in (data, bytearray(data), memoryview(data)):
+        got = parse_tlv(buf)
+        assert [(r.type_id, r.length, bytes(r.value), r.offset) for r in got] == want
+        assert all(type(r.value) is bytes for r in got)
+    zc = parse_tlv(data, zero_copy=True)
+    assert all(type(r.value) is memoryview for r in zc)
+    assert [bytes(r.value) for r in zc] == [w[2] for w in want]
+    with pytest.raises(trawl.TruncatedFrameError) as e:
+        parse_tlv(data + b"\x01\x05ab")
+    assert [(r.type_id, r.offset) for r in e.value.units] == [(w[0], w[3]) for w in want]
+    assert e.value.offset == len(data)

@@ -327,9 +327,36 @@ trawl_frame_step trawl_frame_pcap_next(trawl_frame_pcap *p, trawl_frame_packet *
 const char *trawl_frame_pcap_message(const trawl_frame_pcap *p);
 void trawl_frame_pcap_free(trawl_frame_pcap *p);
 
-/* ---- detect.h (the input and report stay opaque: JSON in, JSON out) ---- */
+/* ---- detect.h (the input stays opaque: JSON in; the report is read as
+ * its struct) ---- */
 typedef struct trawl_detect_input trawl_detect_input;
-typedef struct trawl_detect_report trawl_detect_report;
+typedef enum trawl_severity {
+    TRAWL_SEVERITY_LOW, TRAWL_SEVERITY_MEDIUM, TRAWL_SEVERITY_HIGH, TRAWL_SEVERITY_CRITICAL
+} trawl_severity;
+const char *trawl_severity_name(trawl_severity s);
+typedef struct trawl_violation {
+    const char *detector;
+    const char *category;
+    double confidence;
+    trawl_severity severity;
+    char *description;
+    char **evidence;
+    size_t n_evidence;
+} trawl_violation;
+typedef struct trawl_detector_result {
+    const char *detector;
+    double threat_score;
+    trawl_violation *violations;
+    size_t n_violations;
+    size_t cap_;
+    uint64_t latency_ns;
+} trawl_detector_result;
+typedef struct trawl_detect_report {
+    double threat_score;
+    unsigned ran;
+    trawl_detector_result results[5];
+    uint64_t latency_us;
+} trawl_detect_report;
 typedef struct trawl_detect_engine trawl_detect_engine;
 typedef struct trawl_detect_ctx trawl_detect_ctx;
 
@@ -1061,6 +1088,7 @@ int fclose(FILE *fp);
 
 # The structs tests/test_abi.py checks against the C compiler.
 STRUCTS = [
+    "trawl_violation", "trawl_detector_result", "trawl_detect_report",
     "trawl_error", "trawl_span", "trawl_pattern_info", "trawl_match", "trawl_fuzzy_spec",
     "trawl_fuzzy_match", "trawl_fuzzy_edit", "trawl_fuzzy_pair", "trawl_struct_value",
     "trawl_frame_fault", "trawl_frame_unit", "trawl_frame_tlv_opts", "trawl_frame_packet_opts",

@@ -9,12 +9,15 @@
 An :class:`Engine` is built once (it compiles every rule pack: milliseconds
 to a second) and shared by threads; each thread gets its own detection
 context. The input is the unified input object of docs/detect.md (a dict,
-or its JSON text); the report is its JSON, parsed into a dict.
+or its JSON text); the report is a dict equal to its JSON (`trawl detect`'s output)
+parsed, read from the report's structs.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import sys
 import threading
 from typing import Any, Iterable, Optional, Sequence, Union
 
@@ -37,24 +40,74 @@ def _mask(only: Optional[Union[str, Iterable[str]]]) -> int:
     return int(mask[0])
 
 
-def _input(obj: Input) -> Any:
+def _input(obj: Input, out: Any = None, err: Any = None) -> Any:
     raw = obj if isinstance(obj, bytes) else (obj.encode() if isinstance(obj, str)
                                               else json.dumps(obj).encode())
-    out = ffi.new("trawl_detect_input **")
-    err = _lib.new_error()
+    out = out or ffi.new("trawl_detect_input **")
+    err = err or _lib.new_error()
     _lib.check(lib.trawl_detect_input_parse(raw, len(raw), out, err), err)
     return ffi.gc(out[0], lib.trawl_detect_input_free)
 
 
 def _report(r: Any) -> dict:
-    text = lib.trawl_detect_report_json(r)
-    lib.trawl_detect_report_free(r)
-    if text == ffi.NULL:
-        raise MemoryError("trawl: out of memory writing the report")
+    """The report as a dict, then freed."""
     try:
-        return json.loads(ffi.string(text))
+        return _report_dict(r)
     finally:
-        _lib.libc.free(text)
+        lib.trawl_detect_report_free(r)
+
+
+def _report_dict(r: Any) -> dict:
+    """What json.loads(trawl_detect_report_json(r)) gives, read from the
+    struct (no JSON text written and parsed): the same keys, numbers as
+    the C writer prints them (_num), strings cut at a NUL as it cuts them."""
+    dets = {}
+    ran = r.ran
+    for i in range(len(DETECTORS)):
+        if not ran & (1 << i):
+            continue
+        d = r.results[i]
+        dets[DETECTORS[i]] = {"threat_score": _num(d.threat_score),
+                              "violations": [_violation(d.violations[k])
+                                             for k in range(d.n_violations)]}
+    return {"threat_score": _num(r.threat_score), "detectors": dets,
+            "latency_us": _num(float(r.latency_us))}
+
+
+def _text(p: Any) -> str:
+    return ffi.string(p).decode("utf-8", "surrogatepass") if p != ffi.NULL else ""
+
+
+def _violation(v: Any) -> dict:
+    return {"detector": _text(v.detector), "category": _text(v.category),
+            "severity": _SEVERITY[v.severity], "confidence": _num(v.confidence),
+            "description": _text(v.description),
+            "evidence": [_text(v.evidence[i]) for i in range(v.n_evidence)]}
+
+
+_SEVERITY = {i: ffi.string(lib.trawl_severity_name(i)).decode() for i in range(4)}
+_INT_MAX = 2**31 - 1
+
+
+def _num(d: float) -> Any:
+    """A double as the report's JSON writer prints it, read back as
+    json.loads would (src/detect/result.c, jw_num): null for NaN and
+    infinities; an integral value in int range as an int; a value at most
+    six decimals long as itself; else %1.15g when it reads back within an
+    epsilon, %1.17g otherwise -- an int when that text has no point or
+    exponent."""
+    if d != d or d in (math.inf, -math.inf):
+        return None
+    if -_INT_MAX - 1 <= d <= _INT_MAX and d == int(d):
+        return int(d)
+    a = abs(d)
+    if 1e-4 <= a < 1e9 and round(a * 1e6) / 1e6 == a:
+        return d
+    t = "%1.15g" % d
+    back = float(t)
+    if not abs(back - d) <= max(abs(back), a) * sys.float_info.epsilon:
+        t = "%1.17g" % d
+    return int(t) if t.lstrip("-").isdigit() else float(t)
 
 
 class Engine:
@@ -79,6 +132,9 @@ class Engine:
             err = _lib.new_error()
             _lib.check(lib.trawl_detect_ctx_new(self._ptr, out, err), err)
             c = self._local.c = _lib.gc(out[0], lib.trawl_detect_ctx_free, self._ptr)
+            # this thread's out-parameters of detect(), reused
+            self._local.kit = (c, ffi.new("trawl_detect_input **"),
+                               ffi.new("trawl_detect_report **"), err)
         return c
 
     @property
@@ -111,10 +167,13 @@ class Engine:
         list) on one input object; returns the report dict
         (``threat_score``, ``detectors``, ``latency_us``). The GIL is
         released while the detectors run."""
-        inp = _input(obj)
-        out = ffi.new("trawl_detect_report **")
-        err = _lib.new_error()
-        _lib.check(lib.trawl_detect_run(self._ptr, self._ctx(), inp, _mask(only), out, err), err)
+        try:
+            c, iout, out, err = self._local.kit
+        except AttributeError:
+            self._ctx()
+            c, iout, out, err = self._local.kit
+        inp = _input(obj, iout, err)
+        _lib.check(lib.trawl_detect_run(self._ptr, c, inp, _mask(only), out, err), err)
         return _report(out[0])
 
     def detect_batch(self, objs: Sequence[Input], *,

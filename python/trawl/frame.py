@@ -27,6 +27,7 @@ import io
 import os
 import struct
 import threading
+from itertools import repeat
 from typing import Any, Iterable, Iterator, NamedTuple, Optional, Union
 
 from . import _lib, errors
@@ -34,7 +35,8 @@ from ._lib import ffi, lib
 from .structfmt import Struct
 
 _RESYNC = 1
-_BATCH = 64
+_BATCH = 1024  # units per C call (64 KiB of trawl_frame_unit per kit)
+_EMPTY = memoryview(b"")
 
 
 class Unit:
@@ -78,6 +80,36 @@ class Unit:
     def __repr__(self) -> str:
         return (f"Unit(index={self.index}, offset={self.offset}, length={self.length}, "
                 f"type={self.type}, value={bytes(self.value)[:16]!r})")
+
+
+def _from_row(r: tuple[Any, ...], src: Any, _new: Any = object.__new__,
+              _cls: Any = Unit) -> Unit:
+    """A Unit from a raw trawl_frame_unit tuple (see _unit_struct) of a
+    buffer viewed by src: what Unit(...) makes, without the call through
+    __init__'s eleven arguments (this runs once per unit)."""
+    u = _new(_cls)
+    (u.index, off, dp, u.length, vp, u.value_length, u.type, u.depth, u.container,
+     u.terminated) = r
+    u.offset = off
+    u.value_offset = off + (vp - dp)  # data.ptr is the buffer's byte off
+    u._src = src
+    u._base = 0
+    return u
+
+
+class _Kit:
+    """A C iterator with its unit batch (and that batch as a buffer) and
+    fault record, reused by one thread; ``busy`` while an iteration holds
+    it."""
+
+    __slots__ = ("it", "batch", "raw", "fault", "busy")
+
+    def __init__(self, it: Any) -> None:
+        self.it = it
+        self.batch = ffi.new("trawl_frame_unit[]", _BATCH)
+        self.raw = ffi.buffer(self.batch)
+        self.fault = ffi.new("trawl_frame_fault *")
+        self.busy = False
 
 
 class Fault(NamedTuple):
@@ -161,74 +193,84 @@ class Framer:
         first fault; ``resync=True`` yields :class:`Fault` records and goes
         on."""
         src = _lib.from_buffer(data)
-        mv = memoryview(data).cast("B") if len(src) else memoryview(b"")
-        for t in self._raw(src, resync):
-            if type(t) is Fault:
-                yield t
-                continue
-            yield Unit(*t, mv)
-
-    def _raw(self, src: Any, resync: bool) -> Iterator[Any]:
-        """The units of the viewed buffer src as tuples (index, offset,
-        length, value_offset, value_length, type, depth, container,
-        terminated), and Fault records (resync) -- or FrameError."""
+        mv = memoryview(data).cast("B") if len(src) else _EMPTY
         kit = self._take_kit(resync)
         try:
-            yield from self._run(kit, src, resync)
+            it, batch, raw, fault = kit.it, kit.batch, kit.raw, kit.fault
+            lib.trawl_frame_iter_reset(it, src, len(src))
+            while True:
+                n = lib.trawl_frame_iter_next_batch(it, batch, _BATCH)
+                if n:
+                    yield from map(_from_row, _UNIT.iter_unpack(raw[0:n * _UNIT.size]),
+                                   repeat(mv))
+                if n == _BATCH:
+                    continue
+                step = lib.trawl_frame_iter_next(it, batch, fault)  # into batch[0]
+                if step == lib.TRAWL_FRAME_UNIT:
+                    yield _from_row(_UNIT.unpack(raw[0:_UNIT.size]), mv)
+                elif step == lib.TRAWL_FRAME_FAULT:
+                    if not resync:
+                        raise fault_error(fault)
+                    yield _fault(fault)
+                else:
+                    return
         finally:
-            kit[3] = False  # free for this thread's next iteration
+            kit.busy = False  # free for this thread's next iteration
 
-    def _take_kit(self, resync: bool) -> list[Any]:
+    def _collect(self, src: Any, make: Any, row: struct.Struct = None) -> list[Any]:
+        """Every unit of the viewed buffer src (from _lib.from_buffer; stop
+        mode), framed _BATCH units per C call; each batch's records are
+        unpacked by ``row`` (default _UNIT: index, offset, data.ptr,
+        data.len, value.ptr, value.len, type, depth, container, terminated)
+        and turned into the caller's objects by ``make(tuples)`` before the
+        next batch (no list of every raw tuple). A fault raises FrameError
+        whose ``units`` is the list of objects before it."""
+        row = row or _UNIT
+        size = row.size
+        kit = self._take_kit(False)
+        try:
+            it, batch, raw, fault = kit.it, kit.batch, kit.raw, kit.fault
+            lib.trawl_frame_iter_reset(it, src, len(src))
+            n = lib.trawl_frame_iter_next_batch(it, batch, _BATCH)
+            got = list(make(row.iter_unpack(raw[0:n * size])))
+            while n == _BATCH:
+                n = lib.trawl_frame_iter_next_batch(it, batch, _BATCH)
+                got += make(row.iter_unpack(raw[0:n * size]))
+            step = lib.trawl_frame_iter_next(it, batch, fault)
+            while step == lib.TRAWL_FRAME_UNIT:  # (next_batch stopped short of a unit)
+                got += make(row.iter_unpack(raw[0:size]))
+                step = lib.trawl_frame_iter_next(it, batch, fault)
+            if step == lib.TRAWL_FRAME_FAULT:
+                raise fault_error(fault, units=got)
+            return got
+        finally:
+            kit.busy = False
+
+    def _take_kit(self, resync: bool) -> "_Kit":
         """An iterator, a unit batch and a fault record, kept per thread and
         mode (allocating them costs more than framing a short buffer); a
         fresh set when this thread's is busy (nested iterations)."""
-        local = self.__dict__.setdefault("_local", threading.local())
-        kits = local.__dict__.setdefault("kits", {})
+        try:
+            kits = self._local.kits
+        except AttributeError:
+            if "_local" not in self.__dict__:
+                self.__dict__.setdefault("_local", threading.local())
+            kits = self._local.kits = {}
         kit = kits.get(resync)
-        if kit is None or kit[3]:
-            kit = [self._iter_ptr(resync), ffi.new("trawl_frame_unit[]", _BATCH),
-                   ffi.new("trawl_frame_fault *"), False]
+        if kit is None or kit.busy:
+            kit = _Kit(self._iter_ptr(resync))
             kits.setdefault(resync, kit)
-        kit[3] = True
+        kit.busy = True
         return kit
-
-    def _run(self, kit: list[Any], src: Any, resync: bool) -> Iterator[Any]:
-        it, batch, fault = kit[0], kit[1], kit[2]
-        lib.trawl_frame_iter_reset(it, src, len(src))
-        base = int(ffi.cast("uintptr_t", src))
-        raw = ffi.buffer(batch)
-        while True:
-            n = lib.trawl_frame_iter_next_batch(it, batch, _BATCH)
-            # The C records read as tuples in one call per batch (struct's
-            # C loop), not field by field through cffi.
-            for (idx, off, _dp, dl, vp, vl, typ, dep, cont, term) in \
-                    _UNIT.iter_unpack(raw[0:n * _UNIT.size]):
-                yield (idx, off, dl, vp - base, vl, typ, dep, cont, term)
-            if n == _BATCH:
-                continue
-            step = lib.trawl_frame_iter_next(it, batch, fault)  # into batch[0]
-            if step == lib.TRAWL_FRAME_UNIT:
-                (idx, off, _dp, dl, vp, vl, typ, dep, cont, term) = \
-                    _UNIT.unpack(raw[0:_UNIT.size])
-                yield (idx, off, dl, vp - base, vl, typ, dep, cont, term)
-            elif step == lib.TRAWL_FRAME_FAULT:
-                if not resync:
-                    raise fault_error(fault)
-                yield _fault(fault)
-            else:
-                return
 
     def parse(self, data: Any, *, resync: bool = False) -> list[Union[Unit, Fault]]:
         """:meth:`units` as a list. In stop mode a fault raises
         :class:`~trawl.FrameError` whose ``units`` holds the list so far."""
-        got: list[Union[Unit, Fault]] = []
-        try:
-            for u in self.units(data, resync=resync):
-                got.append(u)
-        except errors.FrameError as e:
-            e.units = got
-            raise
-        return got
+        if resync:
+            return list(self.units(data, resync=True))
+        src = _lib.from_buffer(data)
+        mv = memoryview(data).cast("B") if len(src) else _EMPTY
+        return self._collect(src, lambda rows: map(_from_row, rows, repeat(mv)))
 
     def read(self, source: Any, *, window: int = 0,
              resync: bool = False) -> Iterator[Union[Unit, Fault]]:
@@ -368,15 +410,26 @@ def _columns(np: Any, raw: list[bytes], cdt: Any, base: int) -> Any:
     return out
 
 
-def _unit_struct() -> struct.Struct:
-    """trawl_frame_unit as a struct format, built from cffi's layout (and
-    checked against it): index, offset, data.ptr, data.len, value.ptr,
-    value.len, type, depth, container, terminated."""
-    fields = [("index", "Q"), ("offset", "Q"), ("data", "QQ"), ("value", "QQ"), ("type", "Q"),
-              ("depth", "I"), ("container", "?"), ("terminated", "?")]
+_UNIT_FIELDS = ("index", "offset", "data_ptr", "data_len", "value_ptr", "value_len", "type",
+                "depth", "container", "terminated")
+
+
+def _unit_struct(names: Iterable[str] = _UNIT_FIELDS) -> struct.Struct:
+    """A struct format reading the named fields of trawl_frame_unit (of
+    _UNIT_FIELDS, in its order; the others are skipped as padding) from
+    cffi's layout, checked against it: struct's C loop then reads a batch
+    of units as tuples, not field by field through cffi."""
+    names = set(names)
+    fields = [("index", "Q", "index"), ("offset", "Q", "offset"), ("data_ptr", "Q", "data"),
+              ("data_len", "Q", "data"), ("value_ptr", "Q", "value"),
+              ("value_len", "Q", "value"), ("type", "Q", "type"), ("depth", "I", "depth"),
+              ("container", "?", "container"), ("terminated", "?", "terminated")]
+    span_len = ffi.offsetof("trawl_span", "len")
     fmt, at = "=", 0
-    for name, code in fields:
-        off = ffi.offsetof("trawl_frame_unit", name)
+    for name, code, member in fields:
+        off = ffi.offsetof("trawl_frame_unit", member) + (span_len if name.endswith("_len") else 0)
+        if name not in names:
+            continue
         fmt += "%dx" % (off - at) if off > at else ""
         fmt += code
         at = off + struct.calcsize("=" + code)

@@ -32,6 +32,13 @@ PatternText = Union[str, bytes]
 assert (ffi.offsetof("trawl_match", "length"), ffi.offsetof("trawl_match", "pattern"),
         ffi.sizeof("trawl_match")) == (8, 16, 32)
 _MATCH = struct.Struct("=QQI12x")
+_OK, _ESTOPPED = lib.TRAWL_OK, lib.TRAWL_ESTOPPED
+
+
+def _arg(data: Any) -> Any:
+    """data as a uint8_t * argument: bytes as they are (cffi passes their
+    storage; no view object to make), anything else through from_buffer."""
+    return data if type(data) is bytes else _lib.from_buffer(data)
 
 
 class Match:
@@ -209,18 +216,23 @@ class Database:
             err = _lib.new_error()
             _lib.check(lib.trawl_scratch_alloc(self._ptr, out, err), err)
             s = self._local.s = ffi.gc(out[0], lib.trawl_scratch_free)
-            # the out-parameters of a collecting scan, reused by this thread
-            self._local.kit = (ffi.new("trawl_match **"), ffi.new("size_t *"), err)
+            # the scratch and out-parameters of a collecting scan, reused
+            # by this thread
+            self._local.kit = (s, ffi.new("trawl_match **"), ffi.new("size_t *"), err)
         return s
 
     def _collect(self, buf: Any, overlap: bool, limit: int) -> tuple[Any, int]:
-        """Scans: (matches array -- free it with lib.trawl_matches_free --
-        and its count)."""
-        s = self._scratch()
-        out, n, err = self._local.kit
+        """Scans buf (a cffi view, or bytes, which cffi passes without a
+        view): (matches array -- free it with lib.trawl_matches_free -- and
+        its count)."""
+        try:
+            s, out, n, err = self._local.kit
+        except AttributeError:
+            self._scratch()
+            s, out, n, err = self._local.kit
         st = lib.trawl_scan_collect(self._ptr, s, buf, len(buf), _OVERLAP if overlap else 0,
                                     limit, out, n, err)
-        if st != lib.TRAWL_OK and st != lib.TRAWL_ESTOPPED:
+        if st != _OK and st != _ESTOPPED:
             _lib.raise_error(st, err)
         return out[0], n[0]
 
@@ -238,7 +250,7 @@ class Database:
         value stops the scan. Returns the number of matches delivered. An
         exception in the callback stops the scan and is re-raised.
         """
-        buf = _lib.from_buffer(data)
+        buf = _arg(data)
         if callback is not None:
             db = self
 
@@ -274,14 +286,14 @@ class Database:
 
     def count(self, data: Any, *, overlap: bool = False) -> int:
         """The number of matches, without making Match objects."""
-        buf = _lib.from_buffer(data)
-        arr, n = self._collect(buf, overlap, 0)
-        lib.trawl_matches_free(arr)
+        arr, n = self._collect(_arg(data), overlap, 0)
+        if n:  # (no match: nothing was allocated)
+            lib.trawl_matches_free(arr)
         return n
 
     def counts(self, data: Any, *, overlap: bool = False) -> list[int]:
         """The number of matches of each pattern, indexed by pattern."""
-        buf = _lib.from_buffer(data)
+        buf = _arg(data)
         arr, n = self._collect(buf, overlap, 0)
         out = [0] * len(self.infos)
         try:

@@ -94,6 +94,14 @@ def _compile_cached(text: bytes, anchored: bool) -> _pattern.Database:
     return _pattern.compile(text, syntax="regex", block_only=True)
 
 
+@functools.lru_cache(maxsize=256)
+def _compile_pattern(pattern: Union[str, bytes]) -> tuple[bytes, _pattern.Database]:
+    """A BinaryRegex pattern's trawl text and database, cached by the
+    pattern as given (BinaryRegex(p) per call then costs a dict lookup)."""
+    text = _regex_text(pattern)
+    return text, _compile_cached(text, False)
+
+
 @dataclass
 class BinaryRegex:
     """A binary regex in trawl's regex-style byte syntax
@@ -108,8 +116,11 @@ class BinaryRegex:
     name: str = ""
 
     def __post_init__(self) -> None:
-        self._text = _regex_text(self.pattern)
-        self.compiled = _compile_cached(self._text, False)
+        try:
+            self._text, self.compiled = _compile_pattern(self.pattern)
+        except TypeError:  # an unhashable pattern (bytearray): no cache by pattern
+            self._text = _regex_text(self.pattern)
+            self.compiled = _compile_cached(self._text, False)
 
     def _result(self, m: _pattern.Match, base: int, data: Any) -> PatternMatchResult:
         off = m.offset + base
@@ -120,8 +131,7 @@ class BinaryRegex:
     def _first(self, db: _pattern.Database, data: Any, start: int) -> Optional[PatternMatchResult]:
         if start > 0 and self.compiled.infos[0].anchored_start:  # type: ignore[union-attr]
             return None  # like re: ^ matches only at the real start, not at pos
-        view = memoryview(data).cast("B")[start:]
-        got = db.scan(view, limit=1)
+        got = db.scan(memoryview(data).cast("B")[start:] if start else data, limit=1)
         return self._result(got[0], start, data) if got else None
 
     def match(self, data: bytes, start: int = 0) -> Optional[PatternMatchResult]:
@@ -344,8 +354,11 @@ class TLVRecord:
     offset: int = 0
 
 
+@functools.lru_cache(maxsize=64)
 def _tlv_framer(type_size: int, length_size: int, big_endian: bool,
-                include_length_in_length: bool, containers: Any = ()) -> _frame.TLV:
+                include_length_in_length: bool, containers: tuple[int, ...]) -> _frame.TLV:
+    """The framer for these options, cached: framers are immutable and
+    shareable, and each keeps its per-thread iterators."""
     for what, v in (("type_size", type_size), ("length_size", length_size)):
         if v not in (1, 2, 4):
             raise ValueError(f"{what} must be 1, 2 or 4, not {v}")
@@ -363,20 +376,24 @@ def parse_tlv(buffer: bytes, *, type_size: int = 1, length_size: int = 1, big_en
     silently. ``zero_copy=True`` gives values as memoryviews into buffer.
     ``type_map`` is accepted and unused, as in Oscura."""
     del type_map
-    framer = _tlv_framer(type_size, length_size, big_endian, include_length_in_length)
-    out: list[TLVRecord] = []
-    src = _lib.from_buffer(buffer)
+    framer = _tlv_framer(type_size, length_size, big_endian, include_length_in_length, ())
     # values sliced from the buffer itself: bytes from bytes (one copy), or
     # memoryviews into it for zero_copy
     view = memoryview(buffer).cast("B") if zero_copy or not isinstance(buffer, bytes) else buffer
-    conv = (lambda v: v) if zero_copy or isinstance(view, bytes) else bytes
-    try:
-        for (_, off, _, vo, vl, typ, _, _, _) in framer._raw(src, False):
-            out.append(TLVRecord(typ, vl, conv(view[vo:vo + vl]), off))
-    except errors.FrameError as e:
-        e.units = out
-        raise
-    return out
+    rec = TLVRecord
+    # A TLV unit's value is the last value.len bytes of its data.
+    if zero_copy or isinstance(view, bytes):
+        def make(rows: Any) -> Any:
+            return [rec(typ, vl, view[off + dl - vl:off + dl], off) for (off, dl, vl, typ) in rows]
+    else:
+        def make(rows: Any) -> Any:
+            return [rec(typ, vl, bytes(view[off + dl - vl:off + dl]), off)
+                    for (off, dl, vl, typ) in rows]
+    return framer._collect(_lib.from_buffer(buffer), make, _TLV_ROW)
+
+
+# trawl_frame_unit read as (offset, data.len, value.len, type)
+_TLV_ROW = _frame._unit_struct(("offset", "data_len", "value_len", "type"))
 
 
 def parse_tlv_nested(buffer: bytes, *, type_size: int = 1, length_size: int = 1,
@@ -384,7 +401,8 @@ def parse_tlv_nested(buffer: bytes, *, type_size: int = 1, length_size: int = 1,
                      container_types: Optional[set[int]] = None) -> dict[int, Any]:
     """Nested TLV as dicts: {type: bytes or {nested}}; a repeated type
     keeps the last record, as in Oscura."""
-    framer = _tlv_framer(type_size, length_size, big_endian, False, container_types or ())
+    framer = _tlv_framer(type_size, length_size, big_endian, False,
+                         tuple(sorted(container_types or ())))
     root: dict[int, Any] = {}
     stack = [root]
     for u in framer.units(buffer):
@@ -462,8 +480,13 @@ def stream_records(file_or_buffer: Source, record_size: int) -> Iterator[bytes]:
         # offset, with the index it would have had.
         buf = memoryview(file_or_buffer).cast("B")
         whole = len(buf) - len(buf) % record_size
-        for i in range(0, whole, record_size):
-            yield bytes(buf[i:i + record_size])
+        if isinstance(file_or_buffer, bytes):  # slices of bytes are bytes: one copy
+            raw = file_or_buffer
+            for i in range(0, whole, record_size):
+                yield raw[i:i + record_size]
+        else:
+            for i in range(0, whole, record_size):
+                yield bytes(buf[i:i + record_size])
         if whole < len(buf):
             raise _frame.fault_error(ffi.new("trawl_frame_fault *", {
                 "kind": lib.TRAWL_FRAME_SHORT_TAIL, "offset": whole,
