@@ -445,7 +445,9 @@ _UNIT = _unit_struct()
 
 def _unit_copy(u: Any) -> Unit:
     data = ffi.buffer(u.data.ptr, u.data.len)[:]
-    rel = u.value.ptr - u.data.ptr if u.value.len else 0
+    # an empty value still has a place (where it would begin), as in
+    # units() and parse()
+    rel = u.value.ptr - u.data.ptr if u.value.ptr != ffi.NULL else 0
     return Unit(u.index, u.offset, u.data.len, u.offset + rel, u.value.len, u.type, u.depth,
                 u.container, u.terminated, data, u.offset)
 
