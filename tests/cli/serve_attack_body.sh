@@ -19,6 +19,12 @@ command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 0; }
 attack() { python3 "$(dirname "$0")/lib/attack.py" "$@"; }
 digest() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+# Under ASan freed blocks wait in a quarantine (up to 256 MB) and every
+# block has redzones, so RSS growth there is a few times the release
+# build's: the bounds are scaled (the bugs they catch grew by gigabytes).
+asan=1
+grep -q __asan_init "$T" 2>/dev/null || asan=0
+bound() { [ $asan = 1 ] && echo $(($1 * 4)) || echo "$1"; }
 
 # 1. unauthenticated memory: 401 before a byte of body is buffered
 printf 'ops sha256:%s\n' "$(digest alpha-key)" >"$dir/keys"
@@ -27,7 +33,7 @@ attack bodyhold --port "$port" --pid "$pid" --conns 100 --size 1048576 --seconds
 cat "$dir/out"
 check keyless-401 'answered=100 codes={"401": 100}' "$(grep -o 'answered=[0-9]* codes={[^}]*}' "$dir/out")"
 growth=$(sed -n 's/^rss_growth_mb=//p' "$dir/out")
-check keyless-rss "yes" "$(lt "$growth" 16 && echo yes || echo "no: grew $growth MB")"
+check keyless-rss "yes" "$(lt "$growth" "$(bound 16)" && echo yes || echo "no: grew $growth MB")"
 # the early 401 carries its JSON body; a keyed request with a body still works
 check early-401-body '401 {"error":"unauthorized","message":"missing API key (Authorization: Bearer KEY or X-API-Key)"}' \
     "$(curl -s -m 10 --data-binary @/dev/null -H 'Content-Length: 10' -o "$dir/b" -w '%{http_code}' "$base/v1/detect" 2>/dev/null; printf ' %s' "$(cat "$dir/b")")"
@@ -39,7 +45,7 @@ serve_start --listen 127.0.0.1:0 --threads 2
 attack bodyhold --port "$port" --pid "$pid" --conns 100 --size 1048576 --path /no/such --seconds 20 >"$dir/out"
 cat "$dir/out"
 growth=$(sed -n 's/^rss_growth_mb=//p' "$dir/out")
-check unused-body-rss "yes" "$(lt "$growth" 16 && echo yes || echo "no: grew $growth MB")"
+check unused-body-rss "yes" "$(lt "$growth" "$(bound 16)" && echo yes || echo "no: grew $growth MB")"
 check unused-body-404 '404 {"error":"not_found","message":"no such endpoint: /no/such"}' \
     "$(curl -s -m 10 --data-binary 'xxxx' -o "$dir/b" -w '%{http_code}' "$base/no/such"; printf ' %s' "$(cat "$dir/b")")"
 kill -TERM "$pid"; wait "$pid"; pid=
@@ -56,7 +62,7 @@ check scan-cut-line 'last_line={"truncated":true,"reason":"max_matches","limit":
 attack scan --port "$port" --pid "$pid" --size 1048576 --conc 16 --query '?rules=zero' >"$dir/out"
 cat "$dir/out"
 growth=$(sed -n 's/.*growth_mb=//p' "$dir/out")
-check scan-16-rss "yes" "$(lt "$growth" 64 && echo yes || echo "no: grew $growth MB")"
+check scan-16-rss "yes" "$(lt "$growth" "$(bound 64)" && echo yes || echo "no: grew $growth MB")"
 # a 200 KB match (a 400 KB line, over several 64 KiB stream blocks) between
 # two short ones: byte for byte what trawl scan --json prints
 python3 -c 'import sys; sys.stdout.buffer.write(b"x\xaa\x55" + b"A" * 200000 + b"yy\xaa\x55z")' >"$dir/long.bin"
