@@ -190,7 +190,7 @@ trawl_status trawl_analyze_parse_npy(const uint8_t *p, size_t n, trawl_analyze_m
         return trawl__fail_at(err, TRAWL_EINVAL, (int64_t)(v - (const char *)p), -1,
                               "npy: shape (%llu, %llu) holds no values", (unsigned long long)rows,
                               (unsigned long long)cols);
-    if (cols && rows > (UINT64_MAX / cols) / t.size)
+    if (rows > (UINT64_MAX / cols) / t.size)
         return bad(err, (size_t)(v - (const char *)p), "shape too large");
     uint64_t need = rows * cols * t.size;
     if (need != n - data)

@@ -13,8 +13,7 @@ T=$1
 # An ASan build reserves terabytes of shadow address space at start, so it
 # runs without the address-space cap (and the out-of-memory case, which
 # needs the cap, is skipped there).
-asan=0
-grep -q __asan_init "$T" 2>/dev/null && asan=1
+. "$(dirname "$0")/lib/asan.sh"
 run() {
     if [ $asan = 1 ]; then
         (timeout 10 "$T" "$@" 2>"$dir/e" >/dev/null)

@@ -22,8 +22,7 @@ lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 # Under ASan freed blocks wait in a quarantine (up to 256 MB) and every
 # block has redzones, so RSS growth there is a few times the release
 # build's: the bounds are scaled (the bugs they catch grew by gigabytes).
-asan=1
-grep -q __asan_init "$T" 2>/dev/null || asan=0
+. "$(dirname "$0")/lib/asan.sh"
 bound() { [ $asan = 1 ] && echo $(($1 * 4)) || echo "$1"; }
 
 # 1. unauthenticated memory: 401 before a byte of body is buffered
