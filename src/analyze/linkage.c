@@ -111,19 +111,29 @@ static void live_free(live *l)
 
 /* ---- single linkage: Prim -------------------------------------------------- */
 
-static trawl_status mst(const double *D, size_t n, double *Z)
+/* Prim's state: every item live, no best distance yet. false when out of
+ * memory (nothing is left allocated). */
+static bool prim_init(size_t n, double **best, live *l)
 {
-    double *best = malloc(n * sizeof(*best));
-    live l;
-    bool ok = best && live_init(&l, n);
-    if (!ok) {
-        free(best);
-        if (best)
-            live_free(&l);
-        return TRAWL_ENOMEM;
+    *best = malloc(n * sizeof(**best));
+    if (!*best)
+        return false;
+    if (!live_init(l, n)) {
+        live_free(l);
+        free(*best);
+        return false;
     }
     for (size_t i = 0; i < n; i++)
-        best[i] = INFINITY;
+        (*best)[i] = INFINITY;
+    return true;
+}
+
+static trawl_status mst(const double *D, size_t n, double *Z)
+{
+    double *best;
+    live l;
+    if (!prim_init(n, &best, &l))
+        return TRAWL_ENOMEM;
     uint32_t x = 0;
     for (size_t k = 0; k + 1 < n; k++) {
         live_remove(&l, x);
@@ -157,17 +167,10 @@ static trawl_status mst(const double *D, size_t n, double *Z)
  * matrix's columns, which cost more than the arithmetic, are gone. */
 static trawl_status mst_vectors(const double *X, size_t n, size_t d, double *Z)
 {
-    double *best = malloc(n * sizeof(*best));
+    double *best;
     live l;
-    bool ok = best && live_init(&l, n);
-    if (!ok) {
-        free(best);
-        if (best)
-            live_free(&l);
+    if (!prim_init(n, &best, &l))
         return TRAWL_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++)
-        best[i] = INFINITY;
     uint32_t x = 0;
     for (size_t k = 0; k + 1 < n; k++) {
         live_remove(&l, x);
