@@ -369,7 +369,7 @@ static int write_scores(const char *path, const trawl_model_dataset *d, const do
     if (!f)
         return fail("%s: %s", path, strerror(errno));
     for (size_t i = 0; i < trawl_model_dataset_count(d); i++)
-        fprintf(f, "%.6f\t%d\t%s\n", p[i], trawl_model_dataset_label(d, i),
+        fprintf(f, "%.17g\t%d\t%s\n", p[i], trawl_model_dataset_label(d, i),
                 trawl_model_dataset_tag(d, i));
     if (fclose(f))
         return fail("%s: %s", path, strerror(errno));

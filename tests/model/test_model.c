@@ -570,6 +570,77 @@ static void fixture_rates(const char *path, size_t *fp, size_t *neg, size_t *tp,
     rows_free(&r);
 }
 
+/* Pooling is the learned tier's per-text cost and has several paths (the
+ * portable loop, SSE2, AVX2 when the CPU has it); all must give the bits
+ * the shipped model was measured with. Each text's pooled vector and word
+ * count go into one XXH3 digest, pinned: for the committed prompt files
+ * (always) and for ../shared/data's train and dev (when present). The texts
+ * are pooled as they are (pooling takes any bytes; the detector pools the
+ * normalised text), so the digests do not move with the normaliser. */
+#define POOL_DIGEST_FIXTURES 0x0713589f8adeb466ull
+#define POOL_DIGEST_SHARED   0x0bc86ab5bd494947ull
+
+static uint64_t pool_digest(const trawl_model *m, const char *const *files, size_t nf,
+                            const char *dir, size_t *rows_seen)
+{
+    XXH3_state_t *x = XXH3_createState();
+    assert_non_null(x);
+    XXH3_64bits_reset(x);
+    *rows_seen = 0;
+    for (size_t f = 0; f < nf; f++) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, files[f]);
+        rows r;
+        rows_load(&r, path);
+        for (size_t i = 0; i < r.n; i++) {
+            float pre[TRAWL_MODEL_MAX_HIDDEN] = {0};
+            uint64_t w = trawl_model_pool(m, (const uint8_t *)r.text[i], strlen(r.text[i]), pre);
+            XXH3_64bits_update(x, pre, 16 * sizeof(float));
+            XXH3_64bits_update(x, &w, sizeof w);
+        }
+        *rows_seen += r.n;
+        rows_free(&r);
+    }
+    uint64_t d = XXH3_64bits_digest(x);
+    XXH3_freeState(x);
+    return d;
+}
+
+static void test_pool_pinned(void **state)
+{
+    (void)state;
+    const emb_model_blob *b = emb_models_find("prompt_injection");
+    assert_non_null(b);
+    trawl_model *m;
+    trawl_error err;
+    assert_int_equal(trawl_model_load(b->bytes, b->len, &m, &err), TRAWL_OK);
+    static const char *const fx[] = {
+        "benign_roles_eval.jsonl",      "benign_roles_train.jsonl",
+        "benign_truthfulqa_eval.jsonl", "benign_truthfulqa_train.jsonl",
+        "benign_zh_eval.jsonl",         "benign_zh_train.jsonl",
+        "hard_negatives_eval.jsonl",    "hard_negatives_train.jsonl",
+        "permissive_fixture.jsonl"};
+    size_t n;
+    uint64_t d = pool_digest(m, fx, sizeof fx / sizeof fx[0], "tests/data/prompts", &n);
+    printf("pooled %zu committed rows: digest %016llx\n", n, (unsigned long long)d);
+    assert_true(d == POOL_DIGEST_FIXTURES);
+    const char *root = tu_shared_data();
+    char dir[1024], path[1100];
+    snprintf(dir, sizeof dir, "%s/prompts", root ? root : "");
+    snprintf(path, sizeof path, "%s/train.jsonl", dir);
+    FILE *fp = root ? fopen(path, "rb") : NULL;
+    if (fp) {
+        fclose(fp);
+        static const char *const sh[] = {"train.jsonl", "dev.jsonl"};
+        d = pool_digest(m, sh, 2, dir, &n);
+        printf("pooled %zu rows of train and dev: digest %016llx\n", n, (unsigned long long)d);
+        assert_true(d == POOL_DIGEST_SHARED);
+    } else {
+        printf("SKIP the train/dev pooling digest: %s not found (../shared/data absent)\n", path);
+    }
+    trawl_model_free(m);
+}
+
 static void test_fixture(void **state)
 {
     (void)state;
@@ -651,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_auc_oracle),
         cmocka_unit_test(test_batch_equals_single),
         cmocka_unit_test(test_allow_and_thresholds),
+        cmocka_unit_test(test_pool_pinned),
         cmocka_unit_test(test_fixture),
         cmocka_unit_test(test_dev_floors),
     };
