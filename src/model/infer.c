@@ -1,12 +1,6 @@
-/* infer.c -- scoring with a loaded model: pooling the hashed features of a
- * text (the per-text cost: one row of E per feature), the head, the
- * calibration, and the explanation of a score.
- *
- * Pooling sums rows in float whatever the stored format: an int8 or int4
- * row is widened and multiplied by its own scale (per-row quantisation
- * needs that; one scale per tensor would let the sum stay integer, at the
- * cost of accuracy on rows of small weights). A pruned row costs one bit
- * test of a bitmap that stays in cache and no load of the table. */
+/* infer.c -- scoring with a loaded model once its text is pooled (pool.c):
+ * the head, the calibration, the feature vector ONNX takes, and the
+ * explanation of a score. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,181 +9,6 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-
-size_t trawl__tm_words(const uint8_t *t, size_t n)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < n;) {
-        if (!tm_word_byte(t[i])) {
-            i++;
-            continue;
-        }
-        size_t wide = 0;
-        for (; i < n && tm_word_byte(t[i]); i++)
-            wide += t[i] >= 0xe0;
-        w += 1 + wide / 2;
-    }
-    return w;
-}
-
-static inline int nib(uint8_t byte, unsigned hi)
-{
-    int v = hi ? byte >> 4 : byte & 15;
-    return v >= 8 ? v - 16 : v;
-}
-
-/* The stored row index of bucket b, or -1 when pruned. */
-static inline long row_of(const trawl_model *m, uint32_t b)
-{
-    if (!m->bitmap)
-        return (long)b;
-    uint64_t w = tm_rd64(m->bitmap + 8u * (b >> 6));
-    if (!(w >> (b & 63) & 1))
-        return -1;
-    return (long)(tm_rd32(m->rank + 4u * (b >> 6)) +
-                  (uint32_t)__builtin_popcountll(w & ((1ull << (b & 63)) - 1)));
-}
-
-/* One loop per stored format, each with its row addition written so the
- * compiler can keep the H accumulators in vector registers. */
-#define POOL_LOOP(ADD)                                                                             \
-    do {                                                                                           \
-        size_t count = 0;                                                                          \
-        float acc[TRAWL_MODEL_MAX_HIDDEN] = {0};                                                   \
-        const uint8_t *tab = m->table;                                                             \
-        const size_t rb = m->row_bytes;                                                            \
-        (void)rb;                                                                                  \
-        TM_FEATURE_WALK(&m->info.feat, t, n, ADD, words);                                          \
-        float inv = count ? 1.0f / (float)count : 0;                                               \
-        for (unsigned k = 0; k < h; k++)                                                           \
-            pre[k] = acc[k] * inv;                                                                 \
-    } while (0)
-
-#define ADD_I8(b, kind, pos, len)                                                                  \
-    do {                                                                                           \
-        count++;                                                                                   \
-        long r_ = row_of(m, (b));                                                                  \
-        if (r_ < 0)                                                                                \
-            break;                                                                                 \
-        const int8_t *q_ = (const int8_t *)tab + (size_t)r_ * h;                                   \
-        float s_ = tm_rdf(m->scales + 4u * (size_t)r_);                                            \
-        for (unsigned u_ = 0; u_ < h; u_++)                                                        \
-            acc[u_] += (float)q_[u_] * s_;                                                         \
-    } while (0)
-
-#define ADD_F32(b, kind, pos, len)                                                                 \
-    do {                                                                                           \
-        count++;                                                                                   \
-        long r_ = row_of(m, (b));                                                                  \
-        if (r_ < 0)                                                                                \
-            break;                                                                                 \
-        float row_[TRAWL_MODEL_MAX_HIDDEN];                                                        \
-        memcpy(row_, tab + (size_t)r_ * rb, 4u * h);                                               \
-        for (unsigned u_ = 0; u_ < h; u_++)                                                        \
-            acc[u_] += row_[u_];                                                                   \
-    } while (0)
-
-#define ADD_I4(b, kind, pos, len)                                                                  \
-    do {                                                                                           \
-        count++;                                                                                   \
-        long r_ = row_of(m, (b));                                                                  \
-        if (r_ < 0)                                                                                \
-            break;                                                                                 \
-        const uint8_t *q_ = tab + (size_t)r_ * rb;                                                 \
-        float s_ = tm_rdf(m->scales + 4u * (size_t)r_);                                            \
-        for (unsigned u_ = 0; u_ < h; u_++)                                                        \
-            acc[u_] += (float)nib(q_[u_ / 2], u_ & 1) * s_;                                        \
-    } while (0)
-
-#ifdef __SSE2__
-/* The shipped form (int8, H = 16) sixteen lanes at a time: widen the row's
- * bytes to four vectors of four int32, convert, scale, add. */
-#define ADD_I8_16(b, kind, pos, len)                                                               \
-    do {                                                                                           \
-        count++;                                                                                   \
-        long r_ = row_of(m, (b));                                                                  \
-        if (r_ < 0)                                                                                \
-            break;                                                                                 \
-        __m128i q_ = _mm_loadu_si128((const __m128i *)(tab + (size_t)r_ * 16));                    \
-        __m128 s_ = _mm_set1_ps(tm_rdf(m->scales + 4u * (size_t)r_));                              \
-        __m128i lo_ = _mm_srai_epi16(_mm_unpacklo_epi8(q_, q_), 8);                                \
-        __m128i hi_ = _mm_srai_epi16(_mm_unpackhi_epi8(q_, q_), 8);                                \
-        a0 = _mm_add_ps(                                                                           \
-            a0,                                                                                    \
-            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(lo_, lo_), 16)), s_));    \
-        a1 = _mm_add_ps(                                                                           \
-            a1,                                                                                    \
-            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(lo_, lo_), 16)), s_));    \
-        a2 = _mm_add_ps(                                                                           \
-            a2,                                                                                    \
-            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(hi_, hi_), 16)), s_));    \
-        a3 = _mm_add_ps(                                                                           \
-            a3,                                                                                    \
-            _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(hi_, hi_), 16)), s_));    \
-    } while (0)
-
-static inline __attribute__((always_inline)) size_t
-pool_i8_16_body(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
-{
-    size_t count = 0, words = 0;
-    const uint8_t *tab = m->table;
-    __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    if (m->info.feat.char_min == 3 && m->info.feat.char_max == 5) /* the shipped model's */
-        TM_FEATURE_WALK_C(&m->info.feat, t, n, ADD_I8_16, words, 3, 5);
-    else
-        TM_FEATURE_WALK(&m->info.feat, t, n, ADD_I8_16, words);
-    __m128 inv = _mm_set1_ps(count ? 1.0f / (float)count : 0);
-    _mm_storeu_ps(pre, _mm_mul_ps(a0, inv));
-    _mm_storeu_ps(pre + 4, _mm_mul_ps(a1, inv));
-    _mm_storeu_ps(pre + 8, _mm_mul_ps(a2, inv));
-    _mm_storeu_ps(pre + 12, _mm_mul_ps(a3, inv));
-    return words;
-}
-
-static size_t pool_i8_16(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
-{
-    return pool_i8_16_body(m, t, n, pre);
-}
-
-/* A row-pruned table tests its bitmap and counts bits for every feature:
- * with the POPCNT instruction (checked once per call) that is one
- * instruction instead of a library call. */
-__attribute__((target("popcnt"))) static size_t
-pool_i8_16_popcnt(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
-{
-    return pool_i8_16_body(m, t, n, pre);
-}
-#endif
-
-static inline __attribute__((always_inline)) size_t pool_h(const trawl_model *m, const uint8_t *t,
-                                                           size_t n, float *pre, unsigned h)
-{
-    size_t words = 0;
-#ifdef __SSE2__
-    if (h == 16 && m->info.format == TRAWL_MODEL_INT8)
-        return m->bitmap && __builtin_cpu_supports("popcnt") ? pool_i8_16_popcnt(m, t, n, pre)
-                                                             : pool_i8_16(m, t, n, pre);
-#endif
-    switch (m->info.format) {
-    case TRAWL_MODEL_INT8:
-        POOL_LOOP(ADD_I8);
-        break;
-    case TRAWL_MODEL_F32:
-        POOL_LOOP(ADD_F32);
-        break;
-    case TRAWL_MODEL_INT4:
-        POOL_LOOP(ADD_I4);
-        break;
-    }
-    return words;
-}
-
-size_t trawl_model_pool(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
-{
-    if (m->info.hidden == 16) /* the shipped model: a constant trip count */
-        return pool_h(m, t, n, pre, 16);
-    return pool_h(m, t, n, pre, m->info.hidden);
-}
 
 double trawl_model_logit(const trawl_model *m, const float *pre, const float *dense)
 {
@@ -318,7 +137,7 @@ static long keep_top(trawl_model_contrib *out, size_t k, size_t *have, double v)
  * scale once); 0 for a pruned row. */
 static inline float row_dot(const trawl_model *m, uint32_t b, const float *g, unsigned h)
 {
-    long r = row_of(m, b);
+    long r = tm_row_of(m, b);
     if (r < 0)
         return 0;
     float v = 0;

@@ -121,14 +121,28 @@ static inline int tm_word_byte(uint8_t c)
     TM_FEATURE_WALK_C(f, t, n, EMIT, WORDS, (f)->char_min, (f)->char_max)
 
 /* The walk with the n-gram range given (a constant lets the compiler unroll
- * the per-byte loop over n-gram lengths). */
+ * the per-byte loop over n-gram lengths). The first CMAX - 1 bytes of the
+ * padded text (where the longer n-grams do not fit yet) and its closing
+ * space are walked apart, so the loop over the text's own bytes tests
+ * neither; the features come in the same order either way. */
 #define TM_FEATURE_WALK_C(f, t, n, EMIT, WORDS, CMIN, CMAX)                                        \
     do {                                                                                           \
         const unsigned shift_ = 64 - tm_log2((f)->buckets);                                        \
         const unsigned cmin_ = (CMIN), cmax_ = (CMAX);                                             \
         const size_t padded_ = (n) + 2;                                                            \
+        const size_t head_ = cmax_ > 2 ? cmax_ - 1 : 1; /* >= 1: j = 0 is the opening space */     \
         uint64_t win_ = 0;                                                                         \
         for (size_t j_ = 0; j_ < padded_; j_++) {                                                  \
+            if (j_ == head_ && padded_ - 1 > head_) {                                              \
+                for (; j_ < padded_ - 1; j_++) {                                                   \
+                    win_ = win_ << 8 | (t)[j_ - 1];                                                \
+                    for (unsigned g_ = cmin_; g_ <= cmax_; g_++) {                                 \
+                        uint64_t key_ =                                                            \
+                            (g_ == 8 ? win_ : win_ & ((1ull << (8 * g_)) - 1)) + g_ * TM_K2;       \
+                        EMIT(tm_bucket(key_, shift_), 0, j_ + 1 - g_, g_);                         \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
             uint8_t c_ = j_ == 0 || j_ == padded_ - 1 ? ' ' : (t)[j_ - 1];                         \
             win_ = win_ << 8 | c_;                                                                 \
             for (unsigned g_ = cmin_; g_ <= cmax_ && g_ <= j_ + 1; g_++) {                         \
@@ -211,5 +225,27 @@ static inline double tm_sigmoid(double z)
 {
     return 1.0 / (1.0 + exp(-z));
 }
+
+/* ---- rows and pooling ------------------------------------------------------------ */
+
+/* The stored row index of bucket b, or -1 when pruned. */
+static inline long tm_row_of(const trawl_model *m, uint32_t b)
+{
+    if (!m->bitmap)
+        return (long)b;
+    uint64_t w = tm_rd64(m->bitmap + 8u * (b >> 6));
+    if (!(w >> (b & 63) & 1))
+        return -1;
+    return (long)(tm_rd32(m->rank + 4u * (b >> 6)) +
+                  (uint32_t)__builtin_popcountll(w & ((1ull << (b & 63)) - 1)));
+}
+
+/* trawl_model_pool by a chosen path (pool.c), for the tests that hold the
+ * paths to the same bits: the portable loop (every model), SSE2 and AVX2
+ * (int8, H = 16, on a CPU that has them). SIZE_MAX when the path does not
+ * apply to m or to this CPU. */
+typedef enum tm_pool_path { TM_POOL_PORTABLE, TM_POOL_SSE2, TM_POOL_AVX2 } tm_pool_path;
+size_t trawl__tm_pool_path(const trawl_model *m, const uint8_t *t, size_t n, float *pre,
+                           tm_pool_path path);
 
 #endif
