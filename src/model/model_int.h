@@ -111,10 +111,12 @@ static inline uint64_t tm_fmix64(uint64_t h)
     return h;
 }
 
+/* [a-zA-Z0-9_] and bytes >= 0x80, one bit each: two loads and a shift
+ * instead of a chain of comparisons, twice a byte on the walk. */
 static inline int tm_word_byte(uint8_t c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80 ||
-           (c >= 'A' && c <= 'Z');
+    static const uint64_t bits[4] = {0x03ff000000000000ull, 0x07fffffe87fffffeull, ~0ull, ~0ull};
+    return (int)(bits[c >> 6] >> (c & 63) & 1);
 }
 
 #define TM_FEATURE_WALK(f, t, n, EMIT, WORDS)                                                      \

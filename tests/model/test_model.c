@@ -17,6 +17,7 @@
 #include <trawl/model.h>
 
 #include "common/embedded.h"
+#include "detect/prompt_injection/learned.h"
 #include "model/model_int.h"
 #include "testutil.h"
 
@@ -353,6 +354,42 @@ static void test_explain(void **state)
     double z = trawl_model_logit(m, pre, dense);
     assert_true(fabs(sum - (info.platt_a * z + info.platt_b)) < 1e-3);
     assert_true(fabs(all[0].value) >= fabs(all[k - 1].value));
+    /* the top 8, which skips rows by their bound once it holds 8, are the
+     * first 8 of all the terms (where no row is skipped), in the shipped
+     * form and in int4 (another bound), on a short and a long text */
+    trawl_model_convert_opts o4 = {.format = TRAWL_MODEL_INT4};
+    uint8_t *f4;
+    size_t l4;
+    trawl_model *m4;
+    assert_int_equal(trawl_model_convert(m, &o4, &f4, &l4, &err), TRAWL_OK);
+    assert_int_equal(trawl_model_load(f4, l4, &m4, &err), TRAWL_OK);
+    rows hn;
+    rows_load(&hn, "tests/data/prompts/hard_negatives_eval.jsonl");
+    size_t longest = 0;
+    for (size_t i = 0; i < hn.n; i++)
+        if (strlen(hn.text[i]) > strlen(hn.text[longest]))
+            longest = i;
+    const trawl_model *forms[] = {m, m4};
+    const char *texts[] = {(const char *)norm, hn.text[longest]};
+    size_t lens[] = {nl, strlen(hn.text[longest])};
+    for (int fi = 0; fi < 2; fi++)
+        for (int ti = 0; ti < 2; ti++) {
+            const uint8_t *tt = (const uint8_t *)texts[ti];
+            size_t ka = trawl_model_explain(forms[fi], tt, lens[ti], dense, all, 4096, &base);
+            trawl_model_contrib top8[8];
+            double base8;
+            size_t k8 = trawl_model_explain(forms[fi], tt, lens[ti], dense, top8, 8, &base8);
+            assert_true(ka > 8);
+            assert_int_equal(k8, 8);
+            assert_true(base8 == base);
+            for (size_t i = 0; i < 8; i++) {
+                assert_true(top8[i].value == all[i].value);
+                assert_string_equal(top8[i].text, all[i].text);
+            }
+        }
+    rows_free(&hn);
+    trawl_model_free(m4);
+    free(f4);
     trawl_model_free(m);
     free(p);
     env_close(&f);
@@ -607,6 +644,42 @@ static uint64_t pool_digest(const trawl_model *m, const char *const *files, size
     return d;
 }
 
+/* The explanation's numbers are printf's "%+.2f" without printf: against
+ * snprintf on half-way cases (k + 1/2 hundredths, exactly and one ulp
+ * either side), signed zeros, and numbers of every magnitude. */
+static void test_fixed2(void **state)
+{
+    (void)state;
+    char want[64], got[32];
+    uint64_t s = 88172645463325252ull;
+    size_t n = 0;
+    for (int i = -2000; i <= 2000; i++) {
+        double base = (i + 0.5) / 100,
+               cases[] = {
+                   base,    nextafter(base, 1e300), nextafter(base, -1e300), i / 100.0, i * 0.125,
+                   i * 1e-7};
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++, n++) {
+            snprintf(want, sizeof want, "%+.2f", cases[c]);
+            pi_learned_fixed2(got, cases[c]);
+            assert_string_equal(got, want);
+        }
+    }
+    for (int i = 0; i < 200000; i++, n++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        double x = ((double)(s >> 11) / 9007199254740992.0 - 0.5) * pow(10, (int)(s % 17) - 4);
+        snprintf(want, sizeof want, "%+.2f", x);
+        pi_learned_fixed2(got, x);
+        assert_string_equal(got, want);
+    }
+    const double edge[] = {0.0, -0.0, 1e13, -1e13, 9.999999999999e12, 0.005, 1.005, 2.675, -0.125};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++, n++) {
+        snprintf(want, sizeof want, "%+.2f", edge[i]);
+        pi_learned_fixed2(got, edge[i]);
+        assert_string_equal(got, want);
+    }
+    printf("%%+.2f without printf: %zu numbers as snprintf writes them\n", n);
+}
+
 /* Every pooling path gives the portable loop's bits, for every stored form
  * (the vector paths take int8, H = 16, dense and row-pruned), on the
  * committed rows and on texts of every length from 0 to 40 bytes (the walk
@@ -782,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_auc_oracle),
         cmocka_unit_test(test_batch_equals_single),
         cmocka_unit_test(test_allow_and_thresholds),
+        cmocka_unit_test(test_fixed2),
         cmocka_unit_test(test_pool_paths_agree),
         cmocka_unit_test(test_pool_pinned),
         cmocka_unit_test(test_fixture),

@@ -3,6 +3,8 @@
  * learned.h says what it is. */
 #include "detect/prompt_injection/learned.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +124,37 @@ double pi_learned_prob(const pi_learned *l, const float *pre, size_t words, cons
     return trawl_model_prob(l->m, trawl_model_logit(l->m, pre, dense));
 }
 
+size_t pi_learned_fixed2(char *dst, double x)
+{
+    if (!(fabs(x) < 1e13)) /* h below stays under 2^53, where its ulp is at most 1/8 */
+        return (size_t)snprintf(dst, 32, "%+.2f", x);
+    double ax = fabs(x), h = ax * 100;
+    double err = fma(ax, 100, -h); /* exactly ax * 100 - h */
+    double k = nearbyint(h);       /* to nearest, ties to even, as printf */
+    /* h rounded the product: only where h is half-way does the residual
+     * decide the side (an exact tie is nearbyint's already) */
+    if (h - k == 0.5 && err > 0)
+        k += 1;
+    else if (h - k == -0.5 && err < 0)
+        k -= 1;
+    uint64_t q = (uint64_t)k;
+    char digits[24];
+    size_t nd = 0;
+    uint64_t ip = q / 100;
+    do
+        digits[nd++] = (char)('0' + ip % 10);
+    while ((ip /= 10) != 0);
+    size_t o = 0;
+    dst[o++] = signbit(x) ? '-' : '+';
+    while (nd)
+        dst[o++] = digits[--nd];
+    dst[o++] = '.';
+    dst[o++] = (char)('0' + q / 10 % 10);
+    dst[o++] = (char)('0' + q % 10);
+    dst[o] = 0;
+    return o;
+}
+
 int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *pre,
                        size_t words, const float *sig, trawl_violation *v, size_t k)
 {
@@ -132,11 +165,19 @@ int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const fl
         k = 16;
     double base = 0;
     size_t got = trawl_model_explain_pooled(l->m, t, n, pre, words, dense, top, k, &base);
-    for (size_t i = 0; i < got; i++)
-        if (det_evidence(v, "%+.2f %s", top[i].value, top[i].text))
+    char num[32];
+    det_line line = {0};
+    for (size_t i = 0; i < got; i++) { /* "%+.2f %s", without printf */
+        pi_learned_fixed2(num, top[i].value);
+        det_line_str(&line, num);
+        det_line_str(&line, " ");
+        det_line_str(&line, top[i].text);
+        if (det_evidence_line(v, &line))
             return -1;
-    return det_evidence(v,
-                        "(the largest terms of the logit at this input; bias %+.2f; p = sigmoid of "
-                        "the bias and all terms)",
-                        base);
+    }
+    pi_learned_fixed2(num, base);
+    det_line_str(&line, "(the largest terms of the logit at this input; bias ");
+    det_line_str(&line, num);
+    det_line_str(&line, "; p = sigmoid of the bias and all terms)");
+    return det_evidence_line(v, &line);
 }
