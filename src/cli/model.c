@@ -58,7 +58,7 @@ static const char usage_text[] =
     "eval:\n"
     "  --per-source          a line per source: rows, flagged, rate, AUC, recall\n"
     "  --threshold P         flag at calibrated p >= P (the model's own threshold)\n"
-    "  --scores FILE         write p, label and source of every row, tab separated\n"
+    "  --scores FILE         write p (17 digits), label and source of every row, tab separated\n"
     "\n"
     "Exit status: 0 done, 2 error.\n";
 
