@@ -203,10 +203,7 @@ size_t trawl_model_explain_pooled(const trawl_model *m, const uint8_t *t, size_t
         ex_feat *f = (ex_feat *)(slot + fc->buckets);
         memset(live, 0, nwords * sizeof(uint64_t));
         size_t total = 0, nu = 0, nw = 0;
-        if (fc->char_min == 3 && fc->char_max == 5) /* the shipped model's */
-            TM_FEATURE_WALK_C(fc, t, n, EX_COUNT, nw, 3, 5);
-        else
-            TM_FEATURE_WALK(fc, t, n, EX_COUNT, nw);
+        TM_FEATURE_WALK_FAST(fc, t, n, EX_COUNT, nw);
         double scale = total ? a / (double)total : 0;
         /* Once k terms are kept, a quantised row whose bound cannot beat the
          * smallest of them is not read: its weights are at most 128 (int8)

@@ -180,6 +180,15 @@ static inline int tm_word_byte(uint8_t c)
         (void)prev_at_;                                                                            \
     } while (0)
 
+/* The walk, unrolled for the shipped model's character 3- to 5-grams. */
+#define TM_FEATURE_WALK_FAST(f, t, n, EMIT, WORDS)                                                 \
+    do {                                                                                           \
+        if ((f)->char_min == 3 && (f)->char_max == 5)                                              \
+            TM_FEATURE_WALK_C(f, t, n, EMIT, WORDS, 3, 5);                                         \
+        else                                                                                       \
+            TM_FEATURE_WALK(f, t, n, EMIT, WORDS);                                                 \
+    } while (0)
+
 /* Words of t as the walk sees them. */
 size_t trawl__tm_words(const uint8_t *t, size_t n);
 

@@ -56,12 +56,17 @@ static inline int nib(uint8_t byte, unsigned hi)
             pre[k] = acc[k] * inv;                                                                 \
     } while (0)
 
+/* Counts the feature; its stored row r_, or out of the do-while for a
+ * pruned one. */
+#define ROW_OR_SKIP(b)                                                                             \
+    count++;                                                                                       \
+    long r_ = tm_row_of(m, (b));                                                                   \
+    if (r_ < 0)                                                                                    \
+    break
+
 #define ADD_I8(b, kind, pos, len)                                                                  \
     do {                                                                                           \
-        count++;                                                                                   \
-        long r_ = tm_row_of(m, (b));                                                               \
-        if (r_ < 0)                                                                                \
-            break;                                                                                 \
+        ROW_OR_SKIP(b);                                                                            \
         const int8_t *q_ = (const int8_t *)tab + (size_t)r_ * h;                                   \
         float s_ = tm_rdf(m->scales + 4u * (size_t)r_);                                            \
         for (unsigned u_ = 0; u_ < h; u_++)                                                        \
@@ -70,10 +75,7 @@ static inline int nib(uint8_t byte, unsigned hi)
 
 #define ADD_F32(b, kind, pos, len)                                                                 \
     do {                                                                                           \
-        count++;                                                                                   \
-        long r_ = tm_row_of(m, (b));                                                               \
-        if (r_ < 0)                                                                                \
-            break;                                                                                 \
+        ROW_OR_SKIP(b);                                                                            \
         float row_[TRAWL_MODEL_MAX_HIDDEN];                                                        \
         memcpy(row_, tab + (size_t)r_ * rb, 4u * h);                                               \
         for (unsigned u_ = 0; u_ < h; u_++)                                                        \
@@ -82,10 +84,7 @@ static inline int nib(uint8_t byte, unsigned hi)
 
 #define ADD_I4(b, kind, pos, len)                                                                  \
     do {                                                                                           \
-        count++;                                                                                   \
-        long r_ = tm_row_of(m, (b));                                                               \
-        if (r_ < 0)                                                                                \
-            break;                                                                                 \
+        ROW_OR_SKIP(b);                                                                            \
         const uint8_t *q_ = tab + (size_t)r_ * rb;                                                 \
         float s_ = tm_rdf(m->scales + 4u * (size_t)r_);                                            \
         for (unsigned u_ = 0; u_ < h; u_++)                                                        \
@@ -161,10 +160,7 @@ static size_t pool_scalar(const trawl_model *m, const uint8_t *t, size_t n, floa
     size_t count = 0, words = 0;                                                                   \
     const uint8_t *tab = m->table, *scales = m->scales;                                            \
     __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                       \
-    if (m->info.feat.char_min == 3 && m->info.feat.char_max == 5) /* the shipped model's */        \
-        TM_FEATURE_WALK_C(&m->info.feat, t, n, ADD, words, 3, 5);                                  \
-    else                                                                                           \
-        TM_FEATURE_WALK(&m->info.feat, t, n, ADD, words);                                          \
+    TM_FEATURE_WALK_FAST(&m->info.feat, t, n, ADD, words);                                         \
     __m128 inv = _mm_set1_ps(count ? 1.0f / (float)count : 0);                                     \
     _mm_storeu_ps(pre, _mm_mul_ps(a0, inv));                                                       \
     _mm_storeu_ps(pre + 4, _mm_mul_ps(a1, inv));                                                   \
@@ -203,10 +199,7 @@ pool_sse2_sparse(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
     size_t count = 0, words = 0;                                                                   \
     const uint8_t *tab = m->table, *scales = m->scales;                                            \
     __m256 a0 = _mm256_setzero_ps(), a1 = a0;                                                      \
-    if (m->info.feat.char_min == 3 && m->info.feat.char_max == 5)                                  \
-        TM_FEATURE_WALK_C(&m->info.feat, t, n, ADD, words, 3, 5);                                  \
-    else                                                                                           \
-        TM_FEATURE_WALK(&m->info.feat, t, n, ADD, words);                                          \
+    TM_FEATURE_WALK_FAST(&m->info.feat, t, n, ADD, words);                                         \
     __m256 inv = _mm256_set1_ps(count ? 1.0f / (float)count : 0);                                  \
     _mm256_storeu_ps(pre, _mm256_mul_ps(a0, inv));                                                 \
     _mm256_storeu_ps(pre + 8, _mm256_mul_ps(a1, inv));                                             \
