@@ -11,6 +11,7 @@
 #include <trawl/trawl.h>
 
 #include "detect/ai_vs_ai/ai_vs_ai.h"
+#include "detect/ai_vs_ai/sketch.h"
 #include "detect/ai_vs_ai/text.h"
 #include "detect/ai_vs_ai/trigram.h"
 #include "detect/ai_vs_ai/utf8.h"
@@ -1149,6 +1150,45 @@ static void test_ascii_runs_match_definition(void **state)
     aiva_lm_free(lm);
 }
 
+/* The MinHash signature from the AVX2 loop (when this CPU has it) and from
+ * the portable one, on texts from one word to past a batch of shingles. */
+static void test_sketch_paths_agree(void **state)
+{
+    (void)state;
+    static const char *const words[] = {"what",  "is",     "the", "capital",
+                                        "of",    "France", "X9",  "\xc3\xa9t\xc3\xa9",
+                                        "zebra", "42",     "Tell"};
+    aiva_mh fast, slow;
+    aiva_mh_init(&fast);
+    slow = fast;
+    slow.avx2 = false;
+    uint64_t r = 88172645463325252ull;
+    char text[8192];
+    for (int iter = 0; iter < 400; iter++) {
+        size_t n = 0, want = 1 + (size_t)iter * 19 % 7000;
+        while (n < want) {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            const char *w = words[r % (sizeof(words) / sizeof(words[0]))];
+            size_t k = strlen(w);
+            if (n + k + 1 >= sizeof(text))
+                break;
+            memcpy(text + n, w, k);
+            n += k;
+            text[n++] = (r >> 20) % 9 ? ' ' : '?';
+        }
+        aiva_qrec a, b;
+        aiva_sketch(&fast, (const uint8_t *)text, n, 4096, &a);
+        aiva_sketch(&slow, (const uint8_t *)text, n, 4096, &b);
+        assert_memory_equal(a.mh, b.mh, sizeof(a.mh));
+        assert_int_equal(a.type, b.type);
+        assert_int_equal(a.has_sig, b.has_sig);
+        assert_string_equal(a.head, b.head);
+        assert_true(a.has_sig);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1160,6 +1200,7 @@ int main(void)
         cmocka_unit_test(test_bidi_override),
         cmocka_unit_test(test_homoglyph_paypal),
         cmocka_unit_test(test_ascii_runs_match_definition),
+        cmocka_unit_test(test_sketch_paths_agree),
         cmocka_unit_test(test_gcg_suffix_scores_high),
         cmocka_unit_test(test_dev_prompts_rates),
         cmocka_unit_test(test_dev_sessions_clean),
