@@ -34,6 +34,7 @@ typedef struct aiva_qrec {
  * once filled. */
 typedef struct aiva_mh {
     uint32_t a[AIVA_MH_K], b[AIVA_MH_K];
+    bool avx2; /* the AVX2 loop may run (set from the CPU; tests clear it to compare) */
 } aiva_mh;
 void aiva_mh_init(aiva_mh *mh);
 

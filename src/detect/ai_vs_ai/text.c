@@ -168,47 +168,69 @@ static bool continues_word(uint32_t cp)
 
 typedef struct scan {
     aiva_text_findings *f;
+    const uint8_t *p; /* the text, for the skeleton of a word kept */
     /* current word */
     bool in_word;
     aiva_word w;
-    size_t sk_len;
     /* current tag run */
     bool in_tags, tags_after_flag, tags_flag_shape, tags_cancelled;
     size_t tags_len, tags_text_start, tags_start, tags_end;
 } scan;
 
-static void word_add(scan *s, uint32_t cp, const uint8_t *bytes, size_t nb)
+static void word_start(scan *s, size_t off)
+{
+    s->in_word = true;
+    s->w.off = off;
+    s->w.len = 0;
+    s->w.scripts = s->w.lookalikes = s->w.foreign = 0;
+    s->w.first_cp = 0;
+    s->w.skeleton[0] = 0;
+}
+
+/* A letter of another script: counted, and its Latin twin noted. ASCII
+ * needs none of this (its script bit is set by the caller). */
+static void word_add(scan *s, uint32_t cp)
 {
     aiva_word *w = &s->w;
     unsigned sc = script_of(cp);
     w->scripts |= sc;
-    if (cp < 0x80) { /* most text: no twin, not zero-width, one byte */
-        if (s->sk_len + 1 < sizeof(w->skeleton)) {
-            w->skeleton[s->sk_len++] = (char)cp;
-            w->skeleton[s->sk_len] = 0;
-        }
+    if (cp < 0x80 || !sc || sc == AIVA_SCRIPT_LATIN)
         return;
+    w->foreign++;
+    if (latin_twin(cp)) {
+        if (!w->lookalikes)
+            w->first_cp = cp;
+        w->lookalikes++;
     }
-    char twin = sc && sc != AIVA_SCRIPT_LATIN ? latin_twin(cp) : 0;
-    if (sc && sc != AIVA_SCRIPT_LATIN) {
-        w->foreign++;
+}
+
+/* The word with lookalikes replaced by their Latin twins and zero-width
+ * characters dropped; a piece that does not fit the room left is left out.
+ * Built only for the words kept, from their bytes (every code point inside
+ * a word is well-formed: U+FFFD does not continue one). */
+static void word_skeleton(aiva_word *w, const uint8_t *p)
+{
+    size_t len = 0;
+    for (size_t i = w->off; i < w->off + w->len;) {
+        uint32_t cp;
+        bool valid;
+        size_t nb = aiva_utf8_next(p + i, w->off + w->len - i, &cp, &valid);
+        const uint8_t *bytes = p + i;
+        i += nb;
+        unsigned sc = script_of(cp);
+        char twin = cp >= 0x80 && sc && sc != AIVA_SCRIPT_LATIN ? latin_twin(cp) : 0;
+        if (cp >= 0x80 && is_zero_width(cp))
+            continue;
         if (twin) {
-            if (!w->lookalikes)
-                w->first_cp = cp;
-            w->lookalikes++;
+            bytes = (const uint8_t *)&twin;
+            nb = 1;
+        }
+        if (len + nb < sizeof(w->skeleton)) {
+            memcpy(w->skeleton + len, bytes, nb);
+            len += nb;
         }
     }
-    if (is_zero_width(cp))
-        return;
-    if (twin) {
-        bytes = (const uint8_t *)&twin;
-        nb = 1;
-    }
-    if (s->sk_len + nb < sizeof(w->skeleton)) {
-        memcpy(w->skeleton + s->sk_len, bytes, nb);
-        s->sk_len += nb;
-        w->skeleton[s->sk_len] = 0;
-    }
+    w->skeleton[len] = 0;
 }
 
 static void word_end(scan *s, size_t end)
@@ -221,8 +243,10 @@ static void word_end(scan *s, size_t end)
     if (!(w->scripts & AIVA_SCRIPT_LATIN) || !(w->scripts & ~(unsigned)AIVA_SCRIPT_LATIN) ||
         !w->lookalikes)
         return;
-    if (s->f->n_words < AIVA_TEXT_KEEP)
+    if (s->f->n_words < AIVA_TEXT_KEEP) {
+        word_skeleton(w, s->p);
         s->f->words[s->f->n_words] = *w;
+    }
     s->f->n_words++;
 }
 
@@ -286,8 +310,8 @@ static void mark(aiva_mark *keep, size_t n, size_t off, uint32_t cp, uint32_t be
         keep[n] = (aiva_mark){off, cp, before, after};
 }
 
-static void step(scan *s, aiva_gib *gib, const aiva_text_cfg *cfg, const uint8_t *p, size_t off,
-                 size_t len, uint32_t cp, uint32_t before, uint32_t after)
+static void step(scan *s, aiva_gib *gib, const aiva_text_cfg *cfg, size_t off, size_t len,
+                 uint32_t cp, uint32_t before, uint32_t after)
 {
     aiva_text_findings *f = s->f;
     if (cfg->invisible && cp < 0x80) { /* no ASCII character is a tag, zero-width or bidi */
@@ -315,13 +339,9 @@ static void step(scan *s, aiva_gib *gib, const aiva_text_cfg *cfg, const uint8_t
     }
     if (cfg->homoglyphs) {
         if (continues_word(cp) && (s->in_word || script_of(cp))) {
-            if (!s->in_word) {
-                s->in_word = true;
-                memset(&s->w, 0, sizeof(s->w));
-                s->w.off = off;
-                s->sk_len = 0;
-            }
-            word_add(s, cp, p + off, len);
+            if (!s->in_word)
+                word_start(s, off);
+            word_add(s, cp);
         } else {
             word_end(s, off);
         }
@@ -330,8 +350,58 @@ static void step(scan *s, aiva_gib *gib, const aiva_text_cfg *cfg, const uint8_t
         aiva_gib_push(gib, cp, off, off + len);
 }
 
-void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *p, size_t n,
-                       aiva_text_findings *f)
+/* For the word tracker, an ASCII byte is a letter (starts or continues a
+ * word), a digit (continues one) or neither (ends one). */
+static bool ascii_letter(uint8_t c)
+{
+    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+static bool ascii_wordish(uint8_t c)
+{
+    return ascii_letter(c) || (c >= '0' && c <= '9');
+}
+
+/* What step() does for each byte of the ASCII run p[from..to), at a cost
+ * that hardly depends on its length: no ASCII byte is invisible (a tag run
+ * ends), and a word made of ASCII alone mixes no scripts, so of the words
+ * in the run only the one open when it starts and the one still open at its
+ * end can matter. */
+static void ascii_run(scan *s, const aiva_text_cfg *cfg, size_t from, size_t to)
+{
+    if (cfg->invisible)
+        tags_end(s);
+    if (!cfg->homoglyphs || from == to)
+        return;
+    const uint8_t *p = s->p;
+    size_t k = from;
+    if (s->in_word) {
+        while (k < to && ascii_wordish(p[k]))
+            s->w.scripts |= ascii_letter(p[k++]) ? AIVA_SCRIPT_LATIN : 0;
+        if (k == to)
+            return;
+        word_end(s, k);
+    }
+    size_t j = to;
+    while (j > k && ascii_wordish(p[j - 1]))
+        j--;
+    while (j < to && !ascii_letter(p[j]))
+        j++; /* digits start no word */
+    if (j < to) {
+        word_start(s, j);
+        s->w.scripts = AIVA_SCRIPT_LATIN;
+    }
+}
+
+static size_t ascii_end(const uint8_t *p, size_t i, size_t n)
+{
+    while (i < n && p[i] < 0x80)
+        i++;
+    return i;
+}
+
+static void measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *p, size_t n,
+                    aiva_text_findings *f, bool ascii_runs)
 {
     memset(f, 0, offsetof(aiva_text_findings, gib));
     aiva_gib_init(&f->gib, lm, cfg->gibberish_window);
@@ -339,7 +409,7 @@ void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_
      * compiler keeps its fields in registers (no store through a pointer
      * can reach a local whose address is not taken outside) */
     aiva_gib gib = f->gib;
-    scan s = {.f = f};
+    scan s = {.f = f, .p = p};
     uint32_t before = 0, cur = 0, next = 0;
     size_t cur_off = 0, cur_len = 0, i = 0;
     bool valid;
@@ -348,6 +418,19 @@ void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_
         f->n_invalid += !valid;
     }
     while (cur_len) {
+        if (ascii_runs && cur < 0x80) {
+            size_t end = cfg->gibberish ? aiva_gib_push_ascii(&gib, p, cur_off, n)
+                                        : ascii_end(p, cur_off, n);
+            ascii_run(&s, cfg, cur_off, end);
+            before = p[end - 1];
+            cur_off = end;
+            cur_len = 0;
+            if (end < n) {
+                cur_len = aiva_utf8_next(p + end, n - end, &cur, &valid);
+                f->n_invalid += !valid;
+            }
+            continue;
+        }
         i = cur_off + cur_len;
         size_t next_len = 0;
         next = 0;
@@ -358,7 +441,7 @@ void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_
             next_len = aiva_utf8_next(p + i, n - i, &next, &valid);
             f->n_invalid += !valid;
         }
-        step(&s, &gib, cfg, p, cur_off, cur_len, cur, before, next);
+        step(&s, &gib, cfg, cur_off, cur_len, cur, before, next);
         before = cur;
         cur = next;
         cur_off = i;
@@ -369,6 +452,18 @@ void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_
     f->gib = gib;
     if (cfg->gibberish)
         aiva_gib_finish(&f->gib, n);
+}
+
+void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *p, size_t n,
+                       aiva_text_findings *f)
+{
+    measure(lm, cfg, p, n, f, true);
+}
+
+void aiva_text_measure_each(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *p, size_t n,
+                            aiva_text_findings *f)
+{
+    measure(lm, cfg, p, n, f, false);
 }
 
 /* ---- evidence ------------------------------------------------------------ */

@@ -62,9 +62,14 @@ typedef struct aiva_text_findings {
     aiva_gib gib;
 } aiva_text_findings;
 
-/* Measures text p[0..n). O(n), allocates nothing. */
+/* Measures text p[0..n). O(n), allocates nothing. Runs of ASCII take a
+ * shorter path (no ASCII byte is invisible or a lookalike). */
 void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *p, size_t n,
                        aiva_text_findings *f);
+/* The same measure taken one code point at a time, the definition the
+ * shorter path is tested against; the same findings, slower. */
+void aiva_text_measure_each(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *p, size_t n,
+                            aiva_text_findings *f);
 /* Adds the violations f supports to out; field names the input field
  * ("prompt", "query") in descriptions. TRAWL_ENOMEM on out-of-memory. */
 trawl_status aiva_text_report(const aiva_text_cfg *cfg, const char *field, const uint8_t *p,

@@ -158,7 +158,7 @@ void aiva_lm_free(aiva_lm *lm)
 
 void aiva_gib_init(aiva_gib *g, const aiva_lm *lm, unsigned window)
 {
-    memset(g, 0, offsetof(aiva_gib, cost));
+    memset(g, 0, offsetof(aiva_gib, off)); /* the ring's costs too: see aiva_gib */
     g->lm = lm;
     g->window = window < 8 ? 8 : window > AIVA_WINDOW_MAX ? AIVA_WINDOW_MAX : window;
     g->a = g->b = AIVA_SYM_SPACE;
@@ -168,7 +168,55 @@ void aiva_gib_init(aiva_gib *g, const aiva_lm *lm, unsigned window)
     g->n = 0;
     g->best_sum = 0;
     g->best = 0;
+    g->best_start = g->best_end = 0;
     g->scored = false;
+}
+
+size_t aiva_gib_push_ascii(aiva_gib *g, const uint8_t *p, size_t i, size_t n)
+{
+    const uint8_t *ascii = g->lm->ascii;
+    const uint32_t *row = g->lm->row;
+    const uint16_t *costs = g->lm->cost;
+    const unsigned window = g->window;
+    unsigned b = g->b, ab = g->a * AIVA_SYMS + g->b, slot = g->slot, n_other = g->n_other;
+    uint32_t sum = g->sum;
+    size_t seen = g->n, best_start = g->best_start, best_end = g->best_end;
+    /* -1 until a window qualifies: then any full window beats it */
+    int64_t best = g->scored ? (int64_t)g->best_sum : -1;
+    for (; i < n && p[i] < 0x80; i++) {
+        unsigned c = ascii[p[i]];
+        if ((c | b) == AIVA_SYM_SPACE)
+            continue; /* whitespace runs count once */
+        unsigned cost = costs[row[ab] + c], other = c == AIVA_SYM_OTHER;
+        unsigned out = AIVA_RING(slot - window);
+        sum += cost - g->cost[out];
+        n_other += other - g->other[out];
+        g->cost[slot] = (uint16_t)cost;
+        g->other[slot] = (uint8_t)other;
+        g->off[slot] = i;
+        seen++;
+        slot = AIVA_RING(slot + 1);
+        ab = b * AIVA_SYMS + c;
+        b = c;
+        if ((int64_t)sum > best && seen >= window && n_other * 4 <= window) {
+            best = sum;
+            best_start = g->off[AIVA_RING(slot - window)]; /* the oldest entry */
+            best_end = i + 1;
+        }
+    }
+    g->a = ab / AIVA_SYMS;
+    g->b = b;
+    g->slot = slot;
+    g->n_other = n_other;
+    g->sum = sum;
+    g->n = seen;
+    if (best >= 0) {
+        g->best_sum = (uint32_t)best;
+        g->best_start = best_start;
+        g->best_end = best_end;
+        g->scored = true;
+    }
+    return i;
 }
 
 void aiva_gib_finish(aiva_gib *g, size_t text_end)

@@ -63,10 +63,13 @@ typedef struct aiva_gib {
     const aiva_lm *lm;
     unsigned window; /* symbols */
     unsigned a, b;   /* context */
+    /* A ring of the last AIVA_WINDOW_MAX symbols (a power of two), written
+     * at slot; the one leaving the window is window places back. Entries
+     * not yet written are zero, so the first window needs no test. */
     uint16_t cost[AIVA_WINDOW_MAX];
     uint8_t other[AIVA_WINDOW_MAX];
     size_t off[AIVA_WINDOW_MAX];
-    uint32_t sum; /* of cost over the ring */
+    uint32_t sum; /* of cost over the window */
     unsigned n_other;
     unsigned slot; /* next ring position */
     size_t n;      /* symbols seen */
@@ -77,6 +80,8 @@ typedef struct aiva_gib {
     bool scored;
 } aiva_gib;
 
+#define AIVA_RING(i) ((i) & (AIVA_WINDOW_MAX - 1))
+
 void aiva_gib_init(aiva_gib *g, const aiva_lm *lm, unsigned window);
 /* cp starts at byte offset off and ends before byte end. */
 static inline void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end)
@@ -84,19 +89,15 @@ static inline void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t en
     unsigned c = cp < 128 ? g->lm->ascii[cp] : aiva_sym(cp);
     if (c == AIVA_SYM_SPACE && g->b == AIVA_SYM_SPACE)
         return; /* whitespace runs count once, as in training */
-    unsigned slot = g->slot;
-    if (g->n >= g->window) {
-        g->sum -= g->cost[slot];
-        g->n_other -= g->other[slot];
-    }
+    unsigned slot = g->slot, out = AIVA_RING(slot - g->window);
     uint16_t cost = g->lm->cost[g->lm->row[g->a * AIVA_SYMS + g->b] + c];
+    g->sum += cost - g->cost[out];
+    g->n_other += (c == AIVA_SYM_OTHER) - g->other[out];
     g->cost[slot] = cost;
     g->other[slot] = c == AIVA_SYM_OTHER;
     g->off[slot] = off;
-    g->sum += cost;
-    g->n_other += c == AIVA_SYM_OTHER;
     g->n++;
-    g->slot = slot + 1 == g->window ? 0 : slot + 1;
+    g->slot = AIVA_RING(slot + 1);
     g->a = g->b;
     g->b = c;
     /* A window is scored only when at most a quarter of it is outside the
@@ -104,11 +105,15 @@ static inline void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t en
      * Full windows have equal length, so sums compare as means do. */
     if (g->n >= g->window && g->n_other * 4 <= g->window && (!g->scored || g->sum > g->best_sum)) {
         g->best_sum = g->sum;
-        g->best_start = g->off[g->slot]; /* the oldest entry */
+        g->best_start = g->off[AIVA_RING(g->slot - g->window)]; /* the oldest entry */
         g->best_end = end;
         g->scored = true;
     }
 }
+/* aiva_gib_push for each byte of p[i..n) up to the first that is not ASCII
+ * (each one code point of one byte); returns that byte's offset, or n. The
+ * scorer's fields stay in registers for the run. */
+size_t aiva_gib_push_ascii(aiva_gib *g, const uint8_t *p, size_t i, size_t n);
 /* Closes the text (scores a text shorter than the window as a whole when it
  * has at least window/2 symbols). After this, best/best_start/best_end hold
  * the highest-surprise window; scored is false when no window qualified

@@ -11,6 +11,9 @@
 #include <trawl/trawl.h>
 
 #include "detect/ai_vs_ai/ai_vs_ai.h"
+#include "detect/ai_vs_ai/sketch.h"
+#include "detect/ai_vs_ai/text.h"
+#include "detect/ai_vs_ai/trigram.h"
 #include "detect/ai_vs_ai/utf8.h"
 #include "detect/config.h"
 #include "detect/detector.h"
@@ -1007,6 +1010,185 @@ static void test_engine_json(void **state)
     trawl_detect_engine_free(e);
 }
 
+/* ---- the ASCII-run path against the code-point-at-a-time definition ------ */
+
+static void same_mark(const aiva_mark *a, const aiva_mark *b)
+{
+    assert_int_equal(a->off, b->off);
+    assert_int_equal(a->cp, b->cp);
+    assert_int_equal(a->before, b->before);
+    assert_int_equal(a->after, b->after);
+}
+
+static void same_findings(const aiva_text_findings *a, const aiva_text_findings *b)
+{
+    assert_int_equal(a->n_zw, b->n_zw);
+    for (size_t i = 0; i < a->n_zw && i < AIVA_TEXT_KEEP; i++)
+        same_mark(&a->zw[i], &b->zw[i]);
+    assert_int_equal(a->n_bidi, b->n_bidi);
+    assert_int_equal(a->n_override, b->n_override);
+    assert_int_equal(a->bidi_open, b->bidi_open);
+    for (size_t i = 0; i < a->n_bidi && i < AIVA_TEXT_KEEP; i++)
+        same_mark(&a->bidi[i], &b->bidi[i]);
+    assert_int_equal(a->n_tag, b->n_tag);
+    if (a->n_tag) {
+        assert_int_equal(a->tag_first, b->tag_first);
+        assert_int_equal(a->tag_last, b->tag_last);
+    }
+    assert_int_equal(a->tag_text_len, b->tag_text_len);
+    assert_string_equal(a->tag_text, b->tag_text);
+    assert_int_equal(a->tag_text_dropped, b->tag_text_dropped);
+    assert_int_equal(a->n_words, b->n_words);
+    for (size_t i = 0; i < a->n_words && i < AIVA_TEXT_KEEP; i++) {
+        const aiva_word *x = &a->words[i], *y = &b->words[i];
+        assert_int_equal(x->off, y->off);
+        assert_int_equal(x->len, y->len);
+        assert_int_equal(x->scripts, y->scripts);
+        assert_int_equal(x->lookalikes, y->lookalikes);
+        assert_int_equal(x->foreign, y->foreign);
+        assert_int_equal(x->first_cp, y->first_cp);
+        assert_string_equal(x->skeleton, y->skeleton);
+    }
+    assert_int_equal(a->n_invalid, b->n_invalid);
+    assert_int_equal(a->gib.scored, b->gib.scored);
+    assert_int_equal(a->gib.n, b->gib.n);
+    assert_int_equal(a->gib.sum, b->gib.sum);
+    assert_int_equal(a->gib.n_other, b->gib.n_other);
+    assert_int_equal(a->gib.best_sum, b->gib.best_sum);
+    assert_true(a->gib.best == b->gib.best);
+    if (a->gib.scored) {
+        assert_int_equal(a->gib.best_start, b->gib.best_start);
+        assert_int_equal(a->gib.best_end, b->gib.best_end);
+    }
+}
+
+/* Random texts built from pieces that exercise every branch (ASCII words,
+ * digits, punctuation, whitespace runs, controls, lookalike Cyrillic and
+ * Greek letters inside Latin words, fullwidth letters, accents, zero-width
+ * and bidi characters, tag runs and subdivision flags, emoji ZWJ sequences,
+ * Arabic, ill-formed bytes), measured by both paths under every switch
+ * setting and several windows: the findings must be the same. */
+static void test_ascii_runs_match_definition(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "hello",
+        " ",
+        "  ",
+        "\n\t",
+        "World",
+        "42",
+        "x9",
+        ".",
+        ", ",
+        "!?",
+        "\x01",
+        "\x7f",
+        "p\xd0\xb0ypal",
+        "\xd0\xb0",
+        "\xd0\xbe\xd0\xbe",
+        "\xce\xbf",
+        "\xce\xb1pple",
+        "\xd0\x96",
+        "\xef\xbc\xa1\xef\xbc\xa2",
+        "caf\xc3\xa9",
+        "\xe2\x80\x8b",
+        "\xe2\x80\x8d",
+        "\xef\xbb\xbf",
+        "\xe2\x80\xae",
+        "\xe2\x80\xac",
+        "\xe2\x81\xa6",
+        "\xf3\xa0\x81\x81",
+        "\xf3\xa0\x81\xa9",
+        "\xf0\x9f\x8f\xb4\xf3\xa0\x81\xa7\xf3\xa0\x81\xa2\xf3\xa0\x81\xb3\xf3\xa0\x81\xa3"
+        "\xf3\xa0\x81\xb4\xf3\xa0\x81\xbf",
+        "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9",
+        "\xd8\xb3\xd9\x84\xd8\xa7\xd9\x85",
+        "\xff",
+        "\xc3",
+        "\xe2\x80",
+        "\xed\xa0\x80",
+        "\xcc\x81",
+        "\xe2\x80\x99",
+        "\xc2\xa0",
+        "describing.+similarlyNow",
+        "\xe4\xb8\xad\xe6\x96\x87",
+    };
+    const size_t np = sizeof(pieces) / sizeof(pieces[0]);
+    aiva_lm *lm = aiva_lm_new();
+    assert_non_null(lm);
+    aiva_text_findings *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+    assert_non_null(a);
+    assert_non_null(b);
+    uint64_t r = 0x2545F4914F6CDD1Dull;
+    char text[4096];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 0, want = 1 + (size_t)(iter % 97) * 40 % 3000;
+        while (n < want) {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            /* mostly ASCII words, as real text is */
+            const char *pc = (r >> 40) % 3 ? pieces[(r >> 8) % 12] : pieces[(r >> 8) % np];
+            size_t k = strlen(pc);
+            if (n + k >= sizeof(text))
+                break;
+            memcpy(text + n, pc, k);
+            n += k;
+        }
+        aiva_text_cfg cfg = {.invisible = (iter & 1) != 0 || iter % 7 == 0,
+                             .homoglyphs = (iter & 2) != 0 || iter % 5 == 0,
+                             .gibberish = (iter & 4) != 0 || iter % 3 == 0,
+                             .gibberish_threshold = 6.0,
+                             .gibberish_window = 8 + (unsigned)(iter % 5) * 30};
+        aiva_text_measure(lm, &cfg, (const uint8_t *)text, n, a);
+        aiva_text_measure_each(lm, &cfg, (const uint8_t *)text, n, b);
+        same_findings(a, b);
+    }
+    free(a);
+    free(b);
+    aiva_lm_free(lm);
+}
+
+/* The MinHash signature from the AVX2 loop (when this CPU has it) and from
+ * the portable one, on texts from one word to past a batch of shingles. */
+static void test_sketch_paths_agree(void **state)
+{
+    (void)state;
+    static const char *const words[] = {"what",  "is",     "the", "capital",
+                                        "of",    "France", "X9",  "\xc3\xa9t\xc3\xa9",
+                                        "zebra", "42",     "Tell"};
+    aiva_mh fast, slow;
+    aiva_mh_init(&fast);
+    slow = fast;
+    slow.avx2 = false;
+    uint64_t r = 88172645463325252ull;
+    char text[8192];
+    for (int iter = 0; iter < 400; iter++) {
+        size_t n = 0, want = 1 + (size_t)iter * 19 % 7000;
+        while (n < want) {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            const char *w = words[r % (sizeof(words) / sizeof(words[0]))];
+            size_t k = strlen(w);
+            if (n + k + 1 >= sizeof(text))
+                break;
+            memcpy(text + n, w, k);
+            n += k;
+            text[n++] = (r >> 20) % 9 ? ' ' : '?';
+        }
+        aiva_qrec a, b;
+        aiva_sketch(&fast, (const uint8_t *)text, n, 4096, &a);
+        aiva_sketch(&slow, (const uint8_t *)text, n, 4096, &b);
+        assert_memory_equal(a.mh, b.mh, sizeof(a.mh));
+        assert_int_equal(a.type, b.type);
+        assert_int_equal(a.has_sig, b.has_sig);
+        assert_string_equal(a.head, b.head);
+        assert_true(a.has_sig);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1017,6 +1199,8 @@ int main(void)
         cmocka_unit_test(test_tag_smuggling_decoded),
         cmocka_unit_test(test_bidi_override),
         cmocka_unit_test(test_homoglyph_paypal),
+        cmocka_unit_test(test_ascii_runs_match_definition),
+        cmocka_unit_test(test_sketch_paths_agree),
         cmocka_unit_test(test_gcg_suffix_scores_high),
         cmocka_unit_test(test_dev_prompts_rates),
         cmocka_unit_test(test_dev_sessions_clean),
