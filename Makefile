@@ -104,9 +104,12 @@ model: build
 # Leave-one-source-out: the model of `make model` trained again without each
 # group of its sources in turn, and the detector with it run on that group
 # (tools/pi_loso.py; ~5 min on 2 cores). What a source absent from training gets.
+# LOSO_ARGS adds training options, to measure a variant the same way
+# (make eval-model-loso LOSO_ARGS="--buckets 4096"; docs/model.md).
+LOSO_ARGS ?=
 eval-model-loso: build
 	@if [ -f $(PROMPTS)/train.jsonl ]; then python3 tools/pi_loso.py build/bin/trawl $(PROMPTS) \
-	  $(MODEL_TMP)/loso -- $(TRAIN_ARGS); else echo "eval-model-loso: $(PROMPTS) absent: skipped"; fi
+	  $(MODEL_TMP)/loso -- $(TRAIN_ARGS) $(LOSO_ARGS); else echo "eval-model-loso: $(PROMPTS) absent: skipped"; fi
 
 # Compiles the corpus (tools/fwarch/corpus.sh: the cross toolchains' target
 # libraries and trawl's own sources at a pinned commit, ~10 min on 2 cores),
