@@ -119,10 +119,10 @@ static size_t pool_scalar(const trawl_model *m, const uint8_t *t, size_t n, floa
 /* ---- int8, H = 16 (the shipped form) in vector registers ------------------------------ */
 
 #ifdef TM_X86
-/* The row of bucket b: its 16 bytes and its scale, or a pruned row (0).
- * SPARSE is a constant where this is inlined, so a dense table tests
- * nothing. */
-#define I8_ROW(b, SPARSE)                                                                          \
+/* The row of bucket b: its bytes (16 int8, or 16 int4 in 8 bytes: FMT 1)
+ * and its scale, or a pruned row (out of the do-while). SPARSE and FMT are
+ * constants where this is inlined, so a dense table tests nothing. */
+#define Q_ROW(b, SPARSE, FMT)                                                                      \
     count++;                                                                                       \
     size_t r_;                                                                                     \
     if (SPARSE) {                                                                                  \
@@ -133,15 +133,28 @@ static size_t pool_scalar(const trawl_model *m, const uint8_t *t, size_t n, floa
     } else {                                                                                       \
         r_ = (b);                                                                                  \
     }                                                                                              \
-    const uint8_t *q_ = tab + r_ * 16;                                                             \
+    const uint8_t *q_ = tab + r_ * ((FMT) ? 8 : 16);                                               \
     float sc_ = tm_rdf(scales + 4u * r_)
+
+/* The row's 16 weights as signed bytes. int4: low nibble first, so the
+ * low and high nibbles interleave by one unpack; (v ^ 8) - 8 extends the
+ * sign of a 4-bit value. */
+static inline __attribute__((always_inline)) __m128i q_row16(const uint8_t *q, int fmt)
+{
+    if (!fmt)
+        return _mm_loadu_si128((const __m128i *)q);
+    __m128i x = _mm_loadl_epi64((const __m128i *)q), f = _mm_set1_epi8(0x0f);
+    __m128i v = _mm_unpacklo_epi8(_mm_and_si128(x, f), _mm_and_si128(_mm_srli_epi16(x, 4), f));
+    __m128i eight = _mm_set1_epi8(8);
+    return _mm_sub_epi8(_mm_xor_si128(v, eight), eight);
+}
 
 /* SSE2: each byte spread over a 32-bit lane by two unpacks with itself,
  * then an arithmetic shift by 24 gives the sign-extended value. */
-#define ADD_SSE2(b, SPARSE)                                                                        \
+#define ADD_SSE2(b, SPARSE, FMT)                                                                   \
     do {                                                                                           \
-        I8_ROW(b, SPARSE);                                                                         \
-        __m128i q = _mm_loadu_si128((const __m128i *)q_);                                          \
+        Q_ROW(b, SPARSE, FMT);                                                                     \
+        __m128i q = q_row16(q_, FMT);                                                              \
         __m128 s = _mm_set1_ps(sc_);                                                               \
         __m128i lo = _mm_unpacklo_epi8(q, q), hi = _mm_unpackhi_epi8(q, q);                        \
         a0 = _mm_add_ps(                                                                           \
@@ -153,8 +166,10 @@ static size_t pool_scalar(const trawl_model *m, const uint8_t *t, size_t n, floa
         a3 = _mm_add_ps(                                                                           \
             a3, _mm_mul_ps(_mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 24)), s));   \
     } while (0)
-#define ADD_SSE2_DENSE(b, kind, pos, len)  ADD_SSE2(b, 0)
-#define ADD_SSE2_SPARSE(b, kind, pos, len) ADD_SSE2(b, 1)
+#define ADD_SSE2_I8(b, kind, pos, len)    ADD_SSE2(b, 0, 0)
+#define ADD_SSE2_I8_SP(b, kind, pos, len) ADD_SSE2(b, 1, 0)
+#define ADD_SSE2_I4(b, kind, pos, len)    ADD_SSE2(b, 0, 1)
+#define ADD_SSE2_I4_SP(b, kind, pos, len) ADD_SSE2(b, 1, 1)
 
 #define SSE2_BODY(ADD)                                                                             \
     size_t count = 0, words = 0;                                                                   \
@@ -168,32 +183,27 @@ static size_t pool_scalar(const trawl_model *m, const uint8_t *t, size_t n, floa
     _mm_storeu_ps(pre + 12, _mm_mul_ps(a3, inv));                                                  \
     return words
 
-static size_t pool_sse2_dense(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
-{
-    SSE2_BODY(ADD_SSE2_DENSE);
-}
-
-/* A row-pruned table counts bits for every feature: with the POPCNT
- * instruction that is one instruction instead of a library call. */
-__attribute__((target("popcnt"))) static size_t
-pool_sse2_sparse(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
-{
-    SSE2_BODY(ADD_SSE2_SPARSE);
-}
-
 /* AVX2: eight bytes sign-extended to eight 32-bit lanes in one instruction,
  * two halves of the row. */
-#define ADD_AVX2(b, SPARSE)                                                                        \
+#define ADD_AVX2(b, SPARSE, FMT)                                                                   \
     do {                                                                                           \
-        I8_ROW(b, SPARSE);                                                                         \
+        Q_ROW(b, SPARSE, FMT);                                                                     \
         __m256 s = _mm256_set1_ps(sc_);                                                            \
-        __m256i w0 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q_));                   \
-        __m256i w1 = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(q_ + 8)));             \
-        a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_cvtepi32_ps(w0), s));                          \
-        a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_cvtepi32_ps(w1), s));                          \
+        __m128i q0, q1;                                                                            \
+        if (FMT) {                                                                                 \
+            q0 = q_row16(q_, 1);                                                                   \
+            q1 = _mm_srli_si128(q0, 8);                                                            \
+        } else {                                                                                   \
+            q0 = _mm_loadl_epi64((const __m128i *)q_);                                             \
+            q1 = _mm_loadl_epi64((const __m128i *)(q_ + 8));                                       \
+        }                                                                                          \
+        a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q0)), s));    \
+        a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q1)), s));    \
     } while (0)
-#define ADD_AVX2_DENSE(b, kind, pos, len)  ADD_AVX2(b, 0)
-#define ADD_AVX2_SPARSE(b, kind, pos, len) ADD_AVX2(b, 1)
+#define ADD_AVX2_I8(b, kind, pos, len)    ADD_AVX2(b, 0, 0)
+#define ADD_AVX2_I8_SP(b, kind, pos, len) ADD_AVX2(b, 1, 0)
+#define ADD_AVX2_I4(b, kind, pos, len)    ADD_AVX2(b, 0, 1)
+#define ADD_AVX2_I4_SP(b, kind, pos, len) ADD_AVX2(b, 1, 1)
 
 #define AVX2_BODY(ADD)                                                                             \
     size_t count = 0, words = 0;                                                                   \
@@ -205,18 +215,43 @@ pool_sse2_sparse(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
     _mm256_storeu_ps(pre + 8, _mm256_mul_ps(a1, inv));                                             \
     return words
 
-/* no "fma" here: a fused multiply-add would round once where the other
- * paths round twice */
-__attribute__((target("avx2"))) static size_t
-pool_avx2_dense(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
-{
-    AVX2_BODY(ADD_AVX2_DENSE);
-}
+typedef size_t (*pool_fn)(const trawl_model *m, const uint8_t *t, size_t n, float *pre);
 
-__attribute__((target("avx2,popcnt"))) static size_t
-pool_avx2_sparse(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
+/* A row-pruned table counts bits for every feature: with the POPCNT
+ * instruction that is one instruction instead of a library call. No "fma"
+ * with AVX2: a fused multiply-add would round once where the other paths
+ * round twice. */
+#define POOL_FN(NAME, TARGET, BODY, ADD)                                                           \
+    __attribute__((target(TARGET))) static size_t NAME(const trawl_model *m, const uint8_t *t,     \
+                                                       size_t n, float *pre)                       \
+    {                                                                                              \
+        BODY(ADD);                                                                                 \
+    }
+POOL_FN(pool_sse2_i8, "sse2", SSE2_BODY, ADD_SSE2_I8)
+POOL_FN(pool_sse2_i8_sp, "popcnt", SSE2_BODY, ADD_SSE2_I8_SP)
+POOL_FN(pool_sse2_i4, "sse2", SSE2_BODY, ADD_SSE2_I4)
+POOL_FN(pool_sse2_i4_sp, "popcnt", SSE2_BODY, ADD_SSE2_I4_SP)
+POOL_FN(pool_avx2_i8, "avx2", AVX2_BODY, ADD_AVX2_I8)
+POOL_FN(pool_avx2_i8_sp, "avx2,popcnt", AVX2_BODY, ADD_AVX2_I8_SP)
+POOL_FN(pool_avx2_i4, "avx2", AVX2_BODY, ADD_AVX2_I4)
+POOL_FN(pool_avx2_i4_sp, "avx2,popcnt", AVX2_BODY, ADD_AVX2_I4_SP)
+
+/* The vector path for m on this CPU ([int4][sparse]), or NULL. */
+static pool_fn vector_path(const trawl_model *m, tm_pool_path path)
 {
-    AVX2_BODY(ADD_AVX2_SPARSE);
+    static const pool_fn sse2[2][2] = {{pool_sse2_i8, pool_sse2_i8_sp},
+                                       {pool_sse2_i4, pool_sse2_i4_sp}};
+    static const pool_fn avx2[2][2] = {{pool_avx2_i8, pool_avx2_i8_sp},
+                                       {pool_avx2_i4, pool_avx2_i4_sp}};
+    if (m->info.hidden != 16 || m->info.format == TRAWL_MODEL_F32)
+        return NULL;
+    int i4 = m->info.format == TRAWL_MODEL_INT4, sp = m->bitmap != NULL;
+    bool popcnt = __builtin_cpu_supports("popcnt");
+    if (path == TM_POOL_AVX2)
+        return __builtin_cpu_supports("avx2") && popcnt ? avx2[i4][sp] : NULL;
+    if (path == TM_POOL_SSE2)
+        return !sp || popcnt ? sse2[i4][sp] : NULL;
+    return NULL;
 }
 #endif
 
@@ -225,38 +260,24 @@ pool_avx2_sparse(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
 size_t trawl__tm_pool_path(const trawl_model *m, const uint8_t *t, size_t n, float *pre,
                            tm_pool_path path)
 {
-    bool i8_16 = m->info.hidden == 16 && m->info.format == TRAWL_MODEL_INT8;
-    switch (path) {
-    case TM_POOL_PORTABLE:
+    if (path == TM_POOL_PORTABLE)
         return pool_scalar(m, t, n, pre);
 #ifdef TM_X86
-    case TM_POOL_SSE2:
-        if (!i8_16)
-            return SIZE_MAX;
-        if (!m->bitmap)
-            return pool_sse2_dense(m, t, n, pre);
-        return __builtin_cpu_supports("popcnt") ? pool_sse2_sparse(m, t, n, pre) : SIZE_MAX;
-    case TM_POOL_AVX2:
-        if (!i8_16 || !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("popcnt"))
-            return SIZE_MAX;
-        return m->bitmap ? pool_avx2_sparse(m, t, n, pre) : pool_avx2_dense(m, t, n, pre);
+    pool_fn f = vector_path(m, path);
+    if (f)
+        return f(m, t, n, pre);
 #endif
-    default:
-        return SIZE_MAX;
-    }
+    return SIZE_MAX;
 }
 
 size_t trawl_model_pool(const trawl_model *m, const uint8_t *t, size_t n, float *pre)
 {
 #ifdef TM_X86
-    if (m->info.hidden == 16 && m->info.format == TRAWL_MODEL_INT8) {
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
-            return m->bitmap ? pool_avx2_sparse(m, t, n, pre) : pool_avx2_dense(m, t, n, pre);
-        if (!m->bitmap)
-            return pool_sse2_dense(m, t, n, pre);
-        if (__builtin_cpu_supports("popcnt"))
-            return pool_sse2_sparse(m, t, n, pre);
-    }
+    pool_fn f = vector_path(m, TM_POOL_AVX2);
+    if (!f)
+        f = vector_path(m, TM_POOL_SSE2);
+    if (f)
+        return f(m, t, n, pre);
 #endif
     return pool_scalar(m, t, n, pre);
 }

@@ -681,7 +681,7 @@ static void test_fixed2(void **state)
 }
 
 /* Every pooling path gives the portable loop's bits, for every stored form
- * (the vector paths take int8, H = 16, dense and row-pruned), on the
+ * (the vector paths take int8 and int4, H = 16, dense and row-pruned), on the
  * committed rows and on texts of every length from 0 to 40 bytes (the walk
  * treats the first and last bytes apart). */
 static void test_pool_paths_agree(void **state)
