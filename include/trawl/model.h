@@ -122,8 +122,11 @@ typedef struct trawl_model_contrib {
  * there), each hashed feature's row and each dense feature contributes
  * exactly its share; the rest (biases) is *base. Feature occurrences that
  * share a bucket and a text are merged. Writes the k terms of largest
- * |value| (positive first when ties) into out; returns how many. O(n + F
- * log k), allocates a table of the text's features. */
+ * |value| (the earlier first when ties) into out; returns how many. O(n +
+ * F k) at worst, about one more pooling in practice (rows that cannot
+ * enter the top k are not read); allocates, for the call, 4 bytes a bucket
+ * of the table, a bit a bucket (cleared) and 20 bytes a feature of the
+ * text. */
 TRAWL_API size_t trawl_model_explain(const trawl_model *m, const uint8_t *t, size_t n,
                                      const float *dense, trawl_model_contrib *out, size_t k,
                                      double *base);
