@@ -8,7 +8,10 @@
 #   nginx-1   deploy/nginx/lb.conf with one instance behind it
 #   nginx-3   lb.conf with three instances
 # Each point runs REPEATS times (default 3); the median p99 decides, the
-# spread (min..max) is printed beside it. A configuration stops climbing
+# spread (min..max) is printed beside it, and so is the servers' CPU time
+# (user + system, from /proc) per answered request, median of the runs:
+# on a shared machine it moves far less than the tail does. For the nginx
+# configurations it counts the trawl instances, not nginx. A configuration stops climbing
 # once its median p99 passes 50 ms. Last, the highest offered rate with
 # p99 <= 2 ms, for each, and trawl's as a fraction of the no-op server's
 # (the issue's target: >= 0.6).
@@ -42,6 +45,7 @@ trawl_up() { # NAME: sets port_NAME
     "$T" serve --listen 127.0.0.1:0 --threads "$THREADS" --cache-entries 0 --cache-bytes 0 \
         --max-per-ip 0 >/dev/null 2>"$dir/$1.err" &
     pids="$pids $!"
+    srv="$srv $!"
     eval "port_$1=$(started "$dir/$1.err")"
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -63,14 +67,17 @@ nginx_up() { # PORTS...: sets port (the front)
     done
     port=$ng
 }
-stop_all() { for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; pids=; }
+stop_all() { for p in $pids; do kill $p 2>/dev/null; done; wait 2>/dev/null; pids=; srv=; }
+cpu_ticks() { for p in $srv; do awk '{print $14 + $15}' "/proc/$p/stat"; done | awk '{s += $1} END {print s + 0}'; }
+TCK=$(getconf CLK_TCK)
+srv=
 
 echo "open loop: ${SECS} s per point, $REPEATS runs each, server threads $THREADS, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %7s %9s %24s %10s %10s %8s\n' config rate achieved "p99 ms median (min..max)" p50_ms p999_ms errors
+printf '%-8s %7s %9s %24s %10s %10s %8s %12s\n' config rate achieved "p99 ms median (min..max)" p50_ms p999_ms errors "cpu_us/req"
 for cfg in $CONFIGS; do
     case $cfg in
         noop) "$B/noop_server" "$THREADS" >/dev/null 2>"$dir/noop.err" &
-              pids="$pids $!"; port=$(started "$dir/noop.err") ;;
+              pids="$pids $!"; srv="$srv $!"; port=$(started "$dir/noop.err") ;;
         direct) trawl_up t1; port=$port_t1 ;;
         nginx-1) trawl_up t1; nginx_up "$port_t1" ;;
         nginx-3) trawl_up t1; trawl_up t2; trawl_up t3; nginx_up "$port_t1" "$port_t2" "$port_t3" ;;
@@ -79,9 +86,11 @@ for cfg in $CONFIGS; do
     for rate in $RATES; do
         : >"$dir/runs"
         for i in $(seq 1 "$REPEATS"); do
-            "$B/loadgen" "127.0.0.1:$port" /v1/detect "$rate" "$SECS" "$dir/bodies" 64 1 >>"$dir/runs"
+            t0=$(cpu_ticks)
+            out=$("$B/loadgen" "127.0.0.1:$port" /v1/detect "$rate" "$SECS" "$dir/bodies" 64 1)
+            echo "$out cpu_ticks $(($(cpu_ticks) - t0))" >>"$dir/runs"
         done
-        line=$(python3 - "$dir/runs" <<'PY'
+        line=$(python3 - "$dir/runs" "$TCK" <<'PY'
 import statistics, sys
 rows = [dict(zip(l.split()[0::2], l.split()[1::2])) for l in open(sys.argv[1]) if l.strip()]
 p99 = sorted(float(r["p99_us"]) / 1000 for r in rows)
@@ -90,11 +99,13 @@ ach = statistics.median(float(r["achieved"]) for r in rows)
 p50 = statistics.median(float(r["p50_us"]) / 1000 for r in rows)
 p999 = statistics.median(float(r["p999_us"]) / 1000 for r in rows)
 err = sum(int(r["errors"]) + int(r["non200"]) for r in rows)
-print("%.0f %.3f %.3f %.3f %.3f %.3f %d" % (ach, med, p99[0], p99[-1], p50, p999, err))
+cpu = statistics.median(int(r["cpu_ticks"]) * 1e6 / int(sys.argv[2]) / max(int(r["answered"]), 1)
+                        for r in rows)
+print("%.0f %.3f %.3f %.3f %.3f %.3f %d %.1f" % (ach, med, p99[0], p99[-1], p50, p999, err, cpu))
 PY
 )
         set -- $line
-        printf '%-8s %7s %9s %10s (%s..%s) %10s %10s %8s\n' "$cfg" "$rate" "$1" "$2" "$3" "$4" "$5" "$6" "$7"
+        printf '%-8s %7s %9s %10s (%s..%s) %10s %10s %8s %12s\n' "$cfg" "$rate" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8"
         ok=$(python3 -c "print(1 if $2 <= 2.0 and $7 == 0 else 0)")
         [ "$ok" = 1 ] && best=$rate
         python3 -c "import sys; sys.exit(0 if $2 > 50 else 1)" && break
