@@ -390,6 +390,73 @@ static void test_batch_single_timeout(void **st)
     assert_int_equal(s.size_counts[1], 1);
 }
 
+/* max_wait_us = 0: a request that finds the batcher idle runs its batch of
+ * one on its own thread; requests that arrive while a batch runs queue and
+ * run together after it; never two batches at once; every request gets its
+ * own answer. */
+typedef struct inl {
+    atomic_int inflight, max_inflight, calls;
+    pthread_t ran_on;
+} inl;
+
+static trawl_status inl_proc(void *ud, void *const *reqs, size_t n, void **resps, size_t *done,
+                             trawl_error *err)
+{
+    (void)err;
+    inl *c = ud;
+    int now = atomic_fetch_add(&c->inflight, 1) + 1;
+    int seen = atomic_load(&c->max_inflight);
+    while (now > seen && !atomic_compare_exchange_weak(&c->max_inflight, &seen, now))
+        ;
+    c->ran_on = pthread_self();
+    atomic_fetch_add(&c->calls, 1);
+    usleep(2000); /* long enough for others to arrive meanwhile */
+    for (size_t i = 0; i < n; i++) {
+        int *r = malloc(sizeof(int));
+        *r = *(int *)reqs[i] * 10;
+        resps[i] = r;
+    }
+    *done = n;
+    atomic_fetch_sub(&c->inflight, 1);
+    return TRAWL_OK;
+}
+
+static void test_batch_idle_runs_inline(void **st)
+{
+    (void)st;
+    inl ctl = {0};
+    trawl_batcher_opts o = {
+        .max_batch = 16, .max_wait_us = 0, .process = inl_proc, .free_resp = free, .ud = &ctl};
+    trawl_batcher *b;
+    assert_int_equal(trawl_batcher_new(&o, &b, NULL), TRAWL_OK);
+    int req = 7;
+    void *r = NULL;
+    trawl_error e;
+    assert_int_equal(trawl_batcher_submit(b, &req, &r, &e), TRAWL_OK);
+    assert_int_equal(*(int *)r, 70);
+    free(r);
+    assert_true(pthread_equal(ctl.ran_on, pthread_self())); /* on the caller's thread */
+    bjob j[12];
+    pthread_t t[12];
+    for (int i = 0; i < 12; i++) {
+        j[i] = (bjob){.b = b, .req = i + 1};
+        pthread_create(&t[i], NULL, bthread, &j[i]);
+    }
+    for (int i = 0; i < 12; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(j[i].st, TRAWL_OK);
+        assert_int_equal(*j[i].resp, (i + 1) * 10);
+        free(j[i].resp);
+    }
+    trawl_batcher_stats s;
+    trawl_batcher_stats_get(b, &s);
+    assert_int_equal(s.requests, 13);
+    assert_int_equal(atomic_load(&ctl.max_inflight), 1); /* one batch at a time */
+    assert_true(s.batches == (uint64_t)atomic_load(&ctl.calls));
+    assert_true(s.batches < 13); /* requests that arrived during a batch ran together */
+    trawl_batcher_free(b);
+}
+
 /* With producers = 3 (three threads can submit at once), a batch runs as
  * soon as three requests are queued, not after the 10 s max_wait_us: no one
  * else could arrive to join it. */
@@ -575,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_batch_failure_fails_all),
         cmocka_unit_test(test_batch_single_timeout),
         cmocka_unit_test(test_batch_producers),
+        cmocka_unit_test(test_batch_idle_runs_inline),
         cmocka_unit_test(test_hist_buckets),
         cmocka_unit_test(test_hist_oracle),
         cmocka_unit_test(test_hist_concurrent),

@@ -136,7 +136,10 @@ TRAWL_API trawl_status trawl_batcher_new(const trawl_batcher_opts *o, trawl_batc
  * progress return before this does; no new call may start. */
 TRAWL_API void trawl_batcher_free(trawl_batcher *b);
 /* Queues req and blocks until its batch has run: *resp is the processor's
- * response (the caller owns it), or an error is returned and *resp is NULL. */
+ * response (the caller owns it), or an error is returned and *resp is NULL.
+ * With max_wait_us = 0, a request that finds the batcher idle (nothing
+ * queued, no batch running) runs its batch of one on the calling thread;
+ * either way one batch runs at a time. */
 TRAWL_API trawl_status trawl_batcher_submit(trawl_batcher *b, void *req, void **resp,
                                             trawl_error *err);
 TRAWL_API void trawl_batcher_stats_get(trawl_batcher *b, trawl_batcher_stats *s);
