@@ -140,14 +140,24 @@ void det_line_u64(det_line *l, uint64_t x)
 
 void det_line_fixed2(det_line *l, double x)
 {
-    /* Hundredths by integer arithmetic when x is (within rounding) a whole
-     * number of them, as rule weights and most scores are; anything else
-     * through printf, so the text is always what %.2f gives. */
-    double h = x * 100;
-    if (x >= 0 && !signbit(x) && h < 1e15 && fabs(h - nearbyint(h)) < 1e-6) {
-        uint64_t k = (uint64_t)nearbyint(h);
-        char b[4] = {'.', (char)('0' + k / 10 % 10), (char)('0' + k % 10), 0};
-        det_line_u64(l, k / 100);
+    /* Hundredths by integer arithmetic below 1e13 (rule weights, scores,
+     * the terms of a logit): h = |x| * 100 stays under 2^53, where its ulp
+     * is at most 1/8, and fma gives the exact residual of that product, so
+     * the rounding is printf's (the binary value to nearest, ties to even)
+     * even where the product itself was rounded onto a half. Anything else
+     * (huge, infinite, NaN) through printf. */
+    double ax = fabs(x);
+    if (ax < 1e13) {
+        double h = ax * 100, err = fma(ax, 100, -h), k = nearbyint(h);
+        if (h - k == 0.5 && err > 0)
+            k += 1;
+        else if (h - k == -0.5 && err < 0)
+            k -= 1;
+        uint64_t q = (uint64_t)k;
+        char b[3] = {'.', (char)('0' + q / 10 % 10), (char)('0' + q % 10)};
+        if (signbit(x))
+            line_put(l, "-", 1);
+        det_line_u64(l, q / 100);
         line_put(l, b, 3);
         return;
     }

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <trawl/trawl.h>
@@ -439,10 +440,47 @@ static void test_run_timing(void **state)
     trawl_detect_engine_free(e);
 }
 
+/* det_line_fixed2 against snprintf's "%.2f" where rounding is hardest:
+ * half-way cases (k + 1/2 hundredths, exactly and one ulp either side),
+ * signed zeros, and numbers of every magnitude up to the printf fallback. */
+static void test_fixed2_halfway(void **state)
+{
+    (void)state;
+    char want[64];
+    uint64_t s = 88172645463325252ull;
+    for (int i = 0; i < 224000; i++) {
+        double x;
+        if (i < 24006) {
+            int k = i / 6 - 2000;
+            double base = (k + 0.5) / 100, cases[] = {base,
+                                                      nextafter(base, 1e300),
+                                                      nextafter(base, -1e300),
+                                                      k / 100.0,
+                                                      k * 0.125,
+                                                      k * 1e-7};
+            x = cases[i % 6];
+        } else if (i < 223991) {
+            s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+            x = ((double)(s >> 11) / 9007199254740992.0 - 0.5) * pow(10, (int)(s % 17) - 4);
+        } else {
+            static const double edge[] = {0.0,   -0.0,  1e13,  -1e13, 9.999999999999e12,
+                                          0.005, 1.005, 2.675, -0.125};
+            x = edge[i - 223991];
+        }
+        det_line l = {0};
+        det_line_fixed2(&l, x);
+        snprintf(want, sizeof want, "%.2f", x);
+        if (!l.s || strcmp(l.s, want))
+            fail_msg("%.17g: \"%s\", printf \"%s\"", x, l.s ? l.s : "(null)", want);
+        free(l.s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_severity),
+        cmocka_unit_test(test_fixed2_halfway),
         cmocka_unit_test(test_mask),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_input),

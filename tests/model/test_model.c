@@ -644,42 +644,6 @@ static uint64_t pool_digest(const trawl_model *m, const char *const *files, size
     return d;
 }
 
-/* The explanation's numbers are printf's "%+.2f" without printf: against
- * snprintf on half-way cases (k + 1/2 hundredths, exactly and one ulp
- * either side), signed zeros, and numbers of every magnitude. */
-static void test_fixed2(void **state)
-{
-    (void)state;
-    char want[64], got[32];
-    uint64_t s = 88172645463325252ull;
-    size_t n = 0;
-    for (int i = -2000; i <= 2000; i++) {
-        double base = (i + 0.5) / 100,
-               cases[] = {
-                   base,    nextafter(base, 1e300), nextafter(base, -1e300), i / 100.0, i * 0.125,
-                   i * 1e-7};
-        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++, n++) {
-            snprintf(want, sizeof want, "%+.2f", cases[c]);
-            pi_learned_fixed2(got, cases[c]);
-            assert_string_equal(got, want);
-        }
-    }
-    for (int i = 0; i < 200000; i++, n++) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        double x = ((double)(s >> 11) / 9007199254740992.0 - 0.5) * pow(10, (int)(s % 17) - 4);
-        snprintf(want, sizeof want, "%+.2f", x);
-        pi_learned_fixed2(got, x);
-        assert_string_equal(got, want);
-    }
-    const double edge[] = {0.0, -0.0, 1e13, -1e13, 9.999999999999e12, 0.005, 1.005, 2.675, -0.125};
-    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++, n++) {
-        snprintf(want, sizeof want, "%+.2f", edge[i]);
-        pi_learned_fixed2(got, edge[i]);
-        assert_string_equal(got, want);
-    }
-    printf("%%+.2f without printf: %zu numbers as snprintf writes them\n", n);
-}
-
 /* Every pooling path gives the portable loop's bits, for every stored form
  * (the vector paths take int8 and int4, H = 16, dense and row-pruned), on the
  * committed rows and on texts of every length from 0 to 40 bytes (the walk
@@ -854,7 +818,6 @@ int main(void)
         cmocka_unit_test(test_auc_oracle),
         cmocka_unit_test(test_batch_equals_single),
         cmocka_unit_test(test_allow_and_thresholds),
-        cmocka_unit_test(test_fixed2),
         cmocka_unit_test(test_pool_paths_agree),
         cmocka_unit_test(test_pool_pinned),
         cmocka_unit_test(test_fixture),

@@ -4,7 +4,6 @@
 #include "detect/prompt_injection/learned.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,35 +123,12 @@ double pi_learned_prob(const pi_learned *l, const float *pre, size_t words, cons
     return trawl_model_prob(l->m, trawl_model_logit(l->m, pre, dense));
 }
 
-size_t pi_learned_fixed2(char *dst, double x)
+/* printf's "%+.2f": the sign "%.2f" leaves out, then "%.2f". */
+static void signed_fixed2(det_line *l, double x)
 {
-    if (!(fabs(x) < 1e13)) /* h below stays under 2^53, where its ulp is at most 1/8 */
-        return (size_t)snprintf(dst, 32, "%+.2f", x);
-    double ax = fabs(x), h = ax * 100;
-    double err = fma(ax, 100, -h); /* exactly ax * 100 - h */
-    double k = nearbyint(h);       /* to nearest, ties to even, as printf */
-    /* h rounded the product: only where h is half-way does the residual
-     * decide the side (an exact tie is nearbyint's already) */
-    if (h - k == 0.5 && err > 0)
-        k += 1;
-    else if (h - k == -0.5 && err < 0)
-        k -= 1;
-    uint64_t q = (uint64_t)k;
-    char digits[24];
-    size_t nd = 0;
-    uint64_t ip = q / 100;
-    do
-        digits[nd++] = (char)('0' + ip % 10);
-    while ((ip /= 10) != 0);
-    size_t o = 0;
-    dst[o++] = signbit(x) ? '-' : '+';
-    while (nd)
-        dst[o++] = digits[--nd];
-    dst[o++] = '.';
-    dst[o++] = (char)('0' + q / 10 % 10);
-    dst[o++] = (char)('0' + q % 10);
-    dst[o] = 0;
-    return o;
+    if (!signbit(x))
+        det_line_str(l, "+");
+    det_line_fixed2(l, x);
 }
 
 int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *pre,
@@ -165,19 +141,16 @@ int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const fl
         k = 16;
     double base = 0;
     size_t got = trawl_model_explain_pooled(l->m, t, n, pre, words, dense, top, k, &base);
-    char num[32];
     det_line line = {0};
     for (size_t i = 0; i < got; i++) { /* "%+.2f %s", without printf */
-        pi_learned_fixed2(num, top[i].value);
-        det_line_str(&line, num);
+        signed_fixed2(&line, top[i].value);
         det_line_str(&line, " ");
         det_line_str(&line, top[i].text);
         if (det_evidence_line(v, &line))
             return -1;
     }
-    pi_learned_fixed2(num, base);
     det_line_str(&line, "(the largest terms of the logit at this input; bias ");
-    det_line_str(&line, num);
+    signed_fixed2(&line, base);
     det_line_str(&line, "; p = sigmoid of the bias and all terms)");
     return det_evidence_line(v, &line);
 }

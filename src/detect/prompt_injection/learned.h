@@ -56,9 +56,4 @@ double pi_learned_prob(const pi_learned *l, const float *pre, size_t words, cons
 int pi_learned_explain(const pi_learned *l, const uint8_t *t, size_t n, const float *pre,
                        size_t words, const float *sig, trawl_violation *v, size_t k);
 
-/* x as printf's "%+.2f" writes it (the exact binary value rounded half to
- * even), into dst (32 bytes), without printf for |x| < 1e13 (the terms of
- * a logit); the length. Tested against snprintf. */
-size_t pi_learned_fixed2(char *dst, double x);
-
 #endif
