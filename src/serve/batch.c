@@ -40,6 +40,8 @@ struct trawl_batcher {
     bool running; /* a batch is being processed (by the thread or a caller) */
     bool stop;
     pthread_t thread;
+    slot **v;             /* the thread's batch, max_batch entries */
+    void **reqs, **resps; /* and what it hands the processor */
     trawl_batcher_stats stats;
 };
 
@@ -68,40 +70,36 @@ static void complete(trawl_batcher *b, slot **v, size_t n, trawl_status st, cons
     }
 }
 
-static void run_batch(trawl_batcher *b, slot **v, size_t n)
+/* Runs the batch v[0..n) with the caller's arrays of n entries each (the
+ * thread's, sized once for max_batch, or a caller's single entries): no
+ * allocation per batch. */
+static void run_batch(trawl_batcher *b, slot **v, size_t n, void **reqs, void **resps)
 {
-    void **reqs = malloc(n * sizeof(*reqs));
-    void **resps = calloc(n, sizeof(*resps));
     trawl_error e;
     trawl_error_clear(&e);
     size_t done = 0;
-    trawl_status st;
-    if (!reqs || !resps) {
-        st = trawl__fail(&e, TRAWL_ENOMEM, "out of memory");
-    } else {
-        for (size_t i = 0; i < n; i++)
-            reqs[i] = v[i]->req;
-        st = b->o.process(b->o.ud, reqs, n, resps, &done, &e);
-        if (st == TRAWL_OK && done < n)
-            st = trawl__fail(&e, TRAWL_ETRUNCATED, "batch processor returned %zu of %zu results",
-                             done, n);
+    for (size_t i = 0; i < n; i++) {
+        reqs[i] = v[i]->req;
+        resps[i] = NULL;
     }
+    trawl_status st = b->o.process(b->o.ud, reqs, n, resps, &done, &e);
+    if (st == TRAWL_OK && done < n)
+        st = trawl__fail(&e, TRAWL_ETRUNCATED, "batch processor returned %zu of %zu results", done,
+                         n);
     pthread_mutex_lock(&b->mu);
     for (size_t i = 0; i < n; i++)
-        v[i]->resp = resps ? resps[i] : NULL;
+        v[i]->resp = resps[i];
     b->stats.batches++;
     b->stats.requests += n;
     b->stats.size_counts[n < 64 ? n : 64]++;
     complete(b, v, n, st, &e);
     pthread_mutex_unlock(&b->mu);
-    free(reqs);
-    free(resps);
 }
 
 static void *batch_thread(void *arg)
 {
     trawl_batcher *b = arg;
-    slot **v = malloc(b->o.max_batch * sizeof(*v));
+    slot **v = b->v;
     pthread_mutex_lock(&b->mu);
     for (;;) {
         while ((!b->queued || b->running) && !b->stop)
@@ -121,20 +119,13 @@ static void *batch_thread(void *arg)
             if (!b->head)
                 b->tail = NULL;
             b->queued--;
-            if (v)
-                v[n++] = s;
-            else { /* no memory for the batch: fail this request */
-                trawl_error e;
-                trawl_error_clear(&e);
-                trawl__fail(&e, TRAWL_ENOMEM, "out of memory");
-                complete(b, &s, 1, TRAWL_ENOMEM, &e);
-            }
+            v[n++] = s;
         }
         if (!n)
             continue;
         b->running = true;
         pthread_mutex_unlock(&b->mu);
-        run_batch(b, v, n);
+        run_batch(b, v, n, b->reqs, b->resps);
         pthread_mutex_lock(&b->mu);
         b->running = false;
         pthread_cond_broadcast(&b->cv); /* a caller may wait to run */
@@ -151,8 +142,17 @@ static void *batch_thread(void *arg)
     }
     b->tail = NULL;
     pthread_mutex_unlock(&b->mu);
-    free(v);
     return NULL;
+}
+
+/* Frees b and its batch arrays (the mutex and condition variables are the
+ * caller's to destroy). */
+static void release(trawl_batcher *b)
+{
+    free(b->v);
+    free(b->reqs);
+    free(b->resps);
+    free(b);
 }
 
 trawl_status trawl_batcher_new(const trawl_batcher_opts *o, trawl_batcher **out, trawl_error *err)
@@ -165,6 +165,13 @@ trawl_status trawl_batcher_new(const trawl_batcher_opts *o, trawl_batcher **out,
     if (!b)
         return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
     b->o = *o;
+    b->v = malloc(o->max_batch * sizeof(*b->v));
+    b->reqs = malloc(o->max_batch * sizeof(*b->reqs));
+    b->resps = malloc(o->max_batch * sizeof(*b->resps));
+    if (!b->v || !b->reqs || !b->resps) {
+        release(b);
+        return trawl__fail(err, TRAWL_ENOMEM, "out of memory");
+    }
     pthread_mutex_init(&b->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -174,7 +181,7 @@ trawl_status trawl_batcher_new(const trawl_batcher_opts *o, trawl_batcher **out,
     if (pthread_create(&b->thread, NULL, batch_thread, b)) {
         pthread_cond_destroy(&b->cv);
         pthread_mutex_destroy(&b->mu);
-        free(b);
+        release(b);
         return trawl__fail(err, TRAWL_ENOMEM, "cannot start the batching thread");
     }
     *out = b;
@@ -194,7 +201,7 @@ void trawl_batcher_free(trawl_batcher *b)
     pthread_join(b->thread, NULL);
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
-    free(b);
+    release(b);
 }
 
 trawl_status trawl_batcher_submit(trawl_batcher *b, void *req, void **resp, trawl_error *err)
@@ -212,9 +219,10 @@ trawl_status trawl_batcher_submit(trawl_batcher *b, void *req, void **resp, traw
     }
     if (b->o.max_wait_us == 0 && !b->queued && !b->running) {
         slot *v = &s; /* idle: the batch of one, here */
+        void *one_req, *one_resp;
         b->running = true;
         pthread_mutex_unlock(&b->mu);
-        run_batch(b, &v, 1);
+        run_batch(b, &v, 1, &one_req, &one_resp);
         pthread_mutex_lock(&b->mu);
         b->running = false;
         pthread_cond_broadcast(&b->cv); /* work queued meanwhile, or free() */
