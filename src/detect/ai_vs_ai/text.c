@@ -405,10 +405,7 @@ static void measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *
 {
     memset(f, 0, offsetof(aiva_text_findings, gib));
     aiva_gib_init(&f->gib, lm, cfg->gibberish_window);
-    /* The scorer's state is a local copy during the pass, so that the
-     * compiler keeps its fields in registers (no store through a pointer
-     * can reach a local whose address is not taken outside) */
-    aiva_gib gib = f->gib;
+    aiva_gib *gib = &f->gib;
     scan s = {.f = f, .p = p};
     uint32_t before = 0, cur = 0, next = 0;
     size_t cur_off = 0, cur_len = 0, i = 0;
@@ -419,8 +416,8 @@ static void measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *
     }
     while (cur_len) {
         if (ascii_runs && cur < 0x80) {
-            size_t end = cfg->gibberish ? aiva_gib_push_ascii(&gib, p, cur_off, n)
-                                        : ascii_end(p, cur_off, n);
+            size_t end =
+                cfg->gibberish ? aiva_gib_push_ascii(gib, p, cur_off, n) : ascii_end(p, cur_off, n);
             ascii_run(&s, cfg, cur_off, end);
             before = p[end - 1];
             cur_off = end;
@@ -441,7 +438,7 @@ static void measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *
             next_len = aiva_utf8_next(p + i, n - i, &next, &valid);
             f->n_invalid += !valid;
         }
-        step(&s, &gib, cfg, cur_off, cur_len, cur, before, next);
+        step(&s, gib, cfg, cur_off, cur_len, cur, before, next);
         before = cur;
         cur = next;
         cur_off = i;
@@ -449,9 +446,8 @@ static void measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *
     }
     tags_end(&s);
     word_end(&s, n);
-    f->gib = gib;
     if (cfg->gibberish)
-        aiva_gib_finish(&f->gib, n);
+        aiva_gib_finish(gib, n);
 }
 
 void aiva_text_measure(const aiva_lm *lm, const aiva_text_cfg *cfg, const uint8_t *p, size_t n,

@@ -10,6 +10,18 @@
 #define V        AIVA_SYMS
 #define COST_ONE 256.0 /* cost units per bit */
 
+/* Rows of costs for each context (a, b): a context seen in training has
+ * a row of its own; an unseen one backs off to the bigram row of b. Only
+ * seen contexts are computed (about a sixth of all), which keeps building
+ * the model at start-up to a fraction of a millisecond. */
+struct aiva_lm {
+    uint32_t row[V * V]; /* (a, b) -> first cost of its row in cost[] */
+    uint16_t *cost;      /* V bigram rows, then one row per seen context */
+    uint8_t ascii[128];  /* aiva_sym of the ASCII code points */
+};
+
+#define RING(i) ((i) & (AIVA_WINDOW_MAX - 1))
+
 /* Typographic quotes, dashes, the ellipsis and no-break space count as
  * their ASCII forms (as in scripts/gen_char_trigrams.py). */
 static uint32_t plain(uint32_t cp)
@@ -172,50 +184,87 @@ void aiva_gib_init(aiva_gib *g, const aiva_lm *lm, unsigned window)
     g->scored = false;
 }
 
-size_t aiva_gib_push_ascii(aiva_gib *g, const uint8_t *p, size_t i, size_t n)
+/* The scorer's scalar state, a local while symbols are pushed (the
+ * compiler keeps it in registers; only the ring is written through g). */
+typedef struct gib_regs {
+    unsigned b, ab, slot, n_other; /* ab: the context a * V + b */
+    uint32_t sum;
+    size_t seen, best_start, best_end;
+    int64_t best; /* -1 until a window qualifies: then any full window beats it */
+} gib_regs;
+
+static inline gib_regs gib_load(const aiva_gib *g)
 {
-    const uint8_t *ascii = g->lm->ascii;
-    const uint32_t *row = g->lm->row;
-    const uint16_t *costs = g->lm->cost;
-    const unsigned window = g->window;
-    unsigned b = g->b, ab = g->a * AIVA_SYMS + g->b, slot = g->slot, n_other = g->n_other;
-    uint32_t sum = g->sum;
-    size_t seen = g->n, best_start = g->best_start, best_end = g->best_end;
-    /* -1 until a window qualifies: then any full window beats it */
-    int64_t best = g->scored ? (int64_t)g->best_sum : -1;
-    for (; i < n && p[i] < 0x80; i++) {
-        unsigned c = ascii[p[i]];
-        if ((c | b) == AIVA_SYM_SPACE)
-            continue; /* whitespace runs count once */
-        unsigned cost = costs[row[ab] + c], other = c == AIVA_SYM_OTHER;
-        unsigned out = AIVA_RING(slot - window);
-        sum += cost - g->cost[out];
-        n_other += other - g->other[out];
-        g->cost[slot] = (uint16_t)cost;
-        g->other[slot] = (uint8_t)other;
-        g->off[slot] = i;
-        seen++;
-        slot = AIVA_RING(slot + 1);
-        ab = b * AIVA_SYMS + c;
-        b = c;
-        if ((int64_t)sum > best && seen >= window && n_other * 4 <= window) {
-            best = sum;
-            best_start = g->off[AIVA_RING(slot - window)]; /* the oldest entry */
-            best_end = i + 1;
-        }
-    }
-    g->a = ab / AIVA_SYMS;
-    g->b = b;
-    g->slot = slot;
-    g->n_other = n_other;
-    g->sum = sum;
-    g->n = seen;
-    if (best >= 0) {
-        g->best_sum = (uint32_t)best;
-        g->best_start = best_start;
-        g->best_end = best_end;
+    return (gib_regs){.b = g->b,
+                      .ab = g->a * V + g->b,
+                      .slot = g->slot,
+                      .n_other = g->n_other,
+                      .sum = g->sum,
+                      .seen = g->n,
+                      .best_start = g->best_start,
+                      .best_end = g->best_end,
+                      .best = g->scored ? (int64_t)g->best_sum : -1};
+}
+
+static inline void gib_store(aiva_gib *g, const gib_regs *r)
+{
+    g->a = r->ab / V;
+    g->b = r->b;
+    g->slot = r->slot;
+    g->n_other = r->n_other;
+    g->sum = r->sum;
+    g->n = r->seen;
+    if (r->best >= 0) {
+        g->best_sum = (uint32_t)r->best;
+        g->best_start = r->best_start;
+        g->best_end = r->best_end;
         g->scored = true;
     }
+}
+
+/* Symbol c of the code point at bytes [off, end). The ring's entry leaving
+ * the window is window places back; entries not yet written are zero, so
+ * the first window needs no test. A window is scored only when at most a
+ * quarter of it is outside the model's alphabet (Chinese, Hindi, ... text
+ * is not English gibberish); full windows have equal length, so sums
+ * compare as means do. */
+static inline void gib_step(aiva_gib *g, gib_regs *r, unsigned c, size_t off, size_t end)
+{
+    if ((c | r->b) == AIVA_SYM_SPACE)
+        return; /* whitespace runs count once, as in training */
+    const aiva_lm *lm = g->lm;
+    unsigned cost = lm->cost[lm->row[r->ab] + c], other = c == AIVA_SYM_OTHER;
+    unsigned out = RING(r->slot - g->window);
+    r->sum += cost - g->cost[out];
+    r->n_other += other - g->other[out];
+    g->cost[r->slot] = (uint16_t)cost;
+    g->other[r->slot] = (uint8_t)other;
+    g->off[r->slot] = off;
+    r->seen++;
+    r->slot = RING(r->slot + 1);
+    r->ab = r->b * V + c;
+    r->b = c;
+    if ((int64_t)r->sum > r->best && r->seen >= g->window && r->n_other * 4 <= g->window) {
+        r->best = r->sum;
+        r->best_start = g->off[RING(r->slot - g->window)]; /* the oldest entry */
+        r->best_end = end;
+    }
+}
+
+void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end)
+{
+    gib_regs r = gib_load(g);
+    gib_step(g, &r, cp < 128 ? g->lm->ascii[cp] : aiva_sym(cp), off, end);
+    gib_store(g, &r);
+}
+
+size_t aiva_gib_push_ascii(aiva_gib *g, const uint8_t *p, size_t i, size_t n)
+{
+    gib_regs r = gib_load(g);
+    const uint8_t *ascii = g->lm->ascii;
+    for (; i < n && p[i] < 0x80; i++)
+        gib_step(g, &r, ascii[p[i]], i, i + 1);
+    gib_store(g, &r);
     return i;
 }
 

@@ -38,17 +38,6 @@ extern const size_t aiva_trigram_count_n;
  * immutable once built: shared by all threads. */
 typedef struct aiva_lm aiva_lm;
 
-/* Rows of costs for each context (a, b): a context seen in training has
- * a row of its own; an unseen one backs off to the bigram row of b. Only
- * seen contexts are computed (about a sixth of all), which keeps building
- * the model at start-up to a fraction of a millisecond. (Visible here so
- * that aiva_gib_push inlines into the per-code-point loop.) */
-struct aiva_lm {
-    uint32_t row[AIVA_SYMS * AIVA_SYMS]; /* (a, b) -> first cost of its row in cost[] */
-    uint16_t *cost;                      /* V bigram rows, then one row per seen context */
-    uint8_t ascii[128];                  /* aiva_sym of the ASCII code points */
-};
-
 /* Builds the model from the embedded counts. NULL on out-of-memory.
  * O(V^2 + seen contexts x V). */
 aiva_lm *aiva_lm_new(void);
@@ -80,36 +69,9 @@ typedef struct aiva_gib {
     bool scored;
 } aiva_gib;
 
-#define AIVA_RING(i) ((i) & (AIVA_WINDOW_MAX - 1))
-
 void aiva_gib_init(aiva_gib *g, const aiva_lm *lm, unsigned window);
 /* cp starts at byte offset off and ends before byte end. */
-static inline void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end)
-{
-    unsigned c = cp < 128 ? g->lm->ascii[cp] : aiva_sym(cp);
-    if (c == AIVA_SYM_SPACE && g->b == AIVA_SYM_SPACE)
-        return; /* whitespace runs count once, as in training */
-    unsigned slot = g->slot, out = AIVA_RING(slot - g->window);
-    uint16_t cost = g->lm->cost[g->lm->row[g->a * AIVA_SYMS + g->b] + c];
-    g->sum += cost - g->cost[out];
-    g->n_other += (c == AIVA_SYM_OTHER) - g->other[out];
-    g->cost[slot] = cost;
-    g->other[slot] = c == AIVA_SYM_OTHER;
-    g->off[slot] = off;
-    g->n++;
-    g->slot = AIVA_RING(slot + 1);
-    g->a = g->b;
-    g->b = c;
-    /* A window is scored only when at most a quarter of it is outside the
-     * model's alphabet (Chinese, Hindi, ... text is not English gibberish).
-     * Full windows have equal length, so sums compare as means do. */
-    if (g->n >= g->window && g->n_other * 4 <= g->window && (!g->scored || g->sum > g->best_sum)) {
-        g->best_sum = g->sum;
-        g->best_start = g->off[AIVA_RING(g->slot - g->window)]; /* the oldest entry */
-        g->best_end = end;
-        g->scored = true;
-    }
-}
+void aiva_gib_push(aiva_gib *g, uint32_t cp, size_t off, size_t end);
 /* aiva_gib_push for each byte of p[i..n) up to the first that is not ASCII
  * (each one code point of one byte); returns that byte's offset, or n. The
  * scorer's fields stay in registers for the run. */
