@@ -247,7 +247,7 @@ static bool store_entry(const char *dir, const char *path, const uint8_t *buf, s
  * machine is doing (wall time on a loaded machine stored one-pattern sets). */
 static uint64_t cpu_us(void)
 {
-    struct timespec ts;
+    struct timespec ts = {0}; /* a clock that fails reads 0: "too quick", not stored */
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
