@@ -396,6 +396,7 @@ static void test_batch_single_timeout(void **st)
  * own answer. */
 typedef struct inl {
     atomic_int inflight, max_inflight, calls;
+    atomic_bool slow; /* the next batch takes 50 ms: time for all to queue */
     pthread_t ran_on;
 } inl;
 
@@ -410,7 +411,7 @@ static trawl_status inl_proc(void *ud, void *const *reqs, size_t n, void **resps
         ;
     c->ran_on = pthread_self();
     atomic_fetch_add(&c->calls, 1);
-    usleep(2000); /* long enough for others to arrive meanwhile */
+    usleep(atomic_exchange(&c->slow, false) ? 50000 : 2000); /* others arrive meanwhile */
     for (size_t i = 0; i < n; i++) {
         int *r = malloc(sizeof(int));
         *r = *(int *)reqs[i] * 10;
@@ -436,6 +437,7 @@ static void test_batch_idle_runs_inline(void **st)
     assert_int_equal(*(int *)r, 70);
     free(r);
     assert_true(pthread_equal(ctl.ran_on, pthread_self())); /* on the caller's thread */
+    atomic_store(&ctl.slow, true);
     bjob j[12];
     pthread_t t[12];
     for (int i = 0; i < 12; i++) {

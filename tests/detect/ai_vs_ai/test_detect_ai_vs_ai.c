@@ -1160,6 +1160,8 @@ static void test_sketch_paths_agree(void **state)
                                         "zebra", "42",     "Tell"};
     aiva_mh fast, slow;
     aiva_mh_init(&fast);
+    if (!fast.avx2)
+        skip(); /* one loop on this CPU: nothing to compare */
     slow = fast;
     slow.avx2 = false;
     uint64_t r = 88172645463325252ull;
